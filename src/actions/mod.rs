@@ -1,0 +1,335 @@
+//! Plans: lists of typed actions (DESIGN §3). Parsing them is strict (unknown actions or fields
+//! are errors), so that what reaches the executor is only ever the vocabulary below.
+
+mod run;
+
+pub use run::{execute_plan, ActionReport, ExecOptions, PlanReport};
+
+use crate::duration::Duration;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    RestartUnit {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unit: Option<String>,
+    },
+    StartUnit {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unit: Option<String>,
+    },
+    ResetFailed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unit: Option<String>,
+    },
+    Run {
+        argv: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout: Option<Duration>,
+    },
+    KillProcess {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pid: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signal: Option<String>,
+    },
+    CleanFiles {
+        path: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        older_than: Option<Duration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        glob: Option<String>,
+    },
+    RemoveFile {
+        path: String,
+    },
+    VacuumJournal {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_size: Option<String>,
+    },
+    Remedy {},
+}
+
+/// The action names, for the policy's allow lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    RestartUnit,
+    StartUnit,
+    ResetFailed,
+    Run,
+    KillProcess,
+    CleanFiles,
+    RemoveFile,
+    VacuumJournal,
+    Remedy,
+}
+
+impl ActionKind {
+    pub const ALL: [ActionKind; 9] = [
+        ActionKind::RestartUnit,
+        ActionKind::StartUnit,
+        ActionKind::ResetFailed,
+        ActionKind::Run,
+        ActionKind::KillProcess,
+        ActionKind::CleanFiles,
+        ActionKind::RemoveFile,
+        ActionKind::VacuumJournal,
+        ActionKind::Remedy,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::RestartUnit => "restart_unit",
+            ActionKind::StartUnit => "start_unit",
+            ActionKind::ResetFailed => "reset_failed",
+            ActionKind::Run => "run",
+            ActionKind::KillProcess => "kill_process",
+            ActionKind::CleanFiles => "clean_files",
+            ActionKind::RemoveFile => "remove_file",
+            ActionKind::VacuumJournal => "vacuum_journal",
+            ActionKind::Remedy => "remedy",
+        }
+    }
+}
+
+impl fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Defaults that normalisation fills in, so that two ways of writing one plan compare equal.
+pub const DEFAULT_SIGNAL: &str = "TERM";
+pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_UNIT_TIMEOUT: Duration = Duration::from_secs(90);
+pub const DEFAULT_JOURNAL_SIZE: &str = "500M";
+pub const DEFAULT_CLEAN_GLOB: &str = "*";
+pub const DEFAULT_CLEAN_AGE: Duration = Duration::from_secs(0);
+
+impl Action {
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::RestartUnit { .. } => ActionKind::RestartUnit,
+            Action::StartUnit { .. } => ActionKind::StartUnit,
+            Action::ResetFailed { .. } => ActionKind::ResetFailed,
+            Action::Run { .. } => ActionKind::Run,
+            Action::KillProcess { .. } => ActionKind::KillProcess,
+            Action::CleanFiles { .. } => ActionKind::CleanFiles,
+            Action::RemoveFile { .. } => ActionKind::RemoveFile,
+            Action::VacuumJournal { .. } => ActionKind::VacuumJournal,
+            Action::Remedy {} => ActionKind::Remedy,
+        }
+    }
+
+    /// Whether running it (re)starts something: these count against `restart_limit`.
+    pub fn restarts(&self) -> bool {
+        matches!(
+            self.kind(),
+            ActionKind::RestartUnit | ActionKind::StartUnit | ActionKind::Run | ActionKind::Remedy
+        )
+    }
+
+    /// The action with every default spelled out (DESIGN §4: plans are compared normalised).
+    pub fn normalised(&self, default_unit: Option<&str>) -> Action {
+        let unit_or_default =
+            |unit: &Option<String>| unit.clone().or_else(|| default_unit.map(str::to_string));
+        match self {
+            Action::RestartUnit { unit } => Action::RestartUnit {
+                unit: unit_or_default(unit).map(|u| full_unit_name(&u)),
+            },
+            Action::StartUnit { unit } => Action::StartUnit {
+                unit: unit_or_default(unit).map(|u| full_unit_name(&u)),
+            },
+            Action::ResetFailed { unit } => Action::ResetFailed {
+                unit: unit_or_default(unit).map(|u| full_unit_name(&u)),
+            },
+            Action::Run { argv, timeout } => Action::Run {
+                argv: argv.clone(),
+                timeout: Some(timeout.unwrap_or(DEFAULT_RUN_TIMEOUT)),
+            },
+            Action::KillProcess { pid, name, signal } => Action::KillProcess {
+                pid: *pid,
+                name: name.clone(),
+                signal: Some(normalise_signal(
+                    signal.as_deref().unwrap_or(DEFAULT_SIGNAL),
+                )),
+            },
+            Action::CleanFiles {
+                path,
+                older_than,
+                glob,
+            } => Action::CleanFiles {
+                path: path.trim_end_matches('/').to_string(),
+                older_than: Some(older_than.unwrap_or(DEFAULT_CLEAN_AGE)),
+                glob: Some(
+                    glob.clone()
+                        .unwrap_or_else(|| DEFAULT_CLEAN_GLOB.to_string()),
+                ),
+            },
+            Action::RemoveFile { path } => Action::RemoveFile { path: path.clone() },
+            Action::VacuumJournal { max_size } => Action::VacuumJournal {
+                max_size: Some(
+                    max_size
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_JOURNAL_SIZE.to_string()),
+                ),
+            },
+            Action::Remedy {} => Action::Remedy {},
+        }
+    }
+}
+
+/// `web` and `web.service` name the same unit; systemctl accepts both, we compare the full name.
+pub fn full_unit_name(unit: &str) -> String {
+    const SUFFIXES: [&str; 11] = [
+        ".service",
+        ".socket",
+        ".target",
+        ".timer",
+        ".mount",
+        ".path",
+        ".slice",
+        ".scope",
+        ".device",
+        ".swap",
+        ".automount",
+    ];
+    if SUFFIXES.iter().any(|s| unit.ends_with(s)) {
+        unit.to_string()
+    } else {
+        format!("{unit}.service")
+    }
+}
+
+pub fn normalise_signal(signal: &str) -> String {
+    let upper = signal.trim().to_ascii_uppercase();
+    upper
+        .strip_prefix("SIG")
+        .map(str::to_string)
+        .unwrap_or(upper)
+}
+
+/// A list of actions run in order; the unit of learning, voting and approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Plan(pub Vec<Action>);
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn actions(&self) -> &[Action] {
+        &self.0
+    }
+
+    pub fn normalised(&self, default_unit: Option<&str>) -> Plan {
+        Plan(self.0.iter().map(|a| a.normalised(default_unit)).collect())
+    }
+
+    pub fn restarts(&self) -> bool {
+        self.0.iter().any(Action::restarts)
+    }
+
+    /// Canonical JSON: defaults filled, keys sorted (serde_json's map is ordered).
+    pub fn canonical_json(&self, default_unit: Option<&str>) -> String {
+        let value =
+            serde_json::to_value(self.normalised(default_unit)).unwrap_or(serde_json::Value::Null);
+        value.to_string()
+    }
+
+    /// A short stable id of the normalised plan: equal plans, however written, hash equal.
+    pub fn hash(&self, default_unit: Option<&str>) -> String {
+        let digest = Sha256::digest(self.canonical_json(default_unit).as_bytes());
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "[]".to_string())
+    }
+
+    /// `restart_unit(web.service), remove_file(/run/web.pid)`: for tables and logs.
+    pub fn describe(&self) -> String {
+        if self.0.is_empty() {
+            return "(empty plan)".to_string();
+        }
+        let parts: Vec<String> = self.0.iter().map(describe_action).collect();
+        parts.join(", ")
+    }
+}
+
+fn describe_action(action: &Action) -> String {
+    let detail = match action {
+        Action::RestartUnit { unit }
+        | Action::StartUnit { unit }
+        | Action::ResetFailed { unit } => unit
+            .clone()
+            .unwrap_or_else(|| "the check's unit".to_string()),
+        Action::Run { argv, .. } => argv.join(" "),
+        Action::KillProcess { pid, name, signal } => {
+            let target = pid
+                .map(|p| format!("pid {p}"))
+                .or_else(|| name.clone())
+                .unwrap_or_default();
+            format!(
+                "{target}, SIG{}",
+                normalise_signal(signal.as_deref().unwrap_or(DEFAULT_SIGNAL))
+            )
+        }
+        Action::CleanFiles {
+            path,
+            older_than,
+            glob,
+        } => {
+            let age = older_than
+                .map(|d| format!(" older than {d}"))
+                .unwrap_or_default();
+            format!(
+                "{path}/{}{age}",
+                glob.as_deref().unwrap_or(DEFAULT_CLEAN_GLOB)
+            )
+        }
+        Action::RemoveFile { path } => path.clone(),
+        Action::VacuumJournal { max_size } => max_size
+            .clone()
+            .unwrap_or_else(|| DEFAULT_JOURNAL_SIZE.to_string()),
+        Action::Remedy {} => "the check's remedies".to_string(),
+    };
+    format!("{}({detail})", action.kind())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(json: &str) -> Plan {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn equal_plans_written_differently_hash_equal() {
+        let a = plan(r#"[{"action":"kill_process","name":"w"},{"action":"restart_unit"}]"#);
+        let b = plan(
+            r#"[{"name":"w","signal":"SIGTERM","action":"kill_process"},{"action":"restart_unit","unit":"web"}]"#,
+        );
+        assert_eq!(a.hash(Some("web.service")), b.hash(Some("web.service")));
+        let c = plan(r#"[{"action":"restart_unit"}]"#);
+        assert_ne!(a.hash(Some("web.service")), c.hash(Some("web.service")));
+    }
+
+    #[test]
+    fn unknown_actions_and_fields_are_rejected() {
+        assert!(serde_json::from_str::<Plan>(r#"[{"action":"format_disk"}]"#).is_err());
+        assert!(
+            serde_json::from_str::<Plan>(r#"[{"action":"restart_unit","shell":"rm -rf /"}]"#)
+                .is_err()
+        );
+        assert!(serde_json::from_str::<Plan>(r#"[{"action":"run","argv":"rm -rf /"}]"#).is_err());
+    }
+}

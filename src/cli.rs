@@ -1,0 +1,116 @@
+//! The command line (DESIGN §1). These doc comments are the only text of each option: `--help`,
+//! the man pages and the completions are all generated from them.
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// A self-healing toolkit for Linux hosts.
+///
+/// orchestrator finds faults on this host (failed units, dead endpoints, full disks,
+/// monitoring-plugin checks) and fixes them in graduated phases: learned patterns and
+/// configured remedies first, then AI agents, then a person. Every decision is kept in one
+/// SQLite file.
+#[derive(Debug, Parser)]
+#[command(
+    name = "orchestrator",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the
+    /// embedded default]
+    #[arg(
+        short = 'c',
+        long,
+        env = "ORCHESTRATOR_CONFIG",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for
+    /// root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]
+    #[arg(long, env = "ORCHESTRATOR_DB", global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Print one JSON document instead of tables
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Decide and record what would be done, but execute no action
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+
+    /// When another cycle holds the lock, wait for it instead of skipping
+    #[arg(long, global = true)]
+    pub wait: bool,
+
+    /// Log more (-v: what is done, -vv: debugging); RUST_LOG overrides
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Log errors only
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every check; open, update, reopen or recover incidents
+    Scan,
+    /// Phase 1: try learned patterns, then the check's remedies, on incidents waiting for it
+    Fix,
+    /// Run the phases in order in one process (scan, then fix)
+    Cycle,
+    /// List, show and handle incidents
+    Incidents {
+        #[command(subcommand)]
+        command: IncidentsCommand,
+    },
+    /// Validate the config or print the embedded default
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentsCommand {
+    /// List incidents, newest first
+    List {
+        /// Only incidents still open or escalated
+        #[arg(long)]
+        active: bool,
+        /// Only incidents with this status (open, escalated, resolved, recovered)
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// Only incidents of this check
+        #[arg(long, value_name = "NAME")]
+        check: Option<String>,
+        /// At most this many
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: i64,
+    },
+    /// Show one incident: its timeline and every attempt
+    Show {
+        /// The incident's id
+        id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config; print each problem with its file, line and key
+    Check,
+    /// Print the embedded default config
+    Default,
+}

@@ -1,0 +1,104 @@
+//! One module per subcommand (house style: thin commands). Each turns arguments into a call to
+//! the core and prints the result, as a table or, with `--json`, one JSON document.
+
+mod config;
+mod cycle;
+mod fix;
+mod incidents;
+mod output;
+mod scan;
+
+use crate::cli::{Cli, Command, Global};
+use crate::config::{Config, ConfigError};
+use crate::lock::{CycleLock, LockError};
+use crate::phases::Runtime;
+use crate::store::Store;
+use std::process::ExitCode;
+
+/// Errors that are the user's to fix (bad config, bad arguments): exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub fn run(cli: Cli) -> ExitCode {
+    let global = cli.global;
+    let result = match cli.command {
+        Command::Scan => scan::exec(&global),
+        Command::Fix => fix::exec(&global),
+        Command::Cycle => cycle::exec(&global),
+        Command::Incidents { command } => incidents::exec(&global, command),
+        Command::Config { command } => config::exec(&global, command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => report_error(&err),
+    }
+}
+
+fn report_error(err: &anyhow::Error) -> ExitCode {
+    if let Some(config_err) = err.downcast_ref::<ConfigError>() {
+        eprintln!("orchestrator: invalid config:");
+        for problem in config_err.problems() {
+            eprintln!("{problem}");
+        }
+        return ExitCode::from(2);
+    }
+    eprintln!("orchestrator: {err:#}");
+    if err.downcast_ref::<UsageError>().is_some() {
+        return ExitCode::from(2);
+    }
+    ExitCode::from(1)
+}
+
+pub(crate) fn load_config(global: &Global) -> anyhow::Result<Config> {
+    Ok(Config::load(global.config.as_deref())?)
+}
+
+/// Opens the store for reading and listing (no lock: WAL lets readers in during a cycle).
+pub(crate) fn open_store(global: &Global, config: &Config) -> anyhow::Result<Store> {
+    let path = config.db_path(global.db.as_deref());
+    Ok(Store::open(&path)?)
+}
+
+/// Runs `work` as a phase holding the cycle lock: a second process skips (exit 0, DESIGN §1)
+/// or, with `--wait`, waits. Every phase run is recorded in `cycles`.
+pub(crate) fn with_phase_lock(
+    global: &Global,
+    name: &str,
+    work: impl FnOnce(&mut Runtime) -> anyhow::Result<serde_json::Value>,
+    print: impl FnOnce(&serde_json::Value),
+) -> anyhow::Result<ExitCode> {
+    let config = load_config(global)?;
+    let db = config.db_path(global.db.as_deref());
+    let _lock = match CycleLock::acquire(&db, global.wait) {
+        Ok(lock) => lock,
+        Err(LockError::Busy(path)) => {
+            let message = format!(
+                "{name} skipped: another orchestrator cycle is running (it holds {})",
+                path.display()
+            );
+            if global.json {
+                output::print_json(&serde_json::json!({ "skipped": true, "reason": message }));
+            } else {
+                println!("{message}; use --wait to wait for it");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let mut store = Store::open(&db)?;
+    let cycle = store.begin_cycle(name)?;
+    let mut runtime = Runtime {
+        config: &config,
+        store: &mut store,
+        dry_run: global.dry_run,
+    };
+    let report = work(&mut runtime)?;
+    store.finish_cycle(cycle, &output::counts(&report))?;
+    if global.json {
+        output::print_json(&report);
+    } else {
+        print(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,91 @@
+//! Printing for people and for scripts: aligned tables, and JSON whose `*_at` fields are
+//! RFC 3339 times.
+
+use crate::clock;
+use serde_json::Value;
+
+pub fn print_json(value: &Value) {
+    let value = with_rfc3339(value.clone());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&value).unwrap_or_else(|_| "null".into())
+    );
+}
+
+/// Turns every numeric `*_at` field into an RFC 3339 string, recursively.
+pub fn with_rfc3339(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| {
+                    let value = match (&value, key.ends_with("_at")) {
+                        (Value::Number(n), true) => n
+                            .as_f64()
+                            .map(|ts| Value::String(clock::rfc3339(ts)))
+                            .unwrap_or(value),
+                        _ => with_rfc3339(value),
+                    };
+                    (key, value)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(with_rfc3339).collect()),
+        other => other,
+    }
+}
+
+/// Sizes of a report's lists, stored with the cycle: `{"opened": 1, "incidents": 3}`.
+pub fn counts(report: &Value) -> Value {
+    let mut counts = serde_json::Map::new();
+    if let Value::Object(map) = report {
+        for (key, value) in map {
+            match value {
+                Value::Array(items) => {
+                    counts.insert(key.clone(), items.len().into());
+                }
+                Value::Object(_) => {
+                    counts.insert(key.clone(), self::counts(value));
+                }
+                _ => {}
+            }
+        }
+    }
+    Value::Object(counts)
+}
+
+/// A plain aligned table; the last column is left ragged.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let columns = headers.len();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(columns) {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let render = |cells: Vec<&str>| {
+        let mut line = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        line.trim_end().to_string()
+    };
+    let mut out = vec![render(headers.to_vec())];
+    for row in rows {
+        out.push(render(row.iter().map(String::as_str).collect()));
+    }
+    out.join("\n")
+}
+
+/// Cuts a cell to `max` characters for a table.
+pub fn cell(text: &str, max: usize) -> String {
+    let first_line = text.lines().next().unwrap_or("");
+    if first_line.chars().count() <= max {
+        return first_line.to_string();
+    }
+    let cut: String = first_line.chars().take(max.saturating_sub(1)).collect();
+    format!("{cut}…")
+}

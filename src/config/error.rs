@@ -1,0 +1,137 @@
+//! Config errors that point at the place in the file: `file:line:column: key: what is wrong`,
+//! then the line itself with a caret, in the manner of just and rustc.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub key: Option<String>,
+    pub message: String,
+    pub source_line: Option<String>,
+}
+
+impl Problem {
+    /// A problem located by a byte span of the config text.
+    pub fn at(
+        source: &Source,
+        span: Option<Range<usize>>,
+        key: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        let (line, column, source_line) = match span {
+            Some(span) => {
+                let (line, column) = source.line_col(span.start);
+                (Some(line), Some(column), source.line_text(line))
+            }
+            None => (None, None, None),
+        };
+        Problem {
+            file: source.name.clone(),
+            line,
+            column,
+            key: key.map(str::to_string),
+            message: message.into(),
+            source_line,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": ")?;
+        if let Some(key) = &self.key {
+            write!(f, "key `{key}`: ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if let (Some(line), Some(text)) = (self.line, &self.source_line) {
+            let gutter = line.to_string().len();
+            write!(f, "\n {line} | {text}")?;
+            if let Some(column) = self.column {
+                write!(f, "\n {:gutter$} | {:>width$}", "", "^", width = column)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}", render(.0))]
+    Invalid(Vec<Problem>),
+}
+
+impl ConfigError {
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            ConfigError::Read { .. } => vec![self.to_string()],
+            ConfigError::Invalid(problems) => problems.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+}
+
+fn render(problems: &[Problem]) -> String {
+    let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    lines.join("\n")
+}
+
+/// The config text and its name, for turning byte offsets into lines.
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+impl Source {
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before
+            .rfind('\n')
+            .map(|nl| before.len() - nl)
+            .unwrap_or(before.len() + 1);
+        (line, column)
+    }
+
+    pub fn line_text(&self, line: usize) -> Option<String> {
+        self.text
+            .lines()
+            .nth(line.checked_sub(1)?)
+            .map(str::to_string)
+    }
+
+    /// The span of `key = ...` inside a table's span, so a problem can point at the key's own
+    /// line rather than at the table header.
+    pub fn key_span(&self, table: &Range<usize>, key: &str) -> Option<Range<usize>> {
+        let end = table.end.min(self.text.len());
+        let start = table.start.min(end);
+        let body = &self.text[start..end];
+        let mut offset = start;
+        for line in body.split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            if let Some(rest) = trimmed.strip_prefix(key) {
+                if rest.trim_start().starts_with('=') {
+                    let indent = line.len() - trimmed.len();
+                    return Some(offset + indent..offset + indent + key.len());
+                }
+            }
+            offset += line.len();
+        }
+        None
+    }
+}

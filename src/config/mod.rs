@@ -1,0 +1,319 @@
+//! The TOML config (DESIGN §2). Parsing is two steps: serde into raw structs that reject unknown
+//! keys and bad values (with spans), then validation into the typed `Config` the rest of the
+//! program trusts. Every problem names the file, line and key.
+
+mod check;
+mod error;
+mod sections;
+
+pub use check::{Check, CheckKind, DiskThreshold, Severity};
+pub use error::{ConfigError, Problem, Source};
+pub use sections::*;
+
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+pub const SYSTEM_CONFIG: &str = "/etc/orchestrator/orchestrator.toml";
+pub const EMBEDDED_NAME: &str = "<embedded default config>";
+pub const DEFAULT_CONFIG_TEXT: &str = include_str!("default.toml");
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it came from: a path, or the embedded default.
+    pub source: String,
+    pub state: StateConfig,
+    pub cycle: CycleConfig,
+    pub checks: Vec<Check>,
+    pub agents: BTreeMap<String, AgentConfig>,
+    pub research: Option<ResearchConfig>,
+    pub consult: Option<ConsultConfig>,
+    pub policy: PolicyConfig,
+    pub escalation: Option<EscalationConfig>,
+    pub serve: ServeConfig,
+    pub context: ContextConfig,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    state: StateConfig,
+    #[serde(default)]
+    cycle: CycleConfig,
+    #[serde(default)]
+    checks: Vec<Spanned<check::RawCheck>>,
+    #[serde(default)]
+    agents: BTreeMap<String, Spanned<AgentConfig>>,
+    research: Option<Spanned<ResearchConfig>>,
+    consult: Option<Spanned<ConsultConfig>>,
+    #[serde(default)]
+    policy: PolicyConfig,
+    escalation: Option<EscalationConfig>,
+    #[serde(default)]
+    serve: ServeConfig,
+    #[serde(default)]
+    context: ContextConfig,
+}
+
+impl Config {
+    /// The config a command runs with: `-c PATH` (or ORCHESTRATOR_CONFIG), else the system file
+    /// when it exists, else the embedded default.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        match explicit {
+            Some(path) => Config::from_file(path),
+            None if Path::new(SYSTEM_CONFIG).exists() => {
+                Config::from_file(Path::new(SYSTEM_CONFIG))
+            }
+            None => Config::embedded_default(),
+        }
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&path.display().to_string(), &text)
+    }
+
+    /// The embedded default, less the checks that need systemd on a host not booted with it.
+    pub fn embedded_default() -> Result<Config, ConfigError> {
+        let mut config = Config::parse(EMBEDDED_NAME, DEFAULT_CONFIG_TEXT)?;
+        if !crate::checks::systemd_is_running() {
+            config.checks.retain(|c| !c.kind.needs_systemd());
+        }
+        Ok(config)
+    }
+
+    pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
+        let source = Source {
+            name: name.to_string(),
+            text: text.to_string(),
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|err| {
+            let message = err.message().to_string();
+            let key = err.span().and_then(|span| key_at(&source, span.start));
+            ConfigError::Invalid(vec![Problem::at(
+                &source,
+                err.span(),
+                key.as_deref(),
+                message,
+            )])
+        })?;
+        let mut problems = Vec::new();
+        let checks = validate_checks(&source, raw.checks, &mut problems);
+        validate_agents(
+            &source,
+            &raw.agents,
+            raw.research.as_ref(),
+            raw.consult.as_ref(),
+            &mut problems,
+        );
+        validate_cycle(&source, &raw.cycle, &mut problems);
+        if !problems.is_empty() {
+            return Err(ConfigError::Invalid(problems));
+        }
+        Ok(Config {
+            source: name.to_string(),
+            state: raw.state,
+            cycle: raw.cycle,
+            checks,
+            agents: raw
+                .agents
+                .into_iter()
+                .map(|(k, v)| (k, v.into_inner()))
+                .collect(),
+            research: raw.research.map(Spanned::into_inner),
+            consult: raw.consult.map(Spanned::into_inner),
+            policy: raw.policy,
+            escalation: raw.escalation,
+            serve: raw.serve,
+            context: raw.context,
+        })
+    }
+
+    pub fn check(&self, name: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.name == name)
+    }
+
+    /// The database path: `--db`/ORCHESTRATOR_DB, else `[state] db`, else the per-user default.
+    pub fn db_path(&self, explicit: Option<&Path>) -> PathBuf {
+        if let Some(path) = explicit {
+            return path.to_path_buf();
+        }
+        if let Some(path) = &self.state.db {
+            return path.clone();
+        }
+        default_db_path()
+    }
+}
+
+fn default_db_path() -> PathBuf {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return PathBuf::from("/var/lib/orchestrator/orchestrator.db");
+    }
+    let state_home = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/state")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    state_home.join("orchestrator/orchestrator.db")
+}
+
+/// The key on the line an error points at (`timeout = "5x"` → `timeout`), or the table header.
+fn key_at(source: &Source, offset: usize) -> Option<String> {
+    let (line, _) = source.line_col(offset);
+    let text = source.line_text(line)?;
+    let trimmed = text.trim();
+    if let Some((key, _)) = trimmed.split_once('=') {
+        return Some(key.trim().to_string());
+    }
+    let header = trimmed.trim_start_matches('[').trim_end_matches(']').trim();
+    (!header.is_empty()).then(|| header.to_string())
+}
+
+fn validate_checks(
+    source: &Source,
+    raw: Vec<Spanned<check::RawCheck>>,
+    problems: &mut Vec<Problem>,
+) -> Vec<Check> {
+    let mut seen = HashSet::new();
+    let mut checks = Vec::new();
+    for spanned in raw {
+        let span = spanned.span();
+        let raw = spanned.into_inner();
+        let name_span = raw.name.span();
+        if !seen.insert(raw.name.get_ref().clone()) {
+            let message = format!("duplicate check name `{}`: check names must be unique (incidents are keyed by them)", raw.name.get_ref());
+            problems.push(Problem::at(source, Some(name_span), Some("name"), message));
+            continue;
+        }
+        match raw.validate(source, &span) {
+            Ok(check) => checks.push(check),
+            Err(mut found) => problems.append(&mut found),
+        }
+    }
+    checks
+}
+
+fn validate_agents(
+    source: &Source,
+    agents: &BTreeMap<String, Spanned<AgentConfig>>,
+    research: Option<&Spanned<ResearchConfig>>,
+    consult: Option<&Spanned<ConsultConfig>>,
+    problems: &mut Vec<Problem>,
+) {
+    for (name, agent) in agents {
+        if let Err(message) = agent.get_ref().validate() {
+            problems.push(Problem::at(
+                source,
+                Some(agent.span()),
+                Some(&format!("agents.{name}")),
+                message,
+            ));
+        }
+    }
+    let unknown_agent = |name: &str| {
+        let known: Vec<&str> = agents.keys().map(String::as_str).collect();
+        format!(
+            "no agent named `{name}` (configured agents: {})",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        )
+    };
+    if let Some(research) = research {
+        if !agents.contains_key(&research.get_ref().agent) {
+            let span = source
+                .key_span(&research.span(), "agent")
+                .or(Some(research.span()));
+            problems.push(Problem::at(
+                source,
+                span,
+                Some("research.agent"),
+                unknown_agent(&research.get_ref().agent),
+            ));
+        }
+    }
+    if let Some(consult) = consult {
+        let span = source
+            .key_span(&consult.span(), "agents")
+            .or(Some(consult.span()));
+        for name in &consult.get_ref().agents {
+            if !agents.contains_key(name) {
+                problems.push(Problem::at(
+                    source,
+                    span.clone(),
+                    Some("consult.agents"),
+                    unknown_agent(name),
+                ));
+            }
+        }
+        let quorum = consult.get_ref().quorum;
+        let count = consult.get_ref().agents.len();
+        if quorum == 0 || (count > 0 && quorum > count) {
+            let span = source
+                .key_span(&consult.span(), "quorum")
+                .or(Some(consult.span()));
+            let message = format!(
+                "quorum must be between 1 and the number of agents ({count}), got {quorum}"
+            );
+            problems.push(Problem::at(source, span, Some("consult.quorum"), message));
+        }
+    }
+}
+
+fn validate_cycle(source: &Source, cycle: &CycleConfig, problems: &mut Vec<Problem>) {
+    if cycle.parallelism == 0 {
+        problems.push(Problem::at(
+            source,
+            None,
+            Some("cycle.parallelism"),
+            "must be at least 1",
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<String> {
+        match Config::parse("test.toml", text) {
+            Ok(_) => vec![],
+            Err(err) => err.problems(),
+        }
+    }
+
+    #[test]
+    fn the_embedded_default_is_valid() {
+        Config::parse(EMBEDDED_NAME, DEFAULT_CONFIG_TEXT).unwrap();
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let found = problems("[cycle]\nparallelism = 2\nsetle = \"5s\"\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("test.toml:3:"), "{}", found[0]);
+        assert!(found[0].contains("setle"), "{}", found[0]);
+    }
+
+    #[test]
+    fn duplicate_check_names_point_at_the_second() {
+        let text = "[[checks]]\nname = \"a\"\nkind = \"memory\"\n\n[[checks]]\nname = \"a\"\nkind = \"load\"\n";
+        let found = problems(text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("test.toml:6:"), "{}", found[0]);
+        assert!(found[0].contains("duplicate"), "{}", found[0]);
+    }
+
+    #[test]
+    fn research_must_name_a_configured_agent() {
+        let found = problems("[research]\nagent = \"claude\"\n");
+        assert!(found[0].contains("no agent named `claude`"), "{found:?}");
+    }
+}

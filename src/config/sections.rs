@@ -1,0 +1,267 @@
+//! The config sections besides `[[checks]]`. Defaults follow DESIGN §2.
+
+use crate::actions::ActionKind;
+use crate::duration::Duration;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    pub db: Option<PathBuf>,
+    /// Resolved incidents older than this are pruned.
+    pub retention: Duration,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        StateConfig {
+            db: None,
+            retention: Duration::from_secs(90 * 86_400),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CycleConfig {
+    /// Checks (and agents in consult) run at once.
+    pub parallelism: usize,
+    /// Wait after a plan runs, before the verifying check.
+    pub settle: Duration,
+    pub phase_timeout: PhaseTimeouts,
+}
+
+impl Default for CycleConfig {
+    fn default() -> Self {
+        CycleConfig {
+            parallelism: 4,
+            settle: Duration::from_secs(5),
+            phase_timeout: PhaseTimeouts::default(),
+        }
+    }
+}
+
+/// The time one phase may spend on one incident: no new plan is started past it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PhaseTimeouts {
+    pub fix: Duration,
+    pub research: Duration,
+    pub consult: Duration,
+}
+
+impl Default for PhaseTimeouts {
+    fn default() -> Self {
+        PhaseTimeouts {
+            fix: Duration::from_secs(30),
+            research: Duration::from_secs(300),
+            consult: Duration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    pub command: Option<Vec<String>>,
+    pub builtin: Option<String>,
+    #[serde(default = "default_agent_timeout")]
+    pub timeout: Duration,
+}
+
+fn default_agent_timeout() -> Duration {
+    Duration::from_secs(300)
+}
+
+pub const BUILTIN_AGENTS: [&str; 1] = ["runbook"];
+
+impl AgentConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        match (&self.command, &self.builtin) {
+            (Some(_), Some(_)) => {
+                Err("an agent has either `command` or `builtin`, not both".into())
+            }
+            (None, None) => {
+                Err("an agent needs `command = [...]` or `builtin = \"runbook\"`".into())
+            }
+            (Some(argv), None) if argv.is_empty() => Err("`command` must name a program".into()),
+            (None, Some(name)) if !BUILTIN_AGENTS.contains(&name.as_str()) => Err(format!(
+                "unknown builtin agent `{name}` (known: {})",
+                BUILTIN_AGENTS.join(", ")
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResearchConfig {
+    pub agent: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsultConfig {
+    #[serde(default)]
+    pub agents: Vec<String>,
+    #[serde(default = "default_quorum")]
+    pub quorum: usize,
+}
+
+fn default_quorum() -> usize {
+    2
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// Actions agent plans may run.
+    pub actions: Vec<ActionKind>,
+    /// Globs of units agents may touch besides the incident's own.
+    pub units: Vec<String>,
+    /// Globs of paths file actions may touch.
+    pub paths: Vec<String>,
+    /// Argv globs that `run` actions of agents may match, one list per allowed command.
+    pub commands: Vec<Vec<String>>,
+    /// Actions allowed only after a person approves the plan.
+    pub approve: Vec<ActionKind>,
+    /// Plans tried per incident and phase.
+    pub max_attempts: u32,
+    pub restart_limit: RestartLimit,
+    pub flapping: Flapping,
+    /// A check failing again this soon after its incident closed reopens that incident.
+    pub reopen_within: Duration,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            actions: vec![
+                ActionKind::RestartUnit,
+                ActionKind::StartUnit,
+                ActionKind::ResetFailed,
+                ActionKind::CleanFiles,
+                ActionKind::RemoveFile,
+            ],
+            units: Vec::new(),
+            paths: vec!["/var/log/**".into(), "/tmp/**".into()],
+            commands: Vec::new(),
+            approve: vec![ActionKind::KillProcess, ActionKind::Run],
+            max_attempts: 3,
+            restart_limit: RestartLimit::default(),
+            flapping: Flapping::default(),
+            reopen_within: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// At most `count` restarting plans per check within `within`; a scan that sees the check
+/// healthy again starts the count afresh.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RestartLimit {
+    pub count: u32,
+    pub within: Duration,
+}
+
+impl Default for RestartLimit {
+    fn default() -> Self {
+        RestartLimit {
+            count: 3,
+            within: Duration::from_secs(1800),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Flapping {
+    pub reopened: u32,
+    pub within: Duration,
+}
+
+impl Default for Flapping {
+    fn default() -> Self {
+        Flapping {
+            reopened: 3,
+            within: Duration::from_secs(3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationConfig {
+    #[serde(default = "default_repeat")]
+    pub repeat: Duration,
+    pub email: Option<EmailConfig>,
+    pub webhook: Option<WebhookConfig>,
+    /// The dashboard's address as people reach it, for links in notifications.
+    pub dashboard_url: Option<String>,
+}
+
+fn default_repeat() -> Duration {
+    Duration::from_secs(86_400)
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    pub to: Vec<String>,
+    pub from: String,
+    /// `smtp://host:port`, `smtps://…`, or `sendmail`.
+    pub smtp: String,
+    #[serde(default)]
+    pub starttls: bool,
+    pub user: Option<String>,
+    /// A file holding the SMTP password (never the password itself).
+    pub password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub url: String,
+    #[serde(default = "default_webhook_format")]
+    pub format: String,
+}
+
+fn default_webhook_format() -> String {
+    "alertmanager".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServeConfig {
+    pub listen: String,
+    pub token_file: Option<PathBuf>,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: "127.0.0.1:8888".into(),
+            token_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContextConfig {
+    /// Extra regular expressions whose matches are masked before context leaves the host.
+    pub redact: Vec<String>,
+    /// Journal lines of the unit given to agents.
+    pub journal_lines: usize,
+}
+
+impl Default for ContextConfig {
+    fn default() -> Self {
+        ContextConfig {
+            redact: Vec::new(),
+            journal_lines: 50,
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Human durations as the config writes them: `500ms`, `30s`, `5m`, `24h`, `7d`, or sums such
+//! as `1h30m`. A bare number is rejected on purpose: `timeout = 30` is ambiguous.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Duration(pub std::time::Duration);
+
+impl Duration {
+    pub const fn from_secs(secs: u64) -> Self {
+        Duration(std::time::Duration::from_secs(secs))
+    }
+    pub const fn from_millis(ms: u64) -> Self {
+        Duration(std::time::Duration::from_millis(ms))
+    }
+    pub fn as_secs_f64(&self) -> f64 {
+        self.0.as_secs_f64()
+    }
+    pub fn std(&self) -> std::time::Duration {
+        self.0
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("invalid duration `{input}`: {why} (expected a number with a unit, like 500ms, 30s, 5m, 24h or 7d)")]
+pub struct ParseDurationError {
+    input: String,
+    why: &'static str,
+}
+
+impl FromStr for Duration {
+    type Err = ParseDurationError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let fail = |why| ParseDurationError {
+            input: input.to_string(),
+            why,
+        };
+        let text = input.trim();
+        if text.is_empty() {
+            return Err(fail("it is empty"));
+        }
+        let mut total_ms: u128 = 0;
+        let mut rest = text;
+        while !rest.is_empty() {
+            let digits = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            if digits == 0 {
+                return Err(fail("a unit must follow a number"));
+            }
+            let number: u128 = rest[..digits]
+                .parse()
+                .map_err(|_| fail("the number is too large"))?;
+            rest = &rest[digits..];
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            let per_unit_ms: u128 = match &rest[..unit_len] {
+                "ms" => 1,
+                "s" => 1_000,
+                "m" => 60_000,
+                "h" => 3_600_000,
+                "d" => 86_400_000,
+                "w" => 7 * 86_400_000,
+                "" => return Err(fail("the unit is missing")),
+                _ => return Err(fail("unknown unit")),
+            };
+            rest = &rest[unit_len..];
+            total_ms = total_ms.saturating_add(number.saturating_mul(per_unit_ms));
+        }
+        let ms = u64::try_from(total_ms).map_err(|_| fail("the duration is too large"))?;
+        Ok(Duration::from_millis(ms))
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms == 0 {
+            return write!(f, "0s");
+        }
+        let units = [
+            (86_400_000, "d"),
+            (3_600_000, "h"),
+            (60_000, "m"),
+            (1_000, "s"),
+            (1, "ms"),
+        ];
+        let mut rest = ms;
+        for (size, name) in units {
+            if rest >= size {
+                write!(f, "{}{}", rest / size, name)?;
+                rest %= size;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_units_and_sums() {
+        assert_eq!("30s".parse::<Duration>().unwrap(), Duration::from_secs(30));
+        assert_eq!("5m".parse::<Duration>().unwrap(), Duration::from_secs(300));
+        assert_eq!(
+            "7d".parse::<Duration>().unwrap(),
+            Duration::from_secs(7 * 86_400)
+        );
+        assert_eq!(
+            "1h30m".parse::<Duration>().unwrap(),
+            Duration::from_secs(5_400)
+        );
+        assert_eq!(
+            "250ms".parse::<Duration>().unwrap(),
+            Duration::from_millis(250)
+        );
+    }
+
+    #[test]
+    fn rejects_ambiguous_or_unknown() {
+        assert!("30".parse::<Duration>().is_err());
+        assert!("5 minutes".parse::<Duration>().is_err());
+        assert!("m5".parse::<Duration>().is_err());
+        assert!("".parse::<Duration>().is_err());
+    }
+
+    #[test]
+    fn displays_round_trip() {
+        for text in ["30s", "5m", "1h30m", "7d", "250ms"] {
+            assert_eq!(text.parse::<Duration>().unwrap().to_string(), text);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Trying one plan on one incident, the step every acting phase shares: guard the restart
+//! limit, record the attempt, run the plan, wait `settle`, verify with the check, learn.
+
+use super::Runtime;
+use crate::actions::{execute_plan, ExecOptions, Plan};
+use crate::clock::now;
+use crate::config::Check;
+use crate::model::{Outcome, Phase, Status};
+use crate::store::{Incident, Lesson, NewAttempt};
+use serde::Serialize;
+
+/// A plan and where it came from (`pattern:ID`, `remedy`, `agent:NAME`, `consensus`, `person`).
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub source: String,
+    pub plan: Plan,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "result", content = "detail", rename_all = "snake_case")]
+pub enum Tried {
+    Fixed,
+    NotFixed(String),
+    Failed(String),
+    DryRun,
+    /// Not run: the check has restarted too often; the incident needs a person.
+    RestartLimit(String),
+}
+
+/// Output kept per attempt.
+const ATTEMPT_OUTPUT_BYTES: usize = 16 * 1024;
+
+pub fn try_plan(
+    rt: &mut Runtime,
+    incident: &Incident,
+    check: &Check,
+    phase: Phase,
+    candidate: &Candidate,
+) -> anyhow::Result<Tried> {
+    let plan = &candidate.plan;
+    let unit = check.unit.as_deref();
+    if plan.restarts() {
+        if let Some(reason) = restart_limit_reached(rt, check)? {
+            return Ok(Tried::RestartLimit(reason));
+        }
+    }
+    let plan_json = plan.to_json();
+    let plan_hash = plan.hash(unit);
+    let attempt = rt.store.begin_attempt(&NewAttempt {
+        incident: incident.id,
+        phase,
+        source: &candidate.source,
+        plan_json: &plan_json,
+        plan_hash: &plan_hash,
+        restarts: plan.restarts(),
+    })?;
+    if rt.dry_run {
+        let reason = format!("dry run: would run {}", plan.describe());
+        rt.store
+            .finish_attempt(attempt, Outcome::DryRun, &reason, "", &incident.signature)?;
+        return Ok(Tried::DryRun);
+    }
+    log::info!(
+        "incident {} ({}): phase {phase} tries {} from {}",
+        incident.id,
+        check.name,
+        plan.describe(),
+        candidate.source
+    );
+    let options = ExecOptions {
+        unit,
+        remedies: &check.remedy,
+        keep_bytes: ATTEMPT_OUTPUT_BYTES,
+    };
+    let report = execute_plan(plan, &options);
+    let output = report.output();
+    if !report.ok() {
+        let reason = report
+            .actions
+            .iter()
+            .find(|a| !a.ok)
+            .map(|a| format!("{} failed", a.action))
+            .unwrap_or_default();
+        rt.store.finish_attempt(
+            attempt,
+            Outcome::Failed,
+            &reason,
+            &output,
+            &incident.signature,
+        )?;
+        return Ok(Tried::Failed(reason));
+    }
+    std::thread::sleep(rt.config.cycle.settle.std());
+    let verdict = rt.verify(check)?;
+    if verdict.status == Status::Ok {
+        let lesson = Lesson {
+            signature: &incident.signature,
+            check: &check.name,
+            plan_json: &plan_json,
+            plan_hash: &plan_hash,
+        };
+        let pattern = rt
+            .store
+            .record_fix(attempt, incident.id, phase, &output, &lesson)?;
+        log::info!(
+            "incident {} fixed in phase {phase} by {}; pattern {pattern} learned",
+            incident.id,
+            candidate.source
+        );
+        return Ok(Tried::Fixed);
+    }
+    let reason = format!(
+        "the check still fails after {}: {}",
+        rt.config.cycle.settle, verdict.summary
+    );
+    rt.store.finish_attempt(
+        attempt,
+        Outcome::NotFixed,
+        &reason,
+        &output,
+        &incident.signature,
+    )?;
+    Ok(Tried::NotFixed(reason))
+}
+
+/// `restart_limit`: restarting plans on this check within the window, counted since the last
+/// scan that saw the check healthy. Monit counts cycles, which lets a slow restart loop run
+/// forever; a wall-clock window with an explicit reset does not.
+fn restart_limit_reached(rt: &Runtime, check: &Check) -> anyhow::Result<Option<String>> {
+    let limit = &rt.config.policy.restart_limit;
+    if limit.count == 0 {
+        return Ok(None);
+    }
+    let window_start = now() - limit.within.as_secs_f64();
+    let since = rt
+        .store
+        .last_ok_at(&check.name)?
+        .map_or(window_start, |ok| ok.max(window_start));
+    let restarts = rt.store.restarts_since(&check.name, since)?;
+    if restarts >= limit.count as i64 {
+        return Ok(Some(format!(
+            "restart limit reached: {restarts} restarting plans on `{}` within {} without a healthy scan",
+            check.name, limit.within
+        )));
+    }
+    Ok(None)
+}

@@ -1,0 +1,202 @@
+//! `fix`, phase 1 (DESIGN §1, §6): learned patterns of the incident's signature first, best
+//! record first, then the check's configured remedy list; each verified by the check.
+
+use super::attempt::{try_plan, Candidate, Tried};
+use super::Runtime;
+use crate::actions::Plan;
+use crate::checks;
+use crate::config::Check;
+use crate::model::{Phase, Severity, Status};
+use crate::store::Incident;
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(Debug, Serialize)]
+pub struct AttemptLine {
+    pub source: String,
+    pub plan: String,
+    #[serde(flatten)]
+    pub tried: Tried,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Fixed and verified in this phase.
+    Fixed,
+    /// The check passed before anything ran.
+    Recovered,
+    /// Handed to a later phase.
+    PassedOn,
+    /// Left where it was (not acted on, dry run, or out of time).
+    Left,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IncidentLine {
+    pub incident: i64,
+    pub check: String,
+    pub verdict: Verdict,
+    pub detail: String,
+    pub attempts: Vec<AttemptLine>,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct FixReport {
+    pub interrupted_recovered: Vec<i64>,
+    pub incidents: Vec<IncidentLine>,
+}
+
+pub fn fix(rt: &mut Runtime) -> anyhow::Result<FixReport> {
+    let mut report = FixReport {
+        interrupted_recovered: rt.recover_interrupted()?,
+        ..FixReport::default()
+    };
+    for incident in rt.store.incidents_waiting(Phase::Fix)? {
+        let line = fix_incident(rt, &incident)?;
+        report.incidents.push(line);
+    }
+    Ok(report)
+}
+
+fn fix_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<IncidentLine> {
+    let mut line = IncidentLine {
+        incident: incident.id,
+        check: incident.check.clone(),
+        verdict: Verdict::Left,
+        detail: String::new(),
+        attempts: Vec::new(),
+    };
+    let config = rt.config;
+    let Some(check) = config.check(&incident.check) else {
+        line.detail = format!(
+            "check `{}` is no longer configured; resolve the incident by hand",
+            incident.check
+        );
+        log::warn!("incident {}: {}", incident.id, line.detail);
+        return Ok(line);
+    };
+    if incident.severity == Severity::Unknown {
+        let reason = "the check returned UNKNOWN: nothing is acted on until the check itself works"
+            .to_string();
+        return pass_on(rt, incident, Phase::Escalate, reason, line);
+    }
+    if !check.acts_on(incident.severity) {
+        line.detail = format!(
+            "severity {} is watched, not acted on (set act_on = \"warning\" to act)",
+            incident.severity
+        );
+        return Ok(line);
+    }
+    // A fault may have cleared since the scan: never restart a healthy service.
+    let fresh = checks::run_check(check);
+    if fresh.status == Status::Ok {
+        rt.observe(check, &fresh)?;
+        line.verdict = Verdict::Recovered;
+        line.detail = format!("the check passes again: {}", fresh.summary);
+        return Ok(line);
+    }
+    try_candidates(rt, incident, check, line)
+}
+
+fn try_candidates(
+    rt: &mut Runtime,
+    incident: &Incident,
+    check: &Check,
+    mut line: IncidentLine,
+) -> anyhow::Result<IncidentLine> {
+    let policy = &rt.config.policy;
+    let started = Instant::now();
+    let mut tried = rt.store.tried_plans(incident.id, Phase::Fix)?;
+    for candidate in candidates(rt, incident, check)? {
+        let hash = candidate.plan.hash(check.unit.as_deref());
+        if tried.contains(&hash) {
+            continue;
+        }
+        if tried.len() >= policy.max_attempts as usize {
+            break;
+        }
+        if started.elapsed() >= rt.config.cycle.phase_timeout.fix.std() {
+            line.detail = format!(
+                "phase 1 time ({}) used up; the next run goes on",
+                rt.config.cycle.phase_timeout.fix
+            );
+            return Ok(line);
+        }
+        let outcome = try_plan(rt, incident, check, Phase::Fix, &candidate)?;
+        line.attempts.push(AttemptLine {
+            source: candidate.source.clone(),
+            plan: candidate.plan.describe(),
+            tried: outcome.clone(),
+        });
+        match outcome {
+            Tried::Fixed => {
+                line.verdict = Verdict::Fixed;
+                line.detail = format!("fixed by {}", candidate.source);
+                return Ok(line);
+            }
+            Tried::RestartLimit(reason) => {
+                return pass_on(rt, incident, Phase::Escalate, reason, line)
+            }
+            Tried::DryRun => {}
+            Tried::NotFixed(_) | Tried::Failed(_) => tried.push(hash),
+        }
+    }
+    if rt.dry_run {
+        line.detail = format!("dry run: {} plans would run", line.attempts.len());
+        return Ok(line);
+    }
+    let reason = match tried.len() {
+        0 => "phase 1: no learned pattern and no configured remedy".to_string(),
+        n => format!("phase 1: {n} plan(s) tried, none fixed it"),
+    };
+    pass_on(rt, incident, Phase::Research, reason, line)
+}
+
+/// Patterns of the signature (best first, those that failed more often than they worked left
+/// out), then the remedy list as one plan: its actions run in order, as the admin wrote them.
+fn candidates(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result<Vec<Candidate>> {
+    let mut list = Vec::new();
+    for pattern in rt.store.patterns_for(&incident.signature)? {
+        if pattern.failures > pattern.successes {
+            continue;
+        }
+        match serde_json::from_str::<Plan>(&pattern.plan) {
+            Ok(plan) => list.push(Candidate {
+                source: format!("pattern:{}", pattern.id),
+                plan,
+            }),
+            Err(err) => log::warn!(
+                "pattern {} holds a plan this version cannot read: {err}",
+                pattern.id
+            ),
+        }
+    }
+    if !check.remedy.is_empty() {
+        list.push(Candidate {
+            source: "remedy".into(),
+            plan: Plan(check.remedy.clone()),
+        });
+    }
+    Ok(list)
+}
+
+fn pass_on(
+    rt: &mut Runtime,
+    incident: &Incident,
+    phase: Phase,
+    reason: String,
+    mut line: IncidentLine,
+) -> anyhow::Result<IncidentLine> {
+    if !rt.dry_run {
+        rt.store.move_to_phase(incident.id, phase, &reason)?;
+        log::info!(
+            "incident {} ({}) → phase {phase}: {reason}",
+            incident.id,
+            incident.check
+        );
+    }
+    line.verdict = Verdict::PassedOn;
+    line.detail = format!("→ phase {phase}: {reason}");
+    Ok(line)
+}

@@ -1,0 +1,67 @@
+//! `scan`: run every check; open, update, reopen or recover incidents.
+
+use super::Runtime;
+use crate::checks;
+use crate::model::Status;
+use crate::store::Observation;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct CheckLine {
+    pub name: String,
+    pub kind: &'static str,
+    pub status: Status,
+    pub summary: String,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<Observation>,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct ScanReport {
+    pub checks: Vec<CheckLine>,
+    pub opened: Vec<i64>,
+    pub updated: Vec<i64>,
+    pub reopened: Vec<i64>,
+    pub flapping: Vec<i64>,
+    pub recovered: Vec<i64>,
+}
+
+pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
+    let config = rt.config;
+    let results = checks::run_all(&config.checks, config.cycle.parallelism);
+    let mut report = ScanReport::default();
+    for (check, result) in config.checks.iter().zip(results) {
+        let observed = rt.observe(check, &result)?;
+        if let Some((id, change)) = observed {
+            let list = match change {
+                Observation::Opened => &mut report.opened,
+                Observation::Seen => &mut report.updated,
+                Observation::Reopened => &mut report.reopened,
+                Observation::Flapping => &mut report.flapping,
+                Observation::Recovered => &mut report.recovered,
+            };
+            list.push(id);
+            if change != Observation::Seen {
+                log::info!(
+                    "check {}: incident {id} {:?}: {}",
+                    check.name,
+                    change,
+                    result.summary
+                );
+            }
+        }
+        report.checks.push(CheckLine {
+            name: check.name.clone(),
+            kind: check.kind.name(),
+            status: result.status,
+            summary: result.summary,
+            duration_ms: result.duration_ms,
+            incident: observed.map(|(id, _)| id),
+            change: observed.map(|(_, change)| change),
+        });
+    }
+    Ok(report)
+}

@@ -1,0 +1,230 @@
+//! Attempts (a plan tried on an incident) and the patterns learned from them (DESIGN §6).
+
+use super::{Result, Store};
+use crate::clock::{now, Timestamp};
+use crate::model::{Outcome, Phase};
+use rusqlite::{params, Row};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub id: i64,
+    pub incident: i64,
+    pub phase: i64,
+    pub source: String,
+    pub plan: serde_json::Value,
+    pub plan_hash: String,
+    pub outcome: String,
+    pub reason: String,
+    pub output: String,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+}
+
+impl Attempt {
+    fn from_row(row: &Row) -> rusqlite::Result<Attempt> {
+        let plan: String = row.get(4)?;
+        Ok(Attempt {
+            id: row.get(0)?,
+            incident: row.get(1)?,
+            phase: row.get(2)?,
+            source: row.get(3)?,
+            plan: serde_json::from_str(&plan).unwrap_or(serde_json::Value::Null),
+            plan_hash: row.get(5)?,
+            outcome: row.get(6)?,
+            reason: row.get(7)?,
+            output: row.get(8)?,
+            started_at: row.get(9)?,
+            finished_at: row.get(10)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Pattern {
+    pub id: i64,
+    pub signature: String,
+    pub check: String,
+    pub plan: String,
+    pub plan_hash: String,
+    pub source_phase: i64,
+    pub successes: i64,
+    pub failures: i64,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// An attempt about to start.
+pub struct NewAttempt<'a> {
+    pub incident: i64,
+    pub phase: Phase,
+    pub source: &'a str,
+    pub plan_json: &'a str,
+    pub plan_hash: &'a str,
+    pub restarts: bool,
+}
+
+/// What a verified fix teaches.
+pub struct Lesson<'a> {
+    pub signature: &'a str,
+    pub check: &'a str,
+    pub plan_json: &'a str,
+    pub plan_hash: &'a str,
+}
+
+impl Store {
+    /// Records an attempt as `running` before its plan runs, so that a killed process leaves
+    /// a trace the next run closes as interrupted (DESIGN §5).
+    pub fn begin_attempt(&self, new: &NewAttempt) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO attempts (incident, phase, source, plan, plan_hash, restarts, outcome, started_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7)",
+            params![new.incident, new.phase.number(), new.source, new.plan_json, new.plan_hash, new.restarts as i64, now()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Closes an attempt that did not fix (or did not run); a pattern whose plan it was loses credit.
+    pub fn finish_attempt(
+        &mut self,
+        attempt: i64,
+        outcome: Outcome,
+        reason: &str,
+        output: &str,
+        signature: &str,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE attempts SET outcome = ?2, reason = ?3, output = ?4, finished_at = ?5 WHERE id = ?1",
+            params![attempt, outcome.as_str(), reason, output, now()],
+        )?;
+        if matches!(outcome, Outcome::NotFixed | Outcome::Failed) {
+            tx.execute(
+                "UPDATE patterns SET failures = failures + 1, last_used_at = ?3
+                 WHERE signature = ?1 AND plan_hash = (SELECT plan_hash FROM attempts WHERE id = ?2)",
+                params![signature, attempt, now()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A verified fix: the attempt is `fixed`, the incident resolved in this phase, and the plan
+    /// becomes or strengthens a pattern of the incident's signature — one transaction.
+    pub fn record_fix(
+        &mut self,
+        attempt: i64,
+        incident: i64,
+        phase: Phase,
+        output: &str,
+        lesson: &Lesson,
+    ) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        let at = now();
+        tx.execute(
+            "UPDATE attempts SET outcome = 'fixed', output = ?2, finished_at = ?3 WHERE id = ?1",
+            params![attempt, output, at],
+        )?;
+        let source: String = tx.query_row(
+            "SELECT source FROM attempts WHERE id = ?1",
+            [attempt],
+            |row| row.get(0),
+        )?;
+        tx.execute(
+            "UPDATE incidents SET status = 'resolved', resolved_at = ?2, resolved_phase = ?3, resolved_by = ?4, handoff = NULL WHERE id = ?1",
+            params![incident, at, phase.number(), source],
+        )?;
+        tx.execute(
+            "INSERT INTO incident_events (incident, at, kind, detail) VALUES (?1, ?2, 'resolved', ?3)",
+            params![incident, at, format!("fixed in phase {} by {source}", phase.number())],
+        )?;
+        tx.execute(
+            "INSERT INTO patterns (signature, check_name, plan, plan_hash, source_phase, successes, created_at, last_used_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)
+             ON CONFLICT (signature, plan_hash) DO UPDATE SET successes = successes + 1, last_used_at = ?6",
+            params![lesson.signature, lesson.check, lesson.plan_json, lesson.plan_hash, phase.number(), at],
+        )?;
+        let pattern: i64 = tx.query_row(
+            "SELECT id FROM patterns WHERE signature = ?1 AND plan_hash = ?2",
+            params![lesson.signature, lesson.plan_hash],
+            |row| row.get(0),
+        )?;
+        tx.commit()?;
+        Ok(pattern)
+    }
+
+    /// Patterns for a signature, best record first (DESIGN §6).
+    pub fn patterns_for(&self, signature: &str) -> Result<Vec<Pattern>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, signature, check_name, plan, plan_hash, source_phase, successes, failures, created_at, last_used_at
+             FROM patterns WHERE signature = ?1
+             ORDER BY (successes - failures) DESC, successes DESC, last_used_at DESC",
+        )?;
+        let rows = stmt.query_map([signature], pattern_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    pub fn patterns(&self) -> Result<Vec<Pattern>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, signature, check_name, plan, plan_hash, source_phase, successes, failures, created_at, last_used_at
+             FROM patterns ORDER BY successes DESC, id",
+        )?;
+        let rows = stmt.query_map([], pattern_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    pub fn attempts(&self, incident: i64) -> Result<Vec<Attempt>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, incident, phase, source, plan, plan_hash, outcome, reason, output, started_at, finished_at
+             FROM attempts WHERE incident = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([incident], Attempt::from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Plans (by hash) already run on this incident in this phase since it last (re)opened.
+    pub fn tried_plans(&self, incident: i64, phase: Phase) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT plan_hash FROM attempts WHERE incident = ?1 AND phase = ?2 AND outcome NOT IN ('dry_run', 'running')
+             AND started_at >= COALESCE((SELECT MAX(at) FROM incident_events WHERE incident = ?1 AND kind = 'reopened'), 0)",
+        )?;
+        let rows = stmt.query_map(params![incident, phase.number()], |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Restarting plans run on a check since `since` (DESIGN §2 `restart_limit`).
+    pub fn restarts_since(&self, check: &str, since: Timestamp) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM attempts a JOIN incidents i ON i.id = a.incident
+             WHERE i.check_name = ?1 AND a.restarts = 1 AND a.outcome NOT IN ('dry_run', 'rejected') AND a.started_at >= ?2",
+            params![check, since],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// Closes attempts left `running` by a killed process. Returns (attempt, incident) pairs.
+    pub fn interrupt_running_attempts(&self) -> Result<Vec<(i64, i64)>> {
+        let mut stmt = self.conn.prepare(
+            "UPDATE attempts SET outcome = 'interrupted', finished_at = ?1,
+                 reason = 'the process running this plan stopped before it finished'
+             WHERE outcome = 'running' RETURNING id, incident",
+        )?;
+        let rows = stmt.query_map([now()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+fn pattern_from_row(row: &Row) -> rusqlite::Result<Pattern> {
+    Ok(Pattern {
+        id: row.get(0)?,
+        signature: row.get(1)?,
+        check: row.get(2)?,
+        plan: row.get(3)?,
+        plan_hash: row.get(4)?,
+        source_phase: row.get(5)?,
+        successes: row.get(6)?,
+        failures: row.get(7)?,
+        created_at: row.get(8)?,
+        last_used_at: row.get(9)?,
+    })
+}
