@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs with apt-get what the tests need when it is
+# missing, then runs every test with cargo. Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests run for real, keyed by a file each one provides.
+declare -A NEEDS=(
+  [/usr/lib/nagios/plugins/check_tcp]=monitoring-plugins-basic
+  [/usr/lib/nagios/plugins/check_http]=monitoring-plugins-basic
+  [/usr/lib/nagios/plugins/check_disk]=monitoring-plugins-basic
+  [/usr/lib/nagios/plugins/check_procs]=monitoring-plugins-basic
+)
+
+missing=()
+for file in "${!NEEDS[@]}"; do
+  [ -e "$file" ] || missing+=("${NEEDS[$file]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  echo "scripts/test.sh: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "scripts/test.sh: need root to apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cargo build --all-targets
+cargo test "$@"
