@@ -41,9 +41,16 @@ fn parse_args() -> Options {
     let mut options = Options::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| fail(&format!("{arg} needs a value")));
+        let mut value = || {
+            args.next()
+                .unwrap_or_else(|| fail(&format!("{arg} needs a value")))
+        };
         match arg.as_str() {
-            "--port" => options.port = value().parse().unwrap_or_else(|_| fail("--port needs a number")),
+            "--port" => {
+                options.port = value()
+                    .parse()
+                    .unwrap_or_else(|_| fail("--port needs a number"))
+            }
             "--pidfile" => options.pidfile = Some(value().into()),
             "--logdir" => options.logdir = Some(value().into()),
             "--state" => options.state = Some(value().into()),
@@ -65,7 +72,11 @@ fn fail(message: &str) -> ! {
 fn log_line(options: &Options, line: &str) {
     if let Some(dir) = &options.logdir {
         let _ = std::fs::create_dir_all(dir);
-        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("service.log")) {
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("service.log"))
+        {
             let _ = writeln!(file, "{line}");
         }
     }
@@ -92,7 +103,10 @@ fn main() {
 
 fn daemonize(options: &Options) -> ! {
     let exe = std::env::current_exe().unwrap_or_else(|e| fail(&e.to_string()));
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--daemon").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--daemon")
+        .collect();
     let errors = tempfile_path();
     let err_file = std::fs::File::create(&errors).unwrap_or_else(|e| fail(&e.to_string()));
     let mut child = Command::new(exe)
@@ -128,7 +142,9 @@ fn tempfile_path() -> PathBuf {
 }
 
 fn health(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
     let _ = stream.write_all(b"GET /health HTTP/1.0\r\n\r\n");
     let mut reply = String::new();
@@ -141,15 +157,25 @@ fn serve(options: Options) {
         if let Ok(text) = std::fs::read_to_string(pidfile) {
             let pid: i32 = text.trim().parse().unwrap_or(0);
             if pid_alive(pid) {
-                die(&options, &format!("already running as pid {pid} ({})", pidfile.display()));
+                die(
+                    &options,
+                    &format!("already running as pid {pid} ({})", pidfile.display()),
+                );
             }
-            die(&options, &format!("refusing to start: stale pid file {} (pid {pid} is not running)", pidfile.display()));
+            die(
+                &options,
+                &format!(
+                    "refusing to start: stale pid file {} (pid {pid} is not running)",
+                    pidfile.display()
+                ),
+            );
         }
     }
     let listener = TcpListener::bind(("127.0.0.1", options.port))
         .unwrap_or_else(|e| die(&options, &format!("bind 127.0.0.1:{}: {e}", options.port)));
     if let Some(pidfile) = &options.pidfile {
-        std::fs::write(pidfile, format!("{}\n", std::process::id())).unwrap_or_else(|e| die(&options, &e.to_string()));
+        std::fs::write(pidfile, format!("{}\n", std::process::id()))
+            .unwrap_or_else(|e| die(&options, &e.to_string()));
     }
     // SAFETY: the handler only stores to an atomic.
     unsafe {
@@ -157,7 +183,9 @@ fn serve(options: Options) {
     }
     log_line(&options, &format!("started on port {}", options.port));
     schedule_death(&options);
-    listener.set_nonblocking(true).unwrap_or_else(|e| die(&options, &e.to_string()));
+    listener
+        .set_nonblocking(true)
+        .unwrap_or_else(|e| die(&options, &e.to_string()));
     while !TERMINATE.load(Ordering::SeqCst) {
         match listener.accept() {
             Ok((stream, _)) => {
@@ -175,7 +203,9 @@ fn serve(options: Options) {
 
 fn schedule_death(options: &Options) {
     let Some(state) = &options.state else { return };
-    let Ok(text) = std::fs::read_to_string(state.join("die-after-ms")) else { return };
+    let Ok(text) = std::fs::read_to_string(state.join("die-after-ms")) else {
+        return;
+    };
     let ms: u64 = text.trim().parse().unwrap_or(0);
     let options = options.clone();
     std::thread::spawn(move || {
@@ -186,7 +216,11 @@ fn schedule_death(options: &Options) {
 }
 
 fn state_flag(options: &Options, name: &str) -> bool {
-    options.state.as_ref().map(|s| s.join(name).exists()).unwrap_or(false)
+    options
+        .state
+        .as_ref()
+        .map(|s| s.join(name).exists())
+        .unwrap_or(false)
 }
 
 fn handle(mut stream: TcpStream, options: &Options) {
@@ -204,7 +238,10 @@ fn handle(mut stream: TcpStream, options: &Options) {
     let target = request.split_whitespace().nth(1).unwrap_or("/");
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let (status, body) = route(path, query, options);
-    let reply = format!("HTTP/1.0 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+    let reply = format!(
+        "HTTP/1.0 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
     let _ = stream.write_all(reply.as_bytes());
 }
 
@@ -214,7 +251,9 @@ fn route(path: &str, query: &str, options: &Options) -> (&'static str, String) {
             std::thread::sleep(Duration::from_secs(3600));
             ("200 OK", "late\n".into())
         }
-        "/health" if state_flag(options, "unhealthy") => ("500 Internal Server Error", "unhealthy\n".into()),
+        "/health" if state_flag(options, "unhealthy") => {
+            ("500 Internal Server Error", "unhealthy\n".into())
+        }
         "/health" => ("200 OK", "ok\n".into()),
         "/crash" => {
             log_line(options, "crashing as asked");
@@ -225,7 +264,9 @@ fn route(path: &str, query: &str, options: &Options) -> (&'static str, String) {
             fill(options, mb)
         }
         "/log" => {
-            let line = param(query, "line").map(|l| percent_decode(&l)).unwrap_or_default();
+            let line = param(query, "line")
+                .map(|l| percent_decode(&l))
+                .unwrap_or_default();
             log_line(options, &line);
             ("200 OK", "logged\n".into())
         }
@@ -234,10 +275,19 @@ fn route(path: &str, query: &str, options: &Options) -> (&'static str, String) {
 }
 
 fn fill(options: &Options, mb: usize) -> (&'static str, String) {
-    let Some(dir) = &options.logdir else { return ("400 Bad Request", "no --logdir\n".into()) };
-    let name = dir.join(format!("fill-{}.log", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)));
+    let Some(dir) = &options.logdir else {
+        return ("400 Bad Request", "no --logdir\n".into());
+    };
+    let name = dir.join(format!(
+        "fill-{}.log",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
     let chunk = vec![b'x'; 1024 * 1024];
-    let result = std::fs::File::create(&name).and_then(|mut f| (0..mb).try_for_each(|_| f.write_all(&chunk)));
+    let result = std::fs::File::create(&name)
+        .and_then(|mut f| (0..mb).try_for_each(|_| f.write_all(&chunk)));
     match result {
         Ok(()) => ("200 OK", format!("wrote {mb} MiB to {}\n", name.display())),
         Err(e) => {
@@ -248,7 +298,11 @@ fn fill(options: &Options, mb: usize) -> (&'static str, String) {
 }
 
 fn param(query: &str, key: &str) -> Option<String> {
-    query.split('&').find_map(|pair| pair.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v.to_string()))
+    query.split('&').find_map(|pair| {
+        pair.split_once('=')
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
+    })
 }
 
 fn percent_decode(text: &str) -> String {
@@ -257,7 +311,8 @@ fn percent_decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 3 <= bytes.len() {
-            if let Ok(byte) = u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16) {
+            if let Ok(byte) = u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16)
+            {
                 out.push(byte);
                 i += 3;
                 continue;

@@ -42,13 +42,22 @@ fn a_killed_service_is_restarted_by_its_remedy_then_by_the_learned_pattern() {
     let scan = host.run(&["--json", "scan"]).ok().json();
     assert_eq!(scan["opened"].as_array().unwrap().len(), 1, "{scan}");
     host.run(&["scan"]).ok();
-    assert_eq!(host.query_i64("SELECT COUNT(*) FROM incidents"), 1, "a second scan deduplicates");
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM incidents"),
+        1,
+        "a second scan deduplicates"
+    );
     assert_eq!(host.query_i64("SELECT occurrences FROM incidents"), 2);
 
     let fix = host.run(&["--json", "fix"]).ok().json();
     assert_eq!(fix["incidents"][0]["verdict"], "fixed", "{fix}");
     assert!(service.healthy());
-    assert_eq!(host.query_text("SELECT status || ' ' || resolved_phase || ' ' || resolved_by FROM incidents"), "resolved 1 remedy");
+    assert_eq!(
+        host.query_text(
+            "SELECT status || ' ' || resolved_phase || ' ' || resolved_by FROM incidents"
+        ),
+        "resolved 1 remedy"
+    );
     assert_eq!(host.query_text("SELECT outcome FROM attempts"), "fixed");
     assert_eq!(host.query_i64("SELECT successes FROM patterns"), 1);
 
@@ -57,7 +66,10 @@ fn a_killed_service_is_restarted_by_its_remedy_then_by_the_learned_pattern() {
     let cycle = host.run(&["--json", "cycle"]).ok().json();
     assert_eq!(cycle["fix"]["incidents"][0]["verdict"], "fixed", "{cycle}");
     let pattern_id = host.query_i64("SELECT id FROM patterns");
-    assert_eq!(host.query_text("SELECT source FROM attempts ORDER BY id DESC LIMIT 1"), format!("pattern:{pattern_id}"));
+    assert_eq!(
+        host.query_text("SELECT source FROM attempts ORDER BY id DESC LIMIT 1"),
+        format!("pattern:{pattern_id}")
+    );
     assert_eq!(host.query_i64("SELECT successes FROM patterns"), 2);
     assert_eq!(host.query_i64("SELECT COUNT(*) FROM patterns"), 1);
     assert!(service.healthy());
@@ -87,7 +99,10 @@ remedy = [ {{ action = "run", argv = ["true"] }} ]
     assert_eq!(fix["incidents"][0]["verdict"], "passed_on", "{fix}");
     assert_eq!(host.query_text("SELECT outcome FROM attempts"), "not_fixed");
     assert_eq!(host.query_i64("SELECT phase FROM incidents"), 2);
-    assert_contains(&host.query_text("SELECT handoff FROM incidents"), "1 plan(s) tried, none fixed it");
+    assert_contains(
+        &host.query_text("SELECT handoff FROM incidents"),
+        "1 plan(s) tried, none fixed it",
+    );
     // Nothing was learned from a plan that did not work.
     assert_eq!(host.query_i64("SELECT COUNT(*) FROM patterns"), 0);
 }
@@ -100,11 +115,17 @@ fn dry_run_records_the_plan_and_executes_nothing() {
     service.start();
     service.kill();
     let cycle = host.run(&["--json", "--dry-run", "cycle"]).ok().json();
-    assert_eq!(cycle["fix"]["incidents"][0]["attempts"][0]["result"], "dry_run", "{cycle}");
+    assert_eq!(
+        cycle["fix"]["incidents"][0]["attempts"][0]["result"], "dry_run",
+        "{cycle}"
+    );
     assert!(service.pidfile.exists(), "remove_file ran in a dry run");
     assert!(!service.healthy(), "the service was started in a dry run");
     assert_eq!(host.query_text("SELECT outcome FROM attempts"), "dry_run");
-    assert_eq!(host.query_text("SELECT status || ' ' || phase FROM incidents"), "open 1");
+    assert_eq!(
+        host.query_text("SELECT status || ' ' || phase FROM incidents"),
+        "open 1"
+    );
 }
 
 #[test]
@@ -129,24 +150,44 @@ fn restart_limit_stops_a_restart_loop_and_a_healthy_scan_resets_it() {
     service.set_flag("die-after-ms", "800");
     service.start();
     for round in 1..=2 {
-        wait_until("the service dies", Duration::from_secs(10), || !service.healthy());
+        wait_until("the service dies", Duration::from_secs(10), || {
+            !service.healthy()
+        });
         let cycle = host.run(&["--json", "cycle"]).ok().json();
-        assert_eq!(cycle["fix"]["incidents"][0]["verdict"], "fixed", "round {round}: {cycle}");
+        assert_eq!(
+            cycle["fix"]["incidents"][0]["verdict"], "fixed",
+            "round {round}: {cycle}"
+        );
     }
-    wait_until("the service dies", Duration::from_secs(10), || !service.healthy());
+    wait_until("the service dies", Duration::from_secs(10), || {
+        !service.healthy()
+    });
     let cycle = host.run(&["--json", "cycle"]).ok().json();
     let line = &cycle["fix"]["incidents"][0];
     assert_eq!(line["verdict"], "passed_on", "{cycle}");
-    assert_contains(line["detail"].as_str().unwrap(), "restart limit reached: 2 restarting plans");
-    assert_eq!(host.query_i64("SELECT COUNT(*) FROM attempts"), 2, "no third restart");
-    assert_eq!(host.query_i64("SELECT phase FROM incidents ORDER BY id DESC LIMIT 1"), 4);
+    assert_contains(
+        line["detail"].as_str().unwrap(),
+        "restart limit reached: 2 restarting plans",
+    );
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM attempts"),
+        2,
+        "no third restart"
+    );
+    assert_eq!(
+        host.query_i64("SELECT phase FROM incidents ORDER BY id DESC LIMIT 1"),
+        4
+    );
 
     // A person mends it; a scan sees it healthy: the count starts afresh.
     service.clear_flag("die-after-ms");
     let _ = std::fs::remove_file(&service.pidfile);
     service.start();
     host.run(&["scan"]).ok();
-    assert_eq!(host.query_text("SELECT status FROM incidents ORDER BY id DESC LIMIT 1"), "recovered");
+    assert_eq!(
+        host.query_text("SELECT status FROM incidents ORDER BY id DESC LIMIT 1"),
+        "recovered"
+    );
     service.kill();
     let cycle = host.run(&["--json", "cycle"]).ok().json();
     assert_eq!(cycle["fix"]["incidents"][0]["verdict"], "fixed", "{cycle}");
@@ -162,16 +203,37 @@ fn a_service_dying_right_after_each_fix_is_flapping_and_no_longer_acted_on() {
     service.set_flag("die-after-ms", "800");
     service.start();
     for round in 1..=2 {
-        wait_until("the service dies", Duration::from_secs(10), || !service.healthy());
+        wait_until("the service dies", Duration::from_secs(10), || {
+            !service.healthy()
+        });
         let cycle = host.run(&["--json", "cycle"]).ok().json();
-        assert_eq!(cycle["fix"]["incidents"][0]["verdict"], "fixed", "round {round}: {cycle}");
+        assert_eq!(
+            cycle["fix"]["incidents"][0]["verdict"], "fixed",
+            "round {round}: {cycle}"
+        );
     }
-    wait_until("the service dies", Duration::from_secs(10), || !service.healthy());
+    wait_until("the service dies", Duration::from_secs(10), || {
+        !service.healthy()
+    });
     let cycle = host.run(&["--json", "cycle"]).ok().json();
-    assert_eq!(cycle["scan"]["flapping"].as_array().unwrap().len(), 1, "{cycle}");
-    assert!(cycle["fix"]["incidents"].as_array().unwrap().is_empty(), "phase 1 acted on a flapping incident: {cycle}");
-    assert_eq!(host.query_i64("SELECT COUNT(*) FROM incidents"), 1, "reopened, not opened anew");
-    assert_eq!(host.query_text("SELECT flapping || ' ' || phase || ' ' || reopened FROM incidents"), "1 4 2");
+    assert_eq!(
+        cycle["scan"]["flapping"].as_array().unwrap().len(),
+        1,
+        "{cycle}"
+    );
+    assert!(
+        cycle["fix"]["incidents"].as_array().unwrap().is_empty(),
+        "phase 1 acted on a flapping incident: {cycle}"
+    );
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM incidents"),
+        1,
+        "reopened, not opened anew"
+    );
+    assert_eq!(
+        host.query_text("SELECT flapping || ' ' || phase || ' ' || reopened FROM incidents"),
+        "1 4 2"
+    );
     assert_eq!(host.query_i64("SELECT COUNT(*) FROM attempts"), 2);
     // Each reopen took credit from the pattern that had "fixed" it.
     assert_eq!(host.query_i64("SELECT failures FROM patterns"), 2);

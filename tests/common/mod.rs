@@ -15,7 +15,10 @@ pub fn orchestrator_bin() -> PathBuf {
 /// target/debug/examples/flaky-service, built on demand when a single test is run alone.
 pub fn service_bin() -> PathBuf {
     let bin = orchestrator_bin();
-    let path = bin.parent().expect("bin dir").join("examples/flaky-service");
+    let path = bin
+        .parent()
+        .expect("bin dir")
+        .join("examples/flaky-service");
     if !path.exists() {
         let status = Command::new(env!("CARGO"))
             .args(["build", "--example", "flaky-service"])
@@ -28,7 +31,11 @@ pub fn service_bin() -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// Polls `condition` until it holds or `limit` passes; panics with `what` on timeout.
@@ -60,12 +67,21 @@ impl Run {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 
     #[track_caller]
     pub fn ok(self) -> Run {
-        assert_eq!(self.status, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.status, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -77,7 +93,12 @@ pub struct Host {
 
 impl Host {
     pub fn new() -> Host {
-        Host { dir: tempfile::Builder::new().prefix("orch-test-").tempdir().expect("tempdir") }
+        Host {
+            dir: tempfile::Builder::new()
+                .prefix("orch-test-")
+                .tempdir()
+                .expect("tempdir"),
+        }
     }
 
     pub fn path(&self, relative: &str) -> PathBuf {
@@ -121,11 +142,15 @@ impl Host {
     }
 
     pub fn query_i64(&self, sql: &str) -> i64 {
-        self.db().query_row(sql, [], |row| row.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+        self.db()
+            .query_row(sql, [], |row| row.get(0))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
     pub fn query_text(&self, sql: &str) -> String {
-        self.db().query_row(sql, [], |row| row.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+        self.db()
+            .query_row(sql, [], |row| row.get(0))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 }
 
@@ -178,16 +203,29 @@ impl Service {
     #[track_caller]
     pub fn start(&self) {
         let argv = self.start_argv();
-        let output = Command::new(&argv[0]).args(&argv[1..]).output().expect("start flaky-service");
-        assert!(output.status.success(), "flaky-service did not start: {}", String::from_utf8_lossy(&output.stderr));
+        let output = Command::new(&argv[0])
+            .args(&argv[1..])
+            .output()
+            .expect("start flaky-service");
+        assert!(
+            output.status.success(),
+            "flaky-service did not start: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     pub fn pid(&self) -> Option<i32> {
-        std::fs::read_to_string(&self.pidfile).ok()?.trim().parse().ok()
+        std::fs::read_to_string(&self.pidfile)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
     }
 
     pub fn healthy(&self) -> bool {
-        ureq_get(&self.url()).map(|(status, _)| status == 200).unwrap_or(false)
+        ureq_get(&self.url())
+            .map(|(status, _)| status == 200)
+            .unwrap_or(false)
     }
 
     /// SIGKILL: the service dies and leaves its pid file behind.
@@ -195,7 +233,11 @@ impl Service {
         if let Some(pid) = self.pid() {
             signal(pid, libc::SIGKILL);
         }
-        wait_until("the killed service stops answering", Duration::from_secs(5), || !self.healthy());
+        wait_until(
+            "the killed service stops answering",
+            Duration::from_secs(5),
+            || !self.healthy(),
+        );
     }
 
     /// Kill and remove the pid file: the service is simply down.
@@ -238,19 +280,28 @@ pub fn toml_array(items: &[String]) -> String {
 pub fn ureq_get(url: &str) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://")?;
-    let (authority, path) = rest.split_once('/').map(|(a, p)| (a, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let (authority, path) = rest
+        .split_once('/')
+        .map(|(a, p)| (a, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
     let mut stream = std::net::TcpStream::connect(authority).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     write!(stream, "GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n").ok()?;
     let mut reply = String::new();
     stream.read_to_string(&mut reply).ok()?;
     let status = reply.split_whitespace().nth(1)?.parse().ok()?;
-    let body = reply.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Some((status, body))
 }
 
 pub fn assert_contains(haystack: &str, needle: &str) {
-    assert!(haystack.contains(needle), "expected to find {needle:?} in:\n{haystack}");
+    assert!(
+        haystack.contains(needle),
+        "expected to find {needle:?} in:\n{haystack}"
+    );
 }
 
 pub fn file_exists(path: &Path) -> bool {

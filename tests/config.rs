@@ -1,0 +1,86 @@
+//! Bad config files: exit status 2 and a message naming the file, the line and the key.
+
+mod common;
+use common::*;
+
+fn check_config(text: &str) -> Run {
+    let host = Host::new();
+    host.write_config(text);
+    let run = host.run(&["config", "check"]);
+    // Every command refuses a bad config the same way, not only `config check`.
+    let scan = host.run(&["scan"]);
+    assert_eq!(
+        scan.status, 2,
+        "scan accepted a bad config: {}",
+        scan.stderr
+    );
+    assert_eq!(
+        run.status, 2,
+        "config check accepted:\n{text}\nstdout: {}",
+        run.stdout
+    );
+    run
+}
+
+#[test]
+fn an_unknown_key_is_named_with_its_line() {
+    let run = check_config("[cycle]\nparallelism = 2\n\n[[checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"http://x\"\nexpect_code = 200\n");
+    assert_contains(&run.stderr, "orchestrator.toml:8:");
+    assert_contains(&run.stderr, "expect_code");
+}
+
+#[test]
+fn a_bad_duration_is_named_with_its_line() {
+    let run = check_config("[cycle]\nsettle = \"5 seconds\"\n");
+    assert_contains(&run.stderr, "orchestrator.toml:2:");
+    assert_contains(&run.stderr, "settle");
+    assert_contains(&run.stderr, "invalid duration");
+}
+
+#[test]
+fn a_duplicate_check_name_is_named_with_its_line() {
+    let run = check_config("[[checks]]\nname = \"mem\"\nkind = \"memory\"\n\n[[checks]]\nname = \"mem\"\nkind = \"load\"\n");
+    assert_contains(&run.stderr, "orchestrator.toml:6:");
+    assert_contains(&run.stderr, "duplicate check name `mem`");
+}
+
+#[test]
+fn a_wrong_type_is_named_with_its_line() {
+    let run = check_config("[policy]\nmax_attempts = \"three\"\n");
+    assert_contains(&run.stderr, "orchestrator.toml:2:");
+    assert_contains(&run.stderr, "max_attempts");
+}
+
+#[test]
+fn a_key_of_another_kind_and_a_missing_key_are_named() {
+    let run = check_config("[[checks]]\nname = \"d\"\nkind = \"disk\"\nurl = \"http://x\"\n\n[[checks]]\nname = \"h\"\nkind = \"http\"\n");
+    assert_contains(&run.stderr, "orchestrator.toml:4:");
+    assert_contains(&run.stderr, "`url` does not apply to a `disk` check");
+    assert_contains(&run.stderr, "a `http` check needs `url`");
+}
+
+#[test]
+fn an_unknown_action_in_a_remedy_is_refused() {
+    let run = check_config(
+        "[[checks]]\nname = \"w\"\nkind = \"memory\"\nremedy = [ { action = \"reboot\" } ]\n",
+    );
+    assert_contains(&run.stderr, "orchestrator.toml:4:");
+    assert_contains(&run.stderr, "reboot");
+}
+
+#[test]
+fn a_missing_config_file_is_a_usage_error() {
+    let host = Host::new();
+    let run = host.run(&["config", "check"]);
+    assert_eq!(run.status, 2);
+    assert_contains(&run.stderr, "cannot read config file");
+}
+
+#[test]
+fn a_good_config_passes_and_the_default_is_printed() {
+    let host = Host::new();
+    let default = host.run(&["config", "default"]).ok();
+    host.write_config(&default.stdout);
+    let run = host.run(&["config", "check"]).ok();
+    assert_contains(&run.stdout, "root-disk");
+}
