@@ -88,9 +88,13 @@ fn die(options: &Options, message: &str) -> ! {
     std::process::exit(1)
 }
 
+/// Alive and not a zombie: an unreaped dead process must not block a restart.
 fn pid_alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks that the process exists.
-    pid > 0 && unsafe { libc::kill(pid, 0) } == 0
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.trim_start().chars().next());
+    pid > 0 && !stat.is_empty() && state != Some(Some('Z'))
 }
 
 fn main() {

@@ -69,7 +69,11 @@ pub enum Command {
     Scan,
     /// Phase 1: try learned patterns, then the check's remedies, on incidents waiting for it
     Fix,
-    /// Run the phases in order in one process (scan, then fix)
+    /// Phase 2: one agent diagnoses each incident waiting for it and proposes a plan
+    Research,
+    /// Phase 3: several agents vote; the plan a quorum agrees on runs
+    Consult,
+    /// Run the phases in order in one process: scan, fix, research, consult
     Cycle,
     /// List, show and handle incidents
     Incidents {
@@ -100,8 +104,18 @@ pub enum IncidentsCommand {
         #[arg(long, default_value_t = 50, value_name = "N")]
         limit: i64,
     },
-    /// Show one incident: its timeline and every attempt
+    /// Show one incident: its timeline, every attempt and every agent's vote
     Show {
+        /// The incident's id
+        id: i64,
+    },
+    /// Approve the plan held for an incident, then run and verify it now
+    Approve {
+        /// The incident's id
+        id: i64,
+    },
+    /// Dismiss the plan held for an incident; the incident stays escalated
+    Dismiss {
         /// The incident's id
         id: i64,
     },

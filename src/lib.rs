@@ -5,6 +5,7 @@
 //! `commands` (with `cli`).
 
 pub mod actions;
+pub mod agents;
 pub mod checks;
 pub mod cli;
 pub mod clock;
@@ -16,4 +17,5 @@ pub mod learning;
 pub mod lock;
 pub mod model;
 pub mod phases;
+pub mod policy;
 pub mod store;

@@ -3,6 +3,7 @@
 
 mod command;
 pub mod host;
+pub mod journal;
 mod net;
 mod perfdata;
 mod systemd;

@@ -1,7 +1,8 @@
 //! `cycle`: the phases in order, in one process and under one lock — no copy of their logic.
 
-use super::{fix, scan, with_phase_lock};
+use super::{consult, fix, research, scan, with_phase_lock};
 use crate::cli::Global;
+use crate::phases;
 use serde_json::{json, Value};
 use std::process::ExitCode;
 
@@ -10,9 +11,11 @@ pub fn exec(global: &Global) -> anyhow::Result<ExitCode> {
         global,
         "cycle",
         |rt| {
-            let scan = serde_json::to_value(crate::phases::scan::scan(rt)?)?;
-            let fix = serde_json::to_value(crate::phases::fix::fix(rt)?)?;
-            Ok(json!({ "scan": scan, "fix": fix }))
+            let scan = serde_json::to_value(phases::scan::scan(rt)?)?;
+            let fix = serde_json::to_value(phases::fix::fix(rt)?)?;
+            let research = serde_json::to_value(phases::research::research(rt)?)?;
+            let consult = serde_json::to_value(phases::consult::consult(rt)?)?;
+            Ok(json!({ "scan": scan, "fix": fix, "research": research, "consult": consult }))
         },
         print,
     )
@@ -22,4 +25,6 @@ fn print(report: &Value) {
     scan::print(&report["scan"]);
     println!();
     fix::print(&report["fix"]);
+    research::print(&report["research"]);
+    consult::print(&report["consult"]);
 }

@@ -1,4 +1,4 @@
-use super::with_phase_lock;
+use super::{print_incident_lines, with_phase_lock};
 use crate::cli::Global;
 use crate::phases::fix::fix;
 use serde_json::Value;
@@ -14,28 +14,8 @@ pub fn exec(global: &Global) -> anyhow::Result<ExitCode> {
 }
 
 pub fn print(report: &Value) {
-    let incidents = report["incidents"].as_array().cloned().unwrap_or_default();
-    if incidents.is_empty() {
-        println!("fix: no incident waits for phase 1");
+    if report["approved"].as_array().is_some_and(|a| !a.is_empty()) {
+        print_incident_lines("approved plans", &report["approved"]);
     }
-    for incident in incidents {
-        let id = incident["incident"].as_i64().unwrap_or(0);
-        let check = incident["check"].as_str().unwrap_or("");
-        println!(
-            "incident {id} ({check}): {}",
-            incident["detail"].as_str().unwrap_or("")
-        );
-        for attempt in incident["attempts"].as_array().into_iter().flatten() {
-            let result = attempt["result"].as_str().unwrap_or("");
-            let detail = attempt["detail"]
-                .as_str()
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default();
-            println!(
-                "  {} {} → {result}{detail}",
-                attempt["source"].as_str().unwrap_or(""),
-                attempt["plan"].as_str().unwrap_or("")
-            );
-        }
-    }
+    print_incident_lines("phase 1", &report["incidents"]);
 }

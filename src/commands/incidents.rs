@@ -36,6 +36,8 @@ pub fn exec(global: &Global, command: IncidentsCommand) -> anyhow::Result<ExitCo
             )
         }
         IncidentsCommand::Show { id } => show(global, &store, id),
+        IncidentsCommand::Approve { id } => decide(global, "approve", id, true),
+        IncidentsCommand::Dismiss { id } => decide(global, "dismiss", id, false),
     }
 }
 
@@ -84,10 +86,14 @@ fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
     };
     let attempts = store.attempts(id)?;
     let events = store.events(id)?;
+    let votes = store.consultations(id)?;
+    let held = store.held_plan(id)?;
     if global.json {
-        output::print_json(
-            &json!({ "incident": incident, "attempts": attempts, "events": events }),
-        );
+        let document = json!({
+            "incident": incident, "attempts": attempts, "events": events,
+            "consultations": votes, "held_plan": held,
+        });
+        output::print_json(&document);
         return Ok(ExitCode::SUCCESS);
     }
     println!(
@@ -145,7 +151,72 @@ fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
             println!("{}", indent(&attempt.output));
         }
     }
+    print_votes(&votes);
+    if let Some(held) = held {
+        let state = held
+            .decision
+            .clone()
+            .unwrap_or_else(|| "awaiting approval".into());
+        println!("\nheld plan from {} ({state}): {}", held.source, held.plan);
+        if held.decision.is_none() {
+            println!("  approve: orchestrator incidents approve {id}    dismiss: orchestrator incidents dismiss {id}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_votes(votes: &[crate::store::Consultation]) {
+    if votes.is_empty() {
+        return;
+    }
+    println!("\nagent votes:");
+    for vote in votes {
+        let round = vote
+            .round
+            .map(|r| format!(" round {r}"))
+            .unwrap_or_default();
+        let agreement = vote
+            .agreement
+            .as_deref()
+            .map(|a| format!(" [{a}]"))
+            .unwrap_or_default();
+        println!(
+            "  phase {}{round} {} → {}{agreement} ({} ms)",
+            vote.phase, vote.agent, vote.vote, vote.latency_ms
+        );
+        if !vote.diagnosis.is_empty() {
+            println!("    diagnosis: {}", vote.diagnosis);
+        }
+        if let Some(plan) = &vote.plan {
+            println!("    plan: {plan}");
+        }
+        if let Some(error) = &vote.error {
+            println!("    why: {error}");
+        }
+    }
+}
+
+/// `approve` and `dismiss` act on the host (approve runs the plan), so they take the cycle lock.
+fn decide(global: &Global, name: &str, id: i64, approve: bool) -> anyhow::Result<ExitCode> {
+    let by = super::operator();
+    super::with_phase_lock(
+        global,
+        name,
+        |rt| {
+            if approve {
+                Ok(serde_json::to_value(crate::phases::approval::approve(
+                    rt, id, &by,
+                )?)?)
+            } else {
+                crate::phases::approval::dismiss(rt, id, &by)?;
+                Ok(json!({ "incident": id, "dismissed": true }))
+            }
+        },
+        |report| match report.get("dismissed") {
+            Some(_) => println!("incident {id}: held plan dismissed; the incident stays escalated"),
+            None => super::print_incident_lines("approve", &json!([report])),
+        },
+    )
 }
 
 fn indent(text: &str) -> String {

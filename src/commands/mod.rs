@@ -2,10 +2,12 @@
 //! the core and prints the result, as a table or, with `--json`, one JSON document.
 
 mod config;
+mod consult;
 mod cycle;
 mod fix;
 mod incidents;
 mod output;
+mod research;
 mod scan;
 
 use crate::cli::{Cli, Command, Global};
@@ -25,6 +27,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Scan => scan::exec(&global),
         Command::Fix => fix::exec(&global),
+        Command::Research => research::exec(&global),
+        Command::Consult => consult::exec(&global),
         Command::Cycle => cycle::exec(&global),
         Command::Incidents { command } => incidents::exec(&global, command),
         Command::Config { command } => config::exec(&global, command),
@@ -101,4 +105,40 @@ pub(crate) fn with_phase_lock(
         print(&report);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Who a person is, for decisions recorded from the shell.
+pub(crate) fn operator() -> String {
+    let user = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}
+
+/// Prints the per-incident lines of an acting phase.
+pub(crate) fn print_incident_lines(phase: &str, lines: &serde_json::Value) {
+    let lines = lines.as_array().cloned().unwrap_or_default();
+    if lines.is_empty() {
+        println!("{phase}: no incident waits for it");
+    }
+    for line in lines {
+        let id = line["incident"].as_i64().unwrap_or(0);
+        let check = line["check"].as_str().unwrap_or("");
+        println!(
+            "incident {id} ({check}): {}",
+            line["detail"].as_str().unwrap_or("")
+        );
+        for attempt in line["attempts"].as_array().into_iter().flatten() {
+            let result = attempt["result"].as_str().unwrap_or("");
+            let detail = attempt["detail"]
+                .as_str()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            println!(
+                "  {} {} → {result}{detail}",
+                attempt["source"].as_str().unwrap_or(""),
+                attempt["plan"].as_str().unwrap_or("")
+            );
+        }
+    }
 }

@@ -112,6 +112,7 @@ impl Config {
             &mut problems,
         );
         validate_cycle(&source, &raw.cycle, &mut problems);
+        validate_context(&source, &raw.context, &mut problems);
         if !problems.is_empty() {
             return Err(ConfigError::Invalid(problems));
         }
@@ -275,6 +276,23 @@ fn validate_cycle(source: &Source, cycle: &CycleConfig, problems: &mut Vec<Probl
             Some("cycle.parallelism"),
             "must be at least 1",
         ));
+    }
+}
+
+fn validate_context(source: &Source, context: &ContextConfig, problems: &mut Vec<Problem>) {
+    for pattern in &context.redact {
+        if let Err(err) = regex::Regex::new(pattern) {
+            let span = source
+                .text
+                .find("redact")
+                .map(|start| start..start + "redact".len());
+            problems.push(Problem::at(
+                source,
+                span,
+                Some("context.redact"),
+                format!("bad regular expression `{pattern}`: {err}"),
+            ));
+        }
     }
 }
 

@@ -14,6 +14,18 @@ use serde::Serialize;
 pub struct Candidate {
     pub source: String,
     pub plan: Plan,
+    /// A person approved this very plan: the restart limit does not second-guess them.
+    pub approved: bool,
+}
+
+impl Candidate {
+    pub fn new(source: impl Into<String>, plan: Plan) -> Candidate {
+        Candidate {
+            source: source.into(),
+            plan,
+            approved: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,7 +51,7 @@ pub fn try_plan(
 ) -> anyhow::Result<Tried> {
     let plan = &candidate.plan;
     let unit = check.unit.as_deref();
-    if plan.restarts() {
+    if plan.restarts() && !candidate.approved {
         if let Some(reason) = restart_limit_reached(rt, check)? {
             return Ok(Tried::RestartLimit(reason));
         }

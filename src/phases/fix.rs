@@ -2,48 +2,20 @@
 //! record first, then the check's configured remedy list; each verified by the check.
 
 use super::attempt::{try_plan, Candidate, Tried};
-use super::Runtime;
+use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
+use super::{cleared, Runtime};
 use crate::actions::Plan;
-use crate::checks;
 use crate::config::Check;
-use crate::model::{Phase, Severity, Status};
+use crate::model::{Phase, Severity};
 use crate::store::Incident;
 use serde::Serialize;
 use std::time::Instant;
 
-#[derive(Debug, Serialize)]
-pub struct AttemptLine {
-    pub source: String,
-    pub plan: String,
-    #[serde(flatten)]
-    pub tried: Tried,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// Fixed and verified in this phase.
-    Fixed,
-    /// The check passed before anything ran.
-    Recovered,
-    /// Handed to a later phase.
-    PassedOn,
-    /// Left where it was (not acted on, dry run, or out of time).
-    Left,
-}
-
-#[derive(Debug, Serialize)]
-pub struct IncidentLine {
-    pub incident: i64,
-    pub check: String,
-    pub verdict: Verdict,
-    pub detail: String,
-    pub attempts: Vec<AttemptLine>,
-}
-
 #[derive(Debug, Serialize, Default)]
 pub struct FixReport {
     pub interrupted_recovered: Vec<i64>,
+    /// Plans a person approved elsewhere (the dashboard), run now.
+    pub approved: Vec<IncidentLine>,
     pub incidents: Vec<IncidentLine>,
 }
 
@@ -88,12 +60,9 @@ fn fix_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<Inciden
         );
         return Ok(line);
     }
-    // A fault may have cleared since the scan: never restart a healthy service.
-    let fresh = checks::run_check(check);
-    if fresh.status == Status::Ok {
-        rt.observe(check, &fresh)?;
+    if let Some(summary) = cleared(rt, check)? {
         line.verdict = Verdict::Recovered;
-        line.detail = format!("the check passes again: {}", fresh.summary);
+        line.detail = format!("the check passes again: {summary}");
         return Ok(line);
     }
     try_candidates(rt, incident, check, line)
@@ -162,10 +131,7 @@ fn candidates(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Resul
             continue;
         }
         match serde_json::from_str::<Plan>(&pattern.plan) {
-            Ok(plan) => list.push(Candidate {
-                source: format!("pattern:{}", pattern.id),
-                plan,
-            }),
+            Ok(plan) => list.push(Candidate::new(format!("pattern:{}", pattern.id), plan)),
             Err(err) => log::warn!(
                 "pattern {} holds a plan this version cannot read: {err}",
                 pattern.id
@@ -173,30 +139,7 @@ fn candidates(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Resul
         }
     }
     if !check.remedy.is_empty() {
-        list.push(Candidate {
-            source: "remedy".into(),
-            plan: Plan(check.remedy.clone()),
-        });
+        list.push(Candidate::new("remedy", Plan(check.remedy.clone())));
     }
     Ok(list)
-}
-
-fn pass_on(
-    rt: &mut Runtime,
-    incident: &Incident,
-    phase: Phase,
-    reason: String,
-    mut line: IncidentLine,
-) -> anyhow::Result<IncidentLine> {
-    if !rt.dry_run {
-        rt.store.move_to_phase(incident.id, phase, &reason)?;
-        log::info!(
-            "incident {} ({}) → phase {phase}: {reason}",
-            incident.id,
-            incident.check
-        );
-    }
-    line.verdict = Verdict::PassedOn;
-    line.detail = format!("→ phase {phase}: {reason}");
-    Ok(line)
 }

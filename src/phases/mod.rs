@@ -1,8 +1,13 @@
 //! The phases of a cycle (DESIGN §1, §5): the operations behind `scan`, `fix`, … Commands
 //! parse and print; these decide and record.
 
+pub mod agentic;
+pub mod approval;
 pub mod attempt;
+pub mod consult;
 pub mod fix;
+pub mod report;
+pub mod research;
 pub mod scan;
 
 use crate::checks::{self, CheckResult};
@@ -92,4 +97,15 @@ impl Runtime<'_> {
         }
         Ok(recovered)
     }
+}
+
+/// Runs the check once more before acting: a fault that cleared since the scan is recorded as
+/// recovered, and nothing is done to a healthy service. Returns the passing summary.
+pub fn cleared(rt: &mut Runtime, check: &Check) -> crate::store::Result<Option<String>> {
+    let fresh = checks::run_check(check);
+    if fresh.status != Status::Ok {
+        return Ok(None);
+    }
+    rt.observe(check, &fresh)?;
+    Ok(Some(fresh.summary))
 }

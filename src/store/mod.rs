@@ -1,9 +1,11 @@
 //! The SQLite state (DESIGN §7). This module owns every SQL statement; the rest of the program
 //! speaks in domain events (`observe_failure`, `record_fix`, …), each one transaction.
 
+mod agents;
 mod attempts;
 mod incidents;
 
+pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 
@@ -12,7 +14,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Ordered migrations; `PRAGMA user_version` is the number applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_agents.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -1,0 +1,123 @@
+//! Reading an agent's answer (DESIGN §4): one JSON object with `diagnosis`, `confidence`,
+//! `plan` (and optionally `escalate`), accepted bare, inside a ```json fence, or inside the
+//! Claude CLI's `{"result": "..."}` envelope. Anything else is unparsable: an abstention.
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawAnswer {
+    pub diagnosis: String,
+    pub confidence: Option<f64>,
+    /// The plan as the agent wrote it; typed (and possibly rejected) later.
+    pub plan: Value,
+    pub escalate: bool,
+}
+
+pub fn parse(text: &str) -> Result<RawAnswer, String> {
+    let object = find_answer(text, 0)
+        .ok_or_else(|| "no JSON answer with a `plan` in the agent's output".to_string())?;
+    let diagnosis = object
+        .get("diagnosis")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let confidence = object
+        .get("confidence")
+        .and_then(Value::as_f64)
+        .map(|c| c.clamp(0.0, 1.0));
+    let escalate = object
+        .get("escalate")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let plan = object
+        .get("plan")
+        .cloned()
+        .unwrap_or(Value::Array(Vec::new()));
+    Ok(RawAnswer {
+        diagnosis,
+        confidence,
+        plan,
+        escalate,
+    })
+}
+
+fn is_answer(value: &Value) -> bool {
+    value
+        .as_object()
+        .is_some_and(|o| o.contains_key("plan") || o.contains_key("escalate"))
+}
+
+/// Tries, in order: the whole text as JSON (unwrapping a `result` envelope), fenced blocks,
+/// then the outermost `{…}` span. `depth` bounds envelope nesting.
+fn find_answer(text: &str, depth: u8) -> Option<Value> {
+    if depth > 3 {
+        return None;
+    }
+    let trimmed = text.trim();
+    if let Ok(value) = serde_json::from_str::<Value>(trimmed) {
+        if is_answer(&value) {
+            return Some(value);
+        }
+        if let Some(inner) = value.get("result").and_then(Value::as_str) {
+            return find_answer(inner, depth + 1);
+        }
+        if let Some(inner) = value.get("response").and_then(Value::as_str) {
+            return find_answer(inner, depth + 1);
+        }
+    }
+    for block in fenced_blocks(trimmed) {
+        if let Ok(value) = serde_json::from_str::<Value>(block.trim()) {
+            if is_answer(&value) {
+                return Some(value);
+            }
+        }
+    }
+    let (start, end) = (trimmed.find('{')?, trimmed.rfind('}')?);
+    let value: Value = serde_json::from_str(trimmed.get(start..=end)?).ok()?;
+    is_answer(&value).then_some(value)
+}
+
+fn fenced_blocks(text: &str) -> Vec<&str> {
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("```") {
+        let after = &rest[open + 3..];
+        let body_start = after.find('\n').map(|n| n + 1).unwrap_or(0);
+        let body = &after[body_start..];
+        let Some(close) = body.find("```") else { break };
+        blocks.push(&body[..close]);
+        rest = &body[close + 3..];
+    }
+    blocks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ANSWER: &str =
+        r#"{"diagnosis": "stale worker", "confidence": 0.8, "plan": [{"action": "restart_unit"}]}"#;
+
+    #[test]
+    fn accepts_bare_fenced_and_enveloped_answers() {
+        let bare = parse(ANSWER).unwrap();
+        assert_eq!(bare.diagnosis, "stale worker");
+        let fenced = parse(&format!(
+            "Here is my answer:\n```json\n{ANSWER}\n```\nGood luck."
+        ))
+        .unwrap();
+        assert_eq!(fenced, bare);
+        let envelope =
+            serde_json::json!({"type": "result", "result": format!("```json\n{ANSWER}\n```")})
+                .to_string();
+        assert_eq!(parse(&envelope).unwrap(), bare);
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        assert!(parse("I think you should reboot").is_err());
+        assert!(parse("{\"diagnosis\": \"no plan key\"}").is_err());
+        assert!(parse("\u{0}\u{1}binary").is_err());
+    }
+}

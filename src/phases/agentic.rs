@@ -1,0 +1,154 @@
+//! What phases 2 and 3 share: gathering an incident's context for agents, recording what they
+//! said, and acting on a plan only after the policy has judged it.
+
+use super::attempt::{try_plan, Candidate, Tried};
+use super::Runtime;
+use crate::agents::context::{self, Facts};
+use crate::agents::redact::Redactor;
+use crate::agents::{Answer, Consultation};
+use crate::config::Check;
+use crate::model::Phase;
+use crate::policy::{Policy, Verdict};
+use crate::store::{Incident, NewConsultation};
+use serde_json::Value;
+
+/// How many learned fixes of the same check go into a context.
+const SIMILAR_FIXES: i64 = 5;
+
+pub struct Briefing {
+    pub context: Value,
+    pub prompt: String,
+}
+
+pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result<Briefing> {
+    let redactor = Redactor::new(&rt.config.context.redact)?;
+    let attempts = rt.store.attempts(incident.id)?;
+    let similar = rt.store.patterns_of_check(&check.name, SIMILAR_FIXES)?;
+    let facts = Facts {
+        incident,
+        check,
+        config: rt.config,
+        last_result: rt.store.last_check_result(&check.name)?,
+        attempts: &attempts,
+        similar: &similar,
+    };
+    let context = context::build(&facts, &redactor);
+    let prompt = redactor.redact(&context::prompt(&context));
+    Ok(Briefing { context, prompt })
+}
+
+/// The vote word and error stored for a consultation.
+pub fn describe_answer(answer: &Answer) -> (&'static str, Option<String>) {
+    match answer {
+        Answer::Plan { .. } => ("proposed", None),
+        Answer::Invalid { reason, .. } => ("rejected", Some(reason.clone())),
+        Answer::Abstained { reason, .. } => ("abstained", Some(reason.clone())),
+    }
+}
+
+pub struct Recorded<'a> {
+    pub phase: Phase,
+    pub round: Option<i64>,
+    pub vote: &'a str,
+    pub agreement: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+pub fn record(
+    rt: &Runtime,
+    incident: &Incident,
+    check: &Check,
+    consultation: &Consultation,
+    how: Recorded,
+) -> anyhow::Result<i64> {
+    let (plan_json, plan_hash, confidence) = match &consultation.answer {
+        Answer::Plan {
+            plan, confidence, ..
+        } => (
+            Some(plan.to_json()),
+            Some(plan.hash(check.unit.as_deref())),
+            *confidence,
+        ),
+        Answer::Invalid { plan, .. } => (Some(plan.to_string()), None, None),
+        Answer::Abstained { .. } => (None, None, None),
+    };
+    Ok(rt.store.record_consultation(&NewConsultation {
+        incident: incident.id,
+        agent: &consultation.agent,
+        phase: how.phase,
+        round: how.round,
+        response: &consultation.response,
+        diagnosis: consultation.answer.diagnosis(),
+        plan_json: plan_json.as_deref(),
+        plan_hash: plan_hash.as_deref(),
+        confidence,
+        vote: how.vote,
+        agreement: how.agreement,
+        latency_ms: consultation.latency_ms,
+        error: how.error,
+    })?)
+}
+
+#[derive(Debug, Clone)]
+pub enum Acted {
+    Tried(Tried),
+    /// Needs a person's approval: held, the incident handed to phase 4.
+    Held(String),
+    Rejected(String),
+}
+
+/// Judges an agent's plan and, when the policy allows it, runs and verifies it.
+pub fn act(
+    rt: &mut Runtime,
+    incident: &Incident,
+    check: &Check,
+    phase: Phase,
+    candidate: &Candidate,
+) -> anyhow::Result<(Acted, Option<i64>)> {
+    let unit = check.unit.as_deref();
+    let verdict = Policy::new(&rt.config.policy).judge(&candidate.plan, unit);
+    let plan_json = candidate.plan.to_json();
+    let plan_hash = candidate.plan.hash(unit);
+    match verdict {
+        Verdict::Rejected(reasons) => {
+            let reason = format!("rejected by the policy: {}", reasons.join("; "));
+            log::warn!(
+                "incident {}: plan from {} {reason}",
+                incident.id,
+                candidate.source
+            );
+            let attempt = rt.store.record_rejected_plan(
+                incident.id,
+                phase,
+                &candidate.source,
+                &plan_json,
+                &plan_hash,
+                &reason,
+            )?;
+            Ok((Acted::Rejected(reason), Some(attempt)))
+        }
+        Verdict::NeedsApproval(reasons) => {
+            let reason = format!(
+                "plan from {} awaits a person's approval: {}",
+                candidate.source,
+                reasons.join("; ")
+            );
+            if !rt.dry_run {
+                rt.store
+                    .hold_plan(incident.id, phase, &candidate.source, &plan_json, &reason)?;
+            }
+            log::info!("incident {}: {reason}", incident.id);
+            Ok((Acted::Held(reason), None))
+        }
+        Verdict::Allowed => {
+            let tried = try_plan(rt, incident, check, phase, candidate)?;
+            let ran = !matches!(tried, Tried::RestartLimit(_));
+            let attempt = if ran {
+                rt.store.attempts(incident.id)?.last().map(|a| a.id)
+            } else {
+                None
+            };
+            Ok((Acted::Tried(tried), attempt))
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! `consult`, phase 3 (DESIGN §4): several agents answer in parallel; plans are normalised and
+//! hashed; the plan proposed by at least `quorum` agents, and by more agents than any other,
+//! wins, is judged by the policy, run and verified. No consensus: phase 4. Every vote is kept.
+
+use super::agentic::{act, brief, describe_answer, record, Acted, Briefing, Recorded};
+use super::attempt::{Candidate, Tried};
+use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
+use super::{cleared, Runtime};
+use crate::actions::Plan;
+use crate::agents::{self, Answer, Consultation};
+use crate::config::{Check, ConsultConfig};
+use crate::model::Phase;
+use crate::policy::{Policy, Verdict as PolicyVerdict};
+use crate::store::Incident;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Serialize, Default)]
+pub struct ConsultReport {
+    pub incidents: Vec<IncidentLine>,
+}
+
+pub fn consult(rt: &mut Runtime) -> anyhow::Result<ConsultReport> {
+    let mut report = ConsultReport::default();
+    rt.recover_interrupted()?;
+    for incident in rt.store.incidents_waiting(Phase::Consult)? {
+        report.incidents.push(consult_incident(rt, &incident)?);
+    }
+    Ok(report)
+}
+
+fn consult_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<IncidentLine> {
+    let line = IncidentLine::new(incident);
+    let config = rt.config;
+    let Some(consult) = config.consult.as_ref().filter(|c| !c.agents.is_empty()) else {
+        return pass_on(
+            rt,
+            incident,
+            Phase::Escalate,
+            "phase 3: no consult agents configured".into(),
+            line,
+        );
+    };
+    let Some(check) = config.check(&incident.check) else {
+        return Ok(IncidentLine {
+            detail: format!("check `{}` is no longer configured", incident.check),
+            ..line
+        });
+    };
+    if let Some(summary) = cleared(rt, check)? {
+        return Ok(IncidentLine {
+            verdict: Verdict::Recovered,
+            detail: format!("the check passes again: {summary}"),
+            ..line
+        });
+    }
+    vote_until_fixed(rt, incident, check, consult, line)
+}
+
+fn vote_until_fixed(
+    rt: &mut Runtime,
+    incident: &Incident,
+    check: &Check,
+    consult: &ConsultConfig,
+    mut line: IncidentLine,
+) -> anyhow::Result<IncidentLine> {
+    let started = std::time::Instant::now();
+    let mut rounds = rt.store.tried_plans(incident.id, Phase::Consult)?.len();
+    while rounds < rt.config.policy.max_attempts as usize {
+        if started.elapsed() >= rt.config.cycle.phase_timeout.consult.std() {
+            line.detail = format!(
+                "phase 3 time ({}) used up; the next run goes on",
+                rt.config.cycle.phase_timeout.consult
+            );
+            return Ok(line);
+        }
+        let briefing = brief(rt, incident, check)?;
+        let answers = ask_all(rt, consult, check, &briefing);
+        let tally = Tally::count(rt, check, &answers, consult.quorum);
+        let consultation_ids = record_votes(rt, incident, check, &answers, &tally)?;
+        let Some((hash, plan)) = tally.winner.clone() else {
+            return pass_on(
+                rt,
+                incident,
+                Phase::Escalate,
+                format!(
+                    "phase 3: no consensus ({})",
+                    tally.describe(consult.agents.len())
+                ),
+                line,
+            );
+        };
+        let candidate = Candidate::new("consensus", plan);
+        let (acted, attempt) = act(rt, incident, check, Phase::Consult, &candidate)?;
+        if let Some(attempt) = attempt {
+            let winners: Vec<i64> = consultation_ids
+                .iter()
+                .filter(|(h, _)| h.as_deref() == Some(hash.as_str()))
+                .map(|(_, id)| *id)
+                .collect();
+            rt.store.link_consultations(&winners, attempt)?;
+        }
+        let described = candidate.plan.describe();
+        let agreement = tally.agreement(consult.agents.len());
+        match acted {
+            Acted::Tried(Tried::Fixed) => {
+                line.attempts.push(AttemptLine {
+                    source: "consensus".into(),
+                    plan: described,
+                    tried: Tried::Fixed,
+                });
+                return Ok(IncidentLine {
+                    verdict: Verdict::Fixed,
+                    detail: format!("fixed by the consensus plan ({agreement})"),
+                    ..line
+                });
+            }
+            Acted::Tried(Tried::DryRun) => {
+                line.attempts.push(AttemptLine {
+                    source: "consensus".into(),
+                    plan: described,
+                    tried: Tried::DryRun,
+                });
+                return Ok(IncidentLine {
+                    detail: format!("dry run: the consensus plan ({agreement}) would run"),
+                    ..line
+                });
+            }
+            Acted::Tried(Tried::RestartLimit(reason)) => {
+                return pass_on(rt, incident, Phase::Escalate, reason, line)
+            }
+            Acted::Tried(other) => line.attempts.push(AttemptLine {
+                source: "consensus".into(),
+                plan: described,
+                tried: other,
+            }),
+            Acted::Held(reason) => {
+                return Ok(IncidentLine {
+                    verdict: Verdict::Held,
+                    detail: reason,
+                    ..line
+                })
+            }
+            Acted::Rejected(reason) => line.attempts.push(AttemptLine {
+                source: "consensus".into(),
+                plan: described,
+                tried: Tried::Failed(reason),
+            }),
+        }
+        rounds += 1;
+    }
+    pass_on(
+        rt,
+        incident,
+        Phase::Escalate,
+        format!("phase 3: {rounds} consensus plan(s), none fixed it"),
+        line,
+    )
+}
+
+/// Asks every agent, at most `[cycle] parallelism` at once; answers come back in config order.
+fn ask_all(
+    rt: &Runtime,
+    consult: &ConsultConfig,
+    check: &Check,
+    briefing: &Briefing,
+) -> Vec<Consultation> {
+    let config = rt.config;
+    let mut answers = Vec::new();
+    for chunk in consult.agents.chunks(config.cycle.parallelism.max(1)) {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|name| {
+                    scope.spawn(move || match config.agents.get(name) {
+                        Some(agent) => {
+                            agents::consult(name, agent, check, &briefing.context, &briefing.prompt)
+                        }
+                        None => Consultation {
+                            agent: name.clone(),
+                            latency_ms: 0,
+                            response: String::new(),
+                            answer: Answer::Abstained {
+                                diagnosis: String::new(),
+                                reason: "no such agent".into(),
+                            },
+                        },
+                    })
+                })
+                .collect();
+            answers.extend(handles.into_iter().filter_map(|h| h.join().ok()));
+        });
+    }
+    answers
+}
+
+/// Votes by normalised plan hash. Plans the policy rejects do not vote.
+struct Tally {
+    votes: BTreeMap<String, (usize, Plan)>,
+    /// Per answer: its hash if it voted, else why not.
+    ballots: Vec<Result<String, String>>,
+    winner: Option<(String, Plan)>,
+}
+
+impl Tally {
+    fn count(rt: &Runtime, check: &Check, answers: &[Consultation], quorum: usize) -> Tally {
+        let policy = Policy::new(&rt.config.policy);
+        let unit = check.unit.as_deref();
+        let mut votes: BTreeMap<String, (usize, Plan)> = BTreeMap::new();
+        let mut ballots = Vec::new();
+        for consultation in answers {
+            let ballot = match &consultation.answer {
+                Answer::Plan { plan, .. } => match policy.judge(plan, unit) {
+                    PolicyVerdict::Rejected(reasons) => {
+                        Err(format!("rejected by the policy: {}", reasons.join("; ")))
+                    }
+                    _ => {
+                        let hash = plan.hash(unit);
+                        votes
+                            .entry(hash.clone())
+                            .or_insert_with(|| (0, plan.clone()))
+                            .0 += 1;
+                        Ok(hash)
+                    }
+                },
+                Answer::Invalid { reason, .. } | Answer::Abstained { reason, .. } => {
+                    Err(reason.clone())
+                }
+            };
+            ballots.push(ballot);
+        }
+        let best = votes.values().map(|(n, _)| *n).max().unwrap_or(0);
+        let leaders: Vec<(&String, &(usize, Plan))> =
+            votes.iter().filter(|(_, (n, _))| *n == best).collect();
+        let winner = match leaders.as_slice() {
+            [(hash, (n, plan))] if *n >= quorum => Some(((*hash).clone(), plan.clone())),
+            _ => None,
+        };
+        Tally {
+            votes,
+            ballots,
+            winner,
+        }
+    }
+
+    /// "3/3", "2/3" for a consensus, "none" without.
+    fn agreement(&self, asked: usize) -> String {
+        match &self.winner {
+            Some((hash, _)) => {
+                format!("{}/{asked}", self.votes.get(hash).map(|v| v.0).unwrap_or(0))
+            }
+            None => "none".into(),
+        }
+    }
+
+    fn describe(&self, asked: usize) -> String {
+        let voted: usize = self.votes.values().map(|(n, _)| n).sum();
+        let counts: Vec<String> = self
+            .votes
+            .values()
+            .map(|(n, plan)| format!("{n}× {}", plan.describe()))
+            .collect();
+        format!(
+            "{voted} of {asked} agents proposed a usable plan{}{}",
+            if counts.is_empty() { "" } else { ": " },
+            counts.join(", ")
+        )
+    }
+}
+
+/// Stores every vote with its round and the round's agreement; returns (hash, consultation id).
+fn record_votes(
+    rt: &Runtime,
+    incident: &Incident,
+    check: &Check,
+    answers: &[Consultation],
+    tally: &Tally,
+) -> anyhow::Result<Vec<(Option<String>, i64)>> {
+    let round = rt.store.next_consult_round()?;
+    let agreement = tally.agreement(answers.len());
+    let winning = tally.winner.as_ref().map(|(h, _)| h.clone());
+    let mut ids = Vec::new();
+    for (consultation, ballot) in answers.iter().zip(&tally.ballots) {
+        let (vote, error) = match ballot {
+            Ok(hash) if Some(hash) == winning.as_ref() => ("winner", None),
+            Ok(_) => ("loser", None),
+            Err(reason) => (
+                describe_answer(&consultation.answer).0,
+                Some(reason.clone()),
+            ),
+        };
+        let vote = if vote == "proposed" { "rejected" } else { vote };
+        let recorded = Recorded {
+            phase: Phase::Consult,
+            round: Some(round),
+            vote,
+            agreement: Some(&agreement),
+            error: error.as_deref(),
+        };
+        let id = record(rt, incident, check, consultation, recorded)?;
+        ids.push((ballot.as_ref().ok().cloned(), id));
+    }
+    Ok(ids)
+}

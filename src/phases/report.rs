@@ -1,0 +1,72 @@
+//! What a phase reports per incident, for tables and `--json`, and the hand-over to a later phase.
+
+use super::attempt::Tried;
+use super::Runtime;
+use crate::model::Phase;
+use crate::store::Incident;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct AttemptLine {
+    pub source: String,
+    pub plan: String,
+    #[serde(flatten)]
+    pub tried: Tried,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Fixed and verified in this phase.
+    Fixed,
+    /// The check passed before anything ran.
+    Recovered,
+    /// Handed to a later phase.
+    PassedOn,
+    /// Left where it was (not acted on, dry run, or out of time).
+    Left,
+    /// A plan waits for a person's approval.
+    Held,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IncidentLine {
+    pub incident: i64,
+    pub check: String,
+    pub verdict: Verdict,
+    pub detail: String,
+    pub attempts: Vec<AttemptLine>,
+}
+
+impl IncidentLine {
+    pub fn new(incident: &Incident) -> IncidentLine {
+        IncidentLine {
+            incident: incident.id,
+            check: incident.check.clone(),
+            verdict: Verdict::Left,
+            detail: String::new(),
+            attempts: Vec::new(),
+        }
+    }
+}
+
+/// Hands an incident to `phase`, recording why (unless this is a dry run).
+pub fn pass_on(
+    rt: &mut Runtime,
+    incident: &Incident,
+    phase: Phase,
+    reason: String,
+    mut line: IncidentLine,
+) -> anyhow::Result<IncidentLine> {
+    if !rt.dry_run {
+        rt.store.move_to_phase(incident.id, phase, &reason)?;
+        log::info!(
+            "incident {} ({}) → phase {phase}: {reason}",
+            incident.id,
+            incident.check
+        );
+    }
+    line.verdict = Verdict::PassedOn;
+    line.detail = format!("→ phase {phase}: {reason}");
+    Ok(line)
+}
