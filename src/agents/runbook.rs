@@ -288,3 +288,77 @@ fn service_down(_text: &str, lower: &str, check: &Check) -> Option<RawAnswer> {
     let diagnosis = "The service is down (it exited or stopped answering) with no sign of a deeper cause; starting it again should fix it.";
     restart(check).map(|r| answer(diagnosis.to_string(), 0.6, vec![r]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn check_with_unit() -> Check {
+        let config = Config::parse("t.toml", "[[checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"http://127.0.0.1:9/\"\nunit = \"web\"\n").unwrap();
+        config.checks[0].clone()
+    }
+
+    fn context(journal: &str) -> Value {
+        json!({"incident": {"summary": "http://127.0.0.1:9/: Connection refused"}, "journal": journal})
+    }
+
+    fn plan_of(answer: &RawAnswer) -> String {
+        answer.plan.to_string()
+    }
+
+    #[test]
+    fn exhaustion_and_plain_crashes_restart_the_unit() {
+        let check = check_with_unit();
+        for journal in [
+            "accept(): Too many open files",
+            "Out of memory: Killed process 4242 (web)",
+            "web.service: Main process exited, code=killed",
+        ] {
+            let answer = propose(&context(journal), &check);
+            assert!(!answer.escalate, "{journal}: {answer:?}");
+            assert_eq!(
+                plan_of(&answer),
+                r#"[{"action":"restart_unit","unit":"web.service"}]"#,
+                "{journal}"
+            );
+            assert!(!answer.diagnosis.is_empty());
+        }
+    }
+
+    #[test]
+    fn permission_problems_and_unknown_faults_go_to_a_person() {
+        let check = check_with_unit();
+        let denied = propose(
+            &json!({"journal": "open(/var/lib/web/db): Permission denied"}),
+            &check,
+        );
+        assert!(denied.escalate);
+        assert_contains_text(&denied.diagnosis, "a person must fix");
+        let unknown = propose(
+            &json!({"incident": {"summary": "the moon is in the wrong phase"}}),
+            &check,
+        );
+        assert!(unknown.escalate);
+    }
+
+    #[test]
+    fn a_disk_without_cleanable_paths_is_escalated() {
+        let config =
+            Config::parse("t.toml", "[[checks]]\nname = \"d\"\nkind = \"disk\"\n").unwrap();
+        let answer = propose(
+            &json!({"incident": {"summary": "/: 99% used"}}),
+            &config.checks[0],
+        );
+        if crate::checks::systemd_is_running() {
+            assert_contains_text(&plan_of(&answer), "vacuum_journal");
+        } else {
+            assert!(answer.escalate);
+            assert_contains_text(&answer.diagnosis, "logs");
+        }
+    }
+
+    fn assert_contains_text(text: &str, needle: &str) {
+        assert!(text.contains(needle), "{needle:?} not in {text:?}");
+    }
+}
