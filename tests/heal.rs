@@ -244,3 +244,22 @@ fn a_service_dying_right_after_each_fix_is_flapping_and_no_longer_acted_on() {
     host.run(&["scan"]).ok();
     assert_eq!(host.query_text("SELECT status FROM incidents"), "open");
 }
+
+#[test]
+fn closed_incidents_past_retention_are_pruned_but_patterns_stay() {
+    let host = Host::new();
+    let service = Service::new(&host, "web");
+    host.write_config(&format!(
+        "[state]\nretention = \"1ms\"\n{}",
+        web_config(&service, "")
+    ));
+    service.start();
+    service.kill();
+    let cycle = host.run(&["--json", "cycle"]).ok().json();
+    assert_eq!(cycle["fix"]["incidents"][0]["verdict"], "fixed", "{cycle}");
+    let scan = host.run(&["--json", "scan"]).ok().json();
+    assert_eq!(scan["pruned"], 1, "{scan}");
+    assert_eq!(host.query_i64("SELECT COUNT(*) FROM incidents"), 0);
+    assert_eq!(host.query_i64("SELECT COUNT(*) FROM attempts"), 0);
+    assert_eq!(host.query_i64("SELECT COUNT(*) FROM patterns"), 1);
+}

@@ -27,6 +27,8 @@ pub struct ScanReport {
     pub reopened: Vec<i64>,
     pub flapping: Vec<i64>,
     pub recovered: Vec<i64>,
+    /// Closed incidents older than `[state] retention`, deleted.
+    pub pruned: usize,
 }
 
 pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
@@ -63,5 +65,7 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
             change: observed.map(|(_, change)| change),
         });
     }
+    let retention = config.state.retention.as_secs_f64();
+    report.pruned = rt.store.prune_closed(crate::clock::now() - retention)?;
     Ok(report)
 }

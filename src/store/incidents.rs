@@ -273,6 +273,15 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// Deletes closed incidents (with their attempts, votes and escalations) resolved before
+    /// `before` (`[state] retention`). Patterns stay: they are what was learned.
+    pub fn prune_closed(&self, before: Timestamp) -> Result<usize> {
+        Ok(self.conn.execute(
+            "DELETE FROM incidents WHERE status IN ('resolved', 'recovered') AND resolved_at < ?1",
+            [before],
+        )?)
+    }
+
     /// When a scan last saw the check pass.
     pub fn last_ok_at(&self, check: &str) -> Result<Option<Timestamp>> {
         Ok(self
