@@ -2,13 +2,14 @@
 //! said, and acting on a plan only after the policy has judged it.
 
 use super::attempt::{try_plan, Candidate, Tried};
-use super::Runtime;
+use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
+use super::{cleared, Runtime};
 use crate::agents::context::{self, Facts};
 use crate::agents::redact::Redactor;
 use crate::agents::{Answer, Consultation};
 use crate::config::Check;
 use crate::model::Phase;
-use crate::policy::{Policy, Verdict};
+use crate::policy::{Policy, Verdict as PolicyVerdict};
 use crate::store::{Incident, NewConsultation};
 use serde_json::Value;
 
@@ -110,7 +111,7 @@ pub fn act(
     let plan_json = candidate.plan.to_json();
     let plan_hash = candidate.plan.hash(unit);
     match verdict {
-        Verdict::Rejected(reasons) => {
+        PolicyVerdict::Rejected(reasons) => {
             let reason = format!("rejected by the policy: {}", reasons.join("; "));
             log::warn!(
                 "incident {}: plan from {} {reason}",
@@ -127,7 +128,7 @@ pub fn act(
             )?;
             Ok((Acted::Rejected(reason), Some(attempt)))
         }
-        Verdict::NeedsApproval(reasons) => {
+        PolicyVerdict::NeedsApproval(reasons) => {
             let reason = format!(
                 "plan from {} awaits a person's approval: {}",
                 candidate.source,
@@ -140,7 +141,7 @@ pub fn act(
             log::info!("incident {}: {reason}", incident.id);
             Ok((Acted::Held(reason), None))
         }
-        Verdict::Allowed => {
+        PolicyVerdict::Allowed => {
             let tried = try_plan(rt, incident, check, phase, candidate)?;
             let ran = !matches!(tried, Tried::RestartLimit(_));
             let attempt = if ran {
@@ -151,4 +152,91 @@ pub fn act(
             Ok((Acted::Tried(tried), attempt))
         }
     }
+}
+
+/// Where an agent phase stands with an incident before asking anyone.
+pub enum Ready<'c> {
+    Ask(&'c Check),
+    Done(IncidentLine),
+}
+
+/// The check must still be configured and still fail: agents are not asked about a fault
+/// that cleared.
+pub fn ready<'c>(
+    rt: &mut Runtime<'c>,
+    incident: &Incident,
+    line: IncidentLine,
+) -> anyhow::Result<Ready<'c>> {
+    let config = rt.config;
+    let Some(check) = config.check(&incident.check) else {
+        let detail = format!("check `{}` is no longer configured", incident.check);
+        return Ok(Ready::Done(IncidentLine { detail, ..line }));
+    };
+    if let Some(summary) = cleared(rt, check)? {
+        let detail = format!("the check passes again: {summary}");
+        return Ok(Ready::Done(IncidentLine {
+            verdict: Verdict::Recovered,
+            detail,
+            ..line
+        }));
+    }
+    Ok(Ready::Ask(check))
+}
+
+/// After a plan was judged (and perhaps run): the phase is done with the incident, or asks again.
+pub enum Step {
+    Done(IncidentLine),
+    Again(IncidentLine),
+}
+
+pub fn conclude(
+    rt: &mut Runtime,
+    incident: &Incident,
+    candidate: &Candidate,
+    acted: Acted,
+    mut line: IncidentLine,
+) -> anyhow::Result<Step> {
+    let source = candidate.source.clone();
+    let plan = candidate.plan.describe();
+    let tried = match acted {
+        Acted::Held(reason) => {
+            return Ok(Step::Done(IncidentLine {
+                verdict: Verdict::Held,
+                detail: reason,
+                ..line
+            }))
+        }
+        Acted::Rejected(reason) => Tried::Failed(reason),
+        Acted::Tried(Tried::RestartLimit(reason)) => {
+            return Ok(Step::Done(pass_on(
+                rt,
+                incident,
+                Phase::Escalate,
+                reason,
+                line,
+            )?))
+        }
+        Acted::Tried(tried) => tried,
+    };
+    let done = match &tried {
+        Tried::Fixed => Some((Verdict::Fixed, format!("fixed by {source}"))),
+        Tried::DryRun => Some((
+            Verdict::Left,
+            format!("dry run: the plan from {source} would run"),
+        )),
+        _ => None,
+    };
+    line.attempts.push(AttemptLine {
+        source,
+        plan,
+        tried,
+    });
+    Ok(match done {
+        Some((verdict, detail)) => Step::Done(IncidentLine {
+            verdict,
+            detail,
+            ..line
+        }),
+        None => Step::Again(line),
+    })
 }

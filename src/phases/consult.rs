@@ -2,10 +2,12 @@
 //! hashed; the plan proposed by at least `quorum` agents, and by more agents than any other,
 //! wins, is judged by the policy, run and verified. No consensus: phase 4. Every vote is kept.
 
-use super::agentic::{act, brief, describe_answer, record, Acted, Briefing, Recorded};
-use super::attempt::{Candidate, Tried};
-use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
-use super::{cleared, Runtime};
+use super::agentic::{
+    act, brief, conclude, describe_answer, ready, record, Briefing, Ready, Recorded, Step,
+};
+use super::attempt::Candidate;
+use super::report::{pass_on, IncidentLine};
+use super::Runtime;
 use crate::actions::Plan;
 use crate::agents::{self, Answer, Consultation};
 use crate::config::{Check, ConsultConfig};
@@ -41,20 +43,12 @@ fn consult_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<Inc
             line,
         );
     };
-    let Some(check) = config.check(&incident.check) else {
-        return Ok(IncidentLine {
-            detail: format!("check `{}` is no longer configured", incident.check),
-            ..line
-        });
-    };
-    if let Some(summary) = cleared(rt, check)? {
-        return Ok(IncidentLine {
-            verdict: Verdict::Recovered,
-            detail: format!("the check passes again: {summary}"),
-            ..line
-        });
+    match ready(rt, incident, line)? {
+        Ready::Done(line) => Ok(line),
+        Ready::Ask(check) => {
+            vote_until_fixed(rt, incident, check, consult, IncidentLine::new(incident))
+        }
     }
-    vote_until_fixed(rt, incident, check, consult, line)
 }
 
 fn vote_until_fixed(
@@ -79,17 +73,13 @@ fn vote_until_fixed(
         let tally = Tally::count(rt, check, &answers, consult.quorum);
         let consultation_ids = record_votes(rt, incident, check, &answers, &tally)?;
         let Some((hash, plan)) = tally.winner.clone() else {
-            return pass_on(
-                rt,
-                incident,
-                Phase::Escalate,
-                format!(
-                    "phase 3: no consensus ({})",
-                    tally.describe(consult.agents.len())
-                ),
-                line,
+            let reason = format!(
+                "phase 3: no consensus ({})",
+                tally.describe(consult.agents.len())
             );
+            return pass_on(rt, incident, Phase::Escalate, reason, line);
         };
+        let agreement = tally.agreement(consult.agents.len());
         let candidate = Candidate::new("consensus", plan);
         let (acted, attempt) = act(rt, incident, check, Phase::Consult, &candidate)?;
         if let Some(attempt) = attempt {
@@ -100,53 +90,15 @@ fn vote_until_fixed(
                 .collect();
             rt.store.link_consultations(&winners, attempt)?;
         }
-        let described = candidate.plan.describe();
-        let agreement = tally.agreement(consult.agents.len());
-        match acted {
-            Acted::Tried(Tried::Fixed) => {
-                line.attempts.push(AttemptLine {
-                    source: "consensus".into(),
-                    plan: described,
-                    tried: Tried::Fixed,
-                });
+        line = match conclude(rt, incident, &candidate, acted, line)? {
+            Step::Done(line) => {
                 return Ok(IncidentLine {
-                    verdict: Verdict::Fixed,
-                    detail: format!("fixed by the consensus plan ({agreement})"),
-                    ..line
-                });
-            }
-            Acted::Tried(Tried::DryRun) => {
-                line.attempts.push(AttemptLine {
-                    source: "consensus".into(),
-                    plan: described,
-                    tried: Tried::DryRun,
-                });
-                return Ok(IncidentLine {
-                    detail: format!("dry run: the consensus plan ({agreement}) would run"),
-                    ..line
-                });
-            }
-            Acted::Tried(Tried::RestartLimit(reason)) => {
-                return pass_on(rt, incident, Phase::Escalate, reason, line)
-            }
-            Acted::Tried(other) => line.attempts.push(AttemptLine {
-                source: "consensus".into(),
-                plan: described,
-                tried: other,
-            }),
-            Acted::Held(reason) => {
-                return Ok(IncidentLine {
-                    verdict: Verdict::Held,
-                    detail: reason,
+                    detail: format!("{} ({agreement})", line.detail),
                     ..line
                 })
             }
-            Acted::Rejected(reason) => line.attempts.push(AttemptLine {
-                source: "consensus".into(),
-                plan: described,
-                tried: Tried::Failed(reason),
-            }),
-        }
+            Step::Again(line) => line,
+        };
         rounds += 1;
     }
     pass_on(

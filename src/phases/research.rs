@@ -3,12 +3,12 @@
 //! `max_attempts` plans, each asked for with the earlier ones (and why they failed) in the
 //! context; then phase 3.
 
-use super::agentic::{act, brief, describe_answer, record, Acted, Recorded};
+use super::agentic::{act, brief, conclude, describe_answer, ready, record, Ready, Recorded, Step};
 use super::attempt::{Candidate, Tried};
-use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
-use super::{cleared, Runtime};
+use super::report::{pass_on, AttemptLine, IncidentLine};
+use super::Runtime;
 use crate::agents::{self, Answer};
-use crate::config::Check;
+use crate::config::{AgentConfig, Check};
 use crate::model::Phase;
 use crate::store::Incident;
 use serde::Serialize;
@@ -40,41 +40,37 @@ fn research_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<In
             line,
         );
     };
-    let Some(check) = config.check(&incident.check) else {
-        return Ok(IncidentLine {
-            detail: format!("check `{}` is no longer configured", incident.check),
-            ..line
-        });
+    let Some(agent) = config.agents.get(&research.agent) else {
+        return pass_on(
+            rt,
+            incident,
+            Phase::Consult,
+            format!("phase 2: agent `{}` is not configured", research.agent),
+            line,
+        );
     };
-    if let Some(summary) = cleared(rt, check)? {
-        return Ok(IncidentLine {
-            verdict: Verdict::Recovered,
-            detail: format!("the check passes again: {summary}"),
-            ..line
-        });
+    match ready(rt, incident, line)? {
+        Ready::Done(line) => Ok(line),
+        Ready::Ask(check) => ask_until_fixed(
+            rt,
+            incident,
+            check,
+            (&research.agent, agent),
+            IncidentLine::new(incident),
+        ),
     }
-    ask_until_fixed(rt, incident, check, &research.agent, line)
 }
 
 fn ask_until_fixed(
     rt: &mut Runtime,
     incident: &Incident,
     check: &Check,
-    agent_name: &str,
+    (name, agent): (&str, &AgentConfig),
     mut line: IncidentLine,
 ) -> anyhow::Result<IncidentLine> {
     let config = rt.config;
-    let Some(agent) = config.agents.get(agent_name) else {
-        return pass_on(
-            rt,
-            incident,
-            Phase::Consult,
-            format!("phase 2: agent `{agent_name}` is not configured"),
-            line,
-        );
-    };
     let started = Instant::now();
-    let source = format!("agent:{agent_name}");
+    let source = format!("agent:{name}");
     let mut tried = rt.store.tried_plans(incident.id, Phase::Research)?;
     while tried.len() < config.policy.max_attempts as usize {
         if started.elapsed() >= config.cycle.phase_timeout.research.std() {
@@ -85,13 +81,7 @@ fn ask_until_fixed(
             return Ok(line);
         }
         let briefing = brief(rt, incident, check)?;
-        let consultation = agents::consult(
-            agent_name,
-            agent,
-            check,
-            &briefing.context,
-            &briefing.prompt,
-        );
+        let consultation = agents::consult(name, agent, check, &briefing.context, &briefing.prompt);
         let (vote, error) = describe_answer(&consultation.answer);
         let recorded = Recorded {
             phase: Phase::Research,
@@ -102,6 +92,7 @@ fn ask_until_fixed(
         };
         let consultation_id = record(rt, incident, check, &consultation, recorded)?;
         let plan = match consultation.answer {
+            Answer::Plan { plan, .. } => plan,
             Answer::Abstained { reason, diagnosis } => {
                 let why = if diagnosis.is_empty() {
                     reason
@@ -117,24 +108,24 @@ fn ask_until_fixed(
                 );
             }
             Answer::Invalid { plan, reason, .. } => {
+                let plan = plan.to_string();
                 let attempt = rt.store.record_rejected_plan(
                     incident.id,
                     Phase::Research,
                     &source,
-                    &plan.to_string(),
+                    &plan,
                     "",
                     &reason,
                 )?;
                 rt.store.link_consultations(&[consultation_id], attempt)?;
                 line.attempts.push(AttemptLine {
                     source: source.clone(),
-                    plan: plan.to_string(),
+                    plan,
                     tried: Tried::Failed(reason),
                 });
                 tried.push(format!("invalid-{attempt}"));
                 continue;
             }
-            Answer::Plan { plan, .. } => plan,
         };
         let hash = plan.hash(check.unit.as_deref());
         if tried.contains(&hash) {
@@ -151,52 +142,10 @@ fn ask_until_fixed(
         if let Some(attempt) = attempt {
             rt.store.link_consultations(&[consultation_id], attempt)?;
         }
-        let described = candidate.plan.describe();
-        match acted {
-            Acted::Tried(Tried::Fixed) => {
-                line.attempts.push(AttemptLine {
-                    source: source.clone(),
-                    plan: described,
-                    tried: Tried::Fixed,
-                });
-                return Ok(IncidentLine {
-                    verdict: Verdict::Fixed,
-                    detail: format!("fixed by {source}"),
-                    ..line
-                });
-            }
-            Acted::Tried(Tried::DryRun) => {
-                line.attempts.push(AttemptLine {
-                    source: source.clone(),
-                    plan: described,
-                    tried: Tried::DryRun,
-                });
-                return Ok(IncidentLine {
-                    detail: "dry run: the plan would run".into(),
-                    ..line
-                });
-            }
-            Acted::Tried(Tried::RestartLimit(reason)) => {
-                return pass_on(rt, incident, Phase::Escalate, reason, line)
-            }
-            Acted::Tried(other) => line.attempts.push(AttemptLine {
-                source: source.clone(),
-                plan: described,
-                tried: other,
-            }),
-            Acted::Held(reason) => {
-                return Ok(IncidentLine {
-                    verdict: Verdict::Held,
-                    detail: reason,
-                    ..line
-                })
-            }
-            Acted::Rejected(reason) => line.attempts.push(AttemptLine {
-                source: source.clone(),
-                plan: described,
-                tried: Tried::Failed(reason),
-            }),
-        }
+        line = match conclude(rt, incident, &candidate, acted, line)? {
+            Step::Done(line) => return Ok(line),
+            Step::Again(line) => line,
+        };
         tried.push(hash);
     }
     let reason = format!(
