@@ -22,6 +22,25 @@ remedy = [ {{ action = "run", argv = ["sleep", "{sleep_secs}"] }}, {{ action = "
     )
 }
 
+/// Starts a cycle, waits until its remedy runs, and kills it with SIGKILL.
+fn kill_cycle_during_remedy(host: &Host) {
+    let mut cycle = host.command(&["cycle"]).spawn().unwrap();
+    wait_until("the remedy is running", Duration::from_secs(20), || {
+        host.db_path().exists()
+            && host
+                .db()
+                .query_row(
+                    "SELECT COUNT(*) FROM attempts WHERE outcome = 'running'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .unwrap_or(0)
+                == 1
+    });
+    signal(cycle.id() as i32, libc::SIGKILL);
+    cycle.wait().unwrap();
+}
+
 #[test]
 fn two_cycles_started_at_once_act_on_an_incident_once() {
     let host = Host::new();
@@ -73,21 +92,7 @@ fn a_cycle_killed_during_a_slow_remedy_leaves_the_attempt_interrupted() {
     host.write_config(&slow_remedy_config(&service, 30));
     service.start();
     service.kill();
-    let mut cycle = host.command(&["cycle"]).spawn().unwrap();
-    wait_until("the remedy is running", Duration::from_secs(20), || {
-        host.db_path().exists()
-            && host
-                .db()
-                .query_row(
-                    "SELECT COUNT(*) FROM attempts WHERE outcome = 'running'",
-                    [],
-                    |r| r.get::<_, i64>(0),
-                )
-                .unwrap_or(0)
-                == 1
-    });
-    signal(cycle.id() as i32, libc::SIGKILL);
-    cycle.wait().unwrap();
+    kill_cycle_during_remedy(&host);
 
     assert_eq!(host.query_text("PRAGMA integrity_check"), "ok");
     // The next run closes the dangling attempt and goes on: the check still fails, so phase 1
@@ -113,21 +118,7 @@ fn an_interrupted_attempt_whose_check_now_passes_is_recovered() {
     host.write_config(&slow_remedy_config(&service, 30));
     service.start();
     service.kill();
-    let mut cycle = host.command(&["cycle"]).spawn().unwrap();
-    wait_until("the remedy is running", Duration::from_secs(20), || {
-        host.db_path().exists()
-            && host
-                .db()
-                .query_row(
-                    "SELECT COUNT(*) FROM attempts WHERE outcome = 'running'",
-                    [],
-                    |r| r.get::<_, i64>(0),
-                )
-                .unwrap_or(0)
-                == 1
-    });
-    signal(cycle.id() as i32, libc::SIGKILL);
-    cycle.wait().unwrap();
+    kill_cycle_during_remedy(&host);
     let _ = std::fs::remove_file(&service.pidfile);
     service.start();
     let fix = host.run(&["--json", "fix"]).ok().json();
