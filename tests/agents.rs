@@ -520,3 +520,31 @@ fn secrets_in_logs_never_reach_the_agent() {
     assert_eq!(host.query_i64("SELECT phase FROM incidents"), 3);
     wait_until("nothing", Duration::from_millis(1), || true);
 }
+
+#[test]
+fn a_consensus_plan_that_did_not_fix_is_not_run_again() {
+    let host = Host::new();
+    let service = broken_service(&host, "");
+    let useless = format!(
+        r#"[{{"action": "clean_files", "path": "{}"}}]"#,
+        service.logdir.display()
+    );
+    let mut config = std::fs::read_to_string(host.config_path()).unwrap();
+    for name in ["a", "b", "c"] {
+        config += &agent(&host, name, &answer(&useless));
+    }
+    config += &consult_section(&["a", "b", "c"], 2);
+    host.write_config(&config);
+    let cycle = host.run(&["--json", "cycle"]).ok().json();
+    let line = &cycle["consult"]["incidents"][0];
+    assert_eq!(line["verdict"], "passed_on", "{cycle}");
+    assert_contains(line["detail"].as_str().unwrap(), "already tried");
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM attempts WHERE phase = 3"),
+        1
+    );
+    assert_eq!(
+        host.query_text("SELECT outcome FROM attempts WHERE phase = 3"),
+        "not_fixed"
+    );
+}

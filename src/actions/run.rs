@@ -70,7 +70,12 @@ pub fn execute_plan(plan: &Plan, options: &ExecOptions) -> PlanReport {
             Err(detail) => (false, detail),
         };
         if !ok {
-            log::warn!("{described} failed: {detail}");
+            let last_words = detail
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            log::warn!("{described} failed: {last_words}");
         }
         report.actions.push(ActionReport {
             action: described,

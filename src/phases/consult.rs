@@ -59,8 +59,8 @@ fn vote_until_fixed(
     mut line: IncidentLine,
 ) -> anyhow::Result<IncidentLine> {
     let started = std::time::Instant::now();
-    let mut rounds = rt.store.tried_plans(incident.id, Phase::Consult)?.len();
-    while rounds < rt.config.policy.max_attempts as usize {
+    let mut tried = rt.store.tried_plans(incident.id, Phase::Consult)?;
+    while tried.len() < rt.config.policy.max_attempts as usize {
         if started.elapsed() >= rt.config.cycle.phase_timeout.consult.std() {
             line.detail = format!(
                 "phase 3 time ({}) used up; the next run goes on",
@@ -79,6 +79,10 @@ fn vote_until_fixed(
             );
             return pass_on(rt, incident, Phase::Escalate, reason, line);
         };
+        if tried.contains(&hash) {
+            let reason = "phase 3: the agents agree on a plan already tried".to_string();
+            return pass_on(rt, incident, Phase::Escalate, reason, line);
+        }
         let agreement = tally.agreement(consult.agents.len());
         let candidate = Candidate::new("consensus", plan);
         let (acted, attempt) = act(rt, incident, check, Phase::Consult, &candidate)?;
@@ -99,13 +103,13 @@ fn vote_until_fixed(
             }
             Step::Again(line) => line,
         };
-        rounds += 1;
+        tried.push(hash);
     }
     pass_on(
         rt,
         incident,
         Phase::Escalate,
-        format!("phase 3: {rounds} consensus plan(s), none fixed it"),
+        format!("phase 3: {} consensus plan(s), none fixed it", tried.len()),
         line,
     )
 }
