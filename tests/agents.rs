@@ -548,3 +548,30 @@ fn a_consensus_plan_that_did_not_fix_is_not_run_again() {
         "not_fixed"
     );
 }
+
+#[test]
+fn fix_runs_a_plan_a_person_approved_elsewhere() {
+    let host = Host::new();
+    let service = broken_service(&host, "");
+    let start_json = serde_json::to_string(&service.start_argv()).unwrap();
+    let plan = format!(
+        r#"[{{"action": "remove_file", "path": "{}"}}, {{"action": "run", "argv": {start_json}}}]"#,
+        service.pidfile.display()
+    );
+    let config = std::fs::read_to_string(host.config_path()).unwrap()
+        + &agent(&host, "claude", &answer(&plan))
+        + "[research]\nagent = \"claude\"\n";
+    host.write_config(&config);
+    host.run(&["research"]).ok();
+    // The dashboard only records the decision (it never acts on the host).
+    host.db()
+        .execute("UPDATE escalations SET decision = 'approved', decided_by = 'dashboard:alice', decided_at = 0", [])
+        .unwrap();
+    let fix = host.run(&["--json", "fix"]).ok().json();
+    assert_eq!(fix["approved"][0]["verdict"], "fixed", "{fix}");
+    assert!(service.healthy());
+    assert!(host.query_i64("SELECT executed_at IS NOT NULL FROM escalations") == 1);
+    // Run once only.
+    let again = host.run(&["--json", "fix"]).ok().json();
+    assert!(again["approved"].as_array().unwrap().is_empty());
+}

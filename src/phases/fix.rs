@@ -24,6 +24,7 @@ pub fn fix(rt: &mut Runtime) -> anyhow::Result<FixReport> {
         interrupted_recovered: rt.recover_interrupted()?,
         ..FixReport::default()
     };
+    report.approved = super::approval::run_approved(rt)?;
     for incident in rt.store.incidents_waiting(Phase::Fix)? {
         let line = fix_incident(rt, &incident)?;
         report.incidents.push(line);
