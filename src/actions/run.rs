@@ -112,6 +112,9 @@ fn run_remedies(options: &ExecOptions) -> Result<String, String> {
 
 type ActionResult = Result<String, String>;
 
+/// How long `kill_process` waits for its targets to exit.
+const KILL_WAIT: Duration = Duration::from_secs(10);
+
 fn execute_action(action: &Action, options: &ExecOptions) -> ActionResult {
     match action {
         Action::RestartUnit { unit } => systemctl("restart", unit.as_deref(), options),
@@ -221,10 +224,35 @@ fn kill_process(pid: Option<i32>, name: Option<&str>, signal: &str) -> ActionRes
             std::io::Error::last_os_error()
         ));
     }
-    Ok(format!(
+    let sent = format!(
         "sent SIG{} to pid {}",
         super::normalise_signal(signal),
         signalled.join(", ")
+    );
+    wait_for_exit(&targets, sent)
+}
+
+/// Like `systemctl stop`, a kill is done when the processes are gone: the next action (a start
+/// on the port they held) must not race their exit.
+fn wait_for_exit(pids: &[i32], sent: String) -> ActionResult {
+    let deadline = std::time::Instant::now() + KILL_WAIT;
+    let mut pause = Duration::from_millis(1);
+    while std::time::Instant::now() < deadline {
+        if !pids.iter().any(|pid| host::pid_alive(*pid)) {
+            return Ok(format!("{sent}; exited"));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+    let alive: Vec<String> = pids
+        .iter()
+        .filter(|p| host::pid_alive(**p))
+        .map(|p| p.to_string())
+        .collect();
+    Err(format!(
+        "{sent}; still running after {}s: {}",
+        KILL_WAIT.as_secs(),
+        alive.join(", ")
     ))
 }
 
