@@ -75,6 +75,19 @@ pub enum Command {
     Consult,
     /// Run the phases in order in one process: scan, fix, research, consult
     Cycle,
+    /// Auto-fix and escalation rates, time to resolve per phase, learning (DESIGN §8)
+    Metrics {
+        /// The window, by detection time
+        #[arg(long, default_value = "7d", value_name = "DURATION")]
+        since: crate::duration::Duration,
+        /// Print the Prometheus text exposition format
+        #[arg(long)]
+        prometheus: bool,
+        /// Write the Prometheus exposition to this file atomically (node_exporter's textfile
+        /// collector), instead of printing
+        #[arg(long, value_name = "PATH")]
+        textfile: Option<PathBuf>,
+    },
     /// List, show and handle incidents
     Incidents {
         #[command(subcommand)]

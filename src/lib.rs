@@ -15,6 +15,7 @@ pub mod duration;
 pub mod exec;
 pub mod learning;
 pub mod lock;
+pub mod metrics;
 pub mod model;
 pub mod phases;
 pub mod policy;

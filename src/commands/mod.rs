@@ -6,6 +6,7 @@ mod consult;
 mod cycle;
 mod fix;
 mod incidents;
+mod metrics;
 mod output;
 mod research;
 mod scan;
@@ -30,6 +31,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Research => research::exec(&global),
         Command::Consult => consult::exec(&global),
         Command::Cycle => cycle::exec(&global),
+        Command::Metrics {
+            since,
+            prometheus,
+            textfile,
+        } => metrics::exec(&global, since, prometheus, textfile.as_deref()),
         Command::Incidents { command } => incidents::exec(&global, command),
         Command::Config { command } => config::exec(&global, command),
     };

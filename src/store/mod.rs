@@ -4,10 +4,12 @@
 mod agents;
 mod attempts;
 mod incidents;
+mod metrics;
 
 pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
+pub use metrics::{CheckRow, Counts};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -17,6 +19,7 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_agents.sql"),
+    include_str!("migrations/0003_escalation.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,126 @@
+//! `metrics`: reads without the cycle lock (WAL lets it read while a cycle writes).
+
+use super::{load_config, open_store, output};
+use crate::cli::Global;
+use crate::duration::Duration;
+use crate::metrics::{self, Metrics};
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn exec(
+    global: &Global,
+    since: Duration,
+    prometheus: bool,
+    textfile: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let config = load_config(global)?;
+    let store = open_store(global, &config)?;
+    let computed = metrics::compute(&store, since.as_secs_f64())?;
+    if prometheus || textfile.is_some() {
+        let text = metrics::prometheus(&computed, &store.check_rows()?);
+        match textfile {
+            Some(path) => write_atomically(path, &text)?,
+            None => print!("{text}"),
+        }
+    } else if global.json {
+        output::print_json(&serde_json::to_value(&computed)?);
+    } else {
+        print_table(&computed, since);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// node_exporter must never read half a file: write a temporary file beside it, then rename.
+fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::Builder::new()
+        .prefix(".orchestrator-metrics-")
+        .tempfile_in(dir)?;
+    file.write_all(text.as_bytes())?;
+    file.as_file().sync_all()?;
+    // Readable by node_exporter, which usually runs as another user.
+    std::fs::set_permissions(
+        file.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )?;
+    file.persist(path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+fn percent(rate: Option<f64>) -> String {
+    rate.map(|r| format!("{:.1}%", r * 100.0))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn print_table(m: &Metrics, since: Duration) {
+    println!("incidents detected in the last {since}: {}", m.detected);
+    println!(
+        "  auto-fixed     {:>6}   auto-fix rate    {}",
+        m.auto_fixed,
+        percent(m.auto_fix_rate)
+    );
+    println!(
+        "  escalated      {:>6}   escalation rate  {}",
+        m.escalated,
+        percent(m.escalation_rate)
+    );
+    println!(
+        "  recovered      {:>6}   (the check passed before a plan fixed it)",
+        m.recovered
+    );
+    println!("  open           {:>6}   (still in phases 1-3)", m.open);
+    println!();
+    let rows: Vec<Vec<String>> = (1..=4)
+        .map(|phase| {
+            let key = phase.to_string();
+            let fixed = m
+                .fixed_by_phase
+                .get(&key)
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "-".into());
+            let success = m
+                .phase_success_rate
+                .get(&key)
+                .map(|r| percent(*r))
+                .unwrap_or_else(|| "-".into());
+            let ttr = m.ttr_seconds.get(&key);
+            let secs = |f: fn(&metrics::Ttr) -> f64| {
+                ttr.map(|t| format!("{:.1}s", f(t)))
+                    .unwrap_or_else(|| "-".into())
+            };
+            vec![
+                key,
+                fixed,
+                success,
+                secs(|t| t.p50),
+                secs(|t| t.p90),
+                secs(|t| t.mean),
+            ]
+        })
+        .collect();
+    println!(
+        "{}",
+        output::table(
+            &["PHASE", "FIXED", "SUCCESS", "TTR P50", "TTR P90", "TTR MEAN"],
+            &rows
+        )
+    );
+    println!();
+    println!(
+        "patterns: {} learned ({} new), {} phase-1 fixes by a pattern",
+        m.patterns_total, m.patterns_new, m.pattern_fixes
+    );
+    if !m.agent_agreement.is_empty() {
+        let shares: Vec<String> = m
+            .agent_agreement
+            .iter()
+            .map(|(k, v)| format!("{k} {}", percent(Some(*v))))
+            .collect();
+        println!("agent agreement in phase 3: {}", shares.join(", "));
+    }
+}

@@ -1,0 +1,115 @@
+//! The queries behind `metrics` (DESIGN §8). Each counts incidents detected since the window
+//! start; indexes of migration 3 keep them fast on long histories.
+
+use super::{Result, Store};
+use crate::clock::Timestamp;
+use rusqlite::params;
+use std::collections::BTreeMap;
+
+/// Raw counts; `crate::metrics` turns them into rates.
+#[derive(Debug, Default, Clone)]
+pub struct Counts {
+    pub detected: i64,
+    pub recovered: i64,
+    pub fixed_by_phase: BTreeMap<i64, i64>,
+    pub escalated: i64,
+    pub open: i64,
+    /// Incidents that entered phase N (every incident enters phase 1).
+    pub entered_phase: BTreeMap<i64, i64>,
+    /// Seconds from detection to resolution, per resolving phase.
+    pub ttr: BTreeMap<i64, Vec<f64>>,
+    pub patterns_total: i64,
+    pub patterns_new: i64,
+    pub pattern_fixes: i64,
+    /// Phase-3 rounds per agreement ("3/3", "2/3", "none").
+    pub agreement_rounds: BTreeMap<String, i64>,
+}
+
+/// A check's last result, for per-check series.
+#[derive(Debug, Clone)]
+pub struct CheckRow {
+    pub name: String,
+    pub status: String,
+    pub perfdata: String,
+}
+
+impl Store {
+    pub fn metric_counts(&self, since: Timestamp) -> Result<Counts> {
+        let one = |sql: &str| -> Result<i64> {
+            Ok(self.conn.query_row(sql, params![since], |r| r.get(0))?)
+        };
+        let mut counts = Counts {
+            detected: one("SELECT COUNT(*) FROM incidents WHERE detected_at >= ?1")?,
+            recovered: one("SELECT COUNT(*) FROM incidents WHERE detected_at >= ?1 AND status = 'recovered'")?,
+            escalated: one(
+                "SELECT COUNT(*) FROM incidents i WHERE detected_at >= ?1 AND (phase = 4 OR resolved_phase = 4
+                 OR EXISTS (SELECT 1 FROM incident_events e WHERE e.incident = i.id AND e.kind IN ('phase 4', 'held', 'flapping')))",
+            )?,
+            open: one("SELECT COUNT(*) FROM incidents WHERE detected_at >= ?1 AND status = 'open' AND phase < 4")?,
+            patterns_total: self.conn.query_row("SELECT COUNT(*) FROM patterns", [], |r| r.get(0))?,
+            patterns_new: one("SELECT COUNT(*) FROM patterns WHERE created_at >= ?1")?,
+            pattern_fixes: one(
+                "SELECT COUNT(*) FROM attempts a JOIN incidents i ON i.id = a.incident
+                 WHERE i.detected_at >= ?1 AND a.phase = 1 AND a.outcome = 'fixed' AND a.source LIKE 'pattern:%'",
+            )?,
+            ..Counts::default()
+        };
+        counts.fixed_by_phase = self.grouped(
+            "SELECT resolved_phase, COUNT(*) FROM incidents WHERE detected_at >= ?1 AND status = 'resolved'
+             AND resolved_phase BETWEEN 1 AND 3 AND resolved_by NOT LIKE 'person%' GROUP BY resolved_phase",
+            since,
+        )?;
+        counts.entered_phase = self.grouped(
+            "SELECT CAST(substr(e.kind, 7) AS INTEGER), COUNT(DISTINCT e.incident) FROM incident_events e
+             JOIN incidents i ON i.id = e.incident
+             WHERE i.detected_at >= ?1 AND e.kind IN ('phase 2', 'phase 3') GROUP BY e.kind",
+            since,
+        )?;
+        counts.entered_phase.insert(1, counts.detected);
+        counts.ttr = self.durations(since)?;
+        counts.agreement_rounds = self.agreements(since)?;
+        Ok(counts)
+    }
+
+    fn grouped(&self, sql: &str, since: Timestamp) -> Result<BTreeMap<i64, i64>> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map(params![since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
+    }
+
+    fn durations(&self, since: Timestamp) -> Result<BTreeMap<i64, Vec<f64>>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT resolved_phase, resolved_at - detected_at FROM incidents
+             WHERE detected_at >= ?1 AND status = 'resolved' AND resolved_phase IS NOT NULL",
+        )?;
+        let mut by_phase: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
+        let mut rows = stmt.query(params![since])?;
+        while let Some(row) = rows.next()? {
+            by_phase.entry(row.get(0)?).or_default().push(row.get(1)?);
+        }
+        Ok(by_phase)
+    }
+
+    fn agreements(&self, since: Timestamp) -> Result<BTreeMap<String, i64>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT agreement, COUNT(DISTINCT round) FROM agent_consultations
+             WHERE phase = 3 AND round IS NOT NULL AND agreement IS NOT NULL AND created_at >= ?1 GROUP BY agreement",
+        )?;
+        let rows = stmt.query_map(params![since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
+    }
+
+    pub fn check_rows(&self) -> Result<Vec<CheckRow>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, status, perfdata FROM checks ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(CheckRow {
+                name: r.get(0)?,
+                status: r.get(1)?,
+                perfdata: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
