@@ -73,7 +73,9 @@ pub enum Command {
     Research,
     /// Phase 3: several agents vote; the plan a quorum agrees on runs
     Consult,
-    /// Run the phases in order in one process: scan, fix, research, consult
+    /// Phase 4: escalate to a person (email, webhook, dashboard) and retry unsent notifications
+    Escalate,
+    /// Run the phases in order in one process: scan, fix, research, consult, escalate
     Cycle,
     /// Auto-fix and escalation rates, time to resolve per phase, learning (DESIGN §8)
     Metrics {
@@ -131,6 +133,25 @@ pub enum IncidentsCommand {
     Dismiss {
         /// The incident's id
         id: i64,
+    },
+    /// Acknowledge an escalation: you are on it, so reminders stop
+    Ack {
+        /// The incident's id
+        id: i64,
+        /// A note kept with the escalation
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// Resolve an incident by hand; with --plan, the plan that fixed it is learned
+    Resolve {
+        /// The incident's id
+        id: i64,
+        /// What was wrong and what you did
+        #[arg(long, value_name = "TEXT")]
+        note: String,
+        /// The plan that fixed it, as JSON: '[{"action": "restart_unit"}]'
+        #[arg(long, value_name = "JSON")]
+        plan: Option<String>,
     },
 }
 

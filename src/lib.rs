@@ -17,6 +17,7 @@ pub mod learning;
 pub mod lock;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod phases;
 pub mod policy;
 pub mod store;

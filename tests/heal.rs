@@ -241,8 +241,13 @@ fn a_service_dying_right_after_each_fix_is_flapping_and_no_longer_acted_on() {
     service.clear_flag("die-after-ms");
     let _ = std::fs::remove_file(&service.pidfile);
     service.start();
-    host.run(&["scan"]).ok();
-    assert_eq!(host.query_text("SELECT status FROM incidents"), "open");
+    host.run(&["cycle"]).ok();
+    assert_eq!(host.query_text("SELECT status FROM incidents"), "escalated");
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM escalations"),
+        1,
+        "escalated once"
+    );
 }
 
 #[test]

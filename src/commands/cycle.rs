@@ -1,6 +1,6 @@
 //! `cycle`: the phases in order, in one process and under one lock — no copy of their logic.
 
-use super::{consult, fix, research, scan, with_phase_lock};
+use super::{consult, escalate, fix, research, scan, with_phase_lock};
 use crate::cli::Global;
 use crate::phases;
 use serde_json::{json, Value};
@@ -15,7 +15,10 @@ pub fn exec(global: &Global) -> anyhow::Result<ExitCode> {
             let fix = serde_json::to_value(phases::fix::fix(rt)?)?;
             let research = serde_json::to_value(phases::research::research(rt)?)?;
             let consult = serde_json::to_value(phases::consult::consult(rt)?)?;
-            Ok(json!({ "scan": scan, "fix": fix, "research": research, "consult": consult }))
+            let escalate = serde_json::to_value(phases::escalate::escalate(rt)?)?;
+            Ok(
+                json!({ "scan": scan, "fix": fix, "research": research, "consult": consult, "escalate": escalate }),
+            )
         },
         print,
     )
@@ -27,4 +30,5 @@ fn print(report: &Value) {
     fix::print(&report["fix"]);
     research::print(&report["research"]);
     consult::print(&report["consult"]);
+    escalate::print(&report["escalate"]);
 }

@@ -38,6 +38,10 @@ pub fn exec(global: &Global, command: IncidentsCommand) -> anyhow::Result<ExitCo
         IncidentsCommand::Show { id } => show(global, &store, id),
         IncidentsCommand::Approve { id } => decide(global, "approve", id, true),
         IncidentsCommand::Dismiss { id } => decide(global, "dismiss", id, false),
+        IncidentsCommand::Ack { id, note } => acknowledge(global, store, id, note.as_deref()),
+        IncidentsCommand::Resolve { id, note, plan } => {
+            resolve(global, store, &config, id, &note, plan.as_deref())
+        }
     }
 }
 
@@ -88,10 +92,12 @@ fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
     let events = store.events(id)?;
     let votes = store.consultations(id)?;
     let held = store.held_plan(id)?;
+    let escalation = store.escalation_of(id)?;
+    let notifications = store.notifications_of(id)?;
     if global.json {
         let document = json!({
             "incident": incident, "attempts": attempts, "events": events,
-            "consultations": votes, "held_plan": held,
+            "consultations": votes, "held_plan": held, "escalation": escalation, "notifications": notifications,
         });
         output::print_json(&document);
         return Ok(ExitCode::SUCCESS);
@@ -152,6 +158,28 @@ fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
         }
     }
     print_votes(&votes);
+    if let Some(escalation) = &escalation {
+        let by = escalation
+            .acknowledged_by
+            .as_deref()
+            .map(|b| format!(" by {b}"))
+            .unwrap_or_default();
+        println!(
+            "\nescalation {} ({}{by}): {}",
+            escalation.id, escalation.status, escalation.reason
+        );
+        for n in &notifications {
+            let error = n
+                .last_error
+                .as_deref()
+                .map(|e| format!(" — {e}"))
+                .unwrap_or_default();
+            println!(
+                "  {} {} to {}: {} after {} tries{error}",
+                n.kind, n.channel, n.recipient, n.status, n.tries
+            );
+        }
+    }
     if let Some(held) = held {
         let state = held
             .decision
@@ -224,4 +252,81 @@ fn indent(text: &str) -> String {
         .map(|l| format!("    {l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+fn acknowledge(
+    global: &Global,
+    mut store: Store,
+    id: i64,
+    note: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let by = super::operator();
+    store.acknowledge(id, &by, note).map_err(usage_if_missing)?;
+    report(
+        global,
+        json!({ "incident": id, "acknowledged_by": by }),
+        &format!("incident {id}: acknowledged by {by}; reminders stop"),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn resolve(
+    global: &Global,
+    mut store: Store,
+    config: &crate::config::Config,
+    id: i64,
+    note: &str,
+    plan: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let by = super::operator();
+    let incident = store.incident(id).map_err(usage_if_missing)?;
+    let unit = config.check(&incident.check).and_then(|c| c.unit.clone());
+    let plan = match plan {
+        None => None,
+        Some(text) => {
+            let plan: crate::actions::Plan = serde_json::from_str(text).map_err(|e| {
+                UsageError(format!(
+                    "--plan is not a plan in the action vocabulary: {e}"
+                ))
+            })?;
+            Some((plan.to_json(), plan.hash(unit.as_deref())))
+        }
+    };
+    store
+        .resolve_by_person(
+            id,
+            &by,
+            note,
+            plan.as_ref().map(|(j, h)| (j.as_str(), h.as_str())),
+        )
+        .map_err(usage_if_missing)?;
+    let learned = if plan.is_some() {
+        "; its plan is learned for next time"
+    } else {
+        ""
+    };
+    report(
+        global,
+        json!({ "incident": id, "resolved_by": format!("person:{by}"), "learned": plan.is_some() }),
+        &format!("incident {id}: resolved{learned}"),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Errors about the id the user typed are usage errors (exit 2).
+fn usage_if_missing(err: StoreError) -> anyhow::Error {
+    match err {
+        StoreError::NoIncident(_)
+        | StoreError::NothingToAcknowledge(_)
+        | StoreError::AlreadyClosed(..) => UsageError(err.to_string()).into(),
+        other => other.into(),
+    }
+}
+
+fn report(global: &Global, document: serde_json::Value, text: &str) {
+    if global.json {
+        output::print_json(&document);
+    } else {
+        println!("{text}");
+    }
 }

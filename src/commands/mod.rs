@@ -4,6 +4,7 @@
 mod config;
 mod consult;
 mod cycle;
+mod escalate;
 mod fix;
 mod incidents;
 mod metrics;
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Fix => fix::exec(&global),
         Command::Research => research::exec(&global),
         Command::Consult => consult::exec(&global),
+        Command::Escalate => escalate::exec(&global),
         Command::Cycle => cycle::exec(&global),
         Command::Metrics {
             since,

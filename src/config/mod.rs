@@ -113,6 +113,15 @@ impl Config {
         );
         validate_cycle(&source, &raw.cycle, &mut problems);
         validate_context(&source, &raw.context, &mut problems);
+        if let Some(escalation) = &raw.escalation {
+            for (key, message) in escalation.validate() {
+                let span = source
+                    .text
+                    .find("[escalation")
+                    .map(|start| start..start + 1);
+                problems.push(Problem::at(&source, span, Some(key), message));
+            }
+        }
         if !problems.is_empty() {
             return Err(ConfigError::Invalid(problems));
         }

@@ -200,6 +200,56 @@ pub struct EscalationConfig {
     pub webhook: Option<WebhookConfig>,
     /// The dashboard's address as people reach it, for links in notifications.
     pub dashboard_url: Option<String>,
+    /// The first retry of an unsent notification waits this long; each next one twice as
+    /// long, up to an hour.
+    #[serde(default = "default_retry")]
+    pub retry: Duration,
+    /// The host's name in notifications (default: the kernel's hostname).
+    pub hostname: Option<String>,
+}
+
+fn default_retry() -> Duration {
+    Duration::from_secs(30)
+}
+
+impl EscalationConfig {
+    pub fn validate(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if let Some(email) = &self.email {
+            let smtp = email.smtp.trim();
+            if !(smtp == "sendmail" || smtp.starts_with("smtp://") || smtp.starts_with("smtps://"))
+            {
+                problems.push(("escalation.email", format!("`smtp = \"{smtp}\"`: expected smtp://host:port, smtps://host:port or \"sendmail\"")));
+            }
+            if email.to.is_empty() {
+                problems.push((
+                    "escalation.email",
+                    "`to` needs at least one address".to_string(),
+                ));
+            }
+            if email.user.is_some()
+                && email.password_file.is_none()
+                && std::env::var_os("ORCHESTRATOR_SMTP_PASSWORD").is_none()
+            {
+                problems.push(("escalation.email", "`user` needs `password_file` (or ORCHESTRATOR_SMTP_PASSWORD in the environment)".to_string()));
+            }
+        }
+        if let Some(webhook) = &self.webhook {
+            if webhook.format != "alertmanager" {
+                problems.push((
+                    "escalation.webhook",
+                    format!("unknown format `{}` (known: alertmanager)", webhook.format),
+                ));
+            }
+            if !(webhook.url.starts_with("http://") || webhook.url.starts_with("https://")) {
+                problems.push((
+                    "escalation.webhook",
+                    format!("`url = \"{}\"` is not an http(s) URL", webhook.url),
+                ));
+            }
+        }
+        problems
+    }
 }
 
 fn default_repeat() -> Duration {

@@ -5,6 +5,7 @@ pub mod agentic;
 pub mod approval;
 pub mod attempt;
 pub mod consult;
+pub mod escalate;
 pub mod fix;
 pub mod report;
 pub mod research;

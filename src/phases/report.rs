@@ -27,6 +27,8 @@ pub enum Verdict {
     Left,
     /// A plan waits for a person's approval.
     Held,
+    /// Handed to a person: an escalation is open and its notifications queued.
+    Escalated,
 }
 
 #[derive(Debug, Serialize)]

@@ -3,11 +3,13 @@
 
 mod agents;
 mod attempts;
+mod escalations;
 mod incidents;
 mod metrics;
 
 pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern};
+pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckRow, Counts};
 
@@ -44,6 +46,10 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("no incident {0}")]
     NoIncident(i64),
+    #[error("incident {0} has no open escalation to acknowledge")]
+    NothingToAcknowledge(i64),
+    #[error("incident {0} is already {1}")]
+    AlreadyClosed(i64, String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

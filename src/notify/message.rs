@@ -1,0 +1,136 @@
+//! The words of a notification: what happened, what each phase tried, what waits for approval,
+//! and where to look.
+
+use crate::actions::Plan;
+use crate::clock::rfc3339;
+use crate::store::{Attempt, Consultation, Event, HeldPlan, Incident};
+use std::fmt::Write;
+
+/// What a message is made of.
+pub struct Brief<'a> {
+    pub host: &'a str,
+    pub incident: &'a Incident,
+    pub reason: &'a str,
+    pub attempts: &'a [Attempt],
+    /// The incident's timeline: each hand-over says what that phase found.
+    pub events: &'a [Event],
+    pub votes: &'a [Consultation],
+    pub held: Option<&'a HeldPlan>,
+    pub link: &'a str,
+}
+
+fn describe_plan(json: &serde_json::Value) -> String {
+    serde_json::from_value::<Plan>(json.clone())
+        .map(|p| p.describe())
+        .unwrap_or_else(|_| json.to_string())
+}
+
+/// Subject and body of the first (or repeated) escalation mail.
+pub fn escalation(brief: &Brief, repeat: bool) -> (String, String) {
+    let incident = brief.incident;
+    let again = if repeat { "still unresolved: " } else { "" };
+    let subject = format!(
+        "[orchestrator] {again}{} on {}: {} needs a person",
+        incident.severity, brief.host, incident.check
+    );
+    let mut body = String::new();
+    let _ = writeln!(
+        body,
+        "orchestrator on {} could not fix incident {} and needs a person.\n",
+        brief.host, incident.id
+    );
+    let _ = writeln!(body, "Host:      {}", brief.host);
+    let _ = writeln!(body, "Check:     {}", incident.check);
+    let _ = writeln!(body, "Severity:  {}", incident.severity);
+    let _ = writeln!(body, "Summary:   {}", incident.summary);
+    let _ = writeln!(
+        body,
+        "Detected:  {} (seen {} times)",
+        rfc3339(incident.detected_at),
+        incident.occurrences
+    );
+    let _ = writeln!(body, "Why:       {}\n", brief.reason);
+    write_attempts(&mut body, brief);
+    if let Some(held) = brief.held.filter(|h| h.decision.is_none()) {
+        let plan = serde_json::from_str(&held.plan)
+            .map(|v| describe_plan(&v))
+            .unwrap_or_else(|_| held.plan.clone());
+        let _ = writeln!(
+            body,
+            "A plan from {} waits for your approval:\n  {plan}",
+            held.source
+        );
+        let _ = writeln!(
+            body,
+            "Approve it on the dashboard or with: orchestrator incidents approve {}\n",
+            incident.id
+        );
+    }
+    if !incident.evidence.is_empty() {
+        let evidence: String = incident.evidence.chars().take(1500).collect();
+        let _ = writeln!(body, "Evidence:\n{evidence}\n");
+    }
+    let _ = writeln!(body, "Dashboard: {}", brief.link);
+    (subject, body)
+}
+
+fn write_attempts(body: &mut String, brief: &Brief) {
+    let _ = writeln!(body, "What each phase did:");
+    for event in brief
+        .events
+        .iter()
+        .filter(|e| e.kind.starts_with("phase ") || matches!(e.kind.as_str(), "held" | "flapping"))
+    {
+        let _ = writeln!(body, "  {}", event.detail);
+    }
+    if brief.attempts.is_empty() && brief.votes.is_empty() {
+        let _ = writeln!(body, "  (no plan was run)\n");
+        return;
+    }
+    for phase in 1..=4 {
+        for attempt in brief.attempts.iter().filter(|a| a.phase == phase) {
+            let reason = if attempt.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", attempt.reason)
+            };
+            let _ = writeln!(
+                body,
+                "  phase {phase}  {:<16} {} -> {}{reason}",
+                attempt.source,
+                describe_plan(&attempt.plan),
+                attempt.outcome
+            );
+        }
+        for vote in brief.votes.iter().filter(|v| v.phase == phase) {
+            let said = if vote.diagnosis.is_empty() {
+                vote.error.clone().unwrap_or_default()
+            } else {
+                vote.diagnosis.clone()
+            };
+            let _ = writeln!(
+                body,
+                "  phase {phase}  agent {:<10} {}: {said}",
+                vote.agent, vote.vote
+            );
+        }
+    }
+    body.push('\n');
+}
+
+/// The short mail when an escalated incident is over.
+pub fn all_clear(host: &str, incident: &Incident, note: &str, link: &str) -> (String, String) {
+    let subject = format!("[orchestrator] resolved on {host}: {}", incident.check);
+    let how = match incident.status {
+        crate::model::IncidentStatus::Recovered => "its check passes again".to_string(),
+        _ => format!(
+            "it was resolved by {}",
+            incident.resolved_by.as_deref().unwrap_or("someone")
+        ),
+    };
+    let body = format!(
+        "All clear: incident {} ({} on {host}) is over: {how}.\n\nSummary was: {}\nNote: {note}\n\nDashboard: {link}\n",
+        incident.id, incident.check, incident.summary
+    );
+    (subject, body)
+}
