@@ -90,6 +90,13 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         textfile: Option<PathBuf>,
     },
+    /// Serve the dashboard, the JSON API, /health and /metrics (default 127.0.0.1:8888)
+    Serve {
+        /// Address to listen on [default: `[serve] listen`]; a non-loopback address needs
+        /// `[serve] token_file`
+        #[arg(long, value_name = "IP:PORT")]
+        listen: Option<String>,
+    },
     /// List, show and handle incidents
     Incidents {
         #[command(subcommand)]

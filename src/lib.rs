@@ -21,3 +21,4 @@ pub mod notify;
 pub mod phases;
 pub mod policy;
 pub mod store;
+pub mod web;

@@ -11,6 +11,9 @@ mod metrics;
 mod output;
 mod research;
 mod scan;
+mod serve;
+
+pub use output::with_rfc3339;
 
 use crate::cli::{Cli, Command, Global};
 use crate::config::{Config, ConfigError};
@@ -32,6 +35,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Research => research::exec(&global),
         Command::Consult => consult::exec(&global),
         Command::Escalate => escalate::exec(&global),
+        Command::Serve { listen } => serve::exec(&global, listen.as_deref()),
         Command::Cycle => cycle::exec(&global),
         Command::Metrics {
             since,

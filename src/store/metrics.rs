@@ -25,6 +25,18 @@ pub struct Counts {
     pub agreement_rounds: BTreeMap<String, i64>,
 }
 
+/// A check's last result as the dashboard shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckState {
+    pub name: String,
+    pub kind: String,
+    pub status: String,
+    pub summary: String,
+    pub duration_ms: i64,
+    pub checked_at: Timestamp,
+    pub last_ok_at: Option<Timestamp>,
+}
+
 /// A check's last result, for per-check series.
 #[derive(Debug, Clone)]
 pub struct CheckRow {
@@ -97,6 +109,30 @@ impl Store {
         )?;
         let rows = stmt.query_map(params![since], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
+    }
+
+    pub fn check_states(&self) -> Result<Vec<CheckState>> {
+        let mut stmt = self.conn.prepare("SELECT name, kind, status, summary, duration_ms, checked_at, last_ok_at FROM checks ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(CheckState {
+                name: r.get(0)?,
+                kind: r.get(1)?,
+                status: r.get(2)?,
+                summary: r.get(3)?,
+                duration_ms: r.get(4)?,
+                checked_at: r.get(5)?,
+                last_ok_at: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    pub fn count_open_escalations(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM escalations WHERE status != 'resolved'",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     pub fn check_rows(&self) -> Result<Vec<CheckRow>> {

@@ -11,7 +11,7 @@ pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
-pub use metrics::{CheckRow, Counts};
+pub use metrics::{CheckRow, CheckState, Counts};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,519 @@
+//! `serve`: the dashboard and its JSON API (DESIGN §9) on tiny_http with a small worker pool.
+//! Pages read through a read-only connection; the only writes are a person's decisions
+//! (acknowledge, approve, dismiss, resolve), each one store transaction. The web process never
+//! acts on the host: an approved plan is run by the next `fix`.
+
+mod html;
+mod pages;
+
+use crate::actions::Plan;
+use crate::config::Config;
+use crate::policy::{Policy, Verdict};
+use crate::store::{Store, StoreError};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tiny_http::{Header, Method, Request, Response, Server};
+
+/// Larger request bodies are refused (413): forms here are a note and a plan.
+const MAX_BODY: usize = 64 * 1024;
+const WORKERS: usize = 4;
+const COOKIE: &str = "orchestrator_token";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "refusing to listen on {0} without a token: anyone who reaches it could approve plans. Set [serve] token_file, or listen on 127.0.0.1"
+    )]
+    TokenRequired(SocketAddr),
+    #[error("bad listen address `{0}`: expected IP:PORT, like 127.0.0.1:8888")]
+    BadListen(String),
+    #[error("cannot read the token file {path}: {source}")]
+    TokenFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the token file {0} is empty")]
+    EmptyToken(PathBuf),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(SocketAddr, String),
+}
+
+pub struct Dashboard {
+    config: Config,
+    db: PathBuf,
+    token: Option<String>,
+    csrf: String,
+}
+
+/// Checks the address and the token before anything listens (a usage error, exit 2).
+pub fn prepare(
+    config: Config,
+    db: PathBuf,
+    listen: &str,
+) -> Result<(Dashboard, SocketAddr), ServeError> {
+    let addr: SocketAddr = listen
+        .parse()
+        .map_err(|_| ServeError::BadListen(listen.to_string()))?;
+    let token = match &config.serve.token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ServeError::TokenFile {
+                path: path.clone(),
+                source,
+            })?;
+            let token = text.trim().to_string();
+            if token.is_empty() {
+                return Err(ServeError::EmptyToken(path.clone()));
+            }
+            Some(token)
+        }
+        None if !addr.ip().is_loopback() => return Err(ServeError::TokenRequired(addr)),
+        None => None,
+    };
+    let csrf = random_hex();
+    Ok((
+        Dashboard {
+            config,
+            db,
+            token,
+            csrf,
+        },
+        addr,
+    ))
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 32];
+    let filled = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .is_ok();
+    if !filled {
+        // Never reached on Linux; still, a CSRF token must not be predictable.
+        let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
+        bytes.copy_from_slice(&Sha256::digest(seed.as_bytes()));
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Serves until the process is stopped.
+pub fn run(dashboard: Dashboard, addr: SocketAddr) -> Result<(), ServeError> {
+    let server = Server::http(addr).map_err(|e| ServeError::Listen(addr, e.to_string()))?;
+    let server = Arc::new(server);
+    let dashboard = Arc::new(dashboard);
+    log::warn!(
+        "dashboard listening on http://{addr}{}",
+        if dashboard.token.is_some() {
+            " (token required)"
+        } else {
+            ""
+        }
+    );
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let server = server.clone();
+            let dashboard = dashboard.clone();
+            std::thread::spawn(move || {
+                while let Ok(request) = server.recv() {
+                    dashboard.handle(request);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        let _ = worker.join();
+    }
+    Ok(())
+}
+
+struct Reply {
+    status: u16,
+    content_type: &'static str,
+    body: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    fn html(body: String) -> Reply {
+        Reply {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            body,
+            headers: Vec::new(),
+        }
+    }
+    fn json(value: &serde_json::Value) -> Reply {
+        let value = crate::commands::with_rfc3339(value.clone());
+        Reply {
+            status: 200,
+            content_type: "application/json",
+            body: value.to_string(),
+            headers: Vec::new(),
+        }
+    }
+    fn text(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: body.to_string(),
+            headers: Vec::new(),
+        }
+    }
+    fn redirect(to: &str) -> Reply {
+        Reply {
+            status: 303,
+            content_type: "text/plain",
+            body: String::new(),
+            headers: vec![("Location".into(), to.into())],
+        }
+    }
+    fn with_status(mut self, status: u16) -> Reply {
+        self.status = status;
+        self
+    }
+}
+
+thread_local! {
+    /// Each worker keeps its own read-only connection.
+    static READER: RefCell<Option<Store>> = const { RefCell::new(None) };
+}
+
+fn header<'r>(request: &'r Request, name: &'static str) -> Option<&'r str> {
+    request
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv(name))
+        .map(|h| h.value.as_str())
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+impl Dashboard {
+    fn handle(&self, mut request: Request) {
+        let reply = self.route(&mut request);
+        let mut response = Response::from_string(reply.body).with_status_code(reply.status);
+        let security = [
+            ("Content-Type", reply.content_type),
+            ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "same-origin"),
+            ("Cache-Control", "no-store"),
+        ];
+        for (name, value) in security
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .chain(reply.headers)
+        {
+            if let Ok(header) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+                response.add_header(header);
+            }
+        }
+        let _ = request.respond(response);
+    }
+
+    fn authenticated(&self, request: &Request) -> bool {
+        let Some(token) = &self.token else {
+            return true;
+        };
+        let bearer = header(request, "Authorization")
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let cookie = header(request, "Cookie").and_then(|cookies| {
+            cookies
+                .split(';')
+                .filter_map(|c| c.trim().split_once('='))
+                .find(|(k, _)| *k == COOKIE)
+                .map(|(_, v)| v)
+        });
+        [bearer, cookie]
+            .into_iter()
+            .flatten()
+            .any(|given| constant_time_eq(given, token))
+    }
+
+    fn route(&self, request: &mut Request) -> Reply {
+        let url = request.url().to_string();
+        let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+        let segments: Vec<&str> = path
+            .trim_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        let method = request.method().clone();
+        if segments == ["login"] {
+            return self.login(request, &method);
+        }
+        if !self.authenticated(request) {
+            return match segments.first() {
+                Some(&"api") | Some(&"health") | Some(&"metrics") => {
+                    Reply::text(401, "a token is required (Authorization: Bearer TOKEN)")
+                }
+                _ if method == Method::Get => Reply::redirect("/login"),
+                _ => Reply::text(401, "a token is required"),
+            };
+        }
+        match (method, segments.as_slice()) {
+            (Method::Get, []) => self.read(|s| pages::overview(s).map(Reply::html)),
+            (Method::Get, ["incidents"]) => self.read(|s| pages::incidents(s).map(Reply::html)),
+            (Method::Get, ["incidents", id]) => match id.parse() {
+                Ok(id) => self.read(|s| pages::incident(s, id, &self.csrf).map(Reply::html)),
+                Err(_) => Reply::text(404, "no such incident"),
+            },
+            (Method::Get, ["patterns"]) => self.read(|s| pages::patterns(s).map(Reply::html)),
+            (Method::Get, ["checks"]) => self.read(|s| pages::checks(s).map(Reply::html)),
+            (Method::Get, ["health"]) => self.health(),
+            (Method::Get, ["metrics"]) => self.read(|s| {
+                let m = crate::metrics::compute(s, since(query))?;
+                Ok(Reply {
+                    content_type: "text/plain; version=0.0.4",
+                    ..Reply::text(200, &crate::metrics::prometheus(&m, &s.check_rows()?))
+                })
+            }),
+            (Method::Get, ["api", "metrics"]) => self.read(|s| {
+                Ok(Reply::json(
+                    &serde_json::to_value(crate::metrics::compute(s, since(query))?)
+                        .unwrap_or_default(),
+                ))
+            }),
+            (Method::Get, ["api", "incidents"]) => self.read(|s| {
+                let filter = crate::store::IncidentFilter {
+                    limit: Some(200),
+                    ..Default::default()
+                };
+                Ok(Reply::json(&json!({ "incidents": s.incidents(&filter)? })))
+            }),
+            (Method::Get, ["api", "incidents", id]) => match id.parse::<i64>() {
+                Ok(id) => self.read(|s| Ok(Reply::json(&incident_json(s, id)?))),
+                Err(_) => Reply::text(404, "no such incident"),
+            },
+            (Method::Post, ["incidents", id, action]) => self.decide(request, id, action),
+            (Method::Get, _) => Reply::text(404, "not found"),
+            _ => Reply::text(405, "method not allowed"),
+        }
+    }
+
+    fn read(&self, render: impl FnOnce(&Store) -> Result<Reply, StoreError>) -> Reply {
+        READER.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.is_none() {
+                match Store::open_readonly(&self.db) {
+                    Ok(store) => *slot = Some(store),
+                    Err(err) => return Reply::text(503, &format!("database unavailable: {err}")),
+                }
+            }
+            let Some(store) = slot.as_ref() else {
+                return Reply::text(503, "database unavailable");
+            };
+            match render(store) {
+                Ok(reply) => reply,
+                Err(StoreError::NoIncident(id)) => Reply::text(404, &format!("no incident {id}")),
+                Err(err) => {
+                    *slot = None;
+                    Reply::text(500, &format!("database error: {err}"))
+                }
+            }
+        })
+    }
+
+    fn health(&self) -> Reply {
+        let reply = self.read(|s| {
+            Ok(Reply::json(&json!({
+                "status": "ok",
+                "database": true,
+                "last_cycle_finished_at": s.last_cycle_finished_at()?,
+                "open_escalations": s.count_open_escalations()?,
+            })))
+        });
+        if reply.status == 200 {
+            return reply;
+        }
+        Reply::json(&json!({ "status": "error", "database": false, "error": reply.body }))
+            .with_status(503)
+    }
+
+    fn login(&self, request: &mut Request, method: &Method) -> Reply {
+        if *method == Method::Get {
+            return Reply::html(pages::login(""));
+        }
+        let form = match read_form(request) {
+            Ok(form) => form,
+            Err(reply) => return reply,
+        };
+        match (&self.token, form.get("token")) {
+            (Some(token), Some(given)) if constant_time_eq(given, token) => {
+                let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
+                Reply {
+                    headers: vec![
+                        ("Set-Cookie".into(), cookie),
+                        ("Location".into(), "/".into()),
+                    ],
+                    ..Reply::redirect("/")
+                }
+            }
+            (None, _) => Reply::redirect("/"),
+            _ => Reply::html(pages::login("That token is not right.")).with_status(403),
+        }
+    }
+
+    /// Same-origin check: a browser's Origin (or Referer) must name the host it talks to.
+    fn same_origin(&self, request: &Request) -> bool {
+        let host = header(request, "Host").unwrap_or("");
+        let from = header(request, "Origin").or_else(|| header(request, "Referer"));
+        match from {
+            None => true,
+            Some(origin) => origin
+                .split_once("://")
+                .map(|(_, rest)| rest.split('/').next() == Some(host))
+                .unwrap_or(false),
+        }
+    }
+
+    fn decide(&self, request: &mut Request, id: &str, action: &str) -> Reply {
+        let Ok(id) = id.parse::<i64>() else {
+            return Reply::text(404, "no such incident");
+        };
+        let form = match read_form(request) {
+            Ok(form) => form,
+            Err(reply) => return reply,
+        };
+        let csrf_ok = form
+            .get("csrf")
+            .is_some_and(|given| constant_time_eq(given, &self.csrf));
+        if !csrf_ok || !self.same_origin(request) {
+            return Reply::text(
+                403,
+                "forbidden: missing or wrong CSRF token, or a cross-site request",
+            );
+        }
+        let outcome = Store::open(&self.db)
+            .map_err(|e| e.to_string())
+            .and_then(|mut store| self.apply(&mut store, id, action, &form));
+        match outcome {
+            Ok(()) => Reply::redirect(&format!("/incidents/{id}")),
+            Err(message) => Reply::text(409, &message),
+        }
+    }
+
+    fn apply(&self, store: &mut Store, id: i64, action: &str, form: &Form) -> Result<(), String> {
+        let by = "dashboard";
+        match action {
+            "ack" => store
+                .acknowledge(id, by, form.get("note").filter(|n| !n.is_empty()))
+                .map_err(|e| e.to_string()),
+            "approve" | "dismiss" => {
+                let held = store
+                    .held_plan(id)
+                    .map_err(|e| e.to_string())?
+                    .filter(|h| h.decision.is_none());
+                let held = held
+                    .ok_or_else(|| format!("incident {id} has no plan waiting for a decision"))?;
+                if action == "approve" {
+                    self.still_allowed(store, id, &held.plan)?;
+                }
+                store
+                    .decide_held_plan(held.escalation, action == "approve", by)
+                    .map_err(|e| e.to_string())
+            }
+            "resolve" => {
+                let note = form
+                    .get("note")
+                    .filter(|n| !n.trim().is_empty())
+                    .ok_or("a note is required")?;
+                let plan = match form.get("plan").map(str::trim).filter(|p| !p.is_empty()) {
+                    None => None,
+                    Some(text) => {
+                        let plan: Plan = serde_json::from_str(text).map_err(|e| {
+                            format!("the plan is not in the action vocabulary: {e}")
+                        })?;
+                        let unit = store
+                            .incident(id)
+                            .ok()
+                            .and_then(|i| self.config.check(&i.check).and_then(|c| c.unit.clone()));
+                        Some((plan.to_json(), plan.hash(unit.as_deref())))
+                    }
+                };
+                store
+                    .resolve_by_person(
+                        id,
+                        by,
+                        note,
+                        plan.as_ref().map(|(j, h)| (j.as_str(), h.as_str())),
+                    )
+                    .map_err(|e| e.to_string())
+            }
+            _ => Err(format!("unknown action `{action}`")),
+        }
+    }
+
+    /// Approval cannot widen the policy (DESIGN §3).
+    fn still_allowed(&self, store: &Store, id: i64, plan: &str) -> Result<(), String> {
+        let plan: Plan = serde_json::from_str(plan).map_err(|e| e.to_string())?;
+        let incident = store.incident(id).map_err(|e| e.to_string())?;
+        let unit = self
+            .config
+            .check(&incident.check)
+            .and_then(|c| c.unit.clone());
+        match Policy::new(&self.config.policy).judge(&plan, unit.as_deref()) {
+            Verdict::Rejected(reasons) => Err(format!(
+                "the plan no longer passes the policy: {}",
+                reasons.join("; ")
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn since(query: &str) -> f64 {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "since")
+        .and_then(|(_, v)| v.parse::<crate::duration::Duration>().ok())
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(7.0 * 86_400.0)
+}
+
+fn incident_json(store: &Store, id: i64) -> Result<serde_json::Value, StoreError> {
+    Ok(json!({
+        "incident": store.incident(id)?,
+        "attempts": store.attempts(id)?,
+        "events": store.events(id)?,
+        "consultations": store.consultations(id)?,
+        "held_plan": store.held_plan(id)?,
+        "escalation": store.escalation_of(id)?,
+        "notifications": store.notifications_of(id)?,
+    }))
+}
+
+struct Form(Vec<(String, String)>);
+
+impl Form {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn read_form(request: &mut Request) -> Result<Form, Reply> {
+    if request.body_length().is_some_and(|n| n > MAX_BODY) {
+        return Err(Reply::text(413, "request body too large"));
+    }
+    let mut body = Vec::new();
+    let read = request
+        .as_reader()
+        .take(MAX_BODY as u64 + 1)
+        .read_to_end(&mut body);
+    if read.is_err() || body.len() > MAX_BODY {
+        return Err(Reply::text(413, "request body too large"));
+    }
+    Ok(Form(form_urlencoded::parse(&body).into_owned().collect()))
+}
