@@ -11,6 +11,7 @@ declare -A NEEDS=(
   [/usr/lib/nagios/plugins/check_disk]=monitoring-plugins-basic
   [/usr/lib/nagios/plugins/check_procs]=monitoring-plugins-basic
   [/usr/lib/python3/dist-packages/aiosmtpd/__init__.py]=python3-aiosmtpd
+  [/usr/bin/chromium]=chromium
 )
 
 missing=()

@@ -429,3 +429,63 @@ impl WebhookSink {
         self.bodies.lock().unwrap().clone()
     }
 }
+
+/// `orchestrator serve` on a free loopback port, stopped when dropped.
+pub struct Dashboard {
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl Dashboard {
+    pub fn start(host: &Host) -> Dashboard {
+        let port = free_port();
+        let child = host
+            .command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start serve");
+        wait_until("the dashboard answers", Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Dashboard { port, child }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Dashboard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Headless Chromium's serialised DOM of a page (Debian's chromium).
+pub fn chromium_dom(url: &str) -> String {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let output = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(url)
+        .output()
+        .expect("run chromium (apt-get install chromium)");
+    assert!(
+        output.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}

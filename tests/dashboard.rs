@@ -1,0 +1,354 @@
+//! The dashboard in a real headless browser, its API, and its defences: escaping, CSRF,
+//! same-origin, tokens, non-loopback refusal; decisions recorded for `fix` to carry out.
+
+mod common;
+use common::*;
+
+const HOSTILE: &str = "<script>alert(1)</script>\\\"><img src=x onerror=alert(2)>";
+
+fn hostile_config(host: &Host) -> String {
+    format!(
+        "[[checks]]\nname = \"backup\"\nkind = \"file\"\npath = \"{}/{HOSTILE}\"\n",
+        host.dir.path().display()
+    )
+}
+
+fn agent_http() -> ureq::Agent {
+    ureq::AgentBuilder::new().redirects(0).build()
+}
+
+fn status_of(result: Result<ureq::Response, ureq::Error>) -> u16 {
+    match result {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(code, _)) => code,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn csrf_of(page: &str) -> String {
+    let start =
+        page.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
+    page[start..].split('"').next().unwrap().to_string()
+}
+
+#[test]
+fn a_browser_renders_the_pages_and_hostile_text_stays_text() {
+    let host = Host::new();
+    host.write_config(&hostile_config(&host));
+    host.run(&["cycle"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let overview = chromium_dom(&dashboard.url("/"));
+    assert_contains(&overview, "Open escalations");
+    assert_contains(&overview, "escalation rate (7d)");
+    assert_contains(&overview, "href=\"/incidents/1\"");
+    let page = chromium_dom(&dashboard.url("/incidents/1"));
+    assert_contains(&page, "Incident #1: backup");
+    assert_contains(&page, "&lt;script&gt;alert(1)&lt;/script&gt;");
+    assert!(
+        !page.contains("<script>alert"),
+        "a script element was injected"
+    );
+    assert!(!page.contains("<img"), "an img element was injected");
+    assert_contains(&page, "phase 3: no consult agents configured");
+    assert_contains(&page, "Acknowledge");
+    for path in ["/patterns", "/checks", "/incidents"] {
+        assert_contains(&chromium_dom(&dashboard.url(path)), "orchestrator");
+    }
+}
+
+#[test]
+fn api_health_and_metrics_answer_json_and_prometheus() {
+    let host = Host::new();
+    host.write_config(&hostile_config(&host));
+    host.run(&["cycle"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let http = agent_http();
+    let health: serde_json::Value = http
+        .get(&dashboard.url("/health"))
+        .call()
+        .unwrap()
+        .into_string()
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    assert_eq!(health["database"], true);
+    assert_eq!(health["open_escalations"], 1);
+    assert!(health["last_cycle_finished_at"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
+    let list: serde_json::Value = http
+        .get(&dashboard.url("/api/incidents"))
+        .call()
+        .unwrap()
+        .into_string()
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    assert_eq!(list["incidents"][0]["check"], "backup");
+    let one: serde_json::Value = http
+        .get(&dashboard.url("/api/incidents/1"))
+        .call()
+        .unwrap()
+        .into_string()
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    assert_eq!(one["escalation"]["status"], "open");
+    let metrics: serde_json::Value = http
+        .get(&dashboard.url("/api/metrics"))
+        .call()
+        .unwrap()
+        .into_string()
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    assert_eq!(metrics["escalated"], 1);
+    let text = http
+        .get(&dashboard.url("/metrics"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert_contains(&text, "orchestrator_escalated 1");
+    assert_eq!(
+        status_of(http.get(&dashboard.url("/api/incidents/99")).call()),
+        404
+    );
+}
+
+#[test]
+fn posts_without_the_right_csrf_token_or_from_another_site_are_refused() {
+    let host = Host::new();
+    host.write_config(&hostile_config(&host));
+    host.run(&["cycle"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let http = agent_http();
+    let page = http
+        .get(&dashboard.url("/incidents/1"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let ack = dashboard.url("/incidents/1/ack");
+    assert_eq!(status_of(http.post(&ack).send_form(&[])), 403);
+    assert_eq!(
+        status_of(http.post(&ack).send_form(&[("csrf", "wrong")])),
+        403
+    );
+    assert_eq!(
+        status_of(
+            http.post(&ack)
+                .set("Origin", "http://evil.example")
+                .send_form(&[("csrf", &csrf)])
+        ),
+        403
+    );
+    assert_eq!(
+        host.query_text("SELECT status FROM escalations"),
+        "open",
+        "a refused POST changed something"
+    );
+    let big = "x".repeat(100_000);
+    assert_eq!(
+        status_of(
+            http.post(&ack)
+                .send_form(&[("csrf", &csrf), ("note", &big)])
+        ),
+        413
+    );
+    let origin = format!("http://127.0.0.1:{}", dashboard.port);
+    assert_eq!(
+        status_of(
+            http.post(&ack)
+                .set("Origin", &origin)
+                .send_form(&[("csrf", &csrf)])
+        ),
+        303
+    );
+    assert_eq!(
+        host.query_text("SELECT status || ' ' || acknowledged_by FROM escalations"),
+        "acknowledged dashboard"
+    );
+}
+
+#[test]
+fn resolving_with_a_plan_on_the_dashboard_teaches_phase_1() {
+    let host = Host::new();
+    let service = Service::new(&host, "web");
+    host.write_config(&format!(
+        "[cycle]\nsettle = \"100ms\"\n[policy]\nreopen_within = \"0s\"\n[[checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"{}\"\n",
+        service.url()
+    ));
+    service.start();
+    service.kill();
+    host.run(&["cycle"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let http = agent_http();
+    let csrf = csrf_of(
+        &http
+            .get(&dashboard.url("/incidents/1"))
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap(),
+    );
+    let _ = std::fs::remove_file(&service.pidfile);
+    service.start();
+    let plan = serde_json::json!([
+        {"action": "remove_file", "path": service.pidfile.display().to_string()},
+        {"action": "run", "argv": service.start_argv()},
+    ])
+    .to_string();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("note", "stale pid file after a crash"),
+        ("plan", plan.as_str()),
+    ];
+    assert_eq!(
+        status_of(
+            http.post(&dashboard.url("/incidents/1/resolve"))
+                .send_form(&form)
+        ),
+        303
+    );
+    assert_eq!(
+        host.query_text("SELECT status || ' ' || resolved_by FROM incidents"),
+        "resolved person:dashboard"
+    );
+    assert_eq!(host.query_i64("SELECT COUNT(*) FROM patterns"), 1);
+    service.kill();
+    let cycle = host.run(&["--json", "cycle"]).ok().json();
+    assert_eq!(cycle["fix"]["incidents"][0]["verdict"], "fixed", "{cycle}");
+}
+
+#[test]
+fn a_plan_approved_on_the_dashboard_is_run_by_the_next_fix() {
+    let host = Host::new();
+    let service = Service::new(&host, "web");
+    let start_json = serde_json::to_string(&service.start_argv()).unwrap();
+    let plan = format!(
+        r#"[{{"action": "remove_file", "path": "{}"}}, {{"action": "run", "argv": {start_json}}}]"#,
+        service.pidfile.display()
+    );
+    let answer = host.path("answer.json");
+    std::fs::write(
+        &answer,
+        format!(r#"{{"diagnosis": "stale pid", "plan": {plan}}}"#),
+    )
+    .unwrap();
+    host.write_config(&format!(
+        r#"
+[cycle]
+settle = "100ms"
+[policy]
+actions = ["remove_file"]
+approve = ["run"]
+paths = ["{dir}/**"]
+commands = [["{svc}", "**"]]
+[agents.claude]
+command = ["cat", "{answer}"]
+[research]
+agent = "claude"
+[[checks]]
+name = "web"
+kind = "http"
+url = "{url}"
+"#,
+        dir = host.dir.path().display(),
+        svc = service_bin().display(),
+        answer = answer.display(),
+        url = service.url()
+    ));
+    service.start();
+    service.kill();
+    host.run(&["cycle"]).ok();
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM escalations WHERE held_plan IS NOT NULL"),
+        1
+    );
+    let dashboard = Dashboard::start(&host);
+    let http = agent_http();
+    let page = http
+        .get(&dashboard.url("/incidents/1"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert_contains(&page, "waits for approval");
+    let csrf = csrf_of(&page);
+    assert_eq!(
+        status_of(
+            http.post(&dashboard.url("/incidents/1/approve"))
+                .send_form(&[("csrf", &csrf)])
+        ),
+        303
+    );
+    assert!(
+        !service.healthy(),
+        "the dashboard must never act on the host itself"
+    );
+    assert_eq!(
+        host.query_text("SELECT decision FROM escalations"),
+        "approved"
+    );
+    let fix = host.run(&["--json", "fix"]).ok().json();
+    assert_eq!(fix["approved"][0]["verdict"], "fixed", "{fix}");
+    assert!(service.healthy());
+}
+
+#[test]
+fn a_token_guards_every_request_and_a_public_address_needs_one() {
+    let host = Host::new();
+    host.write_config(&hostile_config(&host));
+    let refused = host.run(&["serve", "--listen", "0.0.0.0:0"]);
+    assert_eq!(refused.status, 2);
+    assert_contains(&refused.stderr, "without a token");
+
+    std::fs::write(host.path("token"), "s3cret-token\n").unwrap();
+    host.write_config(&format!(
+        "{}[serve]\ntoken_file = \"{}\"\n",
+        hostile_config(&host),
+        host.path("token").display()
+    ));
+    host.run(&["cycle"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let http = agent_http();
+    assert_eq!(
+        status_of(http.get(&dashboard.url("/api/incidents")).call()),
+        401
+    );
+    assert_eq!(status_of(http.get(&dashboard.url("/health")).call()), 401);
+    let home = http.get(&dashboard.url("/")).call().unwrap();
+    assert_eq!(
+        (home.status(), home.header("Location")),
+        (303, Some("/login"))
+    );
+    assert_eq!(
+        status_of(
+            http.get(&dashboard.url("/api/incidents"))
+                .set("Authorization", "Bearer s3cret-token")
+                .call()
+        ),
+        200
+    );
+    assert_eq!(
+        status_of(
+            http.post(&dashboard.url("/login"))
+                .send_form(&[("token", "guess")])
+        ),
+        403
+    );
+    let login = http
+        .post(&dashboard.url("/login"))
+        .send_form(&[("token", "s3cret-token")])
+        .unwrap();
+    let cookie = login
+        .header("Set-Cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        status_of(http.get(&dashboard.url("/")).set("Cookie", &cookie).call()),
+        200
+    );
+}
