@@ -54,15 +54,16 @@ impl Store {
             detected: one("SELECT COUNT(*) FROM incidents WHERE detected_at >= ?1")?,
             recovered: one("SELECT COUNT(*) FROM incidents WHERE detected_at >= ?1 AND status = 'recovered'")?,
             escalated: one(
-                "SELECT COUNT(*) FROM incidents i WHERE detected_at >= ?1 AND (phase = 4 OR resolved_phase = 4
-                 OR EXISTS (SELECT 1 FROM incident_events e WHERE e.incident = i.id AND e.kind IN ('phase 4', 'held', 'flapping')))",
+                "SELECT COUNT(*) FROM incidents WHERE detected_at >= ?1 AND (phase = 4 OR resolved_phase = 4
+                 OR id IN (SELECT incident FROM incident_events WHERE kind IN ('phase 4', 'held', 'flapping')))",
             )?,
             open: one("SELECT COUNT(*) FROM incidents WHERE detected_at >= ?1 AND status = 'open' AND phase < 4")?,
             patterns_total: self.conn.query_row("SELECT COUNT(*) FROM patterns", [], |r| r.get(0))?,
             patterns_new: one("SELECT COUNT(*) FROM patterns WHERE created_at >= ?1")?,
             pattern_fixes: one(
-                "SELECT COUNT(*) FROM attempts a JOIN incidents i ON i.id = a.incident
-                 WHERE i.detected_at >= ?1 AND a.phase = 1 AND a.outcome = 'fixed' AND a.source LIKE 'pattern:%'",
+                // resolved_by is the source of the attempt that fixed it.
+                "SELECT COUNT(*) FROM incidents WHERE detected_at >= ?1 AND status = 'resolved' AND resolved_phase = 1
+                 AND resolved_by LIKE 'pattern:%'",
             )?,
             ..Counts::default()
         };
@@ -72,9 +73,8 @@ impl Store {
             since,
         )?;
         counts.entered_phase = self.grouped(
-            "SELECT CAST(substr(e.kind, 7) AS INTEGER), COUNT(DISTINCT e.incident) FROM incident_events e
-             JOIN incidents i ON i.id = e.incident
-             WHERE i.detected_at >= ?1 AND e.kind IN ('phase 2', 'phase 3') GROUP BY e.kind",
+            "SELECT CAST(substr(kind, 7) AS INTEGER), COUNT(DISTINCT incident) FROM incident_events
+             WHERE kind IN ('phase 2', 'phase 3') AND incident IN (SELECT id FROM incidents WHERE detected_at >= ?1) GROUP BY kind",
             since,
         )?;
         counts.entered_phase.insert(1, counts.detected);

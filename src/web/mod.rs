@@ -8,6 +8,7 @@ mod pages;
 
 use crate::actions::Plan;
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::policy::{Policy, Verdict};
 use crate::store::{Store, StoreError};
 use serde_json::json;
@@ -16,7 +17,8 @@ use std::cell::RefCell;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tiny_http::{Header, Method, Request, Response, Server};
 
 /// Larger request bodies are refused (413): forms here are a note and a plan.
@@ -48,7 +50,12 @@ pub struct Dashboard {
     db: PathBuf,
     token: Option<String>,
     csrf: String,
+    /// Metrics cost a few aggregate queries; under load they are shared for a few seconds.
+    metrics_cache: Mutex<Option<(Instant, u64, Metrics)>>,
 }
+
+/// How long computed metrics are reused.
+const METRICS_TTL: Duration = Duration::from_secs(10);
 
 /// Checks the address and the token before anything listens (a usage error, exit 2).
 pub fn prepare(
@@ -81,6 +88,7 @@ pub fn prepare(
             db,
             token,
             csrf,
+            metrics_cache: Mutex::new(None),
         },
         addr,
     ))
@@ -262,7 +270,9 @@ impl Dashboard {
             };
         }
         match (method, segments.as_slice()) {
-            (Method::Get, []) => self.read(|s| pages::overview(s).map(Reply::html)),
+            (Method::Get, []) => {
+                self.read(|s| pages::overview(s, &self.metrics(s, WEEK)?).map(Reply::html))
+            }
             (Method::Get, ["incidents"]) => self.read(|s| pages::incidents(s).map(Reply::html)),
             (Method::Get, ["incidents", id]) => match id.parse() {
                 Ok(id) => self.read(|s| pages::incident(s, id, &self.csrf).map(Reply::html)),
@@ -272,7 +282,7 @@ impl Dashboard {
             (Method::Get, ["checks"]) => self.read(|s| pages::checks(s).map(Reply::html)),
             (Method::Get, ["health"]) => self.health(),
             (Method::Get, ["metrics"]) => self.read(|s| {
-                let m = crate::metrics::compute(s, since(query))?;
+                let m = self.metrics(s, since(query))?;
                 Ok(Reply {
                     content_type: "text/plain; version=0.0.4",
                     ..Reply::text(200, &crate::metrics::prometheus(&m, &s.check_rows()?))
@@ -322,6 +332,24 @@ impl Dashboard {
                 }
             }
         })
+    }
+
+    /// Computed at most once per TTL: the lock is held while computing, so a burst of requests
+    /// waits for one computation instead of running one each.
+    fn metrics(&self, store: &Store, since: f64) -> Result<Metrics, StoreError> {
+        let key = since as u64;
+        let mut cache = self
+            .metrics_cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((at, cached_key, metrics)) = cache.as_ref() {
+            if *cached_key == key && at.elapsed() < METRICS_TTL {
+                return Ok(metrics.clone());
+            }
+        }
+        let metrics = crate::metrics::compute(store, since)?;
+        *cache = Some((Instant::now(), key, metrics.clone()));
+        Ok(metrics)
     }
 
     fn health(&self) -> Reply {
@@ -477,8 +505,10 @@ fn since(query: &str) -> f64 {
         .find(|(k, _)| k == "since")
         .and_then(|(_, v)| v.parse::<crate::duration::Duration>().ok())
         .map(|d| d.as_secs_f64())
-        .unwrap_or(7.0 * 86_400.0)
+        .unwrap_or(WEEK)
 }
+
+const WEEK: f64 = 7.0 * 86_400.0;
 
 fn incident_json(store: &Store, id: i64) -> Result<serde_json::Value, StoreError> {
     Ok(json!({

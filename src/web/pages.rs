@@ -2,11 +2,9 @@
 
 use super::html::{badge, esc, opt_time, page, table, time};
 use crate::actions::Plan;
-use crate::metrics;
+use crate::metrics::Metrics;
 use crate::model::IncidentStatus;
 use crate::store::{Incident, IncidentFilter, Store, StoreError};
-
-const WEEK: f64 = 7.0 * 86_400.0;
 
 fn incident_link(incident: &Incident) -> String {
     format!("<a href=\"/incidents/{0}\">#{0}</a>", incident.id)
@@ -31,8 +29,7 @@ fn card(value: &str, label: &str) -> String {
     )
 }
 
-pub fn overview(store: &Store) -> Result<String, StoreError> {
-    let m = metrics::compute(store, WEEK)?;
+pub fn overview(store: &Store, m: &Metrics) -> Result<String, StoreError> {
     let cards = [
         card(&percent(m.auto_fix_rate), "auto-fix rate (7d)"),
         card(&percent(m.escalation_rate), "escalation rate (7d)"),
