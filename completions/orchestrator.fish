@@ -1,0 +1,258 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_orchestrator_global_optspecs
+    string join \n c/config= db= json dry-run wait v/verbose q/quiet h/help V/version
+end
+
+function __fish_orchestrator_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_orchestrator_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_orchestrator_using_subcommand
+    set -l cmd (__fish_orchestrator_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "scan" -d 'Run every check; open, update, reopen or recover incidents'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "fix" -d 'Phase 1: try learned patterns, then the check\'s remedies, on incidents waiting for it'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "research" -d 'Phase 2: one agent diagnoses each incident waiting for it and proposes a plan'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "consult" -d 'Phase 3: several agents vote; the plan a quorum agrees on runs'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "escalate" -d 'Phase 4: escalate to a person (email, webhook, dashboard) and retry unsent notifications'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "cycle" -d 'Run the phases in order in one process: scan, fix, research, consult, escalate'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "metrics" -d 'Auto-fix and escalation rates, time to resolve per phase, learning (DESIGN §8)'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "serve" -d 'Serve the dashboard, the JSON API, /health and /metrics (default 127.0.0.1:8888)'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "incidents" -d 'List, show and handle incidents'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "config" -d 'Validate the config or print the embedded default'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand fix" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand fix" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand fix" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand fix" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand fix" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand fix" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand fix" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand fix" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand fix" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand consult" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand consult" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand consult" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand consult" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand consult" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand consult" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand consult" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand consult" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand consult" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand escalate" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand escalate" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand escalate" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand escalate" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand escalate" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand escalate" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand escalate" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand escalate" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand escalate" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -l since -d 'The window, by detection time' -r
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -l textfile -d 'Write the Prometheus exposition to this file atomically (node_exporter\'s textfile collector), instead of printing' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -l prometheus -d 'Print the Prometheus text exposition format'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l listen -d 'Address to listen on [default: `[serve] listen`]; a non-loopback address needs `[serve] token_file`' -r
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -f -a "list" -d 'List incidents, newest first'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -f -a "show" -d 'Show one incident: its timeline, every attempt and every agent\'s vote'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -f -a "approve" -d 'Approve the plan held for an incident, then run and verify it now'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -f -a "dismiss" -d 'Dismiss the plan held for an incident; the incident stays escalated'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -f -a "ack" -d 'Acknowledge an escalation: you are on it, so reminders stop'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -f -a "resolve" -d 'Resolve an incident by hand; with --plan, the plan that fixed it is learned'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -l status -d 'Only incidents with this status (open, escalated, resolved, recovered)' -r
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -l check -d 'Only incidents of this check' -r
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -l limit -d 'At most this many' -r
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -l active -d 'Only incidents still open or escalated'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from approve" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from approve" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from approve" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from approve" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from approve" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from approve" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from approve" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from approve" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from approve" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from dismiss" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from dismiss" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from dismiss" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from dismiss" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from dismiss" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from dismiss" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from dismiss" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from dismiss" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from dismiss" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from ack" -l note -d 'A note kept with the escalation' -r
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from ack" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from ack" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from ack" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from ack" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from ack" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from ack" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from ack" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from ack" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from ack" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -l note -d 'What was wrong and what you did' -r
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -l plan -d 'The plan that fixed it, as JSON: \'[{"action": "restart_unit"}]\'' -r
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from help" -f -a "list" -d 'List incidents, newest first'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one incident: its timeline, every attempt and every agent\'s vote'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from help" -f -a "approve" -d 'Approve the plan held for an incident, then run and verify it now'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from help" -f -a "dismiss" -d 'Dismiss the plan held for an incident; the incident stays escalated'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from help" -f -a "ack" -d 'Acknowledge an escalation: you are on it, so reminders stop'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from help" -f -a "resolve" -d 'Resolve an incident by hand; with --plan, the plan that fixed it is learned'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -f -a "check" -d 'Validate the config; print each problem with its file, line and key'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -f -a "default" -d 'Print the embedded default config'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate the config; print each problem with its file, line and key'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "default" -d 'Print the embedded default config'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "scan" -d 'Run every check; open, update, reopen or recover incidents'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "fix" -d 'Phase 1: try learned patterns, then the check\'s remedies, on incidents waiting for it'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "research" -d 'Phase 2: one agent diagnoses each incident waiting for it and proposes a plan'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "consult" -d 'Phase 3: several agents vote; the plan a quorum agrees on runs'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "escalate" -d 'Phase 4: escalate to a person (email, webhook, dashboard) and retry unsent notifications'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "cycle" -d 'Run the phases in order in one process: scan, fix, research, consult, escalate'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "metrics" -d 'Auto-fix and escalation rates, time to resolve per phase, learning (DESIGN §8)'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "serve" -d 'Serve the dashboard, the JSON API, /health and /metrics (default 127.0.0.1:8888)'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "incidents" -d 'List, show and handle incidents'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "config" -d 'Validate the config or print the embedded default'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from incidents" -f -a "list" -d 'List incidents, newest first'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from incidents" -f -a "show" -d 'Show one incident: its timeline, every attempt and every agent\'s vote'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from incidents" -f -a "approve" -d 'Approve the plan held for an incident, then run and verify it now'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from incidents" -f -a "dismiss" -d 'Dismiss the plan held for an incident; the incident stays escalated'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from incidents" -f -a "ack" -d 'Acknowledge an escalation: you are on it, so reminders stop'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from incidents" -f -a "resolve" -d 'Resolve an incident by hand; with --plan, the plan that fixed it is learned'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate the config; print each problem with its file, line and key'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "default" -d 'Print the embedded default config'
