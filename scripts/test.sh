@@ -12,6 +12,8 @@ declare -A NEEDS=(
   [/usr/lib/nagios/plugins/check_procs]=monitoring-plugins-basic
   [/usr/lib/python3/dist-packages/aiosmtpd/__init__.py]=python3-aiosmtpd
   [/usr/bin/chromium]=chromium
+  [/usr/bin/systemd-nspawn]=systemd-container
+  [/usr/sbin/debootstrap]=debootstrap
 )
 
 missing=()

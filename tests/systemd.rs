@@ -1,0 +1,273 @@
+//! On a real systemd (Debian's systemd 252 booted as PID 1 in systemd-nspawn by
+//! scripts/systemd-testhost.sh, its root cached under target/): install with scripts/install.sh,
+//! let the timer fire the whole chain, restart a killed unit through systemctl, see a failed
+//! unit, and find the unit's journal lines in an agent's context.
+
+mod common;
+use common::*;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+const NAME: &str = "orchtest";
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/systemd-testhost.sh")
+}
+
+fn rootfs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/systemd-testhost/rootfs")
+}
+
+/// The booted container; shut down when dropped, whatever the test did.
+struct Container;
+
+impl Container {
+    fn boot() -> Container {
+        // A container left by a killed earlier run would block this one.
+        let _ = Command::new("bash")
+            .arg(script())
+            .arg("down")
+            .env("NAME", NAME)
+            .output();
+        let out = Command::new("bash")
+            .arg(script())
+            .arg("up")
+            .env("NAME", NAME)
+            .output()
+            .expect("run systemd-testhost.sh");
+        assert!(
+            out.status.success(),
+            "booting systemd failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Container
+    }
+
+    /// Runs a command inside, as root, and returns its output.
+    fn run(&self, argv: &[&str]) -> Output {
+        Command::new("bash")
+            .arg(script())
+            .arg("exec")
+            .args(argv)
+            .env("NAME", NAME)
+            .output()
+            .expect("exec in the container")
+    }
+
+    #[track_caller]
+    fn ok(&self, argv: &[&str]) -> String {
+        let out = self.run(argv);
+        assert!(
+            out.status.success(),
+            "{argv:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn sh(&self, script: &str) -> String {
+        self.ok(&["sh", "-c", script])
+    }
+
+    fn orchestrator_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut argv = vec!["/usr/local/bin/orchestrator", "--json"];
+        argv.extend_from_slice(args);
+        let text = self.ok(&argv);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(script())
+            .arg("down")
+            .env("NAME", NAME)
+            .output();
+    }
+}
+
+/// Files written into the (cached, not yet booted) root before boot.
+fn prepare_rootfs() {
+    let root = rootfs();
+    let write = |path: &str, text: &str| {
+        let full = root.join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    };
+    // A clean slate: the root is reused between runs.
+    let _ = std::fs::remove_dir_all(root.join("var/lib/orchestrator"));
+    let _ = std::fs::remove_file(root.join("etc/orchestrator/orchestrator.toml"));
+    let _ = std::fs::remove_file(root.join("var/lib/prometheus/node-exporter/orchestrator.prom"));
+    let install = Command::new("bash")
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/install.sh"))
+        .args([
+            "--root",
+            root.to_str().unwrap(),
+            "--binary",
+            orchestrator_bin().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        install.status.success(),
+        "install.sh into the container failed: {}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    write(
+        "/etc/systemd/system/demo-web.service",
+        "[Unit]\nDescription=a web service to break\n[Service]\nExecStart=/usr/bin/python3 -m http.server 8080 --bind 127.0.0.1\n",
+    );
+    write(
+        "/etc/systemd/system/broken.service",
+        "[Unit]\nDescription=always fails\n[Service]\nType=oneshot\nExecStart=/bin/false\n",
+    );
+    write(
+        "/etc/systemd/system/noisy.service",
+        "[Unit]\nDescription=logs and dies\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo journal-marker-4242: cannot open /data/db.sqlite; exit 1'\n",
+    );
+    // The timer of the test fires soon and often; the shipped one waits 2 minutes after boot.
+    write(
+        "/etc/systemd/system/orchestrator.timer.d/test.conf",
+        "[Timer]\nOnBootSec=\nOnActiveSec=1s\nOnUnitActiveSec=2s\nRandomizedDelaySec=0\nAccuracySec=1s\n",
+    );
+    write(
+        "/usr/local/lib/record-agent",
+        "#!/bin/sh\ncat > /dev/null\ncat \"$ORCHESTRATOR_CONTEXT\" >> /var/lib/orchestrator/agent-contexts.log\necho '{\"diagnosis\": \"not sure\", \"plan\": [], \"escalate\": true}'\n",
+    );
+    std::fs::set_permissions(
+        root.join("usr/local/lib/record-agent"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    write(
+        "/etc/orchestrator/orchestrator.toml",
+        r#"
+[cycle]
+settle = "1s"
+
+[[checks]]
+name = "web"
+kind = "systemd"
+unit = "demo-web.service"
+remedy = [ { action = "restart_unit" } ]
+
+[[checks]]
+name = "noisy"
+kind = "systemd"
+unit = "noisy.service"
+
+[[checks]]
+name = "failed-units"
+kind = "systemd-failed"
+ignore = ["noisy.service"]
+
+[agents.recorder]
+command = ["/usr/local/lib/record-agent"]
+
+[research]
+agent = "recorder"
+"#,
+    );
+}
+
+#[test]
+fn on_a_real_systemd_the_timer_runs_the_chain_and_units_are_restarted() {
+    // The rootfs must exist before it can be prepared: the first `up` builds it (debootstrap).
+    if !rootfs().join("lib/systemd/systemd").exists() {
+        drop(Container::boot());
+    }
+    prepare_rootfs();
+    let container = Container::boot();
+    container.ok(&["systemctl", "start", "demo-web.service"]);
+    let _ = container.run(&["systemctl", "start", "broken.service"]);
+    let _ = container.run(&["systemctl", "start", "noisy.service"]);
+
+    let scan = container.orchestrator_json(&["scan"]);
+    let status = |name: &str| {
+        scan["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status("web"), "ok", "{scan}");
+    assert_eq!(status("failed-units"), "critical", "{scan}");
+    let failed = scan["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "failed-units")
+        .unwrap();
+    assert!(
+        failed["summary"]
+            .as_str()
+            .unwrap()
+            .contains("broken.service"),
+        "{failed}"
+    );
+
+    // Kill the unit's main process: systemd marks it failed, `fix` restarts it with systemctl.
+    container.ok(&["systemctl", "kill", "--signal=KILL", "demo-web.service"]);
+    wait_until("the unit is down", Duration::from_secs(10), || {
+        container
+            .run(&["systemctl", "is-active", "--quiet", "demo-web.service"])
+            .status
+            .code()
+            != Some(0)
+    });
+    let cycle = container.orchestrator_json(&["cycle"]);
+    let web = cycle["fix"]["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["check"] == "web")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(web["verdict"], "fixed", "{cycle}");
+    container.ok(&["systemctl", "is-active", "demo-web.service"]);
+
+    // The noisy unit's journal lines reached the agent's context.
+    let context = container.ok(&["cat", "/var/lib/orchestrator/agent-contexts.log"]);
+    assert!(
+        context.contains("journal-marker-4242"),
+        "the journal is not in the context:\n{context}"
+    );
+    assert!(context.contains("\"unit\": \"noisy.service\""), "{context}");
+
+    // The timer fires the whole chain, then the metrics textfile.
+    container.ok(&["systemctl", "daemon-reload"]);
+    container.ok(&["systemctl", "start", "orchestrator.timer"]);
+    wait_until("the timer ran the chain", Duration::from_secs(60), || {
+        let out = container.run(&[
+            "test",
+            "-s",
+            "/var/lib/prometheus/node-exporter/orchestrator.prom",
+        ]);
+        out.status.success()
+    });
+    let phases = container.sh(
+        "journalctl -u orchestrator.service -o cat --no-pager | grep -c 'orchestrator' || true",
+    );
+    let cycles = container.orchestrator_json(&["incidents", "list"]);
+    assert!(cycles["incidents"].as_array().is_some());
+    let ran = container.sh(
+        "python3 -c \"import sqlite3; c=sqlite3.connect('/var/lib/orchestrator/orchestrator.db'); print(' '.join(sorted({r[0] for r in c.execute('SELECT phase FROM cycles')})))\"",
+    );
+    for phase in ["consult", "escalate", "fix", "research", "scan"] {
+        assert!(
+            ran.contains(phase),
+            "the timer's chain did not run {phase}: {ran} ({phases})"
+        );
+    }
+    let metrics = container.ok(&["cat", "/var/lib/prometheus/node-exporter/orchestrator.prom"]);
+    assert!(
+        metrics.contains("orchestrator_check_status{check=\"web\"} 0"),
+        "{metrics}"
+    );
+}
