@@ -29,7 +29,7 @@ for n in range(count):
     resolved = None if status == "escalated" else detected + random.expovariate(1 / (5 * 10 ** phase))
     check = random.choice(checks)
     incidents.append((iid, check, f"{check}: down", "critical", status, phase, "service down", detected, detected,
-                      resolved, None if resolved is None else phase, by))
+                      resolved, None if resolved is None else phase, by, phase))
     for p in range(2, phase + 1):
         events.append((iid, detected + p, f"phase {p}", "handed on"))
     if status == "resolved":
@@ -38,7 +38,7 @@ for n in range(count):
         for agent in ("a", "b", "c"):
             votes.append((iid, agent, 3, iid, "3/3" if random.random() < 0.7 else "2/3", detected + 2))
 conn.executemany("INSERT INTO incidents (id, check_name, signature, severity, status, phase, summary, detected_at, last_seen_at, "
-                 "resolved_at, resolved_phase, resolved_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", incidents)
+                 "resolved_at, resolved_phase, resolved_by, max_phase) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", incidents)
 conn.executemany("INSERT INTO incident_events (incident, at, kind, detail) VALUES (?,?,?,?)", events)
 conn.executemany("INSERT INTO attempts (incident, phase, source, plan, plan_hash, outcome, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?)", attempts)
 conn.executemany("INSERT INTO agent_consultations (incident, agent, phase, round, agreement, vote, created_at) VALUES (?,?,?,?,?, 'winner', ?)", votes)

@@ -185,7 +185,7 @@ impl Store {
         )?;
         let escalation = tx.last_insert_rowid();
         tx.execute(
-            "UPDATE incidents SET phase = 4, handoff = ?2 WHERE id = ?1 AND status = 'open'",
+            "UPDATE incidents SET phase = 4, max_phase = 4, handoff = ?2 WHERE id = ?1 AND status = 'open'",
             params![incident, reason],
         )?;
         tx.execute(

@@ -298,7 +298,7 @@ impl Store {
         let at = now();
         tx.execute(
             "UPDATE incidents SET status = 'resolved', resolved_at = COALESCE(resolved_at, ?2), resolved_phase = 4,
-                 resolved_by = ?3, handoff = NULL WHERE id = ?1",
+                 max_phase = 4, resolved_by = ?3, handoff = NULL WHERE id = ?1",
             params![incident, at, format!("person:{by}")],
         )?;
         tx.execute(

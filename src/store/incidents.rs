@@ -217,7 +217,7 @@ impl Store {
     pub fn move_to_phase(&mut self, incident: i64, phase: Phase, reason: &str) -> Result<()> {
         let tx = self.conn.transaction()?;
         let changed = tx.execute(
-            "UPDATE incidents SET phase = ?2, handoff = ?3 WHERE id = ?1 AND status = 'open'",
+            "UPDATE incidents SET phase = ?2, handoff = ?3, max_phase = MAX(max_phase, ?2) WHERE id = ?1 AND status = 'open'",
             params![incident, phase.number(), reason],
         )?;
         if changed == 1 {
@@ -351,7 +351,7 @@ fn reopen(
             crate::duration::Duration(std::time::Duration::from_secs_f64(failure.flapping_within))
         );
         tx.execute(
-            "UPDATE incidents SET flapping = 1, phase = 4, handoff = ?2 WHERE id = ?1",
+            "UPDATE incidents SET flapping = 1, phase = 4, max_phase = 4, handoff = ?2 WHERE id = ?1",
             params![id, reason],
         )?;
         add_event(tx, id, "flapping", &reason)?;

@@ -3,7 +3,6 @@
 
 use super::{Result, Store};
 use crate::clock::Timestamp;
-use rusqlite::params;
 use std::collections::BTreeMap;
 
 /// Raw counts; `crate::metrics` turns them into rates.
@@ -47,55 +46,61 @@ pub struct CheckRow {
 
 impl Store {
     pub fn metric_counts(&self, since: Timestamp) -> Result<Counts> {
-        let one = |sql: &str| -> Result<i64> {
-            Ok(self.conn.query_row(sql, params![since], |r| r.get(0))?)
-        };
-        let mut counts = Counts {
-            detected: one("SELECT COUNT(*) FROM incidents WHERE detected_at >= ?1")?,
-            recovered: one("SELECT COUNT(*) FROM incidents WHERE detected_at >= ?1 AND status = 'recovered'")?,
-            escalated: one(
-                "SELECT COUNT(*) FROM incidents WHERE detected_at >= ?1 AND (phase = 4 OR resolved_phase = 4
-                 OR id IN (SELECT incident FROM incident_events WHERE kind IN ('phase 4', 'held', 'flapping')))",
-            )?,
-            open: one("SELECT COUNT(*) FROM incidents WHERE detected_at >= ?1 AND status = 'open' AND phase < 4")?,
-            patterns_total: self.conn.query_row("SELECT COUNT(*) FROM patterns", [], |r| r.get(0))?,
-            patterns_new: one("SELECT COUNT(*) FROM patterns WHERE created_at >= ?1")?,
-            pattern_fixes: one(
-                // resolved_by is the source of the attempt that fixed it.
-                "SELECT COUNT(*) FROM incidents WHERE detected_at >= ?1 AND status = 'resolved' AND resolved_phase = 1
-                 AND resolved_by LIKE 'pattern:%'",
-            )?,
-            ..Counts::default()
-        };
-        counts.fixed_by_phase = self.grouped(
-            "SELECT resolved_phase, COUNT(*) FROM incidents WHERE detected_at >= ?1 AND status = 'resolved'
-             AND resolved_phase BETWEEN 1 AND 3 AND resolved_by NOT LIKE 'person%' GROUP BY resolved_phase",
-            since,
+        let mut counts = self.window_counts(since)?;
+        counts.patterns_total = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM patterns", [], |r| r.get(0))?;
+        counts.patterns_new = self.conn.query_row(
+            "SELECT COUNT(*) FROM patterns WHERE created_at >= ?1",
+            [since],
+            |r| r.get(0),
         )?;
-        counts.entered_phase = self.grouped(
-            "SELECT CAST(substr(kind, 7) AS INTEGER), COUNT(DISTINCT incident) FROM incident_events
-             WHERE kind IN ('phase 2', 'phase 3') AND incident IN (SELECT id FROM incidents WHERE detected_at >= ?1) GROUP BY kind",
-            since,
-        )?;
-        counts.entered_phase.insert(1, counts.detected);
         counts.ttr = self.durations(since)?;
         counts.agreement_rounds = self.agreements(since)?;
         Ok(counts)
     }
 
-    fn grouped(&self, sql: &str, since: Timestamp) -> Result<BTreeMap<i64, i64>> {
-        let mut stmt = self.conn.prepare(sql)?;
-        let rows = stmt.query_map(params![since], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
+    /// Every count over incidents in one range scan of the covering index `incidents_window`.
+    /// A fix counts for its phase unless a person did it; `resolved_by` is the source of the
+    /// attempt that fixed it, so a pattern fix reads `pattern:ID`.
+    fn window_counts(&self, since: Timestamp) -> Result<Counts> {
+        let sql = "SELECT COUNT(*),
+                COALESCE(SUM(status = 'recovered'), 0),
+                COALESCE(SUM(max_phase = 4), 0),
+                COALESCE(SUM(status = 'open' AND phase < 4), 0),
+                COALESCE(SUM(max_phase >= 2), 0),
+                COALESCE(SUM(max_phase >= 3), 0),
+                COALESCE(SUM(status = 'resolved' AND resolved_phase = 1 AND resolved_by LIKE 'pattern:%'), 0),
+                COALESCE(SUM(status = 'resolved' AND resolved_phase = 1 AND resolved_by NOT LIKE 'person%'), 0),
+                COALESCE(SUM(status = 'resolved' AND resolved_phase = 2 AND resolved_by NOT LIKE 'person%'), 0),
+                COALESCE(SUM(status = 'resolved' AND resolved_phase = 3 AND resolved_by NOT LIKE 'person%'), 0)
+             FROM incidents INDEXED BY incidents_window WHERE detected_at >= ?1";
+        Ok(self.conn.query_row(sql, [since], |r| {
+            let detected: i64 = r.get(0)?;
+            Ok(Counts {
+                detected,
+                recovered: r.get(1)?,
+                escalated: r.get(2)?,
+                open: r.get(3)?,
+                entered_phase: [(1, detected), (2, r.get(4)?), (3, r.get(5)?)]
+                    .into_iter()
+                    .collect(),
+                pattern_fixes: r.get(6)?,
+                fixed_by_phase: [(1, r.get(7)?), (2, r.get(8)?), (3, r.get(9)?)]
+                    .into_iter()
+                    .collect(),
+                ..Counts::default()
+            })
+        })?)
     }
 
     fn durations(&self, since: Timestamp) -> Result<BTreeMap<i64, Vec<f64>>> {
         let mut stmt = self.conn.prepare(
-            "SELECT resolved_phase, resolved_at - detected_at FROM incidents
+            "SELECT resolved_phase, resolved_at - detected_at FROM incidents INDEXED BY incidents_window
              WHERE detected_at >= ?1 AND status = 'resolved' AND resolved_phase IS NOT NULL",
         )?;
         let mut by_phase: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
-        let mut rows = stmt.query(params![since])?;
+        let mut rows = stmt.query([since])?;
         while let Some(row) = rows.next()? {
             by_phase.entry(row.get(0)?).or_default().push(row.get(1)?);
         }
@@ -104,10 +109,10 @@ impl Store {
 
     fn agreements(&self, since: Timestamp) -> Result<BTreeMap<String, i64>> {
         let mut stmt = self.conn.prepare(
-            "SELECT agreement, COUNT(DISTINCT round) FROM agent_consultations
-             WHERE phase = 3 AND round IS NOT NULL AND agreement IS NOT NULL AND created_at >= ?1 GROUP BY agreement",
+            "SELECT agreement, COUNT(DISTINCT round) FROM agent_consultations INDEXED BY agent_consultations_rounds
+             WHERE phase = 3 AND created_at >= ?1 AND round IS NOT NULL AND agreement IS NOT NULL GROUP BY agreement",
         )?;
-        let rows = stmt.query_map(params![since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
     }
 
