@@ -2,6 +2,7 @@
 # A guided tour in a temporary directory: a small service is broken in several ways and
 # orchestrator mends it in each phase — a configured remedy (phase 1), the offline runbook
 # (phase 2), three agents voting (phase 3) — and what no one can fix is escalated (phase 4).
+# Mail goes to a local SMTP sink (Debian's python3-aiosmtpd), whose inbox is shown at the end.
 # Nothing outside the temporary directory is touched. usage: scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,8 @@ BIN=$PWD/target/release/orchestrator
 SVC=$PWD/target/release/examples/flaky-service
 DEMO=$(mktemp -d /tmp/orchestrator-demo.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+SMTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+DASH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$DEMO/log" "$DEMO/state" "$DEMO/agents"
 cleanup() {
   [ -f "$DEMO/web.pid" ] && kill -9 "$(cat "$DEMO/web.pid")" 2>/dev/null || true
@@ -77,6 +80,14 @@ agent = "runbook"
 agents = ["alice", "bob", "carol"]
 quorum = 2
 
+[escalation]
+hostname = "demo-host"
+dashboard_url = "http://127.0.0.1:$DASH_PORT"
+email = { to = ["ops@example.com"], from = "orchestrator@demo-host", smtp = "smtp://127.0.0.1:$SMTP_PORT" }
+
+[serve]
+listen = "127.0.0.1:$DASH_PORT"
+
 [policy]
 actions = ["remove_file", "remedy", "clean_files", "restart_unit"]
 approve = ["kill_process", "run"]
@@ -85,6 +96,8 @@ reopen_within = "0s"
 TOML
 export ORCHESTRATOR_CONFIG=$DEMO/orchestrator.toml
 touch "$DEMO/backup.tar"
+/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$DEMO/mail" >/dev/null 2>&1 &
+SMTP_PID=$!
 "$SVC" --daemon --port "$PORT" --pidfile "$DEMO/web.pid" --logdir "$DEMO/log" --state "$DEMO/state" >/dev/null
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -104,12 +117,27 @@ step "Phase 3: it reports itself unhealthy; the runbook abstains, three agents v
 touch "$FLAG"
 "$BIN" cycle
 
-step "Phase 4: the nightly backup is missing; nobody can fix that"
+step "Phase 4: the nightly backup is missing; nobody can fix that, so a person gets a mail"
 rm "$DEMO/backup.tar"
+"$BIN" cycle
+sleep 0.5
+step "The mail in the local inbox"
+for mail in "$DEMO"/mail/new/*; do
+  /usr/bin/python3 -c 'import email, sys; m = email.message_from_file(open(sys.argv[1])); print("Subject:", m["Subject"]); print(); print(m.get_payload(decode=True).decode())' "$mail"
+done
+
+step "Phase 1 has learned: the same crash again is fixed at once by the pattern the runbook taught"
+kill -9 "$(cat "$DEMO/web.pid")"; sleep 0.2
 "$BIN" cycle
 
 step "Incidents"
 "$BIN" incidents list
-step "The learned patterns: phase 1 now knows the phase-2 and phase-3 fixes"
-sqlite3 "$DEMO/state.db" "SELECT id, source_phase, successes, signature, plan FROM patterns" 2>/dev/null \
-  || "$BIN" incidents show 2
+
+step "Metrics"
+"$BIN" metrics
+
+step "The dashboard"
+"$BIN" serve >/dev/null 2>&1 &
+SERVE_PID=$!
+echo "Open http://127.0.0.1:$DASH_PORT/ while this demo waits; press Enter to finish."
+[ -t 0 ] && read -r _ || sleep 1
