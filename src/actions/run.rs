@@ -33,6 +33,16 @@ pub struct PlanReport {
     pub actions: Vec<ActionReport>,
 }
 
+impl ActionReport {
+    /// The line that says why it failed: the first line of the command's own output, else
+    /// how the command ended.
+    pub fn why(&self) -> String {
+        let mut lines = self.detail.lines().map(str::trim).filter(|l| !l.is_empty());
+        let first = lines.next().unwrap_or("");
+        lines.next().unwrap_or(first).to_string()
+    }
+}
+
 impl PlanReport {
     pub fn ok(&self) -> bool {
         self.actions.iter().all(|a| a.ok)

@@ -91,7 +91,13 @@ pub fn try_plan(
             .actions
             .iter()
             .find(|a| !a.ok)
-            .map(|a| format!("{} failed", a.action))
+            .map(|a| {
+                format!(
+                    "{} failed: {}",
+                    a.action.split('(').next().unwrap_or(""),
+                    a.why()
+                )
+            })
             .unwrap_or_default();
         rt.store.finish_attempt(
             attempt,
