@@ -16,6 +16,8 @@ pub struct CommandSpec {
     pub timeout: Duration,
     pub stdin: Option<Vec<u8>>,
     pub env: Vec<(String, OsString)>,
+    /// Variables the command must not inherit (secrets meant for us alone).
+    pub env_remove: Vec<String>,
     /// Bytes of stdout and of stderr kept; the rest is counted, not stored.
     pub keep_bytes: usize,
     /// A process that writes more than this is killed: its output is garbage by then.
@@ -29,6 +31,7 @@ impl CommandSpec {
             timeout,
             stdin: None,
             env: Vec::new(),
+            env_remove: Vec::new(),
             keep_bytes: 64 * 1024,
             kill_after_bytes: 64 * 1024 * 1024,
         }
@@ -135,6 +138,9 @@ pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
     };
     for (key, value) in &spec.env {
         expression = expression.env(key, value);
+    }
+    for key in &spec.env_remove {
+        expression = expression.env_remove(key);
     }
 
     let started = Instant::now();

@@ -499,7 +499,15 @@ fn secrets_in_logs_never_reach_the_agent() {
         )
         + "[research]\nagent = \"claude\"\n[context]\nredact = [\"tok_live_[0-9]+\"]\n";
     host.write_config(&config);
-    host.run(&["research"]).ok();
+    let mut research = host.command(&["research"]);
+    research.env("ORCHESTRATOR_SMTP_PASSWORD", "smtp-secret-99");
+    assert!(research.status().unwrap().success());
+    let env = std::fs::read_to_string(host.path("claude.env")).unwrap();
+    assert!(env.contains("ORCHESTRATOR_CONTEXT="), "{env}");
+    assert!(
+        !env.contains("smtp-secret-99"),
+        "the SMTP password reached the agent's environment"
+    );
     for file in ["claude.stdin", "claude.context"] {
         let text = std::fs::read_to_string(host.path(file)).unwrap();
         for secret in [

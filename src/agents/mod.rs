@@ -19,6 +19,9 @@ use std::time::Instant;
 pub const ANSWER_BYTES: usize = 1024 * 1024;
 /// An agent writing more than this is killed.
 const KILL_AFTER_BYTES: u64 = 8 * 1024 * 1024;
+/// Environment variables that hold orchestrator's own secrets.
+const SECRET_VARIABLES: [&str; 1] = ["ORCHESTRATOR_SMTP_PASSWORD"];
+
 /// Bytes of the raw response stored with the consultation.
 pub const STORED_RESPONSE_CHARS: usize = 16 * 1024;
 
@@ -144,6 +147,8 @@ fn ask_command(
         "ORCHESTRATOR_CONTEXT".into(),
         context_file.path().as_os_str().to_owned(),
     ));
+    // An agent is an outside program: it gets the redacted context, never our secrets.
+    spec.env_remove = SECRET_VARIABLES.iter().map(|v| v.to_string()).collect();
     spec.keep_bytes = ANSWER_BYTES;
     spec.kill_after_bytes = KILL_AFTER_BYTES;
     let output = match exec::run(&spec) {

@@ -3,12 +3,13 @@
 # file named by ORCHESTRATOR_CONTEXT) and prints a canned answer.
 # usage: answer.sh ANSWERS [RECORD]
 #   ANSWERS  a file with the answer, or a directory of answers 1, 2, 3… given in turn
-#   RECORD   where to keep RECORD.stdin and RECORD.context (optional)
+#   RECORD   where to keep RECORD.stdin, RECORD.context and RECORD.env (optional)
 answers=$1
 record=$2
 if [ -n "$record" ]; then
   cat > "$record.stdin"
   cp "$ORCHESTRATOR_CONTEXT" "$record.context"
+  env > "$record.env"
 else
   cat > /dev/null
 fi
