@@ -14,6 +14,7 @@ declare -A NEEDS=(
   [/usr/bin/chromium]=chromium
   [/usr/bin/systemd-nspawn]=systemd-container
   [/usr/sbin/debootstrap]=debootstrap
+  [/usr/bin/prometheus-alertmanager]=prometheus-alertmanager
 )
 
 missing=()

@@ -56,6 +56,41 @@ fn a_browser_renders_the_pages_and_hostile_text_stays_text() {
     }
 }
 
+/// The screenshot proves what the DOM cannot: the inline stylesheet survives the strict
+/// Content-Security-Policy and the page is painted as designed, not as bare HTML.
+#[test]
+fn a_browser_paints_the_pages_with_their_style() {
+    let host = Host::new();
+    host.write_config(&hostile_config(&host));
+    host.run(&["cycle"]).ok();
+    let dashboard = Dashboard::start(&host);
+    // Each page's coloured badge: the open escalation on the overview, the critical severity
+    // on the incident's page.
+    for (path, badge) in [("/", "#fef3c7"), ("/incidents/1", "#fee2e2")] {
+        let png = host.path(&format!("screenshot{}.png", path.replace('/', "-")));
+        let shot = Screenshot::take(&dashboard.url(path), 1200, 800, &png);
+        assert_eq!((shot.width, shot.height), (1200, 800));
+        let all = (shot.width * shot.height) as usize;
+        // The page background fills most of the view.
+        assert!(
+            shot.pixels_of("#f8fafc") > all / 3,
+            "{path}: the page background is not painted ({})",
+            png.display()
+        );
+        // The accent colour: at least the 3-pixel rule under the header, across the width.
+        assert!(
+            shot.pixels_of("#0f766e") >= 3 * 1000,
+            "{path}: the accent colour is missing ({})",
+            png.display()
+        );
+        assert!(
+            shot.pixels_of(badge) > 100,
+            "{path}: the {badge} badge is not painted ({})",
+            png.display()
+        );
+    }
+}
+
 #[test]
 fn api_health_and_metrics_answer_json_and_prometheus() {
     let host = Host::new();

@@ -47,6 +47,11 @@ fn an_escalation_is_mailed_once_with_its_story_and_alertmanager_gets_an_alert() 
         host.query_text("SELECT status || ' ' || phase FROM incidents"),
         "escalated 4"
     );
+    assert_eq!(
+        host.query_text("SELECT reason FROM escalations"),
+        "phase 1: no learned pattern and no configured remedy; \
+         phase 2: no research agent configured; phase 3: no consult agents configured"
+    );
     wait_until(
         "two mails arrive",
         std::time::Duration::from_secs(10),
@@ -111,6 +116,56 @@ fn an_escalation_is_mailed_once_with_its_story_and_alertmanager_gets_an_alert() 
         "resolved"
     );
     assert!(webhook.received()[1].contains("endsAt"));
+}
+
+#[test]
+fn a_real_alertmanager_takes_the_alert_and_the_all_clear_resolves_it() {
+    let host = Host::new();
+    let mut smtp = SmtpSink::new(&host);
+    smtp.start();
+    let alertmanager = Alertmanager::start(&host);
+    host.write_config(&escalation_config(
+        &host,
+        smtp.port,
+        Some(alertmanager.port),
+        "",
+    ));
+    host.run(&["cycle"]).ok();
+    assert_eq!(
+        host.query_text("SELECT status FROM notifications WHERE channel = 'webhook'"),
+        "sent"
+    );
+    let alerts = alertmanager.active_alerts();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let alert = &alerts[0];
+    assert_eq!(alert["status"]["state"], "active", "{alert}");
+    assert_eq!(alert["labels"]["alertname"], "OrchestratorEscalation");
+    assert_eq!(alert["labels"]["instance"], "web-01");
+    assert_eq!(alert["labels"]["check"], "nightly-backup");
+    assert_eq!(alert["labels"]["severity"], "critical");
+    assert_contains(
+        alert["annotations"]["summary"].as_str().unwrap(),
+        "backup.tar",
+    );
+    assert_contains(
+        alert["annotations"]["description"].as_str().unwrap(),
+        "phase 1",
+    );
+    assert_eq!(
+        alert["generatorURL"],
+        "http://dash.example:8888/incidents/1"
+    );
+
+    std::fs::write(host.path("backup.tar"), "data").unwrap();
+    host.run(&["cycle"]).ok();
+    assert_eq!(
+        host.query_i64(
+            "SELECT COUNT(*) FROM notifications WHERE channel = 'webhook' AND status = 'sent'"
+        ),
+        2
+    );
+    let alerts = alertmanager.active_alerts();
+    assert!(alerts.is_empty(), "the alert is resolved: {alerts:?}");
 }
 
 #[test]

@@ -70,7 +70,8 @@ fn escalate_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<In
         line.detail = format!("dry run: would escalate ({reason})");
         return Ok(line);
     }
-    let (escalation, _) = rt.store.open_escalation(incident.id, &reason)?;
+    let story = what_each_phase_found(rt, incident, &reason)?;
+    let (escalation, _) = rt.store.open_escalation(incident.id, &story, &reason)?;
     let already_announced = rt
         .store
         .notifications_of(incident.id)?
@@ -89,6 +90,26 @@ fn escalate_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<In
     line.verdict = Verdict::Escalated;
     line.detail = format!("escalated ({reason}); {queued} notification(s) queued");
     Ok(line)
+}
+
+/// The escalation's reason: each phase's hand-off since the incident last opened, in order
+/// ("phase 1: …; phase 2: …; phase 3: …"), so a reader of the row or the alert sees what was
+/// tried without opening the timeline. `last` is the hand-off that brought it to phase 4.
+fn what_each_phase_found(rt: &Runtime, incident: &Incident, last: &str) -> anyhow::Result<String> {
+    let events = rt.store.events(incident.id)?;
+    let since_opened = events
+        .iter()
+        .rposition(|e| matches!(e.kind.as_str(), "opened" | "reopened"))
+        .map_or(0, |i| i + 1);
+    let mut handoffs: Vec<&str> = events[since_opened..]
+        .iter()
+        .filter(|e| e.kind.starts_with("phase ") || e.kind == "flapping")
+        .map(|e| e.detail.as_str())
+        .collect();
+    if handoffs.last() != Some(&last) {
+        handoffs.push(last);
+    }
+    Ok(handoffs.join("; "))
 }
 
 fn host_name(config: &Config) -> String {
@@ -137,7 +158,8 @@ fn queue(rt: &Runtime, escalation: &Escalation, kind: &str) -> anyhow::Result<us
             let brief = Brief {
                 host: &host,
                 incident: &incident,
-                reason: &escalation.reason,
+                // The mail lists each phase below; "Why" is the last hand-off.
+                reason: incident.handoff.as_deref().unwrap_or(&escalation.reason),
                 attempts: &attempts,
                 events: &events,
                 votes: &votes,

@@ -93,8 +93,14 @@ pub struct Outgoing<'a> {
 
 impl Store {
     /// The incident's open (or acknowledged) escalation, or a new one; the incident becomes
-    /// `escalated`. Returns the escalation and whether it was created now.
-    pub fn open_escalation(&mut self, incident: i64, reason: &str) -> Result<(Escalation, bool)> {
+    /// `escalated`. Returns the escalation and whether it was created now. A new escalation
+    /// keeps `reason`; the timeline notes `why`, the hand-off that brought it here.
+    pub fn open_escalation(
+        &mut self,
+        incident: i64,
+        reason: &str,
+        why: &str,
+    ) -> Result<(Escalation, bool)> {
         let tx = self.conn.transaction()?;
         let existing = tx
             .query_row(
@@ -117,7 +123,7 @@ impl Store {
         )?;
         tx.execute(
             "INSERT INTO incident_events (incident, at, kind, detail) VALUES (?1, ?2, 'escalated', ?3)",
-            params![incident, at, reason],
+            params![incident, at, why],
         )?;
         let escalation = tx.query_row(
             &format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident = ?1 AND status != 'resolved' ORDER BY id DESC LIMIT 1"),

@@ -430,6 +430,60 @@ impl WebhookSink {
     }
 }
 
+/// A real Alertmanager (Debian's prometheus-alertmanager) on a free loopback port, clustering
+/// off, state in the host directory; stopped when dropped.
+pub struct Alertmanager {
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl Alertmanager {
+    pub fn start(host: &Host) -> Alertmanager {
+        let port = free_port();
+        let config = host.path("alertmanager.yml");
+        std::fs::write(
+            &config,
+            "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n",
+        )
+        .expect("write alertmanager.yml");
+        let child = Command::new("/usr/bin/prometheus-alertmanager")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.path={}",
+                host.path("alertmanager").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start prometheus-alertmanager (apt-get install prometheus-alertmanager)");
+        let ready = format!("http://127.0.0.1:{port}/-/ready");
+        wait_until("Alertmanager is ready", Duration::from_secs(20), || {
+            matches!(ureq_get(&ready), Some((200, _)))
+        });
+        Alertmanager { port, child }
+    }
+
+    pub fn webhook_url(&self) -> String {
+        format!("http://127.0.0.1:{}/api/v2/alerts", self.port)
+    }
+
+    /// The alerts Alertmanager holds as firing (resolved ones are not listed).
+    pub fn active_alerts(&self) -> Vec<serde_json::Value> {
+        let (status, body) = ureq_get(&self.webhook_url()).expect("GET /api/v2/alerts");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).expect("Alertmanager answers JSON")
+    }
+}
+
+impl Drop for Alertmanager {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// `orchestrator serve` on a free loopback port, stopped when dropped.
 pub struct Dashboard {
     pub port: u16,
@@ -463,8 +517,8 @@ impl Drop for Dashboard {
     }
 }
 
-/// Headless Chromium's serialised DOM of a page (Debian's chromium).
-pub fn chromium_dom(url: &str) -> String {
+/// Headless Chromium (Debian's chromium) run once on `url` with `what` to do; its stdout.
+fn chromium(what: &[&str], url: &str) -> Vec<u8> {
     let profile = tempfile::tempdir().expect("profile dir");
     let output = Command::new("chromium")
         .args([
@@ -476,10 +530,12 @@ pub fn chromium_dom(url: &str) -> String {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--dump-dom",
+            "--hide-scrollbars",
         ])
+        .args(what)
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(url)
+        .current_dir(profile.path())
         .output()
         .expect("run chromium (apt-get install chromium)");
     assert!(
@@ -487,7 +543,63 @@ pub fn chromium_dom(url: &str) -> String {
         "chromium failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    output.stdout
+}
+
+/// Headless Chromium's serialised DOM of a page.
+pub fn chromium_dom(url: &str) -> String {
+    String::from_utf8_lossy(&chromium(&["--dump-dom"], url)).into_owned()
+}
+
+/// A page as Chromium paints it, `width`×`height`, decoded to 8-bit RGB or RGBA pixels.
+pub struct Screenshot {
+    pub width: u32,
+    pub height: u32,
+    channels: usize,
+    pixels: Vec<u8>,
+}
+
+impl Screenshot {
+    pub fn take(url: &str, width: u32, height: u32, png: &Path) -> Screenshot {
+        chromium(
+            &[
+                &format!("--screenshot={}", png.display()),
+                &format!("--window-size={width},{height}"),
+            ],
+            url,
+        );
+        let file = std::fs::File::open(png).expect("chromium wrote the screenshot");
+        let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+            .read_info()
+            .expect("a PNG");
+        let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut pixels).expect("decode the PNG");
+        assert!(
+            matches!(info.color_type, png::ColorType::Rgb | png::ColorType::Rgba)
+                && info.bit_depth == png::BitDepth::Eight,
+            "chromium writes 8-bit RGB(A), not {:?} {:?}",
+            info.color_type,
+            info.bit_depth
+        );
+        pixels.truncate(info.buffer_size());
+        Screenshot {
+            width: info.width,
+            height: info.height,
+            channels: info.color_type.samples(),
+            pixels,
+        }
+    }
+
+    /// How many pixels have exactly this colour ("#rrggbb").
+    pub fn pixels_of(&self, hex: &str) -> usize {
+        let rgb: Vec<u8> = (0..3)
+            .map(|i| u8::from_str_radix(&hex[1 + 2 * i..3 + 2 * i], 16).expect("#rrggbb"))
+            .collect();
+        self.pixels
+            .chunks_exact(self.channels)
+            .filter(|p| p[..3] == rgb[..])
+            .count()
+    }
 }
 
 /// Mail as a reader sees it: quoted-printable soft line breaks joined and `=XX` decoded
