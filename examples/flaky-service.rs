@@ -268,9 +268,7 @@ fn route(path: &str, query: &str, options: &Options) -> (&'static str, String) {
             fill(options, mb)
         }
         "/log" => {
-            let line = param(query, "line")
-                .map(|l| percent_decode(&l))
-                .unwrap_or_default();
+            let line = param(query, "line").unwrap_or_default();
             log_line(options, &line);
             ("200 OK", "logged\n".into())
         }
@@ -301,29 +299,9 @@ fn fill(options: &Options, mb: usize) -> (&'static str, String) {
     }
 }
 
+/// One decoded query parameter (`+` and `%XX` as a browser encodes them).
 fn param(query: &str, key: &str) -> Option<String> {
-    query.split('&').find_map(|pair| {
-        pair.split_once('=')
-            .filter(|(k, _)| *k == key)
-            .map(|(_, v)| v.to_string())
-    })
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.replace('+', " ").into_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 3 <= bytes.len() {
-            if let Ok(byte) = u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16)
-            {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: `metrics --json` and `metrics --prometheus` over 10 000 and 1 000 000 synthetic
-# incidents (30 days of history, 7-day window). Prints the median of 7 runs each (hyperfine).
+# incidents (30 days of history, 7-day window), and a one-check `scan` over the same history
+# (what a long history adds to every scan: the retention prune). Prints the median of 7 runs
+# each (hyperfine).
 # usage: scripts/bench-metrics.sh [COUNTS...]    (default: 10000 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,9 +17,9 @@ for count in "${@:-10000 1000000}"; do
     db=$WORK/$n.db
     "$BIN" -q -c "$WORK/o.toml" --db "$db" scan >/dev/null
     python3 scripts/synthetic-history.py "$db" "$n" >/dev/null
-    for format in --json --prometheus; do
-      hyperfine --runs 7 --warmup 1 --export-json "$WORK/h.json" -N "$BIN -q -c $WORK/o.toml --db $db metrics $format" >/dev/null
-      python3 -c "import json,sys; r=json.load(open('$WORK/h.json'))['results'][0]; print(f'$n incidents, metrics $format: median {r[\"median\"]*1000:.0f} ms (min {r[\"min\"]*1000:.0f}, max {r[\"max\"]*1000:.0f})')"
+    for command in "metrics --json" "metrics --prometheus" "scan"; do
+      hyperfine --runs 7 --warmup 1 --export-json "$WORK/h.json" -N "$BIN -q -c $WORK/o.toml --db $db $command" >/dev/null
+      python3 -c "import json,sys; r=json.load(open('$WORK/h.json'))['results'][0]; print(f'$n incidents, $command: median {r[\"median\"]*1000:.0f} ms (min {r[\"min\"]*1000:.0f}, max {r[\"max\"]*1000:.0f})')"
     done
   done
 done

@@ -2,7 +2,7 @@
 //! as the Prometheus text exposition format.
 
 use crate::checks::Perf;
-use crate::store::{CheckRow, Counts, Store};
+use crate::store::{CheckState, Counts, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -145,7 +145,7 @@ impl Exposition {
 }
 
 /// The Prometheus text format: the §8 metrics, then per-check status and perfdata.
-pub fn prometheus(metrics: &Metrics, checks: &[CheckRow]) -> String {
+pub fn prometheus(metrics: &Metrics, checks: &[CheckState]) -> String {
     let mut out = Exposition(String::new());
     out.single(
         "detected",
@@ -236,7 +236,7 @@ pub fn prometheus(metrics: &Metrics, checks: &[CheckRow]) -> String {
     out.0
 }
 
-fn check_series(out: &mut Exposition, checks: &[CheckRow]) {
+fn check_series(out: &mut Exposition, checks: &[CheckState]) {
     out.family(
         "check_status",
         "Last result of each check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
@@ -312,9 +312,14 @@ mod tests {
     fn perfdata_in_base_units_and_escaped_labels() {
         assert_eq!(base_units(250.0, "ms"), 0.25);
         assert_eq!(base_units(2.0, "KB"), 2048.0);
-        let checks = vec![CheckRow {
+        let checks = vec![CheckState {
             name: "a\"b".into(),
+            kind: "command".into(),
             status: "warning".into(),
+            summary: "slow".into(),
+            duration_ms: 5,
+            checked_at: 0.0,
+            last_ok_at: None,
             perfdata: r#"[{"label":"time","value":5.0,"uom":"ms"}]"#.into(),
         }];
         let text = prometheus(&from_counts(Counts::default()), &checks);

@@ -25,6 +25,18 @@ fn status_of(result: Result<ureq::Response, ureq::Error>) -> u16 {
     }
 }
 
+fn get_text(http: &ureq::Agent, url: &str) -> String {
+    http.get(url)
+        .call()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .into_string()
+        .unwrap()
+}
+
+fn get_json(http: &ureq::Agent, url: &str) -> serde_json::Value {
+    serde_json::from_str(&get_text(http, url)).unwrap()
+}
+
 fn csrf_of(page: &str) -> String {
     let start =
         page.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
@@ -98,49 +110,20 @@ fn api_health_and_metrics_answer_json_and_prometheus() {
     host.run(&["cycle"]).ok();
     let dashboard = Dashboard::start(&host);
     let http = agent_http();
-    let health: serde_json::Value = http
-        .get(&dashboard.url("/health"))
-        .call()
-        .unwrap()
-        .into_string()
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap();
+    let health: serde_json::Value = get_json(&http, &dashboard.url("/health"));
     assert_eq!(health["database"], true);
     assert_eq!(health["open_escalations"], 1);
     assert!(health["last_cycle_finished_at"]
         .as_str()
         .unwrap()
         .ends_with('Z'));
-    let list: serde_json::Value = http
-        .get(&dashboard.url("/api/incidents"))
-        .call()
-        .unwrap()
-        .into_string()
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap();
+    let list: serde_json::Value = get_json(&http, &dashboard.url("/api/incidents"));
     assert_eq!(list["incidents"][0]["check"], "backup");
-    let one: serde_json::Value = http
-        .get(&dashboard.url("/api/incidents/1"))
-        .call()
-        .unwrap()
-        .into_string()
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap();
+    let one: serde_json::Value = get_json(&http, &dashboard.url("/api/incidents/1"));
     assert_eq!(one["escalation"]["status"], "open");
-    let metrics: serde_json::Value = http
-        .get(&dashboard.url("/api/metrics"))
-        .call()
-        .unwrap()
-        .into_string()
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap();
+    let metrics: serde_json::Value = get_json(&http, &dashboard.url("/api/metrics"));
     assert_eq!(metrics["escalated"], 1);
-    let text = http
-        .get(&dashboard.url("/metrics"))
-        .call()
-        .unwrap()
-        .into_string()
-        .unwrap();
+    let text = get_text(&http, &dashboard.url("/metrics"));
     assert_contains(&text, "orchestrator_escalated 1");
     assert_eq!(
         status_of(http.get(&dashboard.url("/api/incidents/99")).call()),
@@ -155,12 +138,7 @@ fn posts_without_the_right_csrf_token_or_from_another_site_are_refused() {
     host.run(&["cycle"]).ok();
     let dashboard = Dashboard::start(&host);
     let http = agent_http();
-    let page = http
-        .get(&dashboard.url("/incidents/1"))
-        .call()
-        .unwrap()
-        .into_string()
-        .unwrap();
+    let page = get_text(&http, &dashboard.url("/incidents/1"));
     let csrf = csrf_of(&page);
     let ack = dashboard.url("/incidents/1/ack");
     assert_eq!(status_of(http.post(&ack).send_form(&[])), 403);
@@ -217,14 +195,7 @@ fn resolving_with_a_plan_on_the_dashboard_teaches_phase_1() {
     host.run(&["cycle"]).ok();
     let dashboard = Dashboard::start(&host);
     let http = agent_http();
-    let csrf = csrf_of(
-        &http
-            .get(&dashboard.url("/incidents/1"))
-            .call()
-            .unwrap()
-            .into_string()
-            .unwrap(),
-    );
+    let csrf = csrf_of(&get_text(&http, &dashboard.url("/incidents/1")));
     let _ = std::fs::remove_file(&service.pidfile);
     service.start();
     let plan = serde_json::json!([
@@ -301,12 +272,7 @@ url = "{url}"
     );
     let dashboard = Dashboard::start(&host);
     let http = agent_http();
-    let page = http
-        .get(&dashboard.url("/incidents/1"))
-        .call()
-        .unwrap()
-        .into_string()
-        .unwrap();
+    let page = get_text(&http, &dashboard.url("/incidents/1"));
     assert_contains(&page, "waits for approval");
     let csrf = csrf_of(&page);
     assert_eq!(

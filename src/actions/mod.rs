@@ -262,6 +262,21 @@ impl Plan {
         let parts: Vec<String> = self.0.iter().map(describe_action).collect();
         parts.join(", ")
     }
+
+    /// A stored plan (an attempt's, a pattern's, a vote's) in words; one this version cannot
+    /// read is shown as the JSON it is.
+    pub fn describe_stored(json: &serde_json::Value) -> String {
+        Plan::deserialize(json)
+            .map(|plan| plan.describe())
+            .unwrap_or_else(|_| json.to_string())
+    }
+
+    /// [`Plan::describe_stored`] for plan JSON kept as text.
+    pub fn describe_stored_text(text: &str) -> String {
+        serde_json::from_str::<Plan>(text)
+            .map(|plan| plan.describe())
+            .unwrap_or_else(|_| text.to_string())
+    }
 }
 
 fn describe_action(action: &Action) -> String {

@@ -79,19 +79,16 @@ pub fn execute_plan(plan: &Plan, options: &ExecOptions) -> PlanReport {
             Ok(detail) => (true, detail),
             Err(detail) => (false, detail),
         };
-        if !ok {
-            let last_words = detail
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("");
-            log::warn!("{described} failed: {last_words}");
-        }
-        report.actions.push(ActionReport {
+        let action = ActionReport {
             action: described,
             ok,
             detail,
-        });
+        };
+        if !ok {
+            // The same words the attempt records as its reason.
+            log::warn!("{} failed: {}", action.action, action.why());
+        }
+        report.actions.push(action);
         if !ok {
             break;
         }

@@ -4,7 +4,7 @@
 //! in the prompt as data, never as instructions.
 
 use super::redact::Redactor;
-use crate::checks::journal;
+use crate::checks::{host, journal};
 use crate::config::{Check, CheckKind, Config};
 use crate::store::{Attempt, Incident, Pattern};
 use serde_json::{json, Value};
@@ -31,7 +31,7 @@ pub fn build(facts: &Facts, redactor: &Redactor) -> Value {
     let unit = check.unit.as_deref();
     let journal_lines = facts.config.context.journal_lines;
     let mut context = json!({
-        "host": hostname(),
+        "host": host::hostname().unwrap_or_default(),
         "incident": {
             "id": facts.incident.id,
             "check": facts.incident.check,
@@ -57,12 +57,6 @@ pub fn build(facts: &Facts, redactor: &Redactor) -> Value {
     });
     redactor.redact_value(&mut context);
     context
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default()
 }
 
 /// The check's config as facts the runbook and agents can use.

@@ -78,6 +78,14 @@ impl Answer {
         }
     }
 
+    /// No usable answer, for `reason`, and nothing diagnosed.
+    pub fn abstained(reason: impl Into<String>) -> Answer {
+        Answer::Abstained {
+            diagnosis: String::new(),
+            reason: reason.into(),
+        }
+    }
+
     pub fn diagnosis(&self) -> &str {
         match self {
             Answer::Plan { diagnosis, .. }
@@ -102,13 +110,7 @@ pub fn consult(
             (serde_json::json!({"diagnosis": raw.diagnosis, "confidence": raw.confidence, "plan": raw.plan, "escalate": raw.escalate}).to_string(), Answer::from_raw(raw))
         }
         (Some(argv), _) => ask_command(argv, agent, context, prompt),
-        _ => (
-            String::new(),
-            Answer::Abstained {
-                diagnosis: String::new(),
-                reason: "the agent has no command".into(),
-            },
-        ),
+        _ => (String::new(), Answer::abstained("the agent has no command")),
     };
     let response: String = response.chars().take(STORED_RESPONSE_CHARS).collect();
     Consultation {
@@ -116,13 +118,6 @@ pub fn consult(
         latency_ms: started.elapsed().as_millis() as u64,
         response,
         answer,
-    }
-}
-
-fn abstained(reason: String) -> Answer {
-    Answer::Abstained {
-        diagnosis: String::new(),
-        reason,
     }
 }
 
@@ -137,7 +132,7 @@ fn ask_command(
         Err(err) => {
             return (
                 String::new(),
-                abstained(format!("cannot write the context file: {err}")),
+                Answer::abstained(format!("cannot write the context file: {err}")),
             )
         }
     };
@@ -153,25 +148,29 @@ fn ask_command(
     spec.kill_after_bytes = KILL_AFTER_BYTES;
     let output = match exec::run(&spec) {
         Ok(output) => output,
-        Err(err) => return (String::new(), abstained(err.to_string())),
+        Err(err) => return (String::new(), Answer::abstained(err.to_string())),
     };
     let answer = match output.ending {
-        Ending::TimedOut => abstained(format!("the agent timed out after {}", agent.timeout)),
-        Ending::TooMuchOutput => {
-            abstained("the agent wrote more output than an answer can be".into())
+        Ending::TimedOut => {
+            Answer::abstained(format!("the agent timed out after {}", agent.timeout))
         }
-        Ending::Signalled(sig) => abstained(format!("the agent was killed by signal {sig}")),
-        Ending::Exited(code) if code != 0 => abstained(format!(
+        Ending::TooMuchOutput => {
+            Answer::abstained("the agent wrote more output than an answer can be")
+        }
+        Ending::Signalled(sig) => {
+            Answer::abstained(format!("the agent was killed by signal {sig}"))
+        }
+        Ending::Exited(code) if code != 0 => Answer::abstained(format!(
             "the agent exited with status {code}: {}",
             first_line(&output.stderr)
         )),
-        Ending::Exited(_) if output.truncated => abstained(format!(
+        Ending::Exited(_) if output.truncated => Answer::abstained(format!(
             "the agent wrote more output than an answer can be ({} bytes; at most {ANSWER_BYTES})",
             output.stdout_bytes
         )),
         Ending::Exited(_) => match protocol::parse(&output.stdout) {
             Ok(raw) => Answer::from_raw(raw),
-            Err(reason) => abstained(format!("unparsable answer: {reason}")),
+            Err(reason) => Answer::abstained(format!("unparsable answer: {reason}")),
         },
     };
     (output.stdout, answer)

@@ -209,6 +209,13 @@ fn process_name_matches(pid: i32, name: &str) -> bool {
     argv0.rsplit('/').next() == Some(name)
 }
 
+/// The kernel's name for this host.
+pub fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+}
+
 pub fn pid_alive(pid: i32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid)
 }

@@ -2,7 +2,8 @@ use super::{load_config, open_store, output, UsageError};
 use crate::cli::{Global, IncidentsCommand};
 use crate::clock;
 use crate::model::IncidentStatus;
-use crate::store::{IncidentFilter, Store, StoreError};
+use crate::phases::approval::{self, ResolveError};
+use crate::store::{IncidentFilter, IncidentRecord, Store, StoreError};
 use serde_json::json;
 use std::process::ExitCode;
 
@@ -82,26 +83,25 @@ fn list(global: &Global, store: &Store, filter: &IncidentFilter) -> anyhow::Resu
 }
 
 fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
-    let incident = match store.incident(id) {
+    let record = match store.incident_record(id) {
         Err(StoreError::NoIncident(id)) => {
             return Err(UsageError(format!("no incident {id}")).into())
         }
         other => other?,
     };
-    let attempts = store.attempts(id)?;
-    let events = store.events(id)?;
-    let votes = store.consultations(id)?;
-    let held = store.held_plan(id)?;
-    let escalation = store.escalation_of(id)?;
-    let notifications = store.notifications_of(id)?;
     if global.json {
-        let document = json!({
-            "incident": incident, "attempts": attempts, "events": events,
-            "consultations": votes, "held_plan": held, "escalation": escalation, "notifications": notifications,
-        });
-        output::print_json(&document);
+        output::print_json(&serde_json::to_value(&record)?);
         return Ok(ExitCode::SUCCESS);
     }
+    let IncidentRecord {
+        incident,
+        attempts,
+        events,
+        consultations: votes,
+        held_plan: held,
+        escalation,
+        notifications,
+    } = record;
     println!(
         "incident {}  {}  phase {}  {}",
         incident.id, incident.status, incident.phase, incident.severity
@@ -279,36 +279,22 @@ fn resolve(
     plan: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let by = super::operator();
-    let incident = store.incident(id).map_err(usage_if_missing)?;
-    let unit = config.check(&incident.check).and_then(|c| c.unit.clone());
-    let plan = match plan {
-        None => None,
-        Some(text) => {
-            let plan: crate::actions::Plan = serde_json::from_str(text).map_err(|e| {
-                UsageError(format!(
-                    "--plan is not a plan in the action vocabulary: {e}"
-                ))
-            })?;
-            Some((plan.to_json(), plan.hash(unit.as_deref())))
-        }
-    };
-    store
-        .resolve_by_person(
-            id,
-            &by,
-            note,
-            plan.as_ref().map(|(j, h)| (j.as_str(), h.as_str())),
-        )
-        .map_err(usage_if_missing)?;
-    let learned = if plan.is_some() {
+    let learned =
+        approval::resolve_by_person(&mut store, config, id, &by, note, plan).map_err(|err| {
+            match err {
+                ResolveError::Store(err) => usage_if_missing(err),
+                ResolveError::NotAPlan(_) => UsageError(format!("--plan is {err}")).into(),
+            }
+        })?;
+    let how = if learned {
         "; its plan is learned for next time"
     } else {
         ""
     };
     report(
         global,
-        json!({ "incident": id, "resolved_by": format!("person:{by}"), "learned": plan.is_some() }),
-        &format!("incident {id}: resolved{learned}"),
+        json!({ "incident": id, "resolved_by": format!("person:{by}"), "learned": learned }),
+        &format!("incident {id}: resolved{how}"),
     );
     Ok(ExitCode::SUCCESS)
 }

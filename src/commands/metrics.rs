@@ -18,7 +18,7 @@ pub fn exec(
     let store = open_store(global, &config)?;
     let computed = metrics::compute(&store, since.as_secs_f64())?;
     if prometheus || textfile.is_some() {
-        let text = metrics::prometheus(&computed, &store.check_rows()?);
+        let text = metrics::prometheus(&computed, &store.check_states()?);
         match textfile {
             Some(path) => write_atomically(path, &text)?,
             None => print!("{text}"),

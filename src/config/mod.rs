@@ -148,6 +148,11 @@ impl Config {
         self.checks.iter().find(|c| c.name == name)
     }
 
+    /// The unit the named check guards, if the check is configured and guards one.
+    pub fn unit_of(&self, check: &str) -> Option<&str> {
+        self.check(check).and_then(|c| c.unit.as_deref())
+    }
+
     /// The database path: `--db`/ORCHESTRATOR_DB, else `[state] db`, else the per-user default.
     pub fn db_path(&self, explicit: Option<&Path>) -> PathBuf {
         if let Some(path) = explicit {

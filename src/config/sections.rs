@@ -202,17 +202,17 @@ pub struct EscalationConfig {
     pub dashboard_url: Option<String>,
     /// The first retry of an unsent notification waits this long; each next one twice as
     /// long, up to an hour.
-    #[serde(default = "default_retry")]
+    #[serde(default = "EscalationConfig::default_retry")]
     pub retry: Duration,
     /// The host's name in notifications (default: the kernel's hostname).
     pub hostname: Option<String>,
 }
 
-fn default_retry() -> Duration {
-    Duration::from_secs(30)
-}
-
 impl EscalationConfig {
+    pub fn default_retry() -> Duration {
+        Duration::from_secs(30)
+    }
+
     pub fn validate(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
         if let Some(email) = &self.email {

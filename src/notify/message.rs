@@ -19,12 +19,6 @@ pub struct Brief<'a> {
     pub link: &'a str,
 }
 
-fn describe_plan(json: &serde_json::Value) -> String {
-    serde_json::from_value::<Plan>(json.clone())
-        .map(|p| p.describe())
-        .unwrap_or_else(|_| json.to_string())
-}
-
 /// Subject and body of the first (or repeated) escalation mail.
 pub fn escalation(brief: &Brief, repeat: bool) -> (String, String) {
     let incident = brief.incident;
@@ -52,9 +46,7 @@ pub fn escalation(brief: &Brief, repeat: bool) -> (String, String) {
     let _ = writeln!(body, "Why:       {}\n", brief.reason);
     write_attempts(&mut body, brief);
     if let Some(held) = brief.held.filter(|h| h.decision.is_none()) {
-        let plan = serde_json::from_str(&held.plan)
-            .map(|v| describe_plan(&v))
-            .unwrap_or_else(|_| held.plan.clone());
+        let plan = Plan::describe_stored_text(&held.plan);
         let _ = writeln!(
             body,
             "A plan from {} waits for your approval:\n  {plan}",
@@ -98,7 +90,7 @@ fn write_attempts(body: &mut String, brief: &Brief) {
                 body,
                 "  phase {phase}  {:<16} {} -> {}{reason}",
                 attempt.source,
-                describe_plan(&attempt.plan),
+                Plan::describe_stored(&attempt.plan),
                 attempt.outcome
             );
         }

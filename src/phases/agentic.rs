@@ -142,21 +142,15 @@ pub fn act(
             Ok((Acted::Held(reason), None))
         }
         PolicyVerdict::Allowed => {
-            let tried = try_plan(rt, incident, check, phase, candidate)?;
-            let ran = !matches!(tried, Tried::RestartLimit(_));
-            let attempt = if ran {
-                rt.store.attempts(incident.id)?.last().map(|a| a.id)
-            } else {
-                None
-            };
-            Ok((Acted::Tried(tried), attempt))
+            let trial = try_plan(rt, incident, check, phase, candidate)?;
+            Ok((Acted::Tried(trial.tried), trial.attempt))
         }
     }
 }
 
 /// Where an agent phase stands with an incident before asking anyone.
 pub enum Ready<'c> {
-    Ask(&'c Check),
+    Ask(&'c Check, IncidentLine),
     Done(IncidentLine),
 }
 
@@ -180,7 +174,7 @@ pub fn ready<'c>(
             ..line
         }));
     }
-    Ok(Ready::Ask(check))
+    Ok(Ready::Ask(check, line))
 }
 
 /// After a plan was judged (and perhaps run): the phase is done with the incident, or asks again.
@@ -196,8 +190,7 @@ pub fn conclude(
     acted: Acted,
     mut line: IncidentLine,
 ) -> anyhow::Result<Step> {
-    let source = candidate.source.clone();
-    let plan = candidate.plan.describe();
+    let source = &candidate.source;
     let tried = match acted {
         Acted::Held(reason) => {
             return Ok(Step::Done(IncidentLine {
@@ -226,11 +219,7 @@ pub fn conclude(
         )),
         _ => None,
     };
-    line.attempts.push(AttemptLine {
-        source,
-        plan,
-        tried,
-    });
+    line.attempts.push(AttemptLine::new(candidate, tried));
     Ok(match done {
         Some((verdict, detail)) => Step::Done(IncidentLine {
             verdict,

@@ -1,14 +1,16 @@
-//! Plans held for a person (DESIGN §3): approving runs and verifies the plan like any other
-//! (at once from the CLI, or by the next `fix` when approved on the dashboard); dismissing
-//! drops it and leaves the incident escalated for a person.
+//! A person's decisions, from the CLI or the dashboard. Plans held for a person (DESIGN §3):
+//! approving runs and verifies the plan like any other (at once from the CLI, or by the next
+//! `fix` when approved on the dashboard); dismissing drops it and leaves the incident escalated
+//! for a person. Resolving by hand teaches phase 1 the plan that fixed it (DESIGN §6).
 
 use super::attempt::{try_plan, Candidate, Tried};
 use super::report::{AttemptLine, IncidentLine, Verdict};
 use super::Runtime;
 use crate::actions::Plan;
+use crate::config::Config;
 use crate::model::Phase;
 use crate::policy::{Policy, Verdict as PolicyVerdict};
-use crate::store::HeldPlan;
+use crate::store::{HeldPlan, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApprovalError {
@@ -18,6 +20,53 @@ pub enum ApprovalError {
     AlreadyDecided(i64, String),
     #[error("the held plan of incident {incident} no longer passes the policy: {reasons}")]
     NoLongerAllowed { incident: i64, reasons: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("not a plan in the action vocabulary: {0}")]
+    NotAPlan(serde_json::Error),
+}
+
+/// Approval cannot widen the policy (DESIGN §3): a held plan is judged again under the policy
+/// as it is now, which may have been narrowed since. Err holds the reasons.
+pub fn still_allowed(config: &Config, check: &str, plan: &Plan) -> Result<(), String> {
+    match Policy::new(&config.policy).judge(plan, config.unit_of(check)) {
+        PolicyVerdict::Rejected(reasons) => Err(reasons.join("; ")),
+        _ => Ok(()),
+    }
+}
+
+/// A person closes an incident; `plan` (JSON), the plan they say fixed it, is learned like any
+/// verified fix. Returns whether a plan was learned.
+pub fn resolve_by_person(
+    store: &mut Store,
+    config: &Config,
+    incident: i64,
+    by: &str,
+    note: &str,
+    plan: Option<&str>,
+) -> Result<bool, ResolveError> {
+    let record = store.incident(incident)?;
+    let lesson = match plan {
+        None => None,
+        Some(text) => {
+            let plan: Plan = serde_json::from_str(text).map_err(ResolveError::NotAPlan)?;
+            Some((plan.to_json(), plan.hash(config.unit_of(&record.check))))
+        }
+    };
+    let learned = lesson.is_some();
+    store.resolve_by_person(
+        incident,
+        by,
+        note,
+        lesson
+            .as_ref()
+            .map(|(json, hash)| (json.as_str(), hash.as_str())),
+    )?;
+    Ok(learned)
 }
 
 fn pending(rt: &Runtime, incident: i64) -> anyhow::Result<HeldPlan> {
@@ -39,17 +88,8 @@ pub fn approve(rt: &mut Runtime, incident: i64, by: &str) -> anyhow::Result<Inci
     let held = pending(rt, incident)?;
     let plan: Plan = serde_json::from_str(&held.plan)?;
     let record = rt.store.incident(incident)?;
-    let unit = rt.config.check(&record.check).and_then(|c| c.unit.clone());
-    // The policy may have been narrowed since the plan was held: approval cannot widen it.
-    if let PolicyVerdict::Rejected(reasons) =
-        Policy::new(&rt.config.policy).judge(&plan, unit.as_deref())
-    {
-        return Err(ApprovalError::NoLongerAllowed {
-            incident,
-            reasons: reasons.join("; "),
-        }
-        .into());
-    }
+    still_allowed(rt.config, &record.check, &plan)
+        .map_err(|reasons| ApprovalError::NoLongerAllowed { incident, reasons })?;
     if !rt.dry_run {
         rt.store.decide_held_plan(held.escalation, true, by)?;
     }
@@ -90,7 +130,7 @@ fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<Inc
         plan,
         approved: true,
     };
-    let tried = try_plan(rt, &incident, check, phase, &candidate)?;
+    let tried = try_plan(rt, &incident, check, phase, &candidate)?.tried;
     if !rt.dry_run {
         rt.store.mark_held_plan_executed(held.escalation)?;
     }
@@ -104,10 +144,6 @@ fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<Inc
         held.source,
         candidate.plan.describe()
     );
-    line.attempts.push(AttemptLine {
-        source: held.source.clone(),
-        plan: candidate.plan.describe(),
-        tried,
-    });
+    line.attempts.push(AttemptLine::new(&candidate, tried));
     Ok(line)
 }

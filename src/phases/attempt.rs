@@ -39,6 +39,22 @@ pub enum Tried {
     RestartLimit(String),
 }
 
+/// What came of trying a plan, and the attempt that records it (none when the restart limit
+/// kept the plan from running).
+pub struct Trial {
+    pub tried: Tried,
+    pub attempt: Option<i64>,
+}
+
+impl Trial {
+    fn recorded(attempt: i64, tried: Tried) -> Trial {
+        Trial {
+            tried,
+            attempt: Some(attempt),
+        }
+    }
+}
+
 /// Output kept per attempt.
 const ATTEMPT_OUTPUT_BYTES: usize = 16 * 1024;
 
@@ -48,12 +64,15 @@ pub fn try_plan(
     check: &Check,
     phase: Phase,
     candidate: &Candidate,
-) -> anyhow::Result<Tried> {
+) -> anyhow::Result<Trial> {
     let plan = &candidate.plan;
     let unit = check.unit.as_deref();
     if plan.restarts() && !candidate.approved {
         if let Some(reason) = restart_limit_reached(rt, check)? {
-            return Ok(Tried::RestartLimit(reason));
+            return Ok(Trial {
+                tried: Tried::RestartLimit(reason),
+                attempt: None,
+            });
         }
     }
     let plan_json = plan.to_json();
@@ -70,7 +89,7 @@ pub fn try_plan(
         let reason = format!("dry run: would run {}", plan.describe());
         rt.store
             .finish_attempt(attempt, Outcome::DryRun, &reason, "", &incident.signature)?;
-        return Ok(Tried::DryRun);
+        return Ok(Trial::recorded(attempt, Tried::DryRun));
     }
     log::info!(
         "incident {} ({}): phase {phase} tries {} from {}",
@@ -106,7 +125,7 @@ pub fn try_plan(
             &output,
             &incident.signature,
         )?;
-        return Ok(Tried::Failed(reason));
+        return Ok(Trial::recorded(attempt, Tried::Failed(reason)));
     }
     std::thread::sleep(rt.config.cycle.settle.std());
     let verdict = rt.verify(check)?;
@@ -125,7 +144,7 @@ pub fn try_plan(
             incident.id,
             candidate.source
         );
-        return Ok(Tried::Fixed);
+        return Ok(Trial::recorded(attempt, Tried::Fixed));
     }
     let reason = format!(
         "the check still fails after {}: {}",
@@ -138,7 +157,7 @@ pub fn try_plan(
         &output,
         &incident.signature,
     )?;
-    Ok(Tried::NotFixed(reason))
+    Ok(Trial::recorded(attempt, Tried::NotFixed(reason)))
 }
 
 /// `restart_limit`: restarting plans on this check within the window, counted since the last

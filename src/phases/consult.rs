@@ -2,9 +2,7 @@
 //! hashed; the plan proposed by at least `quorum` agents, and by more agents than any other,
 //! wins, is judged by the policy, run and verified. No consensus: phase 4. Every vote is kept.
 
-use super::agentic::{
-    act, brief, conclude, describe_answer, ready, record, Briefing, Ready, Recorded, Step,
-};
+use super::agentic::{act, brief, conclude, ready, record, Briefing, Ready, Recorded, Step};
 use super::attempt::Candidate;
 use super::report::{pass_on, IncidentLine};
 use super::Runtime;
@@ -45,9 +43,7 @@ fn consult_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<Inc
     };
     match ready(rt, incident, line)? {
         Ready::Done(line) => Ok(line),
-        Ready::Ask(check) => {
-            vote_until_fixed(rt, incident, check, consult, IncidentLine::new(incident))
-        }
+        Ready::Ask(check, line) => vote_until_fixed(rt, incident, check, consult, line),
     }
 }
 
@@ -136,10 +132,7 @@ fn ask_all(
                             agent: name.clone(),
                             latency_ms: 0,
                             response: String::new(),
-                            answer: Answer::Abstained {
-                                diagnosis: String::new(),
-                                reason: "no such agent".into(),
-                            },
+                            answer: Answer::abstained("no such agent"),
                         },
                     })
                 })
@@ -240,12 +233,12 @@ fn record_votes(
         let (vote, error) = match ballot {
             Ok(hash) if Some(hash) == winning.as_ref() => ("winner", None),
             Ok(_) => ("loser", None),
-            Err(reason) => (
-                describe_answer(&consultation.answer).0,
-                Some(reason.clone()),
-            ),
+            // No vote: the agent abstained, or its plan was invalid or refused by the policy.
+            Err(reason) => match consultation.answer {
+                Answer::Abstained { .. } => ("abstained", Some(reason.clone())),
+                _ => ("rejected", Some(reason.clone())),
+            },
         };
-        let vote = if vote == "proposed" { "rejected" } else { vote };
         let recorded = Recorded {
             phase: Phase::Consult,
             round: Some(round),

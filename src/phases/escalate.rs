@@ -117,11 +117,7 @@ fn host_name(config: &Config) -> String {
         .escalation
         .as_ref()
         .and_then(|e| e.hostname.clone())
-        .or_else(|| {
-            std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .ok()
-                .map(|h| h.trim().to_string())
-        })
+        .or_else(crate::checks::host::hostname)
         .unwrap_or_else(|| "localhost".into())
 }
 
@@ -252,8 +248,8 @@ fn deliver(rt: &mut Runtime) -> anyhow::Result<Vec<Delivery>> {
                     .config
                     .escalation
                     .as_ref()
-                    .map(|e| e.retry.as_secs_f64())
-                    .unwrap_or(30.0);
+                    .map_or_else(EscalationConfig::default_retry, |e| e.retry)
+                    .as_secs_f64();
                 let wait =
                     (retry * 2f64.powi(notification.tries.min(30) as i32)).min(MAX_BACKOFF_SECS);
                 rt.store

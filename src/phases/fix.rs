@@ -33,13 +33,7 @@ pub fn fix(rt: &mut Runtime) -> anyhow::Result<FixReport> {
 }
 
 fn fix_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<IncidentLine> {
-    let mut line = IncidentLine {
-        incident: incident.id,
-        check: incident.check.clone(),
-        verdict: Verdict::Left,
-        detail: String::new(),
-        attempts: Vec::new(),
-    };
+    let mut line = IncidentLine::new(incident);
     let config = rt.config;
     let Some(check) = config.check(&incident.check) else {
         line.detail = format!(
@@ -93,12 +87,9 @@ fn try_candidates(
             );
             return Ok(line);
         }
-        let outcome = try_plan(rt, incident, check, Phase::Fix, &candidate)?;
-        line.attempts.push(AttemptLine {
-            source: candidate.source.clone(),
-            plan: candidate.plan.describe(),
-            tried: outcome.clone(),
-        });
+        let outcome = try_plan(rt, incident, check, Phase::Fix, &candidate)?.tried;
+        line.attempts
+            .push(AttemptLine::new(&candidate, outcome.clone()));
         match outcome {
             Tried::Fixed => {
                 line.verdict = Verdict::Fixed;

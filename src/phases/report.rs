@@ -1,6 +1,6 @@
 //! What a phase reports per incident, for tables and `--json`, and the hand-over to a later phase.
 
-use super::attempt::Tried;
+use super::attempt::{Candidate, Tried};
 use super::Runtime;
 use crate::model::Phase;
 use crate::store::Incident;
@@ -12,6 +12,16 @@ pub struct AttemptLine {
     pub plan: String,
     #[serde(flatten)]
     pub tried: Tried,
+}
+
+impl AttemptLine {
+    pub fn new(candidate: &Candidate, tried: Tried) -> AttemptLine {
+        AttemptLine {
+            source: candidate.source.clone(),
+            plan: candidate.plan.describe(),
+            tried,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

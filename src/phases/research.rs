@@ -51,13 +51,9 @@ fn research_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<In
     };
     match ready(rt, incident, line)? {
         Ready::Done(line) => Ok(line),
-        Ready::Ask(check) => ask_until_fixed(
-            rt,
-            incident,
-            check,
-            (&research.agent, agent),
-            IncidentLine::new(incident),
-        ),
+        Ready::Ask(check, line) => {
+            ask_until_fixed(rt, incident, check, (&research.agent, agent), line)
+        }
     }
 }
 

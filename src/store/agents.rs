@@ -1,6 +1,7 @@
 //! What the agent phases record: every consultation (vote), rejected plans, and plans held for
 //! a person's approval with the decision on them.
 
+use super::incidents::add_event;
 use super::{Result, Store};
 use crate::clock::{now, Timestamp};
 use crate::model::Phase;
@@ -188,13 +189,11 @@ impl Store {
             "UPDATE incidents SET phase = 4, max_phase = 4, handoff = ?2 WHERE id = ?1 AND status = 'open'",
             params![incident, reason],
         )?;
-        tx.execute(
-            "INSERT INTO incident_events (incident, at, kind, detail) VALUES (?1, ?2, 'held', ?3)",
-            params![
-                incident,
-                at,
-                format!("plan from {source} held for approval: {reason}")
-            ],
+        add_event(
+            &tx,
+            incident,
+            "held",
+            &format!("plan from {source} held for approval: {reason}"),
         )?;
         tx.commit()?;
         Ok(escalation)
@@ -226,14 +225,11 @@ impl Store {
             [escalation],
             |row| row.get(0),
         )?;
-        tx.execute(
-            "INSERT INTO incident_events (incident, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                incident,
-                at,
-                decision,
-                format!("held plan {decision} by {by}")
-            ],
+        add_event(
+            &tx,
+            incident,
+            decision,
+            &format!("held plan {decision} by {by}"),
         )?;
         tx.commit()?;
         Ok(())
@@ -275,15 +271,5 @@ impl Store {
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .optional()?)
-    }
-
-    /// Patterns learned on this check, best first: the "similar past incidents" of a context.
-    pub fn patterns_of_check(&self, check: &str, limit: i64) -> Result<Vec<super::Pattern>> {
-        Ok(self
-            .patterns()?
-            .into_iter()
-            .filter(|p| p.check == check)
-            .take(limit as usize)
-            .collect())
     }
 }

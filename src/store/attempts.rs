@@ -1,5 +1,6 @@
 //! Attempts (a plan tried on an incident) and the patterns learned from them (DESIGN §6).
 
+use super::incidents::add_event;
 use super::{Result, Store};
 use crate::clock::{now, Timestamp};
 use crate::model::{Outcome, Phase};
@@ -134,9 +135,11 @@ impl Store {
             "UPDATE incidents SET status = 'resolved', resolved_at = ?2, resolved_phase = ?3, resolved_by = ?4, handoff = NULL WHERE id = ?1",
             params![incident, at, phase.number(), source],
         )?;
-        tx.execute(
-            "INSERT INTO incident_events (incident, at, kind, detail) VALUES (?1, ?2, 'resolved', ?3)",
-            params![incident, at, format!("fixed in phase {} by {source}", phase.number())],
+        add_event(
+            &tx,
+            incident,
+            "resolved",
+            &format!("fixed in phase {} by {source}", phase.number()),
         )?;
         tx.execute(
             "INSERT INTO patterns (signature, check_name, plan, plan_hash, source_phase, successes, created_at, last_used_at)
@@ -170,6 +173,16 @@ impl Store {
              FROM patterns ORDER BY successes DESC, id",
         )?;
         let rows = stmt.query_map([], pattern_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Patterns learned on this check, best first: the "similar past incidents" of a context.
+    pub fn patterns_of_check(&self, check: &str, limit: i64) -> Result<Vec<Pattern>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, signature, check_name, plan, plan_hash, source_phase, successes, failures, created_at, last_used_at
+             FROM patterns WHERE check_name = ?1 ORDER BY successes DESC, id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![check, limit], pattern_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 

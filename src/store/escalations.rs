@@ -1,6 +1,7 @@
 //! Escalations and their notifications (DESIGN §7): one escalation per incident that reached
 //! phase 4, one notification per channel and recipient, retried until sent, never sent twice.
 
+use super::incidents::add_event;
 use super::{Lesson, NewAttempt, Result, Store, StoreError};
 use crate::clock::{now, Timestamp};
 use crate::model::Phase;
@@ -102,29 +103,17 @@ impl Store {
         why: &str,
     ) -> Result<(Escalation, bool)> {
         let tx = self.conn.transaction()?;
-        let existing = tx
-            .query_row(
-                &format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident = ?1 AND status != 'resolved' ORDER BY id DESC LIMIT 1"),
-                [incident],
-                escalation_from_row,
-            )
-            .optional()?;
-        let at = now();
-        let created = existing.is_none();
-        if created {
-            tx.execute(
-                "INSERT INTO escalations (incident, status, reason, created_at) VALUES (?1, 'open', ?2, ?3)",
-                params![incident, reason, at],
-            )?;
-        }
+        let created = tx.execute(
+            "INSERT INTO escalations (incident, status, reason, created_at)
+             SELECT ?1, 'open', ?2, ?3
+             WHERE NOT EXISTS (SELECT 1 FROM escalations WHERE incident = ?1 AND status != 'resolved')",
+            params![incident, reason, now()],
+        )? == 1;
         tx.execute(
             "UPDATE incidents SET status = 'escalated' WHERE id = ?1 AND status = 'open'",
             [incident],
         )?;
-        tx.execute(
-            "INSERT INTO incident_events (incident, at, kind, detail) VALUES (?1, ?2, 'escalated', ?3)",
-            params![incident, at, why],
-        )?;
+        add_event(&tx, incident, "escalated", why)?;
         let escalation = tx.query_row(
             &format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident = ?1 AND status != 'resolved' ORDER BY id DESC LIMIT 1"),
             [incident],
@@ -253,9 +242,11 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::NothingToAcknowledge(incident));
         }
-        tx.execute(
-            "INSERT INTO incident_events (incident, at, kind, detail) VALUES (?1, ?2, 'acknowledged', ?3)",
-            params![incident, at, format!("acknowledged by {by}")],
+        add_event(
+            &tx,
+            incident,
+            "acknowledged",
+            &format!("acknowledged by {by}"),
         )?;
         tx.commit()?;
         Ok(())
@@ -311,9 +302,11 @@ impl Store {
             "UPDATE escalations SET status = 'resolved', note = ?2 WHERE incident = ?1 AND status != 'resolved'",
             params![incident, note],
         )?;
-        tx.execute(
-            "INSERT INTO incident_events (incident, at, kind, detail) VALUES (?1, ?2, 'resolved', ?3)",
-            params![incident, at, format!("resolved by {by}: {note}")],
+        add_event(
+            &tx,
+            incident,
+            "resolved",
+            &format!("resolved by {by}: {note}"),
         )?;
         tx.commit()?;
         Ok(())

@@ -4,7 +4,7 @@
 use super::{Result, Store, StoreError};
 use crate::clock::{now, Timestamp};
 use crate::model::{IncidentStatus, Phase, Severity};
-use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -107,8 +107,14 @@ fn severity_rank(severity: Severity) -> u8 {
     }
 }
 
-fn add_event(tx: &Transaction, incident: i64, kind: &str, detail: &str) -> rusqlite::Result<()> {
-    tx.execute(
+/// One line of an incident's timeline; every writer of `incident_events` goes through here.
+pub(super) fn add_event(
+    conn: &Connection,
+    incident: i64,
+    kind: &str,
+    detail: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
         "INSERT INTO incident_events (incident, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
         params![incident, now(), kind, detail],
     )?;
@@ -277,7 +283,8 @@ impl Store {
     /// `before` (`[state] retention`). Patterns stay: they are what was learned.
     pub fn prune_closed(&self, before: Timestamp) -> Result<usize> {
         Ok(self.conn.execute(
-            "DELETE FROM incidents WHERE status IN ('resolved', 'recovered') AND resolved_at < ?1",
+            "DELETE FROM incidents INDEXED BY incidents_closed
+             WHERE status IN ('resolved', 'recovered') AND resolved_at < ?1",
             [before],
         )?)
     }

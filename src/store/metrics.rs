@@ -24,7 +24,7 @@ pub struct Counts {
     pub agreement_rounds: BTreeMap<String, i64>,
 }
 
-/// A check's last result as the dashboard shows it.
+/// A check's last result: the dashboard's checks page and the per-check metric series.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CheckState {
     pub name: String,
@@ -34,13 +34,7 @@ pub struct CheckState {
     pub duration_ms: i64,
     pub checked_at: Timestamp,
     pub last_ok_at: Option<Timestamp>,
-}
-
-/// A check's last result, for per-check series.
-#[derive(Debug, Clone)]
-pub struct CheckRow {
-    pub name: String,
-    pub status: String,
+    /// The plugin's performance data as stored: a JSON list of `Perf`.
     pub perfdata: String,
 }
 
@@ -117,7 +111,9 @@ impl Store {
     }
 
     pub fn check_states(&self) -> Result<Vec<CheckState>> {
-        let mut stmt = self.conn.prepare("SELECT name, kind, status, summary, duration_ms, checked_at, last_ok_at FROM checks ORDER BY name")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT name, kind, status, summary, duration_ms, checked_at, last_ok_at, perfdata FROM checks ORDER BY name",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok(CheckState {
                 name: r.get(0)?,
@@ -127,6 +123,7 @@ impl Store {
                 duration_ms: r.get(4)?,
                 checked_at: r.get(5)?,
                 last_ok_at: r.get(6)?,
+                perfdata: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -138,19 +135,5 @@ impl Store {
             [],
             |r| r.get(0),
         )?)
-    }
-
-    pub fn check_rows(&self) -> Result<Vec<CheckRow>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name, status, perfdata FROM checks ORDER BY name")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(CheckRow {
-                name: r.get(0)?,
-                status: r.get(1)?,
-                perfdata: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 }

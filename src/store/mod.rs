@@ -11,7 +11,7 @@ pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
-pub use metrics::{CheckRow, CheckState, Counts};
+pub use metrics::{CheckState, Counts};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_agents.sql"),
     include_str!("migrations/0003_escalation.sql"),
+    include_str!("migrations/0004_retention.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +58,18 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+}
+
+/// Everything recorded about one incident: `incidents show --json` and `/api/incidents/ID`.
+#[derive(Debug, serde::Serialize)]
+pub struct IncidentRecord {
+    pub incident: Incident,
+    pub attempts: Vec<Attempt>,
+    pub events: Vec<Event>,
+    pub consultations: Vec<Consultation>,
+    pub held_plan: Option<HeldPlan>,
+    pub escalation: Option<Escalation>,
+    pub notifications: Vec<Notification>,
 }
 
 impl Store {
@@ -108,6 +121,18 @@ impl Store {
             });
         }
         Ok(store)
+    }
+
+    pub fn incident_record(&self, id: i64) -> Result<IncidentRecord> {
+        Ok(IncidentRecord {
+            incident: self.incident(id)?,
+            attempts: self.attempts(id)?,
+            events: self.events(id)?,
+            consultations: self.consultations(id)?,
+            held_plan: self.held_plan(id)?,
+            escalation: self.escalation_of(id)?,
+            notifications: self.notifications_of(id)?,
+        })
     }
 
     pub fn path(&self) -> &Path {

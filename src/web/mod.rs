@@ -9,7 +9,7 @@ mod pages;
 use crate::actions::Plan;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::policy::{Policy, Verdict};
+use crate::phases::approval::{self, ResolveError};
 use crate::store::{Store, StoreError};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -285,13 +285,12 @@ impl Dashboard {
                 let m = self.metrics(s, since(query))?;
                 Ok(Reply {
                     content_type: "text/plain; version=0.0.4",
-                    ..Reply::text(200, &crate::metrics::prometheus(&m, &s.check_rows()?))
+                    ..Reply::text(200, &crate::metrics::prometheus(&m, &s.check_states()?))
                 })
             }),
             (Method::Get, ["api", "metrics"]) => self.read(|s| {
                 Ok(Reply::json(
-                    &serde_json::to_value(crate::metrics::compute(s, since(query))?)
-                        .unwrap_or_default(),
+                    &serde_json::to_value(self.metrics(s, since(query))?).unwrap_or_default(),
                 ))
             }),
             (Method::Get, ["api", "incidents"]) => self.read(|s| {
@@ -302,7 +301,11 @@ impl Dashboard {
                 Ok(Reply::json(&json!({ "incidents": s.incidents(&filter)? })))
             }),
             (Method::Get, ["api", "incidents", id]) => match id.parse::<i64>() {
-                Ok(id) => self.read(|s| Ok(Reply::json(&incident_json(s, id)?))),
+                Ok(id) => self.read(|s| {
+                    Ok(Reply::json(
+                        &serde_json::to_value(s.incident_record(id)?).unwrap_or_default(),
+                    ))
+                }),
                 Err(_) => Reply::text(404, "no such incident"),
             },
             (Method::Post, ["incidents", id, action]) => self.decide(request, id, action),
@@ -456,27 +459,13 @@ impl Dashboard {
                     .get("note")
                     .filter(|n| !n.trim().is_empty())
                     .ok_or("a note is required")?;
-                let plan = match form.get("plan").map(str::trim).filter(|p| !p.is_empty()) {
-                    None => None,
-                    Some(text) => {
-                        let plan: Plan = serde_json::from_str(text).map_err(|e| {
-                            format!("the plan is not in the action vocabulary: {e}")
-                        })?;
-                        let unit = store
-                            .incident(id)
-                            .ok()
-                            .and_then(|i| self.config.check(&i.check).and_then(|c| c.unit.clone()));
-                        Some((plan.to_json(), plan.hash(unit.as_deref())))
-                    }
-                };
-                store
-                    .resolve_by_person(
-                        id,
-                        by,
-                        note,
-                        plan.as_ref().map(|(j, h)| (j.as_str(), h.as_str())),
-                    )
-                    .map_err(|e| e.to_string())
+                let plan = form.get("plan").map(str::trim).filter(|p| !p.is_empty());
+                approval::resolve_by_person(store, &self.config, id, by, note, plan)
+                    .map(|_| ())
+                    .map_err(|err| match err {
+                        ResolveError::NotAPlan(_) => format!("the plan is {err}"),
+                        ResolveError::Store(_) => err.to_string(),
+                    })
             }
             _ => Err(format!("unknown action `{action}`")),
         }
@@ -486,17 +475,8 @@ impl Dashboard {
     fn still_allowed(&self, store: &Store, id: i64, plan: &str) -> Result<(), String> {
         let plan: Plan = serde_json::from_str(plan).map_err(|e| e.to_string())?;
         let incident = store.incident(id).map_err(|e| e.to_string())?;
-        let unit = self
-            .config
-            .check(&incident.check)
-            .and_then(|c| c.unit.clone());
-        match Policy::new(&self.config.policy).judge(&plan, unit.as_deref()) {
-            Verdict::Rejected(reasons) => Err(format!(
-                "the plan no longer passes the policy: {}",
-                reasons.join("; ")
-            )),
-            _ => Ok(()),
-        }
+        approval::still_allowed(&self.config, &incident.check, &plan)
+            .map_err(|reasons| format!("the plan no longer passes the policy: {reasons}"))
     }
 }
 
@@ -509,18 +489,6 @@ fn since(query: &str) -> f64 {
 }
 
 const WEEK: f64 = 7.0 * 86_400.0;
-
-fn incident_json(store: &Store, id: i64) -> Result<serde_json::Value, StoreError> {
-    Ok(json!({
-        "incident": store.incident(id)?,
-        "attempts": store.attempts(id)?,
-        "events": store.events(id)?,
-        "consultations": store.consultations(id)?,
-        "held_plan": store.held_plan(id)?,
-        "escalation": store.escalation_of(id)?,
-        "notifications": store.notifications_of(id)?,
-    }))
-}
 
 struct Form(Vec<(String, String)>);
 

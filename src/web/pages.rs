@@ -10,12 +10,6 @@ fn incident_link(incident: &Incident) -> String {
     format!("<a href=\"/incidents/{0}\">#{0}</a>", incident.id)
 }
 
-fn plan_text(json: &str) -> String {
-    serde_json::from_str::<Plan>(json)
-        .map(|p| p.describe())
-        .unwrap_or_else(|_| json.to_string())
-}
-
 fn percent(rate: Option<f64>) -> String {
     rate.map(|r| format!("{:.0}%", r * 100.0))
         .unwrap_or_else(|| "—".into())
@@ -220,7 +214,7 @@ fn actions(store: &Store, incident: &Incident, csrf: &str) -> Result<String, Sto
              <form class=\"inline\" method=\"post\" action=\"/incidents/{id}/approve\">{token}<button>Approve plan</button></form>\
              <form class=\"inline\" method=\"post\" action=\"/incidents/{id}/dismiss\">{token}<button class=\"secondary\">Dismiss plan</button></form></div>",
             esc(&held.source),
-            esc(&plan_text(&held.plan)),
+            esc(&Plan::describe_stored_text(&held.plan)),
         ));
     }
     if store.escalation_of(id)?.is_some_and(|e| e.status == "open") {
@@ -263,7 +257,7 @@ fn attempts(store: &Store, id: i64) -> Result<String, StoreError> {
             vec![
                 a.phase.to_string(),
                 esc(&a.source),
-                format!("<code>{}</code>", esc(&plan_text(&a.plan.to_string()))),
+                format!("<code>{}</code>", esc(&Plan::describe_stored(&a.plan))),
                 badge(&a.outcome),
                 format!("{}{output}", esc(&a.reason)),
                 time(a.started_at),
@@ -285,7 +279,7 @@ fn votes(store: &Store, id: i64) -> Result<String, StoreError> {
             let plan = v
                 .plan
                 .as_ref()
-                .map(|p| plan_text(&p.to_string()))
+                .map(Plan::describe_stored)
                 .unwrap_or_default();
             vec![
                 v.phase.to_string(),
@@ -357,7 +351,7 @@ pub fn patterns(store: &Store) -> Result<String, StoreError> {
                 p.id.to_string(),
                 esc(&p.check),
                 format!("<code>{}</code>", esc(&p.signature)),
-                format!("<code>{}</code>", esc(&plan_text(&p.plan))),
+                format!("<code>{}</code>", esc(&Plan::describe_stored_text(&p.plan))),
                 format!("phase {}", p.source_phase),
                 p.successes.to_string(),
                 p.failures.to_string(),
