@@ -15,6 +15,7 @@ declare -A NEEDS=(
   [/usr/bin/systemd-nspawn]=systemd-container
   [/usr/sbin/debootstrap]=debootstrap
   [/usr/bin/prometheus-alertmanager]=prometheus-alertmanager
+  [/usr/bin/strace]=strace
 )
 
 missing=()
@@ -32,5 +33,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The system tests (root, the packages above, real systemd) run only when asked; a plain
+# `cargo test` skips them and says so.
+export ORCHESTRATOR_SYSTEM_TESTS=1
 cargo build --all-targets
 cargo test "$@"

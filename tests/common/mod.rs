@@ -622,3 +622,83 @@ pub fn decode_quoted_printable(raw: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// The environment variable that turns the system tests on (`scripts/test.sh` sets it), as
+/// cargo's own suite does with `CARGO_CONTAINER_TESTS`.
+pub const SYSTEM_TESTS_VAR: &str = "ORCHESTRATOR_SYSTEM_TESTS";
+
+/// What a system test needs beyond a plain `cargo test`: root, or a program from a Debian
+/// package.
+#[derive(Debug, Clone, Copy)]
+pub enum Need {
+    Root,
+    /// (path, the Debian package that provides it)
+    Program(&'static str, &'static str),
+}
+
+pub const CHROMIUM: Need = Need::Program("/usr/bin/chromium", "chromium");
+pub const AIOSMTPD: Need = Need::Program(
+    "/usr/lib/python3/dist-packages/aiosmtpd/__init__.py",
+    "python3-aiosmtpd",
+);
+pub const ALERTMANAGER: Need =
+    Need::Program("/usr/bin/prometheus-alertmanager", "prometheus-alertmanager");
+pub const PLUGINS: Need = Need::Program(
+    "/usr/lib/nagios/plugins/check_tcp",
+    "monitoring-plugins-basic",
+);
+pub const STRACE: Need = Need::Program("/usr/bin/strace", "strace");
+pub const NSPAWN: Need = Need::Program("/usr/bin/systemd-nspawn", "systemd-container");
+pub const DEBOOTSTRAP: Need = Need::Program("/usr/sbin/debootstrap", "debootstrap");
+
+impl Need {
+    fn missing(self) -> Option<String> {
+        match self {
+            // SAFETY: geteuid(2) has no preconditions.
+            Need::Root if unsafe { libc::geteuid() } != 0 => Some("root".to_string()),
+            Need::Program(path, package) if !Path::new(path).exists() => {
+                Some(format!("{path} (apt-get install {package})"))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Whether a system test should run. Off (the default for a plain `cargo test`), it prints why
+/// it skips and returns false; on (`ORCHESTRATOR_SYSTEM_TESTS=1`, set by `scripts/test.sh`), a
+/// missing need fails the test instead of hiding it.
+#[track_caller]
+pub fn system_test(name: &str, needs: &[Need]) -> bool {
+    let missing: Vec<String> = needs.iter().filter_map(|n| n.missing()).collect();
+    let enabled = std::env::var_os(SYSTEM_TESTS_VAR).is_some_and(|v| v != "0" && !v.is_empty());
+    if enabled {
+        assert!(
+            missing.is_empty(),
+            "system test {name} needs {} (scripts/test.sh installs the packages)",
+            missing.join(", ")
+        );
+        return true;
+    }
+    let needs: Vec<String> = needs
+        .iter()
+        .map(|n| match n {
+            Need::Root => "root".to_string(),
+            Need::Program(_, package) => package.to_string(),
+        })
+        .collect();
+    eprintln!(
+        "skipped system test {name}: needs {}; run scripts/test.sh (sets {SYSTEM_TESTS_VAR}=1)",
+        needs.join(", ")
+    );
+    false
+}
+
+/// Returns from the calling test unless system tests are on; see [`system_test`].
+#[macro_export]
+macro_rules! require_system {
+    ($name:expr, $($need:expr),+ $(,)?) => {
+        if !$crate::common::system_test($name, &[$($need),+]) {
+            return;
+        }
+    };
+}
