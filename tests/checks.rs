@@ -109,7 +109,9 @@ exists = false
         ("file-missing", "critical"),
         ("file-must-not-exist", "ok"),
     ];
-    for (check, (name, status)) in scan["checks"].as_array().unwrap().iter().zip(expected) {
+    let checks = scan["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), expected.len(), "{scan}");
+    for (check, (name, status)) in checks.iter().zip(expected) {
         assert_eq!(check["name"], name);
         assert_eq!(check["status"], status, "{check}");
     }

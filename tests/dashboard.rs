@@ -45,6 +45,10 @@ fn csrf_of(page: &str) -> String {
 
 #[test]
 fn a_browser_renders_the_pages_and_hostile_text_stays_text() {
+    require_system!(
+        "a_browser_renders_the_pages_and_hostile_text_stays_text",
+        CHROMIUM
+    );
     let host = Host::new();
     host.write_config(&hostile_config(&host));
     host.run(&["cycle"]).ok();
@@ -72,6 +76,7 @@ fn a_browser_renders_the_pages_and_hostile_text_stays_text() {
 /// Content-Security-Policy and the page is painted as designed, not as bare HTML.
 #[test]
 fn a_browser_paints_the_pages_with_their_style() {
+    require_system!("a_browser_paints_the_pages_with_their_style", CHROMIUM);
     let host = Host::new();
     host.write_config(&hostile_config(&host));
     host.run(&["cycle"]).ok();

@@ -33,6 +33,10 @@ path = "{dir}/backup.tar"
 
 #[test]
 fn an_escalation_is_mailed_once_with_its_story_and_alertmanager_gets_an_alert() {
+    require_system!(
+        "an_escalation_is_mailed_once_with_its_story_and_alertmanager_gets_an_alert",
+        AIOSMTPD
+    );
     let host = Host::new();
     let mut smtp = SmtpSink::new(&host);
     smtp.start();
@@ -120,6 +124,11 @@ fn an_escalation_is_mailed_once_with_its_story_and_alertmanager_gets_an_alert() 
 
 #[test]
 fn a_real_alertmanager_takes_the_alert_and_the_all_clear_resolves_it() {
+    require_system!(
+        "a_real_alertmanager_takes_the_alert_and_the_all_clear_resolves_it",
+        AIOSMTPD,
+        ALERTMANAGER
+    );
     let host = Host::new();
     let mut smtp = SmtpSink::new(&host);
     smtp.start();
@@ -170,6 +179,10 @@ fn a_real_alertmanager_takes_the_alert_and_the_all_clear_resolves_it() {
 
 #[test]
 fn with_the_mail_server_down_a_notification_waits_and_arrives_exactly_once() {
+    require_system!(
+        "with_the_mail_server_down_a_notification_waits_and_arrives_exactly_once",
+        AIOSMTPD
+    );
     let host = Host::new();
     let mut smtp = SmtpSink::new(&host);
     host.write_config(&escalation_config(&host, smtp.port, None, ""));
@@ -233,12 +246,16 @@ fn now_secs() -> f64 {
 
 #[test]
 fn an_open_escalation_is_repeated_until_acknowledged() {
+    require_system!(
+        "an_open_escalation_is_repeated_until_acknowledged",
+        AIOSMTPD
+    );
     let host = Host::new();
     let mut smtp = SmtpSink::new(&host);
     smtp.start();
     host.write_config(
         &escalation_config(&host, smtp.port, None, "")
-            .replace("repeat = \"24h\"", "repeat = \"1ms\""),
+            .replace_once("repeat = \"24h\"", "repeat = \"1ms\""),
     );
     host.run(&["cycle"]).ok();
     let escalate = host.run(&["--json", "escalate"]).ok().json();

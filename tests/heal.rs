@@ -198,7 +198,7 @@ fn a_service_dying_right_after_each_fix_is_flapping_and_no_longer_acted_on() {
     let host = Host::new();
     let service = Service::new(&host, "web");
     let config = web_config(&service, "flapping = { reopened = 2, within = \"1h\" }\nrestart_limit = { count = 100, within = \"1h\" }")
-        .replace("reopen_within = \"0s\"", "reopen_within = \"1h\"");
+        .replace_once("reopen_within = \"0s\"", "reopen_within = \"1h\"");
     host.write_config(&config);
     service.set_flag("die-after-ms", "800");
     service.start();

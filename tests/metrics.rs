@@ -6,6 +6,7 @@ use common::*;
 
 #[test]
 fn metrics_report_a_real_history() {
+    require_system!("metrics_report_a_real_history", PLUGINS);
     let host = Host::new();
     let service = Service::new(&host, "web");
     let dir = host.dir.path().display();

@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 
-const PLUGINS: &str = "/usr/lib/nagios/plugins";
+const PLUGIN_DIR: &str = "/usr/lib/nagios/plugins";
 
 fn plugin_check(name: &str, argv: &[String]) -> String {
     format!(
@@ -14,13 +14,14 @@ fn plugin_check(name: &str, argv: &[String]) -> String {
 }
 
 fn argv(plugin: &str, args: &[&str]) -> Vec<String> {
-    let mut argv = vec![format!("{PLUGINS}/{plugin}")];
+    let mut argv = vec![format!("{PLUGIN_DIR}/{plugin}")];
     argv.extend(args.iter().map(|a| a.to_string()));
     argv
 }
 
 #[test]
 fn monitoring_plugins_report_ok_warning_and_critical() {
+    require_system!("monitoring_plugins_report_ok_warning_and_critical", PLUGINS);
     let host = Host::new();
     let service = Service::new(&host, "web");
     service.start();
@@ -134,6 +135,10 @@ fn monitoring_plugins_report_ok_warning_and_critical() {
 
 #[test]
 fn a_plugin_that_hangs_is_killed_and_reported_unknown() {
+    require_system!(
+        "a_plugin_that_hangs_is_killed_and_reported_unknown",
+        PLUGINS
+    );
     let host = Host::new();
     host.write_config(
         "[[checks]]\nname = \"slow\"\nkind = \"command\"\ncommand = [\"sleep\", \"30\"]\ntimeout = \"300ms\"\n\

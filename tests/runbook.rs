@@ -130,8 +130,8 @@ fn with_the_default_policy_stopping_the_stray_waits_for_approval() {
     let host = Host::new();
     let service = Service::new(&host, "web");
     let config = runbook_config(&host, &service, &http_check(&service))
-        .replace("\"kill_process\", ", "")
-        .replace(
+        .replace_once("\"kill_process\", ", "")
+        .replace_once(
             "approve = [\"run\"]",
             "approve = [\"run\", \"kill_process\"]",
         );
@@ -175,6 +175,10 @@ impl Drop for SmallDisk {
 
 #[test]
 fn a_log_directory_filling_a_small_disk_is_cleaned_by_the_runbook_then_by_phase_1() {
+    require_system!(
+        "a_log_directory_filling_a_small_disk_is_cleaned_by_the_runbook_then_by_phase_1",
+        Need::Root
+    );
     let host = Host::new();
     let disk = SmallDisk::mount(host.path("small"), "4m");
     let mut service = Service::new(&host, "web");
@@ -184,7 +188,7 @@ fn a_log_directory_filling_a_small_disk_is_cleaned_by_the_runbook_then_by_phase_
         "[[checks]]\nname = \"small-disk\"\nkind = \"disk\"\npath = \"{}\"\ncrit = \"90%\"",
         disk.0.display()
     );
-    let config = runbook_config(&host, &service, &check).replace(
+    let config = runbook_config(&host, &service, &check).replace_once(
         &format!(
             "logs = [\"{}\"]",
             service.logdir.join("service.log").display()
@@ -192,7 +196,7 @@ fn a_log_directory_filling_a_small_disk_is_cleaned_by_the_runbook_then_by_phase_
         &format!("logs = [\"{}\"]", service.logdir.display()),
     );
     // A disk check has nothing to restart: no remedy, so phase 1 passes it on at once.
-    let config = config.replace(
+    let config = config.replace_once(
         &format!(
             "remedy = [ {{ action = \"run\", argv = {} }} ]",
             service.start_toml()

@@ -176,6 +176,12 @@ agent = "recorder"
 
 #[test]
 fn on_a_real_systemd_the_timer_runs_the_chain_and_units_are_restarted() {
+    require_system!(
+        "on_a_real_systemd_the_timer_runs_the_chain_and_units_are_restarted",
+        Need::Root,
+        NSPAWN,
+        DEBOOTSTRAP
+    );
     // The rootfs must exist before it can be prepared: the first `up` builds it (debootstrap).
     if !rootfs().join("lib/systemd/systemd").exists() {
         drop(Container::boot());

@@ -641,8 +641,10 @@ pub const AIOSMTPD: Need = Need::Program(
     "/usr/lib/python3/dist-packages/aiosmtpd/__init__.py",
     "python3-aiosmtpd",
 );
-pub const ALERTMANAGER: Need =
-    Need::Program("/usr/bin/prometheus-alertmanager", "prometheus-alertmanager");
+pub const ALERTMANAGER: Need = Need::Program(
+    "/usr/bin/prometheus-alertmanager",
+    "prometheus-alertmanager",
+);
 pub const PLUGINS: Need = Need::Program(
     "/usr/lib/nagios/plugins/check_tcp",
     "monitoring-plugins-basic",
@@ -686,7 +688,11 @@ pub fn system_test(name: &str, needs: &[Need]) -> bool {
             Need::Program(_, package) => package.to_string(),
         })
         .collect();
-    eprintln!(
+    // Straight to the stream, not through `eprintln!`, which the test harness captures: a
+    // skip must be seen.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
         "skipped system test {name}: needs {}; run scripts/test.sh (sets {SYSTEM_TESTS_VAR}=1)",
         needs.join(", ")
     );
@@ -701,4 +707,19 @@ macro_rules! require_system {
             return;
         }
     };
+}
+
+/// Config edits in tests: `replace` that fails loudly when its text is not there exactly once,
+/// so an edit can not silently do nothing.
+pub trait ReplaceOnce {
+    fn replace_once(&self, from: &str, to: &str) -> String;
+}
+
+impl ReplaceOnce for str {
+    #[track_caller]
+    fn replace_once(&self, from: &str, to: &str) -> String {
+        let found = self.matches(from).count();
+        assert_eq!(found, 1, "expected {from:?} once in:\n{self}");
+        self.replacen(from, to, 1)
+    }
 }
