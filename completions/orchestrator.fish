@@ -39,7 +39,7 @@ complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "research"
 complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "consult" -d 'Phase 3: several agents vote; the plan a quorum agrees on runs'
 complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "escalate" -d 'Phase 4: escalate to a person (email, webhook, dashboard) and retry unsent notifications'
 complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "cycle" -d 'Run the phases in order in one process: scan, fix, research, consult, escalate'
-complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "metrics" -d 'Auto-fix and escalation rates, time to resolve per phase, learning (DESIGN §8)'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "metrics" -d 'Auto-fix and escalation rates, time to resolve per phase, learning'
 complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "serve" -d 'Serve the dashboard, the JSON API, /health and /metrics (default 127.0.0.1:8888)'
 complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "incidents" -d 'List, show and handle incidents'
 complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "config" -d 'Validate the config or print the embedded default'
@@ -108,7 +108,7 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -l dr
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -s q -l quiet -d 'Log errors only'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -s V -l version -d 'Print version'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l listen -d 'Address to listen on [default: `[serve] listen`]; a non-loopback address needs `[serve] token_file`' -r
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
@@ -243,7 +243,7 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not 
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "consult" -d 'Phase 3: several agents vote; the plan a quorum agrees on runs'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "escalate" -d 'Phase 4: escalate to a person (email, webhook, dashboard) and retry unsent notifications'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "cycle" -d 'Run the phases in order in one process: scan, fix, research, consult, escalate'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "metrics" -d 'Auto-fix and escalation rates, time to resolve per phase, learning (DESIGN §8)'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "metrics" -d 'Auto-fix and escalation rates, time to resolve per phase, learning'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "serve" -d 'Serve the dashboard, the JSON API, /health and /metrics (default 127.0.0.1:8888)'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "incidents" -d 'List, show and handle incidents'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "config" -d 'Validate the config or print the embedded default'

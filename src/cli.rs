@@ -1,4 +1,4 @@
-//! The command line (DESIGN §1). These doc comments are the only text of each option: `--help`,
+//! The command line. These doc comments are the only text of each option: `--help`,
 //! the man pages and the completions are all generated from them.
 
 use clap::{ArgAction, Args, Parser, Subcommand};
@@ -77,7 +77,31 @@ pub enum Command {
     Escalate,
     /// Run the phases in order in one process: scan, fix, research, consult, escalate
     Cycle,
-    /// Auto-fix and escalation rates, time to resolve per phase, learning (DESIGN §8)
+    /// Auto-fix and escalation rates, time to resolve per phase, learning
+    ///
+    /// Counted over incidents detected within `--since`. `--json` prints these names; Prometheus
+    /// prints them as `orchestrator_<name>` with `phase`, `stat` or `agreement` labels, followed
+    /// by `orchestrator_check_status{check}` (0-3) and `orchestrator_check_perfdata{check,label}`
+    /// (base units).
+    ///
+    /// `detected`: incidents opened. `recovered`: closed by their check passing again.
+    /// `open`: still open in phases 1-3.
+    ///
+    /// `fixed_by_phase{1,2,3}`: resolved by a verified plan of that phase (an approved held plan
+    /// counts for the phase that proposed it; a person's own resolution does not count).
+    /// `auto_fixed`: their sum. `escalated`: incidents that entered phase 4 (escalated, plans
+    /// held for approval, flapping, resolved by a person).
+    ///
+    /// `auto_fix_rate` = auto_fixed / (auto_fixed + escalated); `escalation_rate` = escalated /
+    /// (auto_fixed + escalated); `phase_success_rate{N}` = fixed_by_phase{N} / incidents that
+    /// entered phase N. A rate with nothing to divide by is null (NaN in Prometheus).
+    ///
+    /// `ttr_seconds{phase}`: detection to resolution of resolved incidents, by the phase that
+    /// resolved them (4: a person), as p50, p90 (nearest rank) and mean.
+    ///
+    /// `patterns_total`: learned patterns; `patterns_new`: learned within the window;
+    /// `pattern_fixes`: phase-1 fixes by a learned pattern. `agent_agreement{A}`: the share of
+    /// phase-3 voting rounds whose agreement was A (`3/3`, `2/3`, ..., `none`).
     Metrics {
         /// The window, by detection time
         #[arg(long, default_value = "7d", value_name = "DURATION")]

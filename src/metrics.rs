@@ -1,5 +1,6 @@
-//! The metrics of DESIGN §8, computed from the store, as JSON (exactly the design's names) and
-//! as the Prometheus text exposition format.
+//! The metrics defined in orchestrator-metrics(1) (the doc comment of `Command::Metrics` in
+//! cli.rs), computed from the store, as JSON (those names exactly) and as the Prometheus text
+//! exposition format.
 
 use crate::checks::Perf;
 use crate::store::{CheckState, Counts, Store};
@@ -144,7 +145,7 @@ impl Exposition {
     }
 }
 
-/// The Prometheus text format: the §8 metrics, then per-check status and perfdata.
+/// The Prometheus text format: the metrics above, then per-check status and perfdata.
 pub fn prometheus(metrics: &Metrics, checks: &[CheckState]) -> String {
     let mut out = Exposition(String::new());
     out.single(

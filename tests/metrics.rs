@@ -1,5 +1,5 @@
-//! `metrics`: the names of DESIGN §8 from a real history, the Prometheus format with per-check
-//! status and perfdata, and the atomic textfile.
+//! `metrics`: the names of orchestrator-metrics(1) from a real history, the Prometheus format
+//! with per-check status and perfdata, and the atomic textfile.
 
 mod common;
 use common::*;

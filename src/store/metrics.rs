@@ -1,4 +1,4 @@
-//! The queries behind `metrics` (DESIGN §8). Each counts incidents detected since the window
+//! The queries behind `metrics` (definitions: orchestrator-metrics(1)). Each counts incidents detected since the window
 //! start; indexes of migration 3 keep them fast on long histories.
 
 use super::{Result, Store};
