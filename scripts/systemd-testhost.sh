@@ -1,7 +1,6 @@
 #!/bin/bash
-# Adapted from shared/recipes/systemd-testhost.sh: the rootfs is cached under target/ so that a CI run
-# builds it once for all its tests.
 # Boot a real systemd (Debian 12, systemd 252) in systemd-nspawn on a host whose PID 1 is NOT systemd.
+# The rootfs is cached under target/ so that a CI run builds it once for all its tests.
 # usage: systemd-testhost.sh up | exec CMD... | down        (needs root)
 # Seen working on this kind of machine: systemd 252 boots in ~0.3 s from a cached rootfs (debootstrap
 # the first time: ~50 s, ~300 MB). Talk to it with `exec` (nsenter); `systemctl -M` does not work here

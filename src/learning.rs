@@ -1,4 +1,4 @@
-//! Failure signatures (DESIGN §6): the check name plus its failure summary with the parts that
+//! Failure signatures: the check name plus its failure summary with the parts that
 //! change between occurrences (numbers, hex ids, timestamps, pids) masked, so that the same
 //! fault tomorrow finds the pattern learned today.
 

@@ -1,8 +1,10 @@
-//! orchestrator: a self-healing toolkit for Linux hosts. See DESIGN.md for the contract.
+//! orchestrator: a self-healing toolkit for Linux hosts. How it is built: docs/architecture.md;
+//! agents, plans and the policy: docs/agents.md; the reference for users: man/.
 //!
 //! Layers, lowest first (a module never imports a higher one): `duration`, `clock`, `model`,
 //! `exec` → `config`, `checks`, `actions`, `learning` → `store`, `lock` → `phases` →
-//! `commands` (with `cli`).
+//! `commands` (with `cli`). The intent, not yet the fact: docs/architecture.md ("Layers and
+//! data flow") lists the imports that break it.
 
 pub mod actions;
 pub mod agents;

@@ -1,4 +1,4 @@
-//! The cycle lock (DESIGN §7): `flock` on `DB.lock`, so that two phases never act at once.
+//! The cycle lock (docs/architecture.md, "The cycle lock"): `flock` on `DB.lock`, so that two phases never act at once.
 //! The kernel drops the lock when the holder dies, so a killed cycle never leaves it stuck.
 
 use std::fs::{File, OpenOptions};

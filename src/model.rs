@@ -79,7 +79,7 @@ impl IncidentStatus {
 }
 
 text_enum! {
-    /// How an attempt ended (DESIGN §7). `running` exists only while the plan runs.
+    /// How an attempt ended. `running` exists only while the plan runs.
     Outcome {
         Running => "running",
         Fixed => "fixed",

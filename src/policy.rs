@@ -1,5 +1,5 @@
-//! The policy agent plans must pass (DESIGN §3). Configured remedies are trusted; agent plans
-//! are not: every action must be allowed, touch only the incident's unit or `units`, only paths
+//! The policy agent plans must pass (docs/agents.md, "The policy"). Configured remedies are
+//! trusted; agent plans are not: every action must be allowed, touch only the incident's unit or `units`, only paths
 //! under `paths`, and run only argv matching `commands` — or the whole plan is rejected. The
 //! incident's text never enters these decisions, so no log line can widen them.
 

@@ -1,4 +1,4 @@
-//! Plans: lists of typed actions (DESIGN §3). Parsing them is strict (unknown actions or fields
+//! Plans: lists of typed actions (docs/agents.md, "The action vocabulary"). Parsing them is strict (unknown actions or fields
 //! are errors), so that what reaches the executor is only ever the vocabulary below.
 
 mod run;
@@ -135,7 +135,7 @@ impl Action {
         )
     }
 
-    /// The action with every default spelled out (DESIGN §4: plans are compared normalised).
+    /// The action with every default spelled out: plans are compared normalised.
     pub fn normalised(&self, default_unit: Option<&str>) -> Action {
         let unit_or_default =
             |unit: &Option<String>| unit.clone().or_else(|| default_unit.map(str::to_string));

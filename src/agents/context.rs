@@ -1,4 +1,4 @@
-//! The context an agent gets (DESIGN §4): the incident, its check, recent outputs, what systemd
+//! The context an agent gets (docs/agents.md, "The context"): the incident, its check, recent outputs, what systemd
 //! and the check's logs say, earlier attempts, similar past fixes, the action vocabulary and
 //! what the policy allows. Bounded in size, redacted before it leaves the host, and presented
 //! in the prompt as data, never as instructions.

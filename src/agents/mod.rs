@@ -1,4 +1,4 @@
-//! Agents (DESIGN §4): external commands or the builtin runbook, asked for a diagnosis and a
+//! Agents (docs/agents.md): external commands or the builtin runbook, asked for a diagnosis and a
 //! plan. Whatever they answer is untrusted: it is parsed strictly here and judged by the policy
 //! before anything runs.
 

@@ -1,4 +1,4 @@
-//! Reading an agent's answer (DESIGN §4): one JSON object with `diagnosis`, `confidence`,
+//! Reading an agent's answer (docs/agents.md, "The answer"): one JSON object with `diagnosis`, `confidence`,
 //! `plan` (and optionally `escalate`), accepted bare, inside a ```json fence, or inside the
 //! Claude CLI's `{"result": "..."}` envelope. Anything else is unparsable: an abstention.
 

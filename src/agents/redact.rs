@@ -1,4 +1,4 @@
-//! Masking secrets before context leaves the host (DESIGN §4): private keys, cloud keys,
+//! Masking secrets before context leaves the host: private keys, cloud keys,
 //! bearer and JSON web tokens, credentials in URLs, and `password=…`-style pairs, plus the
 //! patterns the admin adds in `[context] redact`.
 

@@ -1,5 +1,5 @@
 //! The builtin `runbook` agent: offline rules that map known failure signatures to plans
-//! (DESIGN §4). It reads the same context as any agent and answers in the same form, so its
+//! (docs/agents.md, "The builtin `runbook`"). It reads the same context as any agent and answers in the same form, so its
 //! plans pass the same policy. It makes the tool useful with no LLM at all.
 
 use super::protocol::RawAnswer;

@@ -1,4 +1,4 @@
-//! Running checks (DESIGN §2). Each kind lives in its own file and returns a `CheckResult` in
+//! Running checks (kinds and keys: man/orchestrator.toml.5). Each kind lives in its own file and returns a `CheckResult` in
 //! the Nagios vocabulary; `run_all` runs many at once, each under its own deadline.
 
 mod command;

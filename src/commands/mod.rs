@@ -76,7 +76,7 @@ pub(crate) fn open_store(global: &Global, config: &Config) -> anyhow::Result<Sto
     Ok(Store::open(&path)?)
 }
 
-/// Runs `work` as a phase holding the cycle lock: a second process skips (exit 0, DESIGN §1)
+/// Runs `work` as a phase holding the cycle lock: a second process skips (exit 0)
 /// or, with `--wait`, waits. Every phase run is recorded in `cycles`.
 pub(crate) fn with_phase_lock(
     global: &Global,

@@ -1,4 +1,4 @@
-//! The TOML config (DESIGN §2). Parsing is two steps: serde into raw structs that reject unknown
+//! The TOML config (every key: man/orchestrator.toml.5). Parsing is two steps: serde into raw structs that reject unknown
 //! keys and bad values (with spans), then validation into the typed `Config` the rest of the
 //! program trusts. Every problem names the file, line and key.
 

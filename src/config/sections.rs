@@ -1,4 +1,5 @@
-//! The config sections besides `[[checks]]`. Defaults follow DESIGN §2.
+//! The config sections besides `[[checks]]`, with their defaults (listed in
+//! man/orchestrator.toml.5).
 
 use crate::actions::ActionKind;
 use crate::duration::Duration;

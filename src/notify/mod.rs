@@ -1,4 +1,4 @@
-//! Telling a person (DESIGN §1 `escalate`): composing the message once, when it is queued, and
+//! Telling a person (phase 4, `escalate`): composing the message once, when it is queued, and
 //! delivering it by email (SMTP or the local sendmail) or to an Alertmanager-style webhook.
 //! Delivery failures are returned, never hidden: the caller keeps the notification pending.
 

@@ -1,7 +1,7 @@
-//! A person's decisions, from the CLI or the dashboard. Plans held for a person (DESIGN §3):
+//! A person's decisions, from the CLI or the dashboard. Plans held for a person (docs/agents.md, "Approval"):
 //! approving runs and verifies the plan like any other (at once from the CLI, or by the next
 //! `fix` when approved on the dashboard); dismissing drops it and leaves the incident escalated
-//! for a person. Resolving by hand teaches phase 1 the plan that fixed it (DESIGN §6).
+//! for a person. Resolving by hand teaches phase 1 the plan that fixed it.
 
 use super::attempt::{try_plan, Candidate, Tried};
 use super::report::{AttemptLine, IncidentLine, Verdict};
@@ -30,7 +30,7 @@ pub enum ResolveError {
     NotAPlan(serde_json::Error),
 }
 
-/// Approval cannot widen the policy (DESIGN §3): a held plan is judged again under the policy
+/// Approval cannot widen the policy: a held plan is judged again under the policy
 /// as it is now, which may have been narrowed since. Err holds the reasons.
 pub fn still_allowed(config: &Config, check: &str, plan: &Plan) -> Result<(), String> {
     match Policy::new(&config.policy).judge(plan, config.unit_of(check)) {

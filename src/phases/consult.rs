@@ -1,4 +1,4 @@
-//! `consult`, phase 3 (DESIGN §4): several agents answer in parallel; plans are normalised and
+//! `consult`, phase 3 (docs/agents.md, "Phase 3: consult"): several agents answer in parallel; plans are normalised and
 //! hashed; the plan proposed by at least `quorum` agents, and by more agents than any other,
 //! wins, is judged by the policy, run and verified. No consensus: phase 4. Every vote is kept.
 

@@ -1,4 +1,4 @@
-//! `escalate`, phase 4 (DESIGN §1, §5): every incident that reaches it gets one escalation with
+//! `escalate`, phase 4: every incident that reaches it gets one escalation with
 //! the reason and notifications queued per channel; unsent ones are retried with backoff on
 //! later runs; `repeat` re-announces escalations nobody acknowledged; closed ones get an
 //! all-clear. Messages are composed when queued, so a retry sends the same words.

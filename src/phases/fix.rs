@@ -1,4 +1,4 @@
-//! `fix`, phase 1 (DESIGN §1, §6): learned patterns of the incident's signature first, best
+//! `fix`, phase 1: learned patterns of the incident's signature first, best
 //! record first, then the check's configured remedy list; each verified by the check.
 
 use super::attempt::{try_plan, Candidate, Tried};

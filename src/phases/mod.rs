@@ -1,4 +1,4 @@
-//! The phases of a cycle (DESIGN §1, §5): the operations behind `scan`, `fix`, … Commands
+//! The phases of a cycle (docs/architecture.md, "An incident's life"): the operations behind `scan`, `fix`, … Commands
 //! parse and print; these decide and record.
 
 pub mod agentic;
@@ -79,7 +79,7 @@ impl Runtime<'_> {
     }
 
     /// Closes attempts a killed process left running, then checks their incidents again: one
-    /// whose check now passes is recovered (DESIGN §5).
+    /// whose check now passes is recovered.
     pub fn recover_interrupted(&mut self) -> crate::store::Result<Vec<i64>> {
         let interrupted = self.store.interrupt_running_attempts()?;
         let mut recovered = Vec::new();

@@ -1,4 +1,4 @@
-//! `research`, phase 2 (DESIGN §1): one agent gets the incident's context and answers with a
+//! `research`, phase 2: one agent gets the incident's context and answers with a
 //! diagnosis and a plan; the plan is judged by the policy, run, and verified. Up to
 //! `max_attempts` plans, each asked for with the earlier ones (and why they failed) in the
 //! context; then phase 3.

@@ -167,7 +167,7 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Holds a plan for approval (DESIGN §3): an escalation carrying the plan, and the incident
+    /// Holds a plan for approval: an escalation carrying the plan, and the incident
     /// handed to phase 4 — one transaction.
     pub fn hold_plan(
         &mut self,

@@ -1,4 +1,4 @@
-//! Attempts (a plan tried on an incident) and the patterns learned from them (DESIGN §6).
+//! Attempts (a plan tried on an incident) and the patterns learned from them.
 
 use super::incidents::add_event;
 use super::{Result, Store};
@@ -75,7 +75,7 @@ pub struct Lesson<'a> {
 
 impl Store {
     /// Records an attempt as `running` before its plan runs, so that a killed process leaves
-    /// a trace the next run closes as interrupted (DESIGN §5).
+    /// a trace the next run closes as interrupted.
     pub fn begin_attempt(&self, new: &NewAttempt) -> Result<i64> {
         self.conn.execute(
             "INSERT INTO attempts (incident, phase, source, plan, plan_hash, restarts, outcome, started_at)
@@ -156,7 +156,7 @@ impl Store {
         Ok(pattern)
     }
 
-    /// Patterns for a signature, best record first (DESIGN §6).
+    /// Patterns for a signature, best record first.
     pub fn patterns_for(&self, signature: &str) -> Result<Vec<Pattern>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, signature, check_name, plan, plan_hash, source_phase, successes, failures, created_at, last_used_at
@@ -205,7 +205,7 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Restarting plans run on a check since `since` (DESIGN §2 `restart_limit`).
+    /// Restarting plans run on a check since `since` (`[policy] restart_limit`).
     pub fn restarts_since(&self, check: &str, since: Timestamp) -> Result<i64> {
         Ok(self.conn.query_row(
             "SELECT COUNT(*) FROM attempts a JOIN incidents i ON i.id = a.incident

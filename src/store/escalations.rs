@@ -1,4 +1,4 @@
-//! Escalations and their notifications (DESIGN §7): one escalation per incident that reached
+//! Escalations and their notifications: one escalation per incident that reached
 //! phase 4, one notification per channel and recipient, retried until sent, never sent twice.
 
 use super::incidents::add_event;
@@ -253,7 +253,7 @@ impl Store {
     }
 
     /// A person resolved it, optionally with the plan that fixed it, which is learned like
-    /// any verified fix (DESIGN §6).
+    /// any verified fix.
     pub fn resolve_by_person(
         &mut self,
         incident: i64,

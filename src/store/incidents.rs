@@ -187,7 +187,7 @@ impl Store {
     }
 
     /// A check passed: its active incident, unless flapping, is marked recovered. A flapping
-    /// incident stays escalated until a person closes it (DESIGN §5: escalated once).
+    /// incident stays escalated until a person closes it: it is escalated once.
     pub fn observe_pass(&mut self, check: &str) -> Result<Option<i64>> {
         let tx = self.conn.transaction()?;
         let Some(active) = active_incident(&tx, check)? else {
@@ -319,7 +319,7 @@ fn recently_closed(
     .optional()
 }
 
-/// Reopens a closed incident (DESIGN §5): the plan that "fixed" it loses credit, and an
+/// Reopens a closed incident: the plan that "fixed" it loses credit, and an
 /// incident reopened too often becomes flapping and goes straight to phase 4.
 fn reopen(
     tx: &Transaction,

@@ -1,4 +1,4 @@
-//! The SQLite state (DESIGN §7). This module owns every SQL statement; the rest of the program
+//! The SQLite state (docs/architecture.md, "The database"). This module owns every SQL statement; the rest of the program
 //! speaks in domain events (`observe_failure`, `record_fix`, …), each one transaction.
 
 mod agents;

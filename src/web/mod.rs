@@ -1,4 +1,4 @@
-//! `serve`: the dashboard and its JSON API (DESIGN §9) on tiny_http with a small worker pool.
+//! `serve`: the dashboard and its JSON API on tiny_http with a small worker pool.
 //! Pages read through a read-only connection; the only writes are a person's decisions
 //! (acknowledge, approve, dismiss, resolve), each one store transaction. The web process never
 //! acts on the host: an approved plan is run by the next `fix`.
@@ -471,7 +471,7 @@ impl Dashboard {
         }
     }
 
-    /// Approval cannot widen the policy (DESIGN §3).
+    /// Approval cannot widen the policy.
     fn still_allowed(&self, store: &Store, id: i64, plan: &str) -> Result<(), String> {
         let plan: Plan = serde_json::from_str(plan).map_err(|e| e.to_string())?;
         let incident = store.incident(id).map_err(|e| e.to_string())?;

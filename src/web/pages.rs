@@ -1,4 +1,4 @@
-//! The dashboard's pages (DESIGN §9), rendered on the server from a read-only connection.
+//! The dashboard's pages, rendered on the server from a read-only connection.
 
 use super::html::{badge, esc, opt_time, page, table, time};
 use crate::actions::Plan;

@@ -1,4 +1,4 @@
--- orchestrator schema, version 1 (DESIGN §7). Times are Unix seconds (REAL).
+-- orchestrator schema, version 1. Times are Unix seconds (REAL).
 
 CREATE TABLE checks (
     name         TEXT PRIMARY KEY,

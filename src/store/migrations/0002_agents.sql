@@ -1,4 +1,4 @@
--- Version 2: what phases 2 and 3 record (DESIGN §3, §4).
+-- Version 2: what phases 2 and 3 record.
 
 -- A plan held for a person's approval, where it came from, and the decision on it.
 ALTER TABLE escalations ADD COLUMN held_source TEXT;

@@ -15,7 +15,7 @@ UPDATE incidents SET max_phase = MAX(phase, COALESCE(resolved_phase, 1),
     COALESCE((SELECT MAX(CAST(substr(kind, 7) AS INTEGER)) FROM incident_events e WHERE e.incident = incidents.id AND kind LIKE 'phase %'), 1),
     CASE WHEN EXISTS (SELECT 1 FROM incident_events e WHERE e.incident = incidents.id AND kind IN ('held', 'flapping')) THEN 4 ELSE 1 END);
 
--- For metrics over long histories (DESIGN §8): one range scan of this covering index answers
+-- For metrics over long histories: one range scan of this covering index answers
 -- every count by detection time.
 CREATE INDEX incidents_window ON incidents (detected_at, status, phase, max_phase, resolved_phase, resolved_by, resolved_at);
 -- Lists by status, newest first (the dashboard's tables).
