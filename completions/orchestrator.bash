@@ -975,7 +975,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__incidents__subcmd__resolve)
-            opts="-c -v -q -h -V --note --plan --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --note --plan --outside-policy --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -118,7 +118,7 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l dry-
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -s q -l quiet -d 'Log errors only'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
@@ -127,7 +127,7 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -s q -l quiet -d 'Log errors only'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -s V -l version -d 'Print version'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -f -a "list" -d 'List incidents, newest first'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and not __fish_seen_subcommand_from list show approve dismiss ack resolve help" -f -a "show" -d 'Show one incident: its timeline, every attempt and every agent\'s vote'
@@ -190,12 +190,13 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -l plan -d 'The plan that fixed it, as JSON: \'[{"action": "restart_unit"}]\'' -r
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -l outside-policy -d 'Learn the plan even if [policy] refuses it (root only). The pattern is marked as taught outside the policy and phase 1 replays it as written, unjudged, until it is deleted from the patterns table. The dashboard cannot do this'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -l json -d 'Print one JSON document instead of tables'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -l dry-run -d 'Decide and record what would be done, but execute no action'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -s q -l quiet -d 'Log errors only'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from resolve" -s V -l version -d 'Print version'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from help" -f -a "list" -d 'List incidents, newest first'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one incident: its timeline, every attempt and every agent\'s vote'

@@ -115,6 +115,14 @@ pub enum Command {
         textfile: Option<PathBuf>,
     },
     /// Serve the dashboard, the JSON API, /health and /metrics (default 127.0.0.1:8888)
+    ///
+    /// Without [serve] token_file it listens on loopback only and answers only requests
+    /// addressed to it: a Host header other than its listen address or localhost:PORT gets
+    /// 421 Misdirected Request on every path, /health and /metrics included, so a web page
+    /// that rebinds its own name to 127.0.0.1 can neither read nor decide anything. With a
+    /// token any Host is served (proxies, remote names), and every POST must still come from
+    /// the origin it names. A plan typed on the dashboard is judged by [policy] and refused
+    /// with the reasons if it does not pass; the dashboard never teaches beyond the policy.
     Serve {
         /// Address to listen on [default: `[serve] listen`]; a non-loopback address needs
         /// `[serve] token_file`
@@ -122,6 +130,16 @@ pub enum Command {
         listen: Option<String>,
     },
     /// List, show and handle incidents
+    ///
+    /// A person's plan (resolve --plan) is judged by [policy] like an agent's; you stand for
+    /// the approval [policy] approve asks for, never for what the policy refuses. Root can
+    /// teach a refused plan with resolve --plan JSON --outside-policy: the pattern is marked as
+    /// taught outside the policy and the incident's timeline says who did it. Every plan
+    /// replayed later (a learned pattern, an approved plan) is judged again under the policy
+    /// as it is then: a pattern the policy now refuses is skipped, recorded as a rejected
+    /// attempt with the reason, and kept; an approval the policy no longer honours is
+    /// withdrawn and the plan waits for a person again. A pattern that is the check's
+    /// configured remedy, or that root taught outside the policy, is replayed as written.
     Incidents {
         #[command(subcommand)]
         command: IncidentsCommand,
@@ -174,6 +192,11 @@ pub enum IncidentsCommand {
         note: Option<String>,
     },
     /// Resolve an incident by hand; with --plan, the plan that fixed it is learned
+    ///
+    /// The plan is judged by [policy] like an agent's (you stand for the approval that
+    /// [policy] approve asks for); a plan the policy refuses is not learned and the incident
+    /// stays open. Phase 1 judges every learned plan again, under the policy of the day, before
+    /// it replays it.
     Resolve {
         /// The incident's id
         id: i64,
@@ -183,6 +206,11 @@ pub enum IncidentsCommand {
         /// The plan that fixed it, as JSON: '[{"action": "restart_unit"}]'
         #[arg(long, value_name = "JSON")]
         plan: Option<String>,
+        /// Learn the plan even if [policy] refuses it (root only). The pattern is marked as
+        /// taught outside the policy and phase 1 replays it as written, unjudged, until it is
+        /// deleted from the patterns table. The dashboard cannot do this
+        #[arg(long, requires = "plan")]
+        outside_policy: bool,
     },
 }
 

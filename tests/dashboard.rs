@@ -191,8 +191,12 @@ fn posts_without_the_right_csrf_token_or_from_another_site_are_refused() {
 fn resolving_with_a_plan_on_the_dashboard_teaches_phase_1() {
     let host = Host::new();
     let service = Service::new(&host, "web");
+    // The typed plan is judged by [policy]: its `run` must match `commands` (and `run` needing
+    // approval is fine: the person typing it is that approval).
     host.write_config(&format!(
-        "[cycle]\nsettle = \"100ms\"\n[policy]\nreopen_within = \"0s\"\n[[checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"{}\"\n",
+        "[cycle]\nsettle = \"100ms\"\n[policy]\nreopen_within = \"0s\"\ncommands = [[\"{}\", \"**\"]]\n\
+         [[checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"{}\"\n",
+        service_bin().display(),
         service.url()
     ));
     service.start();

@@ -283,8 +283,12 @@ fn an_open_escalation_is_repeated_until_acknowledged() {
 fn a_person_resolving_with_a_plan_teaches_phase_1() {
     let host = Host::new();
     let service = Service::new(&host, "web");
+    // The person's plan is judged by [policy]: its `run` must match `commands` (that `run`
+    // needs approval is fine: the person is that approval).
     host.write_config(&format!(
-        "[cycle]\nsettle = \"100ms\"\n[policy]\nreopen_within = \"0s\"\n[[checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"{}\"\n",
+        "[cycle]\nsettle = \"100ms\"\n[policy]\nreopen_within = \"0s\"\ncommands = [[\"{}\", \"**\"]]\n\
+         [[checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"{}\"\n",
+        service_bin().display(),
         service.url()
     ));
     service.start();

@@ -1,13 +1,23 @@
 use super::{load_config, open_store, output, UsageError};
+use crate::actions::Plan;
 use crate::cli::{Global, IncidentsCommand};
 use crate::clock;
 use crate::model::IncidentStatus;
-use crate::phases::approval::{self, ResolveError};
+use crate::phases::approval::{self, ResolveError, Teaching};
 use crate::store::{IncidentFilter, IncidentRecord, Store, StoreError};
 use serde_json::json;
 use std::process::ExitCode;
 
 pub fn exec(global: &Global, command: IncidentsCommand) -> anyhow::Result<ExitCode> {
+    if matches!(
+        command,
+        IncidentsCommand::Resolve {
+            outside_policy: true,
+            ..
+        }
+    ) {
+        require_root()?;
+    }
     let config = load_config(global)?;
     let store = open_store(global, &config)?;
     match command {
@@ -40,8 +50,18 @@ pub fn exec(global: &Global, command: IncidentsCommand) -> anyhow::Result<ExitCo
         IncidentsCommand::Approve { id } => decide(global, "approve", id, true),
         IncidentsCommand::Dismiss { id } => decide(global, "dismiss", id, false),
         IncidentsCommand::Ack { id, note } => acknowledge(global, store, id, note.as_deref()),
-        IncidentsCommand::Resolve { id, note, plan } => {
-            resolve(global, store, &config, id, &note, plan.as_deref())
+        IncidentsCommand::Resolve {
+            id,
+            note,
+            plan,
+            outside_policy,
+        } => {
+            let teaching = if outside_policy {
+                Teaching::OutsidePolicy
+            } else {
+                Teaching::WithinPolicy
+            };
+            resolve(global, store, &config, id, &note, plan.as_deref(), teaching)
         }
     }
 }
@@ -277,26 +297,75 @@ fn resolve(
     id: i64,
     note: &str,
     plan: Option<&str>,
+    teaching: Teaching,
 ) -> anyhow::Result<ExitCode> {
     let by = super::operator();
-    let learned =
-        approval::resolve_by_person(&mut store, config, id, &by, note, plan).map_err(|err| {
-            match err {
-                ResolveError::Store(err) => usage_if_missing(err),
-                ResolveError::NotAPlan(_) => UsageError(format!("--plan is {err}")).into(),
-            }
+    if teaching == Teaching::OutsidePolicy {
+        announce_outside_policy(&store, config, id, plan.unwrap_or_default(), &by)?;
+    }
+    let learned = approval::resolve_by_person(&mut store, config, id, &by, note, plan, teaching)
+        .map_err(|err| match err {
+            ResolveError::Store(err) => usage_if_missing(err),
+            ResolveError::NotAPlan(_) => UsageError(format!("--plan is {err}")).into(),
+            ResolveError::Refused(_) => UsageError(format!(
+                "--plan is {err}\nnothing was learned and incident {id} stays open; root can teach \
+                 it beyond the policy with --outside-policy"
+            ))
+            .into(),
         })?;
-    let how = if learned {
-        "; its plan is learned for next time"
-    } else {
-        ""
+    let taught = match (learned, teaching) {
+        (false, _) => None,
+        (true, Teaching::WithinPolicy) => Some("person"),
+        (true, Teaching::OutsidePolicy) => Some("outside_policy"),
+    };
+    let how = match taught {
+        Some("outside_policy") => "; its plan is learned, marked as taught outside the policy",
+        Some(_) => "; its plan is learned for next time",
+        None => "",
     };
     report(
         global,
-        json!({ "incident": id, "resolved_by": format!("person:{by}"), "learned": learned }),
+        json!({ "incident": id, "resolved_by": format!("person:{by}"), "learned": learned, "taught": taught }),
         &format!("incident {id}: resolved{how}"),
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Teaching beyond the policy lets phase 1 run, as root, what the policy refuses: it is only
+/// for root, who could run it anyway.
+fn require_root() -> anyhow::Result<()> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return Err(UsageError(
+            "--outside-policy is for root only: it lets phase 1 run, as root, a plan [policy] refuses"
+                .into(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Says on stderr, before anything is stored, what teaching outside the policy will do.
+fn announce_outside_policy(
+    store: &Store,
+    config: &crate::config::Config,
+    id: i64,
+    plan: &str,
+    by: &str,
+) -> anyhow::Result<()> {
+    let Ok(parsed) = serde_json::from_str::<Plan>(plan) else {
+        return Ok(()); // resolve_by_person reports the malformed plan
+    };
+    let check = store.incident(id).map_err(usage_if_missing)?.check;
+    let verdict = match approval::still_allowed(config, &check, &parsed) {
+        Ok(()) => "[policy] allows this plan anyway; it is marked all the same".to_string(),
+        Err(reasons) => format!("[policy] refuses it: {reasons}"),
+    };
+    eprintln!(
+        "incident {id}: {by} teaches a plan OUTSIDE [policy]: {}\n  {verdict}\n  phase 1 will replay it as written, unjudged, each time this fault recurs;\n  the pattern is recorded as taught outside the policy (delete it from the patterns table to stop it)",
+        parsed.describe()
+    );
+    Ok(())
 }
 
 /// Errors about the id the user typed are usage errors (exit 2).

@@ -1,7 +1,9 @@
-//! A person's decisions, from the CLI or the dashboard. Plans held for a person (docs/agents.md, "Approval"):
-//! approving runs and verifies the plan like any other (at once from the CLI, or by the next
-//! `fix` when approved on the dashboard); dismissing drops it and leaves the incident escalated
-//! for a person. Resolving by hand teaches phase 1 the plan that fixed it.
+//! A person's decisions, from the CLI or the dashboard. Plans held for a person: approving runs
+//! and verifies the plan like any other (at once from the CLI, or by the next `fix` when
+//! approved on the dashboard); dismissing drops it and leaves the incident escalated for a
+//! person. Resolving by hand teaches phase 1 the plan that fixed it. Every plan is judged by
+//! the policy as it is when it runs: a person's word stands for `[policy] approve`, never for
+//! what the policy refuses — only root, from the CLI, explicitly, can teach beyond it.
 
 use super::attempt::{try_plan, Candidate, Tried};
 use super::report::{AttemptLine, IncidentLine, Verdict};
@@ -10,7 +12,7 @@ use crate::actions::Plan;
 use crate::config::Config;
 use crate::model::Phase;
 use crate::policy::{Policy, Verdict as PolicyVerdict};
-use crate::store::{HeldPlan, Store, StoreError};
+use crate::store::{HeldPlan, Store, StoreError, Taught};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApprovalError {
@@ -28,10 +30,23 @@ pub enum ResolveError {
     Store(#[from] StoreError),
     #[error("not a plan in the action vocabulary: {0}")]
     NotAPlan(serde_json::Error),
+    #[error("refused by [policy]: {0}")]
+    Refused(String),
 }
 
-/// Approval cannot widen the policy: a held plan is judged again under the policy
-/// as it is now, which may have been narrowed since. Err holds the reasons.
+/// How a plan a person types is judged before phase 1 learns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Teaching {
+    /// Judged by `[policy]` like an agent's plan. The person typing it is the approval
+    /// `[policy] approve` asks for; a refusal stands.
+    WithinPolicy,
+    /// Root, from the CLI, with `--outside-policy`: learned unjudged, and marked so in the
+    /// store, so that phase 1 replays it as written.
+    OutsidePolicy,
+}
+
+/// Approval cannot widen the policy: a plan is judged again under the policy as it is now,
+/// which may have been narrowed since. Err holds the reasons.
 pub fn still_allowed(config: &Config, check: &str, plan: &Plan) -> Result<(), String> {
     match Policy::new(&config.policy).judge(plan, config.unit_of(check)) {
         PolicyVerdict::Rejected(reasons) => Err(reasons.join("; ")),
@@ -40,7 +55,8 @@ pub fn still_allowed(config: &Config, check: &str, plan: &Plan) -> Result<(), St
 }
 
 /// A person closes an incident; `plan` (JSON), the plan they say fixed it, is learned like any
-/// verified fix. Returns whether a plan was learned.
+/// verified fix once `teaching` lets it through. A refused plan changes nothing: the incident
+/// stays as it was. Returns whether a plan was learned.
 pub fn resolve_by_person(
     store: &mut Store,
     config: &Config,
@@ -48,13 +64,25 @@ pub fn resolve_by_person(
     by: &str,
     note: &str,
     plan: Option<&str>,
+    teaching: Teaching,
 ) -> Result<bool, ResolveError> {
     let record = store.incident(incident)?;
     let lesson = match plan {
         None => None,
         Some(text) => {
             let plan: Plan = serde_json::from_str(text).map_err(ResolveError::NotAPlan)?;
-            Some((plan.to_json(), plan.hash(config.unit_of(&record.check))))
+            let taught = match teaching {
+                Teaching::WithinPolicy => {
+                    still_allowed(config, &record.check, &plan).map_err(ResolveError::Refused)?;
+                    Taught::Person
+                }
+                Teaching::OutsidePolicy => Taught::OutsidePolicy,
+            };
+            Some((
+                plan.to_json(),
+                plan.hash(config.unit_of(&record.check)),
+                taught,
+            ))
         }
     };
     let learned = lesson.is_some();
@@ -64,7 +92,7 @@ pub fn resolve_by_person(
         note,
         lesson
             .as_ref()
-            .map(|(json, hash)| (json.as_str(), hash.as_str())),
+            .map(|(json, hash, taught)| (json.as_str(), hash.as_str(), *taught)),
     )?;
     Ok(learned)
 }
@@ -130,6 +158,9 @@ fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<Inc
         plan,
         approved: true,
     };
+    if let Err(reasons) = still_allowed(rt.config, &incident.check, &candidate.plan) {
+        return refuse_held(rt, held, phase, &candidate, &reasons, line);
+    }
     let tried = try_plan(rt, &incident, check, phase, &candidate)?.tried;
     if !rt.dry_run {
         rt.store.mark_held_plan_executed(held.escalation)?;
@@ -145,5 +176,37 @@ fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<Inc
         candidate.plan.describe()
     );
     line.attempts.push(AttemptLine::new(&candidate, tried));
+    Ok(line)
+}
+
+/// An approved plan the policy refuses now (it was narrowed after the approval): it does not
+/// run, the refusal is recorded as a `rejected` attempt, and the plan waits for a person again.
+fn refuse_held(
+    rt: &mut Runtime,
+    held: &HeldPlan,
+    phase: Phase,
+    candidate: &Candidate,
+    reasons: &str,
+    mut line: IncidentLine,
+) -> anyhow::Result<IncidentLine> {
+    let reason = format!(
+        "the approved plan was not run: the current [policy] refuses it: {reasons}; it waits for a person's decision again"
+    );
+    log::warn!("incident {}: {reason}", held.incident);
+    if !rt.dry_run {
+        let unit = rt.config.unit_of(&line.check);
+        rt.store.record_rejected_plan(
+            held.incident,
+            phase,
+            &held.source,
+            &candidate.plan.to_json(),
+            &candidate.plan.hash(unit),
+            &reason,
+        )?;
+        rt.store.withdraw_approval(held.escalation, &reason)?;
+    }
+    line.detail = reason.clone();
+    line.attempts
+        .push(AttemptLine::new(candidate, Tried::Refused(reason)));
     Ok(line)
 }

@@ -6,7 +6,7 @@ use crate::actions::{execute_plan, ExecOptions, Plan};
 use crate::clock::now;
 use crate::config::Check;
 use crate::model::{Outcome, Phase, Status};
-use crate::store::{Incident, Lesson, NewAttempt};
+use crate::store::{Incident, Lesson, NewAttempt, Taught};
 use serde::Serialize;
 
 /// A plan and where it came from (`pattern:ID`, `remedy`, `agent:NAME`, `consensus`, `person`).
@@ -37,6 +37,9 @@ pub enum Tried {
     DryRun,
     /// Not run: the check has restarted too often; the incident needs a person.
     RestartLimit(String),
+    /// Not run: a replayed plan (a learned pattern, an approved plan) that the policy as it is
+    /// now refuses.
+    Refused(String),
 }
 
 /// What came of trying a plan, and the attempt that records it (none when the restart limit
@@ -135,6 +138,11 @@ pub fn try_plan(
             check: &check.name,
             plan_json: &plan_json,
             plan_hash: &plan_hash,
+            taught: if candidate.approved {
+                Taught::Person
+            } else {
+                Taught::Unattended
+            },
         };
         let pattern = rt
             .store

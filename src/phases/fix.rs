@@ -1,13 +1,15 @@
-//! `fix`, phase 1: learned patterns of the incident's signature first, best
-//! record first, then the check's configured remedy list; each verified by the check.
+//! `fix`, phase 1: learned patterns of the incident's signature first, best record first, then
+//! the check's configured remedy list; each verified by the check. A pattern is replayed only
+//! if the policy as it is now lets it run (see [`replay_refusal`]).
 
 use super::attempt::{try_plan, Candidate, Tried};
 use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
 use super::{cleared, Runtime};
-use crate::actions::Plan;
-use crate::config::Check;
+use crate::actions::{Action, Plan};
+use crate::config::{Check, PolicyConfig};
 use crate::model::{Phase, Severity};
-use crate::store::Incident;
+use crate::policy::{Policy, Verdict as PolicyVerdict};
+use crate::store::{Incident, Taught};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -71,10 +73,21 @@ fn try_candidates(
 ) -> anyhow::Result<IncidentLine> {
     let policy = &rt.config.policy;
     let started = Instant::now();
-    let mut tried = rt.store.tried_plans(incident.id, Phase::Fix)?;
-    for candidate in candidates(rt, incident, check)? {
+    let mut refused = rt.store.refused_plans(incident.id, Phase::Fix)?;
+    let mut tried: Vec<String> = rt
+        .store
+        .tried_plans(incident.id, Phase::Fix)?
+        .into_iter()
+        .filter(|hash| !refused.contains(hash))
+        .collect();
+    for (candidate, refusal) in candidates(rt, incident, check)? {
         let hash = candidate.plan.hash(check.unit.as_deref());
-        if tried.contains(&hash) {
+        if tried.contains(&hash) || refused.contains(&hash) {
+            continue;
+        }
+        if let Some(reason) = refusal {
+            refuse(rt, incident, check, &candidate, reason, &mut line)?;
+            refused.push(hash);
             continue;
         }
         if tried.len() >= policy.max_attempts as usize {
@@ -100,30 +113,75 @@ fn try_candidates(
                 return pass_on(rt, incident, Phase::Escalate, reason, line)
             }
             Tried::DryRun => {}
-            Tried::NotFixed(_) | Tried::Failed(_) => tried.push(hash),
+            Tried::NotFixed(_) | Tried::Failed(_) | Tried::Refused(_) => tried.push(hash),
         }
     }
     if rt.dry_run {
         line.detail = format!("dry run: {} plans would run", line.attempts.len());
         return Ok(line);
     }
-    let reason = match tried.len() {
-        0 => "phase 1: no learned pattern and no configured remedy".to_string(),
+    let mut reason = match tried.len() {
+        0 if refused.is_empty() => {
+            "phase 1: no learned pattern and no configured remedy".to_string()
+        }
+        0 => "phase 1: no plan the policy lets run".to_string(),
         n => format!("phase 1: {n} plan(s) tried, none fixed it"),
     };
+    if !refused.is_empty() {
+        reason.push_str(&format!(
+            "; {} learned pattern(s) skipped: the current [policy] refuses them",
+            refused.len()
+        ));
+    }
     pass_on(rt, incident, Phase::Research, reason, line)
 }
 
+/// A learned pattern the policy refuses now is not run and not deleted: the refusal is recorded
+/// as a `rejected` attempt (once per incident), which `incidents show` lists with its reason.
+fn refuse(
+    rt: &mut Runtime,
+    incident: &Incident,
+    check: &Check,
+    candidate: &Candidate,
+    reason: String,
+    line: &mut IncidentLine,
+) -> anyhow::Result<()> {
+    let reason = format!("{} not replayed: {reason}", candidate.source);
+    log::warn!("incident {} ({}): {reason}", incident.id, check.name);
+    rt.store.record_rejected_plan(
+        incident.id,
+        Phase::Fix,
+        &candidate.source,
+        &candidate.plan.to_json(),
+        &candidate.plan.hash(check.unit.as_deref()),
+        &reason,
+    )?;
+    line.attempts
+        .push(AttemptLine::new(candidate, Tried::Refused(reason)));
+    Ok(())
+}
+
 /// Patterns of the signature (best first, those that failed more often than they worked left
-/// out), then the remedy list as one plan: its actions run in order, as the admin wrote them.
-fn candidates(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result<Vec<Candidate>> {
+/// out), each with the reason the policy refuses it now, if it does; then the remedy list as
+/// one plan: its actions run in order, as the admin wrote them.
+fn candidates(
+    rt: &Runtime,
+    incident: &Incident,
+    check: &Check,
+) -> anyhow::Result<Vec<(Candidate, Option<String>)>> {
     let mut list = Vec::new();
     for pattern in rt.store.patterns_for(&incident.signature)? {
         if pattern.failures > pattern.successes {
             continue;
         }
         match serde_json::from_str::<Plan>(&pattern.plan) {
-            Ok(plan) => list.push(Candidate::new(format!("pattern:{}", pattern.id), plan)),
+            Ok(plan) => {
+                let refusal = replay_refusal(&rt.config.policy, check, pattern.taught, &plan);
+                list.push((
+                    Candidate::new(format!("pattern:{}", pattern.id), plan),
+                    refusal,
+                ));
+            }
             Err(err) => log::warn!(
                 "pattern {} holds a plan this version cannot read: {err}",
                 pattern.id
@@ -131,7 +189,95 @@ fn candidates(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Resul
         }
     }
     if !check.remedy.is_empty() {
-        list.push(Candidate::new("remedy", Plan(check.remedy.clone())));
+        list.push((Candidate::new("remedy", Plan(check.remedy.clone())), None));
     }
     Ok(list)
+}
+
+/// Why the policy as it is now refuses to replay a learned plan, or None when it may run.
+/// A pattern outlives the policy that let it run, so it is judged again at every replay:
+/// - root taught it with `--outside-policy`: replayed as written (that was the point);
+/// - it is the check's configured remedy, still in the config: trusted like the remedy itself;
+/// - otherwise `[policy]` judges it like an agent's plan. An action under `[policy] approve`
+///   passes only if a person approved or typed this plan; a refusal always stands.
+fn replay_refusal(
+    policy: &PolicyConfig,
+    check: &Check,
+    taught: Taught,
+    plan: &Plan,
+) -> Option<String> {
+    let unit = check.unit.as_deref();
+    if taught == Taught::OutsidePolicy || is_configured_remedy(plan, &check.remedy, unit) {
+        return None;
+    }
+    match Policy::new(policy).judge(plan, unit) {
+        PolicyVerdict::Allowed => None,
+        PolicyVerdict::NeedsApproval(_) if taught == Taught::Person => None,
+        PolicyVerdict::NeedsApproval(reasons) => Some(format!(
+            "no person approved it and the current [policy] wants one: {}",
+            reasons.join("; ")
+        )),
+        PolicyVerdict::Rejected(reasons) => Some(format!(
+            "the current [policy] refuses it: {}",
+            reasons.join("; ")
+        )),
+    }
+}
+
+fn is_configured_remedy(plan: &Plan, remedy: &[Action], unit: Option<&str>) -> bool {
+    !remedy.is_empty() && plan.hash(unit) == Plan(remedy.to_vec()).hash(unit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    const TOUCH: &str = r#"[{"action": "run", "argv": ["/usr/bin/touch", "/tmp/victim"]}]"#;
+    const TOUCH_TOML: &str = r#"[{ action = "run", argv = ["/usr/bin/touch", "/tmp/victim"] }]"#;
+
+    /// `web` has the touch plan as its configured remedy; `bare` has no remedy.
+    fn config(policy: &str) -> Config {
+        let text = format!(
+            "{policy}\n[[checks]]\nname = \"web\"\nkind = \"memory\"\nremedy = {TOUCH_TOML}\n\
+             [[checks]]\nname = \"bare\"\nkind = \"memory\"\n"
+        );
+        Config::parse("test.toml", &text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn refusal(config: &Config, check: &str, taught: Taught) -> Option<String> {
+        let plan: Plan = serde_json::from_str(TOUCH).unwrap();
+        replay_refusal(&config.policy, config.check(check).unwrap(), taught, &plan)
+    }
+
+    #[test]
+    fn a_replayed_plan_is_judged_by_the_policy_of_the_day() {
+        let narrow = config("[policy]\ncommands = []\n");
+        let reason = refusal(&narrow, "bare", Taught::Unattended).expect("refused");
+        assert!(
+            reason.contains("matches no entry of [policy] commands"),
+            "{reason}"
+        );
+        // A person's word stands for approval, never for what the policy refuses.
+        assert!(refusal(&narrow, "bare", Taught::Person).is_some());
+        assert_eq!(refusal(&narrow, "bare", Taught::OutsidePolicy), None);
+    }
+
+    #[test]
+    fn approval_actions_replay_only_what_a_person_vouched_for() {
+        let approve = config(
+            "[policy]\nactions = []\napprove = [\"run\"]\ncommands = [[\"/usr/bin/touch\", \"**\"]]\n",
+        );
+        let reason = refusal(&approve, "bare", Taught::Unattended).expect("needs a person");
+        assert!(reason.contains("no person approved it"), "{reason}");
+        assert_eq!(refusal(&approve, "bare", Taught::Person), None);
+        let allowed = config("[policy]\nactions = [\"run\"]\napprove = []\ncommands = [[\"/usr/bin/touch\", \"**\"]]\n");
+        assert_eq!(refusal(&allowed, "bare", Taught::Unattended), None);
+    }
+
+    #[test]
+    fn the_checks_own_remedy_stays_trusted_while_it_is_configured() {
+        let narrow = config("[policy]\ncommands = []\n");
+        assert_eq!(refusal(&narrow, "web", Taught::Unattended), None);
+    }
 }

@@ -252,6 +252,21 @@ impl Store {
         Ok(())
     }
 
+    /// An approval the policy no longer honours: the plan waits for a person's decision again,
+    /// with the reason on the incident's timeline.
+    pub fn withdraw_approval(&mut self, escalation: i64, reason: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let incident: i64 = tx.query_row(
+            "UPDATE escalations SET decision = NULL, decided_by = NULL, decided_at = NULL WHERE id = ?1
+             RETURNING incident",
+            [escalation],
+            |row| row.get(0),
+        )?;
+        add_event(&tx, incident, "withdrawn", reason)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Closes an incident's open escalations (its plan fixed it, or it recovered).
     pub fn close_escalations(&self, incident: i64, note: &str) -> Result<()> {
         self.conn.execute(

@@ -53,6 +53,37 @@ pub struct Pattern {
     pub failures: i64,
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
+    pub taught: Taught,
+}
+
+/// Who vouched for a pattern's plan; it decides how phase 1 judges the plan's replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Taught {
+    /// It ran unattended (a configured remedy, an agent plan the policy allowed).
+    Unattended,
+    /// A person approved it or typed it: that stands for `[policy] approve`.
+    Person,
+    /// Root taught it from the CLI with `--outside-policy`: replayed as written.
+    OutsidePolicy,
+}
+
+impl Taught {
+    fn column(self) -> Option<&'static str> {
+        match self {
+            Taught::Unattended => None,
+            Taught::Person => Some("person"),
+            Taught::OutsidePolicy => Some("outside_policy"),
+        }
+    }
+
+    fn from_column(value: Option<String>) -> Taught {
+        match value.as_deref() {
+            Some("outside_policy") => Taught::OutsidePolicy,
+            Some("person") => Taught::Person,
+            _ => Taught::Unattended,
+        }
+    }
 }
 
 /// An attempt about to start.
@@ -71,7 +102,13 @@ pub struct Lesson<'a> {
     pub check: &'a str,
     pub plan_json: &'a str,
     pub plan_hash: &'a str,
+    pub taught: Taught,
 }
+
+/// A pattern's `taught` only ever rises (unattended < person < outside_policy): replaying a
+/// plan a person vouched for must not erase that they did.
+const RAISE_TAUGHT: &str = "CASE WHEN excluded.taught = 'outside_policy' OR taught = 'outside_policy' THEN 'outside_policy'
+     WHEN excluded.taught = 'person' OR taught = 'person' THEN 'person' END";
 
 impl Store {
     /// Records an attempt as `running` before its plan runs, so that a killed process leaves
@@ -142,10 +179,13 @@ impl Store {
             &format!("fixed in phase {} by {source}", phase.number()),
         )?;
         tx.execute(
-            "INSERT INTO patterns (signature, check_name, plan, plan_hash, source_phase, successes, created_at, last_used_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)
-             ON CONFLICT (signature, plan_hash) DO UPDATE SET successes = successes + 1, last_used_at = ?6",
-            params![lesson.signature, lesson.check, lesson.plan_json, lesson.plan_hash, phase.number(), at],
+            &format!(
+                "INSERT INTO patterns (signature, check_name, plan, plan_hash, source_phase, successes, created_at, last_used_at, taught)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7)
+                 ON CONFLICT (signature, plan_hash) DO UPDATE SET successes = successes + 1, last_used_at = ?6,
+                     taught = {RAISE_TAUGHT}"
+            ),
+            params![lesson.signature, lesson.check, lesson.plan_json, lesson.plan_hash, phase.number(), at, lesson.taught.column()],
         )?;
         let pattern: i64 = tx.query_row(
             "SELECT id FROM patterns WHERE signature = ?1 AND plan_hash = ?2",
@@ -159,7 +199,7 @@ impl Store {
     /// Patterns for a signature, best record first.
     pub fn patterns_for(&self, signature: &str) -> Result<Vec<Pattern>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, signature, check_name, plan, plan_hash, source_phase, successes, failures, created_at, last_used_at
+            "SELECT id, signature, check_name, plan, plan_hash, source_phase, successes, failures, created_at, last_used_at, taught
              FROM patterns WHERE signature = ?1
              ORDER BY (successes - failures) DESC, successes DESC, last_used_at DESC",
         )?;
@@ -169,7 +209,7 @@ impl Store {
 
     pub fn patterns(&self) -> Result<Vec<Pattern>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, signature, check_name, plan, plan_hash, source_phase, successes, failures, created_at, last_used_at
+            "SELECT id, signature, check_name, plan, plan_hash, source_phase, successes, failures, created_at, last_used_at, taught
              FROM patterns ORDER BY successes DESC, id",
         )?;
         let rows = stmt.query_map([], pattern_from_row)?;
@@ -179,7 +219,7 @@ impl Store {
     /// Patterns learned on this check, best first: the "similar past incidents" of a context.
     pub fn patterns_of_check(&self, check: &str, limit: i64) -> Result<Vec<Pattern>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, signature, check_name, plan, plan_hash, source_phase, successes, failures, created_at, last_used_at
+            "SELECT id, signature, check_name, plan, plan_hash, source_phase, successes, failures, created_at, last_used_at, taught
              FROM patterns WHERE check_name = ?1 ORDER BY successes DESC, id LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![check, limit], pattern_from_row)?;
@@ -199,6 +239,17 @@ impl Store {
     pub fn tried_plans(&self, incident: i64, phase: Phase) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare(
             "SELECT plan_hash FROM attempts WHERE incident = ?1 AND phase = ?2 AND outcome NOT IN ('dry_run', 'running')
+             AND started_at >= COALESCE((SELECT MAX(at) FROM incident_events WHERE incident = ?1 AND kind = 'reopened'), 0)",
+        )?;
+        let rows = stmt.query_map(params![incident, phase.number()], |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Plans (by hash) the policy refused on this incident in this phase since it last
+    /// (re)opened: recorded once, and not counted as tries.
+    pub fn refused_plans(&self, incident: i64, phase: Phase) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT plan_hash FROM attempts WHERE incident = ?1 AND phase = ?2 AND outcome = 'rejected'
              AND started_at >= COALESCE((SELECT MAX(at) FROM incident_events WHERE incident = ?1 AND kind = 'reopened'), 0)",
         )?;
         let rows = stmt.query_map(params![incident, phase.number()], |row| row.get(0))?;
@@ -239,5 +290,6 @@ fn pattern_from_row(row: &Row) -> rusqlite::Result<Pattern> {
         failures: row.get(7)?,
         created_at: row.get(8)?,
         last_used_at: row.get(9)?,
+        taught: Taught::from_column(row.get(10)?),
     })
 }

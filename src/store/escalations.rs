@@ -2,7 +2,7 @@
 //! phase 4, one notification per channel and recipient, retried until sent, never sent twice.
 
 use super::incidents::add_event;
-use super::{Lesson, NewAttempt, Result, Store, StoreError};
+use super::{Lesson, NewAttempt, Result, Store, StoreError, Taught};
 use crate::clock::{now, Timestamp};
 use crate::model::Phase;
 use rusqlite::{params, OptionalExtension, Row};
@@ -252,14 +252,14 @@ impl Store {
         Ok(())
     }
 
-    /// A person resolved it, optionally with the plan that fixed it, which is learned like
-    /// any verified fix.
+    /// A person resolved it, optionally with the plan that fixed it (JSON, hash, and who
+    /// vouches for it), which is learned like any verified fix.
     pub fn resolve_by_person(
         &mut self,
         incident: i64,
         by: &str,
         note: &str,
-        plan: Option<(&str, &str)>,
+        plan: Option<(&str, &str, Taught)>,
     ) -> Result<()> {
         let record = self.incident(incident)?;
         if !record.status.is_active() {
@@ -268,7 +268,7 @@ impl Store {
                 record.status.to_string(),
             ));
         }
-        if let Some((plan_json, plan_hash)) = plan {
+        if let Some((plan_json, plan_hash, taught)) = plan {
             let attempt = self.begin_attempt(&NewAttempt {
                 incident,
                 phase: Phase::Escalate,
@@ -282,7 +282,16 @@ impl Store {
                 check: &record.check,
                 plan_json,
                 plan_hash,
+                taught,
             };
+            if taught == Taught::OutsidePolicy {
+                add_event(
+                    &self.conn,
+                    incident,
+                    "outside_policy",
+                    &format!("{by} taught its plan outside [policy]: phase 1 replays it unjudged"),
+                )?;
+            }
             self.record_fix(
                 attempt,
                 incident,

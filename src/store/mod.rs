@@ -8,7 +8,7 @@ mod incidents;
 mod metrics;
 
 pub use agents::{Consultation, HeldPlan, NewConsultation};
-pub use attempts::{Attempt, Lesson, NewAttempt, Pattern};
+pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts};
@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_agents.sql"),
     include_str!("migrations/0003_escalation.sql"),
     include_str!("migrations/0004_retention.sql"),
+    include_str!("migrations/0005_pattern_taught.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ mod pages;
 use crate::actions::Plan;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::phases::approval::{self, ResolveError};
+use crate::phases::approval::{self, ResolveError, Teaching};
 use crate::store::{Store, StoreError};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -48,6 +48,8 @@ pub enum ServeError {
 pub struct Dashboard {
     config: Config,
     db: PathBuf,
+    /// The address it listens on: without a token, the only name a request may address.
+    listen: SocketAddr,
     token: Option<String>,
     csrf: String,
     /// Metrics cost a few aggregate queries; under load they are shared for a few seconds.
@@ -86,6 +88,7 @@ pub fn prepare(
         Dashboard {
             config,
             db,
+            listen: addr,
             token,
             csrf,
             metrics_cache: Mutex::new(None),
@@ -110,6 +113,11 @@ fn random_hex() -> String {
 /// Serves until the process is stopped.
 pub fn run(dashboard: Dashboard, addr: SocketAddr) -> Result<(), ServeError> {
     let server = Server::http(addr).map_err(|e| ServeError::Listen(addr, e.to_string()))?;
+    let mut dashboard = dashboard;
+    // Port 0 binds a free port: requests name that one.
+    if let Some(bound) = server.server_addr().to_ip() {
+        dashboard.listen = bound;
+    }
     let server = Arc::new(server);
     let dashboard = Arc::new(dashboard);
     log::warn!(
@@ -257,6 +265,9 @@ impl Dashboard {
             .filter(|s| !s.is_empty())
             .collect();
         let method = request.method().clone();
+        if let Err(refusal) = self.addressed_to_us(request) {
+            return refusal;
+        }
         if segments == ["login"] {
             return self.login(request, &method);
         }
@@ -395,6 +406,32 @@ impl Dashboard {
         }
     }
 
+    /// Without a token, anyone who reaches the loopback address is trusted, so the request must
+    /// also be *meant* for this dashboard. A DNS-rebinding page reaches 127.0.0.1 under its own
+    /// name and the browser sends that name as Host (and as Origin, so the same-origin check
+    /// alone would pass, and the page could read the CSRF token). Every path is refused,
+    /// /health and /metrics too: what they tell is not for other sites to read. With a token,
+    /// any Host is fine (remote access goes through proxies and names); the token guards it.
+    fn addressed_to_us(&self, request: &Request) -> Result<(), Reply> {
+        if self.token.is_some() {
+            return Ok(());
+        }
+        let host = header(request, "Host").unwrap_or("");
+        if names_listener(host, self.listen) {
+            return Ok(());
+        }
+        let port = self.listen.port();
+        Err(Reply::text(
+            421,
+            &format!(
+                "misdirected request: Host `{host}` is not this dashboard. Without [serve] token_file \
+                 only requests addressed to {} or localhost:{port} are answered (a page served \
+                 under another name could be a DNS-rebinding attack)",
+                self.listen
+            ),
+        ))
+    }
+
     /// Same-origin check: a browser's Origin (or Referer) must name the host it talks to.
     fn same_origin(&self, request: &Request) -> bool {
         let host = header(request, "Host").unwrap_or("");
@@ -426,58 +463,106 @@ impl Dashboard {
             );
         }
         let outcome = Store::open(&self.db)
-            .map_err(|e| e.to_string())
+            .map_err(conflict)
             .and_then(|mut store| self.apply(&mut store, id, action, &form));
         match outcome {
             Ok(()) => Reply::redirect(&format!("/incidents/{id}")),
-            Err(message) => Reply::text(409, &message),
+            Err(reply) => reply,
         }
     }
 
-    fn apply(&self, store: &mut Store, id: i64, action: &str, form: &Form) -> Result<(), String> {
+    fn apply(&self, store: &mut Store, id: i64, action: &str, form: &Form) -> Result<(), Reply> {
         let by = "dashboard";
         match action {
             "ack" => store
                 .acknowledge(id, by, form.get("note").filter(|n| !n.is_empty()))
-                .map_err(|e| e.to_string()),
+                .map_err(conflict),
             "approve" | "dismiss" => {
                 let held = store
                     .held_plan(id)
-                    .map_err(|e| e.to_string())?
+                    .map_err(conflict)?
                     .filter(|h| h.decision.is_none());
-                let held = held
-                    .ok_or_else(|| format!("incident {id} has no plan waiting for a decision"))?;
+                let held = held.ok_or_else(|| {
+                    conflict(format!("incident {id} has no plan waiting for a decision"))
+                })?;
                 if action == "approve" {
                     self.still_allowed(store, id, &held.plan)?;
                 }
                 store
                     .decide_held_plan(held.escalation, action == "approve", by)
-                    .map_err(|e| e.to_string())
+                    .map_err(conflict)
             }
             "resolve" => {
                 let note = form
                     .get("note")
                     .filter(|n| !n.trim().is_empty())
-                    .ok_or("a note is required")?;
+                    .ok_or_else(|| conflict("a note is required"))?;
                 let plan = form.get("plan").map(str::trim).filter(|p| !p.is_empty());
-                approval::resolve_by_person(store, &self.config, id, by, note, plan)
-                    .map(|_| ())
-                    .map_err(|err| match err {
-                        ResolveError::NotAPlan(_) => format!("the plan is {err}"),
-                        ResolveError::Store(_) => err.to_string(),
-                    })
+                // A plan typed here is judged like an agent's: the dashboard never teaches
+                // beyond the policy (root can, from the CLI, with --outside-policy).
+                approval::resolve_by_person(
+                    store,
+                    &self.config,
+                    id,
+                    by,
+                    note,
+                    plan,
+                    Teaching::WithinPolicy,
+                )
+                .map(|_| ())
+                .map_err(|err| match err {
+                    ResolveError::NotAPlan(_) => conflict(format!("the plan is {err}")),
+                    ResolveError::Refused(reasons) => refused_by_policy(
+                        "the plan is refused by [policy], nothing was learned and the incident stays open",
+                        &reasons,
+                        &format!("orchestrator incidents resolve {id} --note TEXT --plan JSON --outside-policy"),
+                    ),
+                    ResolveError::Store(_) => conflict(err),
+                })
             }
-            _ => Err(format!("unknown action `{action}`")),
+            _ => Err(conflict(format!("unknown action `{action}`"))),
         }
     }
 
-    /// Approval cannot widen the policy.
-    fn still_allowed(&self, store: &Store, id: i64, plan: &str) -> Result<(), String> {
-        let plan: Plan = serde_json::from_str(plan).map_err(|e| e.to_string())?;
-        let incident = store.incident(id).map_err(|e| e.to_string())?;
-        approval::still_allowed(&self.config, &incident.check, &plan)
-            .map_err(|reasons| format!("the plan no longer passes the policy: {reasons}"))
+    /// Approval cannot widen the policy: the plan is judged again under the policy as it is now.
+    fn still_allowed(&self, store: &Store, id: i64, plan: &str) -> Result<(), Reply> {
+        let plan: Plan = serde_json::from_str(plan).map_err(conflict)?;
+        let incident = store.incident(id).map_err(conflict)?;
+        approval::still_allowed(&self.config, &incident.check, &plan).map_err(|reasons| {
+            refused_by_policy(
+                "the plan no longer passes the policy and was not approved",
+                &reasons,
+                "a wider [policy], then approve again",
+            )
+        })
     }
+}
+
+/// A decision the store cannot record (a closed incident, no held plan, a malformed plan).
+fn conflict(message: impl ToString) -> Reply {
+    Reply::text(409, &message.to_string())
+}
+
+/// A decision the policy refuses: 403, with the policy's reasons and the way that remains.
+fn refused_by_policy(what: &str, reasons: &str, instead: &str) -> Reply {
+    Reply::text(
+        403,
+        &format!("{what}.\nreasons: {reasons}\ninstead: {instead}\n"),
+    )
+}
+
+/// Whether a Host header names the listen address itself or `localhost` on its port, as a
+/// browser on this host would send it (without the port when it is 80).
+fn names_listener(host: &str, listen: SocketAddr) -> bool {
+    let host = host.trim().to_ascii_lowercase();
+    let port = listen.port();
+    let ip = match listen {
+        SocketAddr::V4(v4) => v4.ip().to_string(),
+        SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
+    };
+    [ip, "localhost".to_string()]
+        .iter()
+        .any(|name| host == format!("{name}:{port}") || (port == 80 && host == *name))
 }
 
 fn since(query: &str) -> f64 {
@@ -514,4 +599,36 @@ fn read_form(request: &mut Request) -> Result<Form, Reply> {
         return Err(Reply::text(413, "request body too large"));
     }
     Ok(Form(form_urlencoded::parse(&body).into_owned().collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_listener;
+
+    #[test]
+    fn only_the_listen_address_and_localhost_are_our_names() {
+        let v4 = "127.0.0.1:8888".parse().unwrap();
+        for ours in ["127.0.0.1:8888", "localhost:8888", "LocalHost:8888"] {
+            assert!(names_listener(ours, v4), "{ours}");
+        }
+        for other in [
+            "evil.example:8888",
+            "127.0.0.1:8889",
+            "127.0.0.1",
+            "localhost",
+            "localhost.:8888",
+            "127.0.0.2:8888",
+            "",
+            "127.0.0.1:8888.evil.example",
+        ] {
+            assert!(!names_listener(other, v4), "{other}");
+        }
+        let v6 = "[::1]:8888".parse().unwrap();
+        assert!(names_listener("[::1]:8888", v6));
+        assert!(!names_listener("::1:8888", v6));
+        let default_port = "127.0.0.1:80".parse().unwrap();
+        assert!(names_listener("127.0.0.1", default_port));
+        assert!(names_listener("localhost:80", default_port));
+        assert!(!names_listener("evil.example", default_port));
+    }
 }

@@ -4,7 +4,7 @@ use super::html::{badge, esc, opt_time, page, table, time};
 use crate::actions::Plan;
 use crate::metrics::Metrics;
 use crate::model::IncidentStatus;
-use crate::store::{Incident, IncidentFilter, Store, StoreError};
+use crate::store::{Incident, IncidentFilter, Store, StoreError, Taught};
 
 fn incident_link(incident: &Incident) -> String {
     format!("<a href=\"/incidents/{0}\">#{0}</a>", incident.id)
@@ -225,7 +225,7 @@ fn actions(store: &Store, incident: &Incident, csrf: &str) -> Result<String, Sto
     out.push_str(&format!(
         "<form class=\"block\" method=\"post\" action=\"/incidents/{id}/resolve\">{token}\
          <label>What was wrong and what you did<input type=\"text\" name=\"note\" required></label>\
-         <label>The plan that fixed it (optional JSON; it is learned for next time)\
+         <label>The plan that fixed it (optional JSON; judged by [policy], then learned for next time)\
          <textarea name=\"plan\" rows=\"3\" placeholder='[{{\"action\": \"restart_unit\"}}]'></textarea></label>\
          <button>Resolve</button></form>"
     ));
@@ -353,6 +353,7 @@ pub fn patterns(store: &Store) -> Result<String, StoreError> {
                 format!("<code>{}</code>", esc(&p.signature)),
                 format!("<code>{}</code>", esc(&Plan::describe_stored_text(&p.plan))),
                 format!("phase {}", p.source_phase),
+                taught(p.taught).to_string(),
                 p.successes.to_string(),
                 p.failures.to_string(),
                 opt_time(p.last_used_at),
@@ -361,9 +362,18 @@ pub fn patterns(store: &Store) -> Result<String, StoreError> {
         .collect();
     let body = format!(
         "<h1>Learned patterns</h1><p>Every verified fix becomes a pattern; phase 1 tries them first, best record first.</p>{}",
-        table(&["#", "Check", "Signature", "Plan", "Learned in", "Worked", "Failed", "Last used"], &rows, "Nothing learned yet.")
+        table(&["#", "Check", "Signature", "Plan", "Learned in", "Vouched for by", "Worked", "Failed", "Last used"], &rows, "Nothing learned yet.")
     );
     Ok(page("Patterns", &body))
+}
+
+/// Who vouched for a pattern's plan, which decides how phase 1 judges its replay.
+fn taught(taught: Taught) -> &'static str {
+    match taught {
+        Taught::Unattended => "[policy]",
+        Taught::Person => "a person",
+        Taught::OutsidePolicy => "root, outside [policy]",
+    }
 }
 
 pub fn checks(store: &Store) -> Result<String, StoreError> {
