@@ -439,6 +439,65 @@ mod tests {
         assert_eq!(parent_in_stat("garbage"), None);
     }
 
+    /// A `sleep` that is no child of the test: its shell exits at once, leaving it orphaned.
+    fn orphan_sleep() -> i32 {
+        let output = std::process::Command::new("sh")
+            .args(["-c", "sleep 30 >/dev/null 2>&1 & echo $!"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_pid_in_the_checks_pid_file_is_in_scope_and_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("web.pid");
+        let scope = KillScope {
+            pidfile: Some(&pidfile),
+            ..KillScope::default()
+        };
+        let pid = orphan_sleep();
+        std::fs::write(&pidfile, format!("{}\n", pid + 100_000)).unwrap();
+        let refused = kill_process(Some(pid), None, "TERM", &scope).unwrap_err();
+        assert!(
+            refused.contains("outside the incident's scope"),
+            "{refused}"
+        );
+        assert!(refused.contains("not the pid in"), "{refused}");
+        assert!(host::pid_alive(pid));
+        std::fs::write(&pidfile, format!("{pid}\n")).unwrap();
+        if rustix::process::geteuid().is_root() {
+            // A pid file its writer could fill with anyone's pid counts only for its owner.
+            std::os::unix::fs::chown(&pidfile, Some(65534), None).unwrap();
+            let refused = kill_process(Some(pid), None, "TERM", &scope).unwrap_err();
+            assert!(refused.contains("not the pid in"), "{refused}");
+            std::os::unix::fs::chown(&pidfile, Some(0), None).unwrap();
+        }
+        let killed = kill_process(Some(pid), None, "TERM", &scope).unwrap();
+        assert!(killed.ends_with("exited"), "{killed}");
+    }
+
+    #[test]
+    fn never_its_own_children() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let scope = KillScope {
+            admin_written: true,
+            ..KillScope::default()
+        };
+        let refused = kill_process(Some(child.id() as i32), None, "KILL", &scope).unwrap_err();
+        let still_running = child.try_wait().unwrap().is_none();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(refused.contains("a child of orchestrator"), "{refused}");
+        assert!(still_running);
+    }
+
     #[test]
     fn never_pid_1_nor_itself() {
         let scope = KillScope {
