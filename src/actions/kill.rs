@@ -151,11 +151,11 @@ fn wait_for_exit(targets: &[&Target], sent: String) -> Result<String, String> {
             Err(err) => return Err(format!("{sent}; cannot wait for them: {err}")),
         }
         let exited: Vec<bool> = fds.iter().map(|fd| !fd.revents().is_empty()).collect();
-        let mut index = 0;
-        running.retain(|_| {
-            index += 1;
-            !exited[index - 1]
-        });
+        running = running
+            .into_iter()
+            .zip(exited)
+            .filter_map(|(target, exited)| (!exited).then_some(target))
+            .collect();
     }
     if running.is_empty() {
         return Ok(format!("{sent}; exited"));
