@@ -1,9 +1,11 @@
-//! The policy agent plans must pass (docs/agents.md, "The policy"). Configured remedies are
-//! trusted; agent plans are not: every action must be allowed, touch only the incident's unit or `units`, only paths
-//! under `paths`, and run only argv matching `commands` — or the whole plan is rejected. The
-//! incident's text never enters these decisions, so no log line can widen them.
+//! The policy agent plans must pass (docs/agents.md, "The policy"). Configured remedies are trusted; agent plans are not: every
+//! action must be allowed, touch only the incident's unit or `units`, only paths under `paths`,
+//! and run only argv matching `commands` — or the whole plan is rejected. The incident's text
+//! never enters these decisions, so no log line can widen them. Which processes a
+//! `kill_process` may signal is decided again when it runs (`actions::kill`), because a pid
+//! judged here may belong to another process by then.
 
-use crate::actions::{full_unit_name, Action, Plan};
+use crate::actions::{check_unit_name, full_unit_name, signal_number, Action, Plan};
 use crate::config::PolicyConfig;
 use globset::{Glob, GlobBuilder, GlobMatcher};
 use serde::Serialize;
@@ -27,7 +29,8 @@ pub struct Policy<'a> {
     paths: Vec<GlobMatcher>,
 }
 
-fn path_glob(pattern: &str) -> Option<GlobMatcher> {
+/// A glob whose `*` and `?` never match `/`.
+pub(crate) fn path_glob(pattern: &str) -> Option<GlobMatcher> {
     GlobBuilder::new(pattern)
         .literal_separator(true)
         .build()
@@ -96,11 +99,7 @@ impl<'a> Policy<'a> {
                 self.check_unit(unit.as_deref().or(incident_unit), incident_unit)
             }
             Action::Run { argv, .. } => self.check_argv(argv),
-            Action::KillProcess { pid, name, .. } => match (pid, name) {
-                (Some(pid), _) if *pid <= 1 => Err(format!("pid {pid} may never be signalled")),
-                (None, None) => Err("kill_process needs `pid` or `name`".into()),
-                _ => Ok(()),
-            },
+            Action::KillProcess { pid, name, signal } => check_kill(*pid, name.as_deref(), signal),
             Action::CleanFiles { path, glob, .. } => {
                 if glob.as_deref().is_some_and(|g| g.contains('/')) {
                     return Err(
@@ -118,6 +117,7 @@ impl<'a> Policy<'a> {
         let Some(unit) = unit else {
             return Err("no unit named and the check guards none".into());
         };
+        check_unit_name(unit)?;
         let unit = full_unit_name(unit);
         if incident_unit.map(full_unit_name).as_deref() == Some(unit.as_str())
             || self.units.iter().any(|g| g.is_match(&unit))
@@ -130,9 +130,7 @@ impl<'a> Policy<'a> {
     }
 
     fn check_argv(&self, argv: &[String]) -> Result<(), String> {
-        if argv.is_empty() {
-            return Err("`run` needs a non-empty argv".into());
-        }
+        check_argv_words(argv)?;
         let allowed = self
             .config
             .commands
@@ -160,8 +158,59 @@ impl<'a> Policy<'a> {
     }
 }
 
-/// An argv glob list matches when it has as many words as argv and each glob matches its
-/// word; a last word of `**` matches any remaining words.
+/// What `kill_process` must name. Which processes it may reach is decided when it runs.
+fn check_kill(pid: Option<i32>, name: Option<&str>, signal: &Option<String>) -> Result<(), String> {
+    if let Some(signal) = signal.as_deref().filter(|s| signal_number(s).is_none()) {
+        return Err(format!(
+            "signal `{signal}` is not one kill_process sends ({})",
+            crate::actions::SIGNALS.join(", ")
+        ));
+    }
+    match (pid, name) {
+        (Some(pid), _) if pid <= 1 => Err(format!("pid {pid} may never be signalled")),
+        (None, None) => Err("kill_process needs `pid` or `name`".into()),
+        (None, Some(name)) if name.is_empty() || name.contains('/') => Err(format!(
+            "kill_process `name` {name:?} must be a process name, not empty or a path"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Rules on the words of an agent's argv before any glob sees them:
+/// - no word may be a path with a `..` component (`/opt/fixers/../../usr/bin/touch`, and
+///   option values such as `--root=/srv/../etc` too): a glob over a directory must not reach
+///   out of it;
+/// - argv[0] is matched as written: a bare name (`touch`) is found through orchestrator's own
+///   PATH, an absolute path is that file, and a relative path with a `/` (`bin/x`, which would
+///   depend on the working directory) is refused.
+fn check_argv_words(argv: &[String]) -> Result<(), String> {
+    let Some(program) = argv.first() else {
+        return Err("`run` needs a non-empty argv".into());
+    };
+    if let Some(word) = argv.iter().find(|w| has_parent_component(w)) {
+        return Err(format!(
+            "argv word `{word}` has a `..` component; name paths without `..`"
+        ));
+    }
+    if program.contains('/') && !program.starts_with('/') {
+        return Err(format!(
+            "argv[0] `{program}` is a relative path; name the program by absolute path or bare name"
+        ));
+    }
+    Ok(())
+}
+
+/// `..` as a path component of a word, also inside an option's value (`--root=../x`).
+fn has_parent_component(word: &str) -> bool {
+    word.split(['/', '=']).any(|part| part == "..")
+}
+
+/// An argv glob list matches when it has as many words as argv and each glob word matches its
+/// argv word; a last pattern word of `**` matches any remaining words, options included (the
+/// admin wrote it to allow exactly that). Within a word, `*` and `?` never match `/` (a `**`
+/// path component still spans directories, as in `/opt/fixers/**`), and an argv word that
+/// starts with `-` only matches a glob word that starts with `-` too, so `*` never accepts
+/// `--root=/`. `..` is refused before matching ([`check_argv_words`]).
 pub fn argv_matches(pattern: &[String], argv: &[String]) -> bool {
     let open_ended = pattern.last().is_some_and(|p| p == "**");
     let fixed = if open_ended {
@@ -172,11 +221,17 @@ pub fn argv_matches(pattern: &[String], argv: &[String]) -> bool {
     if argv.len() < fixed.len() || (!open_ended && argv.len() != fixed.len()) {
         return false;
     }
-    fixed.iter().zip(argv).all(|(glob, word)| {
-        Glob::new(glob)
-            .map(|g| g.compile_matcher().is_match(word))
-            .unwrap_or(false)
-    })
+    fixed
+        .iter()
+        .zip(argv)
+        .all(|(glob, word)| word_matches(glob, word))
+}
+
+fn word_matches(glob: &str, word: &str) -> bool {
+    if word.starts_with('-') && !glob.starts_with('-') {
+        return false;
+    }
+    path_glob(glob).is_some_and(|g| g.is_match(word))
 }
 
 /// An absolute path with no `..`, and with symlinks in its existing part resolved, so that a
@@ -308,6 +363,196 @@ mod tests {
             &pattern,
             &["systemctl".into(), "stop".into(), "nginx".into()]
         ));
+    }
+
+    fn words(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_string).collect()
+    }
+
+    fn run_verdict(commands: &[&str], argv: &[&str]) -> Verdict {
+        let config = PolicyConfig {
+            commands: commands.iter().map(|c| words(c)).collect(),
+            ..policy_config()
+        };
+        let plan = Plan(vec![Action::Run {
+            argv: argv.iter().map(|w| w.to_string()).collect(),
+            timeout: None,
+        }]);
+        Policy::new(&config).judge(&plan, None)
+    }
+
+    fn rejected_because(verdict: Verdict, why: &str) {
+        match verdict {
+            Verdict::Rejected(reasons) => assert!(
+                reasons.iter().any(|r| r.contains(why)),
+                "{reasons:?} lacks {why:?}"
+            ),
+            other => panic!("expected a rejection for {why:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_star_never_crosses_a_slash() {
+        let pattern = words("/opt/fixers/*");
+        assert!(argv_matches(&pattern, &words("/opt/fixers/reset")));
+        assert!(!argv_matches(&pattern, &words("/opt/fixers/sub/reset")));
+        assert!(!argv_matches(
+            &words("/opt/fixers/?"),
+            &words("/opt/fixers//")
+        ));
+        // A whole `**` component spans directories, as the admin wrote it.
+        assert!(argv_matches(
+            &words("/opt/fixers/**"),
+            &words("/opt/fixers/sub/reset")
+        ));
+    }
+
+    #[test]
+    fn parent_components_are_refused_anywhere_in_argv() {
+        rejected_because(
+            run_verdict(&["/opt/fixers/*"], &["/opt/fixers/../../usr/bin/touch"]),
+            "has a `..` component",
+        );
+        rejected_because(
+            run_verdict(
+                &["/opt/fixers/reset **"],
+                &["/opt/fixers/reset", "/srv/../etc"],
+            ),
+            "`/srv/../etc` has a `..` component",
+        );
+        rejected_because(
+            run_verdict(
+                &["/opt/fixers/reset **"],
+                &["/opt/fixers/reset", "--root=../.."],
+            ),
+            "has a `..` component",
+        );
+        rejected_because(
+            run_verdict(&["/opt/fixers/reset *"], &["/opt/fixers/reset", ".."]),
+            "has a `..` component",
+        );
+        // Dots that are not a component are names like any other.
+        assert_eq!(
+            run_verdict(&["/opt/fixers/*"], &["/opt/fixers/..hidden"]),
+            Verdict::Allowed
+        );
+        assert_eq!(
+            run_verdict(&["/opt/fixers/reset *"], &["/opt/fixers/reset", "a..b"]),
+            Verdict::Allowed
+        );
+    }
+
+    #[test]
+    fn a_glob_word_matches_an_option_only_when_it_is_one() {
+        let pattern = words("/usr/bin/du *");
+        assert!(argv_matches(&pattern, &words("/usr/bin/du log")));
+        assert!(!argv_matches(&pattern, &words("/usr/bin/du --root=x")));
+        assert!(!argv_matches(&pattern, &words("/usr/bin/du -")));
+        assert!(argv_matches(
+            &words("/usr/bin/du -* /var/*"),
+            &words("/usr/bin/du -s /var/log")
+        ));
+        assert!(argv_matches(
+            &words("/usr/bin/du --max-depth=? /var/*"),
+            &words("/usr/bin/du --max-depth=1 /var/log")
+        ));
+        rejected_because(
+            run_verdict(&["/usr/bin/du *"], &["/usr/bin/du", "--root=/"]),
+            "matches no entry of [policy] commands",
+        );
+    }
+
+    #[test]
+    fn a_last_double_star_takes_any_remaining_words_options_included() {
+        let pattern = words("/usr/bin/svc **");
+        assert!(argv_matches(&pattern, &words("/usr/bin/svc")));
+        assert!(argv_matches(
+            &pattern,
+            &words("/usr/bin/svc --daemon --port 8080")
+        ));
+        assert!(!argv_matches(&pattern, &words("/usr/bin/other --daemon")));
+    }
+
+    #[test]
+    fn argv0_is_matched_as_written() {
+        assert!(argv_matches(&words("touch /tmp/*"), &words("touch /tmp/x")));
+        assert!(!argv_matches(
+            &words("touch /tmp/*"),
+            &words("/usr/bin/touch /tmp/x")
+        ));
+        assert!(!argv_matches(
+            &words("/usr/bin/touch /tmp/*"),
+            &words("touch /tmp/x")
+        ));
+        // A bare `*` as argv[0] allows bare names only, never a path.
+        assert!(argv_matches(&words("* /tmp/x"), &words("touch /tmp/x")));
+        assert!(!argv_matches(
+            &words("* /tmp/x"),
+            &words("/usr/bin/touch /tmp/x")
+        ));
+        rejected_because(
+            run_verdict(&["**"], &["bin/touch", "/tmp/x"]),
+            "is a relative path",
+        );
+    }
+
+    #[test]
+    fn unit_names_systemd_would_refuse_are_refused_with_the_reason() {
+        let config = PolicyConfig {
+            units: vec!["*".into(), "*.mount".into(), "*.device".into()],
+            ..policy_config()
+        };
+        let policy = Policy::new(&config);
+        let restart = |unit: &str| {
+            policy.judge(
+                &Plan(vec![Action::RestartUnit {
+                    unit: Some(unit.to_string()),
+                }]),
+                Some("web"),
+            )
+        };
+        rejected_because(restart("../../etc/x"), "`/` is not allowed");
+        rejected_because(restart("foo;bar"), "`;` is not allowed");
+        rejected_because(restart("--root=/"), "starts with `-`");
+        rejected_because(restart("a@b@c"), "more than one `@`");
+        rejected_because(restart("getty@.service"), "a template");
+        rejected_because(restart(&"x".repeat(300)), "longer than 255 bytes");
+        rejected_because(restart(""), "nothing before the suffix");
+        assert_eq!(restart("getty@tty1"), Verdict::Allowed);
+        assert_eq!(restart("sys-fs-fuse-connections.mount"), Verdict::Allowed);
+        assert_eq!(restart("dev-disk-by\\x2duuid.device"), Verdict::Allowed);
+        // The check's own unit is held to the same rule.
+        rejected_because(
+            policy.judge(&plan(r#"[{"action":"restart_unit"}]"#), Some("a b")),
+            "` ` is not allowed",
+        );
+    }
+
+    #[test]
+    fn kill_process_signals_are_the_vocabulary() {
+        let config = PolicyConfig {
+            actions: vec![ActionKind::KillProcess],
+            approve: Vec::new(),
+            ..policy_config()
+        };
+        let policy = Policy::new(&config);
+        let kill = |json: &str| policy.judge(&plan(json), None);
+        assert_eq!(
+            kill(r#"[{"action":"kill_process","name":"w","signal":"SIGQUIT"}]"#),
+            Verdict::Allowed
+        );
+        rejected_because(
+            kill(r#"[{"action":"kill_process","name":"w","signal":"STOP"}]"#),
+            "signal `STOP` is not one kill_process sends",
+        );
+        rejected_because(
+            kill(r#"[{"action":"kill_process","pid":-1}]"#),
+            "pid -1 may never be signalled",
+        );
+        rejected_because(
+            kill(r#"[{"action":"kill_process","name":"/usr/bin/sleep"}]"#),
+            "must be a process name",
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Plans: lists of typed actions (docs/agents.md, "The action vocabulary"). Parsing them is strict (unknown actions or fields
 //! are errors), so that what reaches the executor is only ever the vocabulary below.
 
+mod kill;
 mod run;
 
+pub use kill::{signal_number, KillScope, SIGNALS};
 pub use run::{execute_plan, ActionReport, ExecOptions, PlanReport};
 
 use crate::duration::Duration;
@@ -185,25 +187,65 @@ impl Action {
     }
 }
 
+/// The unit types systemd knows, by suffix.
+const UNIT_SUFFIXES: [&str; 11] = [
+    ".service",
+    ".socket",
+    ".target",
+    ".timer",
+    ".mount",
+    ".path",
+    ".slice",
+    ".scope",
+    ".device",
+    ".swap",
+    ".automount",
+];
+
+/// systemd's limit on a unit name's length.
+const MAX_UNIT_NAME: usize = 255;
+
 /// `web` and `web.service` name the same unit; systemctl accepts both, we compare the full name.
 pub fn full_unit_name(unit: &str) -> String {
-    const SUFFIXES: [&str; 11] = [
-        ".service",
-        ".socket",
-        ".target",
-        ".timer",
-        ".mount",
-        ".path",
-        ".slice",
-        ".scope",
-        ".device",
-        ".swap",
-        ".automount",
-    ];
-    if SUFFIXES.iter().any(|s| unit.ends_with(s)) {
+    if UNIT_SUFFIXES.iter().any(|s| unit.ends_with(s)) {
         unit.to_string()
     } else {
         format!("{unit}.service")
+    }
+}
+
+/// Whether `unit` (with `.service` implied when it has no suffix) is a name systemd accepts:
+/// ASCII letters, digits and `:-_.\@`, at most 255 bytes, a known suffix, at most one `@` with a
+/// prefix before it and an instance after it, and no leading `-`. Anything else (`../../etc/x`,
+/// `foo;bar`, `--root=/`) is refused with the reason, before it meets a glob or systemctl.
+pub fn check_unit_name(unit: &str) -> Result<(), String> {
+    let full = full_unit_name(unit);
+    let refuse = |why: String| Err(format!("`{unit}` is not a valid unit name: {why}"));
+    if full.len() > MAX_UNIT_NAME {
+        return refuse(format!("longer than {MAX_UNIT_NAME} bytes"));
+    }
+    if full.starts_with('-') {
+        return refuse("it starts with `-`".into());
+    }
+    if let Some(bad) = full
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || ":-_.\\@".contains(*c)))
+    {
+        return refuse(format!(
+            "`{bad}` is not allowed (only ASCII letters, digits and :-_.\\@)"
+        ));
+    }
+    let suffix = UNIT_SUFFIXES
+        .iter()
+        .find(|s| full.ends_with(*s))
+        .map_or(0, |s| s.len());
+    let stem = &full[..full.len() - suffix];
+    match stem.split_once('@') {
+        _ if stem.is_empty() => refuse("nothing before the suffix".into()),
+        Some((_, instance)) if instance.contains('@') => refuse("more than one `@`".into()),
+        Some(("", _)) => refuse("nothing before `@`".into()),
+        Some((_, "")) => refuse("a template (nothing after `@`) cannot be acted on".into()),
+        _ => Ok(()),
     }
 }
 

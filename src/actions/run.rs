@@ -1,9 +1,10 @@
 //! Executing a plan: each action through `exec` (argv, timeout, bounded output) or a careful
 //! file-system operation. Execution stops at the first failing action.
 
+use super::kill::{kill_process, KillScope};
 use super::{
-    Action, Plan, DEFAULT_CLEAN_GLOB, DEFAULT_JOURNAL_SIZE, DEFAULT_RUN_TIMEOUT, DEFAULT_SIGNAL,
-    DEFAULT_UNIT_TIMEOUT,
+    check_unit_name, Action, Plan, DEFAULT_CLEAN_GLOB, DEFAULT_JOURNAL_SIZE, DEFAULT_RUN_TIMEOUT,
+    DEFAULT_SIGNAL, DEFAULT_UNIT_TIMEOUT,
 };
 use crate::checks::host;
 use crate::exec::{self, CommandSpec};
@@ -12,6 +13,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 /// What an action may act on besides its own fields.
+#[derive(Clone, Copy)]
 pub struct ExecOptions<'a> {
     /// The check's unit: the default of unit actions.
     pub unit: Option<&'a str>,
@@ -19,6 +21,8 @@ pub struct ExecOptions<'a> {
     pub remedies: &'a [Action],
     /// Bytes of output kept per action.
     pub keep_bytes: usize,
+    /// The processes `kill_process` may signal.
+    pub kill_scope: KillScope<'a>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -109,7 +113,15 @@ fn run_remedies(options: &ExecOptions) -> Result<String, String> {
             .cloned()
             .collect(),
     );
-    let inner = execute_plan(&plan, options);
+    // The admin wrote the remedies: their kills name what they mean, even inside an agent's plan.
+    let admins = ExecOptions {
+        kill_scope: KillScope {
+            admin_written: true,
+            ..options.kill_scope
+        },
+        ..*options
+    };
+    let inner = execute_plan(&plan, &admins);
     if inner.ok() {
         Ok(inner.output())
     } else {
@@ -118,9 +130,6 @@ fn run_remedies(options: &ExecOptions) -> Result<String, String> {
 }
 
 type ActionResult = Result<String, String>;
-
-/// How long `kill_process` waits for its targets to exit.
-const KILL_WAIT: Duration = Duration::from_secs(10);
 
 fn execute_action(action: &Action, options: &ExecOptions) -> ActionResult {
     match action {
@@ -134,6 +143,7 @@ fn execute_action(action: &Action, options: &ExecOptions) -> ActionResult {
             *pid,
             name.as_deref(),
             signal.as_deref().unwrap_or(DEFAULT_SIGNAL),
+            &options.kill_scope,
         ),
         Action::CleanFiles {
             path,
@@ -158,6 +168,7 @@ fn systemctl(verb: &str, unit: Option<&str>, options: &ExecOptions) -> ActionRes
     let unit = unit
         .or(options.unit)
         .ok_or("no unit given and the check names none")?;
+    check_unit_name(unit)?;
     let argv = vec![
         "systemctl".to_string(),
         verb.to_string(),
@@ -182,85 +193,6 @@ fn run_argv(argv: &[String], timeout: Duration, options: &ExecOptions) -> Action
     } else {
         Err(text)
     }
-}
-
-fn signal_number(name: &str) -> Option<i32> {
-    Some(match super::normalise_signal(name).as_str() {
-        "TERM" | "15" => libc::SIGTERM,
-        "KILL" | "9" => libc::SIGKILL,
-        "HUP" | "1" => libc::SIGHUP,
-        "INT" | "2" => libc::SIGINT,
-        "QUIT" | "3" => libc::SIGQUIT,
-        "USR1" | "10" => libc::SIGUSR1,
-        "USR2" | "12" => libc::SIGUSR2,
-        _ => return None,
-    })
-}
-
-fn kill_process(pid: Option<i32>, name: Option<&str>, signal: &str) -> ActionResult {
-    let signo = signal_number(signal).ok_or_else(|| format!("unknown signal {signal}"))?;
-    let targets: Vec<i32> = match (pid, name) {
-        (Some(pid), _) => vec![pid],
-        (None, Some(name)) => host::pids_named(name),
-        (None, None) => return Err("kill_process needs `pid` or `name`".into()),
-    };
-    let own = std::process::id() as i32;
-    let targets: Vec<i32> = targets
-        .into_iter()
-        .filter(|p| *p > 1 && *p != own)
-        .collect();
-    if targets.is_empty() {
-        // Nothing to stop is the state the plan wanted.
-        return Ok(format!(
-            "no matching process ({})",
-            pid.map(|p| p.to_string())
-                .or(name.map(str::to_string))
-                .unwrap_or_default()
-        ));
-    }
-    let mut signalled = Vec::new();
-    for target in &targets {
-        // SAFETY: kill(2) on a positive pid other than 1 and ourselves.
-        if unsafe { libc::kill(*target, signo) } == 0 {
-            signalled.push(target.to_string());
-        }
-    }
-    if signalled.is_empty() {
-        return Err(format!(
-            "could not signal {targets:?}: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    let sent = format!(
-        "sent SIG{} to pid {}",
-        super::normalise_signal(signal),
-        signalled.join(", ")
-    );
-    wait_for_exit(&targets, sent)
-}
-
-/// Like `systemctl stop`, a kill is done when the processes are gone: the next action (a start
-/// on the port they held) must not race their exit.
-fn wait_for_exit(pids: &[i32], sent: String) -> ActionResult {
-    let deadline = std::time::Instant::now() + KILL_WAIT;
-    let mut pause = Duration::from_millis(1);
-    while std::time::Instant::now() < deadline {
-        if !pids.iter().any(|pid| host::pid_alive(*pid)) {
-            return Ok(format!("{sent}; exited"));
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(50));
-    }
-    let alive: Vec<String> = pids
-        .iter()
-        .filter(|p| host::pid_alive(**p))
-        .map(|p| p.to_string())
-        .collect();
-    Err(format!(
-        "{sent}; still running after {}s: {}",
-        KILL_WAIT.as_secs(),
-        alive.join(", ")
-    ))
 }
 
 fn remove_file(path: &Path) -> ActionResult {

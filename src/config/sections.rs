@@ -126,6 +126,9 @@ pub struct PolicyConfig {
     pub paths: Vec<String>,
     /// Argv globs that `run` actions of agents may match, one list per allowed command.
     pub commands: Vec<Vec<String>>,
+    /// Globs of process names (comm or executable name) agents' `kill_process` may signal
+    /// besides the incident's own processes.
+    pub processes: Vec<String>,
     /// Actions allowed only after a person approves the plan.
     pub approve: Vec<ActionKind>,
     /// Plans tried per incident and phase.
@@ -149,6 +152,7 @@ impl Default for PolicyConfig {
             units: Vec::new(),
             paths: vec!["/var/log/**".into(), "/tmp/**".into()],
             commands: Vec::new(),
+            processes: Vec::new(),
             approve: vec![ActionKind::KillProcess, ActionKind::Run],
             max_attempts: 3,
             restart_limit: RestartLimit::default(),

@@ -2,9 +2,9 @@
 //! limit, record the attempt, run the plan, wait `settle`, verify with the check, learn.
 
 use super::Runtime;
-use crate::actions::{execute_plan, ExecOptions, Plan};
+use crate::actions::{execute_plan, ExecOptions, KillScope, Plan};
 use crate::clock::now;
-use crate::config::Check;
+use crate::config::{Check, CheckKind};
 use crate::model::{Outcome, Phase, Status};
 use crate::store::{Incident, Lesson, NewAttempt, Taught};
 use serde::Serialize;
@@ -19,6 +19,11 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    /// The check's configured remedies: written by the admin, not by an agent.
+    pub fn is_admins_remedy(&self) -> bool {
+        self.source == "remedy"
+    }
+
     pub fn new(source: impl Into<String>, plan: Plan) -> Candidate {
         Candidate {
             source: source.into(),
@@ -105,6 +110,7 @@ pub fn try_plan(
         unit,
         remedies: &check.remedy,
         keep_bytes: ATTEMPT_OUTPUT_BYTES,
+        kill_scope: kill_scope(check, &rt.config.policy.processes, candidate),
     };
     let report = execute_plan(plan, &options);
     let output = report.output();
@@ -166,6 +172,28 @@ pub fn try_plan(
         &incident.signature,
     )?;
     Ok(Trial::recorded(attempt, Tried::NotFixed(reason)))
+}
+
+/// What the plan's kills may reach: the incident's unit, the check's own process, the processes
+/// `[policy]` names; and anything the admin's own remedies name.
+fn kill_scope<'a>(
+    check: &'a Check,
+    processes: &'a [String],
+    candidate: &Candidate,
+) -> KillScope<'a> {
+    let (process, pidfile) = match &check.kind {
+        CheckKind::Process {
+            process, pidfile, ..
+        } => (process.as_deref(), pidfile.as_deref()),
+        _ => (None, None),
+    };
+    KillScope {
+        unit: check.unit.as_deref(),
+        pidfile,
+        process,
+        processes,
+        admin_written: candidate.is_admins_remedy(),
+    }
 }
 
 /// `restart_limit`: restarting plans on this check within the window, counted since the last
