@@ -1,7 +1,7 @@
 //! orchestrator: a self-healing toolkit for Linux hosts. See DESIGN.md for the contract.
 //!
 //! Layers, lowest first (a module never imports a higher one): `duration`, `clock`, `model`,
-//! `exec` → `config`, `checks`, `actions`, `learning` → `store`, `lock` → `phases` →
+//! `exec`, `random`, `redact` → `config`, `checks`, `actions`, `learning` → `store`, `lock` → `phases` →
 //! `commands` (with `cli`).
 
 pub mod actions;
@@ -20,5 +20,7 @@ pub mod model;
 pub mod notify;
 pub mod phases;
 pub mod policy;
+pub mod random;
+pub mod redact;
 pub mod store;
 pub mod web;

@@ -1,5 +1,11 @@
-//! The SQLite state (DESIGN §7). This module owns every SQL statement; the rest of the program
-//! speaks in domain events (`observe_failure`, `record_fix`, …), each one transaction.
+//! The SQLite state. This module owns every SQL statement; the rest of the program speaks in
+//! domain events (`observe_failure`, `record_fix`, …), each one transaction.
+//!
+//! It is also the boundary where secrets are masked: every write method masks the free text it
+//! is given (check output, summaries, reasons, attempt output, agent answers, notes, messages)
+//! with the store's [`Redactor`] before the text reaches the database. Whatever leaves later
+//! (mail, webhook, dashboard, `incidents show`) is read from here and so is masked already.
+//! Plans are the exception: they are typed actions that must run as they were judged.
 
 mod agents;
 mod attempts;
@@ -13,6 +19,7 @@ pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts};
 
+use crate::redact::Redactor;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -58,6 +65,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    redactor: Redactor,
 }
 
 /// Everything recorded about one incident: `incidents show --json` and `/api/incidents/ID`.
@@ -90,6 +98,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            redactor: Redactor::builtin(),
         };
         store.migrate()?;
         Ok(store)
@@ -110,6 +119,7 @@ impl Store {
         let store = Store {
             conn,
             path: path.to_path_buf(),
+            redactor: Redactor::builtin(),
         };
         let version = store.schema_version()?;
         let known = MIGRATIONS.len() as i64;
@@ -133,6 +143,23 @@ impl Store {
             escalation: self.escalation_of(id)?,
             notifications: self.notifications_of(id)?,
         })
+    }
+
+    /// Masks with `redactor` (the built-in rules and the config's `[context] redact`) instead
+    /// of the built-in rules alone.
+    pub fn masking_with(mut self, redactor: Redactor) -> Store {
+        self.redactor = redactor;
+        self
+    }
+
+    /// Text masked as the store masks what it keeps: for text that leaves the process without
+    /// passing through the database (printed scan lines, log lines, an agent's live context).
+    pub fn mask(&self, text: &str) -> String {
+        self.redactor.redact(text)
+    }
+
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
     }
 
     pub fn path(&self) -> &Path {
