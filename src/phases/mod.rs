@@ -109,5 +109,5 @@ pub fn cleared(rt: &mut Runtime, check: &Check) -> crate::store::Result<Option<S
         return Ok(None);
     }
     rt.observe(check, &fresh)?;
-    Ok(Some(fresh.summary))
+    Ok(Some(rt.store.mask(&fresh.summary)))
 }

@@ -84,11 +84,11 @@ impl Store {
     }
 
     pub fn record_consultation(&self, c: &NewConsultation) -> Result<i64> {
-        let response = self.redactor.redact_json_text(c.response);
+        let response = self.redactor().redact_json_text(c.response);
         let diagnosis = self.mask(c.diagnosis);
         let error = c.error.map(|e| self.mask(e));
         // Shown, never run (the attempt keeps the plan that runs): masked value by value.
-        let plan = c.plan_json.map(|p| self.redactor.redact_json_text(p));
+        let plan = c.plan_json.map(|p| self.redactor().redact_json_text(p));
         self.conn.execute(
             "INSERT INTO agent_consultations (incident, agent, phase, round, response, diagnosis, plan, plan_hash, confidence,
                  vote, agreement, latency_ms, error, created_at)

@@ -129,7 +129,7 @@ impl Store {
     /// JSON body is masked string by string so that it stays the JSON that was composed.
     pub fn queue_notification(&self, escalation: i64, message: &Outgoing) -> Result<i64> {
         let subject = self.mask(message.subject);
-        let body = self.redactor.redact_json_text(message.body);
+        let body = self.redactor().redact_json_text(message.body);
         self.conn.execute(
             "INSERT INTO notifications (escalation, channel, recipient, kind, subject, body, status, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",

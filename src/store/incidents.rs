@@ -141,7 +141,7 @@ impl Store {
         by_scan: bool,
     ) -> Result<()> {
         let mut perfdata = serde_json::to_value(&result.perfdata).unwrap_or_default();
-        self.redactor.redact_value(&mut perfdata);
+        self.redactor().redact_value(&mut perfdata);
         let summary = self.mask(&result.summary);
         let output = self.mask(&result.output);
         let at = now();

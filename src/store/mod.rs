@@ -65,7 +65,8 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-    redactor: Redactor,
+    /// Built on first use: compiling the rules costs more than a read-only page needs.
+    redactor: std::cell::OnceCell<Redactor>,
 }
 
 /// Everything recorded about one incident: `incidents show --json` and `/api/incidents/ID`.
@@ -98,7 +99,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
-            redactor: Redactor::builtin(),
+            redactor: std::cell::OnceCell::new(),
         };
         store.migrate()?;
         Ok(store)
@@ -119,7 +120,7 @@ impl Store {
         let store = Store {
             conn,
             path: path.to_path_buf(),
-            redactor: Redactor::builtin(),
+            redactor: std::cell::OnceCell::new(),
         };
         let version = store.schema_version()?;
         let known = MIGRATIONS.len() as i64;
@@ -147,19 +148,22 @@ impl Store {
 
     /// Masks with `redactor` (the built-in rules and the config's `[context] redact`) instead
     /// of the built-in rules alone.
-    pub fn masking_with(mut self, redactor: Redactor) -> Store {
-        self.redactor = redactor;
-        self
+    pub fn masking_with(self, redactor: Redactor) -> Store {
+        Store {
+            redactor: std::cell::OnceCell::from(redactor),
+            ..self
+        }
     }
 
     /// Text masked as the store masks what it keeps: for text that leaves the process without
     /// passing through the database (printed scan lines, log lines, an agent's live context).
     pub fn mask(&self, text: &str) -> String {
-        self.redactor.redact(text)
+        self.redactor().redact(text)
     }
 
+    /// The config's redactor, or the built-in rules when none was given.
     pub fn redactor(&self) -> &Redactor {
-        &self.redactor
+        self.redactor.get_or_init(Redactor::builtin)
     }
 
     pub fn path(&self) -> &Path {
