@@ -128,12 +128,13 @@ impl Store {
     /// also carries text that was never stored, such as a held plan's description. A webhook's
     /// JSON body is masked string by string so that it stays the JSON that was composed.
     pub fn queue_notification(&self, escalation: i64, message: &Outgoing) -> Result<i64> {
+        let recipient = self.mask(message.recipient);
         let subject = self.mask(message.subject);
         let body = self.redactor().redact_json_text(message.body);
         self.conn.execute(
             "INSERT INTO notifications (escalation, channel, recipient, kind, subject, body, status, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
-            params![escalation, message.channel, message.recipient, message.kind, subject, body, now()],
+            params![escalation, message.channel, recipient, message.kind, subject, body, now()],
         )?;
         Ok(self.conn.last_insert_rowid())
     }

@@ -217,7 +217,7 @@ agent = "spy"
 /// Every secret of the corpus (and those planted in the summary and the check's arguments).
 fn secret_values() -> Vec<&'static str> {
     let mut values: Vec<&str> = SECRETS.iter().map(|(_, secret)| *secret).collect();
-    values.extend(["SummaryPass31", "ArgvPluginPass9"]);
+    values.extend(["SummaryPass31", "ArgvPluginPass9", "WebhookPass77"]);
     values
 }
 
@@ -256,9 +256,10 @@ fn database_bytes(host: &Host) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// The webhook's URL carries credentials, as a Slack or Teams hook does in its path.
 fn webhook_channel(webhook: &WebhookSink) -> String {
     format!(
-        "webhook = {{ url = \"http://127.0.0.1:{}/api/v2/alerts\", format = \"alertmanager\" }}",
+        "webhook = {{ url = \"http://alerts:WebhookPass77@127.0.0.1:{}/api/v2/alerts\", format = \"alertmanager\" }}",
         webhook.port
     )
 }
