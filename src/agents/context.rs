@@ -60,9 +60,9 @@ pub fn build(facts: &Facts, redactor: &Redactor) -> Value {
         "unit_status": live["unit_status"].take(),
         "journal": live["journal"].take(),
         "logs": live["logs"].take(),
-        "attempts": facts.attempts.iter().map(describe_attempt).collect::<Vec<_>>(),
+        "attempts": facts.attempts.iter().map(|a| describe_attempt(a, redactor)).collect::<Vec<_>>(),
         "similar_fixes": facts.similar.iter().map(|p| json!({
-            "signature": p.signature, "plan": serde_json::from_str::<Value>(&p.plan).unwrap_or(Value::Null),
+            "signature": p.signature, "plan": masked_plan(serde_json::from_str::<Value>(&p.plan).unwrap_or(Value::Null), redactor),
             "successes": p.successes, "failures": p.failures,
         })).collect::<Vec<_>>(),
         "vocabulary": vocabulary(),
@@ -122,10 +122,16 @@ pub fn port_of(address: &str) -> Option<u16> {
     }
 }
 
-fn describe_attempt(attempt: &Attempt) -> Value {
+/// Plans are stored as they must run: a password in an argv is masked for the agent here.
+fn masked_plan(mut plan: Value, redactor: &Redactor) -> Value {
+    redactor.redact_value(&mut plan);
+    plan
+}
+
+fn describe_attempt(attempt: &Attempt, redactor: &Redactor) -> Value {
     let output: String = attempt.output.chars().take(ATTEMPT_OUTPUT_CHARS).collect();
     json!({
-        "phase": attempt.phase, "source": attempt.source, "plan": attempt.plan,
+        "phase": attempt.phase, "source": attempt.source, "plan": masked_plan(attempt.plan.clone(), redactor),
         "outcome": attempt.outcome, "reason": attempt.reason, "output": output,
     })
 }

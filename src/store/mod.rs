@@ -134,14 +134,32 @@ impl Store {
         Ok(store)
     }
 
+    /// The record as people see it. Plans are kept as they must run, so a password in a
+    /// plan's argv is masked here, for display, where every other text was masked when stored.
     pub fn incident_record(&self, id: i64) -> Result<IncidentRecord> {
+        let redactor = self.redactor();
+        let mut attempts = self.attempts(id)?;
+        for attempt in &mut attempts {
+            redactor.redact_value(&mut attempt.plan);
+        }
+        let mut held_plan = self.held_plan(id)?;
+        if let Some(held) = &mut held_plan {
+            held.plan = redactor.redact_json_text(&held.plan);
+        }
+        let mut escalation = self.escalation_of(id)?;
+        if let Some(escalation) = &mut escalation {
+            escalation.held_plan = escalation
+                .held_plan
+                .as_deref()
+                .map(|plan| redactor.redact_json_text(plan));
+        }
         Ok(IncidentRecord {
             incident: self.incident(id)?,
-            attempts: self.attempts(id)?,
+            attempts,
             events: self.events(id)?,
             consultations: self.consultations(id)?,
-            held_plan: self.held_plan(id)?,
-            escalation: self.escalation_of(id)?,
+            held_plan,
+            escalation,
             notifications: self.notifications_of(id)?,
         })
     }

@@ -184,7 +184,7 @@ settle = "100ms"
 
 [policy]
 actions = ["run", "remedy"]
-commands = [["{remedy}"]]
+commands = [["{remedy}", "**"]]
 reopen_within = "0s"
 
 [[checks]]
@@ -193,7 +193,7 @@ kind = "command"
 command = {argv}
 timeout = "5s"
 logs = {logs}
-remedy = [ {{ action = "run", argv = ["{remedy}"] }} ]
+remedy = [ {{ action = "run", argv = ["{remedy}", "--password", "{PLAN_SECRET}"] }} ]
 
 [agents.spy]
 command = ["sh", "{script}", "{answer}", "{record}"]
@@ -214,7 +214,12 @@ agent = "spy"
     ));
 }
 
-/// Every secret of the corpus (and those planted in the summary and the check's arguments).
+/// A password in the remedy's argv. Plans are stored and run as they were judged, so it stays
+/// in the database (and in the log line naming what runs); every view of a plan masks it.
+const PLAN_SECRET: &str = "RemedyArgPass5";
+
+/// Every secret of the corpus (and those planted in the summary, the check's arguments and
+/// the webhook's URL).
 fn secret_values() -> Vec<&'static str> {
     let mut values: Vec<&str> = SECRETS.iter().map(|(_, secret)| *secret).collect();
     values.extend(["SummaryPass31", "ArgvPluginPass9", "WebhookPass77"]);
@@ -224,6 +229,15 @@ fn secret_values() -> Vec<&'static str> {
 /// Fails naming each secret found in `text` and the channel it leaked through.
 #[track_caller]
 fn assert_no_secret(channel: &str, text: &str) {
+    assert!(
+        !text.contains(PLAN_SECRET),
+        "{channel} shows the password in the remedy's argv"
+    );
+    assert_no_secret_outside_plans(channel, text);
+}
+
+#[track_caller]
+fn assert_no_secret_outside_plans(channel: &str, text: &str) {
     let leaked: Vec<&str> = secret_values()
         .into_iter()
         .filter(|secret| text.contains(secret))
@@ -329,7 +343,7 @@ fn no_secret_leaves_through_the_agent_the_database_the_webhook_the_dashboard_or_
     }
 
     // What the cycle itself printed and logged.
-    assert_no_secret(
+    assert_no_secret_outside_plans(
         "the cycle's output",
         &format!("{}{}", cycle.stdout, cycle.stderr),
     );
@@ -382,7 +396,9 @@ fn no_secret_leaves_through_the_agent_the_database_the_webhook_the_dashboard_or_
 
     // The database file itself, as bytes.
     drop(dashboard);
-    assert_no_secret("state.db and its WAL", &database_bytes(&host));
+    let database = database_bytes(&host);
+    assert_no_secret_outside_plans("state.db and its WAL", &database);
+    assert_contains(&database, PLAN_SECRET);
 }
 
 #[test]
