@@ -2,9 +2,9 @@
 //! agents, plans and the policy: docs/agents.md; the reference for users: man/.
 //!
 //! Layers, lowest first (a module never imports a higher one): `duration`, `clock`, `model`,
-//! `exec` → `config`, `checks`, `actions`, `learning` → `store`, `lock` → `phases` →
-//! `commands` (with `cli`). The intent, not yet the fact: docs/architecture.md ("Layers and
-//! data flow") lists the imports that break it.
+//! `exec`, `random`, `redact` → `config`, `checks`, `actions`, `learning` → `store`, `lock` →
+//! `phases` → `commands` (with `cli`). The intent, not yet the fact: docs/architecture.md
+//! ("Layers and data flow") lists the imports that break it.
 
 pub mod actions;
 pub mod agents;
@@ -22,5 +22,7 @@ pub mod model;
 pub mod notify;
 pub mod phases;
 pub mod policy;
+pub mod random;
+pub mod redact;
 pub mod store;
 pub mod web;

@@ -139,7 +139,7 @@ fn research_runs_the_agents_plan_verifies_it_and_learns_it() {
     );
     assert_contains(
         &std::fs::read_to_string(host.path("claude.stdin")).unwrap(),
-        "<<<INCIDENT DATA (untrusted)>>>",
+        "<<<UNTRUSTED-DATA ",
     );
 
     // Next time phase 1 knows.
@@ -404,7 +404,7 @@ fn hostile_plans_are_rejected_whole_and_the_victims_survive() {
     assert_contains(&reasons[5], "is not under [policy] paths");
     // The injected text reached the agent, inside the data block, as data.
     let stdin = std::fs::read_to_string(host.path("evil.stdin")).unwrap();
-    let data_start = stdin.find("<<<INCIDENT DATA (untrusted)>>>").unwrap();
+    let data_start = stdin.find("<<<UNTRUSTED-DATA ").unwrap();
     assert!(stdin.find("IGNORE ALL PREVIOUS INSTRUCTIONS").unwrap() > data_start);
     std::fs::remove_dir_all(&victim_dir).unwrap();
 }

@@ -88,10 +88,6 @@ pub fn execute_plan(plan: &Plan, options: &ExecOptions) -> PlanReport {
             ok,
             detail,
         };
-        if !ok {
-            // The same words the attempt records as its reason.
-            log::warn!("{} failed: {}", action.action, action.why());
-        }
         report.actions.push(action);
         if !ok {
             break;

@@ -4,7 +4,6 @@
 
 pub mod context;
 pub mod protocol;
-pub mod redact;
 pub mod runbook;
 
 use crate::actions::Plan;

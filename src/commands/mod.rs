@@ -19,6 +19,7 @@ use crate::cli::{Cli, Command, Global};
 use crate::config::{Config, ConfigError};
 use crate::lock::{CycleLock, LockError};
 use crate::phases::Runtime;
+use crate::redact::Redactor;
 use crate::store::Store;
 use std::process::ExitCode;
 
@@ -73,7 +74,7 @@ pub(crate) fn load_config(global: &Global) -> anyhow::Result<Config> {
 /// Opens the store for reading and listing (no lock: WAL lets readers in during a cycle).
 pub(crate) fn open_store(global: &Global, config: &Config) -> anyhow::Result<Store> {
     let path = config.db_path(global.db.as_deref());
-    Ok(Store::open(&path)?)
+    Ok(Store::open(&path)?.masking_with(redactor(config)?))
 }
 
 /// Runs `work` as a phase holding the cycle lock: a second process skips (exit 0)
@@ -102,7 +103,7 @@ pub(crate) fn with_phase_lock(
         }
         Err(err) => return Err(err.into()),
     };
-    let mut store = Store::open(&db)?;
+    let mut store = Store::open(&db)?.masking_with(redactor(&config)?);
     let cycle = store.begin_cycle(name)?;
     let mut runtime = Runtime {
         config: &config,
@@ -117,6 +118,11 @@ pub(crate) fn with_phase_lock(
         print(&report);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The one redactor of a process: the built-in rules and the config's `[context] redact`.
+pub(crate) fn redactor(config: &Config) -> anyhow::Result<Redactor> {
+    Ok(Redactor::new(&config.context.redact)?)
 }
 
 /// Who a person is, for decisions recorded from the shell.

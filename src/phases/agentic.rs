@@ -5,7 +5,6 @@ use super::attempt::{try_plan, Candidate, Tried};
 use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
 use super::{cleared, Runtime};
 use crate::agents::context::{self, Facts};
-use crate::agents::redact::Redactor;
 use crate::agents::{Answer, Consultation};
 use crate::config::Check;
 use crate::model::Phase;
@@ -22,7 +21,6 @@ pub struct Briefing {
 }
 
 pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result<Briefing> {
-    let redactor = Redactor::new(&rt.config.context.redact)?;
     let attempts = rt.store.attempts(incident.id)?;
     let similar = rt.store.patterns_of_check(&check.name, SIMILAR_FIXES)?;
     let facts = Facts {
@@ -33,8 +31,10 @@ pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result
         attempts: &attempts,
         similar: &similar,
     };
-    let context = context::build(&facts, &redactor);
-    let prompt = redactor.redact(&context::prompt(&context));
+    // Masked once: stored text on its way into the store, live text by `build`. The prompt is
+    // the context's JSON and fixed words, so it is not masked again.
+    let context = context::build(&facts, rt.store.redactor());
+    let prompt = context::prompt(&context);
     Ok(Briefing { context, prompt })
 }
 

@@ -127,6 +127,9 @@ pub fn try_plan(
                 )
             })
             .unwrap_or_default();
+        // The reason quotes the command's output: logged and reported as it is stored.
+        let reason = rt.store.mask(&reason);
+        log::warn!("incident {}: {reason}", incident.id);
         rt.store.finish_attempt(
             attempt,
             Outcome::Failed,
@@ -162,7 +165,8 @@ pub fn try_plan(
     }
     let reason = format!(
         "the check still fails after {}: {}",
-        rt.config.cycle.settle, verdict.summary
+        rt.config.cycle.settle,
+        rt.store.mask(&verdict.summary)
     );
     rt.store.finish_attempt(
         attempt,

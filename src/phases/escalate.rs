@@ -237,7 +237,11 @@ fn queue_repeats(rt: &Runtime) -> anyhow::Result<Vec<i64>> {
 fn deliver(rt: &mut Runtime) -> anyhow::Result<Vec<Delivery>> {
     let mut deliveries = Vec::new();
     for notification in rt.store.due_notifications(now())? {
-        let outcome = send(rt.config.escalation.as_ref(), &notification);
+        // An error may quote the webhook's URL and its credentials: logged as it is stored.
+        let outcome = send(rt.config.escalation.as_ref(), &notification).map_err(|err| match err {
+            NotifyError::Transient(e) => NotifyError::Transient(rt.store.mask(&e)),
+            NotifyError::Permanent(e) => NotifyError::Permanent(rt.store.mask(&e)),
+        });
         let (result, error) = match outcome {
             Ok(()) => {
                 rt.store.mark_notification_sent(notification.id)?;
@@ -301,7 +305,12 @@ fn send(config: Option<&EscalationConfig>, notification: &Notification) -> Resul
                 &notification.body,
             )
         }
-        "webhook" => notify::post_webhook(&notification.recipient, &notification.body),
+        // The stored recipient is masked (a webhook URL may carry a token); the configured URL
+        // is where the alert goes.
+        "webhook" => {
+            let webhook = config.and_then(|c| c.webhook.as_ref()).ok_or_else(gone)?;
+            notify::post_webhook(&webhook.url, &notification.body)
+        }
         _ => Err(gone()),
     }
 }

@@ -55,7 +55,8 @@ impl Runtime<'_> {
                 .map(|id| (id, Observation::Recovered)));
         };
         let policy = &self.config.policy;
-        let signature = learning::signature(&check.name, &result.summary);
+        // From the summary as it is stored, so no secret is kept in the signature either.
+        let signature = learning::signature(&check.name, &self.store.mask(&result.summary));
         let evidence = bounded(&result.output, EVIDENCE_BYTES);
         let failure = Failure {
             check: &check.name,
@@ -108,5 +109,5 @@ pub fn cleared(rt: &mut Runtime, check: &Check) -> crate::store::Result<Option<S
         return Ok(None);
     }
     rt.observe(check, &fresh)?;
-    Ok(Some(fresh.summary))
+    Ok(Some(rt.store.mask(&fresh.summary)))
 }

@@ -70,6 +70,8 @@ pub fn pass_on(
     reason: String,
     mut line: IncidentLine,
 ) -> anyhow::Result<IncidentLine> {
+    // The reason may quote an agent's diagnosis; it is logged and printed as it is stored.
+    let reason = rt.store.mask(&reason);
     if !rt.dry_run {
         rt.store.move_to_phase(incident.id, phase, &reason)?;
         log::info!(

@@ -37,6 +37,8 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
     let mut report = ScanReport::default();
     for (check, result) in config.checks.iter().zip(results) {
         let observed = rt.observe(check, &result)?;
+        // The report is printed (and mailed by cron): the summary as the store keeps it.
+        let summary = rt.store.mask(&result.summary);
         if let Some((id, change)) = observed {
             let list = match change {
                 Observation::Opened => &mut report.opened,
@@ -51,7 +53,7 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
                     "check {}: incident {id} {:?}: {}",
                     check.name,
                     change,
-                    result.summary
+                    summary
                 );
             }
         }
@@ -59,7 +61,7 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
             name: check.name.clone(),
             kind: check.kind.name(),
             status: result.status,
-            summary: result.summary,
+            summary,
             duration_ms: result.duration_ms,
             incident: observed.map(|(id, _)| id),
             change: observed.map(|(_, change)| change),

@@ -84,6 +84,11 @@ impl Store {
     }
 
     pub fn record_consultation(&self, c: &NewConsultation) -> Result<i64> {
+        let response = self.redactor().redact_json_text(c.response);
+        let diagnosis = self.mask(c.diagnosis);
+        let error = c.error.map(|e| self.mask(e));
+        // Shown, never run (the attempt keeps the plan that runs): masked value by value.
+        let plan = c.plan_json.map(|p| self.redactor().redact_json_text(p));
         self.conn.execute(
             "INSERT INTO agent_consultations (incident, agent, phase, round, response, diagnosis, plan, plan_hash, confidence,
                  vote, agreement, latency_ms, error, created_at)
@@ -93,15 +98,15 @@ impl Store {
                 c.agent,
                 c.phase.number(),
                 c.round,
-                c.response,
-                c.diagnosis,
-                c.plan_json,
+                response,
+                diagnosis,
+                plan,
                 c.plan_hash,
                 c.confidence,
                 c.vote,
                 c.agreement,
                 c.latency_ms as i64,
-                c.error,
+                error,
                 now()
             ],
         )?;
@@ -158,6 +163,7 @@ impl Store {
         plan_hash: &str,
         reason: &str,
     ) -> Result<i64> {
+        let reason = self.mask(reason);
         let at = now();
         self.conn.execute(
             "INSERT INTO attempts (incident, phase, source, plan, plan_hash, outcome, reason, started_at, finished_at)
@@ -177,6 +183,7 @@ impl Store {
         plan_json: &str,
         reason: &str,
     ) -> Result<i64> {
+        let reason = &self.mask(reason);
         let tx = self.conn.transaction()?;
         let at = now();
         tx.execute(
@@ -269,6 +276,7 @@ impl Store {
 
     /// Closes an incident's open escalations (its plan fixed it, or it recovered).
     pub fn close_escalations(&self, incident: i64, note: &str) -> Result<()> {
+        let note = self.mask(note);
         self.conn.execute(
             "UPDATE escalations SET status = 'resolved', note = COALESCE(note, ?2) WHERE incident = ?1 AND status != 'resolved'",
             params![incident, note],

@@ -131,6 +131,7 @@ impl Store {
         output: &str,
         signature: &str,
     ) -> Result<()> {
+        let (reason, output) = (self.mask(reason), self.mask(output));
         let tx = self.conn.transaction()?;
         tx.execute(
             "UPDATE attempts SET outcome = ?2, reason = ?3, output = ?4, finished_at = ?5 WHERE id = ?1",
@@ -157,6 +158,7 @@ impl Store {
         output: &str,
         lesson: &Lesson,
     ) -> Result<i64> {
+        let output = self.mask(output);
         let tx = self.conn.transaction()?;
         let at = now();
         tx.execute(

@@ -102,6 +102,7 @@ impl Store {
         reason: &str,
         why: &str,
     ) -> Result<(Escalation, bool)> {
+        let (reason, why) = (&self.mask(reason), &self.mask(why));
         let tx = self.conn.transaction()?;
         let created = tx.execute(
             "INSERT INTO escalations (incident, status, reason, created_at)
@@ -123,11 +124,17 @@ impl Store {
         Ok((escalation, created))
     }
 
+    /// The message is composed from stored (masked) text; it is masked once more because it
+    /// also carries text that was never stored, such as a held plan's description. A webhook's
+    /// JSON body is masked string by string so that it stays the JSON that was composed.
     pub fn queue_notification(&self, escalation: i64, message: &Outgoing) -> Result<i64> {
+        let recipient = self.mask(message.recipient);
+        let subject = self.mask(message.subject);
+        let body = self.redactor().redact_json_text(message.body);
         self.conn.execute(
             "INSERT INTO notifications (escalation, channel, recipient, kind, subject, body, status, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
-            params![escalation, message.channel, message.recipient, message.kind, message.subject, message.body, now()],
+            params![escalation, message.channel, recipient, message.kind, subject, body, now()],
         )?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -170,6 +177,7 @@ impl Store {
         error: &str,
         next_try_at: Timestamp,
     ) -> Result<()> {
+        let error = self.mask(error);
         self.conn.execute(
             "UPDATE notifications SET tries = tries + 1, last_error = ?2, next_try_at = ?3 WHERE id = ?1",
             params![id, error, next_try_at],
@@ -179,6 +187,7 @@ impl Store {
 
     /// A notification that can never be sent as queued (a malformed address).
     pub fn mark_notification_failed(&self, id: i64, error: &str) -> Result<()> {
+        let error = self.mask(error);
         self.conn.execute("UPDATE notifications SET status = 'failed', tries = tries + 1, last_error = ?2 WHERE id = ?1", params![id, error])?;
         Ok(())
     }
@@ -232,6 +241,7 @@ impl Store {
 
     /// A person has seen it: repeats stop; the escalation stays until resolved.
     pub fn acknowledge(&mut self, incident: i64, by: &str, note: Option<&str>) -> Result<()> {
+        let note = note.map(|n| self.mask(n));
         let tx = self.conn.transaction()?;
         let at = now();
         let changed = tx.execute(
@@ -261,6 +271,7 @@ impl Store {
         note: &str,
         plan: Option<(&str, &str, Taught)>,
     ) -> Result<()> {
+        let note = &self.mask(note);
         let record = self.incident(incident)?;
         if !record.status.is_active() {
             return Err(StoreError::AlreadyClosed(

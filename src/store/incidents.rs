@@ -140,7 +140,10 @@ impl Store {
         result: &crate::checks::CheckResult,
         by_scan: bool,
     ) -> Result<()> {
-        let perfdata = serde_json::to_string(&result.perfdata).unwrap_or_else(|_| "[]".into());
+        let mut perfdata = serde_json::to_value(&result.perfdata).unwrap_or_default();
+        self.redactor().redact_value(&mut perfdata);
+        let summary = self.mask(&result.summary);
+        let output = self.mask(&result.output);
         let at = now();
         let ok_at = (by_scan && result.status == crate::model::Status::Ok).then_some(at);
         self.conn.execute(
@@ -148,13 +151,24 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (name) DO UPDATE SET kind = ?2, status = ?3, summary = ?4, perfdata = ?5, output = ?6,
                  duration_ms = ?7, checked_at = ?8, last_ok_at = COALESCE(?9, last_ok_at)",
-            params![name, kind, result.status.as_str(), result.summary, perfdata, result.output, result.duration_ms as i64, at, ok_at],
+            params![name, kind, result.status.as_str(), summary, perfdata.to_string(), output, result.duration_ms as i64, at, ok_at],
         )?;
         Ok(())
     }
 
     /// A check failed: update its active incident, reopen a recently closed one, or open one.
     pub fn observe_failure(&mut self, failure: &Failure) -> Result<(i64, Observation)> {
+        let (signature, summary, evidence) = (
+            self.mask(failure.signature),
+            self.mask(failure.summary),
+            self.mask(failure.evidence),
+        );
+        let failure = &Failure {
+            signature: &signature,
+            summary: &summary,
+            evidence: &evidence,
+            ..*failure
+        };
         let tx = self.conn.transaction()?;
         let at = now();
         let result = if let Some(active) = active_incident(&tx, failure.check)? {
@@ -221,6 +235,7 @@ impl Store {
 
     /// Hands an incident to a later phase, saying why.
     pub fn move_to_phase(&mut self, incident: i64, phase: Phase, reason: &str) -> Result<()> {
+        let reason = &self.mask(reason);
         let tx = self.conn.transaction()?;
         let changed = tx.execute(
             "UPDATE incidents SET phase = ?2, handoff = ?3, max_phase = MAX(max_phase, ?2) WHERE id = ?1 AND status = 'open'",

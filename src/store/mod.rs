@@ -1,5 +1,11 @@
-//! The SQLite state (docs/architecture.md, "The database"). This module owns every SQL statement; the rest of the program
-//! speaks in domain events (`observe_failure`, `record_fix`, …), each one transaction.
+//! The SQLite state (docs/architecture.md, "The database"). This module owns every SQL statement; the rest of the program speaks in
+//! domain events (`observe_failure`, `record_fix`, …), each one transaction.
+//!
+//! It is also the boundary where secrets are masked: every write method masks the free text it
+//! is given (check output, summaries, reasons, attempt output, agent answers, notes, messages)
+//! with the store's [`Redactor`] before the text reaches the database. Whatever leaves later
+//! (mail, webhook, dashboard, `incidents show`) is read from here and so is masked already.
+//! Plans are the exception: they are typed actions that must run as they were judged.
 
 mod agents;
 mod attempts;
@@ -13,6 +19,7 @@ pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts};
 
+use crate::redact::Redactor;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -59,6 +66,8 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Built on first use: compiling the rules costs more than a read-only page needs.
+    redactor: std::cell::OnceCell<Redactor>,
 }
 
 /// Everything recorded about one incident: `incidents show --json` and `/api/incidents/ID`.
@@ -91,6 +100,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            redactor: std::cell::OnceCell::new(),
         };
         store.migrate()?;
         Ok(store)
@@ -111,6 +121,7 @@ impl Store {
         let store = Store {
             conn,
             path: path.to_path_buf(),
+            redactor: std::cell::OnceCell::new(),
         };
         let version = store.schema_version()?;
         let known = MIGRATIONS.len() as i64;
@@ -124,16 +135,54 @@ impl Store {
         Ok(store)
     }
 
+    /// The record as people see it. Plans are kept as they must run, so a password in a
+    /// plan's argv is masked here, for display, where every other text was masked when stored.
     pub fn incident_record(&self, id: i64) -> Result<IncidentRecord> {
+        let redactor = self.redactor();
+        let mut attempts = self.attempts(id)?;
+        for attempt in &mut attempts {
+            redactor.redact_value(&mut attempt.plan);
+        }
+        let mut held_plan = self.held_plan(id)?;
+        if let Some(held) = &mut held_plan {
+            held.plan = redactor.redact_json_text(&held.plan);
+        }
+        let mut escalation = self.escalation_of(id)?;
+        if let Some(escalation) = &mut escalation {
+            escalation.held_plan = escalation
+                .held_plan
+                .as_deref()
+                .map(|plan| redactor.redact_json_text(plan));
+        }
         Ok(IncidentRecord {
             incident: self.incident(id)?,
-            attempts: self.attempts(id)?,
+            attempts,
             events: self.events(id)?,
             consultations: self.consultations(id)?,
-            held_plan: self.held_plan(id)?,
-            escalation: self.escalation_of(id)?,
+            held_plan,
+            escalation,
             notifications: self.notifications_of(id)?,
         })
+    }
+
+    /// Masks with `redactor` (the built-in rules and the config's `[context] redact`) instead
+    /// of the built-in rules alone.
+    pub fn masking_with(self, redactor: Redactor) -> Store {
+        Store {
+            redactor: std::cell::OnceCell::from(redactor),
+            ..self
+        }
+    }
+
+    /// Text masked as the store masks what it keeps: for text that leaves the process without
+    /// passing through the database (printed scan lines, log lines, an agent's live context).
+    pub fn mask(&self, text: &str) -> String {
+        self.redactor().redact(text)
+    }
+
+    /// The config's redactor, or the built-in rules when none was given.
+    pub fn redactor(&self) -> &Redactor {
+        self.redactor.get_or_init(Redactor::builtin)
     }
 
     pub fn path(&self) -> &Path {

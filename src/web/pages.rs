@@ -214,7 +214,8 @@ fn actions(store: &Store, incident: &Incident, csrf: &str) -> Result<String, Sto
              <form class=\"inline\" method=\"post\" action=\"/incidents/{id}/approve\">{token}<button>Approve plan</button></form>\
              <form class=\"inline\" method=\"post\" action=\"/incidents/{id}/dismiss\">{token}<button class=\"secondary\">Dismiss plan</button></form></div>",
             esc(&held.source),
-            esc(&Plan::describe_stored_text(&held.plan)),
+            // Plans are stored as they must run; a password in an argv is masked for display.
+            esc(&store.mask(&Plan::describe_stored_text(&held.plan))),
         ));
     }
     if store.escalation_of(id)?.is_some_and(|e| e.status == "open") {
@@ -257,7 +258,10 @@ fn attempts(store: &Store, id: i64) -> Result<String, StoreError> {
             vec![
                 a.phase.to_string(),
                 esc(&a.source),
-                format!("<code>{}</code>", esc(&Plan::describe_stored(&a.plan))),
+                format!(
+                    "<code>{}</code>",
+                    esc(&store.mask(&Plan::describe_stored(&a.plan)))
+                ),
                 badge(&a.outcome),
                 format!("{}{output}", esc(&a.reason)),
                 time(a.started_at),
@@ -351,7 +355,10 @@ pub fn patterns(store: &Store) -> Result<String, StoreError> {
                 p.id.to_string(),
                 esc(&p.check),
                 format!("<code>{}</code>", esc(&p.signature)),
-                format!("<code>{}</code>", esc(&Plan::describe_stored_text(&p.plan))),
+                format!(
+                    "<code>{}</code>",
+                    esc(&store.mask(&Plan::describe_stored_text(&p.plan)))
+                ),
                 format!("phase {}", p.source_phase),
                 taught(p.taught).to_string(),
                 p.successes.to_string(),
