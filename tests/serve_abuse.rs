@@ -464,3 +464,153 @@ fn systemd_hears_ready_and_then_watchdog_pings() {
     // Every 100 ms (half of WATCHDOG_USEC) while the loop turns, idle or not.
     assert!(start.elapsed() < Duration::from_secs(2));
 }
+
+/// A real systemd (Debian's, booted in systemd-nspawn by scripts/systemd-testhost.sh, the root
+/// shared with tests/systemd.rs and cached under target/); shut down when dropped.
+struct Systemd;
+
+const CONTAINER: &str = "orchserve";
+
+fn testhost(args: &[&str]) -> std::process::Output {
+    Command::new("bash")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/systemd-testhost.sh"))
+        .args(args)
+        .env("NAME", CONTAINER)
+        .output()
+        .expect("run systemd-testhost.sh")
+}
+
+fn testhost_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/systemd-testhost/rootfs")
+}
+
+impl Systemd {
+    fn boot() -> Systemd {
+        // A container left by a killed earlier run would block this one.
+        let _ = testhost(&["down"]);
+        let out = testhost(&["up"]);
+        assert!(
+            out.status.success(),
+            "booting systemd failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Systemd
+    }
+
+    /// A command inside, as root: its exit code and stdout.
+    fn run(&self, argv: &[&str]) -> (i32, String) {
+        let mut args = vec!["exec"];
+        args.extend_from_slice(argv);
+        let out = testhost(&args);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        )
+    }
+
+    fn show(&self, property: &str) -> String {
+        let (_, value) = self.run(&[
+            "systemctl",
+            "show",
+            "--value",
+            "-p",
+            property,
+            "orchestrator-dashboard.service",
+        ]);
+        value
+    }
+
+    fn health(&self) -> String {
+        let fetch = "import urllib.request as u; print(u.urlopen('http://127.0.0.1:8888/health', timeout=2).read().decode())";
+        self.run(&["python3", "-c", fetch]).1
+    }
+}
+
+impl Drop for Systemd {
+    fn drop(&mut self) {
+        let _ = testhost(&["down"]);
+    }
+}
+
+/// Installs into the cached root, with a drop-in that makes the watchdog quick to see.
+fn install_the_dashboard_unit() {
+    let root = testhost_root();
+    let _ = std::fs::remove_dir_all(root.join("var/lib/orchestrator"));
+    let install = Command::new("bash")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install.sh"))
+        .args(["--root", root.to_str().unwrap()])
+        .args(["--binary", orchestrator_bin().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        install.status.success(),
+        "install.sh into the container failed: {}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    let drop_in = root.join("etc/systemd/system/orchestrator-dashboard.service.d");
+    std::fs::create_dir_all(&drop_in).unwrap();
+    std::fs::write(
+        drop_in.join("test.conf"),
+        "[Service]\nWatchdogSec=2s\nTimeoutAbortSec=1s\nRestartSec=1s\n",
+    )
+    .unwrap();
+}
+
+fn remove_the_drop_in() {
+    let _ = std::fs::remove_dir_all(
+        testhost_root().join("etc/systemd/system/orchestrator-dashboard.service.d"),
+    );
+}
+
+#[test]
+fn under_systemd_the_dashboard_is_ready_watched_and_restarted_when_frozen() {
+    require_system!(
+        "under_systemd_the_dashboard_is_ready_watched_and_restarted_when_frozen",
+        Need::Root,
+        NSPAWN,
+        DEBOOTSTRAP
+    );
+    // The root must exist before it can be prepared: the first `up` builds it (debootstrap).
+    if !testhost_root().join("lib/systemd/systemd").exists() {
+        drop(Systemd::boot());
+    }
+    install_the_dashboard_unit();
+    let systemd = Systemd::boot();
+    // Type=notify: `start` returns only once the dashboard said READY=1.
+    let (code, _) = systemd.run(&["systemctl", "start", "orchestrator-dashboard.service"]);
+    let journal = || {
+        systemd
+            .run(&["journalctl", "-u", "orchestrator-dashboard", "--no-pager"])
+            .1
+    };
+    assert_eq!(code, 0, "the unit did not start:\n{}", journal());
+    assert_eq!(systemd.show("ActiveState"), "active");
+    assert!(
+        systemd.health().contains("\"status\":\"ok\""),
+        "{}",
+        journal()
+    );
+    let first = systemd.show("MainPID");
+
+    // Freeze it: no more WATCHDOG=1, so systemd kills it and starts a new one.
+    let (code, _) = systemd.run(&["kill", "-STOP", &first]);
+    assert_eq!(code, 0);
+    wait_until(
+        "systemd restarts the frozen dashboard",
+        Duration::from_secs(20),
+        || {
+            let pid = systemd.show("MainPID");
+            systemd.show("ActiveState") == "active" && pid != first && pid != "0"
+        },
+    );
+    assert!(
+        systemd.health().contains("\"status\":\"ok\""),
+        "{}",
+        journal()
+    );
+    let log = journal();
+    assert!(log.contains("Watchdog timeout"), "{log}");
+    drop(systemd);
+    remove_the_drop_in();
+}
