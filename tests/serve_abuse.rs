@@ -20,6 +20,7 @@ const ANSWER_BOUND: Duration = Duration::from_secs(2);
 /// `orchestrator serve` on a free loopback port with its stderr kept in a file.
 struct Serve {
     port: u16,
+    db: std::path::PathBuf,
     child: Child,
     stderr: std::path::PathBuf,
 }
@@ -37,6 +38,7 @@ impl Serve {
         let child = command.spawn().expect("start serve");
         let mut serve = Serve {
             port,
+            db: host.db_path(),
             child,
             stderr,
         };
@@ -196,18 +198,79 @@ fn requests_that_announce_a_body_and_send_none_do_not_freeze_the_workers() {
 const SERVER_OPEN_FILES: u64 = 1024;
 const IDLE_CONNECTIONS: usize = 2000;
 
-fn limit_open_files(command: &mut Command) {
+fn limit_open_files_to(command: &mut Command, open_files: u64) {
     // SAFETY: the closure only calls setrlimit(2), which is async-signal-safe.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
             let limit = rustix::process::Rlimit {
-                current: Some(SERVER_OPEN_FILES),
-                maximum: Some(SERVER_OPEN_FILES),
+                current: Some(open_files),
+                maximum: Some(open_files),
             };
             rustix::process::setrlimit(rustix::process::Resource::Nofile, limit)
                 .map_err(std::io::Error::from)
         });
     }
+}
+
+/// Fires bursts of `/health` until every worker has opened its read-only database connection
+/// (one descriptor on the database file each), so that none needs a new descriptor later.
+fn warm_up_the_workers(serve: &mut Serve, workers: usize) {
+    let db = serve.db.clone();
+    wait_until(
+        "every worker has the database open",
+        Duration::from_secs(5),
+        || {
+            let burst: Vec<_> = (0..workers)
+                .map(|_| {
+                    let port = serve.port;
+                    std::thread::spawn(move || health(port))
+                })
+                .collect();
+            for request in burst {
+                let _ = request.join();
+            }
+            let open = std::fs::read_dir(format!("/proc/{}/fd", serve.pid()))
+                .unwrap()
+                .flatten()
+                .filter(|e| std::fs::read_link(e.path()).is_ok_and(|t| t == db))
+                .count();
+            open >= workers
+        },
+    );
+}
+
+#[test]
+fn accepting_survives_running_out_of_descriptors() {
+    const OPEN_FILES: u64 = 26;
+    let host = Host::new();
+    // Room for the process's own descriptors and about six connections: below the connection
+    // cap (at least 8), so accept(2) itself fails with EMFILE.
+    let mut serve = Serve::start(&host, |command| limit_open_files_to(command, OPEN_FILES));
+    warm_up_the_workers(&mut serve, 4);
+    let mut idle = Vec::new();
+    let mut latencies = Vec::new();
+    for round in 0..10 {
+        for _ in 0..10 {
+            if let Ok(stream) =
+                TcpStream::connect_timeout(&addr(serve.port), Duration::from_secs(1))
+            {
+                idle.push(stream);
+            }
+        }
+        latencies.extend(serve.health_answers(1, &format!("in round {round} past EMFILE")));
+    }
+    report("with descriptors exhausted by idle connections", latencies);
+    let stderr = serve.stderr_text();
+    assert!(
+        stderr.contains("cannot accept (Too many open files"),
+        "the server did run out of descriptors and said so: {stderr}"
+    );
+    assert_eq!(
+        stderr.matches("cannot accept").count(),
+        1,
+        "the warning is not repeated for every connection: {stderr}"
+    );
+    assert!(serve.open_fds() <= OPEN_FILES as usize);
 }
 
 fn raise_own_open_files(needed: u64) {
@@ -231,7 +294,9 @@ fn raise_own_open_files(needed: u64) {
 fn two_thousand_idle_connections_under_ulimit_1024_leave_health_answering() {
     raise_own_open_files(IDLE_CONNECTIONS as u64 + 200);
     let host = Host::new();
-    let mut serve = Serve::start(&host, limit_open_files);
+    let mut serve = Serve::start(&host, |command| {
+        limit_open_files_to(command, SERVER_OPEN_FILES)
+    });
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", serve.pid())).unwrap();
     assert!(
         limits

@@ -81,6 +81,7 @@ const READ_CHUNK: usize = 8 * 1024;
 const TICK: Duration = Duration::from_millis(250);
 /// After `EMFILE` with nothing left to close, accepting pauses this long instead of spinning.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+const RESOURCE_WARNING_EVERY: Duration = Duration::from_secs(10);
 /// Connections accepted per turn, so reading and writing are not starved by a flood.
 const ACCEPT_BATCH: usize = 64;
 
@@ -294,6 +295,7 @@ pub fn serve(listener: TcpListener, limits: Limits, handler: Arc<Handler>) -> io
         replies: reply_receiver,
         wake: wake_receiver,
         accept_paused_until: None,
+        last_resource_warning: None,
     };
     super::systemd::notify("READY=1");
     let mut watchdog = Watchdog::from_env();
@@ -373,6 +375,7 @@ struct EventLoop {
     replies: Receiver<(u64, Vec<u8>)>,
     wake: UnixStream,
     accept_paused_until: Option<Instant>,
+    last_resource_warning: Option<Instant>,
 }
 
 impl EventLoop {
@@ -479,7 +482,7 @@ impl EventLoop {
                 Ok((stream, _)) => self.admit(stream),
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(err) if out_of_resources(&err) => {
-                    log::warn!("dashboard: cannot accept ({err}); closing the oldest connection");
+                    self.warn_once_in_a_while(&err);
                     if !self.evict_oldest() {
                         self.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
                     }
@@ -490,6 +493,18 @@ impl EventLoop {
             }
         }
         Ok(())
+    }
+
+    /// A flood would otherwise write one line per connection.
+    fn warn_once_in_a_while(&mut self, err: &io::Error) {
+        if self
+            .last_resource_warning
+            .is_some_and(|at| at.elapsed() < RESOURCE_WARNING_EVERY)
+        {
+            return;
+        }
+        log::warn!("dashboard: cannot accept ({err}); closing the oldest connections to make room");
+        self.last_resource_warning = Some(Instant::now());
     }
 
     fn admit(&mut self, stream: TcpStream) {
