@@ -296,6 +296,10 @@ pub fn serve(listener: TcpListener, limits: Limits, handler: Arc<Handler>) -> io
         wake: wake_receiver,
         accept_paused_until: None,
         last_resource_warning: None,
+        workers: Progress {
+            outstanding: 0,
+            answered_at: Instant::now(),
+        },
     };
     super::systemd::notify("READY=1");
     let mut watchdog = Watchdog::from_env();
@@ -340,9 +344,8 @@ enum State {
         buf: Vec<u8>,
         continued: bool,
     },
-    Working {
-        since: Instant,
-    },
+    /// Handed to the workers; nothing to do on the network until they answer.
+    Working,
     Writing {
         out: Vec<u8>,
         done: usize,
@@ -376,6 +379,16 @@ struct EventLoop {
     wake: UnixStream,
     accept_paused_until: Option<Instant>,
     last_resource_warning: Option<Instant>,
+    workers: Progress,
+}
+
+/// Whether the workers keep up. Counted apart from connections, which may be closed
+/// meanwhile: a stall must show even when its requests' clients have gone.
+struct Progress {
+    /// Requests handed over and not yet answered.
+    outstanding: usize,
+    /// The last answer, or when the first of the outstanding requests was handed over.
+    answered_at: Instant,
 }
 
 impl EventLoop {
@@ -416,7 +429,7 @@ impl EventLoop {
             let interest = match connection.state {
                 State::Reading { .. } => PollFlags::IN,
                 State::Writing { .. } => PollFlags::OUT,
-                State::Working { .. } => continue,
+                State::Working => continue,
             };
             ids.push(*id);
             fds.push(PollFd::new(&connection.stream, interest));
@@ -449,6 +462,8 @@ impl EventLoop {
         let mut drain = [0u8; 256];
         while matches!((&self.wake).read(&mut drain), Ok(n) if n > 0) {}
         while let Ok((id, out)) = self.replies.try_recv() {
+            self.workers.outstanding -= 1;
+            self.workers.answered_at = Instant::now();
             if let Some(connection) = self.connections.get_mut(&id) {
                 connection.state = State::Writing {
                     out,
@@ -467,7 +482,7 @@ impl EventLoop {
         match connection.state {
             State::Reading { .. } => self.read(id),
             State::Writing { .. } => self.write(id),
-            State::Working { .. } => {}
+            State::Working => {}
         }
         if flags.contains(PollFlags::NVAL) {
             self.connections.remove(&id);
@@ -585,12 +600,15 @@ impl EventLoop {
                 self.connections.remove(&id);
             }
             Some(Parse::Done(request)) => {
-                connection.state = State::Working {
-                    since: Instant::now(),
-                };
+                connection.state = State::Working;
                 if self.jobs.send((id, request)).is_err() {
                     self.connections.remove(&id);
+                    return;
                 }
+                if self.workers.outstanding == 0 {
+                    self.workers.answered_at = Instant::now();
+                }
+                self.workers.outstanding += 1;
             }
             Some(Parse::Refuse(status, why)) => self.refuse(id, status, why),
             Some(Parse::NeedMore { .. }) => unreachable!("the read loop only breaks when done"),
@@ -639,7 +657,7 @@ impl EventLoop {
             .filter(|(_, c)| match &c.state {
                 State::Reading { .. } => c.opened.elapsed() > limits.read_deadline,
                 State::Writing { since, .. } => since.elapsed() > limits.write_deadline,
-                State::Working { .. } => false,
+                State::Working => false,
             })
             .map(|(id, _)| *id)
             .collect();
@@ -653,16 +671,15 @@ impl EventLoop {
         }
     }
 
-    /// Workers that answer nothing for this long are stuck (a hung database, a bug): better
-    /// to exit and be restarted than to hold connections forever.
+    /// Workers that answer nothing for this long while requests wait are stuck (a hung
+    /// database, a bug): better to exit and be restarted than to take requests forever.
     fn check_workers(&self) -> io::Result<()> {
-        let stuck = self.connections.values().any(|c| {
-            matches!(c.state, State::Working { since } if since.elapsed() > self.limits.stall_limit)
-        });
-        if stuck {
+        if self.workers.outstanding > 0
+            && self.workers.answered_at.elapsed() > self.limits.stall_limit
+        {
             return Err(io::Error::other(format!(
-                "a request has waited more than {:?} for a worker",
-                self.limits.stall_limit
+                "no worker has answered for {:?} with {} requests waiting",
+                self.limits.stall_limit, self.workers.outstanding
             )));
         }
         Ok(())
@@ -791,6 +808,99 @@ mod tests {
         assert!(text.contains("X-Ok: fine\r\n"));
         assert!(!text.contains("evil") && !text.contains("Bad Name"));
         assert!(text.ends_with("\r\n\r\nhi"));
+    }
+
+    /// `serve` on a loopback port in a thread of its own; its error, if it stops, on the channel.
+    fn start(
+        limits: Limits,
+        handler: impl Fn(&mut Request) -> Response + Send + Sync + 'static,
+    ) -> (std::net::SocketAddr, Receiver<io::Error>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stopped, why) = mpsc::channel();
+        std::thread::spawn(move || {
+            if let Err(err) = serve(listener, limits, Arc::new(handler)) {
+                let _ = stopped.send(err);
+            }
+        });
+        (addr, why)
+    }
+
+    fn send(addr: std::net::SocketAddr, path: &str) -> TcpStream {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        stream
+    }
+
+    fn get(addr: std::net::SocketAddr, path: &str) -> String {
+        let mut answer = String::new();
+        send(addr, path).read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    #[test]
+    fn a_panicking_page_answers_500_and_its_worker_lives_on() {
+        let one_worker = Limits {
+            workers: 1,
+            ..Limits::default()
+        };
+        let (addr, _) = start(one_worker, |request| {
+            assert_ne!(request.url(), "/boom", "a bug in a page");
+            Response::text(200, "fine")
+        });
+        assert!(get(addr, "/boom").starts_with("HTTP/1.1 500"));
+        let after = get(addr, "/next");
+        assert!(
+            after.starts_with("HTTP/1.1 200") && after.ends_with("fine"),
+            "{after}"
+        );
+    }
+
+    #[test]
+    fn workers_that_never_answer_stop_the_server_with_the_reason() {
+        let impatient = Limits {
+            workers: 1,
+            stall_limit: Duration::from_millis(300),
+            ..Limits::default()
+        };
+        let (addr, stopped) = start(impatient, |_| {
+            std::thread::sleep(Duration::from_secs(60));
+            Response::text(200, "too late")
+        });
+        let _client = send(addr, "/hangs");
+        let why = stopped
+            .recv_timeout(Duration::from_secs(3))
+            .expect("the server stops when its workers stall");
+        assert!(why.to_string().contains("no worker has answered"), "{why}");
+    }
+
+    #[test]
+    fn a_client_that_never_reads_is_cut_off_at_the_write_deadline() {
+        const BIG: usize = 32 << 20;
+        let quick = Limits {
+            write_deadline: Duration::from_millis(300),
+            ..Limits::default()
+        };
+        let (addr, _) = start(quick, |request| Response {
+            status: 200,
+            headers: Vec::new(),
+            body: vec![b'x'; if request.url() == "/big" { BIG } else { 2 }],
+        });
+        let mut slow = send(addr, "/big");
+        std::thread::sleep(Duration::from_millis(1500));
+        let mut taken = 0;
+        let mut chunk = vec![0u8; 1 << 16];
+        while let Ok(n @ 1..) = slow.read(&mut chunk) {
+            taken += n;
+        }
+        assert!(
+            taken < BIG,
+            "the whole body was kept for a client that did not read"
+        );
+        assert!(get(addr, "/small").starts_with("HTTP/1.1 200"));
     }
 
     #[test]
