@@ -299,6 +299,7 @@ pub fn serve(listener: TcpListener, limits: Limits, handler: Arc<Handler>) -> io
         workers: Progress {
             outstanding: 0,
             answered_at: Instant::now(),
+            gone: false,
         },
     };
     super::systemd::notify("READY=1");
@@ -389,6 +390,8 @@ struct Progress {
     outstanding: usize,
     /// The last answer, or when the first of the outstanding requests was handed over.
     answered_at: Instant,
+    /// Every worker thread has ended: nothing will ever be answered again.
+    gone: bool,
 }
 
 impl EventLoop {
@@ -602,6 +605,7 @@ impl EventLoop {
             Some(Parse::Done(request)) => {
                 connection.state = State::Working;
                 if self.jobs.send((id, request)).is_err() {
+                    self.workers.gone = true;
                     self.connections.remove(&id);
                     return;
                 }
@@ -674,6 +678,9 @@ impl EventLoop {
     /// Workers that answer nothing for this long while requests wait are stuck (a hung
     /// database, a bug): better to exit and be restarted than to take requests forever.
     fn check_workers(&self) -> io::Result<()> {
+        if self.workers.gone {
+            return Err(io::Error::other("every worker thread has ended"));
+        }
         if self.workers.outstanding > 0
             && self.workers.answered_at.elapsed() > self.limits.stall_limit
         {
