@@ -449,6 +449,37 @@ fn four_64_mib_header_lines_are_refused_quickly_and_cost_no_memory() {
     serve.health_answers(3, "after the huge headers");
 }
 
+#[test]
+fn an_oversized_body_is_refused_with_a_413_the_client_can_read() {
+    let host = Host::new();
+    let mut serve = Serve::start(&host, |_| {});
+    for _ in 0..5 {
+        let mut stream = TcpStream::connect(addr(serve.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream
+            .set_write_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let body = "note=".to_string() + &"x".repeat(1 << 20);
+        let request = format!(
+            "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        // The whole body goes out (the server reads and drops it) before the answer is read.
+        stream
+            .write_all(request.as_bytes())
+            .expect("the server takes the refused body instead of resetting the connection");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read the answer");
+        assert!(
+            answer.starts_with("HTTP/1.1 413") && answer.contains("request body too large"),
+            "{answer:?}"
+        );
+    }
+    serve.health_answers(1, "after refused bodies");
+}
+
 /// The descriptor number of the server's listening socket, found through /proc.
 fn listening_fd(pid: u32, port: u16) -> i32 {
     let table = std::fs::read_to_string(format!("/proc/{pid}/net/tcp")).unwrap();

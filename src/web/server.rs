@@ -81,6 +81,9 @@ const READ_CHUNK: usize = 8 * 1024;
 const TICK: Duration = Duration::from_millis(250);
 /// After `EMFILE` with nothing left to close, accepting pauses this long instead of spinning.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// How long, and how much, an answered client may still send before the connection is closed.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 4 << 20;
 const RESOURCE_WARNING_EVERY: Duration = Duration::from_secs(10);
 /// Connections accepted per turn, so reading and writing are not starved by a flood.
 const ACCEPT_BATCH: usize = 64;
@@ -352,6 +355,13 @@ enum State {
         done: usize,
         since: Instant,
     },
+    /// Answered and our side shut: what the client still sends (the rest of a refused body)
+    /// is read and dropped, so closing does not reset the connection and destroy the answer
+    /// before the client has read it.
+    Draining {
+        until: Instant,
+        left: usize,
+    },
 }
 
 struct Connection {
@@ -432,6 +442,7 @@ impl EventLoop {
             let interest = match connection.state {
                 State::Reading { .. } => PollFlags::IN,
                 State::Writing { .. } => PollFlags::OUT,
+                State::Draining { .. } => PollFlags::IN,
                 State::Working => continue,
             };
             ids.push(*id);
@@ -485,6 +496,7 @@ impl EventLoop {
         match connection.state {
             State::Reading { .. } => self.read(id),
             State::Writing { .. } => self.write(id),
+            State::Draining { .. } => self.drain(id),
             State::Working => {}
         }
         if flags.contains(PollFlags::NVAL) {
@@ -550,13 +562,15 @@ impl EventLoop {
         );
     }
 
-    /// Closes the connection open longest, preferring one still sending its request: that is
-    /// where idle and slow clients sit.
+    /// Closes the connection open longest, preferring one still sending its request (where
+    /// idle and slow clients sit) or one already answered.
     fn evict_oldest(&mut self) -> bool {
-        let oldest = |reading_only: bool| {
+        let oldest = |idle_only: bool| {
             self.connections
                 .iter()
-                .filter(|(_, c)| !reading_only || matches!(c.state, State::Reading { .. }))
+                .filter(|(_, c)| {
+                    !idle_only || matches!(c.state, State::Reading { .. } | State::Draining { .. })
+                })
                 .min_by_key(|(_, c)| c.opened)
                 .map(|(id, _)| *id)
         };
@@ -647,7 +661,34 @@ impl EventLoop {
                 Err(_) => break,
             }
         }
-        let _ = connection.stream.shutdown(Shutdown::Write);
+        if *done < out.len() || connection.stream.shutdown(Shutdown::Write).is_err() {
+            self.connections.remove(&id);
+            return;
+        }
+        connection.state = State::Draining {
+            until: Instant::now() + LINGER,
+            left: LINGER_BYTES,
+        };
+    }
+
+    /// Reads and drops what the client still sends until it closes its side, within bounds.
+    fn drain(&mut self, id: u64) {
+        let Some(connection) = self.connections.get_mut(&id) else {
+            return;
+        };
+        let State::Draining { left, .. } = &mut connection.state else {
+            return;
+        };
+        let mut chunk = [0u8; READ_CHUNK];
+        loop {
+            match connection.stream.read(&mut chunk) {
+                Ok(n) if n > 0 && n < *left => *left -= n,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                // Closed by the client, the budget spent, or an error: done.
+                _ => break,
+            }
+        }
         self.connections.remove(&id);
     }
 
@@ -661,6 +702,7 @@ impl EventLoop {
             .filter(|(_, c)| match &c.state {
                 State::Reading { .. } => c.opened.elapsed() > limits.read_deadline,
                 State::Writing { since, .. } => since.elapsed() > limits.write_deadline,
+                State::Draining { until, .. } => Instant::now() > *until,
                 State::Working => false,
             })
             .map(|(id, _)| *id)
