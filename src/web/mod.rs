@@ -1,10 +1,13 @@
-//! `serve`: the dashboard and its JSON API on tiny_http with a small worker pool.
+//! `serve`: the dashboard and its JSON API, on a small server of its own (`server.rs`) that
+//! no client can freeze or kill.
 //! Pages read through a read-only connection; the only writes are a person's decisions
 //! (acknowledge, approve, dismiss, resolve), each one store transaction. The web process never
 //! acts on the host: an approved plan is run by the next `fix`.
 
 mod html;
 mod pages;
+mod server;
+mod systemd;
 
 use crate::actions::Plan;
 use crate::config::Config;
@@ -12,14 +15,14 @@ use crate::metrics::Metrics;
 use crate::phases::approval::{self, ResolveError, Teaching};
 use crate::store::{Store, StoreError};
 use serde_json::json;
+use server::{Method, Request, Response};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::io::Read;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tiny_http::{Header, Method, Request, Response, Server};
 
 /// Larger request bodies are refused (413): forms here are a note and a plan.
 const MAX_BODY: usize = 64 * 1024;
@@ -43,6 +46,8 @@ pub enum ServeError {
     EmptyToken(PathBuf),
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, String),
+    #[error("the dashboard on {0} stopped: {1}")]
+    Stopped(SocketAddr, std::io::Error),
 }
 
 pub struct Dashboard {
@@ -110,15 +115,15 @@ fn random_hex() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Serves until the process is stopped.
+/// Serves until the process is stopped, or returns why it could not go on (the listener
+/// failed, the workers stalled) so the process exits non-zero and its supervisor restarts it.
 pub fn run(dashboard: Dashboard, addr: SocketAddr) -> Result<(), ServeError> {
-    let server = Server::http(addr).map_err(|e| ServeError::Listen(addr, e.to_string()))?;
+    let listener = TcpListener::bind(addr).map_err(|e| ServeError::Listen(addr, e.to_string()))?;
     let mut dashboard = dashboard;
     // Port 0 binds a free port: requests name that one.
-    if let Some(bound) = server.server_addr().to_ip() {
+    if let Ok(bound) = listener.local_addr() {
         dashboard.listen = bound;
     }
-    let server = Arc::new(server);
     let dashboard = Arc::new(dashboard);
     log::warn!(
         "dashboard listening on http://{addr}{}",
@@ -128,21 +133,13 @@ pub fn run(dashboard: Dashboard, addr: SocketAddr) -> Result<(), ServeError> {
             ""
         }
     );
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let server = server.clone();
-            let dashboard = dashboard.clone();
-            std::thread::spawn(move || {
-                while let Ok(request) = server.recv() {
-                    dashboard.handle(request);
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        let _ = worker.join();
-    }
-    Ok(())
+    let limits = server::Limits {
+        max_body: MAX_BODY,
+        workers: WORKERS,
+        ..server::Limits::default()
+    };
+    let handler = move |request: &mut Request| dashboard.handle(request);
+    server::serve(listener, limits, Arc::new(handler)).map_err(|e| ServeError::Stopped(addr, e))
 }
 
 struct Reply {
@@ -198,11 +195,7 @@ thread_local! {
 }
 
 fn header<'r>(request: &'r Request, name: &'static str) -> Option<&'r str> {
-    request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv(name))
-        .map(|h| h.value.as_str())
+    request.header(name)
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
@@ -214,9 +207,8 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 impl Dashboard {
-    fn handle(&self, mut request: Request) {
-        let reply = self.route(&mut request);
-        let mut response = Response::from_string(reply.body).with_status_code(reply.status);
+    fn handle(&self, request: &mut Request) -> Response {
+        let reply = self.route(request);
         let security = [
             ("Content-Type", reply.content_type),
             ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
@@ -224,16 +216,16 @@ impl Dashboard {
             ("Referrer-Policy", "same-origin"),
             ("Cache-Control", "no-store"),
         ];
-        for (name, value) in security
+        let headers = security
             .iter()
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .chain(reply.headers)
-        {
-            if let Ok(header) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-                response.add_header(header);
-            }
+            .collect();
+        Response {
+            status: reply.status,
+            headers,
+            body: reply.body.into_bytes(),
         }
-        let _ = request.respond(response);
     }
 
     fn authenticated(&self, request: &Request) -> bool {
