@@ -108,7 +108,10 @@ fn an_escalation_is_mailed_once_with_its_story_and_alertmanager_gets_an_alert() 
     assert_eq!(smtp.messages().len(), 2);
     let posts = webhook.received();
     assert_eq!(posts.len(), 3, "{posts:?}");
-    assert!(posts.iter().all(|p| p.contains("\"incident\":\"1\"")), "{posts:?}");
+    assert!(
+        posts.iter().all(|p| p.contains("\"incident\":\"1\"")),
+        "{posts:?}"
+    );
 
     // The backup appears: the incident recovers, the escalation closes, an all-clear goes out.
     std::fs::write(host.path("backup.tar"), "data").unwrap();

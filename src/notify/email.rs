@@ -114,7 +114,7 @@ fn within(
         Ok(result) => result,
         Err(_) => Err(NotifyError::Transient(format!(
             "{server}: no complete answer within {}",
-            humantime::format_duration(deadline)
+            humantime::format_duration(Duration::from_millis(deadline.as_millis() as u64))
         ))),
     }
 }
