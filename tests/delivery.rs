@@ -396,3 +396,351 @@ fn alertmanager_keeps_an_open_escalation_firing_past_its_resolve_timeout() {
         "a resolved escalation is not re-posted"
     );
 }
+
+/// One crash-point scenario: a database copied from `template`, then `escalate` killed at its
+/// `n`th pwrite64 (SQLite's only way to write its files), then an ordinary run.
+struct CrashScenario<'a> {
+    name: &'a str,
+    host: &'a Host,
+    template: PathBuf,
+    /// The directory whose backup.tar the check looks for.
+    check_dir: PathBuf,
+    smtp_port: u16,
+    /// The notification kind this scenario's run queues and sends.
+    kind: &'a str,
+}
+
+impl CrashScenario<'_> {
+    fn point_dir(&self, n: usize) -> PathBuf {
+        self.host.path(&format!("{}-{n}", self.name))
+    }
+
+    /// The per-point hostname puts the point into every Message-ID: `@p7.escalation.test>`.
+    fn domain(&self, n: usize) -> String {
+        format!("p{n}.{}.test", self.name.replace('_', "-"))
+    }
+
+    fn prepare(&self, n: usize) -> (PathBuf, PathBuf) {
+        let dir = self.point_dir(n);
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("state.db");
+        std::fs::copy(&self.template, &db).unwrap();
+        let config = dir.join("orchestrator.toml");
+        std::fs::write(
+            &config,
+            crash_config(&self.check_dir, self.smtp_port, &self.domain(n)),
+        )
+        .unwrap();
+        (config, db)
+    }
+
+    fn orchestrator(&self, config: &Path, db: &Path) -> Command {
+        let mut command = Command::new(orchestrator_bin());
+        command
+            .arg("-c")
+            .arg(config)
+            .arg("--db")
+            .arg(db)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command
+    }
+
+    /// How many pwrite64 calls one undisturbed run makes.
+    fn count_writes(&self) -> usize {
+        let (config, db) = self.prepare(0);
+        let trace = self.point_dir(0).join("trace");
+        let status = Command::new("/usr/bin/strace")
+            .args(["-f", "-qq", "-e", "trace=pwrite64", "-o"])
+            .arg(&trace)
+            .arg(orchestrator_bin())
+            .arg("-c")
+            .arg(&config)
+            .arg("--db")
+            .arg(&db)
+            .arg("escalate")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::fs::read_to_string(trace)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("pwrite64("))
+            .count()
+    }
+
+    /// Kills `escalate` at write `n`, then runs it normally; returns whether the kill happened.
+    fn crash_then_recover(&self, n: usize) -> bool {
+        let (config, db) = self.prepare(n);
+        let killed = !Command::new("/usr/bin/strace")
+            .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=pwrite64", "-e"])
+            .arg(format!("inject=pwrite64:signal=KILL:when={n}"))
+            .arg(orchestrator_bin())
+            .arg("-c")
+            .arg(&config)
+            .arg("--db")
+            .arg(&db)
+            .arg("escalate")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        let status = self
+            .orchestrator(&config, &db)
+            .arg("escalate")
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "{} point {n}: the next run fails",
+            self.name
+        );
+        self.assert_sound(n, &db);
+        killed
+    }
+
+    /// The database is sound and every notification of the scenario is sent.
+    fn assert_sound(&self, n: usize, db: &Path) {
+        let db = rusqlite::Connection::open(db).unwrap();
+        let query = |sql: &str| -> String {
+            db.query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0))
+                .map(|v| format!("{v:?}"))
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        };
+        let point = format!("{} point {n}", self.name);
+        assert_eq!(query("PRAGMA integrity_check"), "Text(\"ok\")", "{point}");
+        assert_eq!(
+            query("SELECT COUNT(*) FROM escalations"),
+            "Integer(1)",
+            "{point}"
+        );
+        assert_eq!(
+            query(&format!(
+                "SELECT COUNT(*) FROM notifications WHERE kind = '{}' AND status = 'sent'",
+                self.kind
+            )),
+            "Integer(2)",
+            "{point}: both recipients' notifications exist and are sent"
+        );
+        assert_eq!(
+            query("SELECT COUNT(*) FROM notifications WHERE status != 'sent'"),
+            "Integer(0)",
+            "{point}"
+        );
+    }
+
+    /// The Message-IDs the point's database holds for the scenario's kind.
+    fn keys(&self, n: usize) -> Vec<String> {
+        let db = rusqlite::Connection::open(self.point_dir(n).join("state.db")).unwrap();
+        let mut stmt = db
+            .prepare("SELECT idempotency_key FROM notifications WHERE kind = ?1 ORDER BY id")
+            .unwrap();
+        let keys = stmt
+            .query_map([self.kind], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        keys
+    }
+}
+
+/// `repeat` is 1h: the reminders scenario's template dates its last mails two days back.
+fn crash_config(check_dir: &Path, smtp_port: u16, hostname: &str) -> String {
+    format!(
+        r#"
+[escalation]
+retry = "1ms"
+repeat = "1h"
+hostname = "{hostname}"
+{email}
+
+[[checks]]
+name = "nightly-backup"
+kind = "file"
+path = "{dir}/backup.tar"
+"#,
+        email = email_to(&["a@example.com", "b@example.com"], smtp_port),
+        dir = check_dir.display()
+    )
+}
+
+fn message_id_of(mail: &str) -> Option<String> {
+    mail.lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .map(|id| id.trim().to_string())
+}
+
+#[test]
+fn a_crash_at_every_write_of_escalate_loses_nothing_and_resends_only_with_the_same_message_id() {
+    require_system!(
+        "a_crash_at_every_write_of_escalate_loses_nothing_and_resends_only_with_the_same_message_id",
+        STRACE,
+        AIOSMTPD
+    );
+    let host = Host::new();
+    let mut smtp = SmtpSink::new(&host);
+    smtp.start();
+    let started = Instant::now();
+
+    // Scenario 1: an incident waits for phase 4; `escalate` opens the escalation, queues and
+    // sends its mails.
+    let waiting = host.path("waiting");
+    std::fs::create_dir_all(&waiting).unwrap();
+    let template = waiting.join("state.db");
+    let config = waiting.join("orchestrator.toml");
+    std::fs::write(&config, crash_config(&waiting, smtp.port, "template.test")).unwrap();
+    for phase in ["scan", "fix", "research", "consult"] {
+        let status = Command::new(orchestrator_bin())
+            .arg("-c")
+            .arg(&config)
+            .arg("--db")
+            .arg(&template)
+            .arg(phase)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let escalation = CrashScenario {
+        name: "escalation",
+        host: &host,
+        template: template.clone(),
+        check_dir: waiting.clone(),
+        smtp_port: smtp.port,
+        kind: "escalation",
+    };
+
+    // Scenario 2: the escalation was announced and its check passes again; `escalate` queues
+    // and sends the all-clear.
+    let over = host.path("over");
+    std::fs::create_dir_all(&over).unwrap();
+    let over_template = over.join("state.db");
+    std::fs::copy(&template, &over_template).unwrap();
+    let over_config = over.join("orchestrator.toml");
+    std::fs::write(
+        &over_config,
+        crash_config(&over, smtp.port, "template.test"),
+    )
+    .unwrap();
+    let run = |phase: &str| {
+        let status = Command::new(orchestrator_bin())
+            .arg("-c")
+            .arg(&over_config)
+            .arg("--db")
+            .arg(&over_template)
+            .arg(phase)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    run("escalate");
+    std::fs::write(over.join("backup.tar"), "data").unwrap();
+    run("scan");
+    let all_clear = CrashScenario {
+        name: "all_clear",
+        host: &host,
+        template: over_template.clone(),
+        check_dir: over.clone(),
+        smtp_port: smtp.port,
+        kind: "all_clear",
+    };
+
+    // Scenario 3: the escalation was announced two days ago and nobody acknowledged it;
+    // `escalate` queues and sends a reminder to each recipient.
+    let stale = host.path("stale");
+    std::fs::create_dir_all(&stale).unwrap();
+    let stale_template = stale.join("state.db");
+    std::fs::copy(&template, &stale_template).unwrap();
+    let stale_config = stale.join("orchestrator.toml");
+    std::fs::write(
+        &stale_config,
+        crash_config(&stale, smtp.port, "template.test"),
+    )
+    .unwrap();
+    let status = Command::new(orchestrator_bin())
+        .arg("-c")
+        .arg(&stale_config)
+        .arg("--db")
+        .arg(&stale_template)
+        .arg("escalate")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    rusqlite::Connection::open(&stale_template)
+        .unwrap()
+        .execute(
+            "UPDATE notifications SET settled_at = settled_at - 172800",
+            [],
+        )
+        .unwrap();
+    let reminders = CrashScenario {
+        name: "repeat",
+        host: &host,
+        template: stale_template.clone(),
+        check_dir: stale.clone(),
+        smtp_port: smtp.port,
+        kind: "repeat",
+    };
+
+    let mut report = Vec::new();
+    for scenario in [&escalation, &all_clear, &reminders] {
+        let writes = scenario.count_writes();
+        assert!(writes > 10, "{}: only {writes} writes", scenario.name);
+        let killed = (1..=writes)
+            .filter(|&n| scenario.crash_then_recover(n))
+            .count();
+        assert!(
+            killed * 10 >= writes * 9,
+            "{}: the injection killed only {killed} of {writes} runs",
+            scenario.name
+        );
+        report.push((scenario, writes, killed));
+    }
+
+    // Every message the sink got is one of a point's notifications; each notification arrived,
+    // at most one of a point's arrived twice, and a second copy has the same Message-ID.
+    let received: Vec<String> = smtp
+        .messages()
+        .iter()
+        .filter_map(|m| message_id_of(m))
+        .collect();
+    let mut summary = Vec::new();
+    for (scenario, writes, killed) in &report {
+        let mut resent = 0;
+        for n in 1..=*writes {
+            let domain = format!("@{}>", scenario.domain(n));
+            let mut got: Vec<&String> =
+                received.iter().filter(|id| id.ends_with(&domain)).collect();
+            got.sort();
+            let mut keys = scenario.keys(n);
+            keys.sort();
+            let mut distinct = got.clone();
+            distinct.dedup();
+            let distinct: Vec<String> = distinct.into_iter().cloned().collect();
+            assert_eq!(
+                distinct, keys,
+                "{} point {n}: each notification arrives under its own Message-ID",
+                scenario.name
+            );
+            let copies = got.len() - distinct.len();
+            assert!(copies <= 1, "{} point {n}: {copies} resends", scenario.name);
+            resent += copies;
+        }
+        summary.push(format!(
+            "{}: {writes} crash points ({killed} killed), {resent} resent with the same Message-ID",
+            scenario.name
+        ));
+    }
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "crash points: {} in {:?}",
+        summary.join("; "),
+        started.elapsed()
+    );
+}
