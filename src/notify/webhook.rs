@@ -90,3 +90,32 @@ pub fn post_webhook(url: &str, payload: &str, deadline: Duration) -> Result<(), 
         Err(ureq::Error::Transport(err)) => Err(NotifyError::Transient(format!("{url}: {err}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_firing_alert_goes_out_with_ends_at_ahead_and_a_resolved_one_keeps_its_own() {
+        let firing = r#"[{"labels":{"incident":"1"},"startsAt":"2026-01-01T00:00:00Z"}]"#;
+        let sent: Value =
+            serde_json::from_str(&payload_now(firing, Duration::from_secs(900))).unwrap();
+        let ends = sent[0]["endsAt"].as_str().unwrap().to_string();
+        assert!(
+            ends > rfc3339(now() + 890.0) && ends <= rfc3339(now() + 900.0),
+            "{ends}"
+        );
+        let unbounded: Value = serde_json::from_str(&payload_now(firing, Duration::ZERO)).unwrap();
+        assert!(unbounded[0].get("endsAt").is_none());
+        let resolved = r#"[{"labels":{"incident":"1"},"endsAt":"2026-01-01T00:05:00Z"}]"#;
+        let sent: Value =
+            serde_json::from_str(&payload_now(resolved, Duration::from_secs(900))).unwrap();
+        assert_eq!(sent[0]["endsAt"], "2026-01-01T00:05:00Z");
+    }
+
+    #[test]
+    fn the_alert_key_is_its_label_set() {
+        let payload = json!([{"labels": {"alertname": "A", "incident": "7"}}]);
+        assert_eq!(alert_key(&payload), r#"{"alertname":"A","incident":"7"}"#);
+    }
+}
