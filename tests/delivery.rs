@@ -187,6 +187,11 @@ fn healing_goes_on_while_delivery_struggles(mode: &str) {
         "[{mode}] cycle A took {a_took:?}"
     );
 
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "[{mode}] cycle B healed in {b_took:?} while A delivered; A took {a_took:?} in all"
+    );
     let rows = statuses(&host);
     let timed_out = rows
         .iter()
