@@ -1,5 +1,8 @@
-//! The cycle lock (docs/architecture.md, "The cycle lock"): `flock` on `DB.lock`, so that two phases never act at once.
-//! The kernel drops the lock when the holder dies, so a killed cycle never leaves it stuck.
+//! Two locks, each an `flock` beside the database (docs/architecture.md, "The cycle lock"). The cycle lock (`DB.lock`) keeps two phases
+//! from acting at once. The delivery lock (`DB.deliver.lock`) keeps two processes from sending
+//! the same notification at once; it is separate so that sending, which waits on other
+//! people's servers, never holds up the healing phases. The kernel drops a lock when its
+//! holder dies, so a killed process never leaves one stuck.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::io::AsRawFd;
@@ -26,38 +29,64 @@ pub fn lock_path(db: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Held while notifications are sent; see the module comment.
+pub struct DeliveryLock {
+    _file: File,
+}
+
+pub fn delivery_lock_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".deliver.lock");
+    PathBuf::from(name)
+}
+
 impl CycleLock {
     pub fn acquire(db: &Path, wait: bool) -> Result<CycleLock, LockError> {
-        let path = lock_path(db);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let _ = std::fs::create_dir_all(dir);
+        Ok(CycleLock {
+            _file: flock(lock_path(db), wait)?,
+        })
+    }
+}
+
+impl DeliveryLock {
+    /// Never waits: a busy lock means another process is delivering, and it sends what is due
+    /// (it looks for due rows until it is done), ours included.
+    pub fn try_acquire(db: &Path) -> Result<DeliveryLock, LockError> {
+        Ok(DeliveryLock {
+            _file: flock(delivery_lock_path(db), false)?,
+        })
+    }
+}
+
+fn flock(path: PathBuf, wait: bool) -> Result<File, LockError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let io_err = |source| LockError::Io {
+        path: path.clone(),
+        source,
+    };
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_err)?;
+    let mode = if wait {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_EX | libc::LOCK_NB
+    };
+    loop {
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), mode) } == 0 {
+            return Ok(file);
         }
-        let io_err = |source| LockError::Io {
-            path: path.clone(),
-            source,
-        };
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io_err)?;
-        let mode = if wait {
-            libc::LOCK_EX
-        } else {
-            libc::LOCK_EX | libc::LOCK_NB
-        };
-        loop {
-            // SAFETY: flock on a descriptor we own.
-            if unsafe { libc::flock(file.as_raw_fd(), mode) } == 0 {
-                return Ok(CycleLock { _file: file });
-            }
-            let err = std::io::Error::last_os_error();
-            match err.raw_os_error() {
-                Some(libc::EINTR) => continue,
-                Some(libc::EWOULDBLOCK) => return Err(LockError::Busy(path)),
-                _ => return Err(io_err(err)),
-            }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EWOULDBLOCK) => return Err(LockError::Busy(path)),
+            _ => return Err(io_err(err)),
         }
     }
 }

@@ -31,6 +31,7 @@ pub struct Metrics {
     pub patterns_new: i64,
     pub pattern_fixes: i64,
     pub agent_agreement: BTreeMap<String, f64>,
+    pub notifications_failed: i64,
 }
 
 fn ratio(part: i64, whole: i64) -> Option<f64> {
@@ -100,6 +101,7 @@ fn from_counts(counts: Counts) -> Metrics {
         patterns_new: counts.patterns_new,
         pattern_fixes: counts.pattern_fixes,
         agent_agreement,
+        notifications_failed: counts.notifications_failed,
     }
 }
 
@@ -122,9 +124,12 @@ struct Exposition(String);
 
 impl Exposition {
     fn family(&mut self, name: &str, help: &str) {
+        self.typed_family(name, help, "gauge");
+    }
+    fn typed_family(&mut self, name: &str, help: &str, kind: &str) {
         let _ = writeln!(
             self.0,
-            "# HELP orchestrator_{name} {help}\n# TYPE orchestrator_{name} gauge"
+            "# HELP orchestrator_{name} {help}\n# TYPE orchestrator_{name} {kind}"
         );
     }
     fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: String) {
@@ -233,6 +238,16 @@ pub fn prometheus(metrics: &Metrics, checks: &[CheckState]) -> String {
             number(Some(*share)),
         );
     }
+    out.typed_family(
+        "notifications_failed_total",
+        "Notifications refused for good (SMTP 5xx, a malformed address); the incident page shows the server's words.",
+        "counter",
+    );
+    out.sample(
+        "notifications_failed_total",
+        &[],
+        metrics.notifications_failed.to_string(),
+    );
     check_series(&mut out, checks);
     out.0
 }

@@ -58,6 +58,7 @@ path = "{dir}/backup.tar"
         "patterns_new",
         "pattern_fixes",
         "agent_agreement",
+        "notifications_failed",
     ];
     expected.sort();
     let mut names_sorted = names.clone();

@@ -1,15 +1,17 @@
-//! `cycle`: the phases in order, in one process and under one lock — no copy of their logic.
+//! `cycle`: the phases in order, in one process and under the cycle lock — no copy of their
+//! logic; then, with the lock released, the delivery of what phase 4 queued.
 
-use super::{consult, escalate, fix, research, scan, with_phase_lock};
+use super::{consult, escalate, fix, research, scan, with_phase_lock_then_deliver};
 use crate::cli::Global;
 use crate::phases;
 use serde_json::{json, Value};
 use std::process::ExitCode;
 
 pub fn exec(global: &Global) -> anyhow::Result<ExitCode> {
-    with_phase_lock(
+    with_phase_lock_then_deliver(
         global,
         "cycle",
+        "/escalate/deliveries",
         |rt| {
             let scan = serde_json::to_value(phases::scan::scan(rt)?)?;
             let fix = serde_json::to_value(phases::fix::fix(rt)?)?;

@@ -1,13 +1,14 @@
-use super::{print_incident_lines, with_phase_lock};
+use super::{print_incident_lines, with_phase_lock_then_deliver};
 use crate::cli::Global;
 use crate::phases::escalate::escalate;
 use serde_json::Value;
 use std::process::ExitCode;
 
 pub fn exec(global: &Global) -> anyhow::Result<ExitCode> {
-    with_phase_lock(
+    with_phase_lock_then_deliver(
         global,
         "escalate",
+        "/deliveries",
         |rt| Ok(serde_json::to_value(escalate(rt)?)?),
         print,
     )

@@ -17,7 +17,7 @@ pub use output::with_rfc3339;
 
 use crate::cli::{Cli, Command, Global};
 use crate::config::{Config, ConfigError};
-use crate::lock::{CycleLock, LockError};
+use crate::lock::{CycleLock, DeliveryLock, LockError};
 use crate::phases::Runtime;
 use crate::redact::Redactor;
 use crate::store::Store;
@@ -77,41 +77,73 @@ pub(crate) fn open_store(global: &Global, config: &Config) -> anyhow::Result<Sto
     Ok(Store::open(&path)?.masking_with(redactor(config)?))
 }
 
-/// Runs `work` as a phase holding the cycle lock: a second process skips (exit 0)
-/// or, with `--wait`, waits. Every phase run is recorded in `cycles`.
+/// Runs `work` as a phase holding the cycle lock: a second process skips (exit 0) or, with
+/// `--wait`, waits. Every phase run is recorded in `cycles`.
 pub(crate) fn with_phase_lock(
     global: &Global,
     name: &str,
     work: impl FnOnce(&mut Runtime) -> anyhow::Result<serde_json::Value>,
     print: impl FnOnce(&serde_json::Value),
 ) -> anyhow::Result<ExitCode> {
+    run_phase(global, name, None, work, print)
+}
+
+/// As [`with_phase_lock`], then, with the cycle lock released, sends the due notifications
+/// and puts what happened at the JSON pointer `deliveries`: a slow mail server never holds up
+/// the healing phases of the next run.
+pub(crate) fn with_phase_lock_then_deliver(
+    global: &Global,
+    name: &str,
+    deliveries: &str,
+    work: impl FnOnce(&mut Runtime) -> anyhow::Result<serde_json::Value>,
+    print: impl FnOnce(&serde_json::Value),
+) -> anyhow::Result<ExitCode> {
+    run_phase(global, name, Some(deliveries), work, print)
+}
+
+fn run_phase(
+    global: &Global,
+    name: &str,
+    deliveries: Option<&str>,
+    work: impl FnOnce(&mut Runtime) -> anyhow::Result<serde_json::Value>,
+    print: impl FnOnce(&serde_json::Value),
+) -> anyhow::Result<ExitCode> {
     let config = load_config(global)?;
     let db = config.db_path(global.db.as_deref());
-    let _lock = match CycleLock::acquire(&db, global.wait) {
-        Ok(lock) => lock,
-        Err(LockError::Busy(path)) => {
-            let message = format!(
-                "{name} skipped: another orchestrator cycle is running (it holds {})",
-                path.display()
-            );
-            if global.json {
-                output::print_json(&serde_json::json!({ "skipped": true, "reason": message }));
-            } else {
-                println!("{message}; use --wait to wait for it");
+    let (mut store, mut report) = {
+        let _lock = match CycleLock::acquire(&db, global.wait) {
+            Ok(lock) => lock,
+            Err(LockError::Busy(path)) => {
+                let message = format!(
+                    "{name} skipped: another orchestrator cycle is running (it holds {})",
+                    path.display()
+                );
+                if global.json {
+                    output::print_json(&serde_json::json!({ "skipped": true, "reason": message }));
+                } else {
+                    println!("{message}; use --wait to wait for it");
+                }
+                return Ok(ExitCode::SUCCESS);
             }
-            return Ok(ExitCode::SUCCESS);
+            Err(err) => return Err(err.into()),
+        };
+        let mut store = Store::open(&db)?.masking_with(redactor(&config)?);
+        let cycle = store.begin_cycle(name)?;
+        let mut runtime = Runtime {
+            config: &config,
+            store: &mut store,
+            dry_run: global.dry_run,
+        };
+        let report = work(&mut runtime)?;
+        store.finish_cycle(cycle, &output::counts(&report))?;
+        (store, report)
+    };
+    if let Some(pointer) = deliveries.filter(|_| !global.dry_run) {
+        let sent = deliver_unlocked(&config, &db, &mut store)?;
+        if let Some(slot) = report.pointer_mut(pointer) {
+            *slot = sent;
         }
-        Err(err) => return Err(err.into()),
-    };
-    let mut store = Store::open(&db)?.masking_with(redactor(&config)?);
-    let cycle = store.begin_cycle(name)?;
-    let mut runtime = Runtime {
-        config: &config,
-        store: &mut store,
-        dry_run: global.dry_run,
-    };
-    let report = work(&mut runtime)?;
-    store.finish_cycle(cycle, &output::counts(&report))?;
+    }
     if global.json {
         output::print_json(&report);
     } else {
@@ -123,6 +155,27 @@ pub(crate) fn with_phase_lock(
 /// The one redactor of a process: the built-in rules and the config's `[context] redact`.
 pub(crate) fn redactor(config: &Config) -> anyhow::Result<Redactor> {
     Ok(Redactor::new(&config.context.redact)?)
+}
+
+/// Delivery under its own lock; when another process holds it, that one sends what is due.
+fn deliver_unlocked(
+    config: &Config,
+    db: &std::path::Path,
+    store: &mut Store,
+) -> anyhow::Result<serde_json::Value> {
+    match DeliveryLock::try_acquire(db) {
+        Ok(_lock) => Ok(serde_json::to_value(crate::phases::escalate::deliver(
+            config, store,
+        )?)?),
+        Err(LockError::Busy(path)) => {
+            log::info!(
+                "not delivering: another orchestrator process delivers (it holds {})",
+                path.display()
+            );
+            Ok(serde_json::json!([]))
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Who a person is, for decisions recorded from the shell.

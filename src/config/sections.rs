@@ -211,6 +211,18 @@ pub struct EscalationConfig {
     pub retry: Duration,
     /// The host's name in notifications (default: the kernel's hostname).
     pub hostname: Option<String>,
+    /// The longest one message may take, connection to last answer; past it the message is
+    /// retried later.
+    #[serde(default = "EscalationConfig::default_message_timeout")]
+    pub message_timeout: Duration,
+    /// The longest one delivery run may take; what is left waits for the next run.
+    #[serde(default = "EscalationConfig::default_delivery_budget")]
+    pub delivery_budget: Duration,
+    /// A firing alert is re-posted on every delivery run with `endsAt` this far ahead, so
+    /// Alertmanager keeps it between runs and lets it lapse if orchestrator stops; "0s" leaves
+    /// `endsAt` out (Alertmanager's `resolve_timeout` applies).
+    #[serde(default = "EscalationConfig::default_alert_ttl")]
+    pub alert_ttl: Duration,
 }
 
 impl EscalationConfig {
@@ -218,8 +230,32 @@ impl EscalationConfig {
         Duration::from_secs(30)
     }
 
+    pub fn default_message_timeout() -> Duration {
+        Duration::from_secs(20)
+    }
+
+    pub fn default_delivery_budget() -> Duration {
+        Duration::from_secs(60)
+    }
+
+    /// Three timer intervals (5 min): one missed run does not resolve the alert.
+    pub fn default_alert_ttl() -> Duration {
+        Duration::from_secs(15 * 60)
+    }
+
     pub fn validate(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
+        for (key, value) in [
+            ("message_timeout", &self.message_timeout),
+            ("delivery_budget", &self.delivery_budget),
+        ] {
+            if value.std().is_zero() {
+                problems.push((
+                    "escalation",
+                    format!("`{key}` must be longer than 0s: nothing could be sent"),
+                ));
+            }
+        }
         if let Some(email) = &self.email {
             let smtp = email.smtp.trim();
             if !(smtp == "sendmail" || smtp.starts_with("smtp://") || smtp.starts_with("smtps://"))

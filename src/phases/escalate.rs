@@ -1,16 +1,22 @@
-//! `escalate`, phase 4: every incident that reaches it gets one escalation with
-//! the reason and notifications queued per channel; unsent ones are retried with backoff on
-//! later runs; `repeat` re-announces escalations nobody acknowledged; closed ones get an
-//! all-clear. Messages are composed when queued, so a retry sends the same words.
+//! `escalate`, phase 4: every incident that reaches it gets one escalation with the reason, and
+//! its notifications, one per channel and recipient, queued in the same transaction; closed
+//! escalations get an all-clear; `repeat` reminds each recipient of an escalation nobody
+//! acknowledged. Messages are composed when queued, so a retry sends the same words.
+//!
+//! Queueing happens in the phase, under the cycle lock. Sending ([`deliver`]) happens after the
+//! cycle lock is released, under the delivery lock, with a deadline per message and a budget
+//! per run: a slow or broken mail server never holds up the healing phases.
 
 use super::report::{IncidentLine, Verdict};
 use super::{cleared, Runtime};
 use crate::clock::now;
 use crate::config::{Config, EscalationConfig};
 use crate::model::Phase;
-use crate::notify::{self, Brief, NotifyError};
-use crate::store::{Escalation, Incident, Notification, Outgoing};
+use crate::notify::{self, Brief, Mail, NotifyError};
+use crate::store::{Incident, Notification, Outgoing, Store};
 use serde::Serialize;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Serialize)]
 pub struct Delivery {
@@ -30,6 +36,7 @@ pub struct EscalateReport {
     pub incidents: Vec<IncidentLine>,
     pub all_clear: Vec<i64>,
     pub repeated: Vec<i64>,
+    /// Filled by the command after the cycle lock is released (see [`deliver`]).
     pub deliveries: Vec<Delivery>,
 }
 
@@ -46,8 +53,7 @@ pub fn escalate(rt: &mut Runtime) -> anyhow::Result<EscalateReport> {
         return Ok(report);
     }
     report.all_clear = queue_all_clears(rt)?;
-    report.repeated = queue_repeats(rt)?;
-    report.deliveries = deliver(rt)?;
+    report.repeated = queue_reminders(rt)?;
     Ok(report)
 }
 
@@ -71,17 +77,15 @@ fn escalate_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<In
         return Ok(line);
     }
     let story = what_each_phase_found(rt, incident, &reason)?;
-    let (escalation, _) = rt.store.open_escalation(incident.id, &story, &reason)?;
-    let already_announced = rt
+    // An escalation still open keeps its reason; a new one takes the story.
+    let alert_reason = rt
         .store
-        .notifications_of(incident.id)?
-        .iter()
-        .any(|n| n.escalation == escalation.id && n.kind == "escalation");
-    let queued = if already_announced {
-        0
-    } else {
-        queue(rt, &escalation, "escalation")?
-    };
+        .unresolved_escalation(incident.id)?
+        .map_or_else(|| story.clone(), |e| e.reason);
+    let announce = compose(rt, None, incident, &alert_reason, "", "escalation", None)?;
+    let (_, queued) = rt
+        .store
+        .open_escalation(incident.id, &story, &reason, &announce)?;
     log::warn!(
         "incident {} ({}) escalated: {reason}",
         incident.id,
@@ -131,21 +135,26 @@ pub fn incident_link(config: &Config, incident: i64) -> String {
     format!("{}/incidents/{incident}", base.trim_end_matches('/'))
 }
 
-/// Queues one notification per recipient and channel; returns how many.
-fn queue(rt: &Runtime, escalation: &Escalation, kind: &str) -> anyhow::Result<usize> {
+/// The escalation's messages of `kind` (escalation | repeat | all_clear), one per channel and
+/// recipient, each with its idempotency key; `only` limits them to those (channel, recipient).
+/// Follow-ups of `escalation` thread under the first mail each recipient got.
+#[allow(clippy::too_many_arguments)]
+fn compose(
+    rt: &Runtime,
+    escalation: Option<i64>,
+    incident: &Incident,
+    reason: &str,
+    note: &str,
+    kind: &str,
+    only: Option<&[(String, String)]>,
+) -> anyhow::Result<Vec<Outgoing>> {
     let Some(channels) = rt.config.escalation.as_ref() else {
-        return Ok(0);
+        return Ok(Vec::new());
     };
-    let incident = rt.store.incident(escalation.incident)?;
     let host = host_name(rt.config);
     let link = incident_link(rt.config, incident.id);
     let (subject, body) = match kind {
-        "all_clear" => notify::all_clear(
-            &host,
-            &incident,
-            escalation.note.as_deref().unwrap_or(""),
-            &link,
-        ),
+        "all_clear" => notify::all_clear(&host, incident, note, &link),
         _ => {
             let attempts = rt.store.attempts(incident.id)?;
             let votes = rt.store.consultations(incident.id)?;
@@ -153,9 +162,9 @@ fn queue(rt: &Runtime, escalation: &Escalation, kind: &str) -> anyhow::Result<us
             let events = rt.store.events(incident.id)?;
             let brief = Brief {
                 host: &host,
-                incident: &incident,
+                incident,
                 // The mail lists each phase below; "Why" is the last hand-off.
-                reason: incident.handoff.as_deref().unwrap_or(&escalation.reason),
+                reason: incident.handoff.as_deref().unwrap_or(reason),
                 attempts: &attempts,
                 events: &events,
                 votes: &votes,
@@ -165,55 +174,104 @@ fn queue(rt: &Runtime, escalation: &Escalation, kind: &str) -> anyhow::Result<us
             notify::escalation(&brief, kind == "repeat")
         }
     };
-    let mut count = 0;
+    let wanted = |channel: &str, recipient: &str| {
+        only.map_or(true, |pairs| {
+            pairs.iter().any(|(c, r)| c == channel && r == recipient)
+        })
+    };
+    let firsts = match escalation {
+        Some(escalation) => rt.store.first_message_ids(escalation)?,
+        None => HashMap::new(),
+    };
+    let mut messages = Vec::new();
     for to in channels.email.iter().flat_map(|e| e.to.iter()) {
-        rt.store.queue_notification(
-            escalation.id,
-            &Outgoing {
-                channel: "email",
-                recipient: to,
-                kind,
-                subject: &subject,
-                body: &body,
-            },
-        )?;
-        count += 1;
+        if !wanted("email", to) {
+            continue;
+        }
+        messages.push(Outgoing {
+            channel: "email".into(),
+            recipient: to.clone(),
+            kind: kind.into(),
+            subject: subject.clone(),
+            body: body.clone(),
+            idempotency_key: message_id(incident.id, &host),
+            in_reply_to: firsts.get(&("email".to_string(), to.clone())).cloned(),
+        });
     }
-    if let Some(webhook) = &channels.webhook {
-        let payload = notify::alert_payload(
-            &host,
-            &incident,
-            &escalation.reason,
-            &link,
-            kind == "all_clear",
-        )
-        .to_string();
-        rt.store.queue_notification(
-            escalation.id,
-            &Outgoing {
-                channel: "webhook",
-                recipient: &webhook.url,
-                kind,
-                subject: &subject,
-                body: &payload,
-            },
-        )?;
-        count += 1;
+    if let Some(webhook) = channels
+        .webhook
+        .as_ref()
+        .filter(|w| wanted("webhook", &w.url))
+    {
+        let payload = notify::alert_payload(&host, incident, reason, &link, kind == "all_clear");
+        messages.push(Outgoing {
+            channel: "webhook".into(),
+            recipient: webhook.url.clone(),
+            kind: kind.into(),
+            subject: subject.clone(),
+            idempotency_key: notify::alert_key(&payload),
+            body: payload.to_string(),
+            in_reply_to: None,
+        });
     }
-    Ok(count)
+    Ok(messages)
 }
 
-fn queue_all_clears(rt: &Runtime) -> anyhow::Result<Vec<i64>> {
+/// A Message-ID chosen once, when the notification is queued: every try of the row sends it,
+/// so a resend after a crash is the same message to the receiving side.
+/// Format: `<orchestrator.INCIDENT.RANDOM@HOST>`.
+pub fn message_id(incident: i64, host: &str) -> String {
+    let domain: String = host
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+        .collect();
+    let domain = if domain.is_empty() {
+        "localhost".to_string()
+    } else {
+        domain
+    };
+    format!("<orchestrator.{incident}.{:016x}@{domain}>", random_u64())
+}
+
+fn random_u64() -> u64 {
+    use std::io::Read;
+    let mut bytes = [0u8; 8];
+    let from_kernel =
+        std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if from_kernel.is_ok() {
+        return u64::from_le_bytes(bytes);
+    }
+    // Without /dev/urandom: the clock and pid still make a collision unlikely.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ (u64::from(std::process::id()) << 32)
+}
+
+fn queue_all_clears(rt: &mut Runtime) -> anyhow::Result<Vec<i64>> {
     let mut incidents = Vec::new();
     for escalation in rt.store.escalations_needing_all_clear()? {
-        queue(rt, &escalation, "all_clear")?;
-        rt.store.mark_all_clear_queued(escalation.id)?;
-        incidents.push(escalation.incident);
+        let incident = rt.store.incident(escalation.incident)?;
+        let note = escalation.note.clone().unwrap_or_default();
+        let messages = compose(
+            rt,
+            Some(escalation.id),
+            &incident,
+            &escalation.reason,
+            &note,
+            "all_clear",
+            None,
+        )?;
+        if rt.store.queue_all_clear(escalation.id, &messages)? {
+            incidents.push(escalation.incident);
+        }
     }
     Ok(incidents)
 }
 
-fn queue_repeats(rt: &Runtime) -> anyhow::Result<Vec<i64>> {
+/// Each recipient of an unacknowledged escalation is reminded `repeat` after its last message
+/// settled, on its own: a refused address does not hold the others back.
+fn queue_reminders(rt: &mut Runtime) -> anyhow::Result<Vec<i64>> {
     let Some(config) = rt
         .config
         .escalation
@@ -223,72 +281,184 @@ fn queue_repeats(rt: &Runtime) -> anyhow::Result<Vec<i64>> {
         return Ok(Vec::new());
     };
     let mut incidents = Vec::new();
-    for escalation in rt
+    for due in rt
         .store
-        .escalations_due_for_repeat(now() - config.repeat.as_secs_f64())?
+        .reminders_due(now() - config.repeat.as_secs_f64())?
     {
-        queue(rt, &escalation, "repeat")?;
+        let escalation = &due.escalation;
+        let incident = rt.store.incident(escalation.incident)?;
+        let messages = compose(
+            rt,
+            Some(escalation.id),
+            &incident,
+            &escalation.reason,
+            "",
+            "repeat",
+            Some(&due.recipients),
+        )?;
+        if messages.is_empty() {
+            continue;
+        }
+        rt.store.queue_reminders(escalation.id, &messages)?;
         incidents.push(escalation.incident);
     }
     Ok(incidents)
 }
 
-/// Sends every notification that is due; a failure stays pending with its next try later.
-fn deliver(rt: &mut Runtime) -> anyhow::Result<Vec<Delivery>> {
+/// Sends what is due, within the run's budget; runs outside the cycle lock, under the delivery
+/// lock (the caller holds it), so two deliverers never send the same row at once. Each row is
+/// marked `sending` before its network call: a crash after that leaves it to the next run,
+/// which resends it with the same idempotency key. Then re-posts the firing alerts.
+pub fn deliver(config: &Config, store: &mut Store) -> anyhow::Result<Vec<Delivery>> {
+    let settings = config.escalation.clone();
+    let limits = Limits::new(settings.as_ref());
     let mut deliveries = Vec::new();
-    for notification in rt.store.due_notifications(now())? {
-        // An error may quote the webhook's URL and its credentials: logged as it is stored.
-        let outcome = send(rt.config.escalation.as_ref(), &notification).map_err(|err| match err {
-            NotifyError::Transient(e) => NotifyError::Transient(rt.store.mask(&e)),
-            NotifyError::Permanent(e) => NotifyError::Permanent(rt.store.mask(&e)),
-        });
-        let (result, error) = match outcome {
-            Ok(()) => {
-                rt.store.mark_notification_sent(notification.id)?;
-                ("sent", None)
-            }
-            Err(NotifyError::Transient(error)) => {
-                let retry = rt
-                    .config
-                    .escalation
-                    .as_ref()
-                    .map_or_else(EscalationConfig::default_retry, |e| e.retry)
-                    .as_secs_f64();
-                let wait =
-                    (retry * 2f64.powi(notification.tries.min(30) as i32)).min(MAX_BACKOFF_SECS);
-                rt.store
-                    .mark_notification_retry(notification.id, &error, now() + wait)?;
-                log::warn!(
-                    "notification {} to {} not sent, retry in {wait:.0}s: {error}",
-                    notification.id,
-                    notification.recipient
-                );
-                ("retry", Some(error))
-            }
-            Err(NotifyError::Permanent(error)) => {
-                rt.store.mark_notification_failed(notification.id, &error)?;
-                log::error!(
-                    "notification {} to {} failed for good: {error}",
-                    notification.id,
-                    notification.recipient
-                );
-                ("failed", Some(error))
-            }
+    let mut last = 0;
+    while let Some(notification) = store.next_due_notification(now(), last)? {
+        last = notification.id;
+        let Some(deadline) = limits.next_deadline() else {
+            log::warn!(
+                "delivery budget spent; notification {} and later ones wait for the next run",
+                notification.id
+            );
+            return Ok(deliveries);
         };
-        deliveries.push(Delivery {
-            notification: notification.id,
-            incident: notification.incident,
-            channel: notification.channel.clone(),
-            recipient: notification.recipient.clone(),
-            kind: notification.kind.clone(),
-            result,
-            error,
-        });
+        store.mark_notification_sending(notification.id)?;
+        // An error may quote the webhook's URL and its credentials: logged as it is stored.
+        let outcome =
+            send(settings.as_ref(), &notification, deadline).map_err(|e| masked(store, e));
+        deliveries.push(record(store, settings.as_ref(), &notification, outcome)?);
     }
+    refresh_alerts(store, settings.as_ref(), &limits, &mut deliveries)?;
     Ok(deliveries)
 }
 
-fn send(config: Option<&EscalationConfig>, notification: &Notification) -> Result<(), NotifyError> {
+/// The run's budget and the per-message deadline.
+struct Limits {
+    started: Instant,
+    budget: Duration,
+    per_message: Duration,
+}
+
+impl Limits {
+    fn new(config: Option<&EscalationConfig>) -> Limits {
+        let budget = config.map_or_else(EscalationConfig::default_delivery_budget, |c| {
+            c.delivery_budget
+        });
+        let per_message = config.map_or_else(EscalationConfig::default_message_timeout, |c| {
+            c.message_timeout
+        });
+        Limits {
+            started: Instant::now(),
+            budget: budget.std(),
+            per_message: per_message.std(),
+        }
+    }
+
+    /// The deadline of the next message: the per-message one, cut to what is left of the
+    /// budget; None when the budget is spent.
+    fn next_deadline(&self) -> Option<Duration> {
+        let left = self.budget.checked_sub(self.started.elapsed())?;
+        (!left.is_zero()).then(|| left.min(self.per_message))
+    }
+}
+
+fn record(
+    store: &mut Store,
+    config: Option<&EscalationConfig>,
+    notification: &Notification,
+    outcome: Result<(), NotifyError>,
+) -> anyhow::Result<Delivery> {
+    let (result, error) = match outcome {
+        Ok(()) => {
+            store.mark_notification_sent(notification.id)?;
+            ("sent", None)
+        }
+        Err(NotifyError::Transient(error)) => {
+            let retry = config
+                .map_or_else(EscalationConfig::default_retry, |e| e.retry)
+                .as_secs_f64();
+            let wait =
+                (retry * 2f64.powi((notification.tries).min(30) as i32)).min(MAX_BACKOFF_SECS);
+            store.mark_notification_retry(notification.id, &error, now() + wait)?;
+            log::warn!(
+                "notification {} to {} not sent, retry in {wait:.0}s: {error}",
+                notification.id,
+                notification.recipient
+            );
+            ("retry", Some(error))
+        }
+        Err(NotifyError::Permanent(error)) => {
+            store.mark_notification_failed(notification.id, &error)?;
+            log::error!(
+                "notification {} to {} failed for good: {error}",
+                notification.id,
+                notification.recipient
+            );
+            ("failed", Some(error))
+        }
+    };
+    Ok(Delivery {
+        notification: notification.id,
+        incident: notification.incident,
+        channel: notification.channel.clone(),
+        recipient: notification.recipient.clone(),
+        kind: notification.kind.clone(),
+        result,
+        error,
+    })
+}
+
+/// Posts each open escalation's firing alert again, so Alertmanager does not resolve it while a
+/// person is still needed. A failure is only logged: the next run posts again.
+fn refresh_alerts(
+    store: &mut Store,
+    config: Option<&EscalationConfig>,
+    limits: &Limits,
+    deliveries: &mut Vec<Delivery>,
+) -> anyhow::Result<()> {
+    let posted_now: Vec<i64> = deliveries.iter().map(|d| d.notification).collect();
+    for alert in store.alerts_to_refresh()? {
+        if posted_now.contains(&alert.id) {
+            continue;
+        }
+        let Some(deadline) = limits.next_deadline() else {
+            log::warn!("delivery budget spent before every firing alert was re-posted");
+            return Ok(());
+        };
+        let outcome = send(config, &alert, deadline).map_err(|e| masked(store, e));
+        let error = outcome.err().map(|e| e.to_string());
+        if let Some(error) = &error {
+            log::warn!(
+                "re-posting the alert of incident {}: {error}",
+                alert.incident
+            );
+        }
+        deliveries.push(Delivery {
+            notification: alert.id,
+            incident: alert.incident,
+            channel: alert.channel.clone(),
+            recipient: alert.recipient.clone(),
+            kind: "refresh".into(),
+            result: if error.is_none() { "sent" } else { "retry" },
+            error,
+        });
+    }
+    Ok(())
+}
+
+fn masked(store: &Store, error: NotifyError) -> NotifyError {
+    match error {
+        NotifyError::Transient(e) => NotifyError::Transient(store.mask(&e)),
+        NotifyError::Permanent(e) => NotifyError::Permanent(store.mask(&e)),
+    }
+}
+
+fn send(
+    config: Option<&EscalationConfig>,
+    notification: &Notification,
+    deadline: Duration,
+) -> Result<(), NotifyError> {
     let gone = || {
         NotifyError::Permanent(format!(
             "the {} channel is no longer configured",
@@ -298,19 +468,57 @@ fn send(config: Option<&EscalationConfig>, notification: &Notification) -> Resul
     match notification.channel.as_str() {
         "email" => {
             let email = config.and_then(|c| c.email.as_ref()).ok_or_else(gone)?;
-            notify::send_email(
-                email,
-                &notification.recipient,
-                &notification.subject,
-                &notification.body,
-            )
+            let mail = Mail {
+                to: &notification.recipient,
+                subject: &notification.subject,
+                body: &notification.body,
+                message_id: &notification.idempotency_key,
+                in_reply_to: notification.in_reply_to.as_deref(),
+            };
+            notify::send_email(email, &mail, deadline)
         }
         // The stored recipient is masked (a webhook URL may carry a token); the configured URL
         // is where the alert goes.
         "webhook" => {
             let webhook = config.and_then(|c| c.webhook.as_ref()).ok_or_else(gone)?;
-            notify::post_webhook(&webhook.url, &notification.body)
+            let lasts = config.map_or_else(EscalationConfig::default_alert_ttl, |c| c.alert_ttl);
+            let payload = notify::payload_now(&notification.body, lasts.std());
+            notify::post_webhook(&webhook.url, &payload, deadline)
         }
         _ => Err(gone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_id_names_the_incident_and_a_clean_host() {
+        let id = message_id(42, "web 01<x>.example");
+        assert!(id.starts_with("<orchestrator.42."), "{id}");
+        assert!(id.ends_with("@web01x.example>"), "{id}");
+        assert_ne!(id, message_id(42, "web 01<x>.example"), "random part");
+        assert!(message_id(1, "<>").ends_with("@localhost>"));
+    }
+
+    #[test]
+    fn the_deadline_is_the_smaller_of_message_and_what_is_left() {
+        let limits = Limits {
+            started: Instant::now(),
+            budget: Duration::from_secs(60),
+            per_message: Duration::from_secs(20),
+        };
+        assert_eq!(limits.next_deadline(), Some(Duration::from_secs(20)));
+        let almost = Limits {
+            started: Instant::now() - Duration::from_secs(55),
+            ..limits
+        };
+        assert!(almost.next_deadline().unwrap() <= Duration::from_secs(5));
+        let spent = Limits {
+            started: Instant::now() - Duration::from_secs(61),
+            ..almost
+        };
+        assert_eq!(spent.next_deadline(), None);
     }
 }

@@ -1,10 +1,12 @@
-//! Escalations and their notifications: one escalation per incident that reached
-//! phase 4, one notification per channel and recipient, retried until sent, never sent twice.
+//! Escalations and their notifications: one escalation per incident that reached phase 4, and
+//! an outbox of notifications, one row per channel and recipient, each with an idempotency key
+//! that every try sends unchanged (at-least-once delivery, deduplicated by the key).
 
 use super::incidents::add_event;
 use super::{Lesson, NewAttempt, Result, Store, StoreError, Taught};
 use crate::clock::{now, Timestamp};
 use crate::model::Phase;
+use crate::redact::Redactor;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
@@ -52,17 +54,22 @@ pub struct Notification {
     pub kind: String,
     pub subject: String,
     pub body: String,
+    /// pending | sending | sent | failed
     pub status: String,
     pub tries: i64,
     pub last_error: Option<String>,
     pub next_try_at: Option<Timestamp>,
     pub sent_at: Option<Timestamp>,
     pub created_at: Timestamp,
+    /// Sent unchanged on every try: the mail's Message-ID, the alert's identity.
+    pub idempotency_key: String,
+    /// The Message-ID this mail answers (the escalation's first mail to the same person).
+    pub in_reply_to: Option<String>,
 }
 
 const NOTIFICATION_COLUMNS: &str =
     "n.id, n.escalation, e.incident, n.channel, n.recipient, n.kind, n.subject, n.body, n.status,
-     n.tries, n.last_error, n.next_try_at, n.sent_at, n.created_at";
+     n.tries, n.last_error, n.next_try_at, n.sent_at, n.created_at, n.idempotency_key, n.in_reply_to";
 
 fn notification_from_row(row: &Row) -> rusqlite::Result<Notification> {
     Ok(Notification {
@@ -80,36 +87,95 @@ fn notification_from_row(row: &Row) -> rusqlite::Result<Notification> {
         next_try_at: row.get(11)?,
         sent_at: row.get(12)?,
         created_at: row.get(13)?,
+        idempotency_key: row.get(14)?,
+        in_reply_to: row.get(15)?,
     })
 }
 
-/// A message to queue on one channel for one recipient.
-pub struct Outgoing<'a> {
-    pub channel: &'a str,
-    pub recipient: &'a str,
-    pub kind: &'a str,
-    pub subject: &'a str,
-    pub body: &'a str,
+/// A message to queue on one channel for one recipient, composed in full before it is queued.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub channel: String,
+    pub recipient: String,
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+    pub idempotency_key: String,
+    pub in_reply_to: Option<String>,
+}
+
+/// The recipients of one open escalation whose reminder is due.
+#[derive(Debug, Clone)]
+pub struct DueReminder {
+    pub escalation: Escalation,
+    /// (channel, recipient)
+    pub recipients: Vec<(String, String)>,
+}
+
+/// Messages are composed from stored (masked) text; they are masked once more because they
+/// also carry text that was never stored, such as a held plan's description. A webhook's JSON
+/// body is masked string by string so that it stays the JSON that was composed.
+fn insert_notifications(
+    tx: &rusqlite::Transaction,
+    redactor: &Redactor,
+    escalation: i64,
+    outgoing: &[Outgoing],
+) -> Result<()> {
+    let mut stmt = tx.prepare(
+        "INSERT INTO notifications (escalation, channel, recipient, kind, subject, body, status, created_at, idempotency_key, in_reply_to)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9)",
+    )?;
+    let at = now();
+    for message in outgoing {
+        stmt.execute(params![
+            escalation,
+            message.channel,
+            redactor.redact(&message.recipient),
+            message.kind,
+            redactor.redact(&message.subject),
+            redactor.redact_json_text(&message.body),
+            at,
+            message.idempotency_key,
+            message.in_reply_to
+        ])?;
+    }
+    Ok(())
 }
 
 impl Store {
-    /// The incident's open (or acknowledged) escalation, or a new one; the incident becomes
-    /// `escalated`. Returns the escalation and whether it was created now. A new escalation
-    /// keeps `reason`; the timeline notes `why`, the hand-off that brought it here.
+    /// The incident's open (or acknowledged) escalation, if any.
+    pub fn unresolved_escalation(&self, incident: i64) -> Result<Option<Escalation>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident = ?1 AND status != 'resolved' ORDER BY id DESC LIMIT 1"),
+                [incident],
+                escalation_from_row,
+            )
+            .optional()?)
+    }
+
+    /// In one transaction: the incident's open (or acknowledged) escalation, or a new one; the
+    /// incident becomes `escalated`; and, unless it was announced already, `announce` is queued.
+    /// A crash leaves either all of it or none. Returns the escalation and how many were queued.
+    /// A new escalation keeps `reason`; the timeline notes `why`, the hand-off that brought it
+    /// here.
     pub fn open_escalation(
         &mut self,
         incident: i64,
         reason: &str,
         why: &str,
-    ) -> Result<(Escalation, bool)> {
+        announce: &[Outgoing],
+    ) -> Result<(Escalation, usize)> {
         let (reason, why) = (&self.mask(reason), &self.mask(why));
+        let redactor = self.redactor.get_or_init(Redactor::builtin);
         let tx = self.conn.transaction()?;
-        let created = tx.execute(
+        tx.execute(
             "INSERT INTO escalations (incident, status, reason, created_at)
              SELECT ?1, 'open', ?2, ?3
              WHERE NOT EXISTS (SELECT 1 FROM escalations WHERE incident = ?1 AND status != 'resolved')",
             params![incident, reason, now()],
-        )? == 1;
+        )?;
         tx.execute(
             "UPDATE incidents SET status = 'escalated' WHERE id = ?1 AND status = 'open'",
             [incident],
@@ -120,33 +186,78 @@ impl Store {
             [incident],
             escalation_from_row,
         )?;
-        tx.commit()?;
-        Ok((escalation, created))
-    }
-
-    /// The message is composed from stored (masked) text; it is masked once more because it
-    /// also carries text that was never stored, such as a held plan's description. A webhook's
-    /// JSON body is masked string by string so that it stays the JSON that was composed.
-    pub fn queue_notification(&self, escalation: i64, message: &Outgoing) -> Result<i64> {
-        let recipient = self.mask(message.recipient);
-        let subject = self.mask(message.subject);
-        let body = self.redactor().redact_json_text(message.body);
-        self.conn.execute(
-            "INSERT INTO notifications (escalation, channel, recipient, kind, subject, body, status, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
-            params![escalation, message.channel, recipient, message.kind, subject, body, now()],
+        let announced: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM notifications WHERE escalation = ?1 AND kind = 'escalation')",
+            [escalation.id],
+            |row| row.get(0),
         )?;
-        Ok(self.conn.last_insert_rowid())
+        let queued = if announced {
+            0
+        } else {
+            insert_notifications(&tx, redactor, escalation.id, announce)?;
+            announce.len()
+        };
+        tx.commit()?;
+        Ok((escalation, queued))
     }
 
-    /// Pending notifications whose next try is due.
-    pub fn due_notifications(&self, at: Timestamp) -> Result<Vec<Notification>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {NOTIFICATION_COLUMNS} FROM notifications n JOIN escalations e ON e.id = n.escalation
-             WHERE n.status = 'pending' AND (n.next_try_at IS NULL OR n.next_try_at <= ?1) ORDER BY n.id"
-        ))?;
-        let rows = stmt.query_map([at], notification_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    /// The all-clear of a closed escalation, queued and remembered in one transaction, so it
+    /// is queued exactly once. Returns whether it was queued now.
+    pub fn queue_all_clear(&mut self, escalation: i64, messages: &[Outgoing]) -> Result<bool> {
+        let redactor = self.redactor.get_or_init(Redactor::builtin);
+        let tx = self.conn.transaction()?;
+        let first = tx.execute(
+            "UPDATE escalations SET all_clear_queued = 1 WHERE id = ?1 AND all_clear_queued = 0",
+            [escalation],
+        )? == 1;
+        if first {
+            insert_notifications(&tx, redactor, escalation, messages)?;
+        }
+        tx.commit()?;
+        Ok(first)
+    }
+
+    /// Reminders, one per due recipient, in one transaction.
+    pub fn queue_reminders(&mut self, escalation: i64, messages: &[Outgoing]) -> Result<()> {
+        let redactor = self.redactor.get_or_init(Redactor::builtin);
+        let tx = self.conn.transaction()?;
+        insert_notifications(&tx, redactor, escalation, messages)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The first Message-ID each recipient got for the escalation: (channel, recipient) -> key.
+    pub fn first_message_ids(
+        &self,
+        escalation: i64,
+    ) -> Result<std::collections::HashMap<(String, String), String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT channel, recipient, idempotency_key FROM notifications
+             WHERE escalation = ?1 AND kind = 'escalation' ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map([escalation], |row| {
+            Ok(((row.get(0)?, row.get(1)?), row.get(2)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The next notification to send after `after` (an id): pending ones whose try is due, and
+    /// any left `sending` by a deliverer that died mid-call (only one deliverer runs at a time,
+    /// under the delivery lock, so a `sending` row it did not mark itself is ambiguous).
+    pub fn next_due_notification(&self, at: Timestamp, after: i64) -> Result<Option<Notification>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {NOTIFICATION_COLUMNS} FROM notifications n JOIN escalations e ON e.id = n.escalation
+                     WHERE n.status IN ('pending', 'sending') AND n.id > ?2
+                       AND (n.status = 'sending' OR n.next_try_at IS NULL OR n.next_try_at <= ?1)
+                     ORDER BY n.id LIMIT 1"
+                ),
+                params![at, after],
+                notification_from_row,
+            )
+            .optional()?)
     }
 
     pub fn notifications_of(&self, incident: i64) -> Result<Vec<Notification>> {
@@ -158,11 +269,24 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// Written before the network call: from here until it is marked sent, retry or failed, a
+    /// crash leaves the row `sending`, resent later with the same idempotency key.
+    pub fn mark_notification_sending(&self, id: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE notifications SET status = 'sending', tries = tries + 1 WHERE id = ?1",
+            [id],
+        )?;
+        Ok(())
+    }
+
     /// Sent: never sent again. The escalation remembers when it last reached someone.
     pub fn mark_notification_sent(&mut self, id: i64) -> Result<()> {
         let tx = self.conn.transaction()?;
         let at = now();
-        tx.execute("UPDATE notifications SET status = 'sent', sent_at = ?2, tries = tries + 1, last_error = NULL WHERE id = ?1", params![id, at])?;
+        tx.execute(
+            "UPDATE notifications SET status = 'sent', sent_at = ?2, settled_at = ?2, last_error = NULL WHERE id = ?1",
+            params![id, at],
+        )?;
         tx.execute(
             "UPDATE escalations SET last_notified_at = ?2 WHERE id = (SELECT escalation FROM notifications WHERE id = ?1)",
             params![id, at],
@@ -171,6 +295,8 @@ impl Store {
         Ok(())
     }
 
+    /// Not sent this time (the server is unreachable, slow, or answered 4xx): tried again at
+    /// `next_try_at`.
     pub fn mark_notification_retry(
         &self,
         id: i64,
@@ -179,17 +305,42 @@ impl Store {
     ) -> Result<()> {
         let error = self.mask(error);
         self.conn.execute(
-            "UPDATE notifications SET tries = tries + 1, last_error = ?2, next_try_at = ?3 WHERE id = ?1",
+            "UPDATE notifications SET status = 'pending', last_error = ?2, next_try_at = ?3 WHERE id = ?1",
             params![id, error, next_try_at],
         )?;
         Ok(())
     }
 
-    /// A notification that can never be sent as queued (a malformed address).
+    /// Never to be sent as queued: the server refused it for good (SMTP 5xx) or it is
+    /// malformed. `error` keeps the server's words for the dashboard.
     pub fn mark_notification_failed(&self, id: i64, error: &str) -> Result<()> {
         let error = self.mask(error);
-        self.conn.execute("UPDATE notifications SET status = 'failed', tries = tries + 1, last_error = ?2 WHERE id = ?1", params![id, error])?;
+        self.conn.execute(
+            "UPDATE notifications SET status = 'failed', settled_at = ?3, last_error = ?2 WHERE id = ?1",
+            params![id, error, now()],
+        )?;
         Ok(())
+    }
+
+    /// Notifications that failed for good, ever: `orchestrator_notifications_failed_total`.
+    pub fn count_failed_notifications(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM notifications WHERE status = 'failed'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The firing alert of every unresolved escalation whose first post went out: Alertmanager
+    /// forgets an alert not re-posted in time, so each delivery run posts it again.
+    pub fn alerts_to_refresh(&self) -> Result<Vec<Notification>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {NOTIFICATION_COLUMNS} FROM notifications n JOIN escalations e ON e.id = n.escalation
+             WHERE e.status != 'resolved' AND e.all_clear_queued = 0 AND n.channel = 'webhook'
+               AND n.kind = 'escalation' AND n.status = 'sent' ORDER BY n.id"
+        ))?;
+        let rows = stmt.query_map([], notification_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     /// Escalations closed since they were announced, whose all-clear is not queued yet.
@@ -202,22 +353,41 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    pub fn mark_all_clear_queued(&self, escalation: i64) -> Result<()> {
-        self.conn.execute(
-            "UPDATE escalations SET all_clear_queued = 1 WHERE id = ?1",
-            [escalation],
+    /// Email recipients of open (not acknowledged) escalations whose last message, sent or
+    /// refused, settled before `before` and who have nothing in flight: each recipient is
+    /// reminded on its own, so a rejected address never silences the others.
+    pub fn reminders_due(&self, before: Timestamp) -> Result<Vec<DueReminder>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT n.escalation, n.channel, n.recipient FROM notifications n JOIN escalations e ON e.id = n.escalation
+             WHERE e.status = 'open' AND n.channel = 'email' AND n.kind != 'all_clear'
+               AND n.id = (SELECT MAX(m.id) FROM notifications m WHERE m.escalation = n.escalation
+                           AND m.channel = n.channel AND m.recipient = n.recipient AND m.kind != 'all_clear')
+               AND n.status IN ('sent', 'failed') AND n.settled_at < ?1
+             ORDER BY n.escalation, n.id",
         )?;
-        Ok(())
-    }
-
-    /// Open (not acknowledged) escalations last announced before `before`, with nothing pending.
-    pub fn escalations_due_for_repeat(&self, before: Timestamp) -> Result<Vec<Escalation>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {ESCALATION_COLUMNS} FROM escalations e WHERE status = 'open' AND last_notified_at < ?1
-             AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.escalation = e.id AND n.status = 'pending')"
-        ))?;
-        let rows = stmt.query_map([before], escalation_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let rows = stmt
+            .query_map([before], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?))
+            })?
+            .collect::<rusqlite::Result<Vec<(i64, String, String)>>>()?;
+        let mut due: Vec<DueReminder> = Vec::new();
+        for (escalation, channel, recipient) in rows {
+            if due.last().map(|d| d.escalation.id) != Some(escalation) {
+                let escalation = self.conn.query_row(
+                    &format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE id = ?1"),
+                    [escalation],
+                    escalation_from_row,
+                )?;
+                due.push(DueReminder {
+                    escalation,
+                    recipients: Vec::new(),
+                });
+            }
+            if let Some(last) = due.last_mut() {
+                last.recipients.push((channel, recipient));
+            }
+        }
+        Ok(due)
     }
 
     pub fn escalation_of(&self, incident: i64) -> Result<Option<Escalation>> {

@@ -22,6 +22,9 @@ pub struct Counts {
     pub pattern_fixes: i64,
     /// Phase-3 rounds per agreement ("3/3", "2/3", "none").
     pub agreement_rounds: BTreeMap<String, i64>,
+    /// Notifications refused for good (SMTP 5xx, a malformed address), ever: a counter, not
+    /// windowed, so a scraper sees it only grow.
+    pub notifications_failed: i64,
 }
 
 /// A check's last result: the dashboard's checks page and the per-check metric series.
@@ -51,6 +54,7 @@ impl Store {
         )?;
         counts.ttr = self.durations(since)?;
         counts.agreement_rounds = self.agreements(since)?;
+        counts.notifications_failed = self.count_failed_notifications()?;
         Ok(counts)
     }
 

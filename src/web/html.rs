@@ -35,8 +35,8 @@ pub fn opt_time(ts: Option<f64>) -> String {
 pub fn badge(word: &str) -> String {
     let class = match word {
         "ok" | "fixed" | "resolved" | "recovered" | "sent" | "winner" | "approved" => "good",
-        "warning" | "open" | "pending" | "acknowledged" | "dry_run" | "held" | "retry"
-        | "proposed" => "warn",
+        "warning" | "open" | "pending" | "sending" | "acknowledged" | "dry_run" | "held"
+        | "retry" | "proposed" => "warn",
         "critical" | "escalated" | "failed" | "not_fixed" | "rejected" | "interrupted"
         | "dismissed" => "bad",
         _ => "muted",

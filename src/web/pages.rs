@@ -326,8 +326,14 @@ fn notifications(store: &Store, id: i64) -> Result<String, StoreError> {
                 esc(&n.recipient),
                 badge(&n.status),
                 n.tries.to_string(),
+                // A failed one keeps the server's refusal here, word for word.
                 esc(n.last_error.as_deref().unwrap_or("")),
                 opt_time(n.sent_at),
+                esc(if n.channel == "email" {
+                    &n.idempotency_key
+                } else {
+                    ""
+                }),
             ]
         })
         .collect();
@@ -340,6 +346,7 @@ fn notifications(store: &Store, id: i64) -> Result<String, StoreError> {
             "Tries",
             "Last error",
             "Sent",
+            "Message-ID",
         ],
         &rows,
         "No notification.",

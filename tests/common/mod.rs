@@ -439,11 +439,20 @@ pub struct Alertmanager {
 
 impl Alertmanager {
     pub fn start(host: &Host) -> Alertmanager {
+        Alertmanager::start_with(host, None)
+    }
+
+    /// With `resolve_timeout` (e.g. "2s"): how long Alertmanager keeps an alert that has no
+    /// `endsAt` and is not posted again (its default is 5m).
+    pub fn start_with(host: &Host, resolve_timeout: Option<&str>) -> Alertmanager {
         let port = free_port();
         let config = host.path("alertmanager.yml");
+        let global = resolve_timeout
+            .map(|t| format!("global:\n  resolve_timeout: {t}\n"))
+            .unwrap_or_default();
         std::fs::write(
             &config,
-            "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n",
+            format!("{global}route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n"),
         )
         .expect("write alertmanager.yml");
         let child = Command::new("/usr/bin/prometheus-alertmanager")
