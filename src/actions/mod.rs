@@ -1,6 +1,7 @@
 //! Plans: lists of typed actions (DESIGN §3). Parsing them is strict (unknown actions or fields
 //! are errors), so that what reaches the executor is only ever the vocabulary below.
 
+pub mod fs;
 mod run;
 
 pub use run::{execute_plan, ActionReport, ExecOptions, PlanReport};
