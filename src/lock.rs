@@ -1,7 +1,7 @@
 //! The cycle lock (DESIGN §7): `flock` on `DB.lock`, so that two phases never act at once.
 //! The kernel drops the lock when the holder dies, so a killed cycle never leaves it stuck.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -30,18 +30,13 @@ impl CycleLock {
     pub fn acquire(db: &Path, wait: bool) -> Result<CycleLock, LockError> {
         let path = lock_path(db);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let _ = std::fs::create_dir_all(dir);
+            let _ = crate::store::private::create_dir(dir);
         }
         let io_err = |source| LockError::Io {
             path: path.clone(),
             source,
         };
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io_err)?;
+        let file = crate::store::private::open_file(&path).map_err(io_err)?;
         let mode = if wait {
             libc::LOCK_EX
         } else {

@@ -343,3 +343,87 @@ fn deletions_do_not_follow_symlinks_and_say_so() {
         &format!("{} is a symlink", tree.join("file.pid").display()),
     );
 }
+/// The database, its WAL files and the lock file after one cycle.
+fn state_files(db: &Path) -> Vec<PathBuf> {
+    ["", "-wal", "-shm", ".lock"]
+        .iter()
+        .map(|suffix| PathBuf::from(format!("{}{suffix}", db.display())))
+        .collect()
+}
+
+fn mode_of(path: &Path) -> u32 {
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// Runs a scan with a database in a directory orchestrator must create.
+fn scan_into_new_directory(host: &Host) -> PathBuf {
+    let db = host.path("state/nested/state.db");
+    host.write_config(&remedies_config(&[]));
+    let output = Command::new(orchestrator_bin())
+        .arg("-c")
+        .arg(host.config_path())
+        .arg("--db")
+        .arg(&db)
+        .arg("scan")
+        .output()
+        .expect("run orchestrator");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    db
+}
+
+/// Holds a connection open, as the dashboard does, so that the -wal and -shm files exist to be
+/// looked at. SQLite gives them the database file's own mode, whoever opens it.
+fn open_wal(db: &Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(db).expect("open db");
+    let _: i64 = conn
+        .query_row("SELECT COUNT(*) FROM cycles", [], |r| r.get(0))
+        .expect("read");
+    conn
+}
+
+#[test]
+fn the_state_database_is_created_private() {
+    let host = Host::new();
+    let db = scan_into_new_directory(&host);
+    let _open = open_wal(&db);
+    for file in state_files(&db) {
+        assert_eq!(mode_of(&file), 0o600, "{} is not 0600", file.display());
+    }
+    for dir in [host.path("state"), host.path("state/nested")] {
+        assert_eq!(mode_of(&dir), 0o700, "{} is not 0700", dir.display());
+    }
+}
+
+#[test]
+fn nobody_cannot_read_the_state_database() {
+    crate::require_system!(
+        "nobody_cannot_read_the_state_database",
+        Need::Root,
+        Need::Program("/usr/bin/setpriv", "util-linux")
+    );
+    let host = Host::new();
+    chmod(host.dir.path(), 0o755);
+    let db = scan_into_new_directory(&host);
+    let _open = open_wal(&db);
+    // Even with the directories opened to everyone, the files themselves stay closed.
+    chmod(&host.path("state"), 0o755);
+    chmod(&host.path("state/nested"), 0o755);
+    for file in state_files(&db) {
+        let read = Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .arg("cat")
+            .arg(&file)
+            .output()
+            .expect("run cat as nobody");
+        assert!(!read.status.success(), "nobody read {}", file.display());
+        assert_contains(&String::from_utf8_lossy(&read.stderr), "Permission denied");
+    }
+}
