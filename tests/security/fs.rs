@@ -40,9 +40,13 @@ fn remove_remedy(path: &Path) -> String {
 }
 
 /// Runs `scan` then `fix` on the database `db` (fresh databases run each remedy again) and
-/// returns every attempt's recorded output, joined.
+/// returns every attempt's recorded outcome, reason and output, joined.
 fn scan_and_fix(host: &Host, db: &Path) -> String {
-    for phase in ["scan", "fix"] {
+    run_phases(host, db, &["scan", "fix"])
+}
+
+fn run_phases(host: &Host, db: &Path, phases: &[&str]) -> String {
+    for phase in phases {
         let output = Command::new(orchestrator_bin())
             .arg("-c")
             .arg(host.config_path())
@@ -62,7 +66,7 @@ fn scan_and_fix(host: &Host, db: &Path) -> String {
     }
     let conn = rusqlite::Connection::open(db).expect("open db");
     let mut statement = conn
-        .prepare("SELECT outcome || ': ' || output FROM attempts ORDER BY id")
+        .prepare("SELECT outcome || ': ' || reason || ' | ' || output FROM attempts ORDER BY id")
         .expect("prepare");
     let outputs: Vec<String> = statement
         .query_map([], |row| row.get(0))
@@ -136,10 +140,12 @@ impl Racer {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start swap-racer as nobody");
-        let racer = Racer(child);
-        // It is racing once the names it swaps have traded places at least once.
+        let mut racer = Racer(child);
+        // It is racing once the names it swaps have been seen traded (slow under heavy I/O:
+        // renames wait for the journal).
         let original = std::fs::symlink_metadata(a).expect("stat a").ino();
-        wait_until("the racer swaps", Duration::from_secs(5), || {
+        wait_until("the racer swaps", Duration::from_secs(20), || {
+            assert!(racer.still_running(), "the racer exited before racing");
             std::fs::symlink_metadata(a).map(|m| m.ino()).ok() != Some(original)
         });
         racer
@@ -201,27 +207,107 @@ impl RaceTree {
 }
 
 #[test]
-fn a_racing_symlink_swap_never_leads_a_deletion_out_of_its_tree() {
+fn a_racing_symlink_swap_never_leads_a_remedy_out_of_its_tree() {
     crate::require_system!(
-        "a_racing_symlink_swap_never_leads_a_deletion_out_of_its_tree",
+        "a_racing_symlink_swap_never_leads_a_remedy_out_of_its_tree",
         Need::Root,
         Need::Program("/usr/bin/setpriv", "util-linux")
     );
     let host = Host::new();
     let tree = RaceTree::plant(&host);
     host.write_config(&remedies_config(&[
-        ("cache", clean_remedy(&tree.allowed, "*.tmp")),
-        ("pid", remove_remedy(&tree.sub.join("victim.pid"))),
+        ("race-clean", clean_remedy(&tree.allowed, "*.tmp")),
+        ("race-remove", remove_remedy(&tree.sub.join("victim.pid"))),
     ]));
-    let racer_limit = Duration::from_secs(20);
-    let mut racer = Racer::start(&racer_bin(&host), &tree.sub, &tree.link, racer_limit);
+    race(&host, &tree, &["scan", "fix"]);
+}
 
-    let (mut rounds, mut refusals) = (0, 0);
+/// The same race against an agent's plan, which the policy judges first: whatever the policy
+/// saw when it resolved the path, the deletion itself must not follow the swap.
+#[test]
+fn a_racing_symlink_swap_never_leads_an_agents_plan_out_of_its_tree() {
+    crate::require_system!(
+        "a_racing_symlink_swap_never_leads_an_agents_plan_out_of_its_tree",
+        Need::Root,
+        Need::Program("/usr/bin/setpriv", "util-linux")
+    );
+    let host = Host::new();
+    let tree = RaceTree::plant(&host);
+    let agent = canned_agent(
+        &host,
+        &[
+            (
+                "race-clean",
+                format!(
+                    r#"[{{"action": "clean_files", "path": "{}", "glob": "*.tmp"}}]"#,
+                    tree.allowed.display()
+                ),
+            ),
+            (
+                "race-remove",
+                format!(
+                    r#"[{{"action": "remove_file", "path": "{}"}}]"#,
+                    tree.sub.join("victim.pid").display()
+                ),
+            ),
+        ],
+    );
+    let mut config = remedies_config(&[]);
+    for check in ["race-clean", "race-remove"] {
+        config.push_str(&format!(
+            "\n[[checks]]\nname = \"{check}\"\nkind = \"command\"\ncommand = [\"/bin/sh\", \"-c\", \"exit 2\"]\n"
+        ));
+    }
+    config = config.replace(
+        "[policy]\n",
+        &format!(
+            "[policy]\nactions = [\"clean_files\", \"remove_file\"]\npaths = [\"{}\", \"{}/**\"]\n",
+            tree.allowed.display(),
+            tree.allowed.display()
+        ),
+    );
+    config.push_str(&format!(
+        "\n[agents.canned]\ncommand = [\"/bin/sh\", \"{}\"]\ntimeout = \"10s\"\n\n[research]\nagent = \"canned\"\n",
+        agent.display()
+    ));
+    host.write_config(&config);
+    race(&host, &tree, &["scan", "fix", "research"]);
+}
+
+/// An agent that answers each check's incident with its own plan: the prompt on stdin names
+/// the check.
+fn canned_agent(host: &Host, plans: &[(&str, String)]) -> PathBuf {
+    let mut script = String::from("prompt=$(cat)\n");
+    for (check, plan) in plans {
+        let answer = host.path(&format!("{check}.answer"));
+        std::fs::write(
+            &answer,
+            format!(r#"{{"diagnosis": "stale files", "confidence": 0.9, "plan": {plan}}}"#),
+        )
+        .expect("write answer");
+        script.push_str(&format!(
+            "case \"$prompt\" in *{check}*) exec cat '{}';; esac\n",
+            answer.display()
+        ));
+    }
+    script.push_str("exit 1\n");
+    let path = host.path("agent.sh");
+    std::fs::write(&path, script).expect("write agent");
+    path
+}
+
+/// Runs `phases` on a fresh database round after round, for a bounded time, while `nobody`
+/// swaps `sub` and `link`. Every round the victim must be whole and the steady files gone; over
+/// all rounds, some deletion must have met the symlink and been refused for it, naming it.
+fn race(host: &Host, tree: &RaceTree, phases: &[&str]) {
+    let racer_limit = Duration::from_secs(45);
+    let mut racer = Racer::start(&racer_bin(host), &tree.sub, &tree.link, racer_limit);
+    let (mut rounds, mut walk_refusals, mut policy_refusals) = (0, 0, 0);
     let started = Instant::now();
-    while rounds < 40 && started.elapsed() < Duration::from_secs(8) {
+    while rounds < 40 && started.elapsed() < Duration::from_secs(10) {
         rounds += 1;
         tree.refill_steady();
-        let outputs = scan_and_fix(&host, &host.path(&format!("round-{rounds}.db")));
+        let outputs = run_phases(host, &host.path(&format!("round-{rounds}.db")), phases);
         let lost = missing(&tree.victim, &VICTIM_FILES);
         assert!(
             lost.is_empty(),
@@ -232,22 +318,23 @@ fn a_racing_symlink_swap_never_leads_a_deletion_out_of_its_tree() {
             kept, 0,
             "round {rounds}: clean_files left files it should have removed\n{outputs}"
         );
-        if outputs.contains("is a symlink") {
-            refusals += 1;
-        }
+        // The deletion met the symlink itself, or (for agents' plans) the policy saw it.
+        walk_refusals += outputs.matches("is a symlink").count();
+        policy_refusals += outputs.matches("is not under [policy] paths").count();
     }
     assert!(
         racer.still_running(),
         "the racer stopped early: the race was not run"
     );
     eprintln!(
-        "{rounds} rounds in {:?}; {refusals} met the symlink and refused",
+        "{rounds} rounds in {:?}; refused on meeting the symlink: {walk_refusals} by the walk, \
+         {policy_refusals} by the policy",
         started.elapsed()
     );
     drop(racer);
     assert!(rounds >= 5, "only {rounds} rounds ran in the time given");
     assert!(
-        refusals > 0,
+        walk_refusals + policy_refusals > 0,
         "in {rounds} rounds no deletion was refused for meeting the symlink: the race never hit"
     );
 }
