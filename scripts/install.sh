@@ -69,7 +69,9 @@ else
   chmod 0644 "$CONFIG"
   echo "wrote the example config $CONFIG"
 fi
-install -d -m 0755 "$ROOT/var/lib/orchestrator" "$ROOT/var/lib/prometheus/node-exporter"
+# The state keeps raw command and agent output: root's alone. node_exporter reads the metrics.
+install -d -m 0700 "$ROOT/var/lib/orchestrator"
+install -d -m 0755 "$ROOT/var/lib/prometheus/node-exporter"
 mkdir -p "$(dirname "$MANIFEST")"
 printf '%s\n' "${installed[@]}" > "$MANIFEST"
 

@@ -4,7 +4,7 @@
 //! people's servers, never holds up the healing phases. The kernel drops a lock when its
 //! holder dies, so a killed process never leaves one stuck.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -60,18 +60,13 @@ impl DeliveryLock {
 
 fn flock(path: PathBuf, wait: bool) -> Result<File, LockError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let _ = std::fs::create_dir_all(dir);
+        let _ = crate::store::private::create_dir(dir);
     }
     let io_err = |source| LockError::Io {
         path: path.clone(),
         source,
     };
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(io_err)?;
+    let file = crate::store::private::open_file(&path).map_err(io_err)?;
     let mode = if wait {
         libc::LOCK_EX
     } else {

@@ -46,6 +46,14 @@ fn installs_into_a_root_keeps_an_existing_config_and_uninstalls() {
     }
     let unit = std::fs::read_to_string(at("/etc/systemd/system/orchestrator.service")).unwrap();
     assert_contains(&unit, "ExecStart=/opt/orch/bin/orchestrator scan");
+    // The state is root's alone: the directory, and whatever the cycle creates in it.
+    assert_contains(&unit, "UMask=0077");
+    let state_mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(at("/var/lib/orchestrator"))
+            .unwrap()
+            .permissions(),
+    ) & 0o7777;
+    assert_eq!(state_mode, 0o700, "/var/lib/orchestrator is {state_mode:o}");
     // The installed binary accepts the installed config.
     let check = Command::new(at("/opt/orch/bin/orchestrator"))
         .arg("-c")

@@ -1,6 +1,7 @@
 //! Plans: lists of typed actions (docs/agents.md, "The action vocabulary"). Parsing them is strict (unknown actions or fields
 //! are errors), so that what reaches the executor is only ever the vocabulary below.
 
+pub mod fs;
 mod kill;
 mod run;
 

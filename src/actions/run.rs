@@ -10,7 +10,7 @@ use crate::checks::host;
 use crate::exec::{self, CommandSpec};
 use serde::Serialize;
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// What an action may act on besides its own fields.
 #[derive(Clone, Copy)]
@@ -192,75 +192,38 @@ fn run_argv(argv: &[String], timeout: Duration, options: &ExecOptions) -> Action
 }
 
 fn remove_file(path: &Path) -> ActionResult {
-    match std::fs::symlink_metadata(path) {
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            Ok(format!("{} was already gone", path.display()))
-        }
-        Err(err) => Err(format!("{}: {err}", path.display())),
-        Ok(meta) if meta.is_dir() => Err(format!(
-            "{} is a directory; remove_file removes one file",
-            path.display()
-        )),
-        Ok(_) => std::fs::remove_file(path)
-            .map(|_| format!("removed {}", path.display()))
-            .map_err(|e| format!("{}: {e}", path.display())),
-    }
+    super::fs::remove_file(path)
 }
 
-/// Deletes regular files under `root` (recursively, never following symlinks) whose name
-/// matches `glob` and that were last modified longer ago than `older_than`.
+/// Deletes regular files under `root` (recursively, by directory descriptor: never through a
+/// symlink, never into another filesystem) whose name matches `glob` and that were last
+/// modified longer ago than `older_than`.
 fn clean_files(root: &Path, older_than: Duration, glob: &str) -> ActionResult {
     let matcher = globset::Glob::new(glob)
         .map_err(|e| format!("bad glob {glob}: {e}"))?
         .compile_matcher();
-    let meta = std::fs::symlink_metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
-    if !meta.is_dir() {
-        return Err(format!("{} is not a directory", root.display()));
-    }
-    let now = SystemTime::now();
-    let (mut count, mut bytes, mut errors) = (0u64, 0u64, Vec::new());
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                continue;
-            };
-            if meta.is_dir() {
-                pending.push(path);
-                continue;
-            }
-            let old_enough = meta
-                .modified()
-                .ok()
-                .and_then(|m| now.duration_since(m).ok())
-                .map(|age| age >= older_than)
-                .unwrap_or(false);
-            if meta.is_file() && old_enough && matcher.is_match(entry.file_name()) {
-                match std::fs::remove_file(&path) {
-                    Ok(()) => {
-                        count += 1;
-                        bytes += meta.len();
-                    }
-                    Err(err) => errors.push(format!("{}: {err}", path.display())),
-                }
-            }
-        }
-    }
-    let summary = format!(
-        "removed {count} files ({}) under {}",
-        host::human_bytes(bytes),
+    let cleaned = super::fs::clean_files(root, older_than, &matcher)?;
+    let mut summary = format!(
+        "removed {} files ({}) under {}",
+        cleaned.files,
+        host::human_bytes(cleaned.bytes),
         root.display()
     );
-    if errors.is_empty() {
+    if let Some(skipped) = cleaned.skipped() {
+        summary.push_str(&format!("; {skipped}"));
+    }
+    if cleaned.stopped {
+        return Err(format!(
+            "{summary}; stopped after examining {} entries",
+            super::fs::MAX_ENTRIES
+        ));
+    }
+    if cleaned.errors.is_empty() {
         Ok(summary)
     } else {
         Err(format!(
             "{summary}; could not remove: {}",
-            errors.join("; ")
+            cleaned.errors.join("; ")
         ))
     }
 }

@@ -12,6 +12,7 @@ mod attempts;
 mod escalations;
 mod incidents;
 mod metrics;
+pub(crate) mod private;
 
 pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
@@ -43,6 +44,11 @@ pub enum StoreError {
     },
     #[error("cannot create the database directory {path}: {source}")]
     Directory {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot prepare the database file {path}: {source}")]
+    File {
         path: PathBuf,
         source: std::io::Error,
     },
@@ -87,11 +93,15 @@ impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
+            private::create_dir(dir).map_err(|source| StoreError::Directory {
                 path: dir.to_path_buf(),
                 source,
             })?;
         }
+        private::prepare_database(path).map_err(|source| StoreError::File {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let open_err = |source| StoreError::Open {
             path: path.to_path_buf(),
             source,

@@ -1,0 +1,413 @@
+//! Deleting files by directory descriptor, so that a deletion stays in the tree it was given
+//! even while someone who owns part of that tree swaps directories for symlinks under it.
+//!
+//! A path is walked from `/` one component at a time with `openat(O_NOFOLLOW | O_DIRECTORY)`:
+//! no component may be a symlink, and each step is taken from the directory opened by the step
+//! before, never by resolving the text again. The last name is removed with `unlinkat` relative
+//! to its parent's descriptor. `clean_files` descends the same way and never enters a symlink
+//! or another mounted filesystem. What a policy check decided about the path text beforehand is
+//! not relied on: this walk is the guarantee.
+//!
+//! Between looking at a name (`fstatat`) and unlinking it, its owner can replace it; that is
+//! harmless: `unlinkat` removes a name from the directory we hold, never anything a symlink
+//! points to, and fails on a directory.
+
+use globset::GlobMatcher;
+use rustix::fs::{
+    openat, statat, statx, unlinkat, AtFlags, Dir, FileType, Mode, OFlags, Stat, StatxAttributes,
+    StatxFlags, CWD,
+};
+use rustix::io::Errno;
+use std::ffi::{CString, OsStr};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Directories deeper than this below the cleaned path are not entered.
+pub const MAX_DEPTH: usize = 64;
+/// `clean_files` stops after examining this many entries, so one action stays bounded.
+pub const MAX_ENTRIES: u64 = 2_000_000;
+
+/// Why a deletion did not happen, in words fit for the attempt's record.
+pub type Refusal = String;
+
+/// Opens the directory `path` for reading, walking from `/` without following any symlink.
+pub fn open_dir_nofollow(path: &Path) -> Result<OwnedFd, Refusal> {
+    let names = plain_components(path)?;
+    let mut dir =
+        openat(CWD, "/", walk_flags(), Mode::empty()).map_err(|e| format!("cannot open /: {e}"))?;
+    let mut walked = PathBuf::from("/");
+    for name in &names {
+        walked.push(OsStr::from_bytes(name.as_bytes()));
+        dir = open_child_dir(dir.as_fd(), name).map_err(|why| why.describe(&walked))?;
+    }
+    // The walk opened each step as O_PATH (search permission is enough to pass through); the
+    // directory itself is reopened for reading, relative to itself, so it cannot be swapped.
+    openat(dir.as_fd(), ".", read_flags(), Mode::empty())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Removes one file (a regular file, socket or FIFO) at `path`. It refuses a directory, and a
+/// symlink anywhere in the path, including the last name: a link is neither followed nor
+/// removed, since what the policy judged was the link's target.
+pub fn remove_file(path: &Path) -> Result<String, Refusal> {
+    let Some(name) = path.file_name() else {
+        return Err(format!("{} names no file", path.display()));
+    };
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    let dir = open_dir_nofollow(parent)?;
+    let name = c_name(name)?;
+    let stat = match statat(dir.as_fd(), &name, AtFlags::SYMLINK_NOFOLLOW) {
+        Err(Errno::NOENT) => return Ok(format!("{} was already gone", path.display())),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+        Ok(stat) => stat,
+    };
+    match FileType::from_raw_mode(stat.st_mode) {
+        FileType::RegularFile | FileType::Socket | FileType::Fifo => {}
+        FileType::Directory => {
+            return Err(format!(
+                "{} is a directory; remove_file removes one file",
+                path.display()
+            ))
+        }
+        FileType::Symlink => {
+            return Err(format!(
+                "{} is a symlink; remove_file neither follows nor removes links",
+                path.display()
+            ))
+        }
+        other => {
+            return Err(format!(
+                "{} is a {other:?}; remove_file removes a regular file, socket or FIFO",
+                path.display()
+            ))
+        }
+    }
+    match unlinkat(dir.as_fd(), &name, AtFlags::empty()) {
+        Ok(()) => Ok(format!("removed {}", path.display())),
+        Err(Errno::NOENT) => Ok(format!("{} was already gone", path.display())),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// What `clean_files` did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Cleaned {
+    pub files: u64,
+    pub bytes: u64,
+    pub symlinks_skipped: u64,
+    pub mounts_skipped: u64,
+    pub too_deep: u64,
+    pub errors: Vec<String>,
+    /// Set when [`MAX_ENTRIES`] stopped the walk.
+    pub stopped: bool,
+}
+
+impl Cleaned {
+    /// "skipped 1 symlink, 1 mount point": what was left alone on purpose, if anything.
+    pub fn skipped(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            (self.symlinks_skipped, "symlink"),
+            (self.mounts_skipped, "mount point"),
+            (self.too_deep, "directory too deep"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+        .collect();
+        (!parts.is_empty()).then(|| format!("skipped {}", parts.join(", ")))
+    }
+}
+
+/// Removes regular files under `root` whose name matches `glob` and whose last change is at
+/// least `older_than` ago. Subdirectories are entered by descriptor; symlinks and other
+/// mounted filesystems are never entered, and no more than [`MAX_DEPTH`] levels or
+/// [`MAX_ENTRIES`] entries are looked at.
+pub fn clean_files(
+    root: &Path,
+    older_than: Duration,
+    glob: &GlobMatcher,
+) -> Result<Cleaned, Refusal> {
+    let dir = open_dir_nofollow(root)?;
+    let device = fstat_device(dir.as_fd()).map_err(|e| format!("{}: {e}", root.display()))?;
+    let mut walk = CleanWalk {
+        glob,
+        cutoff: SystemTime::now()
+            .checked_sub(older_than)
+            .unwrap_or(UNIX_EPOCH),
+        device,
+        examined: 0,
+        cleaned: Cleaned::default(),
+    };
+    walk.clean_dir(dir, root, 0);
+    Ok(walk.cleaned)
+}
+
+struct CleanWalk<'a> {
+    glob: &'a GlobMatcher,
+    /// Files last modified after this are kept.
+    cutoff: SystemTime,
+    /// The cleaned root's filesystem: directories on another are mount points.
+    device: u64,
+    examined: u64,
+    cleaned: Cleaned,
+}
+
+impl CleanWalk<'_> {
+    fn clean_dir(&mut self, dir: OwnedFd, shown: &Path, depth: usize) {
+        let names = match entry_names(dir.as_fd()) {
+            Ok(names) => names,
+            Err(e) => {
+                return self
+                    .cleaned
+                    .errors
+                    .push(format!("{}: {e}", shown.display()))
+            }
+        };
+        for name in names {
+            if self.examined >= MAX_ENTRIES {
+                self.cleaned.stopped = true;
+                return;
+            }
+            self.examined += 1;
+            let path = shown.join(OsStr::from_bytes(name.as_bytes()));
+            self.clean_entry(dir.as_fd(), &name, &path, depth);
+        }
+    }
+
+    fn clean_entry(&mut self, dir: BorrowedFd, name: &CString, path: &Path, depth: usize) {
+        let stat = match statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => stat,
+            // Gone since it was listed: nothing to do.
+            Err(Errno::NOENT) => return,
+            Err(e) => return self.cleaned.errors.push(format!("{}: {e}", path.display())),
+        };
+        match FileType::from_raw_mode(stat.st_mode) {
+            FileType::Directory => self.enter(dir, name, path, depth),
+            FileType::Symlink => self.cleaned.symlinks_skipped += 1,
+            FileType::RegularFile if self.wanted(name, &stat) => {
+                self.unlink(dir, name, path, &stat)
+            }
+            _ => {}
+        }
+    }
+
+    fn wanted(&self, name: &CString, stat: &Stat) -> bool {
+        let modified = UNIX_EPOCH + Duration::new(stat.st_mtime.max(0) as u64, 0);
+        modified <= self.cutoff && self.glob.is_match(OsStr::from_bytes(name.as_bytes()))
+    }
+
+    fn unlink(&mut self, dir: BorrowedFd, name: &CString, path: &Path, stat: &Stat) {
+        match unlinkat(dir, name, AtFlags::empty()) {
+            Ok(()) => {
+                self.cleaned.files += 1;
+                self.cleaned.bytes += stat.st_size.max(0) as u64;
+            }
+            Err(Errno::NOENT) => {}
+            Err(e) => self.cleaned.errors.push(format!("{}: {e}", path.display())),
+        }
+    }
+
+    fn enter(&mut self, dir: BorrowedFd, name: &CString, path: &Path, depth: usize) {
+        if depth + 1 > MAX_DEPTH {
+            self.cleaned.too_deep += 1;
+            return;
+        }
+        let child = match openat(dir, name, read_flags(), Mode::empty()) {
+            Ok(child) => child,
+            // Swapped for a symlink (or something else) since we looked: not entered.
+            Err(Errno::LOOP) | Err(Errno::NOTDIR) => return self.cleaned.symlinks_skipped += 1,
+            Err(Errno::NOENT) => return,
+            Err(e) => return self.cleaned.errors.push(format!("{}: {e}", path.display())),
+        };
+        match self.is_mount_point(child.as_fd()) {
+            Ok(true) => self.cleaned.mounts_skipped += 1,
+            Ok(false) => self.clean_dir(child, path, depth + 1),
+            Err(e) => self.cleaned.errors.push(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// Another filesystem, or the root of a bind mount of this one: asked of the directory we
+    /// opened, not of its name.
+    fn is_mount_point(&self, dir: BorrowedFd) -> rustix::io::Result<bool> {
+        let stx = statx(dir, "", AtFlags::EMPTY_PATH, StatxFlags::BASIC_STATS)?;
+        let device = rustix::fs::makedev(stx.stx_dev_major, stx.stx_dev_minor);
+        let mount_root = stx
+            .stx_attributes_mask
+            .contains(StatxAttributes::MOUNT_ROOT)
+            && stx.stx_attributes.contains(StatxAttributes::MOUNT_ROOT);
+        Ok(device != self.device || mount_root)
+    }
+}
+
+/// Why one step of a walk failed.
+enum StepError {
+    Symlink,
+    NotDirectory,
+    Other(Errno),
+}
+
+impl StepError {
+    fn describe(&self, walked: &Path) -> Refusal {
+        match self {
+            StepError::Symlink => format!(
+                "{} is a symlink; deletions never follow links (write the path without them)",
+                walked.display()
+            ),
+            StepError::NotDirectory => format!("{} is not a directory", walked.display()),
+            StepError::Other(e) => format!("{}: {e}", walked.display()),
+        }
+    }
+}
+
+fn open_child_dir(dir: BorrowedFd, name: &CString) -> Result<OwnedFd, StepError> {
+    match openat(dir, name, walk_flags(), Mode::empty()) {
+        Ok(child) => Ok(child),
+        Err(Errno::LOOP) | Err(Errno::NOTDIR) => {
+            // Say which it was; if it changed meanwhile, either answer is a refusal.
+            match statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink => {
+                    Err(StepError::Symlink)
+                }
+                _ => Err(StepError::NotDirectory),
+            }
+        }
+        Err(e) => Err(StepError::Other(e)),
+    }
+}
+
+/// The components of an absolute path with no `..`, as C strings (`.` components vanish).
+fn plain_components(path: &Path) -> Result<Vec<CString>, Refusal> {
+    if !path.is_absolute() {
+        return Err(format!("path `{}` is not absolute", path.display()));
+    }
+    let mut names = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::RootDir | Component::CurDir => {}
+            Component::Normal(name) => names.push(c_name(name)?),
+            Component::ParentDir | Component::Prefix(_) => {
+                return Err(format!("path `{}` contains `..`", path.display()))
+            }
+        }
+    }
+    Ok(names)
+}
+
+fn c_name(name: &OsStr) -> Result<CString, Refusal> {
+    CString::new(name.as_bytes()).map_err(|_| format!("{name:?} contains a NUL byte"))
+}
+
+/// Passing through: search permission suffices, nothing is followed.
+fn walk_flags() -> OFlags {
+    OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
+}
+
+fn read_flags() -> OFlags {
+    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
+}
+
+fn fstat_device(dir: BorrowedFd) -> rustix::io::Result<u64> {
+    Ok(rustix::fs::fstat(dir)?.st_dev)
+}
+
+/// Every name in a directory but `.` and `..`, read before any is removed.
+fn entry_names(dir: BorrowedFd) -> rustix::io::Result<Vec<CString>> {
+    let mut names = Vec::new();
+    for entry in Dir::read_from(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name.to_bytes() != b"." && name.to_bytes() != b".." {
+            names.push(name.to_owned());
+        }
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher(glob: &str) -> GlobMatcher {
+        globset::Glob::new(glob).unwrap().compile_matcher()
+    }
+
+    #[test]
+    fn relative_and_dotdot_paths_are_refused() {
+        assert!(open_dir_nofollow(Path::new("tmp"))
+            .unwrap_err()
+            .contains("not absolute"));
+        assert!(open_dir_nofollow(Path::new("/tmp/../etc"))
+            .unwrap_err()
+            .contains("`..`"));
+    }
+
+    #[test]
+    fn cleans_matching_files_and_skips_symlinked_directories() {
+        let base = tempfile::tempdir().unwrap();
+        let tree = base.path().join("tree");
+        let outside = base.path().join("outside");
+        std::fs::create_dir_all(tree.join("a/b")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        for file in ["x.tmp", "a/y.tmp", "a/b/z.tmp", "a/keep.log"] {
+            std::fs::write(tree.join(file), "12").unwrap();
+        }
+        std::fs::write(outside.join("w.tmp"), "1").unwrap();
+        std::os::unix::fs::symlink(&outside, tree.join("a/link")).unwrap();
+        std::os::unix::fs::symlink(outside.join("w.tmp"), tree.join("l.tmp")).unwrap();
+
+        let cleaned = clean_files(&tree, Duration::ZERO, &matcher("*.tmp")).unwrap();
+        assert_eq!((cleaned.files, cleaned.bytes), (3, 6));
+        assert_eq!(cleaned.symlinks_skipped, 2);
+        assert_eq!(cleaned.skipped().unwrap(), "skipped 2 symlinks");
+        assert!(tree.join("a/keep.log").exists());
+        assert!(outside.join("w.tmp").exists());
+        assert!(tree.join("l.tmp").symlink_metadata().is_ok());
+    }
+
+    #[test]
+    fn young_files_are_kept() {
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::write(tree.path().join("new.tmp"), "1").unwrap();
+        let cleaned = clean_files(tree.path(), Duration::from_secs(3600), &matcher("*")).unwrap();
+        assert_eq!(cleaned.files, 0);
+        assert!(tree.path().join("new.tmp").exists());
+    }
+
+    #[test]
+    fn a_symlinked_root_or_parent_is_refused() {
+        let base = tempfile::tempdir().unwrap();
+        let real = base.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::fs::write(real.join("f"), "1").unwrap();
+        let link = base.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+
+        let why = clean_files(&link, Duration::ZERO, &matcher("*")).unwrap_err();
+        assert!(why.contains("is a symlink"), "{why}");
+        let why = remove_file(&link.join("f")).unwrap_err();
+        assert!(
+            why.contains(&format!("{} is a symlink", link.display())),
+            "{why}"
+        );
+        assert!(real.join("f").exists());
+    }
+
+    #[test]
+    fn remove_file_removes_files_and_refuses_links_and_directories() {
+        let base = tempfile::tempdir().unwrap();
+        let file = base.path().join("f.pid");
+        std::fs::write(&file, "1").unwrap();
+        std::os::unix::fs::symlink(&file, base.path().join("l")).unwrap();
+        assert!(remove_file(&base.path().join("l"))
+            .unwrap_err()
+            .contains("is a symlink"));
+        assert!(remove_file(base.path())
+            .unwrap_err()
+            .contains("is a directory"));
+        assert!(remove_file(&file).unwrap().starts_with("removed"));
+        assert!(!file.exists());
+        assert!(remove_file(&file).unwrap().contains("already gone"));
+    }
+}
