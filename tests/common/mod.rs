@@ -641,8 +641,10 @@ pub const AIOSMTPD: Need = Need::Program(
     "/usr/lib/python3/dist-packages/aiosmtpd/__init__.py",
     "python3-aiosmtpd",
 );
-pub const ALERTMANAGER: Need =
-    Need::Program("/usr/bin/prometheus-alertmanager", "prometheus-alertmanager");
+pub const ALERTMANAGER: Need = Need::Program(
+    "/usr/bin/prometheus-alertmanager",
+    "prometheus-alertmanager",
+);
 pub const PLUGINS: Need = Need::Program(
     "/usr/lib/nagios/plugins/check_tcp",
     "monitoring-plugins-basic",
