@@ -498,6 +498,38 @@ mod tests {
     }
 
     #[test]
+    fn a_parent_cannot_act_while_its_tree_is_being_killed() {
+        // Killed one by one, `sleep 1; touch` would run `touch` the moment `sleep` dies; the
+        // tree is frozen first. Several at once, to load the machine as a scan does.
+        let dir = tempfile::tempdir().unwrap();
+        let scripts: Vec<String> = (0..8)
+            .map(|i| {
+                let pid = dir.path().join(format!("{i}.pid"));
+                let acted = dir.path().join(format!("{i}.acted"));
+                format!(
+                    "setsid sh -c 'echo $$ > {p}; sleep 1; touch {a}; sleep 30' & \
+                     while [ ! -s {p} ]; do sleep 0.01; done",
+                    p = pid.display(),
+                    a = acted.display()
+                )
+            })
+            .collect();
+        std::thread::scope(|scope| {
+            for script in &scripts {
+                scope.spawn(|| contained(script, Duration::from_secs(5), Containment::Tree));
+            }
+        });
+        std::thread::sleep(Duration::from_millis(1300));
+        let acted: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".acted"))
+            .collect();
+        assert!(acted.is_empty(), "grandchildren acted: {acted:?}");
+    }
+
+    #[test]
     fn the_death_signal_spares_a_command_fed_by_a_helper_thread() {
         // duct writes stdin from a thread of its own; the death signal follows the thread that
         // forked, which must be this one, which waits until the command is done.

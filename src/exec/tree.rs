@@ -87,6 +87,8 @@ struct Stat {
     parent: i32,
     start: u64,
     zombie: bool,
+    /// Stopped by a signal (state `T`; `t` is stopped by a tracer, and may be let go).
+    stopped: bool,
 }
 
 /// The processes of one command.
@@ -132,24 +134,24 @@ impl Tree {
 
     /// Kills every process of the tree still alive and reaps those that were orchestrator's.
     /// Returns how many were killed. The direct child is the caller's to wait for.
+    ///
+    /// The tree is frozen (SIGSTOP) before it is killed: killing one process at a time lets a
+    /// parent that sees its child die run its next command (`sleep 2; touch x` runs `touch`
+    /// when `sleep` is killed) before its own SIGKILL lands. A stopped process cannot fork.
     pub fn end(&mut self) -> usize {
         let deadline = Instant::now() + KILL_FOR;
-        let mut killed = HashSet::new();
+        let frozen = self.freeze(deadline);
+        let mut killed: HashSet<Proc> = frozen
+            .into_iter()
+            .filter(|&p| send(p, Signal::KILL))
+            .collect();
+        // Whatever a freeze that ran out of time missed, killed until none is left.
         loop {
-            let live: Vec<Proc> = self
-                .members(&snapshot())
-                .into_iter()
-                .filter(|(_, s)| !s.zombie)
-                .map(|(p, _)| p)
-                .collect();
+            let live = self.live_members();
             if live.is_empty() {
                 break;
             }
-            for proc in live {
-                if kill(proc) {
-                    killed.insert(proc);
-                }
-            }
+            killed.extend(live.into_iter().filter(|&p| send(p, Signal::KILL)));
             if Instant::now() >= deadline {
                 log::warn!("processes of a command kept appearing for {KILL_FOR:?}; gave up");
                 break;
@@ -157,9 +159,43 @@ impl Tree {
             // Give the signals a moment to land before looking again.
             std::thread::sleep(Duration::from_millis(1));
         }
+        for proc in &killed {
+            log::debug!("killed process {} of a command's tree", proc.pid);
+        }
         self.reap(killed.iter().copied().collect());
         reap_adopted();
         killed.len()
+    }
+
+    /// Stops every live member, looking again until no member runs: then none can fork.
+    fn freeze(&self, deadline: Instant) -> HashSet<Proc> {
+        let mut stopped = HashSet::new();
+        loop {
+            let procs = snapshot();
+            let members = self.members(&procs);
+            let running: Vec<Proc> = members
+                .iter()
+                .filter(|(_, s)| !s.zombie && !s.stopped)
+                .map(|&(p, _)| p)
+                .collect();
+            if running.is_empty() || Instant::now() >= deadline {
+                return stopped;
+            }
+            for proc in running {
+                if !stopped.contains(&proc) && send(proc, Signal::STOP) {
+                    stopped.insert(proc);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    fn live_members(&self) -> Vec<Proc> {
+        self.members(&snapshot())
+            .into_iter()
+            .filter(|(_, s)| !s.zombie)
+            .map(|(p, _)| p)
+            .collect()
     }
 
     /// Leaves the tree's live processes running and remembers them, to reap when they exit.
@@ -254,16 +290,16 @@ fn reap_if_done(proc: Proc) -> bool {
     !matches!(waitid(WaitId::Pid(pid), options), Ok(None))
 }
 
-/// SIGKILLs `proc` if that pid still is that process. True when the signal was sent.
-fn kill(proc: Proc) -> bool {
+/// Sends `signal` to `proc` if that pid still is that process. True when the signal was sent.
+fn send(proc: Proc, signal: Signal) -> bool {
     let Some(pid) = Pid::from_raw(proc.pid) else {
         return false;
     };
     match pidfd_open(pid, PidfdFlags::empty()) {
         // The pidfd pins the process: checked once open, it cannot be swapped for another.
-        Ok(fd) => same_process(proc) && pidfd_send_signal(&fd, Signal::KILL).is_ok(),
+        Ok(fd) => same_process(proc) && pidfd_send_signal(&fd, signal).is_ok(),
         // Kernels before 5.3 have no pidfd: check, then signal, and accept the tiny window.
-        Err(_) => same_process(proc) && rustix::process::kill_process(pid, Signal::KILL).is_ok(),
+        Err(_) => same_process(proc) && rustix::process::kill_process(pid, signal).is_ok(),
     }
 }
 
@@ -342,8 +378,10 @@ fn stat(pid: i32) -> Option<Stat> {
 fn parse_stat(text: &str) -> Option<Stat> {
     let rest = &text[text.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
+    let state = *fields.first()?;
     Some(Stat {
-        zombie: *fields.first()? == "Z",
+        zombie: state == "Z",
+        stopped: state == "T",
         parent: fields.get(1)?.parse().ok()?,
         start: fields.get(19)?.parse().ok()?,
     })
@@ -383,6 +421,7 @@ mod tests {
                     parent,
                     start: 0,
                     zombie: false,
+                    stopped: false,
                 };
                 (pid, s)
             })
