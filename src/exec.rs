@@ -196,8 +196,13 @@ pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
         &stderr_file,
         started,
     );
-    settle_tree(&mut tree, contain, &ending, &program);
+    // The command's own time, not the sweep's: a timeout reads "timed out after 0.5s".
     let elapsed = started.elapsed();
+    settle_tree(&mut tree, contain, &ending, &program);
+    log::debug!(
+        "`{program}` and what it left were settled {:?} after it ended",
+        started.elapsed().saturating_sub(elapsed)
+    );
 
     let (stdout, stdout_bytes, cut_out) = read_bounded(&mut stdout_file, spec.keep_bytes);
     let (stderr, _, cut_err) = read_bounded(&mut stderr_file, spec.keep_bytes);

@@ -24,6 +24,12 @@
 //! Members still alive when their command ends (a daemon an action started on purpose) are
 //! remembered and reaped by a later command's bookkeeping once they exit.
 //!
+//! Why not a cgroup through `systemd-run --scope`: it needs systemd as PID 1, a working D-Bus
+//! and root, and a self-healing tool must act precisely when systemd or D-Bus may be what is
+//! broken, in containers and on hosts without systemd too. The sweep needs none of them. A cgroup
+//! of orchestrator's own (with `cgroup.kill`) would close the one gap below, and is the next step
+//! where orchestrator is given a delegated cgroup subtree.
+//!
 //! Limits: a descendant that clears its environment (`env -i`) *and* loses its parent between
 //! two polls (at most 20 ms apart) is attributed to no command; it is left alone and never
 //! reaped. If orchestrator itself is SIGKILLed, the direct children of checks and agents die
@@ -141,6 +147,11 @@ impl Tree {
     pub fn end(&mut self) -> usize {
         let deadline = Instant::now() + KILL_FOR;
         let frozen = self.freeze(deadline);
+        if frozen.is_empty() {
+            // Nothing ran: the usual case, and done with one look at /proc.
+            reap_adopted();
+            return 0;
+        }
         let mut killed: HashSet<Proc> = frozen
             .into_iter()
             .filter(|&p| send(p, Signal::KILL))
