@@ -33,9 +33,8 @@
 //! Limits: a descendant that clears its environment (`env -i`) *and* loses its parent between
 //! two polls (at most 20 ms apart) is attributed to no command; it is left alone and never
 //! reaped. If orchestrator itself is SIGKILLed, the direct children of checks and agents die
-//! with it (`PR_SET_PDEATHSIG`), but their orphaned descendants go to PID 1 (or a subreaper above
-//! orchestrator) and
-//! outlive it: no later run can attribute them, since its ids are new.
+//! with it (`PR_SET_PDEATHSIG`), but their orphaned descendants go to PID 1 (or a subreaper
+//! above orchestrator) and outlive it: no later run can attribute them, since its ids are new.
 
 use rustix::process::{
     pidfd_open, pidfd_send_signal, waitid, Pid, PidfdFlags, Signal, WaitId, WaitIdOptions,
