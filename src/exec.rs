@@ -1,13 +1,35 @@
 //! The one module that starts processes. Every command gets a timeout, runs in its own process
-//! group (so a timeout kills its children too), never goes through a shell, and has its output
-//! captured into temporary files rather than pipes: a daemon that inherits stdout cannot make us
-//! wait for an EOF that never comes, and a flood of output cannot grow our memory.
+//! group, never goes through a shell, and has its output captured into temporary files rather
+//! than pipes: a daemon that inherits stdout cannot make us wait for an EOF that never comes, and
+//! a flood of output cannot grow our memory.
+//!
+//! Every process a command starts belongs to its tree, even one that left the process group with
+//! `setsid` or was orphaned (see `tree` for how it is found). When the command ends, its
+//! [`Containment`] decides the tree's fate: checks and agents have it ended whether they exit or
+//! time out; actions have it ended only on a timeout, since a remedy may start a daemon on
+//! purpose. The direct child of a contained command also gets `PR_SET_PDEATHSIG(SIGKILL)`, so it
+//! does not outlive orchestrator if orchestrator is killed.
+
+mod tree;
+
+pub use tree::{become_subreaper, MARKER_VARIABLE};
 
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::process::CommandExt;
 use std::time::{Duration, Instant};
+
+/// What becomes of the processes a command started once the command itself has ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Containment {
+    /// Every process of the tree is killed when the command ends, however it ends. For checks
+    /// and agents: they report, they do not leave anything running.
+    Tree,
+    /// The tree is killed when the command times out or floods its output; on a normal exit
+    /// what it started keeps running. For actions: a remedy may legitimately start a daemon.
+    OnTimeout,
+}
 
 /// A command to run: argv, a deadline, what to feed it, and how much output to keep.
 #[derive(Debug, Clone)]
@@ -22,6 +44,9 @@ pub struct CommandSpec {
     pub keep_bytes: usize,
     /// A process that writes more than this is killed: its output is garbage by then.
     pub kill_after_bytes: u64,
+    /// What happens to the processes it leaves behind; [`Containment::Tree`] unless the caller
+    /// needs them to outlive it.
+    pub contain: Containment,
 }
 
 impl CommandSpec {
@@ -34,6 +59,7 @@ impl CommandSpec {
             env_remove: Vec::new(),
             keep_bytes: 64 * 1024,
             kill_after_bytes: 64 * 1024 * 1024,
+            contain: Containment::Tree,
         }
     }
 }
@@ -116,6 +142,8 @@ pub enum ExecError {
 
 pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
     let program = spec.argv.first().ok_or(ExecError::Empty)?.clone();
+    become_subreaper();
+    tree::reap_adopted();
     let capture_err = |source| ExecError::Capture {
         program: program.clone(),
         source,
@@ -123,13 +151,19 @@ pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
     let mut stdout_file = tempfile::tempfile().map_err(capture_err)?;
     let mut stderr_file = tempfile::tempfile().map_err(capture_err)?;
 
+    let contain = spec.contain;
+    let parent = rustix::process::getpid();
     let mut expression = duct::cmd(&program, &spec.argv[1..])
         .stdout_file(stdout_file.try_clone().map_err(capture_err)?)
         .stderr_file(stderr_file.try_clone().map_err(capture_err)?)
         .unchecked()
-        .before_spawn(|command| {
-            // Own process group: a timeout kills the whole tree the command started.
+        .before_spawn(move |command| {
+            // Own process group: a timeout kills the group at once, before the tree sweep.
             command.process_group(0);
+            if contain == Containment::Tree {
+                // SAFETY: the closure makes only async-signal-safe system calls (prctl, getppid).
+                unsafe { command.pre_exec(move || die_with_parent(parent)) };
+            }
             Ok(())
         });
     expression = match &spec.stdin {
@@ -142,6 +176,9 @@ pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
     for key in &spec.env_remove {
         expression = expression.env_remove(key);
     }
+    // Set last, so no caller's variable can take the marker away.
+    let marker = tree::new_marker();
+    expression = expression.env(MARKER_VARIABLE, &marker);
 
     let started = Instant::now();
     let handle = expression.start().map_err(|source| ExecError::Spawn {
@@ -149,8 +186,23 @@ pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
         source,
     })?;
     let pid = handle.pids().first().copied();
-    let ending = wait_with_deadline(&handle, pid, spec, &stdout_file, &stderr_file, started);
+    let mut tree = tree::Tree::new(marker, pid);
+    let ending = wait_with_deadline(
+        &handle,
+        pid,
+        &mut tree,
+        spec,
+        &stdout_file,
+        &stderr_file,
+        started,
+    );
+    // The command's own time, not the sweep's: a timeout reads "timed out after 0.5s".
     let elapsed = started.elapsed();
+    settle_tree(&mut tree, contain, &ending, &program);
+    log::debug!(
+        "`{program}` and what it left were settled {:?} after it ended",
+        started.elapsed().saturating_sub(elapsed)
+    );
 
     let (stdout, stdout_bytes, cut_out) = read_bounded(&mut stdout_file, spec.keep_bytes);
     let (stderr, _, cut_err) = read_bounded(&mut stderr_file, spec.keep_bytes);
@@ -164,9 +216,42 @@ pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
     })
 }
 
+/// In the child, before exec: SIGKILL when orchestrator dies. The signal follows the thread that
+/// forked, which is the thread that waits for this child until it ends, so it cannot fire early.
+fn die_with_parent(parent: rustix::process::Pid) -> std::io::Result<()> {
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+    // orchestrator may have died before the signal was armed: then nobody would send it.
+    if rustix::process::getppid() != Some(parent) {
+        return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+    }
+    Ok(())
+}
+
+/// Ends or releases what the command left behind, as its containment says.
+fn settle_tree(tree: &mut tree::Tree, contain: Containment, ending: &Ending, program: &str) {
+    let killed_by_us = matches!(ending, Ending::TimedOut | Ending::TooMuchOutput);
+    if contain == Containment::OnTimeout && !killed_by_us {
+        let left = tree.release();
+        if left > 0 {
+            log::info!("`{program}` left {left} process(es) running, as actions may");
+        }
+        return;
+    }
+    let killed = tree.end();
+    if killed > 0 && !killed_by_us {
+        log::warn!(
+            "`{program}` left {killed} process(es) running after it exited; killed them \
+             (a check or an agent may not leave processes behind)"
+        );
+    } else if killed > 0 {
+        log::info!("killed {killed} more process(es) of `{program}` after it was stopped");
+    }
+}
+
 fn wait_with_deadline(
     handle: &duct::Handle,
     pid: Option<u32>,
+    tree: &mut tree::Tree,
     spec: &CommandSpec,
     stdout: &File,
     stderr: &File,
@@ -174,6 +259,7 @@ fn wait_with_deadline(
 ) -> Ending {
     let mut pause = Duration::from_millis(1);
     loop {
+        tree.record();
         match handle.try_wait() {
             Ok(Some(output)) => return ending_of(output.status),
             Ok(None) => {}
@@ -269,6 +355,200 @@ mod tests {
             !marker.exists(),
             "the background child outlived the timeout"
         );
+    }
+
+    /// The pid a test command wrote into `file`, waiting (bounded) for it to appear.
+    fn pid_in(file: &std::path::Path) -> i32 {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            if let Ok(pid) = text.trim().parse() {
+                return pid;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} never named a pid",
+                file.display()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Whether `pid` exists at all (alive or a zombie nobody reaped).
+    fn exists(pid: i32) -> bool {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    }
+
+    fn contained(script: &str, timeout: Duration, contain: Containment) -> CommandOutput {
+        let mut spec = CommandSpec::new(argv(&["sh", "-c", script]), timeout);
+        spec.contain = contain;
+        run(&spec).unwrap()
+    }
+
+    #[test]
+    fn a_setsid_grandchild_is_ended_and_reaped_when_the_command_exits() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let script = format!(
+            "setsid sh -c 'echo $$ > {}; exec sleep 30' & while [ ! -s {} ]; do sleep 0.01; done",
+            pidfile.display(),
+            pidfile.display()
+        );
+        let out = contained(&script, Duration::from_secs(5), Containment::Tree);
+        assert_eq!(out.ending, Ending::Exited(0));
+        let pid = pid_in(&pidfile);
+        assert!(
+            !exists(pid),
+            "the setsid grandchild {pid} outlived its command"
+        );
+    }
+
+    #[test]
+    fn a_setsid_grandchild_is_ended_at_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let script = format!(
+            "setsid sh -c 'echo $$ > {}; exec sleep 30' & sleep 30",
+            pidfile.display()
+        );
+        let out = contained(&script, Duration::from_millis(300), Containment::Tree);
+        assert_eq!(out.ending, Ending::TimedOut);
+        let pid = pid_in(&pidfile);
+        assert!(
+            !exists(pid),
+            "the setsid grandchild {pid} outlived the timeout"
+        );
+    }
+
+    #[test]
+    fn a_child_that_cleared_its_environment_is_still_ended() {
+        // No marker to find it by: it is known because a poll saw it in the tree.
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let script = format!(
+            "setsid env -i sh -c 'echo $$ > {}; exec sleep 30' & sleep 0.3",
+            pidfile.display()
+        );
+        let out = contained(&script, Duration::from_secs(5), Containment::Tree);
+        assert_eq!(out.ending, Ending::Exited(0));
+        let pid = pid_in(&pidfile);
+        assert!(
+            !exists(pid),
+            "the env-cleared grandchild {pid} outlived its command"
+        );
+    }
+
+    #[test]
+    fn an_action_may_leave_a_daemon_but_not_a_hung_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let daemon_pidfile = dir.path().join("daemon");
+        let started = format!(
+            "setsid sh -c 'echo $$ > {}; exec sleep 30' &",
+            daemon_pidfile.display()
+        );
+        let out = contained(&started, Duration::from_secs(5), Containment::OnTimeout);
+        assert_eq!(out.ending, Ending::Exited(0));
+        let daemon = pid_in(&daemon_pidfile);
+        std::thread::sleep(Duration::from_millis(200));
+        let daemon_alive = tree::tests_support::alive(daemon);
+
+        let hung_pidfile = dir.path().join("hung");
+        let hung = format!(
+            "setsid sh -c 'echo $$ > {}; exec sleep 30' & sleep 30",
+            hung_pidfile.display()
+        );
+        let out = contained(&hung, Duration::from_millis(300), Containment::OnTimeout);
+        assert_eq!(out.ending, Ending::TimedOut);
+        let hung = pid_in(&hung_pidfile);
+
+        // Stop the daemon before asserting, so a failure leaves nothing behind.
+        unsafe { libc::kill(daemon, libc::SIGKILL) };
+        assert!(
+            daemon_alive,
+            "the daemon an action started did not survive its exit"
+        );
+        assert!(
+            !exists(hung),
+            "the tree of a hung action outlived its timeout"
+        );
+    }
+
+    #[test]
+    fn a_sweep_ends_only_the_tree_of_the_command_that_ended() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = dir.path().join("long-lived");
+        let short = dir.path().join("short-lived");
+        // The long command's grandchild must still be running when the short one is swept.
+        let long_script = format!(
+            "setsid sh -c 'sleep 0.8; touch {}' & sleep 1.5",
+            long.display()
+        );
+        let short_script = format!("setsid sh -c 'sleep 0.8; touch {}' &", short.display());
+        std::thread::scope(|scope| {
+            let first =
+                scope.spawn(|| contained(&long_script, Duration::from_secs(5), Containment::Tree));
+            std::thread::sleep(Duration::from_millis(100));
+            contained(&short_script, Duration::from_secs(5), Containment::Tree);
+            assert_eq!(first.join().unwrap().ending, Ending::Exited(0));
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            long.exists(),
+            "another command's sweep killed a process still running command"
+        );
+        assert!(
+            !short.exists(),
+            "the short command's grandchild outlived it"
+        );
+    }
+
+    #[test]
+    fn a_parent_cannot_act_while_its_tree_is_being_killed() {
+        // Killed one by one, `sleep 1; touch` would run `touch` the moment `sleep` dies; the
+        // tree is frozen first. Several at once, to load the machine as a scan does.
+        let dir = tempfile::tempdir().unwrap();
+        let scripts: Vec<String> = (0..8)
+            .map(|i| {
+                let pid = dir.path().join(format!("{i}.pid"));
+                let acted = dir.path().join(format!("{i}.acted"));
+                format!(
+                    "setsid sh -c 'echo $$ > {p}; sleep 1; touch {a}; sleep 30' & \
+                     while [ ! -s {p} ]; do sleep 0.01; done",
+                    p = pid.display(),
+                    a = acted.display()
+                )
+            })
+            .collect();
+        std::thread::scope(|scope| {
+            for script in &scripts {
+                scope.spawn(|| contained(script, Duration::from_secs(5), Containment::Tree));
+            }
+        });
+        std::thread::sleep(Duration::from_millis(1300));
+        let acted: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".acted"))
+            .collect();
+        assert!(acted.is_empty(), "grandchildren acted: {acted:?}");
+    }
+
+    #[test]
+    fn the_death_signal_spares_a_command_fed_by_a_helper_thread() {
+        // duct writes stdin from a thread of its own; the death signal follows the thread that
+        // forked, which must be this one, which waits until the command is done.
+        let handle = std::thread::spawn(|| {
+            let mut spec = CommandSpec::new(
+                argv(&["sh", "-c", "cat > /dev/null; sleep 0.3; echo done"]),
+                Duration::from_secs(5),
+            );
+            spec.stdin = Some(b"question".to_vec());
+            run(&spec).unwrap()
+        });
+        let out = handle.join().unwrap();
+        assert_eq!(out.ending, Ending::Exited(0));
+        assert_eq!(out.stdout, "done\n");
     }
 
     #[test]

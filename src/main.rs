@@ -5,6 +5,8 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
+    // Before any thread or command: orphans of the commands we run become ours to find and reap.
+    orchestrator::exec::become_subreaper();
     orchestrator::commands::run(cli)
 }
 

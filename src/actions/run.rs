@@ -177,6 +177,8 @@ fn systemctl(verb: &str, unit: Option<&str>, options: &ExecOptions) -> ActionRes
 fn run_argv(argv: &[String], timeout: Duration, options: &ExecOptions) -> ActionResult {
     let mut spec = CommandSpec::new(argv.to_vec(), timeout);
     spec.keep_bytes = options.keep_bytes;
+    // A remedy may start a daemon on purpose; only a hung one has its tree killed.
+    spec.contain = exec::Containment::OnTimeout;
     let output = exec::run(&spec).map_err(|err| err.to_string())?;
     let text = format!(
         "{} ({})\n{}",

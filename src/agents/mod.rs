@@ -8,7 +8,7 @@ pub mod runbook;
 
 use crate::actions::Plan;
 use crate::config::{AgentConfig, Check};
-use crate::exec::{self, CommandSpec, Ending};
+use crate::exec::{self, CommandSpec, Containment, Ending};
 use protocol::RawAnswer;
 use serde_json::Value;
 use std::io::Write;
@@ -145,6 +145,8 @@ fn ask_command(
     spec.env_remove = SECRET_VARIABLES.iter().map(|v| v.to_string()).collect();
     spec.keep_bytes = ANSWER_BYTES;
     spec.kill_after_bytes = KILL_AFTER_BYTES;
+    // An agent only answers: nothing it started may outlive its answer or its timeout.
+    spec.contain = Containment::Tree;
     let output = match exec::run(&spec) {
         Ok(output) => output,
         Err(err) => return (String::new(), Answer::abstained(err.to_string())),

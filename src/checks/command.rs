@@ -3,13 +3,15 @@
 //! any line is performance data, further lines are long output.
 
 use super::{parse_perfdata, CheckResult};
-use crate::exec::{self, CommandSpec, Ending};
+use crate::exec::{self, CommandSpec, Containment, Ending};
 use crate::model::Status;
 use std::time::Duration;
 
 pub fn run(argv: &[String], timeout: Duration) -> CheckResult {
     let mut spec = CommandSpec::new(argv.to_vec(), timeout);
     spec.keep_bytes = 16 * 1024;
+    // A plugin reports; whatever it leaves running (a `setsid` child too) is killed with it.
+    spec.contain = Containment::Tree;
     let output = match exec::run(&spec) {
         Ok(output) => output,
         Err(err) => return CheckResult::unknown(err.to_string()),
