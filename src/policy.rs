@@ -234,8 +234,9 @@ fn word_matches(glob: &str, word: &str) -> bool {
     path_glob(glob).is_some_and(|g| g.is_match(word))
 }
 
-/// An absolute path with no `..`, and with symlinks in its existing part resolved, so that a
-/// link under /tmp cannot lead a deletion to /etc.
+/// An absolute path with no `..`, and with symlinks in its existing part resolved, so that the
+/// verdict names where the path really leads. This judges text only: what keeps a deletion in
+/// its tree when the tree changes under it is the descriptor walk in `actions::fs`.
 fn resolve_path(path: &str) -> Result<PathBuf, String> {
     let path = Path::new(path);
     if !path.is_absolute() {
