@@ -149,6 +149,18 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Tell a person directly that a systemd unit failed (what OnFailure= runs)
+    ///
+    /// Sends one message through [escalation] (mail and webhook, each within message_timeout)
+    /// without opening the database, marked as not recorded. At most one per unit per
+    /// [escalation] repeat (once per boot when repeat is 0); the time of the last one is kept in
+    /// $RUNTIME_DIRECTORY, else /run/orchestrator. Quiet for 15 minutes after `scan` or `cycle`
+    /// told a person that the state database cannot be written: that message says why the unit
+    /// failed. Exits 1 when no channel took the message.
+    NotifyFailure {
+        /// The unit that failed (systemd's %i in orchestrator-failure@.service)
+        unit: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
