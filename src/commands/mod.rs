@@ -74,9 +74,20 @@ pub(crate) fn load_config(global: &Global) -> anyhow::Result<Config> {
 }
 
 /// Opens the store to record a person's decision (no lock: WAL lets readers in during a cycle).
+/// On a full or read-only state disk it fails saying so: the decision is not recorded.
 pub(crate) fn open_store(global: &Global, config: &Config) -> anyhow::Result<Store> {
     let path = config.db_path(global.db.as_deref());
-    Ok(Store::open(&path)?.masking_with(redactor(config)?))
+    let store = Store::open(&path).map_err(|err| {
+        let err = anyhow::Error::from(err);
+        match crate::phases::unrecorded::storage_failure(&err) {
+            Some(cause) => anyhow::anyhow!(
+                "{}; nothing was recorded",
+                crate::phases::unrecorded::describe(&path, &cause)
+            ),
+            None => err,
+        }
+    })?;
+    Ok(store.masking_with(redactor(config)?))
 }
 
 /// Opens the store for reading and listing: it never creates, migrates or writes the database,
