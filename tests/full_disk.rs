@@ -207,6 +207,35 @@ fn a_read_only_state_disk_serves_the_read_commands_unchanged_and_tells_a_person(
         "a read command changed the database"
     );
 
+    // The dashboard starts and serves what is recorded.
+    let port = free_port();
+    let mut serve = Command::new(orchestrator_bin())
+        .arg("-c")
+        .arg(host.config_path())
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let page = |path: &str| ureq_get(&format!("http://127.0.0.1:{port}{path}"));
+    wait_until("the dashboard answers", Duration::from_secs(10), || {
+        page("/health").is_some()
+    });
+    let api = page("/api/incidents").unwrap();
+    let incident = page("/incidents/1").unwrap();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert_eq!(api.0, 200, "{}", api.1);
+    assert_contains(&api.1, "\"check\":\"web\"");
+    assert_eq!(incident.0, 200, "{}", incident.1);
+    assert_eq!(
+        file_bytes(&db),
+        before,
+        "the dashboard changed the database"
+    );
+
     // A decision cannot be recorded: it fails and says why.
     let ack = run_with(&host, &db, &["incidents", "ack", "1"]);
     assert_ne!(ack.status, 0, "{}", ack.stdout);
