@@ -23,6 +23,7 @@ use crate::store::StoreError;
 use serde::Serialize;
 use serde_json::json;
 use std::fmt::Write;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 /// After a direct message about the state, `notify-failure` stays quiet this long: the unit
@@ -441,8 +442,6 @@ fn write_stamp(stamp: &Path) {
         );
     }
 }
-
-use std::os::unix::fs::DirBuilderExt;
 
 #[cfg(test)]
 mod tests {
