@@ -40,6 +40,9 @@ _orchestrator() {
             orchestrator,metrics)
                 cmd="orchestrator__subcmd__metrics"
                 ;;
+            orchestrator,notify-failure)
+                cmd="orchestrator__subcmd__notify__subcmd__failure"
+                ;;
             orchestrator,research)
                 cmd="orchestrator__subcmd__research"
                 ;;
@@ -90,6 +93,9 @@ _orchestrator() {
                 ;;
             orchestrator__subcmd__help,metrics)
                 cmd="orchestrator__subcmd__help__subcmd__metrics"
+                ;;
+            orchestrator__subcmd__help,notify-failure)
+                cmd="orchestrator__subcmd__help__subcmd__notify__subcmd__failure"
                 ;;
             orchestrator__subcmd__help,research)
                 cmd="orchestrator__subcmd__help__subcmd__research"
@@ -173,7 +179,7 @@ _orchestrator() {
 
     case "${cmd}" in
         orchestrator)
-            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version scan fix research consult escalate cycle metrics serve incidents config help"
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version scan fix research consult escalate cycle metrics serve incidents config notify-failure help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -437,7 +443,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__help)
-            opts="scan fix research consult escalate cycle metrics serve incidents config help"
+            opts="scan fix research consult escalate cycle metrics serve incidents config notify-failure help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -661,6 +667,20 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__help__subcmd__metrics)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__notify__subcmd__failure)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1049,6 +1069,32 @@ _orchestrator() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__notify__subcmd__failure)
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -43,6 +43,7 @@ complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "metrics" 
 complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "serve" -d 'Serve the dashboard, the JSON API, /health and /metrics (default 127.0.0.1:8888)'
 complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "incidents" -d 'List, show and handle incidents'
 complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "config" -d 'Validate the config or print the embedded default'
+complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "notify-failure" -d 'Tell a person directly that a systemd unit failed (what OnFailure= runs)'
 complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
@@ -51,7 +52,7 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -l dry-r
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -s q -l quiet -d 'Log errors only'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -s V -l version -d 'Print version'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand fix" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand fix" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
@@ -96,7 +97,7 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -l dry-
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -s q -l quiet -d 'Log errors only'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand cycle" -s V -l version -d 'Print version'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -l since -d 'The window, by detection time' -r
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -l textfile -d 'Write the Prometheus exposition to this file atomically (node_exporter\'s textfile collector), instead of printing' -r -F
@@ -147,7 +148,7 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Log errors only'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
@@ -156,7 +157,7 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Log errors only'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from approve" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand incidents; and __fish_seen_subcommand_from approve" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
@@ -238,17 +239,27 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate the config; print each problem with its file, line and key'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "default" -d 'Print the embedded default config'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "scan" -d 'Run every check; open, update, reopen or recover incidents'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "fix" -d 'Phase 1: try learned patterns, then the check\'s remedies, on incidents waiting for it'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "research" -d 'Phase 2: one agent diagnoses each incident waiting for it and proposes a plan'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "consult" -d 'Phase 3: several agents vote; the plan a quorum agrees on runs'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "escalate" -d 'Phase 4: escalate to a person (email, webhook, dashboard) and retry unsent notifications'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "cycle" -d 'Run the phases in order in one process: scan, fix, research, consult, escalate'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "metrics" -d 'Auto-fix and escalation rates, time to resolve per phase, learning'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "serve" -d 'Serve the dashboard, the JSON API, /health and /metrics (default 127.0.0.1:8888)'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "incidents" -d 'List, show and handle incidents'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "config" -d 'Validate the config or print the embedded default'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand notify-failure" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand notify-failure" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand notify-failure" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand notify-failure" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand notify-failure" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand notify-failure" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand notify-failure" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand notify-failure" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand notify-failure" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config notify-failure help" -f -a "scan" -d 'Run every check; open, update, reopen or recover incidents'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config notify-failure help" -f -a "fix" -d 'Phase 1: try learned patterns, then the check\'s remedies, on incidents waiting for it'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config notify-failure help" -f -a "research" -d 'Phase 2: one agent diagnoses each incident waiting for it and proposes a plan'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config notify-failure help" -f -a "consult" -d 'Phase 3: several agents vote; the plan a quorum agrees on runs'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config notify-failure help" -f -a "escalate" -d 'Phase 4: escalate to a person (email, webhook, dashboard) and retry unsent notifications'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config notify-failure help" -f -a "cycle" -d 'Run the phases in order in one process: scan, fix, research, consult, escalate'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config notify-failure help" -f -a "metrics" -d 'Auto-fix and escalation rates, time to resolve per phase, learning'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config notify-failure help" -f -a "serve" -d 'Serve the dashboard, the JSON API, /health and /metrics (default 127.0.0.1:8888)'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config notify-failure help" -f -a "incidents" -d 'List, show and handle incidents'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config notify-failure help" -f -a "config" -d 'Validate the config or print the embedded default'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config notify-failure help" -f -a "notify-failure" -d 'Tell a person directly that a systemd unit failed (what OnFailure= runs)'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and not __fish_seen_subcommand_from scan fix research consult escalate cycle metrics serve incidents config notify-failure help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from incidents" -f -a "list" -d 'List incidents, newest first'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from incidents" -f -a "show" -d 'Show one incident: its timeline, every attempt and every agent\'s vote'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from incidents" -f -a "approve" -d 'Approve the plan held for an incident, then run and verify it now'

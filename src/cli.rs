@@ -66,6 +66,14 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run every check; open, update, reopen or recover incidents
+    ///
+    /// When the state database cannot be written (a full, read-only or failing disk), the
+    /// checks still run and print, no phase acts, and a person is told directly through
+    /// [escalation] (mail and webhook, each within message_timeout) in one message marked as
+    /// unrecorded that names the state problem and the failing checks. At most one such message
+    /// per [escalation] repeat (once per boot when repeat is 0); the time of the last one is
+    /// kept in $RUNTIME_DIRECTORY, else /run/orchestrator, and forgotten once a scan records
+    /// again. The exit status is then 1, so systemd's OnFailure= fires too.
     Scan,
     /// Phase 1: try learned patterns, then the check's remedies, on incidents waiting for it
     Fix,
@@ -76,6 +84,14 @@ pub enum Command {
     /// Phase 4: escalate to a person (email, webhook, dashboard) and retry unsent notifications
     Escalate,
     /// Run the phases in order in one process: scan, fix, research, consult, escalate
+    ///
+    /// When the state database cannot be written (a full, read-only or failing disk), the
+    /// checks still run and print, no phase acts, and a person is told directly through
+    /// [escalation] (mail and webhook, each within message_timeout) in one message marked as
+    /// unrecorded that names the state problem and the failing checks. At most one such message
+    /// per [escalation] repeat (once per boot when repeat is 0); the time of the last one is
+    /// kept in $RUNTIME_DIRECTORY, else /run/orchestrator, and forgotten once a scan records
+    /// again. The exit status is then 1, so systemd's OnFailure= fires too.
     Cycle,
     /// Auto-fix and escalation rates, time to resolve per phase, learning
     ///
@@ -83,6 +99,10 @@ pub enum Command {
     /// prints them as `orchestrator_<name>` with `phase`, `stat` or `agreement` labels, followed
     /// by `orchestrator_check_status{check}` (0-3) and `orchestrator_check_perfdata{check,label}`
     /// (base units).
+    ///
+    /// It reads through a read-only connection: it never creates, migrates or writes the
+    /// database, works on a read-only or full state disk, and fails when the database does not
+    /// exist or its schema is not this binary's.
     ///
     /// `detected`: incidents opened. `recovered`: closed by their check passing again.
     /// `open`: still open in phases 1-3.
@@ -149,11 +169,26 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Tell a person directly that a systemd unit failed (what OnFailure= runs)
+    ///
+    /// Sends one message through [escalation] (mail and webhook, each within message_timeout)
+    /// without opening the database, marked as not recorded. At most one per unit per
+    /// [escalation] repeat (once per boot when repeat is 0); the time of the last one is kept in
+    /// $RUNTIME_DIRECTORY, else /run/orchestrator. Quiet for 15 minutes after `scan` or `cycle`
+    /// told a person that the state database cannot be written: that message says why the unit
+    /// failed. Exits 1 when no channel took the message.
+    NotifyFailure {
+        /// The unit that failed (systemd's %i in orchestrator-failure@.service)
+        unit: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum IncidentsCommand {
     /// List incidents, newest first
+    ///
+    /// Read-only, like show: never creates, migrates or writes the database; a database that
+    /// does not exist is an error.
     List {
         /// Only incidents still open or escalated
         #[arg(long)]
@@ -169,6 +204,8 @@ pub enum IncidentsCommand {
         limit: i64,
     },
     /// Show one incident: its timeline, every attempt and every agent's vote
+    ///
+    /// Read-only, like list: never creates, migrates or writes the database.
     Show {
         /// The incident's id
         id: i64,

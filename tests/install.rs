@@ -36,6 +36,7 @@ fn installs_into_a_root_keeps_an_existing_config_and_uninstalls() {
         "/etc/systemd/system/orchestrator.service",
         "/etc/systemd/system/orchestrator.timer",
         "/etc/systemd/system/orchestrator-dashboard.service",
+        "/etc/systemd/system/orchestrator-failure@.service",
         "/opt/orch/share/man/man1/orchestrator.1",
         "/opt/orch/share/man/man1/orchestrator-scan.1",
         "/opt/orch/share/man/man5/orchestrator.toml.5",
@@ -54,6 +55,13 @@ fn installs_into_a_root_keeps_an_existing_config_and_uninstalls() {
             .permissions(),
     ) & 0o7777;
     assert_eq!(state_mode, 0o700, "/var/lib/orchestrator is {state_mode:o}");
+    assert_contains(&unit, "OnFailure=orchestrator-failure@%n.service");
+    let on_failure =
+        std::fs::read_to_string(at("/etc/systemd/system/orchestrator-failure@.service")).unwrap();
+    assert_contains(
+        &on_failure,
+        "ExecStart=/opt/orch/bin/orchestrator notify-failure %i",
+    );
     // The installed binary accepts the installed config.
     let check = Command::new(at("/opt/orch/bin/orchestrator"))
         .arg("-c")

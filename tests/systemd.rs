@@ -276,4 +276,23 @@ fn on_a_real_systemd_the_timer_runs_the_chain_and_units_are_restarted() {
         metrics.contains("orchestrator_check_status{check=\"web\"} 0"),
         "{metrics}"
     );
+
+    // A failed cycle starts orchestrator-failure@orchestrator.service (OnFailure=), which runs
+    // notify-failure; this config has no [escalation], so it says nobody could be told.
+    container.ok(&["systemctl", "stop", "orchestrator.timer"]);
+    container.sh(
+        "mkdir -p /run/systemd/system/orchestrator.service.d && \
+         printf '[Service]\\nExecStartPre=/bin/false\\n' > /run/systemd/system/orchestrator.service.d/fail.conf && \
+         systemctl daemon-reload",
+    );
+    let _ = container.run(&["systemctl", "start", "orchestrator.service"]);
+    wait_until(
+        "OnFailure= ran notify-failure",
+        Duration::from_secs(30),
+        || {
+            container
+                .sh("journalctl -b -u orchestrator-failure@orchestrator.service.service -o cat --no-pager || true")
+                .contains("orchestrator.service failed; direct message: no_channel")
+        },
+    );
 }

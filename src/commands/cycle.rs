@@ -1,14 +1,16 @@
 //! `cycle`: the phases in order, in one process and under the cycle lock — no copy of their
 //! logic; then, with the lock released, the delivery of what phase 4 queued.
 
-use super::{consult, escalate, fix, research, scan, with_phase_lock_then_deliver};
+use super::{
+    consult, escalate, fix, or_tell_a_person, research, scan, with_phase_lock_then_deliver,
+};
 use crate::cli::Global;
 use crate::phases;
 use serde_json::{json, Value};
 use std::process::ExitCode;
 
 pub fn exec(global: &Global) -> anyhow::Result<ExitCode> {
-    with_phase_lock_then_deliver(
+    let result = with_phase_lock_then_deliver(
         global,
         "cycle",
         "/escalate/deliveries",
@@ -23,7 +25,8 @@ pub fn exec(global: &Global) -> anyhow::Result<ExitCode> {
             )
         },
         print,
-    )
+    );
+    or_tell_a_person(global, result)
 }
 
 fn print(report: &Value) {

@@ -1,4 +1,4 @@
-use super::{load_config, open_store, output, UsageError};
+use super::{load_config, open_store, open_store_readonly, output, UsageError};
 use crate::actions::Plan;
 use crate::cli::{Global, IncidentsCommand};
 use crate::clock;
@@ -19,7 +19,12 @@ pub fn exec(global: &Global, command: IncidentsCommand) -> anyhow::Result<ExitCo
         require_root()?;
     }
     let config = load_config(global)?;
-    let store = open_store(global, &config)?;
+    let store = match command {
+        IncidentsCommand::List { .. } | IncidentsCommand::Show { .. } => {
+            open_store_readonly(global, &config)?
+        }
+        _ => open_store(global, &config)?,
+    };
     match command {
         IncidentsCommand::List {
             active,

@@ -1,6 +1,7 @@
-//! `metrics`: reads without the cycle lock (WAL lets it read while a cycle writes).
+//! `metrics`: reads without the cycle lock (WAL lets it read while a cycle writes), through a
+//! read-only connection that never migrates.
 
-use super::{load_config, open_store, output};
+use super::{load_config, open_store_readonly, output};
 use crate::cli::Global;
 use crate::duration::Duration;
 use crate::metrics::{self, Metrics};
@@ -15,7 +16,7 @@ pub fn exec(
     textfile: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let config = load_config(global)?;
-    let store = open_store(global, &config)?;
+    let store = open_store_readonly(global, &config)?;
     let computed = metrics::compute(&store, since.as_secs_f64())?;
     if prometheus || textfile.is_some() {
         let text = metrics::prometheus(&computed, &store.check_states()?);

@@ -8,6 +8,7 @@ mod escalate;
 mod fix;
 mod incidents;
 mod metrics;
+mod notify_failure;
 mod output;
 mod research;
 mod scan;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> ExitCode {
         } => metrics::exec(&global, since, prometheus, textfile.as_deref()),
         Command::Incidents { command } => incidents::exec(&global, command),
         Command::Config { command } => config::exec(&global, command),
+        Command::NotifyFailure { unit } => notify_failure::exec(&global, &unit),
     };
     match result {
         Ok(code) => code,
@@ -71,10 +73,28 @@ pub(crate) fn load_config(global: &Global) -> anyhow::Result<Config> {
     Ok(Config::load(global.config.as_deref())?)
 }
 
-/// Opens the store for reading and listing (no lock: WAL lets readers in during a cycle).
+/// Opens the store to record a person's decision (no lock: WAL lets readers in during a cycle).
+/// On a full or read-only state disk it fails saying so: the decision is not recorded.
 pub(crate) fn open_store(global: &Global, config: &Config) -> anyhow::Result<Store> {
     let path = config.db_path(global.db.as_deref());
-    Ok(Store::open(&path)?.masking_with(redactor(config)?))
+    let store = Store::open(&path).map_err(|err| {
+        let err = anyhow::Error::from(err);
+        match crate::phases::unrecorded::storage_failure(&err) {
+            Some(cause) => anyhow::anyhow!(
+                "{}; nothing was recorded",
+                crate::phases::unrecorded::describe(&path, &cause)
+            ),
+            None => err,
+        }
+    })?;
+    Ok(store.masking_with(redactor(config)?))
+}
+
+/// Opens the store for reading and listing: it never creates, migrates or writes the database,
+/// so it works on a read-only or full state disk, and a mistyped `--db` is an error.
+pub(crate) fn open_store_readonly(global: &Global, config: &Config) -> anyhow::Result<Store> {
+    let path = config.db_path(global.db.as_deref());
+    Ok(Store::open_readonly(&path)?.masking_with(redactor(config)?))
 }
 
 /// Runs `work` as a phase holding the cycle lock: a second process skips (exit 0) or, with
@@ -176,6 +196,62 @@ fn deliver_unlocked(
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// For the commands that run the checks (`scan`, `cycle`): when the state cannot be kept (a
+/// full, read-only or failing disk), the checks still run and print, a person is told directly
+/// (see [`crate::phases::unrecorded`]) and the exit status is 1, so systemd's `OnFailure=`
+/// fires too. Any other error is returned as it is.
+pub(crate) fn or_tell_a_person(
+    global: &Global,
+    result: anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
+    use crate::phases::unrecorded;
+    let config = load_config(global)?;
+    let db = config.db_path(global.db.as_deref());
+    let err = match result {
+        Ok(code) => {
+            unrecorded::state_is_back(&db);
+            return Ok(code);
+        }
+        Err(err) => err,
+    };
+    let Some(cause) = unrecorded::storage_failure(&err) else {
+        return Err(err);
+    };
+    let problem = unrecorded::describe(&db, &cause);
+    let kept = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<crate::phases::scan::Unrecorded>())
+        .map(|u| u.checks.clone());
+    let checks = match kept {
+        Some(checks) => checks,
+        None => run_checks_unrecorded(&config)?,
+    };
+    let told = unrecorded::tell_a_person(&config, &db, &problem, &checks, global.dry_run);
+    let report = serde_json::json!({
+        "unrecorded": true,
+        "state_error": problem,
+        "scan": { "checks": checks },
+        "direct_escalation": told,
+    });
+    if global.json {
+        output::print_json(&report);
+    } else {
+        scan::print_unrecorded(&report);
+    }
+    Ok(ExitCode::from(1))
+}
+
+fn run_checks_unrecorded(config: &Config) -> anyhow::Result<Vec<crate::phases::scan::CheckLine>> {
+    let redactor = redactor(config)?;
+    let results = crate::checks::run_all(&config.checks, config.cycle.parallelism);
+    Ok(config
+        .checks
+        .iter()
+        .zip(&results)
+        .map(|(check, result)| crate::phases::scan::unrecorded_line(check, result, &redactor))
+        .collect())
 }
 
 /// Who a person is, for decisions recorded from the shell.

@@ -1,16 +1,48 @@
-use super::{output, with_phase_lock};
+use super::{or_tell_a_person, output, with_phase_lock};
 use crate::cli::Global;
 use crate::phases::scan::scan;
 use serde_json::Value;
 use std::process::ExitCode;
 
 pub fn exec(global: &Global) -> anyhow::Result<ExitCode> {
-    with_phase_lock(
+    let result = with_phase_lock(
         global,
         "scan",
         |rt| Ok(serde_json::to_value(scan(rt)?)?),
         print,
-    )
+    );
+    or_tell_a_person(global, result)
+}
+
+/// The checks and what became of the direct message, when nothing could be recorded.
+pub fn print_unrecorded(report: &Value) {
+    print(&report["scan"]);
+    println!();
+    println!(
+        "NOT RECORDED: {}",
+        report["state_error"].as_str().unwrap_or("")
+    );
+    let told = &report["direct_escalation"];
+    let detail = told["detail"]
+        .as_str()
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
+    println!(
+        "direct escalation: {}{detail}",
+        told["result"].as_str().unwrap_or("")
+    );
+    for delivery in told["deliveries"].as_array().into_iter().flatten() {
+        let error = delivery["error"]
+            .as_str()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
+        println!(
+            "  {} to {} → {}{error}",
+            delivery["channel"].as_str().unwrap_or(""),
+            delivery["recipient"].as_str().unwrap_or(""),
+            delivery["result"].as_str().unwrap_or("")
+        );
+    }
 }
 
 pub fn print(report: &Value) {

@@ -116,7 +116,7 @@ fn what_each_phase_found(rt: &Runtime, incident: &Incident, last: &str) -> anyho
     Ok(handoffs.join("; "))
 }
 
-fn host_name(config: &Config) -> String {
+pub(crate) fn host_name(config: &Config) -> String {
     config
         .escalation
         .as_ref()
@@ -334,14 +334,14 @@ pub fn deliver(config: &Config, store: &mut Store) -> anyhow::Result<Vec<Deliver
 }
 
 /// The run's budget and the per-message deadline.
-struct Limits {
+pub(crate) struct Limits {
     started: Instant,
     budget: Duration,
     per_message: Duration,
 }
 
 impl Limits {
-    fn new(config: Option<&EscalationConfig>) -> Limits {
+    pub(crate) fn new(config: Option<&EscalationConfig>) -> Limits {
         let budget = config.map_or_else(EscalationConfig::default_delivery_budget, |c| {
             c.delivery_budget
         });
@@ -357,7 +357,7 @@ impl Limits {
 
     /// The deadline of the next message: the per-message one, cut to what is left of the
     /// budget; None when the budget is spent.
-    fn next_deadline(&self) -> Option<Duration> {
+    pub(crate) fn next_deadline(&self) -> Option<Duration> {
         let left = self.budget.checked_sub(self.started.elapsed())?;
         (!left.is_zero()).then(|| left.min(self.per_message))
     }

@@ -10,6 +10,7 @@ pub mod fix;
 pub mod report;
 pub mod research;
 pub mod scan;
+pub mod unrecorded;
 
 use crate::checks::{self, CheckResult};
 use crate::config::{Check, Config};

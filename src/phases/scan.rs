@@ -1,12 +1,14 @@
 //! `scan`: run every check; open, update, reopen or recover incidents.
 
 use super::Runtime;
-use crate::checks;
+use crate::checks::{self, CheckResult};
+use crate::config::Check;
 use crate::model::Status;
-use crate::store::Observation;
+use crate::redact::Redactor;
+use crate::store::{Observation, StoreError};
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CheckLine {
     pub name: String,
     pub kind: &'static str,
@@ -31,12 +33,48 @@ pub struct ScanReport {
     pub pruned: usize,
 }
 
+/// The checks ran but their results could not be stored (a full, read-only or failing state
+/// disk): the results travel with the error, so the person who must be told sees them
+/// without running every check again.
+#[derive(Debug, thiserror::Error)]
+#[error("the check results could not be recorded")]
+pub struct Unrecorded {
+    pub checks: Vec<CheckLine>,
+    #[source]
+    pub source: StoreError,
+}
+
+/// A check's line as printed, with no incident: for results nothing could record.
+pub fn unrecorded_line(check: &Check, result: &CheckResult, redactor: &Redactor) -> CheckLine {
+    CheckLine {
+        name: check.name.clone(),
+        kind: check.kind.name(),
+        status: result.status,
+        summary: redactor.redact(&result.summary),
+        duration_ms: result.duration_ms,
+        incident: None,
+        change: None,
+    }
+}
+
 pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
     let config = rt.config;
     let results = checks::run_all(&config.checks, config.cycle.parallelism);
+    let unrecorded = |rt: &Runtime, source: StoreError| -> anyhow::Error {
+        if !source.is_storage_failure() {
+            return source.into();
+        }
+        let checks = config
+            .checks
+            .iter()
+            .zip(&results)
+            .map(|(check, result)| unrecorded_line(check, result, rt.store.redactor()))
+            .collect();
+        Unrecorded { checks, source }.into()
+    };
     let mut report = ScanReport::default();
-    for (check, result) in config.checks.iter().zip(results) {
-        let observed = rt.observe(check, &result)?;
+    for (check, result) in config.checks.iter().zip(&results) {
+        let observed = rt.observe(check, result).map_err(|e| unrecorded(rt, e))?;
         // The report is printed (and mailed by cron): the summary as the store keeps it.
         let summary = rt.store.mask(&result.summary);
         if let Some((id, change)) = observed {
@@ -68,6 +106,9 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
         });
     }
     let retention = config.state.retention.as_secs_f64();
-    report.pruned = rt.store.prune_closed(crate::clock::now() - retention)?;
+    report.pruned = rt
+        .store
+        .prune_closed(crate::clock::now() - retention)
+        .map_err(|e| unrecorded(rt, e))?;
     Ok(report)
 }

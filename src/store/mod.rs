@@ -58,6 +58,18 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error(
+        "database {0} does not exist (nothing was recorded there yet, or the path is mistyped)"
+    )]
+    Missing(PathBuf),
+    #[error("{0} is not an orchestrator database (it has no schema version)")]
+    NotOurs(PathBuf),
+    #[error("database {path} has schema version {found}, older than this orchestrator's ({known}): run `orchestrator scan` once to upgrade it")]
+    TooOld {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("no incident {0}")]
@@ -75,6 +87,8 @@ pub struct Store {
     path: PathBuf,
     /// Built on first use: compiling the rules costs more than a read-only page needs.
     redactor: std::cell::OnceCell<Redactor>,
+    /// Opened with `immutable=1` (see [`Store::open_readonly`]).
+    snapshot: bool,
 }
 
 /// Everything recorded about one incident: `incidents show --json` and `/api/incidents/ID`.
@@ -112,13 +126,53 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             redactor: std::cell::OnceCell::new(),
+            snapshot: false,
         };
         store.migrate()?;
         Ok(store)
     }
 
-    /// A read-only connection, for pages and listings that must never write.
+    /// A read-only connection, for pages and listings that must never write: it never creates
+    /// the file or its directory and never migrates. A missing file, or a schema other than the
+    /// one this binary knows, is an error that says so.
+    ///
+    /// SQLite reads a WAL database through its `-shm` file, which it must create when no writer
+    /// left one. Where it cannot (a read-only mount, a full disk) and no `-wal` holds
+    /// uncommitted pages, the file is read as an immutable snapshot: every committed page is in
+    /// it, and nothing can write it meanwhile.
     pub fn open_readonly(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(StoreError::Missing(path.to_path_buf()));
+        }
+        let store = match Store::connect_readonly(path, false) {
+            Err(err) if snapshot_is_safe(path) => {
+                log::info!(
+                    "database {}: reading it as a snapshot ({err})",
+                    path.display()
+                );
+                Store::connect_readonly(path, true)?
+            }
+            other => other?,
+        };
+        let version = store.schema_version()?;
+        let known = MIGRATIONS.len() as i64;
+        match version {
+            0 => Err(StoreError::NotOurs(path.to_path_buf())),
+            v if v > known => Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found: v,
+                known,
+            }),
+            v if v < known => Err(StoreError::TooOld {
+                path: path.to_path_buf(),
+                found: v,
+                known,
+            }),
+            _ => Ok(store),
+        }
+    }
+
+    fn connect_readonly(path: &Path, snapshot: bool) -> Result<Store> {
         let open_err = |source| StoreError::Open {
             path: path.to_path_buf(),
             source,
@@ -126,24 +180,32 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        let conn = if snapshot {
+            Connection::open_with_flags(snapshot_uri(path), flags)
+        } else {
+            Connection::open_with_flags(path, flags)
+        }
+        .map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(5))
             .map_err(open_err)?;
         let store = Store {
             conn,
             path: path.to_path_buf(),
             redactor: std::cell::OnceCell::new(),
+            snapshot,
         };
-        let version = store.schema_version()?;
-        let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(StoreError::TooNew {
-                path: path.to_path_buf(),
-                found: version,
-                known,
-            });
-        }
+        // Opening is lazy: the first read is where a missing -shm shows.
+        store.schema_version().map_err(|e| match e {
+            StoreError::Sql(source) => open_err(source),
+            other => other,
+        })?;
         Ok(store)
+    }
+
+    /// Read as an immutable snapshot: a long-lived reader (the dashboard) opens it again for
+    /// each page, so it never serves a file that changed after a remount.
+    pub fn is_snapshot(&self) -> bool {
+        self.snapshot
     }
 
     /// The record as people see it. Plans are kept as they must run, so a password in a
@@ -258,6 +320,67 @@ impl Store {
         Ok(self
             .conn
             .query_row("SELECT MAX(finished_at) FROM cycles", [], |row| row.get(0))?)
+    }
+}
+
+/// `file:PATH?immutable=1`, the path percent-encoded where a URI needs it.
+fn snapshot_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file:");
+    for &byte in path.as_os_str().as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            uri.push(byte as char);
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
+}
+
+/// A snapshot read is safe when nothing can write the file (its filesystem is mounted
+/// read-only, or has no byte left for a writer's -wal) and no -wal holds pages the file lacks.
+fn snapshot_is_safe(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal_is_empty = std::fs::metadata(PathBuf::from(wal)).map_or(true, |m| m.len() == 0);
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let unwritable = rustix::fs::statvfs(dir).is_ok_and(|fs| {
+        fs.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY) || fs.f_bavail == 0
+    });
+    wal_is_empty && unwritable
+}
+
+/// Whether `err` says the state cannot be kept: the disk is full, the filesystem is read-only
+/// or failing, the file is unreadable or damaged. Such a failure must reach a person by
+/// another way than the database. A busy database or a newer schema is not one of them.
+pub fn is_storage_failure(err: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::*;
+    matches!(
+        err.sqlite_error_code(),
+        Some(
+            DiskFull
+                | ReadOnly
+                | CannotOpen
+                | SystemIoFailure
+                | DatabaseCorrupt
+                | NotADatabase
+                | PermissionDenied
+        )
+    )
+}
+
+impl StoreError {
+    /// See [`is_storage_failure`].
+    pub fn is_storage_failure(&self) -> bool {
+        match self {
+            StoreError::Open { source, .. } | StoreError::Sql(source) => is_storage_failure(source),
+            StoreError::Directory { .. } => true,
+            _ => false,
+        }
     }
 }
 

@@ -329,7 +329,13 @@ impl Dashboard {
             let Some(store) = slot.as_ref() else {
                 return Reply::text(503, "database unavailable");
             };
-            match render(store) {
+            let rendered = render(store);
+            // A snapshot (read-only or full state disk) is read afresh for each page, so a
+            // remount or freed space shows at once.
+            if store.is_snapshot() {
+                *slot = None;
+            }
+            match rendered {
                 Ok(reply) => reply,
                 Err(StoreError::NoIncident(id)) => Reply::text(404, &format!("no incident {id}")),
                 Err(err) => {

@@ -308,6 +308,56 @@ pub fn file_exists(path: &Path) -> bool {
     path.exists()
 }
 
+/// A small tmpfs mounted for one test (root only), unmounted when dropped.
+pub struct SmallDisk(pub PathBuf);
+
+impl SmallDisk {
+    pub fn mount(path: PathBuf, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(&path).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mounting a tmpfs needs root");
+        SmallDisk(path)
+    }
+
+    /// Writes a filler file until the filesystem refuses the next byte (ENOSPC).
+    pub fn fill(&self) {
+        use std::io::Write;
+        let mut filler = std::fs::File::create(self.0.join("filler")).expect("filler");
+        for chunk in [65536, 4096, 1] {
+            let bytes = vec![0u8; chunk];
+            loop {
+                match filler.write(&bytes) {
+                    Ok(n) if n == chunk => continue,
+                    Ok(_) => continue,
+                    Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => break,
+                    Err(e) => panic!("filling {}: {e}", self.0.display()),
+                }
+            }
+        }
+        let left = rustix::fs::statvfs(&self.0).expect("statvfs").f_bavail;
+        assert_eq!(left, 0, "the disk should be full");
+    }
+
+    pub fn remount_read_only(&self) {
+        let status = Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(status.success(), "remount read-only");
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
 /// A real SMTP server: Debian's aiosmtpd, storing mail in a Maildir. Started on demand.
 pub struct SmtpSink {
     pub port: u16,

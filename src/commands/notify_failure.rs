@@ -1,0 +1,39 @@
+//! `notify-failure UNIT`: what systemd's `OnFailure=` runs when an orchestrator unit fails. It
+//! needs no database (the failure may be the database's), only the config's `[escalation]`.
+
+use super::load_config;
+use crate::cli::Global;
+use crate::phases::unrecorded;
+use std::process::ExitCode;
+
+pub fn exec(global: &Global, unit: &str) -> anyhow::Result<ExitCode> {
+    let config = load_config(global)?;
+    let db = config.db_path(global.db.as_deref());
+    let told = unrecorded::unit_failed(&config, &db, unit, global.dry_run);
+    if global.json {
+        super::output::print_json(&serde_json::to_value(&told)?);
+    } else {
+        let detail = told
+            .detail
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        println!("{unit} failed; direct message: {}{detail}", told.result);
+        for delivery in &told.deliveries {
+            let error = delivery
+                .error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
+            println!(
+                "  {} to {} → {}{error}",
+                delivery.channel, delivery.recipient, delivery.result
+            );
+        }
+    }
+    // Nobody told: systemd shows this unit failed as well.
+    Ok(match told.result {
+        "failed" | "no_channel" => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}
