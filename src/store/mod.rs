@@ -37,20 +37,22 @@ const MIGRATIONS: &[&str] = &[
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database {path}: {source}")]
+    // The cause is part of each message, so the fields are named `cause`: thiserror would
+    // also report a field named `source` as the cause, and `{:#}` would print it twice.
+    #[error("database {path}: {cause}")]
     Open {
         path: PathBuf,
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
-    #[error("cannot create the database directory {path}: {source}")]
+    #[error("cannot create the database directory {path}: {cause}")]
     Directory {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("cannot prepare the database file {path}: {source}")]
+    #[error("cannot prepare the database file {path}: {cause}")]
     File {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("database {path} has schema version {found}, newer than this orchestrator knows ({known}): upgrade orchestrator")]
     TooNew {
@@ -107,18 +109,18 @@ impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            private::create_dir(dir).map_err(|source| StoreError::Directory {
+            private::create_dir(dir).map_err(|cause| StoreError::Directory {
                 path: dir.to_path_buf(),
-                source,
+                cause,
             })?;
         }
-        private::prepare_database(path).map_err(|source| StoreError::File {
+        private::prepare_database(path).map_err(|cause| StoreError::File {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
-        let open_err = |source| StoreError::Open {
+        let open_err = |cause| StoreError::Open {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let conn = Connection::open(path).map_err(open_err)?;
         configure(&conn).map_err(open_err)?;
@@ -173,9 +175,9 @@ impl Store {
     }
 
     fn connect_readonly(path: &Path, snapshot: bool) -> Result<Store> {
-        let open_err = |source| StoreError::Open {
+        let open_err = |cause| StoreError::Open {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -377,8 +379,20 @@ impl StoreError {
     /// See [`is_storage_failure`].
     pub fn is_storage_failure(&self) -> bool {
         match self {
-            StoreError::Open { source, .. } | StoreError::Sql(source) => is_storage_failure(source),
+            StoreError::Open { cause, .. } | StoreError::Sql(cause) => is_storage_failure(cause),
             StoreError::Directory { .. } => true,
+            // Making the file private failed: on a full or read-only disk, that is the disk.
+            StoreError::File { cause, .. } => matches!(
+                cause.raw_os_error(),
+                Some(
+                    libc::EROFS
+                        | libc::ENOSPC
+                        | libc::EDQUOT
+                        | libc::EIO
+                        | libc::EACCES
+                        | libc::EPERM
+                )
+            ),
             _ => false,
         }
     }
