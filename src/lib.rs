@@ -15,6 +15,7 @@ pub mod commands;
 pub mod config;
 pub mod duration;
 pub mod exec;
+pub mod journal;
 pub mod learning;
 pub mod lock;
 pub mod metrics;

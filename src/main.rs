@@ -1,5 +1,6 @@
 use clap::Parser;
 use orchestrator::cli::Cli;
+use orchestrator::journal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -10,14 +11,25 @@ fn main() -> ExitCode {
     orchestrator::commands::run(cli)
 }
 
+/// On a terminal: warnings and errors, with a timestamp and the level. In the journal
+/// (a systemd unit): info too, since those lines are the state changes a person reads back
+/// with `journalctl -u`, each with its priority prefix and without a timestamp of its own.
 fn init_logging(cli: &Cli) {
-    let level = match (cli.global.quiet, cli.global.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
+    let journal = journal::stderr_is_journal();
+    let level = match (cli.global.quiet, cli.global.verbose, journal) {
+        (true, _, _) => "error",
+        (false, 0, false) => "warn",
+        (false, 0 | 1, _) => "info",
+        (false, _, _) => "debug",
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
-        .format_target(false)
-        .init();
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level));
+    builder.format_target(false);
+    if journal {
+        builder.format(|buf, record| {
+            let text = record.args().to_string();
+            journal::write_prefixed(buf, journal::priority(record.level()), &text)
+        });
+    }
+    builder.init();
 }

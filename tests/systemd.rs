@@ -90,6 +90,12 @@ impl Drop for Container {
     }
 }
 
+/// The tests share one container name and one root: they take turns.
+fn one_container_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Files written into the (cached, not yet booted) root before boot.
 fn prepare_rootfs() {
     let root = rootfs();
@@ -182,6 +188,7 @@ fn on_a_real_systemd_the_timer_runs_the_chain_and_units_are_restarted() {
         NSPAWN,
         DEBOOTSTRAP
     );
+    let _alone = one_container_at_a_time();
     // The rootfs must exist before it can be prepared: the first `up` builds it (debootstrap).
     if !rootfs().join("lib/systemd/systemd").exists() {
         drop(Container::boot());
@@ -294,5 +301,82 @@ fn on_a_real_systemd_the_timer_runs_the_chain_and_units_are_restarted() {
                 .sh("journalctl -b -u orchestrator-failure@orchestrator.service.service -o cat --no-pager || true")
                 .contains("orchestrator.service failed; direct message: no_channel")
         },
+    );
+}
+
+/// The unit's lines reach the journal with their priorities: `journalctl -p warning` shows the
+/// escalation and not the routine summary, and no line carries a second timestamp.
+#[test]
+fn on_a_real_systemd_the_journal_keeps_the_priorities_of_the_units_lines() {
+    require_system!(
+        "on_a_real_systemd_the_journal_keeps_the_priorities_of_the_units_lines",
+        Need::Root,
+        NSPAWN,
+        DEBOOTSTRAP
+    );
+    let _alone = one_container_at_a_time();
+    if !rootfs().join("lib/systemd/systemd").exists() {
+        drop(Container::boot());
+    }
+    prepare_rootfs();
+    // Over the shared config: one check that passes, one that fails with no remedy and no
+    // agent, so that one run of the unit escalates it.
+    std::fs::write(
+        rootfs().join("etc/orchestrator/orchestrator.toml"),
+        "[[checks]]\nname = \"passwd\"\nkind = \"file\"\npath = \"/etc/passwd\"\n\n\
+         [[checks]]\nname = \"nightly-backup\"\nkind = \"file\"\npath = \"/srv/backup.tar\"\n",
+    )
+    .unwrap();
+    let container = Container::boot();
+    container.ok(&["systemctl", "start", "orchestrator.service"]);
+
+    // This boot's lines only: the root, and with it the journal, is kept between runs.
+    let journal = |priority: &str| {
+        container.ok(&[
+            "journalctl",
+            "-b",
+            "-u",
+            "orchestrator.service",
+            "-p",
+            priority,
+            "-o",
+            "cat",
+            "--no-pager",
+        ])
+    };
+    let summary = "scan: 2 checks, 1 ok, 1 failing (nightly-backup); incidents: 1 opened";
+    let stored = std::time::Instant::now() + Duration::from_secs(10);
+    while !journal("info").contains(summary) && std::time::Instant::now() < stored {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let info = journal("info");
+    assert!(
+        info.contains(summary),
+        "no summary line in the journal:\n{info}"
+    );
+    let warnings = journal("warning");
+    assert!(
+        warnings.contains("incident 1 (nightly-backup) escalated: "),
+        "the escalation is not a warning in the journal:\n{warnings}\nall:\n{}",
+        journal("debug")
+    );
+    assert!(
+        warnings.contains("check nightly-backup: incident 1 Opened: "),
+        "{warnings}"
+    );
+    assert!(
+        !warnings.contains(summary),
+        "the routine summary is stored as a warning:\n{warnings}"
+    );
+    let stamp = regex::Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}").unwrap();
+    let stamped: Vec<&str> = info.lines().filter(|l| stamp.is_match(l)).collect();
+    assert!(
+        stamped.is_empty(),
+        "lines with a second timestamp: {stamped:?}"
+    );
+    let prefixed: Vec<&str> = info.lines().filter(|l| l.starts_with('<')).collect();
+    assert!(
+        prefixed.is_empty(),
+        "prefixes journald did not take: {prefixed:?}"
     );
 }

@@ -18,6 +18,7 @@ pub use output::with_rfc3339;
 
 use crate::cli::{Cli, Command, Global};
 use crate::config::{Config, ConfigError};
+use crate::journal;
 use crate::lock::{CycleLock, DeliveryLock, LockError};
 use crate::phases::Runtime;
 use crate::redact::Redactor;
@@ -56,13 +57,14 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn report_error(err: &anyhow::Error) -> ExitCode {
     if let Some(config_err) = err.downcast_ref::<ConfigError>() {
-        eprintln!("orchestrator: invalid config:");
+        let mut text = "orchestrator: invalid config:".to_string();
         for problem in config_err.problems() {
-            eprintln!("{problem}");
+            text.push_str(&format!("\n{problem}"));
         }
+        journal::print_error(&text);
         return ExitCode::from(2);
     }
-    eprintln!("orchestrator: {err:#}");
+    journal::print_error(&format!("orchestrator: {err:#}"));
     if err.downcast_ref::<UsageError>().is_some() {
         return ExitCode::from(2);
     }
@@ -166,6 +168,12 @@ fn run_phase(
     }
     if global.json {
         output::print_json(&report);
+    } else if journal::stdout_is_journal() {
+        // In a unit the table would be a dozen journal lines per run: the phases have logged
+        // each change of state already, and a scan adds its one summary line.
+        if let Some(summary) = output::journal_summary(name, &report) {
+            log::info!("{summary}");
+        }
     } else {
         print(&report);
     }
@@ -188,7 +196,7 @@ fn deliver_unlocked(
             config, store,
         )?)?),
         Err(LockError::Busy(path)) => {
-            log::info!(
+            log::debug!(
                 "not delivering: another orchestrator process delivers (it holds {})",
                 path.display()
             );

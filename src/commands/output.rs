@@ -89,3 +89,94 @@ pub fn cell(text: &str, max: usize) -> String {
     let cut: String = first_line.chars().take(max.saturating_sub(1)).collect();
     format!("{cut}…")
 }
+
+/// The one line a phase run leaves in the journal, when its report is not printed there:
+/// the scan's (on its own or within a cycle). The acting phases leave none of their own;
+/// they log each change of state as it happens.
+pub fn journal_summary(command: &str, report: &Value) -> Option<String> {
+    let scan = match command {
+        "scan" => report,
+        "cycle" => &report["scan"],
+        _ => return None,
+    };
+    Some(format!("{command}: {}", scan_summary(scan)))
+}
+
+/// `3 checks, 2 ok, 1 failing (web); incidents: 1 opened`.
+fn scan_summary(scan: &Value) -> String {
+    let checks = scan["checks"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let failing: Vec<&str> = checks
+        .iter()
+        .filter(|check| check["status"] != "ok")
+        .map(|check| check["name"].as_str().unwrap_or("?"))
+        .collect();
+    let noun = if checks.len() == 1 { "check" } else { "checks" };
+    let mut line = format!(
+        "{} {noun}, {} ok",
+        checks.len(),
+        checks.len() - failing.len()
+    );
+    if !failing.is_empty() {
+        line.push_str(&format!(
+            ", {} failing ({})",
+            failing.len(),
+            failing.join(", ")
+        ));
+    }
+    let changes: Vec<String> = [
+        ("opened", "opened"),
+        ("reopened", "reopened"),
+        ("flapping", "flapping"),
+        ("recovered", "recovered"),
+        ("updated", "still open"),
+    ]
+    .iter()
+    .filter_map(|(key, said)| {
+        let count = scan[*key].as_array().map_or(0, Vec::len);
+        (count > 0).then(|| format!("{count} {said}"))
+    })
+    .collect();
+    if changes.is_empty() {
+        line.push_str("; no incident");
+    } else {
+        line.push_str(&format!("; incidents: {}", changes.join(", ")));
+    }
+    line
+}
+
+#[cfg(test)]
+mod journal_summary_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_healthy_scan_is_one_short_line() {
+        let scan = json!({"checks": [{"name": "a", "status": "ok"}, {"name": "b", "status": "ok"}],
+                          "opened": [], "updated": [], "reopened": [], "flapping": [], "recovered": []});
+        assert_eq!(
+            journal_summary("scan", &scan).unwrap(),
+            "scan: 2 checks, 2 ok; no incident"
+        );
+        assert_eq!(
+            journal_summary("cycle", &json!({ "scan": scan })).unwrap(),
+            "cycle: 2 checks, 2 ok; no incident"
+        );
+    }
+
+    #[test]
+    fn failing_checks_and_incident_changes_are_named() {
+        let scan = json!({"checks": [{"name": "web", "status": "critical"}, {"name": "db", "status": "ok"}],
+                          "opened": [1], "updated": [2, 3], "reopened": [], "recovered": [4]});
+        assert_eq!(
+            journal_summary("scan", &scan).unwrap(),
+            "scan: 2 checks, 1 ok, 1 failing (web); incidents: 1 opened, 1 recovered, 2 still open"
+        );
+    }
+
+    #[test]
+    fn acting_phases_leave_no_summary() {
+        for phase in ["fix", "research", "consult", "escalate"] {
+            assert_eq!(journal_summary(phase, &json!({"incidents": []})), None);
+        }
+    }
+}

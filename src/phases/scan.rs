@@ -86,15 +86,16 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
                 Observation::Recovered => &mut report.recovered,
             };
             list.push(id);
-            if change != Observation::Seen {
-                log::info!(
-                    "check {}: incident {id} {:?}: {}",
-                    check.name,
-                    change,
-                    summary
-                );
-            }
+            log_change(&check.name, id, change, &summary);
         }
+        // Every check on every run: routine, for -vv, not for the journal of a healthy host.
+        log::debug!(
+            "check {}: {} in {} ms: {}",
+            check.name,
+            result.status,
+            result.duration_ms,
+            summary
+        );
         report.checks.push(CheckLine {
             name: check.name.clone(),
             kind: check.kind.name(),
@@ -111,4 +112,18 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
         .prune_closed(crate::clock::now() - retention)
         .map_err(|e| unrecorded(rt, e))?;
     Ok(report)
+}
+
+/// Only a change of state is worth a line: a check that starts failing (again) is a warning,
+/// one that passes again is news, one that still fails was said before.
+fn log_change(check: &str, incident: i64, change: Observation, summary: &str) {
+    match change {
+        Observation::Seen => {}
+        Observation::Recovered => {
+            log::info!("check {check}: incident {incident} {change:?}: {summary}")
+        }
+        Observation::Opened | Observation::Reopened | Observation::Flapping => {
+            log::warn!("check {check}: incident {incident} {change:?}: {summary}")
+        }
+    }
 }
