@@ -483,9 +483,9 @@ fn start_and_check(container: &Container, unit: &str) {
         ]);
         let last = jobs
             .lines()
+            .rev()
             .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter_map(|entry| entry["JOB_RESULT"].as_str().map(str::to_string))
-            .last();
+            .find_map(|entry| entry["JOB_RESULT"].as_str().map(str::to_string));
         assert_eq!(last.as_deref(), Some("done"), "{unit}: {jobs}");
         // A finished oneshot nothing refers to is unloaded, and `show` then prints defaults:
         // its Result= counts only while it is loaded (a timer that triggers it keeps it so).
