@@ -55,6 +55,19 @@ fn files_under(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// `Documentation=man:orchestrator-serve(1)` -> "man1/orchestrator-serve.1".
+fn documented_man_pages(unit: &str) -> Vec<String> {
+    unit.lines()
+        .filter_map(|line| line.strip_prefix("Documentation="))
+        .flat_map(str::split_whitespace)
+        .filter_map(|uri| uri.strip_prefix("man:"))
+        .filter_map(|page| {
+            let (name, section) = page.strip_suffix(')')?.split_once('(')?;
+            Some(format!("man{section}/{name}.{section}"))
+        })
+        .collect()
+}
+
 /// A `systemctl` first on PATH that only records how it was called: the victim is the live
 /// systemd state, which a staged install must never ask systemctl to change.
 struct SystemctlRecorder {
@@ -176,6 +189,17 @@ fn a_staged_install_with_a_prefix_lands_under_destdir_and_changes_nothing_live()
         "ExecStart=/opt/orch/bin/orchestrator -c /opt/orch/etc/orchestrator/orchestrator.toml serve",
     );
 
+    // Every man page a unit's Documentation= names is installed (systemd-analyze verify runs
+    // with --man=no in tests/systemd.rs: its container has no man).
+    for unit in staged.iter().filter(|f| f.contains("/lib/systemd/system/")) {
+        let text = std::fs::read_to_string(at(unit)).unwrap();
+        for page in documented_man_pages(&text) {
+            assert!(
+                staged.contains(&format!("/opt/orch/share/man/{page}")),
+                "{unit} names man page {page}, which is not installed"
+            );
+        }
+    }
     // man finds the pages where they were put.
     let man = Command::new("man")
         .arg("-M")
