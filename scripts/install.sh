@@ -12,7 +12,8 @@
 #                     and then the units pass -c to the binary)
 #   --unitdir DIR     the systemd units (default PREFIX/lib/systemd/system)
 #   --destdir DIR     stage everything under DIR, as if it were / (packaging, tests); the same
-#                     as DESTDIR=DIR in the environment; --root DIR is an older name for it
+#                     as DESTDIR=DIR, in the environment or as an argument; --root DIR is an
+#                     older name for it
 #   --binary PATH     install this binary instead of building one with cargo build --release
 #   --enable          reload systemd and enable --now orchestrator.timer (not with DESTDIR)
 #   --uninstall       remove what an install put there; the config and the database stay.
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
     --sysconfdir) SYSCONFDIR=${2%/}; shift 2 ;;
     --unitdir) UNITDIR=${2%/}; shift 2 ;;
     --destdir|--root) DESTDIR=$2; shift 2 ;;
+    DESTDIR=*) DESTDIR=${1#DESTDIR=}; shift ;;
     --binary) BINARY=$2; shift 2 ;;
     --enable) ENABLE=1; shift ;;
     --no-enable) ENABLE=0; shift ;;
