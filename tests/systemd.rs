@@ -1,15 +1,30 @@
 //! On a real systemd (Debian's systemd 252 booted as PID 1 in systemd-nspawn by
 //! scripts/systemd-testhost.sh, its root cached under target/): install with scripts/install.sh,
 //! let the timer fire the whole chain, restart a killed unit through systemctl, see a failed
-//! unit, and find the unit's journal lines in an agent's context.
+//! unit, and find the unit's journal lines in an agent's context; and start every unit shipped in
+//! systemd/, verified and scored by systemd-analyze.
 
 mod common;
 use common::*;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 const NAME: &str = "orchtest";
+
+/// The tests here share one container name and one cached root: one at a time.
+static ONE_CONTAINER: Mutex<()> = Mutex::new(());
+
+fn one_container() -> MutexGuard<'static, ()> {
+    ONE_CONTAINER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
 
 fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/systemd-testhost.sh")
@@ -90,32 +105,23 @@ impl Drop for Container {
     }
 }
 
-/// The tests share one container name and one root: they take turns.
-fn one_container_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Files written into the (cached, not yet booted) root before boot.
-fn prepare_rootfs() {
+/// A clean slate in the (cached, not yet booted) root, which is reused between runs, then
+/// scripts/install.sh into it as a staged root: the units, the binary and the example config.
+fn install_into_rootfs() -> PathBuf {
     let root = rootfs();
-    let write = |path: &str, text: &str| {
-        let full = root.join(path.trim_start_matches('/'));
-        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(full, text).unwrap();
-    };
-    // A clean slate: the root is reused between runs.
     let _ = std::fs::remove_dir_all(root.join("var/lib/orchestrator"));
     let _ = std::fs::remove_file(root.join("etc/orchestrator/orchestrator.toml"));
     let _ = std::fs::remove_file(root.join("var/lib/prometheus/node-exporter/orchestrator.prom"));
+    // Test drop-ins (these tests' and tests/serve_abuse.rs') would change the shipped units.
+    for unit in shipped_units() {
+        let _ = std::fs::remove_dir_all(root.join(format!("etc/systemd/system/{unit}.d")));
+    }
     let install = Command::new("bash")
-        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/install.sh"))
-        .args([
-            "--root",
-            root.to_str().unwrap(),
-            "--binary",
-            orchestrator_bin().to_str().unwrap(),
-        ])
+        .arg(repo().join("scripts/install.sh"))
+        .arg("--destdir")
+        .arg(&root)
+        .arg("--binary")
+        .arg(orchestrator_bin())
         .output()
         .unwrap();
     assert!(
@@ -123,6 +129,17 @@ fn prepare_rootfs() {
         "install.sh into the container failed: {}",
         String::from_utf8_lossy(&install.stderr)
     );
+    root
+}
+
+/// Files written into the (cached, not yet booted) root before boot.
+fn prepare_rootfs() {
+    let root = install_into_rootfs();
+    let write = |path: &str, text: &str| {
+        let full = root.join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    };
     write(
         "/etc/systemd/system/demo-web.service",
         "[Unit]\nDescription=a web service to break\n[Service]\nExecStart=/usr/bin/python3 -m http.server 8080 --bind 127.0.0.1\n",
@@ -188,7 +205,7 @@ fn on_a_real_systemd_the_timer_runs_the_chain_and_units_are_restarted() {
         NSPAWN,
         DEBOOTSTRAP
     );
-    let _alone = one_container_at_a_time();
+    let _one = one_container();
     // The rootfs must exist before it can be prepared: the first `up` builds it (debootstrap).
     if !rootfs().join("lib/systemd/systemd").exists() {
         drop(Container::boot());
@@ -304,6 +321,234 @@ fn on_a_real_systemd_the_timer_runs_the_chain_and_units_are_restarted() {
     );
 }
 
+/// Every unit file in systemd/, by name: a unit added there later is covered with no change here.
+fn shipped_units() -> Vec<String> {
+    let mut units: Vec<String> = std::fs::read_dir(repo().join("systemd"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".service") || name.ends_with(".timer"))
+        .collect();
+    units.sort();
+    units
+}
+
+/// `systemd-analyze security`'s verdict: "→ Overall exposure level for UNIT: 1.6 OK 🙂".
+fn exposure(report: &str) -> Option<(f64, String)> {
+    let line = report
+        .lines()
+        .find(|l| l.contains("Overall exposure level for"))?;
+    let mut words = line.rsplit_once(": ")?.1.split_whitespace();
+    let score = words.next()?.parse().ok()?;
+    Some((score, words.next()?.to_string()))
+}
+
+/// systemd 252's levels (src/analyze/analyze-security.c): PERFECT 0, SAFE < 1.0, OK < 5.0,
+/// MEDIUM < 7.5, EXPOSED < 9.0, UNSAFE < 10, DANGEROUS 10.
+const OK_OR_BETTER: &[&str] = &["PERFECT", "SAFE", "OK"];
+
+/// The example config as installed, plus one check that is always critical so that the cycle
+/// opens an incident for a person to acknowledge on the dashboard.
+fn add_an_always_critical_check(root: &std::path::Path) {
+    let config = root.join("etc/orchestrator/orchestrator.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "\n[[checks]]\nname = \"nothing-listens\"\nkind = \"tcp\"\naddress = \"127.0.0.1:9\"\n",
+    );
+    std::fs::write(config, text).unwrap();
+}
+
+#[test]
+fn every_shipped_unit_starts_verifies_and_scores_on_a_real_systemd() {
+    require_system!(
+        "every_shipped_unit_starts_verifies_and_scores_on_a_real_systemd",
+        Need::Root,
+        NSPAWN,
+        DEBOOTSTRAP
+    );
+    let _one = one_container();
+    let started = Instant::now();
+    if !rootfs().join("lib/systemd/systemd").exists() {
+        drop(Container::boot());
+    }
+    let root = install_into_rootfs();
+    add_an_always_critical_check(&root);
+    let container = Container::boot();
+    let mut units = shipped_units();
+    assert!(units.len() >= 3, "{units:?}");
+    // Timers first: a started timer keeps the service it triggers loaded, so that service's
+    // Result= can be read once it finished.
+    units.sort_by_key(|unit| !unit.ends_with(".timer"));
+    let unit_dir = "/usr/local/lib/systemd/system";
+
+    for unit in &units {
+        if unit.contains('@') {
+            println!("{unit}: a template, not started bare (its instances are)");
+            continue;
+        }
+        // --man=no: the container has no man(1); tests/install.rs checks that every
+        // Documentation=man: page is installed.
+        let verify = container.run(&[
+            "systemd-analyze",
+            "verify",
+            "--man=no",
+            &format!("{unit_dir}/{unit}"),
+        ]);
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&verify.stdout),
+            String::from_utf8_lossy(&verify.stderr)
+        );
+        assert!(
+            verify.status.success() && said.trim().is_empty(),
+            "systemd-analyze verify {unit}:\n{said}"
+        );
+        start_and_check(&container, unit);
+    }
+
+    // The dashboard, through systemd: /health answers, and a person's decision is written
+    // into the database from inside its sandbox.
+    let health = container.ok(&["python3", "-c", FETCH_HEALTH]);
+    assert_contains(&health, "\"status\":\"ok\"");
+    let incidents = container.orchestrator_json(&["incidents", "list"]);
+    let incident = incidents["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["check"] == "nothing-listens")
+        .unwrap_or_else(|| panic!("the cycle opened no incident: {incidents}"))["id"]
+        .to_string();
+    container.ok(&["python3", "-c", ACKNOWLEDGE, &incident]);
+    let escalation = container.ok(&["python3", "-c", ESCALATION_STATUS, &incident]);
+    assert_eq!(
+        escalation.trim(),
+        "acknowledged dashboard",
+        "incident {incident}"
+    );
+
+    for unit in units
+        .iter()
+        .filter(|u| u.ends_with(".service") && !u.contains('@'))
+    {
+        let report = container.ok(&["systemd-analyze", "security", "--no-pager", unit]);
+        let (score, level) =
+            exposure(&report).unwrap_or_else(|| panic!("no exposure level for {unit}:\n{report}"));
+        println!("systemd-analyze security {unit}: {score} {level}");
+        if unit == "orchestrator-dashboard.service" {
+            assert!(
+                OK_OR_BETTER.contains(&level.as_str()),
+                "the dashboard is {score} {level}:\n{report}"
+            );
+        }
+    }
+    println!(
+        "every shipped unit started, verified and scored in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+const FETCH_HEALTH: &str = "import urllib.request as u; print(u.urlopen('http://127.0.0.1:8888/health', timeout=5).read().decode())";
+
+/// Acknowledges incident argv[1] the way a browser does: the page's CSRF token, then the form.
+const ACKNOWLEDGE: &str = r#"
+import re, sys, urllib.parse, urllib.request as u
+base = 'http://127.0.0.1:8888/incidents/' + sys.argv[1]
+page = u.urlopen(base, timeout=5).read().decode()
+csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+form = urllib.parse.urlencode({'csrf': csrf, 'note': 'seen'}).encode()
+u.urlopen(u.Request(base + '/ack', data=form), timeout=5).read()
+"#;
+
+/// The status of incident argv[1]'s escalation and who acted on it, read from the database.
+const ESCALATION_STATUS: &str = r#"
+import sqlite3, sys
+db = sqlite3.connect('/var/lib/orchestrator/orchestrator.db')
+row = db.execute('SELECT status, acknowledged_by FROM escalations WHERE incident = ?', (int(sys.argv[1]),)).fetchone()
+print(*row)
+"#;
+
+/// Starts one unit and checks it did what its kind promises: a oneshot ran to success, a
+/// long-running service and a timer are active.
+fn start_and_check(container: &Container, unit: &str) {
+    let show = |property: &str| {
+        container
+            .ok(&["systemctl", "show", "--value", "-p", property, unit])
+            .trim()
+            .to_string()
+    };
+    let journal = || {
+        container
+            .run(&["journalctl", "-u", unit, "--no-pager", "-n", "40"])
+            .stdout
+    };
+    // A oneshot's start returns when it finished; a notify service's once it said READY=1.
+    let start = container.run(&["systemctl", "start", unit]);
+    assert!(
+        start.status.success(),
+        "systemctl start {unit} failed:\n{}\n{}",
+        String::from_utf8_lossy(&start.stderr),
+        String::from_utf8_lossy(&journal())
+    );
+    let kind = show("Type");
+    if kind == "oneshot" {
+        // systemd logs each job's end with JOB_RESULT= ("done", "failed", ...).
+        let jobs = container.ok(&[
+            "journalctl",
+            "-b",
+            "--no-pager",
+            "-o",
+            "json",
+            &format!("UNIT={unit}"),
+            "JOB_TYPE=start",
+        ]);
+        let last = jobs
+            .lines()
+            .rev()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find_map(|entry| entry["JOB_RESULT"].as_str().map(str::to_string));
+        assert_eq!(last.as_deref(), Some("done"), "{unit}: {jobs}");
+        // A finished oneshot nothing refers to is unloaded, and `show` then prints defaults:
+        // its Result= counts only while it is loaded (a timer that triggers it keeps it so).
+        if show("InactiveExitTimestampMonotonic") != "0" {
+            assert_eq!(show("Result"), "success", "{unit}");
+            assert_eq!(show("ExecMainStatus"), "0", "{unit}");
+            println!("{unit}: oneshot ran, Result=success");
+        } else {
+            println!("{unit}: oneshot ran, job done (unloaded since, so no Result= to read)");
+        }
+    } else {
+        assert_eq!(
+            show("ActiveState"),
+            "active",
+            "{unit}:\n{}",
+            String::from_utf8_lossy(&journal())
+        );
+        println!("{unit}: active");
+    }
+}
+
+#[test]
+fn no_shipped_timer_relies_on_persistent_without_a_calendar() {
+    // Persistent= only applies to OnCalendar= (systemd.timer(5)); on a monotonic timer it
+    // promises a catch-up that never happens.
+    for unit in shipped_units().iter().filter(|u| u.ends_with(".timer")) {
+        let text = std::fs::read_to_string(repo().join("systemd").join(unit)).unwrap();
+        let set = |key: &str| {
+            text.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{key}=")) && !l.ends_with('='))
+        };
+        let persistent = text.lines().any(|l| {
+            matches!(
+                l.trim().strip_prefix("Persistent="),
+                Some("true" | "yes" | "1" | "on")
+            )
+        });
+        assert!(
+            !persistent || set("OnCalendar"),
+            "{unit}: Persistent= without OnCalendar= does nothing"
+        );
+    }
+}
+
 /// The unit's lines reach the journal with their priorities: `journalctl -p warning` shows the
 /// escalation and not the routine summary, and no line carries a second timestamp.
 #[test]
@@ -314,7 +559,7 @@ fn on_a_real_systemd_the_journal_keeps_the_priorities_of_the_units_lines() {
         NSPAWN,
         DEBOOTSTRAP
     );
-    let _alone = one_container_at_a_time();
+    let _one = one_container();
     if !rootfs().join("lib/systemd/systemd").exists() {
         drop(Container::boot());
     }
