@@ -7,12 +7,14 @@
 //! `setsid` or was orphaned (see `tree` for how it is found). When the command ends, its
 //! [`Containment`] decides the tree's fate: checks and agents have it ended whether they exit or
 //! time out; actions have it ended only on a timeout, since a remedy may start a daemon on
-//! purpose. The direct child of a contained command also gets `PR_SET_PDEATHSIG(SIGKILL)`, so it
-//! does not outlive orchestrator if orchestrator is killed.
+//! purpose. The direct child of every command also gets `PR_SET_PDEATHSIG(SIGKILL)`, so it does
+//! not outlive orchestrator if orchestrator is killed. That is safe for an action that starts a
+//! daemon: the death signal is not inherited across `fork`, so the daemon it forks stays. What
+//! the direct child's own children do when orchestrator is killed is [`run_traced`]'s concern.
 
 mod tree;
 
-pub use tree::{become_subreaper, MARKER_VARIABLE};
+pub use tree::{become_subreaper, end_leftovers, Killed, Leader, Trace, MARKER_VARIABLE};
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -141,6 +143,17 @@ pub enum ExecError {
 }
 
 pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
+    run_traced(spec, &|_| {})
+}
+
+/// [`run`], telling `on_trace` what identifies the command's processes: once with the marker
+/// before the command starts (so nothing it does is ever unrecorded), once more with its leader
+/// when it runs. A caller that writes the trace down can have a later run end what is left of
+/// the command if orchestrator is killed meanwhile ([`end_leftovers`]).
+pub fn run_traced(
+    spec: &CommandSpec,
+    on_trace: &dyn Fn(&Trace),
+) -> Result<CommandOutput, ExecError> {
     let program = spec.argv.first().ok_or(ExecError::Empty)?.clone();
     become_subreaper();
     tree::reap_adopted();
@@ -160,10 +173,8 @@ pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
         .before_spawn(move |command| {
             // Own process group: a timeout kills the group at once, before the tree sweep.
             command.process_group(0);
-            if contain == Containment::Tree {
-                // SAFETY: the closure makes only async-signal-safe system calls (prctl, getppid).
-                unsafe { command.pre_exec(move || die_with_parent(parent)) };
-            }
+            // SAFETY: the closure makes only async-signal-safe system calls (prctl, getppid).
+            unsafe { command.pre_exec(move || die_with_parent(parent)) };
             Ok(())
         });
     expression = match &spec.stdin {
@@ -179,6 +190,8 @@ pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
     // Set last, so no caller's variable can take the marker away.
     let marker = tree::new_marker();
     expression = expression.env(MARKER_VARIABLE, &marker);
+    let trace = Trace::new(marker.clone());
+    on_trace(&trace);
 
     let started = Instant::now();
     let handle = expression.start().map_err(|source| ExecError::Spawn {
@@ -187,6 +200,7 @@ pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
     })?;
     let pid = handle.pids().first().copied();
     let mut tree = tree::Tree::new(marker, pid);
+    on_trace(&trace.with_leader(pid));
     let ending = wait_with_deadline(
         &handle,
         pid,
