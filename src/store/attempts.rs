@@ -3,6 +3,7 @@
 use super::incidents::add_event;
 use super::{Result, Store};
 use crate::clock::{now, Timestamp};
+use crate::exec::{Leader, Trace};
 use crate::model::{Outcome, Phase};
 use rusqlite::{params, Row};
 use serde::Serialize;
@@ -268,15 +269,75 @@ impl Store {
         )?)
     }
 
-    /// Closes attempts left `running` by a killed process. Returns (attempt, incident) pairs.
-    pub fn interrupt_running_attempts(&self) -> Result<Vec<(i64, i64)>> {
-        let mut stmt = self.conn.prepare(
-            "UPDATE attempts SET outcome = 'interrupted', finished_at = ?1,
-                 reason = 'the process running this plan stopped before it finished'
-             WHERE outcome = 'running' RETURNING id, incident",
+    /// Writes down what identifies the processes of the action `attempt` is running now,
+    /// replacing the previous action's: an action that ended is no longer the attempt's
+    /// concern (what it left running, it left on purpose).
+    pub fn record_attempt_trace(&self, attempt: i64, trace: &Trace) -> Result<()> {
+        let leader = trace.leader;
+        self.conn.execute(
+            "UPDATE attempts SET exec_marker = ?2, exec_group = ?3, exec_leader_start = ?4, exec_boot = ?5
+             WHERE id = ?1 AND outcome = 'running'",
+            params![
+                attempt,
+                trace.marker,
+                leader.map(|l| l.pid),
+                // SQLite integers are signed; a start time in ticks fits many times over.
+                leader.map(|l| l.start as i64),
+                trace.boot
+            ],
         )?;
-        let rows = stmt.query_map([now()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(())
+    }
+
+    /// Attempts left `running` by a killed process, with the trace of the action each was in.
+    pub fn running_attempts(&self) -> Result<Vec<RunningAttempt>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, incident, exec_marker, exec_group, exec_leader_start, exec_boot
+             FROM attempts WHERE outcome = 'running' ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], RunningAttempt::from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Closes an attempt a killed process left running as `interrupted`, saying why.
+    pub fn interrupt_attempt(&self, attempt: i64, reason: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE attempts SET outcome = 'interrupted', finished_at = ?2, reason = ?3
+             WHERE id = ?1 AND outcome = 'running'",
+            params![attempt, now(), reason],
+        )?;
+        Ok(())
+    }
+}
+
+/// An attempt found `running` when no process runs it any more.
+#[derive(Debug, Clone)]
+pub struct RunningAttempt {
+    pub id: i64,
+    pub incident: i64,
+    /// The processes of the action it was in; None when no action had started.
+    pub trace: Option<Trace>,
+}
+
+impl RunningAttempt {
+    fn from_row(row: &Row) -> rusqlite::Result<RunningAttempt> {
+        let marker: Option<String> = row.get(2)?;
+        let group: Option<i32> = row.get(3)?;
+        let start: Option<i64> = row.get(4)?;
+        let boot: Option<String> = row.get(5)?;
+        let leader = group.zip(start).map(|(pid, start)| Leader {
+            pid,
+            start: start as u64,
+        });
+        Ok(RunningAttempt {
+            id: row.get(0)?,
+            incident: row.get(1)?,
+            trace: marker.map(|marker| Trace {
+                marker,
+                leader,
+                boot: boot.unwrap_or_default(),
+            }),
+        })
     }
 }
 
@@ -295,3 +356,4 @@ fn pattern_from_row(row: &Row) -> rusqlite::Result<Pattern> {
         taught: Taught::from_column(row.get(10)?),
     })
 }
+
