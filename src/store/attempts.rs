@@ -239,12 +239,23 @@ impl Store {
     }
 
     /// Plans (by hash) already run on this incident in this phase since it last (re)opened.
+    /// An interrupted run does not count: orchestrator was killed, the plan was not judged by
+    /// its result, so it is tried again. A plan interrupted twice counts, once: one that kills
+    /// orchestrator every time must not be retried forever.
     pub fn tried_plans(&self, incident: i64, phase: Phase) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare(
-            "SELECT plan_hash FROM attempts WHERE incident = ?1 AND phase = ?2 AND outcome NOT IN ('dry_run', 'running')
-             AND started_at >= COALESCE((SELECT MAX(at) FROM incident_events WHERE incident = ?1 AND kind = 'reopened'), 0)",
+            "WITH episode AS (
+                 SELECT plan_hash, outcome FROM attempts WHERE incident = ?1 AND phase = ?2
+                 AND started_at >= COALESCE((SELECT MAX(at) FROM incident_events WHERE incident = ?1 AND kind = 'reopened'), 0))
+             SELECT plan_hash FROM episode WHERE outcome NOT IN ('dry_run', 'running', 'interrupted')
+             UNION ALL
+             SELECT plan_hash FROM episode WHERE outcome = 'interrupted'
+             GROUP BY plan_hash HAVING COUNT(*) >= ?3",
         )?;
-        let rows = stmt.query_map(params![incident, phase.number()], |row| row.get(0))?;
+        let rows = stmt.query_map(
+            params![incident, phase.number(), INTERRUPTIONS_THAT_COUNT],
+            |row| row.get(0),
+        )?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
@@ -310,6 +321,9 @@ impl Store {
     }
 }
 
+/// How many interrupted runs of one plan count as one try (see `tried_plans`).
+const INTERRUPTIONS_THAT_COUNT: i64 = 2;
+
 /// An attempt found `running` when no process runs it any more.
 #[derive(Debug, Clone)]
 pub struct RunningAttempt {
@@ -357,3 +371,76 @@ fn pattern_from_row(row: &Row) -> rusqlite::Result<Pattern> {
     })
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Severity;
+    use crate::store::Failure;
+
+    fn store_with_incident() -> (tempfile::TempDir, Store, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("state.db")).unwrap();
+        let (incident, _) = store
+            .observe_failure(&Failure {
+                check: "web",
+                signature: "web:down",
+                severity: Severity::Critical,
+                summary: "down",
+                evidence: "",
+                reopen_within: 0.0,
+                flapping_reopened: 0,
+                flapping_within: 0.0,
+            })
+            .unwrap();
+        (dir, store, incident)
+    }
+
+    /// Runs `plan` on the incident and leaves its attempt as a killed process would.
+    fn interrupted(store: &Store, incident: i64, plan: &str) -> i64 {
+        let attempt = store
+            .begin_attempt(&NewAttempt {
+                incident,
+                phase: Phase::Fix,
+                source: "remedy",
+                plan_json: "[]",
+                plan_hash: plan,
+                restarts: false,
+            })
+            .unwrap();
+        let trace = Trace {
+            marker: format!("marker-{attempt}"),
+            leader: Some(Leader {
+                pid: 4242,
+                start: 7,
+            }),
+            boot: "boot".into(),
+        };
+        store.record_attempt_trace(attempt, &trace).unwrap();
+        let running = store.running_attempts().unwrap();
+        assert_eq!(running.len(), 1);
+        assert_eq!(running[0].trace, Some(trace));
+        store.interrupt_attempt(attempt, "killed").unwrap();
+        attempt
+    }
+
+    #[test]
+    fn a_plan_counts_as_tried_when_interrupted_twice_not_once() {
+        let (_dir, store, incident) = store_with_incident();
+        interrupted(&store, incident, "aaaa");
+        assert_eq!(
+            store.tried_plans(incident, Phase::Fix).unwrap(),
+            Vec::<String>::new()
+        );
+        interrupted(&store, incident, "bbbb");
+        interrupted(&store, incident, "aaaa");
+        assert_eq!(
+            store.tried_plans(incident, Phase::Fix).unwrap(),
+            vec!["aaaa"]
+        );
+        // Another phase keeps its own count.
+        assert!(store
+            .tried_plans(incident, Phase::Research)
+            .unwrap()
+            .is_empty());
+    }
+}
