@@ -348,3 +348,64 @@ agent = "hang"
         || !alive(agent),
     );
 }
+
+#[test]
+fn an_approved_plan_interrupted_twice_is_not_run_a_third_time() {
+    let host = Host::new();
+    let missing = host.path("missing");
+    let answer = host.path("answer");
+    std::fs::write(
+        &answer,
+        r#"{"diagnosis": "slow", "confidence": 0.5, "plan": [{"action": "run", "argv": ["/usr/bin/sleep", "30"]}]}"#,
+    )
+    .unwrap();
+    let answer_script = format!("{}/tests/agents/answer.sh", env!("CARGO_MANIFEST_DIR"));
+    host.write_config(&format!(
+        r#"
+[policy]
+actions = []
+approve = ["run"]
+commands = [["/usr/bin/sleep", "**"]]
+
+[[checks]]
+name = "flag"
+kind = "file"
+path = "{missing}"
+
+[agents.claude]
+command = ["sh", "{answer_script}", "{answer}"]
+
+[research]
+agent = "claude"
+"#,
+        missing = missing.display(),
+        answer = answer.display(),
+    ));
+    host.run(&["cycle"]).ok();
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM escalations WHERE held_plan IS NOT NULL"),
+        1
+    );
+    // The dashboard only records the decision; the next `fix` runs the plan.
+    host.db()
+        .execute("UPDATE escalations SET decision = 'approved', decided_by = 'dashboard:alice', decided_at = 0", [])
+        .unwrap();
+    for nth in [1, 2] {
+        kill_during_attempt(&host, &["fix"], nth, || true);
+    }
+    let fix = host.run(&["--json", "fix"]).ok().json();
+    assert_contains(
+        &fix["approved"][0]["detail"].to_string(),
+        "interrupted twice",
+    );
+    assert_eq!(
+        host.query_text(
+            "SELECT group_concat(outcome, ' ') FROM (SELECT outcome FROM attempts ORDER BY id)"
+        ),
+        "interrupted interrupted"
+    );
+    assert_eq!(
+        host.query_i64("SELECT executed_at IS NOT NULL FROM escalations"),
+        1
+    );
+}
