@@ -148,11 +148,12 @@ pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
 
 /// [`run`], telling `on_trace` what identifies the command's processes: once with the marker
 /// before the command starts (so nothing it does is ever unrecorded), once more with its leader
-/// when it runs. A caller that writes the trace down can have a later run end what is left of
-/// the command if orchestrator is killed meanwhile ([`end_leftovers`]).
+/// when it runs, and `None` once it has ended and what it left was settled (what an action
+/// left running then, it left on purpose). A caller that writes the trace down can have a later
+/// run end what is left of the command if orchestrator is killed meanwhile ([`end_leftovers`]).
 pub fn run_traced(
     spec: &CommandSpec,
-    on_trace: &dyn Fn(&Trace),
+    on_trace: &dyn Fn(Option<&Trace>),
 ) -> Result<CommandOutput, ExecError> {
     let program = spec.argv.first().ok_or(ExecError::Empty)?.clone();
     become_subreaper();
@@ -191,16 +192,19 @@ pub fn run_traced(
     let marker = tree::new_marker();
     expression = expression.env(MARKER_VARIABLE, &marker);
     let trace = Trace::new(marker.clone());
-    on_trace(&trace);
+    on_trace(Some(&trace));
 
     let started = Instant::now();
-    let handle = expression.start().map_err(|source| ExecError::Spawn {
-        program: program.clone(),
-        source,
+    let handle = expression.start().map_err(|source| {
+        on_trace(None);
+        ExecError::Spawn {
+            program: program.clone(),
+            source,
+        }
     })?;
     let pid = handle.pids().first().copied();
     let mut tree = tree::Tree::new(marker, pid);
-    on_trace(&trace.with_leader(pid));
+    on_trace(Some(&trace.with_leader(pid)));
     let ending = wait_with_deadline(
         &handle,
         pid,
@@ -213,6 +217,7 @@ pub fn run_traced(
     // The command's own time, not the sweep's: a timeout reads "timed out after 0.5s".
     let elapsed = started.elapsed();
     settle_tree(&mut tree, contain, &ending, &program);
+    on_trace(None);
     log::debug!(
         "`{program}` and what it left were settled {:?} after it ended",
         started.elapsed().saturating_sub(elapsed)
@@ -351,6 +356,24 @@ mod tests {
         assert_eq!(out.ending, Ending::Exited(3));
         assert_eq!(out.stdout, "hi\n");
         assert_eq!(out.stderr, "err\n");
+    }
+
+    #[test]
+    fn the_trace_names_the_command_while_it_runs_and_is_cleared_after() {
+        let seen = std::cell::RefCell::new(Vec::new());
+        let note = |trace: Option<&Trace>| seen.borrow_mut().push(trace.cloned());
+        let spec = CommandSpec::new(argv(&["true"]), Duration::from_secs(5));
+        run_traced(&spec, &note).unwrap();
+        let seen = seen.into_inner();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        let (before, running) = (seen[0].clone().unwrap(), seen[1].clone().unwrap());
+        assert!(
+            before.leader.is_none(),
+            "the marker is written before the start"
+        );
+        assert_eq!(running.marker, before.marker);
+        assert!(running.leader.is_some_and(|l| l.pid > 0 && l.start > 0));
+        assert_eq!(seen[2], None, "an ended command is no longer traced");
     }
 
     #[test]

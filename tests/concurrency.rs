@@ -409,3 +409,57 @@ agent = "claude"
         1
     );
 }
+
+#[test]
+fn recovery_leaves_alone_a_daemon_an_earlier_action_started() {
+    let host = Host::new();
+    let service = Service::new(&host, "web");
+    // The service is started by the plan's second action, and a third one hangs.
+    host.write_config(&format!(
+        r#"
+[cycle]
+settle = "50ms"
+[[checks]]
+name = "web"
+kind = "http"
+url = "{url}"
+remedy = [ {{ action = "remove_file", path = "{pidfile}" }}, {{ action = "run", argv = {start} }}, {{ action = "run", argv = ["sleep", "30"] }} ]
+"#,
+        url = service.url(),
+        pidfile = service.pidfile.display(),
+        start = service.start_toml(),
+    ));
+    service.start();
+    service.kill();
+    // Killed in the third action: the second has ended (and its daemon is no longer the
+    // attempt's concern) once the recorded process is the `sleep`.
+    let in_third_action = || {
+        host.db()
+            .query_row("SELECT exec_group FROM attempts WHERE id = 1", [], |r| {
+                r.get::<_, Option<i32>>(0)
+            })
+            .ok()
+            .flatten()
+            .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).ok())
+            .is_some_and(|name| name.trim() == "sleep")
+    };
+    kill_during_attempt(&host, &["cycle"], 1, in_third_action);
+    let daemon = service.pid().expect("the remedy started the service");
+    let (_, sleep) = recorded_processes(&host, 1);
+    assert_ne!(sleep, daemon);
+
+    assert!(alive(daemon), "the service died with orchestrator");
+    let fix = host.run(&["--json", "fix"]).ok().json();
+    assert!(
+        alive(daemon),
+        "the recovery killed the service the remedy started: {}",
+        host.query_text("SELECT reason FROM attempts")
+    );
+    assert!(service.healthy());
+    assert_eq!(
+        fix["interrupted_recovered"],
+        serde_json::json!([1]),
+        "{fix}"
+    );
+    assert_eq!(host.query_text("SELECT status FROM incidents"), "recovered");
+}

@@ -23,9 +23,10 @@ pub struct ExecOptions<'a> {
     pub keep_bytes: usize,
     /// The processes `kill_process` may signal.
     pub kill_scope: KillScope<'a>,
-    /// Told what identifies each command's processes as it starts, so the attempt can record
-    /// it: if orchestrator is killed, the next run ends what the command left running.
-    pub on_trace: &'a dyn Fn(&exec::Trace),
+    /// Told what identifies each command's processes as it starts (and `None` when it has
+    /// ended), so the attempt can record it: if orchestrator is killed, the next run ends what
+    /// the command left running.
+    pub on_trace: &'a dyn Fn(Option<&exec::Trace>),
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -107,7 +107,7 @@ pub fn try_plan(
         candidate.source
     );
     let store = &*rt.store;
-    let record_trace = |trace: &crate::exec::Trace| {
+    let record_trace = |trace: Option<&crate::exec::Trace>| {
         // Not fatal: without the record, only the leftovers' sweep after a kill is lost.
         if let Err(err) = store.record_attempt_trace(attempt, trace) {
             log::warn!("attempt {attempt}: cannot record its processes: {err}");

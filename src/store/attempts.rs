@@ -280,21 +280,21 @@ impl Store {
         )?)
     }
 
-    /// Writes down what identifies the processes of the action `attempt` is running now,
-    /// replacing the previous action's: an action that ended is no longer the attempt's
-    /// concern (what it left running, it left on purpose).
-    pub fn record_attempt_trace(&self, attempt: i64, trace: &Trace) -> Result<()> {
-        let leader = trace.leader;
+    /// Writes down what identifies the processes of the command `attempt` is running now, or
+    /// clears it (`None`) when the command has ended: what an ended action left running, it
+    /// left on purpose, and it is no longer the attempt's to end.
+    pub fn record_attempt_trace(&self, attempt: i64, trace: Option<&Trace>) -> Result<()> {
+        let leader = trace.and_then(|t| t.leader);
         self.conn.execute(
             "UPDATE attempts SET exec_marker = ?2, exec_group = ?3, exec_leader_start = ?4, exec_boot = ?5
              WHERE id = ?1 AND outcome = 'running'",
             params![
                 attempt,
-                trace.marker,
+                trace.map(|t| &t.marker),
                 leader.map(|l| l.pid),
                 // SQLite integers are signed; a start time in ticks fits many times over.
                 leader.map(|l| l.start as i64),
-                trace.boot
+                trace.map(|t| &t.boot)
             ],
         )?;
         Ok(())
@@ -415,7 +415,7 @@ mod tests {
             }),
             boot: "boot".into(),
         };
-        store.record_attempt_trace(attempt, &trace).unwrap();
+        store.record_attempt_trace(attempt, Some(&trace)).unwrap();
         let running = store.running_attempts().unwrap();
         assert_eq!(running.len(), 1);
         assert_eq!(running[0].trace, Some(trace));
