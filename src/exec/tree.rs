@@ -279,7 +279,12 @@ impl Tree {
         for proc in &killed {
             log::debug!("killed process {} of a command's tree", proc.pid);
         }
-        self.reap(killed.iter().copied().collect());
+        if self.host_wide {
+            // Leftovers are PID 1's children (or another subreaper's) now: not ours to reap.
+            wait_dead(killed.iter().copied().collect());
+        } else {
+            self.reap(killed.iter().copied().collect());
+        }
         reap_adopted();
         let mut listed: Vec<Killed> = names
             .into_iter()
@@ -402,6 +407,18 @@ impl Tree {
             std::thread::sleep(Duration::from_millis(5));
         }
         adopt(pending);
+    }
+}
+
+/// Waits (bounded) until each of `procs` has died, reaped or not.
+fn wait_dead(mut procs: Vec<Proc>) {
+    let deadline = Instant::now() + REAP_FOR;
+    loop {
+        procs.retain(|&p| stat(p.pid).is_some_and(|s| s.start == p.start && !s.zombie));
+        if procs.is_empty() || Instant::now() >= deadline {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
