@@ -197,7 +197,7 @@ fn kill_during_attempt(host: &Host, args: &[&str], nth: i64, ready: impl Fn() ->
 fn orphaning_remedy_config(host: &Host, service: &Service) -> String {
     let script = r#"[ -e "$1/ran-once" ] && exit 0
 touch "$1/ran-once"
-setsid sh -c 'echo $$ > "$1/grandchild.pid"; sleep 8; touch "$1/victim"' grandchild "$1" &
+setsid sh -c 'echo $$ > "$1/grandchild.pid"; sleep 10; touch "$1/victim"' grandchild "$1" &
 sleep 30"#;
     format!(
         r#"
