@@ -7,12 +7,14 @@
 //! `setsid` or was orphaned (see `tree` for how it is found). When the command ends, its
 //! [`Containment`] decides the tree's fate: checks and agents have it ended whether they exit or
 //! time out; actions have it ended only on a timeout, since a remedy may start a daemon on
-//! purpose. The direct child of a contained command also gets `PR_SET_PDEATHSIG(SIGKILL)`, so it
-//! does not outlive orchestrator if orchestrator is killed.
+//! purpose. The direct child of every command also gets `PR_SET_PDEATHSIG(SIGKILL)`, so it does
+//! not outlive orchestrator if orchestrator is killed. That is safe for an action that starts a
+//! daemon: the death signal is not inherited across `fork`, so the daemon it forks stays. What
+//! the direct child's own children do when orchestrator is killed is [`run_traced`]'s concern.
 
 mod tree;
 
-pub use tree::{become_subreaper, MARKER_VARIABLE};
+pub use tree::{become_subreaper, end_leftovers, Killed, Leader, Trace, MARKER_VARIABLE};
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -141,6 +143,18 @@ pub enum ExecError {
 }
 
 pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
+    run_traced(spec, &|_| {})
+}
+
+/// [`run`], telling `on_trace` what identifies the command's processes: once with the marker
+/// before the command starts (so nothing it does is ever unrecorded), once more with its leader
+/// when it runs, and `None` once it has ended and what it left was settled (what an action
+/// left running then, it left on purpose). A caller that writes the trace down can have a later
+/// run end what is left of the command if orchestrator is killed meanwhile ([`end_leftovers`]).
+pub fn run_traced(
+    spec: &CommandSpec,
+    on_trace: &dyn Fn(Option<&Trace>),
+) -> Result<CommandOutput, ExecError> {
     let program = spec.argv.first().ok_or(ExecError::Empty)?.clone();
     become_subreaper();
     tree::reap_adopted();
@@ -160,10 +174,8 @@ pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
         .before_spawn(move |command| {
             // Own process group: a timeout kills the group at once, before the tree sweep.
             command.process_group(0);
-            if contain == Containment::Tree {
-                // SAFETY: the closure makes only async-signal-safe system calls (prctl, getppid).
-                unsafe { command.pre_exec(move || die_with_parent(parent)) };
-            }
+            // SAFETY: the closure makes only async-signal-safe system calls (prctl, getppid).
+            unsafe { command.pre_exec(move || die_with_parent(parent)) };
             Ok(())
         });
     expression = match &spec.stdin {
@@ -179,14 +191,20 @@ pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
     // Set last, so no caller's variable can take the marker away.
     let marker = tree::new_marker();
     expression = expression.env(MARKER_VARIABLE, &marker);
+    let trace = Trace::new(marker.clone());
+    on_trace(Some(&trace));
 
     let started = Instant::now();
-    let handle = expression.start().map_err(|source| ExecError::Spawn {
-        program: program.clone(),
-        source,
+    let handle = expression.start().map_err(|source| {
+        on_trace(None);
+        ExecError::Spawn {
+            program: program.clone(),
+            source,
+        }
     })?;
     let pid = handle.pids().first().copied();
     let mut tree = tree::Tree::new(marker, pid);
+    on_trace(Some(&trace.with_leader(pid)));
     let ending = wait_with_deadline(
         &handle,
         pid,
@@ -199,6 +217,7 @@ pub fn run(spec: &CommandSpec) -> Result<CommandOutput, ExecError> {
     // The command's own time, not the sweep's: a timeout reads "timed out after 0.5s".
     let elapsed = started.elapsed();
     settle_tree(&mut tree, contain, &ending, &program);
+    on_trace(None);
     log::debug!(
         "`{program}` and what it left were settled {:?} after it ended",
         started.elapsed().saturating_sub(elapsed)
@@ -337,6 +356,24 @@ mod tests {
         assert_eq!(out.ending, Ending::Exited(3));
         assert_eq!(out.stdout, "hi\n");
         assert_eq!(out.stderr, "err\n");
+    }
+
+    #[test]
+    fn the_trace_names_the_command_while_it_runs_and_is_cleared_after() {
+        let seen = std::cell::RefCell::new(Vec::new());
+        let note = |trace: Option<&Trace>| seen.borrow_mut().push(trace.cloned());
+        let spec = CommandSpec::new(argv(&["true"]), Duration::from_secs(5));
+        run_traced(&spec, &note).unwrap();
+        let seen = seen.into_inner();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        let (before, running) = (seen[0].clone().unwrap(), seen[1].clone().unwrap());
+        assert!(
+            before.leader.is_none(),
+            "the marker is written before the start"
+        );
+        assert_eq!(running.marker, before.marker);
+        assert!(running.leader.is_some_and(|l| l.pid > 0 && l.start > 0));
+        assert_eq!(seen[2], None, "an ended command is no longer traced");
     }
 
     #[test]

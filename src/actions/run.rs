@@ -23,6 +23,10 @@ pub struct ExecOptions<'a> {
     pub keep_bytes: usize,
     /// The processes `kill_process` may signal.
     pub kill_scope: KillScope<'a>,
+    /// Told what identifies each command's processes as it starts (and `None` when it has
+    /// ended), so the attempt can record it: if orchestrator is killed, the next run ends what
+    /// the command left running.
+    pub on_trace: &'a dyn Fn(Option<&exec::Trace>),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -179,7 +183,7 @@ fn run_argv(argv: &[String], timeout: Duration, options: &ExecOptions) -> Action
     spec.keep_bytes = options.keep_bytes;
     // A remedy may start a daemon on purpose; only a hung one has its tree killed.
     spec.contain = exec::Containment::OnTimeout;
-    let output = exec::run(&spec).map_err(|err| err.to_string())?;
+    let output = exec::run_traced(&spec, options.on_trace).map_err(|err| err.to_string())?;
     let text = format!(
         "{} ({})\n{}",
         argv.join(" "),

@@ -30,11 +30,16 @@
 //! of orchestrator's own (with `cgroup.kill`) would close the one gap below, and is the next step
 //! where orchestrator is given a delegated cgroup subtree.
 //!
+//! If orchestrator itself is SIGKILLed, the direct child of every command dies with it
+//! (`PR_SET_PDEATHSIG`), but that child's own descendants go to PID 1 (or a subreaper above
+//! orchestrator) and outlive it. For an action, the caller records the command's [`Trace`] (its
+//! marker, process group and leader) before the command can do anything, and the next run ends
+//! what is left of it with [`end_leftovers`]: the same sweep, searching the whole host, since
+//! the orphans are no longer orchestrator's descendants.
+//!
 //! Limits: a descendant that clears its environment (`env -i`) *and* loses its parent between
 //! two polls (at most 20 ms apart) is attributed to no command; it is left alone and never
-//! reaped. If orchestrator itself is SIGKILLed, the direct children of checks and agents die
-//! with it (`PR_SET_PDEATHSIG`), but their orphaned descendants go to PID 1 (or a subreaper
-//! above orchestrator) and outlive it: no later run can attribute them, since its ids are new.
+//! reaped (after orchestrator was killed: unless it stayed in the command's process group).
 
 use rustix::process::{
     pidfd_open, pidfd_send_signal, waitid, Pid, PidfdFlags, Signal, WaitId, WaitIdOptions,
@@ -80,6 +85,86 @@ pub fn new_marker() -> String {
     format!("{}-{count}-{nanos:08x}", std::process::id())
 }
 
+/// What identifies one command's processes from outside orchestrator, so that a later run can
+/// find what a killed orchestrator left of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// The value of [`MARKER_VARIABLE`] every process of the command inherits.
+    pub marker: String,
+    /// The direct child: its pid, which is also the command's process group id, and its start
+    /// time. None until the command has started.
+    pub leader: Option<Leader>,
+    /// The kernel's boot id: start times count from boot, so they mean nothing after a reboot.
+    pub boot: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Leader {
+    pub pid: i32,
+    /// Clock ticks after boot (`/proc/PID/stat`, field 22).
+    pub start: u64,
+}
+
+impl Trace {
+    pub fn new(marker: String) -> Trace {
+        Trace {
+            marker,
+            leader: None,
+            boot: boot_id(),
+        }
+    }
+
+    /// The trace once the command's direct child `pid` runs.
+    pub fn with_leader(&self, pid: Option<u32>) -> Trace {
+        let leader = pid.and_then(|pid| i32::try_from(pid).ok()).and_then(|pid| {
+            Some(Leader {
+                pid,
+                start: stat(pid)?.start,
+            })
+        });
+        Trace {
+            leader,
+            ..self.clone()
+        }
+    }
+}
+
+/// This boot of the kernel, as `/proc/sys/kernel/random/boot_id` names it.
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|id| id.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// A process a sweep killed, for the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Killed {
+    pub pid: i32,
+    pub name: String,
+}
+
+/// Kills what is left of a command whose orchestrator was killed: every process that carries
+/// its marker, every process of its group (only while the group id is still the recorded
+/// leader's: a group id is not reused while any member lives, and a new leader with that pid
+/// would have another start time), and their descendants. Searches the whole host; never
+/// touches orchestrator itself nor its ancestors. Nothing after a reboot: nothing can be left.
+pub fn end_leftovers(trace: &Trace) -> Vec<Killed> {
+    if trace.marker.is_empty() || trace.boot != boot_id() {
+        return Vec::new();
+    }
+    let mut tree = Tree {
+        marker: trace.marker.clone(),
+        child: trace.leader.map(|l| Proc {
+            pid: l.pid,
+            start: l.start,
+        }),
+        seen: HashSet::new(),
+        group: trace.leader,
+        host_wide: true,
+    };
+    tree.kill_all()
+}
+
 /// One process, told apart from a later process with the same pid by its start time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Proc {
@@ -92,6 +177,8 @@ struct Proc {
 struct Stat {
     parent: i32,
     start: u64,
+    /// The process group id.
+    group: i32,
     zombie: bool,
     /// Stopped by a signal (state `T`; `t` is stopped by a tracer, and may be let go).
     stopped: bool,
@@ -102,6 +189,11 @@ pub struct Tree {
     marker: String,
     child: Option<Proc>,
     seen: HashSet<Proc>,
+    /// The recorded leader, whose process group is also the tree's (for leftovers only: while
+    /// orchestrator lives, the group's members are its descendants anyway).
+    group: Option<Leader>,
+    /// Search every process on the host, not only orchestrator's descendants.
+    host_wide: bool,
 }
 
 impl Tree {
@@ -118,6 +210,8 @@ impl Tree {
             marker,
             child,
             seen: HashSet::new(),
+            group: None,
+            host_wide: false,
         }
     }
 
@@ -145,24 +239,36 @@ impl Tree {
     /// parent that sees its child die run its next command (`sleep 2; touch x` runs `touch`
     /// when `sleep` is killed) before its own SIGKILL lands. A stopped process cannot fork.
     pub fn end(&mut self) -> usize {
+        self.kill_all().len()
+    }
+
+    /// [`Tree::end`], naming what it killed.
+    fn kill_all(&mut self) -> Vec<Killed> {
         let deadline = Instant::now() + KILL_FOR;
         let frozen = self.freeze(deadline);
         if frozen.is_empty() {
             // Nothing ran: the usual case, and done with one look at /proc.
             reap_adopted();
-            return 0;
+            return Vec::new();
         }
-        let mut killed: HashSet<Proc> = frozen
-            .into_iter()
-            .filter(|&p| send(p, Signal::KILL))
-            .collect();
+        let mut names = HashMap::new();
+        let mut kill = |p: Proc| {
+            // Named before the signal, while the process still has its name.
+            let name = process_name(p.pid);
+            let sent = send(p, Signal::KILL);
+            if sent {
+                names.insert(p, name);
+            }
+            sent
+        };
+        let mut killed: HashSet<Proc> = frozen.into_iter().filter(|&p| kill(p)).collect();
         // Whatever a freeze that ran out of time missed, killed until none is left.
         loop {
             let live = self.live_members();
             if live.is_empty() {
                 break;
             }
-            killed.extend(live.into_iter().filter(|&p| send(p, Signal::KILL)));
+            killed.extend(live.into_iter().filter(|&p| kill(p)));
             if Instant::now() >= deadline {
                 log::warn!("processes of a command kept appearing for {KILL_FOR:?}; gave up");
                 break;
@@ -173,9 +279,19 @@ impl Tree {
         for proc in &killed {
             log::debug!("killed process {} of a command's tree", proc.pid);
         }
-        self.reap(killed.iter().copied().collect());
+        if self.host_wide {
+            // Leftovers are PID 1's children (or another subreaper's) now: not ours to reap.
+            wait_dead(killed.iter().copied().collect());
+        } else {
+            self.reap(killed.iter().copied().collect());
+        }
         reap_adopted();
-        killed.len()
+        let mut listed: Vec<Killed> = names
+            .into_iter()
+            .map(|(p, name)| Killed { pid: p.pid, name })
+            .collect();
+        listed.sort_by_key(|k| k.pid);
+        listed
     }
 
     /// Stops every live member, looking again until no member runs: then none can fork.
@@ -225,8 +341,9 @@ impl Tree {
     /// The tree's processes in `procs`: the child, those seen, those carrying the marker, and
     /// every descendant of those.
     fn members(&self, procs: &HashMap<i32, Stat>) -> Vec<(Proc, Stat)> {
-        let candidates = if IS_SUBREAPER.load(Ordering::SeqCst) {
-            descendants(procs, &[own_pid().as_raw_nonzero().get()])
+        let me = own_pid().as_raw_nonzero().get();
+        let candidates = if IS_SUBREAPER.load(Ordering::SeqCst) && !self.host_wide {
+            descendants(procs, &[me])
         } else {
             procs.keys().copied().collect()
         };
@@ -235,11 +352,20 @@ impl Tree {
                 pid,
                 start: procs[&pid].start,
             };
-            Some(proc) == self.child || self.seen.contains(&proc) || has_marker(pid, &self.marker)
+            Some(proc) == self.child
+                || self.seen.contains(&proc)
+                || self.in_recorded_group(procs, pid)
+                || has_marker(pid, &self.marker)
         };
         let seeds: Vec<i32> = candidates.into_iter().filter(|&p| is_member(p)).collect();
         let mut all: HashSet<i32> = descendants(procs, &seeds).into_iter().collect();
         all.extend(seeds);
+        if self.host_wide {
+            // A leftover search must not stop the orchestrator that runs it, nor what runs it.
+            for pid in ancestors(procs, me) {
+                all.remove(&pid);
+            }
+        }
         all.into_iter()
             .map(|pid| {
                 let s = procs[&pid];
@@ -252,6 +378,20 @@ impl Tree {
                 )
             })
             .collect()
+    }
+
+    /// Whether `pid` is in the recorded leader's process group. The group id is the leader's
+    /// pid; it is trusted only while no other process holds that pid (the kernel does not hand
+    /// out a pid that is still some group's id), and the member must be younger than the leader.
+    fn in_recorded_group(&self, procs: &HashMap<i32, Stat>, pid: i32) -> bool {
+        let Some(leader) = self.group else {
+            return false;
+        };
+        let member = procs[&pid];
+        let group_is_the_leaders = procs
+            .get(&leader.pid)
+            .map_or(true, |l| l.start == leader.start);
+        member.group == leader.pid && member.start >= leader.start && group_is_the_leaders
     }
 
     /// Waits (bounded) for killed processes that are orchestrator's children; the rest is
@@ -267,6 +407,18 @@ impl Tree {
             std::thread::sleep(Duration::from_millis(5));
         }
         adopt(pending);
+    }
+}
+
+/// Waits (bounded) until each of `procs` has died, reaped or not.
+fn wait_dead(mut procs: Vec<Proc>) {
+    let deadline = Instant::now() + REAP_FOR;
+    loop {
+        procs.retain(|&p| stat(p.pid).is_some_and(|s| s.start == p.start && !s.zombie));
+        if procs.is_empty() || Instant::now() >= deadline {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -370,6 +522,27 @@ fn children_of(pid: i32) -> Vec<i32> {
         .collect()
 }
 
+/// `pid` and every process above it, by parent links in `procs`.
+fn ancestors(procs: &HashMap<i32, Stat>, pid: i32) -> Vec<i32> {
+    let mut found = vec![pid];
+    let mut current = pid;
+    while let Some(parent) = procs.get(&current).map(|s| s.parent) {
+        if parent <= 0 || found.contains(&parent) {
+            break;
+        }
+        found.push(parent);
+        current = parent;
+    }
+    found
+}
+
+/// The command name the kernel keeps (`/proc/PID/comm`), for the record.
+fn process_name(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|name| name.trim_end().to_string())
+        .unwrap_or_default()
+}
+
 fn has_marker(pid: i32, marker: &str) -> bool {
     let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
         return false;
@@ -394,6 +567,7 @@ fn parse_stat(text: &str) -> Option<Stat> {
         zombie: state == "Z",
         stopped: state == "T",
         parent: fields.get(1)?.parse().ok()?,
+        group: fields.get(2)?.parse().ok()?,
         start: fields.get(19)?.parse().ok()?,
     })
 }
@@ -408,6 +582,7 @@ mod tests {
                     987654 1000 100 18446744073709551615";
         let s = parse_stat(line).unwrap();
         assert_eq!(s.parent, 17);
+        assert_eq!(s.group, 4242);
         assert_eq!(s.start, 987654);
         assert!(!s.zombie);
     }
@@ -423,6 +598,75 @@ mod tests {
         assert_ne!(new_marker(), new_marker());
     }
 
+    fn process(group: i32, start: u64) -> Stat {
+        Stat {
+            parent: 1,
+            group,
+            start,
+            zombie: false,
+            stopped: false,
+        }
+    }
+
+    fn leftovers_of(leader: Leader) -> Tree {
+        Tree {
+            marker: "unused".into(),
+            child: None,
+            seen: HashSet::new(),
+            group: Some(leader),
+            host_wide: true,
+        }
+    }
+
+    #[test]
+    fn a_recorded_group_is_trusted_only_while_its_id_is_the_leaders() {
+        let tree = leftovers_of(Leader {
+            pid: 100,
+            start: 50,
+        });
+        // The leader is gone; a member of its group, started after it, remains.
+        let procs = HashMap::from([(101, process(100, 60))]);
+        assert!(tree.in_recorded_group(&procs, 101));
+        // Pid 100 now is another process, leading a group of its own with the same id.
+        let procs = HashMap::from([(100, process(100, 70)), (101, process(100, 80))]);
+        assert!(!tree.in_recorded_group(&procs, 101));
+        // Older than the leader: not its descendant, whatever its group says.
+        let procs = HashMap::from([(99, process(100, 40))]);
+        assert!(!tree.in_recorded_group(&procs, 99));
+    }
+
+    #[test]
+    fn leftovers_are_found_by_marker_and_never_after_a_reboot() {
+        let marker = new_marker();
+        let mut victim = std::process::Command::new("sleep")
+            .arg("30")
+            .env(MARKER_VARIABLE, &marker)
+            .spawn()
+            .unwrap();
+        let pid = victim.id() as i32;
+        let rebooted = Trace {
+            marker: marker.clone(),
+            leader: None,
+            boot: "another boot".into(),
+        };
+        assert!(end_leftovers(&rebooted).is_empty());
+        assert!(
+            tests_support::alive(pid),
+            "a trace of another boot hit {pid}"
+        );
+        let killed = end_leftovers(&Trace::new(marker));
+        assert_eq!(
+            killed,
+            vec![Killed {
+                pid,
+                name: "sleep".into()
+            }]
+        );
+        assert!(!tests_support::alive(pid));
+        // The sweep reaped it already; this only makes sure.
+        let _ = victim.try_wait();
+    }
+
     #[test]
     fn descendants_follow_parent_links_only() {
         let procs: HashMap<i32, Stat> = [(2, 1), (3, 2), (4, 3), (5, 1), (6, 5)]
@@ -430,6 +674,7 @@ mod tests {
             .map(|(pid, parent)| {
                 let s = Stat {
                     parent,
+                    group: pid,
                     start: 0,
                     zombie: false,
                     stopped: false,

@@ -161,6 +161,18 @@ fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<Inc
     if let Err(reasons) = still_allowed(rt.config, &incident.check, &candidate.plan) {
         return refuse_held(rt, held, phase, &candidate, &reasons, line);
     }
+    let hash = candidate.plan.hash(check.unit.as_deref());
+    if rt.store.tried_plans(incident.id, phase)?.contains(&hash) {
+        // Only an approved plan that was interrupted twice gets here (a held plan never ran
+        // before): orchestrator was killed running it each time, so it is not run a third time.
+        rt.store.mark_held_plan_executed(held.escalation)?;
+        line.detail = format!(
+            "approved plan from {} not run again: it was interrupted twice; it is left to a person",
+            held.source
+        );
+        log::warn!("incident {}: {}", incident.id, line.detail);
+        return Ok(line);
+    }
     let tried = try_plan(rt, &incident, check, phase, &candidate)?.tried;
     if !rt.dry_run {
         rt.store.mark_held_plan_executed(held.escalation)?;

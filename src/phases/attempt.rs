@@ -106,11 +106,19 @@ pub fn try_plan(
         plan.describe(),
         candidate.source
     );
+    let store = &*rt.store;
+    let record_trace = |trace: Option<&crate::exec::Trace>| {
+        // Not fatal: without the record, only the leftovers' sweep after a kill is lost.
+        if let Err(err) = store.record_attempt_trace(attempt, trace) {
+            log::warn!("attempt {attempt}: cannot record its processes: {err}");
+        }
+    };
     let options = ExecOptions {
         unit,
         remedies: &check.remedy,
         keep_bytes: ATTEMPT_OUTPUT_BYTES,
         kill_scope: kill_scope(check, &rt.config.policy.processes, candidate),
+        on_trace: &record_trace,
     };
     let report = execute_plan(plan, &options);
     let output = report.output();

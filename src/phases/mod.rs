@@ -14,6 +14,7 @@ pub mod unrecorded;
 
 use crate::checks::{self, CheckResult};
 use crate::config::{Check, Config};
+use crate::exec;
 use crate::learning;
 use crate::model::Status;
 use crate::store::{Failure, Observation, Store};
@@ -80,13 +81,26 @@ impl Runtime<'_> {
         Ok(result)
     }
 
-    /// Closes attempts a killed process left running, then checks their incidents again: one
-    /// whose check now passes is recovered.
+    /// Closes attempts a killed process left running: first ends what the interrupted action
+    /// left running (its direct child died with orchestrator; its descendants did not), so the
+    /// plan is never retried while an orphan of it still repairs; then checks their incidents
+    /// again: one whose check now passes is recovered.
     pub fn recover_interrupted(&mut self) -> crate::store::Result<Vec<i64>> {
-        let interrupted = self.store.interrupt_running_attempts()?;
+        let interrupted = self.store.running_attempts()?;
         let mut recovered = Vec::new();
-        for (attempt, incident) in interrupted {
-            log::warn!("attempt {attempt} on incident {incident} was interrupted; checking again");
+        for attempt in interrupted {
+            let killed = attempt
+                .trace
+                .as_ref()
+                .map(exec::end_leftovers)
+                .unwrap_or_default();
+            let reason = interrupted_reason(&killed);
+            self.store.interrupt_attempt(attempt.id, &reason)?;
+            let incident = attempt.incident;
+            log::warn!(
+                "attempt {} on incident {incident} was interrupted ({reason}); checking again",
+                attempt.id
+            );
             let incident = self.store.incident(incident)?;
             let Some(check) = self.config.check(&incident.check) else {
                 continue;
@@ -100,6 +114,23 @@ impl Runtime<'_> {
         }
         Ok(recovered)
     }
+}
+
+/// The recorded reason of an interrupted attempt, naming what was left of it and killed.
+fn interrupted_reason(killed: &[exec::Killed]) -> String {
+    let mut reason = "the process running this plan stopped before it finished".to_string();
+    if !killed.is_empty() {
+        let names: Vec<String> = killed
+            .iter()
+            .map(|k| format!("{} ({})", k.pid, k.name))
+            .collect();
+        reason.push_str(&format!(
+            "; killed {} process(es) it left running: {}",
+            killed.len(),
+            names.join(", ")
+        ));
+    }
+    reason
 }
 
 /// Runs the check once more before acting: a fault that cleared since the scan is recorded as

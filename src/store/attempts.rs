@@ -3,6 +3,7 @@
 use super::incidents::add_event;
 use super::{Result, Store};
 use crate::clock::{now, Timestamp};
+use crate::exec::{Leader, Trace};
 use crate::model::{Outcome, Phase};
 use rusqlite::{params, Row};
 use serde::Serialize;
@@ -238,12 +239,23 @@ impl Store {
     }
 
     /// Plans (by hash) already run on this incident in this phase since it last (re)opened.
+    /// An interrupted run does not count: orchestrator was killed, the plan was not judged by
+    /// its result, so it is tried again. A plan interrupted twice counts, once: one that kills
+    /// orchestrator every time must not be retried forever.
     pub fn tried_plans(&self, incident: i64, phase: Phase) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare(
-            "SELECT plan_hash FROM attempts WHERE incident = ?1 AND phase = ?2 AND outcome NOT IN ('dry_run', 'running')
-             AND started_at >= COALESCE((SELECT MAX(at) FROM incident_events WHERE incident = ?1 AND kind = 'reopened'), 0)",
+            "WITH episode AS (
+                 SELECT plan_hash, outcome FROM attempts WHERE incident = ?1 AND phase = ?2
+                 AND started_at >= COALESCE((SELECT MAX(at) FROM incident_events WHERE incident = ?1 AND kind = 'reopened'), 0))
+             SELECT plan_hash FROM episode WHERE outcome NOT IN ('dry_run', 'running', 'interrupted')
+             UNION ALL
+             SELECT plan_hash FROM episode WHERE outcome = 'interrupted'
+             GROUP BY plan_hash HAVING COUNT(*) >= ?3",
         )?;
-        let rows = stmt.query_map(params![incident, phase.number()], |row| row.get(0))?;
+        let rows = stmt.query_map(
+            params![incident, phase.number(), INTERRUPTIONS_THAT_COUNT],
+            |row| row.get(0),
+        )?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
@@ -268,15 +280,78 @@ impl Store {
         )?)
     }
 
-    /// Closes attempts left `running` by a killed process. Returns (attempt, incident) pairs.
-    pub fn interrupt_running_attempts(&self) -> Result<Vec<(i64, i64)>> {
-        let mut stmt = self.conn.prepare(
-            "UPDATE attempts SET outcome = 'interrupted', finished_at = ?1,
-                 reason = 'the process running this plan stopped before it finished'
-             WHERE outcome = 'running' RETURNING id, incident",
+    /// Writes down what identifies the processes of the command `attempt` is running now, or
+    /// clears it (`None`) when the command has ended: what an ended action left running, it
+    /// left on purpose, and it is no longer the attempt's to end.
+    pub fn record_attempt_trace(&self, attempt: i64, trace: Option<&Trace>) -> Result<()> {
+        let leader = trace.and_then(|t| t.leader);
+        self.conn.execute(
+            "UPDATE attempts SET exec_marker = ?2, exec_group = ?3, exec_leader_start = ?4, exec_boot = ?5
+             WHERE id = ?1 AND outcome = 'running'",
+            params![
+                attempt,
+                trace.map(|t| &t.marker),
+                leader.map(|l| l.pid),
+                // SQLite integers are signed; a start time in ticks fits many times over.
+                leader.map(|l| l.start as i64),
+                trace.map(|t| &t.boot)
+            ],
         )?;
-        let rows = stmt.query_map([now()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(())
+    }
+
+    /// Attempts left `running` by a killed process, with the trace of the action each was in.
+    pub fn running_attempts(&self) -> Result<Vec<RunningAttempt>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, incident, exec_marker, exec_group, exec_leader_start, exec_boot
+             FROM attempts WHERE outcome = 'running' ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], RunningAttempt::from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Closes an attempt a killed process left running as `interrupted`, saying why.
+    pub fn interrupt_attempt(&self, attempt: i64, reason: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE attempts SET outcome = 'interrupted', finished_at = ?2, reason = ?3
+             WHERE id = ?1 AND outcome = 'running'",
+            params![attempt, now(), reason],
+        )?;
+        Ok(())
+    }
+}
+
+/// How many interrupted runs of one plan count as one try (see `tried_plans`).
+const INTERRUPTIONS_THAT_COUNT: i64 = 2;
+
+/// An attempt found `running` when no process runs it any more.
+#[derive(Debug, Clone)]
+pub struct RunningAttempt {
+    pub id: i64,
+    pub incident: i64,
+    /// The processes of the action it was in; None when no action had started.
+    pub trace: Option<Trace>,
+}
+
+impl RunningAttempt {
+    fn from_row(row: &Row) -> rusqlite::Result<RunningAttempt> {
+        let marker: Option<String> = row.get(2)?;
+        let group: Option<i32> = row.get(3)?;
+        let start: Option<i64> = row.get(4)?;
+        let boot: Option<String> = row.get(5)?;
+        let leader = group.zip(start).map(|(pid, start)| Leader {
+            pid,
+            start: start as u64,
+        });
+        Ok(RunningAttempt {
+            id: row.get(0)?,
+            incident: row.get(1)?,
+            trace: marker.map(|marker| Trace {
+                marker,
+                leader,
+                boot: boot.unwrap_or_default(),
+            }),
+        })
     }
 }
 
@@ -294,4 +369,78 @@ fn pattern_from_row(row: &Row) -> rusqlite::Result<Pattern> {
         last_used_at: row.get(9)?,
         taught: Taught::from_column(row.get(10)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Severity;
+    use crate::store::Failure;
+
+    fn store_with_incident() -> (tempfile::TempDir, Store, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("state.db")).unwrap();
+        let (incident, _) = store
+            .observe_failure(&Failure {
+                check: "web",
+                signature: "web:down",
+                severity: Severity::Critical,
+                summary: "down",
+                evidence: "",
+                reopen_within: 0.0,
+                flapping_reopened: 0,
+                flapping_within: 0.0,
+            })
+            .unwrap();
+        (dir, store, incident)
+    }
+
+    /// Runs `plan` on the incident and leaves its attempt as a killed process would.
+    fn interrupted(store: &Store, incident: i64, plan: &str) -> i64 {
+        let attempt = store
+            .begin_attempt(&NewAttempt {
+                incident,
+                phase: Phase::Fix,
+                source: "remedy",
+                plan_json: "[]",
+                plan_hash: plan,
+                restarts: false,
+            })
+            .unwrap();
+        let trace = Trace {
+            marker: format!("marker-{attempt}"),
+            leader: Some(Leader {
+                pid: 4242,
+                start: 7,
+            }),
+            boot: "boot".into(),
+        };
+        store.record_attempt_trace(attempt, Some(&trace)).unwrap();
+        let running = store.running_attempts().unwrap();
+        assert_eq!(running.len(), 1);
+        assert_eq!(running[0].trace, Some(trace));
+        store.interrupt_attempt(attempt, "killed").unwrap();
+        attempt
+    }
+
+    #[test]
+    fn a_plan_counts_as_tried_when_interrupted_twice_not_once() {
+        let (_dir, store, incident) = store_with_incident();
+        interrupted(&store, incident, "aaaa");
+        assert_eq!(
+            store.tried_plans(incident, Phase::Fix).unwrap(),
+            Vec::<String>::new()
+        );
+        interrupted(&store, incident, "bbbb");
+        interrupted(&store, incident, "aaaa");
+        assert_eq!(
+            store.tried_plans(incident, Phase::Fix).unwrap(),
+            vec!["aaaa"]
+        );
+        // Another phase keeps its own count.
+        assert!(store
+            .tried_plans(incident, Phase::Research)
+            .unwrap()
+            .is_empty());
+    }
 }

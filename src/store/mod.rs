@@ -15,7 +15,7 @@ mod metrics;
 pub(crate) mod private;
 
 pub use agents::{Consultation, HeldPlan, NewConsultation};
-pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
+pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, RunningAttempt, Taught};
 pub use escalations::{DueReminder, Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts};
@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_retention.sql"),
     include_str!("migrations/0005_pattern_taught.sql"),
     include_str!("migrations/0006_outbox.sql"),
+    include_str!("migrations/0007_attempt_processes.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
