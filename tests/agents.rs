@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn answer_script() -> String {
     format!("{}/tests/agents/answer.sh", env!("CARGO_MANIFEST_DIR"))
@@ -589,11 +589,7 @@ fn an_agent_runs_in_an_empty_directory_of_its_own_removed_afterwards() {
     let script = format!("{}/tests/agents/where.sh", env!("CARGO_MANIFEST_DIR"));
     let record = host.path("where");
     let config = std::fs::read_to_string(host.config_path()).unwrap()
-        + &raw_agent(
-            "where",
-            &["sh", &script, record.to_str().unwrap()],
-            "10s",
-        )
+        + &raw_agent("where", &["sh", &script, record.to_str().unwrap()], "10s")
         + "[research]\nagent = \"where\"\n";
     host.write_config(&config);
     // Orchestrator's own directory holds files an agent must not read as context.
@@ -613,13 +609,21 @@ fn an_agent_runs_in_an_empty_directory_of_its_own_removed_afterwards() {
     };
     let agent_dir = PathBuf::from(read("pwd").trim());
     assert_ne!(agent_dir, own_dir, "the agent ran in orchestrator's cwd");
-    assert_ne!(agent_dir, PathBuf::from("/"));
+    assert_ne!(agent_dir, Path::new("/"));
     assert_eq!(read("ls"), "", "the agent's directory was not empty");
     // The context file is not in the agent's directory, and both are gone once it answered.
     let context = PathBuf::from(read("context-path").trim());
     assert!(!context.starts_with(&agent_dir), "{}", context.display());
-    assert!(!agent_dir.exists(), "{} was left behind", agent_dir.display());
+    assert!(
+        !agent_dir.exists(),
+        "{} was left behind",
+        agent_dir.display()
+    );
     assert!(!context.exists(), "{} was left behind", context.display());
+    // Its scratch files too: TMPDIR is its own, outside its working directory, and removed.
+    let tmpdir = PathBuf::from(read("tmpdir").trim());
+    assert!(tmpdir.is_absolute() && !tmpdir.starts_with(&agent_dir) && tmpdir != Path::new("/tmp"));
+    assert!(!tmpdir.exists(), "{} was left behind", tmpdir.display());
     assert_contains(
         &host.query_text("SELECT error FROM agent_consultations"),
         "asked to escalate",

@@ -146,6 +146,9 @@ fn ask_command(
     // Not orchestrator's own directory (`/` under systemd): a CLI that reads its working
     // directory as context (Gemini) or keeps per-directory state must find nothing there.
     spec.cwd = Some(workspace.work_dir());
+    // Their scratch files (Gemini's error reports) go with the workspace, not into /tmp.
+    spec.env
+        .push(("TMPDIR".into(), workspace.tmp_dir().into_os_string()));
     // An agent is an outside program: it gets the redacted context, never our secrets.
     spec.env_remove = SECRET_VARIABLES.iter().map(|v| v.to_string()).collect();
     spec.keep_bytes = ANSWER_BYTES;
@@ -227,8 +230,8 @@ fn without_terminal_escapes(line: &str) -> String {
     plain
 }
 
-/// Where one consultation happens: a private directory (0700) holding the context file and the
-/// agent's working directory, empty when the agent starts. Dropping it removes the whole tree
+/// Where one consultation happens: a private directory (0700) holding the context file, the
+/// agent's working directory, empty when the agent starts, and its TMPDIR. Dropping it removes the whole tree
 /// (std's `remove_dir_all` does not follow symlinks); the agent's processes are gone by then.
 struct Workspace {
     dir: tempfile::TempDir,
@@ -237,6 +240,7 @@ struct Workspace {
 impl Workspace {
     const CONTEXT: &'static str = "context.json";
     const WORK: &'static str = "work";
+    const TMP: &'static str = "tmp";
 
     fn new(context: &Value) -> std::io::Result<Workspace> {
         let dir = tempfile::Builder::new()
@@ -251,9 +255,11 @@ impl Workspace {
             .open(dir.path().join(Self::CONTEXT))?;
         serde_json::to_writer_pretty(&mut file, context)?;
         file.flush()?;
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(dir.path().join(Self::WORK))?;
+        for subdir in [Self::WORK, Self::TMP] {
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(dir.path().join(subdir))?;
+        }
         Ok(Workspace { dir })
     }
 
@@ -264,6 +270,10 @@ impl Workspace {
     fn work_dir(&self) -> PathBuf {
         self.dir.path().join(Self::WORK)
     }
+
+    fn tmp_dir(&self) -> PathBuf {
+        self.dir.path().join(Self::TMP)
+    }
 }
 
 #[cfg(test)]
@@ -272,7 +282,8 @@ mod tests {
 
     #[test]
     fn a_failure_is_explained_by_the_envelope_then_stderr_then_stdout() {
-        let envelope = r#"{"type":"result","is_error":true,"result":"Not logged in · Please run /login"}"#;
+        let envelope =
+            r#"{"type":"result","is_error":true,"result":"Not logged in · Please run /login"}"#;
         assert_eq!(
             failure_reason(envelope, ""),
             "Not logged in · Please run /login"
@@ -305,6 +316,7 @@ mod tests {
         assert_eq!(mode(&root), 0o700);
         assert_eq!(mode(&workspace.context_file()), 0o600);
         assert_eq!(std::fs::read_dir(workspace.work_dir()).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(workspace.tmp_dir()).unwrap().count(), 0);
         std::fs::write(workspace.work_dir().join("left-behind"), "x").unwrap();
         drop(workspace);
         assert!(!root.exists());
