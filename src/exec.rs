@@ -20,6 +20,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// What becomes of the processes a command started once the command itself has ended.
@@ -49,6 +50,8 @@ pub struct CommandSpec {
     /// What happens to the processes it leaves behind; [`Containment::Tree`] unless the caller
     /// needs them to outlive it.
     pub contain: Containment,
+    /// The working directory; orchestrator's own when `None`.
+    pub cwd: Option<PathBuf>,
 }
 
 impl CommandSpec {
@@ -62,6 +65,7 @@ impl CommandSpec {
             keep_bytes: 64 * 1024,
             kill_after_bytes: 64 * 1024 * 1024,
             contain: Containment::Tree,
+            cwd: None,
         }
     }
 }
@@ -182,6 +186,9 @@ pub fn run_traced(
         Some(bytes) => expression.stdin_bytes(bytes.clone()),
         None => expression.stdin_null(),
     };
+    if let Some(dir) = &spec.cwd {
+        expression = expression.dir(dir);
+    }
     for (key, value) in &spec.env {
         expression = expression.env(key, value);
     }

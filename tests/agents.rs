@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn answer_script() -> String {
     format!("{}/tests/agents/answer.sh", env!("CARGO_MANIFEST_DIR"))
@@ -580,4 +580,83 @@ fn fix_runs_a_plan_a_person_approved_elsewhere() {
     // Run once only.
     let again = host.run(&["--json", "fix"]).ok().json();
     assert!(again["approved"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn an_agent_runs_in_an_empty_directory_of_its_own_removed_afterwards() {
+    let host = Host::new();
+    let _service = broken_service(&host, "");
+    let script = format!("{}/tests/agents/where.sh", env!("CARGO_MANIFEST_DIR"));
+    let record = host.path("where");
+    let config = std::fs::read_to_string(host.config_path()).unwrap()
+        + &raw_agent("where", &["sh", &script, record.to_str().unwrap()], "10s")
+        + "[research]\nagent = \"where\"\n";
+    host.write_config(&config);
+    // Orchestrator's own directory holds files an agent must not read as context.
+    let own_dir = host.path("own-cwd");
+    std::fs::create_dir(&own_dir).unwrap();
+    std::fs::write(own_dir.join("secrets.txt"), "not for agents").unwrap();
+    let research = host
+        .command(&["research"])
+        .current_dir(&own_dir)
+        .output()
+        .unwrap();
+    assert!(research.status.success(), "{research:?}");
+
+    let read = |suffix: &str| {
+        std::fs::read_to_string(format!("{}.{suffix}", record.display()))
+            .unwrap_or_else(|e| panic!("the agent did not record {suffix}: {e}"))
+    };
+    let agent_dir = PathBuf::from(read("pwd").trim());
+    assert_ne!(agent_dir, own_dir, "the agent ran in orchestrator's cwd");
+    assert_ne!(agent_dir, Path::new("/"));
+    assert_eq!(read("ls"), "", "the agent's directory was not empty");
+    // The context file is not in the agent's directory, and both are gone once it answered.
+    let context = PathBuf::from(read("context-path").trim());
+    assert!(!context.starts_with(&agent_dir), "{}", context.display());
+    assert!(
+        !agent_dir.exists(),
+        "{} was left behind",
+        agent_dir.display()
+    );
+    assert!(!context.exists(), "{} was left behind", context.display());
+    // Its scratch files too: TMPDIR is its own, outside its working directory, and removed.
+    let tmpdir = PathBuf::from(read("tmpdir").trim());
+    assert!(tmpdir.is_absolute() && !tmpdir.starts_with(&agent_dir) && tmpdir != Path::new("/tmp"));
+    assert!(!tmpdir.exists(), "{} was left behind", tmpdir.display());
+    assert_contains(
+        &host.query_text("SELECT error FROM agent_consultations"),
+        "asked to escalate",
+    );
+}
+
+#[test]
+fn a_cli_error_envelope_is_recorded_as_the_reason() {
+    let host = Host::new();
+    let _service = broken_service(&host, "");
+    // What Claude Code prints when nobody is logged in: the reason on stdout, nothing on stderr.
+    let envelope = r#"{"type":"result","subtype":"success","is_error":true,"result":"Not logged in · Please run /login","session_id":"x"}"#;
+    let failing = format!("cat > /dev/null; echo '{envelope}'; exit 1");
+    let succeeding = format!("cat > /dev/null; echo '{envelope}'");
+    let mut config = std::fs::read_to_string(host.config_path()).unwrap();
+    config += &raw_agent("exits", &["sh", "-c", &failing], "10s");
+    config += &raw_agent("succeeds", &["sh", "-c", &succeeding], "10s");
+    config += &consult_section(&["exits", "succeeds"], 1);
+    host.write_config(&config);
+    host.run(&["cycle"]).ok();
+    let errors: Vec<String> = host
+        .db()
+        .prepare("SELECT agent || ': ' || error FROM agent_consultations ORDER BY agent")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "exits: the agent exited with status 1: Not logged in · Please run /login",
+            "succeeds: the agent reported an error: Not logged in · Please run /login",
+        ]
+    );
 }

@@ -12,6 +12,8 @@ use crate::exec::{self, CommandSpec, Containment, Ending};
 use protocol::RawAnswer;
 use serde_json::Value;
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// Bytes of an agent's stdout we read; more than this is garbage, not an answer.
@@ -126,12 +128,12 @@ fn ask_command(
     context: &Value,
     prompt: &str,
 ) -> (String, Answer) {
-    let context_file = match write_context(context) {
-        Ok(file) => file,
+    let workspace = match Workspace::new(context) {
+        Ok(workspace) => workspace,
         Err(err) => {
             return (
                 String::new(),
-                Answer::abstained(format!("cannot write the context file: {err}")),
+                Answer::abstained(format!("cannot prepare the agent's workspace: {err}")),
             )
         }
     };
@@ -139,8 +141,14 @@ fn ask_command(
     spec.stdin = Some(prompt.as_bytes().to_vec());
     spec.env.push((
         "ORCHESTRATOR_CONTEXT".into(),
-        context_file.path().as_os_str().to_owned(),
+        workspace.context_file().into_os_string(),
     ));
+    // Not orchestrator's own directory (`/` under systemd): a CLI that reads its working
+    // directory as context (Gemini) or keeps per-directory state must find nothing there.
+    spec.cwd = Some(workspace.work_dir());
+    // Their scratch files (Gemini's error reports) go with the workspace, not into /tmp.
+    spec.env
+        .push(("TMPDIR".into(), workspace.tmp_dir().into_os_string()));
     // An agent is an outside program: it gets the redacted context, never our secrets.
     spec.env_remove = SECRET_VARIABLES.iter().map(|v| v.to_string()).collect();
     spec.keep_bytes = ANSWER_BYTES;
@@ -163,36 +171,154 @@ fn ask_command(
         }
         Ending::Exited(code) if code != 0 => Answer::abstained(format!(
             "the agent exited with status {code}: {}",
-            first_line(&output.stderr)
+            failure_reason(&output.stdout, &output.stderr)
         )),
         Ending::Exited(_) if output.truncated => Answer::abstained(format!(
             "the agent wrote more output than an answer can be ({} bytes; at most {ANSWER_BYTES})",
             output.stdout_bytes
         )),
-        Ending::Exited(_) => match protocol::parse(&output.stdout) {
-            Ok(raw) => Answer::from_raw(raw),
-            Err(reason) => Answer::abstained(format!("unparsable answer: {reason}")),
+        Ending::Exited(_) => match protocol::error_envelope(&output.stdout) {
+            Some(reason) => Answer::abstained(format!("the agent reported an error: {reason}")),
+            None => match protocol::parse(&output.stdout) {
+                Ok(raw) => Answer::from_raw(raw),
+                Err(reason) => Answer::abstained(format!("unparsable answer: {reason}")),
+            },
         },
     };
     (output.stdout, answer)
 }
 
-fn first_line(text: &str) -> String {
-    text.lines()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(200)
-        .collect()
+/// Bytes of a failure's reason kept in the record.
+const REASON_CHARS: usize = 300;
+
+/// Why a command agent failed, in its own words: the reason in an error envelope on stdout
+/// (Claude Code reports "Not logged in" there, with nothing on stderr), else the last line of
+/// stderr, where CLIs put their verdict after warnings (Codex), else the last line of stdout.
+fn failure_reason(stdout: &str, stderr: &str) -> String {
+    let reason = protocol::error_envelope(stdout)
+        .or_else(|| last_line(stderr))
+        .or_else(|| last_line(stdout))
+        .unwrap_or_else(|| "it printed nothing".to_string());
+    reason.chars().take(REASON_CHARS).collect()
 }
 
-/// The context file lives only while the agent runs, readable by us alone (tempfile's 0600).
-fn write_context(context: &Value) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut file = tempfile::Builder::new()
-        .prefix("orchestrator-context-")
-        .suffix(".json")
-        .tempfile()?;
-    serde_json::to_writer_pretty(&mut file, context)?;
-    file.flush()?;
-    Ok(file)
+fn last_line(text: &str) -> Option<String> {
+    text.lines()
+        .map(|line| without_terminal_escapes(line).trim().to_string())
+        .rfind(|line| !line.is_empty())
+}
+
+/// `line` without ANSI escape sequences (Gemini colours its errors) or other control characters:
+/// the reason is stored and shown in mail, the dashboard and terminals.
+fn without_terminal_escapes(line: &str) -> String {
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters, then one final byte in @..~.
+            if chars.next_if_eq(&'[').is_some() {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+        } else if !c.is_control() {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
+/// Where one consultation happens: a private directory (0700) holding the context file, the
+/// agent's working directory, empty when the agent starts, and its TMPDIR. Dropping it removes the whole tree
+/// (std's `remove_dir_all` does not follow symlinks); the agent's processes are gone by then.
+struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    const CONTEXT: &'static str = "context.json";
+    const WORK: &'static str = "work";
+    const TMP: &'static str = "tmp";
+
+    fn new(context: &Value) -> std::io::Result<Workspace> {
+        let dir = tempfile::Builder::new()
+            .prefix("orchestrator-agent-")
+            .permissions(std::fs::Permissions::from_mode(0o700))
+            .tempdir()?;
+        // create_new is O_EXCL: it never opens what is already there, a symlink included.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dir.path().join(Self::CONTEXT))?;
+        serde_json::to_writer_pretty(&mut file, context)?;
+        file.flush()?;
+        for subdir in [Self::WORK, Self::TMP] {
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(dir.path().join(subdir))?;
+        }
+        Ok(Workspace { dir })
+    }
+
+    fn context_file(&self) -> PathBuf {
+        self.dir.path().join(Self::CONTEXT)
+    }
+
+    fn work_dir(&self) -> PathBuf {
+        self.dir.path().join(Self::WORK)
+    }
+
+    fn tmp_dir(&self) -> PathBuf {
+        self.dir.path().join(Self::TMP)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_is_explained_by_the_envelope_then_stderr_then_stdout() {
+        let envelope =
+            r#"{"type":"result","is_error":true,"result":"Not logged in · Please run /login"}"#;
+        assert_eq!(
+            failure_reason(envelope, ""),
+            "Not logged in · Please run /login"
+        );
+        let codex = "WARNING: proceeding, even though we could not create PATH aliases\nNot inside a trusted directory and --skip-git-repo-check was not specified.\n\n";
+        assert_eq!(
+            failure_reason("", codex),
+            "Not inside a trusted directory and --skip-git-repo-check was not specified."
+        );
+        assert_eq!(failure_reason("boom\n", ""), "boom");
+        assert_eq!(failure_reason("", " \n"), "it printed nothing");
+        assert_eq!(failure_reason("", &"x".repeat(5000)).len(), REASON_CHARS);
+    }
+
+    #[test]
+    fn terminal_escapes_are_stripped_from_reasons() {
+        let gemini = "\u{1b}[31mGemini CLI is not running in a trusted directory.\u{1b}[0m";
+        assert_eq!(
+            without_terminal_escapes(gemini),
+            "Gemini CLI is not running in a trusted directory."
+        );
+        assert_eq!(without_terminal_escapes("a\u{7}b\u{1b}c"), "abc");
+    }
+
+    #[test]
+    fn the_workspace_is_private_empty_and_removed() {
+        let workspace = Workspace::new(&serde_json::json!({"incident": 1})).unwrap();
+        let root = workspace.dir.path().to_path_buf();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(&workspace.context_file()), 0o600);
+        assert_eq!(std::fs::read_dir(workspace.work_dir()).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(workspace.tmp_dir()).unwrap().count(), 0);
+        std::fs::write(workspace.work_dir().join("left-behind"), "x").unwrap();
+        drop(workspace);
+        assert!(!root.exists());
+    }
 }

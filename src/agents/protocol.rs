@@ -1,6 +1,8 @@
 //! Reading an agent's answer (docs/agents.md, "The answer"): one JSON object with `diagnosis`, `confidence`,
 //! `plan` (and optionally `escalate`), accepted bare, inside a ```json fence, or inside the
-//! Claude CLI's `{"result": "..."}` envelope. Anything else is unparsable: an abstention.
+//! Claude CLI's `{"result": "..."}` envelope. Anything else is unparsable: an abstention. An
+//! envelope marked `"is_error": true` carries the CLI's own failure ("Not logged in · Please run
+//! /login") in `result`: [`error_envelope`] reads it, so the abstention says why.
 
 use serde_json::Value;
 
@@ -40,6 +42,29 @@ pub fn parse(text: &str) -> Result<RawAnswer, String> {
         plan,
         escalate,
     })
+}
+
+/// The reason inside an error envelope (`{"type": "result", "is_error": true, "result": "..."}`),
+/// if the whole output is one; `None` for anything else, answers included.
+pub fn error_envelope(text: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(text.trim()).ok()?;
+    if value.get("is_error").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    let said = |key: &str| {
+        value
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(str::to_string)
+    };
+    // An error without a message still has a kind (`error_max_turns`, `error_during_execution`).
+    Some(
+        said("result")
+            .or_else(|| said("subtype"))
+            .unwrap_or_else(|| "an error without a message".to_string()),
+    )
 }
 
 fn is_answer(value: &Value) -> bool {
@@ -112,6 +137,39 @@ mod tests {
             serde_json::json!({"type": "result", "result": format!("```json\n{ANSWER}\n```")})
                 .to_string();
         assert_eq!(parse(&envelope).unwrap(), bare);
+    }
+
+    #[test]
+    fn an_error_envelope_gives_its_reason() {
+        let not_logged_in = r#"{"type":"result","subtype":"success","is_error":true,"duration_ms":85,"result":"Not logged in · Please run /login","session_id":"285e"}"#;
+        assert_eq!(
+            error_envelope(not_logged_in).as_deref(),
+            Some("Not logged in · Please run /login")
+        );
+        let no_message = r#"{"type":"result","subtype":"error_max_turns","is_error":true}"#;
+        assert_eq!(
+            error_envelope(no_message).as_deref(),
+            Some("error_max_turns")
+        );
+        let bare = r#"{"type":"result","is_error":true,"result":"  "}"#;
+        assert_eq!(
+            error_envelope(bare).as_deref(),
+            Some("an error without a message")
+        );
+    }
+
+    #[test]
+    fn answers_and_garbage_are_not_error_envelopes() {
+        let success =
+            serde_json::json!({"type": "result", "is_error": false, "result": ANSWER}).to_string();
+        assert_eq!(error_envelope(&success), None);
+        assert!(parse(&success).is_ok());
+        assert_eq!(error_envelope(ANSWER), None);
+        assert_eq!(error_envelope("Error: is_error true"), None);
+        assert_eq!(error_envelope(""), None);
+        // Only the whole output counts: an answer quoting an envelope is still an answer.
+        let quoted = r#"{"diagnosis": "saw {\"is_error\": true}", "plan": []}"#;
+        assert_eq!(error_envelope(quoted), None);
     }
 
     #[test]
