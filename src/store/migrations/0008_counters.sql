@@ -28,7 +28,9 @@ WITH phases (phase) AS (VALUES (1), (2), (3), (4)),
                             (1800.0), (3600.0), (7200.0), (21600.0), (86400.0), (9e999))
 INSERT INTO ttr_histogram (phase, le) SELECT phase, le FROM phases, bounds;
 
--- A phase-3 round is counted once, by its first consultation with an agreement.
+-- A phase-3 round is counted once, by its first consultation with an agreement: the trigger
+-- looks the round up here. (Its `+c.phase` keeps the planner off agent_consultations_rounds,
+-- phase first, which would scan every phase-3 row on each insert.)
 CREATE INDEX agent_consultations_round ON agent_consultations (round);
 
 -- Backfill from the rows kept, with the definitions the triggers use below.
@@ -170,7 +172,7 @@ END;
 CREATE TRIGGER count_agent_round AFTER INSERT ON agent_consultations
 WHEN NEW.phase = 3 AND NEW.round IS NOT NULL AND NEW.agreement IS NOT NULL
  AND NOT EXISTS (SELECT 1 FROM agent_consultations c
-                  WHERE c.round = NEW.round AND c.id != NEW.id AND c.phase = 3 AND c.agreement IS NOT NULL)
+                  WHERE c.round = NEW.round AND c.id != NEW.id AND +c.phase = 3 AND c.agreement IS NOT NULL)
 BEGIN
     INSERT INTO counters (name, label, value) VALUES ('agent_rounds', NEW.agreement, 1)
         ON CONFLICT (name, label) DO UPDATE SET value = value + 1;
