@@ -2,6 +2,8 @@
 """Fills an orchestrator database with N synthetic incidents spread over the last 30 days:
 most fixed in phase 1 by a pattern, some in phases 2 and 3, a few escalated, with their
 attempts, phase events and phase-3 votes. For benchmarks only.
+The Prometheus counters (migration 0008) follow: the database's triggers count each row as
+it is inserted, so `metrics --prometheus` agrees with the rows written here.
 usage: synthetic-history.py DB N   (the schema must exist: run any orchestrator command first)"""
 import random, sqlite3, sys, time
 

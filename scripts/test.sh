@@ -16,6 +16,7 @@ declare -A NEEDS=(
   [/usr/sbin/debootstrap]=debootstrap
   [/usr/bin/prometheus-alertmanager]=prometheus-alertmanager
   [/usr/bin/strace]=strace
+  [/usr/bin/promtool]=prometheus
   [/usr/bin/python3]=python3
 )
 

@@ -95,10 +95,9 @@ pub enum Command {
     Cycle,
     /// Auto-fix and escalation rates, time to resolve per phase, learning
     ///
-    /// Counted over incidents detected within `--since`. `--json` prints these names; Prometheus
-    /// prints them as `orchestrator_<name>` with `phase`, `stat` or `agreement` labels, followed
-    /// by `orchestrator_check_status{check}` (0-3) and `orchestrator_check_perfdata{check,label}`
-    /// (base units).
+    /// The table and `--json` count incidents detected within `--since`, with the names below.
+    /// `--prometheus` and `--textfile` ignore `--since`: they print counters since the database
+    /// began (see PROMETHEUS below), which a scraper turns into rates over any window.
     ///
     /// It reads through a read-only connection: it never creates, migrates or writes the
     /// database, works on a read-only or full state disk, and fails when the database does not
@@ -122,6 +121,24 @@ pub enum Command {
     /// `patterns_total`: learned patterns; `patterns_new`: learned within the window;
     /// `pattern_fixes`: phase-1 fixes by a learned pattern. `agent_agreement{A}`: the share of
     /// phase-3 voting rounds whose agreement was A (`3/3`, `2/3`, ..., `none`).
+    ///
+    /// PROMETHEUS. Counters, kept in the database as events happen (so reading them costs the
+    /// same on any history) and never decreasing (retention does not lower them):
+    /// `orchestrator_incidents_detected_total`, `_recovered_total`, `_escalated_total`,
+    /// `_pattern_fixed_total`, `_auto_fixed_total{phase}` and `_entered_phase_total{phase}`
+    /// (1-3), `orchestrator_notifications_failed_total`, `orchestrator_agent_rounds_total
+    /// {agreement}`. Gauges: `orchestrator_auto_fix_ratio`, `orchestrator_escalation_ratio`,
+    /// `orchestrator_phase_success_ratio{phase}` (over the counters), `orchestrator_incidents_open`,
+    /// `orchestrator_patterns`. The histogram `orchestrator_time_to_resolve_seconds{phase}`
+    /// (`_bucket{le}`, `_sum`, `_count`; bounds 1 s to 1 day) sums across hosts.
+    /// `orchestrator_last_cycle_timestamp_seconds` (0 before the first) and
+    /// `orchestrator_last_cycle_success` (0 when the newest cycle not still running failed, or
+    /// none ran; a cycle unfinished after [serve] stale_after counts as failed) let a stopped
+    /// timer be alerted on; `orchestrator_build_info{version}` is 1. Per check:
+    /// `orchestrator_check_status{check}` (0-3) and each perfdata value under the name of its
+    /// unit, in base units: `orchestrator_check_perfdata_seconds` (s, ms, us),
+    /// `_bytes` (B, KB..TB), `_ratio` (%, divided by 100), and `orchestrator_check_perfdata`
+    /// for counts and units it does not know, all labelled `{check,label}`.
     Metrics {
         /// The window, by detection time
         #[arg(long, default_value = "7d", value_name = "DURATION")]

@@ -3,7 +3,7 @@
 //! exposition format.
 
 use crate::checks::Perf;
-use crate::store::{CheckState, Counts, Store};
+use crate::store::{CheckState, Counts, Store, Totals};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -150,106 +150,171 @@ impl Exposition {
     }
 }
 
-/// The Prometheus text format: the metrics above, then per-check status and perfdata.
-pub fn prometheus(metrics: &Metrics, checks: &[CheckState]) -> String {
+/// The Prometheus text format, named as the Prometheus naming guide asks: monotonic `_total`
+/// counters since the database was created (kept as events happen, so this reads a few rows
+/// on any history), `_ratio` gauges derived from them, a time-to-resolve histogram that sums
+/// across hosts, the last cycle for staleness alerts, then per-check status and perfdata.
+pub fn prometheus(totals: &Totals, checks: &[CheckState]) -> String {
     let mut out = Exposition(String::new());
+    incident_counters(&mut out, totals);
+    ratios(&mut out, totals);
+    ttr_histogram(&mut out, totals);
     out.single(
-        "detected",
-        "Incidents opened in the window.",
-        metrics.detected.to_string(),
-    );
-    out.single(
-        "recovered",
-        "Incidents closed by their check passing before any plan fixed them.",
-        metrics.recovered.to_string(),
-    );
-    out.family(
-        "fixed_by_phase",
-        "Incidents resolved by a verified plan in the phase.",
-    );
-    for (phase, n) in &metrics.fixed_by_phase {
-        out.sample("fixed_by_phase", &[("phase", phase)], n.to_string());
-    }
-    out.single(
-        "auto_fixed",
-        "Incidents fixed in phases 1 to 3.",
-        metrics.auto_fixed.to_string(),
-    );
-    out.single(
-        "escalated",
-        "Incidents that reached phase 4.",
-        metrics.escalated.to_string(),
-    );
-    out.single(
-        "open",
+        "incidents_open",
         "Incidents still in phases 1 to 3.",
-        metrics.open.to_string(),
+        totals.open.to_string(),
     );
-    out.single(
-        "auto_fix_rate",
-        "auto_fixed / (auto_fixed + escalated).",
-        number(metrics.auto_fix_rate),
-    );
-    out.single(
-        "escalation_rate",
-        "escalated / (auto_fixed + escalated).",
-        number(metrics.escalation_rate),
-    );
-    out.family(
-        "phase_success_rate",
-        "Fixed in the phase / incidents that entered it.",
-    );
-    for (phase, rate) in &metrics.phase_success_rate {
-        out.sample("phase_success_rate", &[("phase", phase)], number(*rate));
+    out.single("patterns", "Learned patterns.", totals.patterns.to_string());
+    cycle_and_build(&mut out, totals);
+    check_series(&mut out, checks);
+    out.0
+}
+
+fn counter_value(value: f64) -> String {
+    format!("{}", value.max(0.0))
+}
+
+fn incident_counters(out: &mut Exposition, totals: &Totals) {
+    let unlabelled = [
+        ("incidents_detected_total", "detected", "Incidents opened."),
+        (
+            "incidents_recovered_total",
+            "recovered",
+            "Incidents closed by their check passing before any plan fixed them.",
+        ),
+        ("incidents_escalated_total", "escalated", "Incidents that reached phase 4."),
+        (
+            "incidents_pattern_fixed_total",
+            "pattern_fixed",
+            "Phase-1 fixes by a learned pattern.",
+        ),
+        (
+            "notifications_failed_total",
+            "notifications_failed",
+            "Notifications refused for good (SMTP 5xx, a malformed address); the incident page shows the server's words.",
+        ),
+    ];
+    for (name, key, help) in unlabelled {
+        out.typed_family(name, help, "counter");
+        out.sample(name, &[], counter_value(totals.counter(key, "")));
     }
-    out.family(
-        "ttr_seconds",
-        "Detection to resolution, by resolving phase.",
-    );
-    for (phase, ttr) in &metrics.ttr_seconds {
-        for (stat, value) in [("p50", ttr.p50), ("p90", ttr.p90), ("mean", ttr.mean)] {
+    let by_phase = [
+        (
+            "incidents_auto_fixed_total",
+            "auto_fixed",
+            "Incidents resolved by a verified plan in the phase (not by a person).",
+        ),
+        (
+            "incidents_entered_phase_total",
+            "entered_phase",
+            "Incidents that entered the phase (every incident enters phase 1).",
+        ),
+    ];
+    for (name, key, help) in by_phase {
+        out.typed_family(name, help, "counter");
+        for phase in ["1", "2", "3"] {
             out.sample(
-                "ttr_seconds",
-                &[("phase", phase), ("stat", stat)],
-                number(Some(value)),
+                name,
+                &[("phase", phase)],
+                counter_value(totals.counter(key, phase)),
             );
         }
     }
-    out.single(
-        "patterns_total",
-        "Learned patterns.",
-        metrics.patterns_total.to_string(),
-    );
-    out.single(
-        "patterns_new",
-        "Patterns learned in the window.",
-        metrics.patterns_new.to_string(),
-    );
-    out.single(
-        "pattern_fixes",
-        "Phase-1 fixes by a learned pattern.",
-        metrics.pattern_fixes.to_string(),
-    );
-    out.family("agent_agreement", "Share of phase-3 rounds by agreement.");
-    for (agreement, share) in &metrics.agent_agreement {
-        out.sample(
-            "agent_agreement",
-            &[("agreement", agreement)],
-            number(Some(*share)),
-        );
-    }
     out.typed_family(
-        "notifications_failed_total",
-        "Notifications refused for good (SMTP 5xx, a malformed address); the incident page shows the server's words.",
+        "agent_rounds_total",
+        "Phase-3 voting rounds, by how many agents agreed.",
         "counter",
     );
-    out.sample(
-        "notifications_failed_total",
-        &[],
-        metrics.notifications_failed.to_string(),
+    if let Some(rounds) = totals.counters.get("agent_rounds") {
+        for (agreement, n) in rounds {
+            out.sample(
+                "agent_rounds_total",
+                &[("agreement", agreement)],
+                counter_value(*n),
+            );
+        }
+    }
+}
+
+fn ratios(out: &mut Exposition, totals: &Totals) {
+    let auto_fixed: f64 = ["1", "2", "3"]
+        .iter()
+        .map(|p| totals.counter("auto_fixed", p))
+        .sum();
+    let escalated = totals.counter("escalated", "");
+    let decided = auto_fixed + escalated;
+    let share = |part: f64, whole: f64| (whole > 0.0).then(|| part / whole);
+    out.single(
+        "auto_fix_ratio",
+        "Auto-fixed / (auto-fixed + escalated), over the counters' lifetime.",
+        number(share(auto_fixed, decided)),
     );
-    check_series(&mut out, checks);
-    out.0
+    out.single(
+        "escalation_ratio",
+        "Escalated / (auto-fixed + escalated), over the counters' lifetime.",
+        number(share(escalated, decided)),
+    );
+    out.family(
+        "phase_success_ratio",
+        "Fixed in the phase / incidents that entered it, over the counters' lifetime.",
+    );
+    for phase in ["1", "2", "3"] {
+        let rate = share(
+            totals.counter("auto_fixed", phase),
+            totals.counter("entered_phase", phase),
+        );
+        out.sample("phase_success_ratio", &[("phase", phase)], number(rate));
+    }
+}
+
+fn ttr_histogram(out: &mut Exposition, totals: &Totals) {
+    let name = "time_to_resolve_seconds";
+    out.typed_family(
+        name,
+        "Detection to resolution of resolved incidents, by resolving phase.",
+        "histogram",
+    );
+    for (phase, buckets) in &totals.ttr_buckets {
+        let phase = phase.to_string();
+        let mut cumulative = 0;
+        for (le, count) in buckets {
+            cumulative += count;
+            let le = if le.is_infinite() {
+                "+Inf".to_string()
+            } else {
+                format!("{le}")
+            };
+            let labels = [("phase", phase.as_str()), ("le", le.as_str())];
+            out.sample(&format!("{name}_bucket"), &labels, cumulative.to_string());
+        }
+        let sum = totals.counter("ttr_sum", &phase);
+        out.sample(
+            &format!("{name}_sum"),
+            &[("phase", &phase)],
+            format!("{sum}"),
+        );
+        let count = cumulative.to_string();
+        out.sample(&format!("{name}_count"), &[("phase", &phase)], count);
+    }
+}
+
+fn cycle_and_build(out: &mut Exposition, totals: &Totals) {
+    out.single(
+        "last_cycle_timestamp_seconds",
+        "When the last cycle finished (Unix time); 0 before the first.",
+        format!("{}", totals.last_cycle_finished_at.unwrap_or(0.0)),
+    );
+    out.single(
+        "last_cycle_success",
+        "1 when the newest cycle not still running finished, 0 when it failed or none ran.",
+        u8::from(totals.last_cycle_success == Some(true)).to_string(),
+    );
+    out.family("build_info", "Always 1; the version is the label.");
+    out.sample(
+        "build_info",
+        &[("version", env!("CARGO_PKG_VERSION"))],
+        "1".into(),
+    );
 }
 
 fn check_series(out: &mut Exposition, checks: &[CheckState]) {
@@ -263,19 +328,51 @@ fn check_series(out: &mut Exposition, checks: &[CheckState]) {
             .unwrap_or(3);
         out.sample("check_status", &[("check", &check.name)], code.to_string());
     }
-    out.family(
-        "check_perfdata",
-        "Performance data of each check's last result, in base units (seconds, bytes).",
-    );
+    let mut by_unit: BTreeMap<&'static str, Vec<(String, String, f64)>> = BTreeMap::new();
     for check in checks {
         let perf: Vec<Perf> = serde_json::from_str(&check.perfdata).unwrap_or_default();
         for p in perf {
+            let (unit, value) = base_unit(p.value, &p.uom);
+            by_unit
+                .entry(unit)
+                .or_default()
+                .push((check.name.clone(), p.label, value));
+        }
+    }
+    for (unit, samples) in by_unit {
+        let name = format!("check_perfdata{unit}");
+        out.family(&name, perfdata_help(unit));
+        for (check, label, value) in samples {
             out.sample(
-                "check_perfdata",
-                &[("check", &check.name), ("label", &p.label)],
-                number(Some(base_units(p.value, &p.uom))),
+                &name,
+                &[("check", &check), ("label", &label)],
+                number(Some(value)),
             );
         }
+    }
+}
+
+fn perfdata_help(unit: &str) -> &'static str {
+    match unit {
+        "_seconds" => "Performance data of each check's last result measured in time, in seconds.",
+        "_bytes" => "Performance data of each check's last result measured in bytes.",
+        "_ratio" => "Performance data of each check's last result given in percent, as a ratio (0 to 1).",
+        _ => "Performance data of each check's last result without a unit (counts, or a unit the plugin alone knows).",
+    }
+}
+
+/// A perfdata value in its base unit, with the name suffix of that unit ("" for none).
+pub fn base_unit(value: f64, uom: &str) -> (&'static str, f64) {
+    match uom {
+        "s" => ("_seconds", value),
+        "ms" => ("_seconds", value / 1e3),
+        "us" => ("_seconds", value / 1e6),
+        "%" => ("_ratio", value / 100.0),
+        "B" => ("_bytes", value),
+        "KB" | "KiB" | "MB" | "MiB" | "GB" | "GiB" | "TB" | "TiB" => {
+            ("_bytes", base_units(value, uom))
+        }
+        _ => ("", value),
     }
 }
 
@@ -328,6 +425,8 @@ mod tests {
     fn perfdata_in_base_units_and_escaped_labels() {
         assert_eq!(base_units(250.0, "ms"), 0.25);
         assert_eq!(base_units(2.0, "KB"), 2048.0);
+        assert_eq!(base_unit(50.0, "%"), ("_ratio", 0.5));
+        assert_eq!(base_unit(3.0, "c"), ("", 3.0));
         let checks = vec![CheckState {
             name: "a\"b".into(),
             kind: "command".into(),
@@ -336,17 +435,50 @@ mod tests {
             duration_ms: 5,
             checked_at: 0.0,
             last_ok_at: None,
-            perfdata: r#"[{"label":"time","value":5.0,"uom":"ms"}]"#.into(),
+            perfdata: r#"[{"label":"time","value":5.0,"uom":"ms"},{"label":"size","value":2.0,"uom":"KB"}]"#.into(),
         }];
-        let text = prometheus(&from_counts(Counts::default()), &checks);
+        let text = prometheus(&Totals::default(), &checks);
         assert!(
             text.contains("orchestrator_check_status{check=\"a\\\"b\"} 1"),
             "{text}"
         );
         assert!(
-            text.contains("orchestrator_check_perfdata{check=\"a\\\"b\",label=\"time\"} 0.005"),
+            text.contains(
+                "orchestrator_check_perfdata_seconds{check=\"a\\\"b\",label=\"time\"} 0.005"
+            ),
             "{text}"
         );
-        assert!(text.contains("orchestrator_auto_fix_rate NaN"));
+        assert!(
+            text.contains(
+                "orchestrator_check_perfdata_bytes{check=\"a\\\"b\",label=\"size\"} 2048"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("orchestrator_auto_fix_ratio NaN"));
+        assert!(text.contains("orchestrator_last_cycle_success 0"));
+    }
+
+    #[test]
+    fn histogram_buckets_are_cumulative() {
+        let mut totals = Totals::default();
+        totals
+            .ttr_buckets
+            .insert(1, vec![(1.0, 2), (5.0, 0), (10.0, 3), (f64::INFINITY, 1)]);
+        totals
+            .counters
+            .entry("ttr_sum".into())
+            .or_default()
+            .insert("1".into(), 42.5);
+        let text = prometheus(&totals, &[]);
+        for line in [
+            "orchestrator_time_to_resolve_seconds_bucket{phase=\"1\",le=\"1\"} 2",
+            "orchestrator_time_to_resolve_seconds_bucket{phase=\"1\",le=\"5\"} 2",
+            "orchestrator_time_to_resolve_seconds_bucket{phase=\"1\",le=\"10\"} 5",
+            "orchestrator_time_to_resolve_seconds_bucket{phase=\"1\",le=\"+Inf\"} 6",
+            "orchestrator_time_to_resolve_seconds_sum{phase=\"1\"} 42.5",
+            "orchestrator_time_to_resolve_seconds_count{phase=\"1\"} 6",
+        ] {
+            assert!(text.contains(line), "{line} missing from\n{text}");
+        }
     }
 }

@@ -129,7 +129,7 @@ fn api_health_and_metrics_answer_json_and_prometheus() {
     let metrics: serde_json::Value = get_json(&http, &dashboard.url("/api/metrics"));
     assert_eq!(metrics["escalated"], 1);
     let text = get_text(&http, &dashboard.url("/metrics"));
-    assert_contains(&text, "orchestrator_escalated 1");
+    assert_contains(&text, "orchestrator_incidents_escalated_total 1");
     assert_eq!(
         status_of(http.get(&dashboard.url("/api/incidents/99")).call()),
         404

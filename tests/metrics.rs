@@ -1,14 +1,15 @@
 //! `metrics`: the names of orchestrator-metrics(1) from a real history, the Prometheus format
-//! with per-check status and perfdata, and the atomic textfile.
+//! (counters, histogram, per-check status and perfdata) that Debian's `promtool` accepts on all
+//! three outputs, the atomic textfile, and `/health` going stale without cycles.
 
 mod common;
 use common::*;
+use std::time::Duration;
 
-#[test]
-fn metrics_report_a_real_history() {
-    require_system!("metrics_report_a_real_history", PLUGINS);
-    let host = Host::new();
-    let service = Service::new(&host, "web");
+/// web fixed twice in phase 1 (by the remedy, then by the learned pattern), a check_tcp plugin
+/// down and recovered twice (with perfdata in seconds), backup escalated to phase 4.
+fn real_history(host: &Host) {
+    let service = Service::new(host, "web");
     let dir = host.dir.path().display();
     host.write_config(&format!(
         r#"
@@ -40,6 +41,14 @@ path = "{dir}/backup.tar"
     host.run(&["cycle"]).ok(); // web fixed by the remedy (phase 1); backup → phase 4
     service.kill();
     host.run(&["cycle"]).ok(); // web fixed by the learned pattern
+    let _ = dir;
+}
+
+#[test]
+fn metrics_report_a_real_history() {
+    require_system!("metrics_report_a_real_history", PLUGINS);
+    let host = Host::new();
+    real_history(&host);
 
     let m = host.run(&["--json", "metrics"]).ok().json();
     let names: Vec<&str> = m.as_object().unwrap().keys().map(String::as_str).collect();
@@ -77,14 +86,24 @@ path = "{dir}/backup.tar"
     assert!(m["ttr_seconds"]["1"]["p50"].as_f64().unwrap() > 0.0);
 
     let text = host.run(&["metrics", "--prometheus"]).ok().stdout;
-    assert_contains(&text, "orchestrator_fixed_by_phase{phase=\"1\"} 2");
-    assert_contains(&text, "orchestrator_check_status{check=\"web\"} 0");
-    assert_contains(&text, "orchestrator_check_status{check=\"backup\"} 2");
-    assert_contains(
-        &text,
-        "orchestrator_check_perfdata{check=\"plugin-tcp\",label=\"time\"}",
-    );
-    assert_contains(&text, "orchestrator_ttr_seconds{phase=\"1\",stat=\"p90\"}");
+    // The same history as counters: the triggers counted each event as it happened.
+    for line in [
+        "orchestrator_incidents_detected_total 5",
+        "orchestrator_incidents_recovered_total 2",
+        "orchestrator_incidents_auto_fixed_total{phase=\"1\"} 2",
+        "orchestrator_incidents_escalated_total 1",
+        "orchestrator_incidents_pattern_fixed_total 1",
+        "orchestrator_phase_success_ratio{phase=\"1\"} 0.4",
+        "orchestrator_time_to_resolve_seconds_count{phase=\"1\"} 2",
+        "orchestrator_time_to_resolve_seconds_bucket{phase=\"1\",le=\"+Inf\"} 2",
+        "orchestrator_last_cycle_success 1",
+        "orchestrator_check_status{check=\"web\"} 0",
+        "orchestrator_check_status{check=\"backup\"} 2",
+        "orchestrator_check_perfdata_seconds{check=\"plugin-tcp\",label=\"time\"}",
+    ] {
+        assert_contains(&text, line);
+    }
+    assert!(!text.contains("orchestrator_check_perfdata{"), "{text}");
 
     let textfile = host.path("node_exporter/orchestrator.prom");
     std::fs::create_dir_all(textfile.parent().unwrap()).unwrap();
@@ -101,5 +120,107 @@ path = "{dir}/backup.tar"
 
     let table = host.run(&["metrics", "--since", "1h"]).ok().stdout;
     assert_contains(&table, "auto-fix rate    66.7%");
-    let _ = dir;
+}
+
+/// `promtool check metrics` (Debian's `prometheus` package) on the exposition from stdout, from
+/// the textfile, and from the dashboard's `/metrics`: exit 0 and no lint complaint.
+#[test]
+fn promtool_accepts_every_prometheus_output() {
+    require_system!(
+        "promtool_accepts_every_prometheus_output",
+        PLUGINS,
+        Need::Program("/usr/bin/promtool", "prometheus")
+    );
+    let host = Host::new();
+    real_history(&host);
+    let stdout = host.run(&["metrics", "--prometheus"]).ok().stdout;
+    let textfile = host.path("orchestrator.prom");
+    host.run(&["metrics", "--textfile", textfile.to_str().unwrap()])
+        .ok();
+    let dashboard = Dashboard::start(&host);
+    let (status, scraped) = ureq_get(&dashboard.url("/metrics")).expect("GET /metrics");
+    assert_eq!(status, 200, "{scraped}");
+    let from_file = std::fs::read_to_string(&textfile).unwrap();
+    for (what, text) in [
+        ("stdout", stdout),
+        ("textfile", from_file),
+        ("/metrics", scraped),
+    ] {
+        assert_contains(&text, "orchestrator_time_to_resolve_seconds_bucket");
+        promtool_accepts(what, &text);
+    }
+}
+
+#[track_caller]
+fn promtool_accepts(what: &str, text: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("/usr/bin/promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run promtool");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "promtool did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "promtool rejects the {what} exposition ({}): {said}\n{text}",
+        out.status
+    );
+}
+
+/// `/health` is 503 "stale" before any cycle, 200 "ok" right after one, and 503 again once
+/// `[serve] stale_after` has passed without another: a stopped timer is noticed.
+#[test]
+fn health_is_stale_without_a_recent_cycle() {
+    let host = Host::new();
+    host.write_config(
+        "[serve]\nstale_after = \"2s\"\n[[checks]]\nname = \"memory\"\nkind = \"memory\"\n",
+    );
+    host.run(&["scan"]).ok();
+    rusqlite::Connection::open(host.db_path())
+        .unwrap()
+        .execute("DELETE FROM cycles", [])
+        .unwrap();
+    let dashboard = Dashboard::start(&host);
+    let health = || ureq_get(&dashboard.url("/health")).expect("GET /health");
+    let (status, body) = health();
+    assert_eq!(status, 503, "never ran, yet: {body}");
+    assert_contains(&body, "\"status\":\"stale\"");
+    assert_contains(&body, "\"database\":true");
+
+    host.run(&["scan"]).ok();
+    let (status, body) = health();
+    assert_eq!(status, 200, "{body}");
+    assert_contains(&body, "\"status\":\"ok\"");
+
+    wait_until("the last cycle goes stale", Duration::from_secs(6), || {
+        health().0 == 503
+    });
+    assert_contains(&health().1, "\"status\":\"stale\"");
+    let text = host.run(&["metrics", "--prometheus"]).ok().stdout;
+    assert_contains(&text, "orchestrator_last_cycle_success 1");
+    assert!(
+        !text.contains("orchestrator_last_cycle_timestamp_seconds 0\n"),
+        "{text}"
+    );
 }

@@ -17,14 +17,18 @@ pub fn exec(
 ) -> anyhow::Result<ExitCode> {
     let config = load_config(global)?;
     let store = open_store_readonly(global, &config)?;
-    let computed = metrics::compute(&store, since.as_secs_f64())?;
     if prometheus || textfile.is_some() {
-        let text = metrics::prometheus(&computed, &store.check_states()?);
+        // Counters since the database began, not the window: `--since` is for people.
+        let totals = store.totals(config.serve.stale_after.as_secs_f64())?;
+        let text = metrics::prometheus(&totals, &store.check_states()?);
         match textfile {
             Some(path) => write_atomically(path, &text)?,
             None => print!("{text}"),
         }
-    } else if global.json {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let computed = metrics::compute(&store, since.as_secs_f64())?;
+    if global.json {
         output::print_json(&serde_json::to_value(&computed)?);
     } else {
         print_table(&computed, since);

@@ -328,6 +328,9 @@ fn default_webhook_format() -> String {
 pub struct ServeConfig {
     pub listen: String,
     pub token_file: Option<PathBuf>,
+    /// `/health` is not ok when no cycle finished within this long: three times the shipped
+    /// timer's 5-minute interval, so one slow or skipped run does not page anyone.
+    pub stale_after: Duration,
 }
 
 impl Default for ServeConfig {
@@ -335,6 +338,7 @@ impl Default for ServeConfig {
         ServeConfig {
             listen: "127.0.0.1:8888".into(),
             token_file: None,
+            stale_after: Duration::from_secs(15 * 60),
         }
     }
 }

@@ -18,7 +18,7 @@ pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, RunningAttempt, Taught};
 pub use escalations::{DueReminder, Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
-pub use metrics::{CheckState, Counts};
+pub use metrics::{CheckState, Counts, Totals};
 
 use crate::redact::Redactor;
 use rusqlite::{Connection, OpenFlags};
@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_pattern_taught.sql"),
     include_str!("migrations/0006_outbox.sql"),
     include_str!("migrations/0007_attempt_processes.sql"),
+    include_str!("migrations/0008_counters.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

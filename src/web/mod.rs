@@ -285,10 +285,13 @@ impl Dashboard {
             (Method::Get, ["checks"]) => self.read(|s| pages::checks(s).map(Reply::html)),
             (Method::Get, ["health"]) => self.health(),
             (Method::Get, ["metrics"]) => self.read(|s| {
-                let m = self.metrics(s, since(query))?;
+                let totals = s.totals(self.config.serve.stale_after.as_secs_f64())?;
                 Ok(Reply {
                     content_type: "text/plain; version=0.0.4",
-                    ..Reply::text(200, &crate::metrics::prometheus(&m, &s.check_states()?))
+                    ..Reply::text(
+                        200,
+                        &crate::metrics::prometheus(&totals, &s.check_states()?),
+                    )
                 })
             }),
             (Method::Get, ["api", "metrics"]) => self.read(|s| {
@@ -364,16 +367,24 @@ impl Dashboard {
         Ok(metrics)
     }
 
+    /// 200 with `"status": "ok"` only when the database reads and a cycle finished within
+    /// `[serve] stale_after`; a stopped timer or a cycle that keeps failing is a 503 "stale".
     fn health(&self) -> Reply {
+        let stale_after = self.config.serve.stale_after.as_secs_f64();
         let reply = self.read(|s| {
-            Ok(Reply::json(&json!({
-                "status": "ok",
+            let finished_at = s.last_cycle_finished_at()?;
+            let fresh = cycle_is_fresh(finished_at, crate::clock::now(), stale_after);
+            let body = json!({
+                "status": if fresh { "ok" } else { "stale" },
                 "database": true,
-                "last_cycle_finished_at": s.last_cycle_finished_at()?,
+                "last_cycle_finished_at": finished_at,
+                "stale_after_seconds": stale_after,
                 "open_escalations": s.count_open_escalations()?,
-            })))
+            });
+            Ok(Reply::json(&body).with_status(if fresh { 200 } else { 503 }))
         });
-        if reply.status == 200 {
+        // A JSON reply is a verdict on the cycle (ok or stale); anything else is a database error.
+        if reply.content_type == "application/json" {
             return reply;
         }
         Reply::json(&json!({ "status": "error", "database": false, "error": reply.body }))
@@ -563,6 +574,11 @@ fn names_listener(host: &str, listen: SocketAddr) -> bool {
         .any(|name| host == format!("{name}:{port}") || (port == 80 && host == *name))
 }
 
+/// Whether the last cycle finished recently enough; never having finished one is not fresh.
+fn cycle_is_fresh(finished_at: Option<f64>, now: f64, stale_after: f64) -> bool {
+    finished_at.is_some_and(|at| now - at <= stale_after)
+}
+
 fn since(query: &str) -> f64 {
     form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == "since")
@@ -601,7 +617,14 @@ fn read_form(request: &mut Request) -> Result<Form, Reply> {
 
 #[cfg(test)]
 mod tests {
-    use super::names_listener;
+    use super::{cycle_is_fresh, names_listener};
+
+    #[test]
+    fn a_cycle_is_fresh_within_stale_after_and_never_without_one() {
+        assert!(cycle_is_fresh(Some(1000.0), 1000.0 + 900.0, 900.0));
+        assert!(!cycle_is_fresh(Some(1000.0), 1000.0 + 901.0, 900.0));
+        assert!(!cycle_is_fresh(None, 1000.0, 900.0));
+    }
 
     #[test]
     fn only_the_listen_address_and_localhost_are_our_names() {
