@@ -39,41 +39,45 @@ impl FromStr for Duration {
             why,
         };
         let text = input.trim();
-        if text.is_empty() {
-            return Err(fail("it is empty"));
-        }
-        let mut total_ms: u128 = 0;
-        let mut rest = text;
-        while !rest.is_empty() {
-            let digits = rest
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(rest.len());
-            if digits == 0 {
-                return Err(fail("a unit must follow a number"));
-            }
-            let number: u128 = rest[..digits]
-                .parse()
-                .map_err(|_| fail("the number is too large"))?;
-            rest = &rest[digits..];
-            let unit_len = rest
-                .find(|c: char| c.is_ascii_digit())
-                .unwrap_or(rest.len());
-            let per_unit_ms: u128 = match &rest[..unit_len] {
-                "ms" => 1,
-                "s" => 1_000,
-                "m" => 60_000,
-                "h" => 3_600_000,
-                "d" => 86_400_000,
-                "w" => 7 * 86_400_000,
-                "" => return Err(fail("the unit is missing")),
-                _ => return Err(fail("unknown unit")),
-            };
-            rest = &rest[unit_len..];
-            total_ms = total_ms.saturating_add(number.saturating_mul(per_unit_ms));
-        }
-        let ms = u64::try_from(total_ms).map_err(|_| fail("the duration is too large"))?;
+        check_config_grammar(text).map_err(fail)?;
+        // humantime does the arithmetic; the grammar check above keeps the config's stricter
+        // rules (no bare numbers, no spaces, only the units the README documents).
+        let parsed = humantime::parse_duration(text).map_err(|error| match error {
+            humantime::DurationError::NumberOverflow => fail("the duration is too large"),
+            _ => fail("unknown unit"),
+        })?;
+        let ms =
+            u64::try_from(parsed.as_millis()).map_err(|_| fail("the duration is too large"))?;
         Ok(Duration::from_millis(ms))
     }
+}
+
+/// The config accepts only `<digits><unit>` repeated, with `ms s m h d w` as units. humantime alone
+/// would also take `30` (as an error we could not name), `5 minutes` or `1y`.
+fn check_config_grammar(text: &str) -> Result<(), &'static str> {
+    if text.is_empty() {
+        return Err("it is empty");
+    }
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err("a unit must follow a number");
+        }
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        match &rest[..unit_len] {
+            "ms" | "s" | "m" | "h" | "d" | "w" => {}
+            "" => return Err("the unit is missing"),
+            _ => return Err("unknown unit"),
+        }
+        rest = &rest[unit_len..];
+    }
+    Ok(())
 }
 
 impl fmt::Display for Duration {
@@ -141,6 +145,25 @@ mod tests {
         assert!("5 minutes".parse::<Duration>().is_err());
         assert!("m5".parse::<Duration>().is_err());
         assert!("".parse::<Duration>().is_err());
+    }
+
+    #[test]
+    fn keeps_the_config_rules_humantime_alone_would_relax() {
+        for text in ["1y", "5min", "1h 30m", "3sec", "2M"] {
+            assert!(text.parse::<Duration>().is_err(), "{text} must be refused");
+        }
+        assert_eq!(
+            "2w".parse::<Duration>().unwrap(),
+            Duration::from_secs(14 * 86_400)
+        );
+        let error = "30".parse::<Duration>().unwrap_err().to_string();
+        assert!(error.contains("the unit is missing"), "{error}");
+    }
+
+    #[test]
+    fn a_sum_too_large_is_refused() {
+        let error = "99999999999999999999d".parse::<Duration>().unwrap_err();
+        assert!(error.to_string().contains("too large"), "{error}");
     }
 
     #[test]
