@@ -23,6 +23,7 @@ pub mod model;
 pub mod notify;
 pub mod phases;
 pub mod policy;
+pub mod pool;
 pub mod random;
 pub mod redact;
 pub mod store;

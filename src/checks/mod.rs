@@ -14,7 +14,6 @@ pub use systemd::systemd_is_running;
 use crate::config::{Check, CheckKind};
 use crate::model::Status;
 use serde::Serialize;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -132,27 +131,7 @@ fn probe(kind: &CheckKind, deadline: Duration) -> CheckResult {
 
 /// Runs every check, at most `parallelism` at once, and returns results in config order.
 pub fn run_all(checks: &[Check], parallelism: usize) -> Vec<CheckResult> {
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<CheckResult>> = vec![None; checks.len()];
-    let (tx, rx) = mpsc::channel();
-    std::thread::scope(|scope| {
-        for _ in 0..parallelism.clamp(1, checks.len().max(1)) {
-            let tx = tx.clone();
-            let next = &next;
-            scope.spawn(move || loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(check) = checks.get(index) else {
-                    break;
-                };
-                let _ = tx.send((index, run_check(check)));
-            });
-        }
-        drop(tx);
-        for (index, result) in rx {
-            results[index] = Some(result);
-        }
-    });
-    results
+    crate::pool::map_bounded(checks, parallelism, run_check)
         .into_iter()
         .map(|r| r.unwrap_or_else(|| CheckResult::unknown("the check did not run")))
         .collect()

@@ -118,29 +118,20 @@ fn ask_all(
     briefing: &Briefing,
 ) -> Vec<Consultation> {
     let config = rt.config;
-    let mut answers = Vec::new();
-    for chunk in consult.agents.chunks(config.cycle.parallelism.max(1)) {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = chunk
-                .iter()
-                .map(|name| {
-                    scope.spawn(move || match config.agents.get(name) {
-                        Some(agent) => {
-                            agents::consult(name, agent, check, &briefing.context, &briefing.prompt)
-                        }
-                        None => Consultation {
-                            agent: name.clone(),
-                            latency_ms: 0,
-                            response: String::new(),
-                            answer: Answer::abstained("no such agent"),
-                        },
-                    })
-                })
-                .collect();
-            answers.extend(handles.into_iter().filter_map(|h| h.join().ok()));
-        });
-    }
-    answers
+    let ask = |name: &String| match config.agents.get(name) {
+        Some(agent) => agents::consult(name, agent, check, &briefing.context, &briefing.prompt),
+        None => Consultation {
+            agent: name.clone(),
+            latency_ms: 0,
+            response: String::new(),
+            answer: Answer::abstained("no such agent"),
+        },
+    };
+    // An agent that panicked gives no answer, as it did before the pool.
+    crate::pool::map_bounded(&consult.agents, config.cycle.parallelism, ask)
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Votes by normalised plan hash. Plans the policy rejects do not vote.
