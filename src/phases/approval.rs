@@ -22,6 +22,30 @@ pub enum ApprovalError {
     AlreadyDecided(i64, String),
     #[error("the held plan of incident {incident} no longer passes the policy: {reasons}")]
     NoLongerAllowed { incident: i64, reasons: String },
+    #[error("the held plan of incident {0} cannot be read: {1}")]
+    Unreadable(i64, serde_json::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a person decides on a held plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Dismiss,
+}
+
+/// Where the decision is made, which is what approving does. The dashboard never runs a plan
+/// itself: it records the approval and the next `fix` runs the plan, so once a plan has a
+/// decision there is nothing left to decide there. The CLI runs an approved plan at once, so it
+/// may still approve (run now) or dismiss a plan approved on the dashboard that has not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecidedOn {
+    /// `dry_run`: an approval is not recorded, since the plan's run is only a rehearsal.
+    Cli {
+        dry_run: bool,
+    },
+    Dashboard,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,36 +121,70 @@ pub fn resolve_by_person(
     Ok(learned)
 }
 
-fn pending(rt: &Runtime, incident: i64) -> anyhow::Result<HeldPlan> {
-    let held = rt
-        .store
+/// The incident's held plan if a person may still decide on it from `on`.
+fn pending(store: &Store, incident: i64, on: DecidedOn) -> Result<HeldPlan, ApprovalError> {
+    let held = store
         .held_plan(incident)?
         .ok_or(ApprovalError::NothingHeld(incident))?;
     if held.executed_at.is_some() {
-        return Err(ApprovalError::AlreadyDecided(incident, "run".into()).into());
+        return Err(ApprovalError::AlreadyDecided(incident, "run".into()));
     }
-    if let Some(decision) = held.decision.as_deref().filter(|d| *d == "dismissed") {
-        return Err(ApprovalError::AlreadyDecided(incident, decision.into()).into());
+    match (held.decision.as_deref(), on) {
+        (None, _) => Ok(held),
+        (Some("dismissed"), _) | (Some(_), DecidedOn::Dashboard) => Err(
+            ApprovalError::AlreadyDecided(incident, held.decision.unwrap_or_default()),
+        ),
+        (Some(_), DecidedOn::Cli { .. }) => Ok(held),
     }
-    Ok(held)
 }
 
-/// Approves the incident's held plan and runs it now.
-pub fn approve(rt: &mut Runtime, incident: i64, by: &str) -> anyhow::Result<IncidentLine> {
-    let held = pending(rt, incident)?;
-    let plan: Plan = serde_json::from_str(&held.plan)?;
-    let record = rt.store.incident(incident)?;
-    still_allowed(rt.config, &record.check, &plan)
-        .map_err(|reasons| ApprovalError::NoLongerAllowed { incident, reasons })?;
-    if !rt.dry_run {
-        rt.store.decide_held_plan(held.escalation, true, by)?;
+/// Records a person's decision on the incident's held plan: the one set of rules for the CLI
+/// and the dashboard. Approving judges the plan again under the policy as it is now (a person's
+/// word never widens it) and returns the plan, for the caller to run at once or leave to the
+/// next `fix`. Dismissing leaves the incident escalated for a person.
+pub fn decide(
+    store: &mut Store,
+    config: &Config,
+    incident: i64,
+    decision: Decision,
+    by: &str,
+    on: DecidedOn,
+) -> Result<(HeldPlan, Option<Plan>), ApprovalError> {
+    let held = pending(store, incident, on)?;
+    match decision {
+        Decision::Dismiss => {
+            store.decide_held_plan(held.escalation, false, by)?;
+            Ok((held, None))
+        }
+        Decision::Approve => {
+            let plan: Plan = serde_json::from_str(&held.plan)
+                .map_err(|err| ApprovalError::Unreadable(incident, err))?;
+            let check = store.incident(incident)?.check;
+            still_allowed(config, &check, &plan)
+                .map_err(|reasons| ApprovalError::NoLongerAllowed { incident, reasons })?;
+            if on != (DecidedOn::Cli { dry_run: true }) {
+                store.decide_held_plan(held.escalation, true, by)?;
+            }
+            Ok((held, Some(plan)))
+        }
     }
+}
+
+/// Approves the incident's held plan from the CLI and runs it now.
+pub fn approve(rt: &mut Runtime, incident: i64, by: &str) -> anyhow::Result<IncidentLine> {
+    let on = DecidedOn::Cli {
+        dry_run: rt.dry_run,
+    };
+    let (held, plan) = decide(rt.store, rt.config, incident, Decision::Approve, by, on)?;
+    let plan = plan.expect("an approval returns its plan");
     run_held(rt, &held, plan)
 }
 
 pub fn dismiss(rt: &mut Runtime, incident: i64, by: &str) -> anyhow::Result<()> {
-    let held = pending(rt, incident)?;
-    rt.store.decide_held_plan(held.escalation, false, by)?;
+    let on = DecidedOn::Cli {
+        dry_run: rt.dry_run,
+    };
+    decide(rt.store, rt.config, incident, Decision::Dismiss, by, on)?;
     Ok(())
 }
 
@@ -221,4 +279,91 @@ fn refuse_held(
     line.attempts
         .push(AttemptLine::new(candidate, Tried::Refused(reason)));
     Ok(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Severity;
+    use crate::store::Failure;
+
+    fn store_with_held_plan() -> (tempfile::TempDir, Store, i64, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("state.db")).unwrap();
+        let (incident, _) = store
+            .observe_failure(&Failure {
+                check: "web",
+                signature: "web:down",
+                severity: Severity::Critical,
+                summary: "down",
+                evidence: "",
+                reopen_within: 0.0,
+                flapping_reopened: 0,
+                flapping_within: 0.0,
+            })
+            .unwrap();
+        let escalation = store
+            .hold_plan(incident, Phase::Consult, "agent", "[]", "approve")
+            .unwrap();
+        (dir, store, incident, escalation)
+    }
+
+    const CLI: DecidedOn = DecidedOn::Cli { dry_run: false };
+
+    #[test]
+    fn an_undecided_plan_can_be_decided_from_either_place() {
+        let (_dir, store, incident, _) = store_with_held_plan();
+        assert!(pending(&store, incident, CLI).is_ok());
+        assert!(pending(&store, incident, DecidedOn::Dashboard).is_ok());
+    }
+
+    #[test]
+    fn an_approval_not_yet_run_is_final_on_the_dashboard_but_the_cli_may_run_it() {
+        let (_dir, mut store, incident, escalation) = store_with_held_plan();
+        store
+            .decide_held_plan(escalation, true, "dashboard")
+            .unwrap();
+        assert!(matches!(
+            pending(&store, incident, DecidedOn::Dashboard),
+            Err(ApprovalError::AlreadyDecided(_, decision)) if decision == "approved"
+        ));
+        assert!(pending(&store, incident, CLI).is_ok());
+    }
+
+    #[test]
+    fn a_dismissed_or_run_plan_is_final_everywhere() {
+        let config = Config::parse("test", "").unwrap();
+        let (_dir, mut store, incident, escalation) = store_with_held_plan();
+        let dismissed = decide(
+            &mut store,
+            &config,
+            incident,
+            Decision::Dismiss,
+            "dashboard",
+            DecidedOn::Dashboard,
+        );
+        assert!(dismissed.is_ok());
+        for on in [CLI, DecidedOn::Dashboard] {
+            assert!(matches!(
+                decide(&mut store, &config, incident, Decision::Dismiss, "root", on),
+                Err(ApprovalError::AlreadyDecided(_, decision)) if decision == "dismissed"
+            ));
+        }
+        store.mark_held_plan_executed(escalation).unwrap();
+        for on in [CLI, DecidedOn::Dashboard] {
+            assert!(matches!(
+                pending(&store, incident, on),
+                Err(ApprovalError::AlreadyDecided(_, decision)) if decision == "run"
+            ));
+        }
+    }
+
+    #[test]
+    fn nothing_held_is_named() {
+        let (_dir, store, _, _) = store_with_held_plan();
+        assert!(matches!(
+            pending(&store, 999, CLI),
+            Err(ApprovalError::NothingHeld(999))
+        ));
+    }
 }

@@ -9,10 +9,9 @@ mod pages;
 mod server;
 mod systemd;
 
-use crate::actions::Plan;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::phases::approval::{self, ResolveError, Teaching};
+use crate::phases::approval::{self, ApprovalError, DecidedOn, Decision, ResolveError, Teaching};
 use crate::store::{Store, StoreError};
 use serde_json::json;
 use server::{Method, Request, Response};
@@ -487,19 +486,21 @@ impl Dashboard {
                 .acknowledge(id, by, form.get("note").filter(|n| !n.is_empty()))
                 .map_err(conflict),
             "approve" | "dismiss" => {
-                let held = store
-                    .held_plan(id)
-                    .map_err(conflict)?
-                    .filter(|h| h.decision.is_none());
-                let held = held.ok_or_else(|| {
-                    conflict(format!("incident {id} has no plan waiting for a decision"))
-                })?;
-                if action == "approve" {
-                    self.still_allowed(store, id, &held.plan)?;
-                }
-                store
-                    .decide_held_plan(held.escalation, action == "approve", by)
-                    .map_err(conflict)
+                let decision = match action {
+                    "approve" => Decision::Approve,
+                    _ => Decision::Dismiss,
+                };
+                // Same rules as the CLI; only recorded here, the next `fix` runs an approval.
+                approval::decide(store, &self.config, id, decision, by, DecidedOn::Dashboard)
+                    .map(|_| ())
+                    .map_err(|err| match err {
+                        ApprovalError::NoLongerAllowed { reasons, .. } => refused_by_policy(
+                            "the plan no longer passes the policy and was not approved",
+                            &reasons,
+                            "a wider [policy], then approve again",
+                        ),
+                        other => conflict(other),
+                    })
             }
             "resolve" => {
                 let note = form
@@ -531,19 +532,6 @@ impl Dashboard {
             }
             _ => Err(conflict(format!("unknown action `{action}`"))),
         }
-    }
-
-    /// Approval cannot widen the policy: the plan is judged again under the policy as it is now.
-    fn still_allowed(&self, store: &Store, id: i64, plan: &str) -> Result<(), Reply> {
-        let plan: Plan = serde_json::from_str(plan).map_err(conflict)?;
-        let incident = store.incident(id).map_err(conflict)?;
-        approval::still_allowed(&self.config, &incident.check, &plan).map_err(|reasons| {
-            refused_by_policy(
-                "the plan no longer passes the policy and was not approved",
-                &reasons,
-                "a wider [policy], then approve again",
-            )
-        })
     }
 }
 
