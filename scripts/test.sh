@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): installs with apt-get what the tests need when it is
-# missing, then runs every test with cargo. Extra arguments go to `cargo test`.
+# missing, checks the format and the lints, then runs every test with cargo. Extra arguments go
+# to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +34,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Format and lints before the tests. A machine without rustfmt or clippy says so and skips
+# that check instead of failing; where rustup manages the toolchain it adds them first.
+if command -v rustup >/dev/null 2>&1; then
+  rustup component add rustfmt clippy >/dev/null 2>&1 ||
+    echo "scripts/test.sh: rustup could not add rustfmt and clippy" >&2
+fi
+if cargo fmt --version >/dev/null 2>&1; then
+  cargo fmt --check
+else
+  echo "scripts/test.sh: skipping the format check: cargo fmt is not installed" >&2
+fi
+if cargo clippy --version >/dev/null 2>&1; then
+  cargo clippy --all-targets --locked -- -D warnings
+else
+  echo "scripts/test.sh: skipping the lints: cargo clippy is not installed" >&2
 fi
 
 # The system tests (root, the packages above, real systemd) run only when asked; a plain

@@ -506,6 +506,7 @@ mod tests {
         let hung = pid_in(&hung_pidfile);
 
         // Stop the daemon before asserting, so a failure leaves nothing behind.
+        // SAFETY: kill takes plain integers; a stale pid only makes it fail.
         unsafe { libc::kill(daemon, libc::SIGKILL) };
         assert!(
             daemon_alive,

@@ -2,29 +2,35 @@
 //! agents, plans and the policy: docs/agents.md; the reference for users: man/.
 //!
 //! Layers, lowest first (a module never imports a higher one): `duration`, `clock`, `model`,
-//! `exec`, `random`, `redact` → `config`, `checks`, `actions`, `learning` → `store`, `lock` →
+//! `exec`, `pool`, `random`, `redact` → `config`, `checks`, `actions`, `learning` → `store`, `lock` →
 //! `phases` → `commands` (with `cli`). The intent, not yet the fact: docs/architecture.md
 //! ("Layers and data flow") lists the imports that break it.
 
-pub mod actions;
-pub mod agents;
-pub mod checks;
+pub(crate) mod actions;
+pub(crate) mod agents;
+pub(crate) mod checks;
 pub mod cli;
-pub mod clock;
-pub mod commands;
-pub mod config;
-pub mod duration;
-pub mod exec;
+pub(crate) mod clock;
+pub(crate) mod commands;
+pub(crate) mod config;
+pub(crate) mod duration;
+pub(crate) mod exec;
 pub mod journal;
-pub mod learning;
-pub mod lock;
-pub mod metrics;
-pub mod model;
-pub mod notify;
-pub mod phases;
-pub mod policy;
-pub mod pool;
-pub mod random;
-pub mod redact;
-pub mod store;
-pub mod web;
+pub(crate) mod learning;
+pub(crate) mod lock;
+pub(crate) mod metrics;
+pub(crate) mod model;
+pub(crate) mod notify;
+pub(crate) mod phases;
+pub(crate) mod policy;
+pub(crate) mod pool;
+pub(crate) mod random;
+pub(crate) mod redact;
+pub(crate) mod store;
+pub(crate) mod web;
+
+// What the binary and the examples use; everything else is crate-private, so the compiler
+// reports an item nobody calls.
+pub use actions::fs::clean_files;
+pub use commands::run;
+pub use exec::become_subreaper;

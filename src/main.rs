@@ -7,8 +7,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
     // Before any thread or command: orphans of the commands we run become ours to find and reap.
-    orchestrator::exec::become_subreaper();
-    orchestrator::commands::run(cli)
+    orchestrator::become_subreaper();
+    orchestrator::run(cli)
 }
 
 /// On a terminal: warnings and errors, with a timestamp and the level. In the journal

@@ -15,6 +15,8 @@ macro_rules! text_enum {
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
+            // Not every text enum is read back from text (`Outcome` is only written).
+            #[allow(dead_code)]
             pub fn parse(text: &str) -> Option<Self> {
                 match text { $($text => Some($name::$variant),)+ _ => None }
             }
@@ -112,23 +114,6 @@ impl Phase {
             3 => Some(Phase::Consult),
             4 => Some(Phase::Escalate),
             _ => None,
-        }
-    }
-
-    pub fn next(self) -> Phase {
-        match self {
-            Phase::Fix => Phase::Research,
-            Phase::Research => Phase::Consult,
-            Phase::Consult | Phase::Escalate => Phase::Escalate,
-        }
-    }
-
-    pub fn command(self) -> &'static str {
-        match self {
-            Phase::Fix => "fix",
-            Phase::Research => "research",
-            Phase::Consult => "consult",
-            Phase::Escalate => "escalate",
         }
     }
 }

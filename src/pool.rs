@@ -99,7 +99,8 @@ mod tests {
 
     #[test]
     fn no_items_no_threads_no_results() {
-        let results: Vec<Option<u8>> = map_bounded(&[] as &[u8], 4, |_| 1);
+        let none: &[u8] = &[];
+        let results: Vec<Option<u8>> = map_bounded(none, 4, |_| 1);
         assert!(results.is_empty());
     }
 }

@@ -291,7 +291,7 @@ fn raise_own_open_files(needed: u64) {
     }
     let now = getrlimit(Resource::Nofile).current;
     assert!(
-        now.map_or(true, |n| n >= needed),
+        now.is_none_or(|n| n >= needed),
         "the test needs {needed} open files (ulimit -n), has {now:?}"
     );
 }

@@ -6,7 +6,7 @@ mod kill;
 mod run;
 
 pub use kill::{signal_number, KillScope, SIGNALS};
-pub use run::{execute_plan, ActionReport, ExecOptions, PlanReport};
+pub use run::{execute_plan, ExecOptions};
 
 use crate::duration::Duration;
 use serde::{Deserialize, Serialize};
@@ -74,18 +74,6 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 9] = [
-        ActionKind::RestartUnit,
-        ActionKind::StartUnit,
-        ActionKind::ResetFailed,
-        ActionKind::Run,
-        ActionKind::KillProcess,
-        ActionKind::CleanFiles,
-        ActionKind::RemoveFile,
-        ActionKind::VacuumJournal,
-        ActionKind::Remedy,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             ActionKind::RestartUnit => "restart_unit",

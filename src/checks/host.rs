@@ -21,6 +21,7 @@ fn statvfs(path: &Path) -> std::io::Result<DiskUsage> {
         .map_err(|_| std::io::Error::other("path contains NUL"))?;
     // SAFETY: statvfs writes into the zeroed struct we own; the path is a valid C string.
     let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above: a valid C string and a struct we own.
     if unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) } != 0 {
         return Err(std::io::Error::last_os_error());
     }

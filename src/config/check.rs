@@ -2,7 +2,7 @@
 //! validated per kind into `Check`.
 
 use super::error::{Problem, Source};
-use crate::actions::{Action, Plan};
+use crate::actions::Action;
 use crate::duration::Duration;
 pub use crate::model::Severity;
 use serde::Deserialize;
@@ -106,14 +106,6 @@ impl CheckKind {
 }
 
 impl Check {
-    /// The configured remedies, each a one-action plan, in order.
-    pub fn remedy_plans(&self) -> Vec<Plan> {
-        self.remedy
-            .iter()
-            .map(|action| Plan(vec![action.clone()]))
-            .collect()
-    }
-
     pub fn acts_on(&self, severity: Severity) -> bool {
         match severity {
             Severity::Critical => true,

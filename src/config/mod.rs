@@ -6,7 +6,7 @@ mod check;
 mod error;
 mod sections;
 
-pub use check::{Check, CheckKind, DiskThreshold, Severity};
+pub use check::{Check, CheckKind, DiskThreshold};
 pub use error::{ConfigError, Problem, Source};
 pub use sections::*;
 

@@ -390,7 +390,7 @@ impl Tree {
         let member = procs[&pid];
         let group_is_the_leaders = procs
             .get(&leader.pid)
-            .map_or(true, |l| l.start == leader.start);
+            .is_none_or(|l| l.start == leader.start);
         member.group == leader.pid && member.start >= leader.start && group_is_the_leaders
     }
 

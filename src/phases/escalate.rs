@@ -175,9 +175,7 @@ fn compose(
         }
     };
     let wanted = |channel: &str, recipient: &str| {
-        only.map_or(true, |pairs| {
-            pairs.iter().any(|(c, r)| c == channel && r == recipient)
-        })
+        only.is_none_or(|pairs| pairs.iter().any(|(c, r)| c == channel && r == recipient))
     };
     let firsts = match escalation {
         Some(escalation) => rt.store.first_message_ids(escalation)?,

@@ -387,7 +387,9 @@ fn runtime_dir() -> PathBuf {
     std::env::var_os("XDG_RUNTIME_DIR")
         .map(|d| PathBuf::from(d).join("orchestrator"))
         .unwrap_or_else(|| {
-            std::env::temp_dir().join(format!("orchestrator-{}", unsafe { libc::geteuid() }))
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            let uid = unsafe { libc::geteuid() };
+            std::env::temp_dir().join(format!("orchestrator-{uid}"))
         })
 }
 

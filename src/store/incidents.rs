@@ -55,10 +55,6 @@ impl Incident {
             handoff: row.get(16)?,
         })
     }
-
-    pub fn phase(&self) -> Phase {
-        Phase::from_number(self.phase).unwrap_or(Phase::Escalate)
-    }
 }
 
 #[derive(Debug, Clone, Serialize)]

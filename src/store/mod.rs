@@ -15,8 +15,8 @@ mod metrics;
 pub(crate) mod private;
 
 pub use agents::{Consultation, HeldPlan, NewConsultation};
-pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, RunningAttempt, Taught};
-pub use escalations::{DueReminder, Escalation, Notification, Outgoing};
+pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
+pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
 
@@ -262,10 +262,6 @@ impl Store {
         self.redactor.get_or_init(Redactor::builtin)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self
             .conn
@@ -294,13 +290,6 @@ impl Store {
             );
         }
         Ok(())
-    }
-
-    /// `PRAGMA integrity_check`: "ok" when the file is sound.
-    pub fn integrity_check(&self) -> Result<String> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |row| row.get(0))?)
     }
 
     pub fn begin_cycle(&self, phase: &str) -> Result<i64> {

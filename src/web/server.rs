@@ -409,7 +409,7 @@ impl EventLoop {
     fn turn(&mut self) -> io::Result<()> {
         self.check_workers()?;
         let now = Instant::now();
-        let accepting = self.accept_paused_until.map_or(true, |until| now >= until);
+        let accepting = self.accept_paused_until.is_none_or(|until| now >= until);
         if accepting {
             self.accept_paused_until = None;
         }

@@ -265,6 +265,7 @@ impl Drop for Service {
 
 pub fn signal(pid: i32, sig: i32) {
     if pid > 1 {
+        // SAFETY: kill takes plain integers; a stale pid only makes it fail.
         unsafe {
             libc::kill(pid, sig);
         }
