@@ -24,10 +24,14 @@ up)
     # the same Debian mirror apt uses on this machine
     MIRROR=$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -1)
     [ -n "$MIRROR" ] || MIRROR=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+    # Built beside the cache and renamed into place only when whole: a run killed halfway leaves
+    # no partial root that the check above would take for a finished one.
+    rm -rf "$ROOT.partial" "$ROOT"
     debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,procps,python3 \
-      bookworm "$ROOT" ${MIRROR:+"$MIRROR"}
-    echo "$NAME" > "$ROOT/etc/hostname"
-    systemctl --root="$ROOT" mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer
+      bookworm "$ROOT.partial" ${MIRROR:+"$MIRROR"}
+    echo "$NAME" > "$ROOT.partial/etc/hostname"
+    systemctl --root="$ROOT.partial" mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer
+    mv "$ROOT.partial" "$ROOT"
   fi
   # Run nspawn inside its own cgroup so its "payload" sub-cgroup is private and removable afterwards.
   for h in $HIER; do mkdir -p /sys/fs/cgroup/$h/$CG; done
