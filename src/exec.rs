@@ -14,6 +14,7 @@
 
 mod tree;
 
+pub(crate) use tree::parent_in_stat;
 pub use tree::{become_subreaper, end_leftovers, Killed, Leader, Trace, MARKER_VARIABLE};
 
 use std::ffi::OsString;

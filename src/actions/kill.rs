@@ -15,6 +15,7 @@
 
 use super::normalise_signal;
 use crate::checks::host;
+use crate::exec::parent_in_stat;
 use rustix::fd::OwnedFd;
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::process::{Pid, PidfdFlags, Signal};
@@ -290,13 +291,6 @@ fn ancestors_of(stat: &str) -> Vec<i32> {
         parent = parent_in_stat(&stat);
     }
     chain
-}
-
-/// The ppid field of /proc/PID/stat: after the `)` that ends comm (which may hold spaces and
-/// parentheses), the state, then the ppid.
-fn parent_in_stat(stat: &str) -> Option<i32> {
-    let (_, rest) = stat.rsplit_once(')')?;
-    rest.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Why `target` may not be signalled, if it may not.

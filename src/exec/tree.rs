@@ -557,11 +557,21 @@ fn stat(pid: i32) -> Option<Stat> {
     parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
-/// Parses `/proc/PID/stat`. The command name may hold spaces and parentheses, so fields are
-/// counted from the last `)`: state, ppid, … and start time as the 20th after it.
-fn parse_stat(text: &str) -> Option<Stat> {
+/// The fields of `/proc/PID/stat` after the command name, which may hold spaces and
+/// parentheses: they are counted from the last `)` (state, ppid, pgrp, …).
+fn fields_after_comm(text: &str) -> Option<Vec<&str>> {
     let rest = &text[text.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(rest.split_whitespace().collect())
+}
+
+/// The ppid field of a `/proc/PID/stat` text.
+pub(crate) fn parent_in_stat(text: &str) -> Option<i32> {
+    fields_after_comm(text)?.get(1)?.parse().ok()
+}
+
+/// Parses `/proc/PID/stat`: state, ppid, group, and start time as the 20th field after comm.
+fn parse_stat(text: &str) -> Option<Stat> {
+    let fields = fields_after_comm(text)?;
     let state = *fields.first()?;
     Some(Stat {
         zombie: state == "Z",

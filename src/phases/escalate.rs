@@ -228,22 +228,10 @@ pub fn message_id(incident: i64, host: &str) -> String {
     } else {
         domain
     };
-    format!("<orchestrator.{incident}.{:016x}@{domain}>", random_u64())
-}
-
-fn random_u64() -> u64 {
-    use std::io::Read;
-    let mut bytes = [0u8; 8];
-    let from_kernel =
-        std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
-    if from_kernel.is_ok() {
-        return u64::from_le_bytes(bytes);
-    }
-    // Without /dev/urandom: the clock and pid still make a collision unlikely.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    nanos ^ (u64::from(std::process::id()) << 32)
+    format!(
+        "<orchestrator.{incident}.{}@{domain}>",
+        crate::random::random_hex(8)
+    )
 }
 
 fn queue_all_clears(rt: &mut Runtime) -> anyhow::Result<Vec<i64>> {

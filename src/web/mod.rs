@@ -15,7 +15,6 @@ use crate::phases::approval::{self, ApprovalError, DecidedOn, Decision, ResolveE
 use crate::store::{Store, StoreError};
 use serde_json::json;
 use server::{Method, Request, Response};
-use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
@@ -87,7 +86,7 @@ pub fn prepare(
         None if !addr.ip().is_loopback() => return Err(ServeError::TokenRequired(addr)),
         None => None,
     };
-    let csrf = random_hex();
+    let csrf = crate::random::random_hex(32);
     Ok((
         Dashboard {
             config,
@@ -99,19 +98,6 @@ pub fn prepare(
         },
         addr,
     ))
-}
-
-fn random_hex() -> String {
-    let mut bytes = [0u8; 32];
-    let filled = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .is_ok();
-    if !filled {
-        // Never reached on Linux; still, a CSRF token must not be predictable.
-        let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
-        bytes.copy_from_slice(&Sha256::digest(seed.as_bytes()));
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Serves until the process is stopped, or returns why it could not go on (the listener

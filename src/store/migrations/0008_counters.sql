@@ -177,3 +177,7 @@ BEGIN
     INSERT INTO counters (name, label, value) VALUES ('agent_rounds', NEW.agreement, 1)
         ON CONFLICT (name, label) DO UPDATE SET value = value + 1;
 END;
+
+-- `/health` and `/metrics` read the last finished cycle on every request; the table grows by a
+-- row per phase run and is never pruned.
+CREATE INDEX cycles_finished ON cycles (finished_at);
