@@ -111,6 +111,19 @@ fn only_the_database_is_fixed_and_the_application_recovers_as_its_symptom() {
     let json = host.run(&["--json", "incidents", "show", "1"]).ok().json();
     assert_eq!(json["incident"]["caused_by"], 2, "{json}");
     assert_eq!(json["cause"]["check"], "db", "{json}");
+
+    let dashboard = Dashboard::start(&host);
+    let (status, page) = ureq_get(&dashboard.url("/incidents/1")).expect("incident page");
+    assert_eq!(status, 200);
+    assert_contains(
+        &page,
+        "<dt>Caused by</dt><dd><a href=\"/incidents/2\">#2</a> db",
+    );
+    let (_, page) = ureq_get(&dashboard.url("/incidents/2")).expect("incident page");
+    assert_contains(
+        &page,
+        "<dt>Symptoms</dt><dd><a href=\"/incidents/1\">#1</a> app",
+    );
 }
 
 #[test]
