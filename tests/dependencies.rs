@@ -357,6 +357,10 @@ remedy = [{{ action = "run", argv = ["{restart}"] }}]
         "`flaky-service` is alive (pid",
     );
     assert_eq!(host.query_i64("SELECT phase > 1 FROM incidents"), 1);
+    assert_contains(
+        &host.query_text("SELECT detail FROM incident_events WHERE kind = 'phase 2'"),
+        "the remedy was not run: `flaky-service` is alive (pid",
+    );
     // The live copy is left alone; the harness kills it by the pid it knew.
     std::fs::write(&service.pidfile, pid.to_string()).expect("restore pid file");
 }

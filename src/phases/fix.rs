@@ -136,12 +136,17 @@ fn try_candidates(
         .into_iter()
         .filter(|hash| !refused.contains(hash))
         .collect();
+    // A remedy refused because it would start a second copy of a live process.
+    let mut second_copy = None;
     for (candidate, refusal) in candidates(rt, incident, check)? {
         let hash = candidate.plan.hash(check.unit.as_deref());
         if tried.contains(&hash) || refused.contains(&hash) {
             continue;
         }
         if let Some(reason) = refusal {
+            if candidate.is_admins_remedy() {
+                second_copy = Some(format!("the remedy was not run: {reason}"));
+            }
             refuse(rt, incident, check, &candidate, reason, &mut line)?;
             refused.push(hash);
             continue;
@@ -180,14 +185,20 @@ fn try_candidates(
         0 if refused.is_empty() => {
             "phase 1: no learned pattern and no configured remedy".to_string()
         }
-        0 => "phase 1: no plan it may run".to_string(),
+        0 if second_copy.is_some() && refused.len() == 1 => {
+            "phase 1: no plan it may run".to_string()
+        }
+        0 => "phase 1: no plan the policy lets run".to_string(),
         n => format!("phase 1: {n} plan(s) tried, none fixed it"),
     };
-    if !refused.is_empty() {
+    let patterns_refused = refused.len() - usize::from(second_copy.is_some());
+    if patterns_refused > 0 {
         reason.push_str(&format!(
-            "; {} plan(s) not run: the current [policy] refuses them, or they would start a second copy of a live process",
-            refused.len()
+            "; {patterns_refused} learned pattern(s) skipped: the current [policy] refuses them"
         ));
+    }
+    if let Some(why) = second_copy {
+        reason.push_str(&format!("; {why}"));
     }
     pass_on(rt, incident, Phase::Research, reason, line)
 }
