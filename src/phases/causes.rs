@@ -34,6 +34,10 @@ pub fn link_symptoms(rt: &mut Runtime) -> crate::store::Result<Vec<i64>> {
         match cause_of(rt.config, check, &active) {
             Some(cause) => {
                 let root = &active[cause.root];
+                // Already linked: every scan finds it so; no write needed.
+                if incident.caused_by == Some(root.id) {
+                    continue;
+                }
                 let detail = format!("caused by #{} {}: {}", root.id, root.check, cause.why);
                 if rt.store.mark_symptom(incident.id, root.id, &detail)? {
                     log::info!("incident {} ({}): {detail}", incident.id, check.name);
