@@ -104,7 +104,9 @@ pub enum Command {
     /// exist or its schema is not this binary's.
     ///
     /// `detected`: incidents opened. `recovered`: closed by their check passing again.
-    /// `open`: still open in phases 1-3.
+    /// `open`: still open in phases 1-3. A symptom (an incident caused by a failing dependency
+    /// or by its service's incident, `incidents show`: `caused by`) counts in none of these
+    /// names: its cause does.
     ///
     /// `fixed_by_phase{1,2,3}`: resolved by a verified plan of that phase (an approved held plan
     /// counts for the phase that proposed it; a person's own resolution does not count).
@@ -127,7 +129,9 @@ pub enum Command {
     /// `orchestrator_incidents_detected_total`, `_recovered_total`, `_escalated_total`,
     /// `_pattern_fixed_total`, `_auto_fixed_total{phase}` and `_entered_phase_total{phase}`
     /// (1-3), `orchestrator_notifications_failed_total`, `orchestrator_agent_rounds_total
-    /// {agreement}`. Gauges: `orchestrator_auto_fix_ratio`, `orchestrator_escalation_ratio`,
+    /// {agreement}`. They count as incidents open, before the scan knows one is a symptom:
+    /// `_detected_total` and `_entered_phase_total{1}` include symptoms, `_escalated_total`
+    /// never does (a symptom never enters phase 4). Gauges: `orchestrator_auto_fix_ratio`, `orchestrator_escalation_ratio`,
     /// `orchestrator_phase_success_ratio{phase}` (over the counters), `orchestrator_incidents_open`,
     /// `orchestrator_patterns`. The histogram `orchestrator_time_to_resolve_seconds{phase}`
     /// (`_bucket{le}`, `_sum`, `_count`; bounds 1 s to 1 day) sums across hosts.

@@ -126,6 +126,8 @@ fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
         held_plan: held,
         escalation,
         notifications,
+        cause,
+        symptoms,
     } = record;
     println!(
         "incident {}  {}  phase {}  {}",
@@ -150,6 +152,13 @@ fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
     }
     if let Some(handoff) = &incident.handoff {
         println!("why here:    {handoff}");
+    }
+    if let Some(cause) = &cause {
+        println!("caused by:   {}", linked(cause));
+    }
+    if !symptoms.is_empty() {
+        let list: Vec<String> = symptoms.iter().map(linked).collect();
+        println!("symptoms:    {}", list.join(", "));
     }
     if incident.flapping {
         println!("flapping:    yes — no phase acts on it; a person must close it");
@@ -270,6 +279,11 @@ fn decide(global: &Global, name: &str, id: i64, approve: bool) -> anyhow::Result
             None => super::print_incident_lines("approve", &json!([report])),
         },
     )
+}
+
+/// `#12 db (recovered)`: an incident named from another one.
+fn linked(other: &crate::store::Linked) -> String {
+    format!("#{} {} ({})", other.id, other.check, other.status)
 }
 
 fn indent(text: &str) -> String {

@@ -23,6 +23,10 @@ pub struct Check {
     pub act_on: Severity,
     /// Log files whose tails go into an agent's context.
     pub logs: Vec<PathBuf>,
+    /// Checks this one needs: while one of them fails, this one's failure is its symptom.
+    pub depends_on: Vec<String>,
+    /// The service this check watches, naming its group (else its `unit` does).
+    pub service: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -113,6 +117,12 @@ impl Check {
             Severity::Unknown => false,
         }
     }
+
+    /// The group of checks watching one service: one incident per fault, one remedy run,
+    /// one restart budget. `service` names it, else the `unit`.
+    pub fn group(&self) -> Option<&str> {
+        self.service.as_deref().or(self.unit.as_deref())
+    }
 }
 
 const KINDS: [&str; 10] = [
@@ -127,8 +137,16 @@ const KINDS: [&str; 10] = [
     "file",
     "command",
 ];
-const COMMON_KEYS: [&str; 7] = [
-    "name", "kind", "timeout", "unit", "remedy", "act_on", "logs",
+const COMMON_KEYS: [&str; 9] = [
+    "name",
+    "kind",
+    "timeout",
+    "unit",
+    "remedy",
+    "act_on",
+    "logs",
+    "depends_on",
+    "service",
 ];
 
 fn keys_of(kind: &str) -> &'static [&'static str] {
@@ -158,6 +176,9 @@ pub(super) struct RawCheck {
     act_on: Option<Spanned<String>>,
     #[serde(default)]
     logs: Vec<PathBuf>,
+    #[serde(default)]
+    depends_on: Vec<String>,
+    service: Option<String>,
     url: Option<String>,
     expect_status: Option<u16>,
     contains: Option<String>,
@@ -390,6 +411,8 @@ impl RawCheck {
                 remedy: self.remedy,
                 act_on,
                 logs: self.logs,
+                depends_on: self.depends_on,
+                service: self.service,
             }),
             _ => Err(v.problems),
         }

@@ -3,6 +3,7 @@
 //! program trusts. Every problem names the file, line and key.
 
 mod check;
+mod depends;
 mod error;
 mod sections;
 
@@ -196,6 +197,7 @@ fn validate_checks(
 ) -> Vec<Check> {
     let mut seen = HashSet::new();
     let mut checks = Vec::new();
+    let mut tables = Vec::new();
     for spanned in raw {
         let span = spanned.span();
         let raw = spanned.into_inner();
@@ -206,9 +208,15 @@ fn validate_checks(
             continue;
         }
         match raw.validate(source, &span) {
-            Ok(check) => checks.push(check),
+            Ok(check) => {
+                checks.push(check);
+                tables.push(span);
+            }
             Err(mut found) => problems.append(&mut found),
         }
+    }
+    if problems.is_empty() {
+        depends::validate(source, &checks, &tables, problems);
     }
     checks
 }

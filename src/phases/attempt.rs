@@ -208,25 +208,46 @@ fn kill_scope<'a>(
     }
 }
 
-/// `restart_limit`: restarting plans on this check within the window, counted since the last
-/// scan that saw the check healthy. Monit counts cycles, which lets a slow restart loop run
-/// forever; a wall-clock window with an explicit reset does not.
+/// `restart_limit`: restarting plans on this check, or on any check of its service (one
+/// budget per group), within the window, counted since the last scan that saw every check of
+/// the group healthy. Monit counts cycles, which lets a slow restart loop run forever; a
+/// wall-clock window with an explicit reset does not.
 fn restart_limit_reached(rt: &Runtime, check: &Check) -> anyhow::Result<Option<String>> {
     let limit = &rt.config.policy.restart_limit;
     if limit.count == 0 {
         return Ok(None);
     }
+    let group = group_of(rt.config, check);
     let window_start = now() - limit.within.as_secs_f64();
-    let since = rt
-        .store
-        .last_ok_at(&check.name)?
-        .map_or(window_start, |ok| ok.max(window_start));
-    let restarts = rt.store.restarts_since(&check.name, since)?;
+    let mut since = f64::INFINITY;
+    for name in &group {
+        let ok = rt.store.last_ok_at(name)?.unwrap_or(window_start);
+        since = since.min(ok);
+    }
+    let since = since.max(window_start);
+    let restarts = rt.store.restarts_since(&group, since)?;
     if restarts >= limit.count as i64 {
+        let counted = match check.group() {
+            Some(service) if group.len() > 1 => format!("the checks of service `{service}`"),
+            _ => format!("`{}`", check.name),
+        };
         return Ok(Some(format!(
-            "restart limit reached: {restarts} restarting plans on `{}` within {} without a healthy scan",
-            check.name, limit.within
+            "restart limit reached: {restarts} restarting plans on {counted} within {} without a healthy scan",
+            limit.within
         )));
     }
     Ok(None)
+}
+
+/// The names of the checks that share `check`'s restart budget: its service group, or itself.
+fn group_of<'a>(config: &'a crate::config::Config, check: &'a Check) -> Vec<&'a str> {
+    match check.group() {
+        Some(group) => config
+            .checks
+            .iter()
+            .filter(|c| c.group() == Some(group))
+            .map(|c| c.name.as_str())
+            .collect(),
+        None => vec![check.name.as_str()],
+    }
 }

@@ -4,13 +4,15 @@
 
 use super::attempt::{try_plan, Candidate, Tried};
 use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
-use super::{cleared, Runtime};
+use super::{causes, cleared, Runtime};
 use crate::actions::{Action, Plan};
-use crate::config::{Check, PolicyConfig};
+use crate::checks::host;
+use crate::config::{Check, CheckKind, PolicyConfig};
 use crate::model::{Phase, Severity};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
 use crate::store::{Incident, Taught};
 use serde::Serialize;
+use std::collections::HashSet;
 use std::time::Instant;
 
 #[derive(Debug, Serialize, Default)]
@@ -27,11 +29,23 @@ pub fn fix(rt: &mut Runtime) -> anyhow::Result<FixReport> {
         ..FixReport::default()
     };
     report.approved = super::approval::run_approved(rt)?;
-    for incident in rt.store.incidents_waiting(Phase::Fix)? {
-        let line = fix_incident(rt, &incident)?;
-        report.incidents.push(line);
+    // Fixing a cause releases its symptoms: they are looked at in the same run.
+    let mut seen = HashSet::new();
+    loop {
+        let waiting: Vec<Incident> = rt
+            .store
+            .incidents_waiting(Phase::Fix)?
+            .into_iter()
+            .filter(|incident| seen.insert(incident.id))
+            .collect();
+        if waiting.is_empty() {
+            return Ok(report);
+        }
+        for incident in waiting {
+            let line = fix_incident(rt, &incident)?;
+            report.incidents.push(line);
+        }
     }
-    Ok(report)
 }
 
 fn fix_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<IncidentLine> {
@@ -45,6 +59,22 @@ fn fix_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<Inciden
         log::warn!("incident {}: {}", incident.id, line.detail);
         return Ok(line);
     };
+    if let Some(cause) = incident.caused_by {
+        if let Some(summary) = symptom_cleared(rt, incident, check, cause)? {
+            line.verdict = Verdict::Recovered;
+            line.detail = summary;
+            return Ok(line);
+        }
+    }
+    if let Some((dependency, result)) = causes::dependency_down(rt, check)? {
+        line.detail = format!(
+            "not acted on: `{}` depends on `{dependency}`, which fails ({}); that is worked on first",
+            check.name,
+            rt.store.mask(&result.summary)
+        );
+        log::info!("incident {}: {}", incident.id, line.detail);
+        return Ok(line);
+    }
     if incident.severity == Severity::Unknown {
         let reason = "the check returned UNKNOWN: nothing is acted on until the check itself works"
             .to_string();
@@ -65,6 +95,32 @@ fn fix_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<Inciden
     try_candidates(rt, incident, check, line)
 }
 
+/// A symptom whose cause has closed: after `settle` (counted from the cause's closing), its
+/// check runs again. Passing, it is recovered (returns the summary); still failing, it is a
+/// fault of its own and is worked on from here, phase 1.
+fn symptom_cleared(
+    rt: &mut Runtime,
+    incident: &Incident,
+    check: &Check,
+    cause: i64,
+) -> anyhow::Result<Option<String>> {
+    let settle = rt.config.cycle.settle.as_secs_f64();
+    if let Some(closed_at) = rt.store.closed_at(cause)? {
+        let wait = (closed_at + settle - crate::clock::now()).clamp(0.0, settle);
+        std::thread::sleep(std::time::Duration::from_secs_f64(wait));
+    }
+    if let Some(summary) = cleared(rt, check)? {
+        return Ok(Some(format!(
+            "the check passes again once its cause #{cause} closed: {summary}"
+        )));
+    }
+    let reason =
+        format!("its cause #{cause} closed and the check still fails: worked on by itself");
+    log::info!("incident {} ({}): {reason}", incident.id, check.name);
+    rt.store.release_symptom(incident.id, &reason)?;
+    Ok(None)
+}
+
 fn try_candidates(
     rt: &mut Runtime,
     incident: &Incident,
@@ -80,12 +136,17 @@ fn try_candidates(
         .into_iter()
         .filter(|hash| !refused.contains(hash))
         .collect();
+    // A remedy refused because it would start a second copy of a live process.
+    let mut second_copy = None;
     for (candidate, refusal) in candidates(rt, incident, check)? {
         let hash = candidate.plan.hash(check.unit.as_deref());
         if tried.contains(&hash) || refused.contains(&hash) {
             continue;
         }
         if let Some(reason) = refusal {
+            if candidate.is_admins_remedy() {
+                second_copy = Some(format!("the remedy was not run: {reason}"));
+            }
             refuse(rt, incident, check, &candidate, reason, &mut line)?;
             refused.push(hash);
             continue;
@@ -124,14 +185,20 @@ fn try_candidates(
         0 if refused.is_empty() => {
             "phase 1: no learned pattern and no configured remedy".to_string()
         }
+        0 if second_copy.is_some() && refused.len() == 1 => {
+            "phase 1: no plan it may run".to_string()
+        }
         0 => "phase 1: no plan the policy lets run".to_string(),
         n => format!("phase 1: {n} plan(s) tried, none fixed it"),
     };
-    if !refused.is_empty() {
+    let patterns_refused = refused.len() - usize::from(second_copy.is_some());
+    if patterns_refused > 0 {
         reason.push_str(&format!(
-            "; {} learned pattern(s) skipped: the current [policy] refuses them",
-            refused.len()
+            "; {patterns_refused} learned pattern(s) skipped: the current [policy] refuses them"
         ));
+    }
+    if let Some(why) = second_copy {
+        reason.push_str(&format!("; {why}"));
     }
     pass_on(rt, incident, Phase::Research, reason, line)
 }
@@ -146,7 +213,12 @@ fn refuse(
     reason: String,
     line: &mut IncidentLine,
 ) -> anyhow::Result<()> {
-    let reason = format!("{} not replayed: {reason}", candidate.source);
+    let verb = if candidate.source.starts_with("pattern:") {
+        "not replayed"
+    } else {
+        "not run"
+    };
+    let reason = format!("{} {verb}: {reason}", candidate.source);
     log::warn!("incident {} ({}): {reason}", incident.id, check.name);
     rt.store.record_rejected_plan(
         incident.id,
@@ -176,7 +248,8 @@ fn candidates(
         }
         match serde_json::from_str::<Plan>(&pattern.plan) {
             Ok(plan) => {
-                let refusal = replay_refusal(&rt.config.policy, check, pattern.taught, &plan);
+                let refusal = replay_refusal(&rt.config.policy, check, pattern.taught, &plan)
+                    .or_else(|| second_copy(check, &plan));
                 list.push((
                     Candidate::new(format!("pattern:{}", pattern.id), plan),
                     refusal,
@@ -189,9 +262,50 @@ fn candidates(
         }
     }
     if !check.remedy.is_empty() {
-        list.push((Candidate::new("remedy", Plan(check.remedy.clone())), None));
+        let plan = Plan(check.remedy.clone());
+        let refusal = second_copy(check, &plan);
+        list.push((Candidate::new("remedy", plan), refusal));
     }
     Ok(list)
+}
+
+/// Phase 1 never starts a second copy of a live service: for a `process` check that names its
+/// `process`, while a process of that name is alive (the check fails on its pid file, or on
+/// the count), a plan that starts something (`start_unit`, `run`, `remedy`) without first
+/// stopping it (`kill_process`, or `restart_unit`, which stops before it starts) is not run.
+/// Returns why, naming the live pids.
+fn second_copy(check: &Check, plan: &Plan) -> Option<String> {
+    let CheckKind::Process {
+        process: Some(name),
+        ..
+    } = &check.kind
+    else {
+        return None;
+    };
+    let first_start = plan.0.iter().position(|action| {
+        matches!(
+            action,
+            Action::StartUnit { .. } | Action::Run { .. } | Action::Remedy {}
+        )
+    })?;
+    let stops_first = plan.0[..first_start].iter().any(|action| {
+        matches!(
+            action,
+            Action::KillProcess { .. } | Action::RestartUnit { .. }
+        )
+    });
+    if stops_first {
+        return None;
+    }
+    let alive = host::pids_named(name);
+    if alive.is_empty() {
+        return None;
+    }
+    let pids: Vec<String> = alive.iter().map(i32::to_string).collect();
+    Some(format!(
+        "`{name}` is alive (pid {}): the plan would start a second copy",
+        pids.join(", ")
+    ))
 }
 
 /// Why the policy as it is now refuses to replay a learned plan, or None when it may run.

@@ -4,6 +4,7 @@
 pub mod agentic;
 pub mod approval;
 pub mod attempt;
+pub mod causes;
 pub mod consult;
 pub mod escalate;
 pub mod fix;

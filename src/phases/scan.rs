@@ -29,6 +29,9 @@ pub struct ScanReport {
     pub reopened: Vec<i64>,
     pub flapping: Vec<i64>,
     pub recovered: Vec<i64>,
+    /// Incidents found to be symptoms of another (a failing dependency, their service's
+    /// incident): no phase works on them while it is active.
+    pub symptoms: Vec<i64>,
     /// Closed incidents older than `[state] retention`, deleted.
     pub pruned: usize,
 }
@@ -106,6 +109,7 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
             change: observed.map(|(_, change)| change),
         });
     }
+    report.symptoms = super::causes::link_symptoms(rt).map_err(|e| unrecorded(rt, e))?;
     let retention = config.state.retention.as_secs_f64();
     report.pruned = rt
         .store

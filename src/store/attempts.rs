@@ -270,12 +270,14 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Restarting plans run on a check since `since` (`[policy] restart_limit`).
-    pub fn restarts_since(&self, check: &str, since: Timestamp) -> Result<i64> {
+    /// Restarting plans run on incidents of `checks` since `since` (`[policy] restart_limit`).
+    pub fn restarts_since(&self, checks: &[&str], since: Timestamp) -> Result<i64> {
+        let names = serde_json::to_string(checks).unwrap_or_default();
         Ok(self.conn.query_row(
             "SELECT COUNT(*) FROM attempts a JOIN incidents i ON i.id = a.incident
-             WHERE i.check_name = ?1 AND a.restarts = 1 AND a.outcome NOT IN ('dry_run', 'rejected') AND a.started_at >= ?2",
-            params![check, since],
+             WHERE i.check_name IN (SELECT value FROM json_each(?1)) AND a.restarts = 1
+               AND a.outcome NOT IN ('dry_run', 'rejected') AND a.started_at >= ?2",
+            params![names, since],
             |row| row.get(0),
         )?)
     }

@@ -26,10 +26,12 @@ pub struct Incident {
     pub reopened: i64,
     pub flapping: bool,
     pub handoff: Option<String>,
+    /// The incident this one is a symptom of (a failing dependency, or its group's incident).
+    pub caused_by: Option<i64>,
 }
 
 const INCIDENT_COLUMNS: &str = "id, check_name, signature, severity, status, phase, summary, evidence, occurrences, \
-     detected_at, last_seen_at, resolved_at, resolved_phase, resolved_by, reopened, flapping, handoff";
+     detected_at, last_seen_at, resolved_at, resolved_phase, resolved_by, reopened, flapping, handoff, caused_by";
 
 impl Incident {
     fn from_row(row: &Row) -> rusqlite::Result<Incident> {
@@ -53,6 +55,7 @@ impl Incident {
             reopened: row.get(14)?,
             flapping: row.get::<_, i64>(15)? != 0,
             handoff: row.get(16)?,
+            caused_by: row.get(17)?,
         })
     }
 }
@@ -220,10 +223,14 @@ impl Store {
         Ok(Some(active.id))
     }
 
-    /// Incidents that `phase` should work on: open, in that phase, not flapping.
+    /// Incidents that `phase` should work on: open, in that phase, not flapping, and not the
+    /// symptom of an incident still active (the cause is worked on first).
     pub fn incidents_waiting(&self, phase: Phase) -> Result<Vec<Incident>> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE status = 'open' AND phase = ?1 AND (flapping = 0 OR ?1 = 4) ORDER BY id"
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE status = 'open' AND phase = ?1 AND (flapping = 0 OR ?1 = 4)
+             AND NOT EXISTS (SELECT 1 FROM incidents AS cause WHERE cause.id = incidents.caused_by
+                             AND cause.status IN ('open', 'escalated'))
+             ORDER BY id"
         ))?;
         let rows = stmt.query_map([phase.number()], Incident::from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -342,7 +349,7 @@ fn reopen(
     tx.execute(
         "UPDATE incidents SET status = 'open', phase = 1, occurrences = occurrences + 1, last_seen_at = ?2, summary = ?3,
              evidence = ?4, severity = ?5, resolved_at = NULL, resolved_phase = NULL, resolved_by = NULL,
-             reopened = reopened + 1, handoff = NULL
+             reopened = reopened + 1, handoff = NULL, caused_by = NULL
          WHERE id = ?1",
         params![id, at, failure.summary, failure.evidence, failure.severity.as_str()],
     )?;

@@ -13,12 +13,14 @@ mod escalations;
 mod incidents;
 mod metrics;
 pub(crate) mod private;
+mod symptoms;
 
 pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
+pub use symptoms::Linked;
 
 use crate::redact::Redactor;
 use rusqlite::{Connection, OpenFlags};
@@ -35,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_outbox.sql"),
     include_str!("migrations/0007_attempt_processes.sql"),
     include_str!("migrations/0008_counters.sql"),
+    include_str!("migrations/0009_groups.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +108,10 @@ pub struct IncidentRecord {
     pub held_plan: Option<HeldPlan>,
     pub escalation: Option<Escalation>,
     pub notifications: Vec<Notification>,
+    /// The incident this one is a symptom of, if any.
+    pub cause: Option<Linked>,
+    /// The incidents that are symptoms of this one.
+    pub symptoms: Vec<Linked>,
 }
 
 impl Store {
@@ -239,6 +246,8 @@ impl Store {
             held_plan,
             escalation,
             notifications: self.notifications_of(id)?,
+            cause: self.cause_of(id)?,
+            symptoms: self.symptoms_of(id)?,
         })
     }
 

@@ -157,7 +157,7 @@ pub fn incident(store: &Store, id: i64, csrf: &str) -> Result<String, StoreError
     let facts = format!(
         "<dl class=\"facts\"><dt>Status</dt><dd>{} phase {}{}</dd><dt>Check</dt><dd>{}</dd><dt>Severity</dt><dd>{}</dd>\
          <dt>Summary</dt><dd>{}</dd><dt>Signature</dt><dd><code>{}</code></dd><dt>Seen</dt><dd>{} times, first {}, last {}</dd>\
-         <dt>Closed</dt><dd>{} {}</dd><dt>Why here</dt><dd>{}</dd></dl>",
+         <dt>Closed</dt><dd>{} {}</dd><dt>Why here</dt><dd>{}</dd>{}</dl>",
         badge(incident.status.as_str()),
         incident.phase,
         if incident.flapping { format!(" {}", badge("flapping")) } else { String::new() },
@@ -171,6 +171,7 @@ pub fn incident(store: &Store, id: i64, csrf: &str) -> Result<String, StoreError
         opt_time(incident.resolved_at),
         esc(incident.resolved_by.as_deref().unwrap_or("")),
         esc(incident.handoff.as_deref().unwrap_or("—")),
+        chain(store, id)?,
     );
     let evidence = if incident.evidence.is_empty() {
         String::new()
@@ -187,6 +188,29 @@ pub fn incident(store: &Store, id: i64, csrf: &str) -> Result<String, StoreError
         notifications(store, id)?,
     );
     Ok(page(&format!("Incident {id}"), &body))
+}
+
+/// The incident's place in a chain of causes: `caused by #12 db`, `symptoms: #13 app`.
+fn chain(store: &Store, id: i64) -> Result<String, StoreError> {
+    let link = |other: &crate::store::Linked| {
+        format!(
+            "<a href=\"/incidents/{}\">#{}</a> {} {}",
+            other.id,
+            other.id,
+            esc(&other.check),
+            badge(&other.status)
+        )
+    };
+    let mut out = String::new();
+    if let Some(cause) = store.cause_of(id)? {
+        out.push_str(&format!("<dt>Caused by</dt><dd>{}</dd>", link(&cause)));
+    }
+    let symptoms = store.symptoms_of(id)?;
+    if !symptoms.is_empty() {
+        let list: Vec<String> = symptoms.iter().map(link).collect();
+        out.push_str(&format!("<dt>Symptoms</dt><dd>{}</dd>", list.join(", ")));
+    }
+    Ok(out)
 }
 
 fn hidden_csrf(csrf: &str) -> String {

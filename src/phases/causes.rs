@@ -1,0 +1,271 @@
+//! Root cause first: which active incident explains which. A check's failure is a symptom when
+//! a check it depends on (`depends_on`, followed transitively) fails too, or when another check
+//! of its service (`service`, else `unit`) already holds the incident: the group's first
+//! incident leads, the others are its symptoms. Symptoms wait in phase 1 while their cause is
+//! active (`Store::incidents_waiting`); phase 1 re-checks them once it closes.
+
+use super::Runtime;
+use crate::checks::{self, CheckResult};
+use crate::config::{Check, Config};
+use crate::model::Status;
+use crate::store::{Incident, IncidentFilter};
+use std::collections::HashMap;
+
+/// Active incidents by check name.
+type Active = HashMap<String, Incident>;
+
+/// A check's failure explained by another check's: that check, and why.
+#[derive(Debug, PartialEq)]
+struct Cause<'a> {
+    root: &'a str,
+    why: String,
+}
+
+/// Works out the cause of every active incident and records it: marks new symptoms, releases
+/// symptoms whose cause, still active, no longer explains them (the config changed). Returns
+/// the incidents newly marked.
+pub fn link_symptoms(rt: &mut Runtime) -> crate::store::Result<Vec<i64>> {
+    let active = active_incidents(rt)?;
+    let mut marked = Vec::new();
+    for incident in active.values() {
+        let Some(check) = rt.config.check(&incident.check) else {
+            continue;
+        };
+        match cause_of(rt.config, check, &active) {
+            Some(cause) => {
+                let root = &active[cause.root];
+                // Already linked: every scan finds it so; no write needed.
+                if incident.caused_by == Some(root.id) {
+                    continue;
+                }
+                let detail = format!("caused by #{} {}: {}", root.id, root.check, cause.why);
+                if rt.store.mark_symptom(incident.id, root.id, &detail)? {
+                    log::info!("incident {} ({}): {detail}", incident.id, check.name);
+                    marked.push(incident.id);
+                }
+            }
+            None => {
+                let Some(old) = incident.caused_by else {
+                    continue;
+                };
+                if active.values().any(|other| other.id == old) {
+                    let reason = format!("#{old} no longer explains it: worked on by itself");
+                    rt.store.release_symptom(incident.id, &reason)?;
+                }
+            }
+        }
+    }
+    marked.sort_unstable();
+    Ok(marked)
+}
+
+fn active_incidents(rt: &Runtime) -> crate::store::Result<Active> {
+    let filter = IncidentFilter {
+        active_only: true,
+        ..IncidentFilter::default()
+    };
+    // Newest first: should a check hold two active incidents, the newest one counts.
+    let mut active = Active::new();
+    for incident in rt.store.incidents(&filter)? {
+        active.entry(incident.check.clone()).or_insert(incident);
+    }
+    Ok(active)
+}
+
+/// The check whose incident explains `check`'s, if another one does.
+fn cause_of<'a>(config: &'a Config, check: &'a Check, active: &Active) -> Option<Cause<'a>> {
+    let mut seen = vec![check.name.as_str()];
+    let (next, why) = first_cause(config, check, active)?;
+    let mut root = next;
+    while !seen.contains(&root) {
+        seen.push(root);
+        match config
+            .check(root)
+            .and_then(|c| first_cause(config, c, active))
+        {
+            Some((next, _)) => root = next,
+            None => break,
+        }
+    }
+    // A loop through groups and dependencies explains nothing: each is worked on.
+    (root != check.name).then_some(Cause { root, why })
+}
+
+/// One step towards the root: a failing dependency first (the nearest, in `depends_on`
+/// order), else the check leading the group's incident.
+fn first_cause<'a>(
+    config: &'a Config,
+    check: &'a Check,
+    active: &Active,
+) -> Option<(&'a str, String)> {
+    if let Some(dependency) = failing_dependency(config, check, active) {
+        let why = format!("`{}` depends on `{dependency}`", check.name);
+        return Some((dependency, why));
+    }
+    let group = check.group()?;
+    let lead = config
+        .checks
+        .iter()
+        .filter(|c| c.group() == Some(group))
+        .filter_map(|c| active.get(&c.name).map(|incident| (incident.id, c)))
+        .min_by_key(|(id, _)| *id)?
+        .1;
+    (lead.name != check.name).then(|| {
+        let why = format!(
+            "`{}` and `{}` watch one service, `{group}`",
+            lead.name, check.name
+        );
+        (lead.name.as_str(), why)
+    })
+}
+
+/// The nearest check among `check`'s dependencies, direct first, then theirs, that has an
+/// active incident.
+fn failing_dependency<'a>(
+    config: &'a Config,
+    check: &'a Check,
+    active: &Active,
+) -> Option<&'a str> {
+    dependencies(config, check)
+        .into_iter()
+        .find(|name| active.contains_key(*name))
+}
+
+/// Every check `check` depends on, transitively, nearest first (breadth first, each once).
+pub fn dependencies<'a>(config: &'a Config, check: &'a Check) -> Vec<&'a str> {
+    let mut found: Vec<&str> = Vec::new();
+    let mut next = 0;
+    let mut frontier = vec![check];
+    while let Some(current) = frontier.get(next) {
+        next += 1;
+        for name in &current.depends_on {
+            if name == &check.name || found.contains(&name.as_str()) {
+                continue;
+            }
+            found.push(name);
+            if let Some(dependency) = config.check(name) {
+                frontier.push(dependency);
+            }
+        }
+    }
+    found
+}
+
+/// Phase 1 looks before it acts: runs the checks `check` depends on now. A failing one is
+/// recorded like a scan's result (its incident opens) and this incident is linked to it.
+/// Returns the first failing dependency and its result.
+pub fn dependency_down(
+    rt: &mut Runtime,
+    check: &Check,
+) -> crate::store::Result<Option<(String, CheckResult)>> {
+    let config = rt.config;
+    let mut down = None;
+    for name in dependencies(config, check) {
+        let Some(dependency) = config.check(name) else {
+            continue;
+        };
+        let result = checks::run_check(dependency);
+        if result.status == Status::Ok {
+            continue;
+        }
+        rt.observe(dependency, &result)?;
+        if down.is_none() {
+            down = Some((name.to_string(), result));
+        }
+    }
+    if down.is_some() {
+        link_symptoms(rt)?;
+    }
+    Ok(down)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::now;
+    use crate::model::{IncidentStatus, Severity};
+
+    fn config(text: &str) -> Config {
+        Config::parse("test.toml", text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn incident(id: i64, check: &str) -> Incident {
+        Incident {
+            id,
+            check: check.to_string(),
+            signature: String::new(),
+            severity: Severity::Critical,
+            status: IncidentStatus::Open,
+            phase: 1,
+            summary: String::new(),
+            evidence: String::new(),
+            occurrences: 1,
+            detected_at: now(),
+            last_seen_at: now(),
+            resolved_at: None,
+            resolved_phase: None,
+            resolved_by: None,
+            reopened: 0,
+            flapping: false,
+            handoff: None,
+            caused_by: None,
+        }
+    }
+
+    fn active(list: &[(i64, &str)]) -> Active {
+        list.iter()
+            .map(|(id, check)| (check.to_string(), incident(*id, check)))
+            .collect()
+    }
+
+    fn root<'a>(config: &'a Config, check: &str, active: &Active) -> Option<&'a str> {
+        cause_of(config, config.check(check).unwrap(), active).map(|c| c.root)
+    }
+
+    const CHAIN: &str = "[[checks]]\nname = \"web\"\nkind = \"memory\"\ndepends_on = [\"app\"]\n\
+        [[checks]]\nname = \"app\"\nkind = \"memory\"\ndepends_on = [\"db\"]\n\
+        [[checks]]\nname = \"db\"\nkind = \"memory\"\n";
+
+    #[test]
+    fn the_deepest_failing_dependency_is_the_root() {
+        let config = config(CHAIN);
+        let all = active(&[(1, "web"), (2, "app"), (3, "db")]);
+        assert_eq!(root(&config, "web", &all), Some("db"));
+        assert_eq!(root(&config, "app", &all), Some("db"));
+        assert_eq!(root(&config, "db", &all), None);
+    }
+
+    #[test]
+    fn a_dependency_counts_through_a_healthy_one() {
+        let config = config(CHAIN);
+        let some = active(&[(1, "web"), (3, "db")]);
+        assert_eq!(root(&config, "web", &some), Some("db"));
+        let alone = active(&[(1, "web")]);
+        assert_eq!(root(&config, "web", &alone), None);
+    }
+
+    #[test]
+    fn the_first_incident_of_a_service_leads_its_group() {
+        let config = config(
+            "[[checks]]\nname = \"http\"\nkind = \"memory\"\nservice = \"toy\"\n\
+             [[checks]]\nname = \"pid\"\nkind = \"memory\"\nunit = \"toy.service\"\nservice = \"toy\"\n\
+             [[checks]]\nname = \"other\"\nkind = \"memory\"\n",
+        );
+        let both = active(&[(7, "http"), (5, "pid"), (6, "other")]);
+        assert_eq!(root(&config, "http", &both), Some("pid"));
+        assert_eq!(root(&config, "pid", &both), None);
+        assert_eq!(root(&config, "other", &both), None);
+    }
+
+    #[test]
+    fn a_loop_through_a_group_and_a_dependency_explains_nothing() {
+        let config = config(
+            "[[checks]]\nname = \"a\"\nkind = \"memory\"\nservice = \"s\"\ndepends_on = [\"c\"]\n\
+             [[checks]]\nname = \"c\"\nkind = \"memory\"\nservice = \"s\"\n",
+        );
+        let both = active(&[(1, "a"), (2, "c")]);
+        // `a` leads the group and depends on `c`, its own symptom: neither waits for the other.
+        assert_eq!(root(&config, "a", &both), None);
+        assert_eq!(root(&config, "c", &both), None);
+    }
+}
