@@ -181,6 +181,21 @@ pub enum Command {
         #[command(subcommand)]
         command: IncidentsCommand,
     },
+    /// Pause orchestrator on a check, or on every check, for a while
+    ///
+    /// A silenced check is still scanned and shown (`scan`, the dashboard's checks page, with
+    /// who silenced it, why and until when), but no phase acts on it: no learned pattern, no
+    /// remedy, no agent, no escalation, no reminder, no all-clear, no plan a person approved
+    /// on the dashboard; and nothing is notified (messages queued before it wait). An incident
+    /// open when the silence starts is left as it is, in the phase it waits for, and that
+    /// phase takes it up again when the silence ends. A silence ends by itself at its end time;
+    /// `silence expire` ends it sooner. Every silence is kept in the database with its history.
+    /// `metrics` counts incidents detected under a silence apart (`silenced`), never as
+    /// escalations.
+    Silence {
+        #[command(subcommand)]
+        command: SilenceCommand,
+    },
     /// Validate the config or print the embedded default
     Config {
         #[command(subcommand)]
@@ -265,6 +280,49 @@ pub enum IncidentsCommand {
         /// deleted from the patterns table. The dashboard cannot do this
         #[arg(long, requires = "plan")]
         outside_policy: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SilenceCommand {
+    /// Silence a check (or every check with --all) from now on, for --for or until --until
+    Add {
+        /// The check to silence, as named in the config
+        #[arg(value_name = "CHECK", required_unless_present = "all")]
+        check: Option<String>,
+        /// Silence every check, including those added to the config later
+        #[arg(long, conflicts_with = "check")]
+        all: bool,
+        /// How long, like 30m, 2h or 1h30m
+        #[arg(
+            long = "for",
+            value_name = "DURATION",
+            required_unless_present = "until",
+            conflicts_with = "until"
+        )]
+        duration: Option<crate::duration::Duration>,
+        /// Until when, as RFC 3339: 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        /// Why: shown on the dashboard and in `silence list`
+        #[arg(long, value_name = "TEXT")]
+        note: String,
+        /// Who [default: $SUDO_USER, else $USER, else the user id]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// List silences in force or still to come, newest first; --all adds those that ended
+    ///
+    /// Read-only: never creates, migrates or writes the database.
+    List {
+        /// Also the silences that ended (by their time or `silence expire`)
+        #[arg(long)]
+        all: bool,
+    },
+    /// End a silence now; it is kept, marked expired
+    Expire {
+        /// The silence's id (`silence list` shows it)
+        id: i64,
     },
 }
 

@@ -13,6 +13,7 @@ mod output;
 mod research;
 mod scan;
 mod serve;
+mod silence;
 
 pub use output::with_rfc3339;
 
@@ -46,6 +47,7 @@ pub fn run(cli: Cli) -> ExitCode {
             textfile,
         } => metrics::exec(&global, since, prometheus, textfile.as_deref()),
         Command::Incidents { command } => incidents::exec(&global, command),
+        Command::Silence { command } => silence::exec(&global, command),
         Command::Config { command } => config::exec(&global, command),
         Command::NotifyFailure { unit } => notify_failure::exec(&global, &unit),
     };

@@ -28,7 +28,10 @@ pub fn fix(rt: &mut Runtime) -> anyhow::Result<FixReport> {
     };
     report.approved = super::approval::run_approved(rt)?;
     for incident in rt.store.incidents_waiting(Phase::Fix)? {
-        let line = fix_incident(rt, &incident)?;
+        let line = match super::silenced(rt, &incident)? {
+            Some(line) => line,
+            None => fix_incident(rt, &incident)?,
+        };
         report.incidents.push(line);
     }
     Ok(report)

@@ -23,7 +23,11 @@ pub fn research(rt: &mut Runtime) -> anyhow::Result<ResearchReport> {
     let mut report = ResearchReport::default();
     rt.recover_interrupted()?;
     for incident in rt.store.incidents_waiting(Phase::Research)? {
-        report.incidents.push(research_incident(rt, &incident)?);
+        let line = match super::silenced(rt, &incident)? {
+            Some(line) => line,
+            None => research_incident(rt, &incident)?,
+        };
+        report.incidents.push(line);
     }
     Ok(report)
 }

@@ -19,6 +19,9 @@ pub struct CheckLine {
     pub incident: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<Observation>,
+    /// Who silenced the check, until when and why: scanned, but no phase acts on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub silenced: Option<String>,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -54,6 +57,7 @@ pub fn unrecorded_line(check: &Check, result: &CheckResult, redactor: &Redactor)
         duration_ms: result.duration_ms,
         incident: None,
         change: None,
+        silenced: None,
     }
 }
 
@@ -96,6 +100,11 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
             result.duration_ms,
             summary
         );
+        let silenced = rt
+            .store
+            .silence_of(&check.name)
+            .map_err(|e| unrecorded(rt, e))?
+            .map(|s| s.describe());
         report.checks.push(CheckLine {
             name: check.name.clone(),
             kind: check.kind.name(),
@@ -104,6 +113,7 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
             duration_ms: result.duration_ms,
             incident: observed.map(|(id, _)| id),
             change: observed.map(|(_, change)| change),
+            silenced,
         });
     }
     let retention = config.state.retention.as_secs_f64();
