@@ -362,3 +362,120 @@ fn a_token_guards_every_request_and_a_public_address_needs_one() {
         200
     );
 }
+
+/// `/silences`: a silence added and expired through the forms, with the CSRF token and the
+/// same-origin rule of every other decision; the checks page greys the silenced check with
+/// who, why and until when; a hostile note stays text.
+#[test]
+fn a_silence_is_added_and_expired_from_the_dashboard() {
+    let host = Host::new();
+    host.write_config(&hostile_config(&host));
+    host.run(&["scan"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let http = agent_http();
+    let page = get_text(&http, &dashboard.url("/silences"));
+    assert_contains(&page, "No silence in force");
+    assert_contains(&page, "<option value=\"backup\">backup</option>");
+    let csrf = csrf_of(&page);
+    let add = dashboard.url("/silences");
+    let form = |csrf: &str, check: &str, duration: &str| {
+        http.post(&add).send_form(&[
+            ("csrf", csrf),
+            ("check", check),
+            ("for", duration),
+            ("note", HOSTILE),
+            ("by", "alice"),
+        ])
+    };
+    assert_eq!(status_of(form("wrong", "backup", "2h")), 403);
+    assert_eq!(
+        status_of(
+            http.post(&add)
+                .set("Origin", "http://evil.example")
+                .send_form(&[
+                    ("csrf", &csrf),
+                    ("check", "backup"),
+                    ("for", "2h"),
+                    ("note", "x")
+                ])
+        ),
+        403
+    );
+    let unknown = form(&csrf, "web", "2h").unwrap_err();
+    let ureq::Error::Status(400, reply) = unknown else {
+        panic!("{unknown}")
+    };
+    assert_contains(
+        &reply.into_string().unwrap(),
+        "unknown check `web`; the config has: backup",
+    );
+    assert_eq!(status_of(form(&csrf, "backup", "soon")), 400);
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM silences"),
+        0,
+        "a refused POST stored a silence"
+    );
+
+    assert_eq!(status_of(form(&csrf, "backup", "2h")), 303);
+    assert_eq!(
+        host.query_text("SELECT check_name || ' ' || created_by || ' ' || CAST(ROUND(ends_at - starts_at) AS INTEGER) FROM silences"),
+        "backup dashboard:alice 7200"
+    );
+    let page = get_text(&http, &dashboard.url("/silences"));
+    assert_contains(&page, "Expire now");
+    assert!(
+        !page.contains("<script>alert(1)"),
+        "the note was not escaped"
+    );
+    assert_contains(&page, "&lt;script&gt;alert(1)&lt;/script&gt;");
+    let checks = get_text(&http, &dashboard.url("/checks"));
+    assert_contains(
+        &checks,
+        "<small class=\"silenced\">silenced by dashboard:alice until ",
+    );
+    assert!(
+        !checks.contains("<script>alert(1)"),
+        "the note was not escaped"
+    );
+    let scan = host.run(&["--json", "scan"]).ok().json();
+    assert_contains(
+        scan["checks"][0]["silenced"].as_str().unwrap(),
+        "dashboard:alice",
+    );
+
+    let expire = dashboard.url("/silences/1/expire");
+    assert_eq!(
+        status_of(http.post(&expire).send_form(&[("csrf", "wrong")])),
+        403
+    );
+    assert_eq!(host.query_i64("SELECT expired_at IS NULL FROM silences"), 1);
+    assert_eq!(
+        status_of(http.post(&expire).send_form(&[("csrf", &csrf)])),
+        303
+    );
+    assert_eq!(
+        host.query_i64("SELECT expired_at IS NOT NULL FROM silences"),
+        1
+    );
+    assert_eq!(
+        status_of(http.post(&expire).send_form(&[("csrf", &csrf)])),
+        409
+    );
+    assert_eq!(
+        status_of(
+            http.post(&dashboard.url("/silences/9/expire"))
+                .send_form(&[("csrf", &csrf)])
+        ),
+        404
+    );
+    let page = get_text(&http, &dashboard.url("/silences"));
+    assert_contains(&page, "No silence in force");
+    assert_contains(&page, "Ended in the last 7 days");
+    assert!(!get_text(&http, &dashboard.url("/checks")).contains("class=\"silenced\""));
+    // --all through the form: every check.
+    assert_eq!(status_of(form(&csrf, "*", "1h")), 303);
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM silences WHERE check_name IS NULL"),
+        1
+    );
+}

@@ -16,6 +16,7 @@ mod serve;
 mod silence;
 
 pub use output::with_rfc3339;
+pub(crate) use silence::known_check;
 
 use crate::cli::{Cli, Command, Global};
 use crate::config::{Config, ConfigError};

@@ -19,7 +19,9 @@ pub fn exec(global: &Global, command: SilenceCommand) -> anyhow::Result<ExitCode
             note,
             by,
         } => {
-            let check = check.map(|name| known_check(&config, name)).transpose()?;
+            let check = check
+                .map(|name| known_check(&config, &name).map_err(UsageError))
+                .transpose()?;
             let starts_at = clock::now();
             let ends_at = match (duration, until) {
                 (Some(duration), _) => starts_at + duration.as_secs_f64(),
@@ -63,21 +65,20 @@ pub fn exec(global: &Global, command: SilenceCommand) -> anyhow::Result<ExitCode
 }
 
 /// A silence for a check the config does not know would silence nothing: refused, naming
-/// the checks there are.
-fn known_check(config: &Config, name: String) -> anyhow::Result<String> {
-    if config.check(&name).is_some() {
-        return Ok(name);
+/// the checks there are. Shared with the dashboard's form.
+pub(crate) fn known_check(config: &Config, name: &str) -> Result<String, String> {
+    if config.check(name).is_some() {
+        return Ok(name.to_string());
     }
     let known: Vec<&str> = config.checks.iter().map(|c| c.name.as_str()).collect();
-    Err(UsageError(format!(
-        "unknown check `{name}`; the config has: {} (or use --all)",
+    Err(format!(
+        "unknown check `{name}`; the config has: {} (or silence all checks)",
         if known.is_empty() {
             "no checks".to_string()
         } else {
             known.join(", ")
         }
     ))
-    .into())
 }
 
 /// Who runs the command: the person behind sudo first, as `incidents ack` records it.
