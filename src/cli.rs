@@ -106,10 +106,15 @@ pub enum Command {
     /// `detected`: incidents opened. `recovered`: closed by their check passing again.
     /// `open`: still open in phases 1-3.
     ///
-    /// `fixed_by_phase{1,2,3}`: resolved by a verified plan of that phase (an approved held plan
-    /// counts for the phase that proposed it; a person's own resolution does not count).
+    /// `fixed_by_phase{1,2,3}`: verified fixes by a plan of that phase (an approved held plan
+    /// counts for the phase that proposed it; a person's own resolution does not count). A
+    /// verified fix stays a fix when its incident later comes back or flaps.
     /// `auto_fixed`: their sum. `escalated`: incidents that entered phase 4 (escalated, plans
-    /// held for approval, flapping, resolved by a person).
+    /// held for approval, flapping, resolved by a person). `flapped`: incidents that came back
+    /// too often ([policy] flapping) and went to a person, counted on their own besides the
+    /// fixes they undid. `silenced`: incidents detected while a silence covered their check
+    /// (see `orchestrator silence`); no phase acts on them while it lasts, so they are neither
+    /// fixes nor escalations then.
     ///
     /// `auto_fix_rate` = auto_fixed / (auto_fixed + escalated); `escalation_rate` = escalated /
     /// (auto_fixed + escalated); `phase_success_rate{N}` = fixed_by_phase{N} / incidents that
@@ -125,8 +130,8 @@ pub enum Command {
     /// PROMETHEUS. Counters, kept in the database as events happen (so reading them costs the
     /// same on any history) and never decreasing (retention does not lower them):
     /// `orchestrator_incidents_detected_total`, `_recovered_total`, `_escalated_total`,
-    /// `_pattern_fixed_total`, `_auto_fixed_total{phase}` and `_entered_phase_total{phase}`
-    /// (1-3), `orchestrator_notifications_failed_total`, `orchestrator_agent_rounds_total
+    /// `_pattern_fixed_total`, `_flapped_total`, `_silenced_total`, `_auto_fixed_total{phase}`
+    /// and `_entered_phase_total{phase}` (1-3), `orchestrator_notifications_failed_total`, `orchestrator_agent_rounds_total
     /// {agreement}`. Gauges: `orchestrator_auto_fix_ratio`, `orchestrator_escalation_ratio`,
     /// `orchestrator_phase_success_ratio{phase}` (over the counters), `orchestrator_incidents_open`,
     /// `orchestrator_patterns`. The histogram `orchestrator_time_to_resolve_seconds{phase}`

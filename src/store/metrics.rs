@@ -288,6 +288,13 @@ mod tests {
             .expect("the counters migration")
     }
 
+    /// The counters' migration and those after it (their queries need every later index).
+    fn apply_counters_and_later(store: &Store) {
+        for sql in &MIGRATIONS[counters_migration()..] {
+            store.conn.execute_batch(sql).unwrap();
+        }
+    }
+
     fn store_before_counters() -> Store {
         let conn = Connection::open_in_memory().unwrap();
         for sql in &MIGRATIONS[..counters_migration()] {
@@ -390,10 +397,7 @@ mod tests {
         for shape in SHAPES {
             insert(&store, *shape);
         }
-        store
-            .conn
-            .execute_batch(MIGRATIONS[counters_migration()])
-            .unwrap();
+        apply_counters_and_later(&store);
         assert_eq!(store.totals(60.0).unwrap().counter("detected", ""), 9.0);
         assert_counters_match_history(&store);
     }
@@ -401,10 +405,7 @@ mod tests {
     #[test]
     fn triggers_count_each_event_as_it_happens() {
         let store = store_before_counters();
-        store
-            .conn
-            .execute_batch(MIGRATIONS[counters_migration()])
-            .unwrap();
+        apply_counters_and_later(&store);
         for shape in SHAPES {
             insert(&store, *shape);
         }
@@ -471,10 +472,7 @@ mod tests {
     #[test]
     fn a_phase_three_round_counts_once_by_its_agreement() {
         let store = store_before_counters();
-        store
-            .conn
-            .execute_batch(MIGRATIONS[counters_migration()])
-            .unwrap();
+        apply_counters_and_later(&store);
         let id = insert(&store, ("open", 3, None, None, 0.0));
         for (agent, round, agreement) in [
             ("a", 1, "3/3"),
