@@ -108,10 +108,15 @@ pub enum Command {
     /// or by its service's incident, `incidents show`: `caused by`) counts in none of these
     /// names: its cause does.
     ///
-    /// `fixed_by_phase{1,2,3}`: resolved by a verified plan of that phase (an approved held plan
-    /// counts for the phase that proposed it; a person's own resolution does not count).
+    /// `fixed_by_phase{1,2,3}`: verified fixes by a plan of that phase (an approved held plan
+    /// counts for the phase that proposed it; a person's own resolution does not count). A
+    /// verified fix stays a fix when its incident later comes back or flaps.
     /// `auto_fixed`: their sum. `escalated`: incidents that entered phase 4 (escalated, plans
-    /// held for approval, flapping, resolved by a person).
+    /// held for approval, flapping, resolved by a person). `flapped`: incidents that came back
+    /// too often ([policy] flapping) and went to a person, counted on their own besides the
+    /// fixes they undid. `silenced`: incidents detected while a silence covered their check
+    /// (see `orchestrator silence`); no phase acts on them while it lasts, so they are neither
+    /// fixes nor escalations then.
     ///
     /// `auto_fix_rate` = auto_fixed / (auto_fixed + escalated); `escalation_rate` = escalated /
     /// (auto_fixed + escalated); `phase_success_rate{N}` = fixed_by_phase{N} / incidents that
@@ -127,11 +132,12 @@ pub enum Command {
     /// PROMETHEUS. Counters, kept in the database as events happen (so reading them costs the
     /// same on any history) and never decreasing (retention does not lower them):
     /// `orchestrator_incidents_detected_total`, `_recovered_total`, `_escalated_total`,
-    /// `_pattern_fixed_total`, `_auto_fixed_total{phase}` and `_entered_phase_total{phase}`
-    /// (1-3), `orchestrator_notifications_failed_total`, `orchestrator_agent_rounds_total
-    /// {agreement}`. They count as incidents open, before the scan knows one is a symptom:
-    /// `_detected_total` and `_entered_phase_total{1}` include symptoms, `_escalated_total`
-    /// never does (a symptom never enters phase 4). Gauges: `orchestrator_auto_fix_ratio`, `orchestrator_escalation_ratio`,
+    /// `_pattern_fixed_total`, `_flapped_total`, `_silenced_total`, `_auto_fixed_total{phase}`
+    /// and `_entered_phase_total{phase}` (1-3), `orchestrator_notifications_failed_total`,
+    /// `orchestrator_agent_rounds_total {agreement}`. They count as incidents open, before the
+    /// scan knows one is a symptom: `_detected_total` and `_entered_phase_total{1}` include
+    /// symptoms, `_escalated_total` never does (a symptom never enters phase 4). Gauges:
+    /// `orchestrator_auto_fix_ratio`, `orchestrator_escalation_ratio`,
     /// `orchestrator_phase_success_ratio{phase}` (over the counters), `orchestrator_incidents_open`,
     /// `orchestrator_patterns`. The histogram `orchestrator_time_to_resolve_seconds{phase}`
     /// (`_bucket{le}`, `_sum`, `_count`; bounds 1 s to 1 day) sums across hosts.
@@ -184,6 +190,21 @@ pub enum Command {
     Incidents {
         #[command(subcommand)]
         command: IncidentsCommand,
+    },
+    /// Pause orchestrator on a check, or on every check, for a while
+    ///
+    /// A silenced check is still scanned and shown (`scan`, the dashboard's checks page, with
+    /// who silenced it, why and until when), but no phase acts on it: no learned pattern, no
+    /// remedy, no agent, no escalation, no reminder, no all-clear, no plan a person approved
+    /// on the dashboard; and nothing is notified (messages queued before it wait). An incident
+    /// open when the silence starts is left as it is, in the phase it waits for, and that
+    /// phase takes it up again when the silence ends. A silence ends by itself at its end time;
+    /// `silence expire` ends it sooner. Every silence is kept in the database with its history.
+    /// `metrics` counts incidents detected under a silence apart (`silenced`), never as
+    /// escalations.
+    Silence {
+        #[command(subcommand)]
+        command: SilenceCommand,
     },
     /// Validate the config or print the embedded default
     Config {
@@ -269,6 +290,49 @@ pub enum IncidentsCommand {
         /// deleted from the patterns table. The dashboard cannot do this
         #[arg(long, requires = "plan")]
         outside_policy: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SilenceCommand {
+    /// Silence a check (or every check with --all) from now on, for --for or until --until
+    Add {
+        /// The check to silence, as named in the config
+        #[arg(value_name = "CHECK", required_unless_present = "all")]
+        check: Option<String>,
+        /// Silence every check, including those added to the config later
+        #[arg(long, conflicts_with = "check")]
+        all: bool,
+        /// How long, like 30m, 2h or 1h30m
+        #[arg(
+            long = "for",
+            value_name = "DURATION",
+            required_unless_present = "until",
+            conflicts_with = "until"
+        )]
+        duration: Option<crate::duration::Duration>,
+        /// Until when, as RFC 3339: 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        /// Why: shown on the dashboard and in `silence list`
+        #[arg(long, value_name = "TEXT")]
+        note: String,
+        /// Who [default: $SUDO_USER, else $USER, else the user id]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// List silences in force or still to come, newest first; --all adds those that ended
+    ///
+    /// Read-only: never creates, migrates or writes the database.
+    List {
+        /// Also the silences that ended (by their time or `silence expire`)
+        #[arg(long)]
+        all: bool,
+    },
+    /// End a silence now; it is kept, marked expired
+    Expire {
+        /// The silence's id (`silence list` shows it)
+        id: i64,
     },
 }
 

@@ -23,6 +23,10 @@ pub struct Metrics {
     pub auto_fixed: i64,
     pub escalated: i64,
     pub open: i64,
+    /// Incidents that flapped; the fixes they undid still count in `fixed_by_phase`.
+    pub flapped: i64,
+    /// Incidents detected under a silence: never acted on while it lasted, not escalations.
+    pub silenced: i64,
     pub auto_fix_rate: Option<f64>,
     pub escalation_rate: Option<f64>,
     pub phase_success_rate: BTreeMap<String, Option<f64>>,
@@ -93,6 +97,8 @@ fn from_counts(counts: Counts) -> Metrics {
         auto_fixed,
         escalated: counts.escalated,
         open: counts.open,
+        flapped: counts.flapped,
+        silenced: counts.silenced,
         auto_fix_rate: ratio(auto_fixed, decided),
         escalation_rate: ratio(counts.escalated, decided),
         phase_success_rate,
@@ -183,6 +189,16 @@ fn incident_counters(out: &mut Exposition, totals: &Totals) {
             "Incidents closed by their check passing before any plan fixed them.",
         ),
         ("incidents_escalated_total", "escalated", "Incidents that reached phase 4."),
+        (
+            "incidents_flapped_total",
+            "flapped",
+            "Incidents reopened too often and handed to a person; the fixes they undid stay counted as fixes.",
+        ),
+        (
+            "incidents_silenced_total",
+            "silenced",
+            "Incidents detected while a silence covered their check.",
+        ),
         (
             "incidents_pattern_fixed_total",
             "pattern_fixed",

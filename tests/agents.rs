@@ -660,3 +660,39 @@ fn a_cli_error_envelope_is_recorded_as_the_reason() {
         ]
     );
 }
+
+/// An agent that keeps proposing a plan the policy refuses: the hand-off says the policy
+/// rejected it (not "a plan already tried"), and its repeated answer is stored once.
+#[test]
+fn a_plan_rejected_by_the_policy_and_proposed_again_is_handed_on_as_rejected() {
+    let host = Host::new();
+    let service = broken_service(&host, "");
+    let outside = r#"[{"action": "clean_files", "path": "/var/tmp"}]"#;
+    let config = std::fs::read_to_string(host.config_path()).unwrap()
+        + &agent(&host, "claude", &answer(outside))
+        + "[research]\nagent = \"claude\"\n";
+    host.write_config(&config);
+    let research = host.run(&["--json", "research"]).ok().json();
+    let line = &research["incidents"][0];
+    assert_eq!(line["verdict"], "passed_on", "{research}");
+    let detail = line["detail"].as_str().unwrap();
+    assert_contains(
+        detail,
+        "agent:claude proposed again the plan the policy rejected: action 1 (clean_files)",
+    );
+    assert!(!detail.contains("already tried"), "{detail}");
+    assert_contains(
+        &host.query_text("SELECT handoff FROM incidents"),
+        "the policy rejected",
+    );
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM agent_consultations WHERE phase = 2"),
+        1,
+        "the same answer is one vote"
+    );
+    assert_eq!(
+        host.query_text("SELECT outcome FROM attempts WHERE phase = 2"),
+        "rejected"
+    );
+    assert!(!service.healthy());
+}

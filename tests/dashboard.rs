@@ -362,3 +362,114 @@ fn a_token_guards_every_request_and_a_public_address_needs_one() {
         200
     );
 }
+
+/// `/silences`: a silence added and expired through the forms, with the CSRF token and the
+/// same-origin rule of every other decision; the checks page greys the silenced check with
+/// who, why and until when; a hostile note stays text. What was stored is read back through
+/// `silence list --json` (read-only).
+#[test]
+fn a_silence_is_added_and_expired_from_the_dashboard() {
+    let host = Host::new();
+    host.write_config(&hostile_config(&host));
+    host.run(&["scan"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let http = agent_http();
+    let stored = || {
+        host.run(&["--json", "silence", "list", "--all"])
+            .ok()
+            .json()["silences"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let page = get_text(&http, &dashboard.url("/silences"));
+    assert_contains(&page, "No silence in force");
+    assert_contains(&page, "<option value=\"backup\">backup</option>");
+    let csrf = csrf_of(&page);
+    let add = dashboard.url("/silences");
+    // (status, body) of the add form.
+    let form = |csrf: &str, check: &str, duration: &str| -> (u16, String) {
+        let sent = http.post(&add).send_form(&[
+            ("csrf", csrf),
+            ("check", check),
+            ("for", duration),
+            ("note", HOSTILE),
+            ("by", "alice"),
+        ]);
+        match sent {
+            Ok(reply) => (reply.status(), reply.into_string().unwrap_or_default()),
+            Err(ureq::Error::Status(code, reply)) => {
+                (code, reply.into_string().unwrap_or_default())
+            }
+            Err(err) => panic!("POST /silences: {err}"),
+        }
+    };
+    assert_eq!(form("wrong", "backup", "2h").0, 403);
+    let foreign = http
+        .post(&add)
+        .set("Origin", "http://evil.example")
+        .send_form(&[
+            ("csrf", &csrf),
+            ("check", "backup"),
+            ("for", "2h"),
+            ("note", "x"),
+        ]);
+    assert_eq!(status_of(foreign), 403);
+    let (status, unknown) = form(&csrf, "web", "2h");
+    assert_eq!(status, 400, "{unknown}");
+    assert_contains(&unknown, "unknown check `web`; the config has: backup");
+    let (status, soon) = form(&csrf, "backup", "soon");
+    assert_eq!(status, 400, "{soon}");
+    assert_contains(&soon, "for: ");
+    assert!(stored().is_empty(), "a refused POST stored a silence");
+
+    assert_eq!(form(&csrf, "backup", "2h").0, 303);
+    let silence = &stored()[0];
+    assert_eq!(silence["check"], "backup");
+    assert_eq!(silence["created_by"], "dashboard:alice");
+    assert_eq!(silence["state"], "active");
+    let page = get_text(&http, &dashboard.url("/silences"));
+    assert_contains(&page, "Expire now");
+    assert!(
+        !page.contains("<script>alert(1)"),
+        "the note was not escaped"
+    );
+    assert_contains(&page, "&lt;script&gt;alert(1)&lt;/script&gt;");
+    let checks = get_text(&http, &dashboard.url("/checks"));
+    assert_contains(
+        &checks,
+        "<small class=\"silenced\">silenced by dashboard:alice until ",
+    );
+    assert!(
+        !checks.contains("<script>alert(1)"),
+        "the note was not escaped"
+    );
+
+    let expire = dashboard.url("/silences/1/expire");
+    assert_eq!(
+        status_of(http.post(&expire).send_form(&[("csrf", "wrong")])),
+        403
+    );
+    assert_eq!(stored()[0]["state"], "active");
+    assert_eq!(
+        status_of(http.post(&expire).send_form(&[("csrf", &csrf)])),
+        303
+    );
+    assert_eq!(stored()[0]["state"], "expired");
+    assert_eq!(
+        status_of(http.post(&expire).send_form(&[("csrf", &csrf)])),
+        409
+    );
+    let missing = dashboard.url("/silences/9/expire");
+    assert_eq!(
+        status_of(http.post(&missing).send_form(&[("csrf", &csrf)])),
+        404
+    );
+    let page = get_text(&http, &dashboard.url("/silences"));
+    assert_contains(&page, "No silence in force");
+    assert_contains(&page, "Ended in the last 7 days");
+    assert!(!get_text(&http, &dashboard.url("/checks")).contains("class=\"silenced\""));
+    // All checks, through the same form.
+    assert_eq!(form(&csrf, "*", "1h").0, 303);
+    assert!(stored()[0]["check"].is_null());
+}

@@ -68,6 +68,8 @@ fn metrics_report_a_real_history() {
         "pattern_fixes",
         "agent_agreement",
         "notifications_failed",
+        "flapped",
+        "silenced",
     ];
     expected.sort();
     let mut names_sorted = names.clone();
@@ -223,4 +225,71 @@ fn health_is_stale_without_a_recent_cycle() {
         !text.contains("orchestrator_last_cycle_timestamp_seconds 0\n"),
         "{text}"
     );
+}
+
+/// A service dying right after each fix: two verified fixes in phase 1, then it flaps and goes
+/// to a person. The fixes stay fixes (the reopen used to erase them: "auto-fix rate 0 %"), the
+/// flapping is counted on its own, in the table, `--json` and the Prometheus counters.
+#[test]
+fn a_fix_that_was_verified_stays_a_fix_when_the_incident_later_flaps() {
+    let host = Host::new();
+    let service = Service::new(&host, "web");
+    host.write_config(&format!(
+        r#"
+[cycle]
+settle = "100ms"
+[policy]
+reopen_within = "1h"
+flapping = {{ reopened = 2, within = "1h" }}
+restart_limit = {{ count = 100, within = "1h" }}
+[[checks]]
+name = "web"
+kind = "http"
+url = "{url}"
+timeout = "2s"
+remedy = [ {{ action = "remove_file", path = "{pid}" }}, {{ action = "run", argv = {start}, timeout = "15s" }} ]
+"#,
+        url = service.url(),
+        pid = service.pidfile.display(),
+        start = service.start_toml(),
+    ));
+    service.set_flag("die-after-ms", "800");
+    service.start();
+    for round in 1..=3 {
+        wait_until("the service dies", Duration::from_secs(10), || {
+            !service.healthy()
+        });
+        let cycle = host.run(&["--json", "cycle"]).ok().json();
+        let fixed = cycle["fix"]["incidents"][0]["verdict"] == "fixed";
+        assert_eq!(fixed, round < 3, "round {round}: {cycle}");
+    }
+    assert_eq!(
+        host.query_text("SELECT flapping || ' ' || status FROM incidents"),
+        "1 escalated"
+    );
+
+    let m = host.run(&["--json", "metrics"]).ok().json();
+    assert_eq!(m["fixed_by_phase"]["1"], 2, "{m}");
+    assert_eq!(m["auto_fixed"], 2, "{m}");
+    assert_eq!(m["pattern_fixes"], 1, "{m}");
+    assert_eq!(m["escalated"], 1, "{m}");
+    assert_eq!(m["flapped"], 1, "{m}");
+    assert!(
+        (m["auto_fix_rate"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9,
+        "{m}"
+    );
+
+    let table = host.run(&["metrics"]).ok().stdout;
+    assert_contains(&table, "auto-fix rate    66.7%");
+    assert_contains(&table, "flapped             1");
+
+    let text = host.run(&["metrics", "--prometheus"]).ok().stdout;
+    for line in [
+        "orchestrator_incidents_auto_fixed_total{phase=\"1\"} 2",
+        "orchestrator_incidents_flapped_total 1",
+        "orchestrator_incidents_escalated_total 1",
+        "orchestrator_incidents_silenced_total 0",
+    ] {
+        assert_contains(&text, line);
+    }
 }

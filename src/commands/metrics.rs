@@ -79,6 +79,14 @@ fn print_table(m: &Metrics, since: Duration) {
         m.recovered
     );
     println!("  open           {:>6}   (still in phases 1-3)", m.open);
+    println!(
+        "  flapped        {:>6}   (came back too often; their verified fixes still count)",
+        m.flapped
+    );
+    println!(
+        "  silenced       {:>6}   (detected under a silence, not acted on while it lasted)",
+        m.silenced
+    );
     println!();
     let rows: Vec<Vec<String>> = (1..=4)
         .map(|phase| {

@@ -13,8 +13,10 @@ mod output;
 mod research;
 mod scan;
 mod serve;
+mod silence;
 
 pub use output::with_rfc3339;
+pub(crate) use silence::known_check;
 
 use crate::cli::{Cli, Command, Global};
 use crate::config::{Config, ConfigError};
@@ -46,6 +48,7 @@ pub fn run(cli: Cli) -> ExitCode {
             textfile,
         } => metrics::exec(&global, since, prometheus, textfile.as_deref()),
         Command::Incidents { command } => incidents::exec(&global, command),
+        Command::Silence { command } => silence::exec(&global, command),
         Command::Config { command } => config::exec(&global, command),
         Command::NotifyFailure { unit } => notify_failure::exec(&global, &unit),
     };

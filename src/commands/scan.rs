@@ -64,6 +64,9 @@ fn row(check: &Value) -> Vec<String> {
             summary.push_str(&format!("  [incident {id} {change}]"));
         }
     }
+    if let Some(silenced) = check["silenced"].as_str() {
+        summary.push_str(&format!("  [{silenced}]"));
+    }
     vec![
         text("name"),
         text("status"),

@@ -205,6 +205,10 @@ pub fn run_approved(rt: &mut Runtime) -> anyhow::Result<Vec<IncidentLine>> {
 
 fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<IncidentLine> {
     let incident = rt.store.incident(held.incident)?;
+    // An approved plan waits out a silence too: it runs with the first `fix` after it ends.
+    if let Some(line) = super::silenced(rt, &incident)? {
+        return Ok(line);
+    }
     let mut line = IncidentLine::new(&incident);
     let Some(check) = rt.config.check(&incident.check) else {
         line.detail = format!("check `{}` is no longer configured", incident.check);

@@ -24,7 +24,11 @@ pub fn consult(rt: &mut Runtime) -> anyhow::Result<ConsultReport> {
     let mut report = ConsultReport::default();
     rt.recover_interrupted()?;
     for incident in rt.store.incidents_waiting(Phase::Consult)? {
-        report.incidents.push(consult_incident(rt, &incident)?);
+        let line = match super::silenced(rt, &incident)? {
+            Some(line) => line,
+            None => consult_incident(rt, &incident)?,
+        };
+        report.incidents.push(line);
     }
     Ok(report)
 }

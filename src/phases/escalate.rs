@@ -47,7 +47,11 @@ pub fn escalate(rt: &mut Runtime) -> anyhow::Result<EscalateReport> {
     let mut report = EscalateReport::default();
     rt.recover_interrupted()?;
     for incident in rt.store.incidents_waiting(Phase::Escalate)? {
-        report.incidents.push(escalate_incident(rt, &incident)?);
+        let line = match super::silenced(rt, &incident)? {
+            Some(line) => line,
+            None => escalate_incident(rt, &incident)?,
+        };
+        report.incidents.push(line);
     }
     if rt.dry_run {
         return Ok(report);
@@ -238,6 +242,10 @@ fn queue_all_clears(rt: &mut Runtime) -> anyhow::Result<Vec<i64>> {
     let mut incidents = Vec::new();
     for escalation in rt.store.escalations_needing_all_clear()? {
         let incident = rt.store.incident(escalation.incident)?;
+        // Nothing is notified under a silence; the all-clear goes out once it ends.
+        if rt.store.silence_of(&incident.check)?.is_some() {
+            continue;
+        }
         let note = escalation.note.clone().unwrap_or_default();
         let messages = compose(
             rt,
@@ -273,6 +281,9 @@ fn queue_reminders(rt: &mut Runtime) -> anyhow::Result<Vec<i64>> {
     {
         let escalation = &due.escalation;
         let incident = rt.store.incident(escalation.incident)?;
+        if rt.store.silence_of(&incident.check)?.is_some() {
+            continue;
+        }
         let messages = compose(
             rt,
             Some(escalation.id),
@@ -302,6 +313,13 @@ pub fn deliver(config: &Config, store: &mut Store) -> anyhow::Result<Vec<Deliver
     let mut last = 0;
     while let Some(notification) = store.next_due_notification(now(), last)? {
         last = notification.id;
+        // Queued before the silence began: held, and sent once it ends.
+        if store
+            .silence_of(&store.incident(notification.incident)?.check)?
+            .is_some()
+        {
+            continue;
+        }
         let Some(deadline) = limits.next_deadline() else {
             log::warn!(
                 "delivery budget spent; notification {} and later ones wait for the next run",

@@ -42,7 +42,10 @@ pub fn fix(rt: &mut Runtime) -> anyhow::Result<FixReport> {
             return Ok(report);
         }
         for incident in waiting {
-            let line = fix_incident(rt, &incident)?;
+            let line = match super::silenced(rt, &incident)? {
+                Some(line) => line,
+                None => fix_incident(rt, &incident)?,
+            };
             report.incidents.push(line);
         }
     }

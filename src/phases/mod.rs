@@ -18,7 +18,8 @@ use crate::config::{Check, Config};
 use crate::exec;
 use crate::learning;
 use crate::model::Status;
-use crate::store::{Failure, Observation, Store};
+use crate::store::{Failure, Incident, Observation, Store};
+use report::{IncidentLine, Verdict};
 
 /// What every phase works with.
 pub struct Runtime<'a> {
@@ -132,6 +133,20 @@ fn interrupted_reason(killed: &[exec::Killed]) -> String {
         ));
     }
     reason
+}
+
+/// A silenced check is still scanned, but no phase acts on its incident: the incident stays
+/// where it is, untouched, and the phase that was due takes it up again once the silence ends.
+/// Returns the line a phase reports for it, naming who silenced it, until when and why.
+pub fn silenced(rt: &Runtime, incident: &Incident) -> crate::store::Result<Option<IncidentLine>> {
+    let Some(silence) = rt.store.silence_of(&incident.check)? else {
+        return Ok(None);
+    };
+    Ok(Some(IncidentLine {
+        verdict: Verdict::Silenced,
+        detail: silence.describe(),
+        ..IncidentLine::new(incident)
+    }))
 }
 
 /// Runs the check once more before acting: a fault that cleared since the scan is recorded as

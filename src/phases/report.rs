@@ -39,6 +39,8 @@ pub enum Verdict {
     Held,
     /// Handed to a person: an escalation is open and its notifications queued.
     Escalated,
+    /// Left untouched: a person silenced its check.
+    Silenced,
 }
 
 #[derive(Debug, Serialize)]

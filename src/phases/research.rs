@@ -23,7 +23,11 @@ pub fn research(rt: &mut Runtime) -> anyhow::Result<ResearchReport> {
     let mut report = ResearchReport::default();
     rt.recover_interrupted()?;
     for incident in rt.store.incidents_waiting(Phase::Research)? {
-        report.incidents.push(research_incident(rt, &incident)?);
+        let line = match super::silenced(rt, &incident)? {
+            Some(line) => line,
+            None => research_incident(rt, &incident)?,
+        };
+        report.incidents.push(line);
     }
     Ok(report)
 }
@@ -78,6 +82,9 @@ fn ask_until_fixed(
         }
         let briefing = brief(rt, incident, check)?;
         let consultation = agents::consult(name, agent, check, &briefing.context, &briefing.prompt);
+        if let Some(reason) = repeated_plan(rt, incident, check, &source, &consultation, &tried)? {
+            return pass_on(rt, incident, Phase::Consult, reason, line);
+        }
         let (vote, error) = describe_answer(&consultation.answer);
         let recorded = Recorded {
             phase: Phase::Research,
@@ -124,15 +131,6 @@ fn ask_until_fixed(
             }
         };
         let hash = plan.hash(check.unit.as_deref());
-        if tried.contains(&hash) {
-            return pass_on(
-                rt,
-                incident,
-                Phase::Consult,
-                format!("phase 2: {source} proposed a plan already tried"),
-                line,
-            );
-        }
         let candidate = Candidate::new(source.clone(), plan);
         let (acted, attempt) = act(rt, incident, check, Phase::Research, &candidate)?;
         if let Some(attempt) = attempt {
@@ -149,4 +147,45 @@ fn ask_until_fixed(
         tried.len()
     );
     pass_on(rt, incident, Phase::Consult, reason, line)
+}
+
+/// An agent answering with a plan it already gave in this phase adds nothing: the answer is not
+/// stored again as a vote (the first one is), and the hand-off says what became of that plan:
+/// refused by the policy is not the same as tried and failed.
+fn repeated_plan(
+    rt: &Runtime,
+    incident: &Incident,
+    check: &Check,
+    source: &str,
+    consultation: &agents::Consultation,
+    tried: &[String],
+) -> anyhow::Result<Option<String>> {
+    let Answer::Plan { plan, .. } = &consultation.answer else {
+        return Ok(None);
+    };
+    let hash = plan.hash(check.unit.as_deref());
+    if !tried.contains(&hash) {
+        return Ok(None);
+    }
+    let earlier = rt.store.plan_outcome(incident.id, Phase::Research, &hash)?;
+    log::info!(
+        "incident {}: {source} answered again with {}; not recorded twice",
+        incident.id,
+        plan.describe()
+    );
+    Ok(Some(match earlier {
+        Some((outcome, reason)) if outcome == "rejected" => {
+            let reason = reason.unwrap_or_default();
+            let why = reason
+                .strip_prefix("rejected by the policy: ")
+                .unwrap_or(&reason);
+            format!("phase 2: {source} proposed again the plan the policy rejected: {why}")
+        }
+        Some((outcome, reason)) => format!(
+            "phase 2: {source} proposed again a plan already tried ({}{})",
+            outcome.replace('_', " "),
+            reason.map(|r| format!(": {r}")).unwrap_or_default()
+        ),
+        None => format!("phase 2: {source} proposed again a plan already tried"),
+    }))
 }

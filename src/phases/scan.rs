@@ -19,6 +19,9 @@ pub struct CheckLine {
     pub incident: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<Observation>,
+    /// Who silenced the check, until when and why: scanned, but no phase acts on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub silenced: Option<String>,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -57,6 +60,7 @@ pub fn unrecorded_line(check: &Check, result: &CheckResult, redactor: &Redactor)
         duration_ms: result.duration_ms,
         incident: None,
         change: None,
+        silenced: None,
     }
 }
 
@@ -99,6 +103,11 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
             result.duration_ms,
             summary
         );
+        let silenced = rt
+            .store
+            .silence_of(&check.name)
+            .map_err(|e| unrecorded(rt, e))?
+            .map(|s| s.describe());
         report.checks.push(CheckLine {
             name: check.name.clone(),
             kind: check.kind.name(),
@@ -107,6 +116,7 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
             duration_ms: result.duration_ms,
             incident: observed.map(|(id, _)| id),
             change: observed.map(|(_, change)| change),
+            silenced,
         });
     }
     report.symptoms = super::causes::link_symptoms(rt).map_err(|e| unrecorded(rt, e))?;

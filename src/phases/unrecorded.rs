@@ -458,6 +458,7 @@ mod tests {
             duration_ms: 1,
             incident: None,
             change: None,
+            silenced: None,
         }
     }
 

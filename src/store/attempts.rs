@@ -5,7 +5,7 @@ use super::{Result, Store};
 use crate::clock::{now, Timestamp};
 use crate::exec::{Leader, Trace};
 use crate::model::{Outcome, Phase};
-use rusqlite::{params, Row};
+use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -236,6 +236,26 @@ impl Store {
         )?;
         let rows = stmt.query_map([incident], Attempt::from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// What became of the latest attempt of a plan (by hash) on this incident in this phase:
+    /// its outcome and reason, so a hand-off can say "rejected by the policy" rather than
+    /// "already tried".
+    pub fn plan_outcome(
+        &self,
+        incident: i64,
+        phase: Phase,
+        plan_hash: &str,
+    ) -> Result<Option<(String, Option<String>)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT outcome, reason FROM attempts WHERE incident = ?1 AND phase = ?2 AND plan_hash = ?3
+                 ORDER BY id DESC LIMIT 1",
+                params![incident, phase.number(), plan_hash],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?)
     }
 
     /// Plans (by hash) already run on this incident in this phase since it last (re)opened.

@@ -23,6 +23,11 @@ pub struct Counts {
     pub pattern_fixes: i64,
     /// Phase-3 rounds per agreement ("3/3", "2/3", "none").
     pub agreement_rounds: BTreeMap<String, i64>,
+    /// Incidents that flapped (reopened too often, handed to a person): counted apart from
+    /// the verified fixes they undid, which stay fixes.
+    pub flapped: i64,
+    /// Incidents detected while a silence covered their check.
+    pub silenced: i64,
     /// Notifications refused for good (SMTP 5xx, a malformed address), ever: a counter, not
     /// windowed, so a scraper sees it only grow.
     pub notifications_failed: i64,
@@ -81,6 +86,20 @@ impl Store {
         counts.ttr = self.durations(since)?;
         counts.agreement_rounds = self.agreements(since)?;
         counts.notifications_failed = self.count_failed_notifications()?;
+        self.add_undone_fixes(since, &mut counts)?;
+        counts.flapped = self.conn.query_row(
+            "SELECT COUNT(DISTINCT e.incident) FROM incident_events e INDEXED BY incident_events_kind
+               JOIN incidents i ON i.id = e.incident
+              WHERE e.kind = 'flapping' AND i.detected_at >= ?1",
+            [since],
+            |r| r.get(0),
+        )?;
+        counts.silenced = self.conn.query_row(
+            "SELECT COUNT(*) FROM incidents INDEXED BY incidents_silenced
+              WHERE silence IS NOT NULL AND detected_at >= ?1",
+            [since],
+            |r| r.get(0),
+        )?;
         Ok(counts)
     }
 
@@ -118,6 +137,30 @@ impl Store {
                 ..Counts::default()
             })
         })?)
+    }
+
+    /// A verified fix stays a fix when its incident comes back: a reopen clears the incident's
+    /// resolution, so the fixes made before its last reopen are counted from the attempts
+    /// (the one after it, if any, is the incident's resolution, counted by `window_counts`).
+    fn add_undone_fixes(&self, since: Timestamp, counts: &mut Counts) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.phase, COUNT(*), COALESCE(SUM(a.source LIKE 'pattern:%'), 0)
+               FROM incidents i JOIN attempts a ON a.incident = i.id
+              WHERE i.detected_at >= ?1 AND i.reopened > 0 AND a.outcome = 'fixed'
+                AND a.source != 'person' AND a.phase BETWEEN 1 AND 3
+                AND a.started_at < (SELECT MAX(e.at) FROM incident_events e
+                                     WHERE e.incident = i.id AND e.kind = 'reopened')
+              GROUP BY a.phase",
+        )?;
+        let mut rows = stmt.query([since])?;
+        while let Some(row) = rows.next()? {
+            let phase: i64 = row.get(0)?;
+            *counts.fixed_by_phase.entry(phase).or_default() += row.get::<_, i64>(1)?;
+            if phase == 1 {
+                counts.pattern_fixes += row.get::<_, i64>(2)?;
+            }
+        }
+        Ok(())
     }
 
     fn durations(&self, since: Timestamp) -> Result<BTreeMap<i64, Vec<f64>>> {
@@ -247,8 +290,8 @@ mod tests {
             .expect("the counters migration")
     }
 
-    /// The counters' migration, then those after it: the queries read the latest schema.
-    fn migrate_from_counters(store: &Store) {
+    /// The counters' migration and those after it (their queries need every later index).
+    fn apply_counters_and_later(store: &Store) {
         for sql in &MIGRATIONS[counters_migration()..] {
             store.conn.execute_batch(sql).unwrap();
         }
@@ -356,7 +399,7 @@ mod tests {
         for shape in SHAPES {
             insert(&store, *shape);
         }
-        migrate_from_counters(&store);
+        apply_counters_and_later(&store);
         assert_eq!(store.totals(60.0).unwrap().counter("detected", ""), 9.0);
         assert_counters_match_history(&store);
     }
@@ -364,7 +407,7 @@ mod tests {
     #[test]
     fn triggers_count_each_event_as_it_happens() {
         let store = store_before_counters();
-        migrate_from_counters(&store);
+        apply_counters_and_later(&store);
         for shape in SHAPES {
             insert(&store, *shape);
         }
@@ -431,7 +474,7 @@ mod tests {
     #[test]
     fn a_phase_three_round_counts_once_by_its_agreement() {
         let store = store_before_counters();
-        migrate_from_counters(&store);
+        apply_counters_and_later(&store);
         let id = insert(&store, ("open", 3, None, None, 0.0));
         for (agent, round, agreement) in [
             ("a", 1, "3/3"),

@@ -14,6 +14,7 @@ mod incidents;
 mod metrics;
 pub(crate) mod private;
 mod symptoms;
+mod silences;
 
 pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
@@ -21,6 +22,7 @@ pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
 pub use symptoms::Linked;
+pub use silences::{NewSilence, Silence};
 
 use crate::redact::Redactor;
 use rusqlite::{Connection, OpenFlags};
@@ -38,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_attempt_processes.sql"),
     include_str!("migrations/0008_counters.sql"),
     include_str!("migrations/0009_groups.sql"),
+    include_str!("migrations/0010_silences.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +88,10 @@ pub enum StoreError {
     NothingToAcknowledge(i64),
     #[error("incident {0} is already {1}")]
     AlreadyClosed(i64, String),
+    #[error("no silence {0} (`orchestrator silence list --all` lists every one)")]
+    NoSilence(i64),
+    #[error("silence {0} already ended at {1}")]
+    SilenceEnded(i64, String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

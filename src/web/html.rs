@@ -98,6 +98,8 @@ button { background: var(--accent); color: #fff; border: 0; border-radius: 6px; 
 button.secondary { background: #475569; }
 .notice { background: #ecfeff; border-left: 4px solid var(--accent); padding: .6rem 1rem; border-radius: 4px; }
 details summary { cursor: pointer; color: var(--accent); }
+tr:has(.silenced) { background: #f1f5f9; color: var(--muted); } tr:has(.silenced) .badge { filter: grayscale(1); }
+select { padding: .4rem; border: 1px solid #cbd5e1; border-radius: 6px; font: inherit; margin: .2rem 0 .6rem; display: block; }
 ";
 
 pub fn page(title: &str, body: &str) -> String {
@@ -105,7 +107,7 @@ pub fn page(title: &str, body: &str) -> String {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>{} · orchestrator</title><style>{CSS}</style></head><body>\
 <header><span class=\"brand\">orchestrator</span><nav><a href=\"/\">Overview</a><a href=\"/incidents\">Incidents</a>\
-<a href=\"/patterns\">Patterns</a><a href=\"/checks\">Checks</a></nav></header><main>{body}</main></body></html>",
+<a href=\"/patterns\">Patterns</a><a href=\"/checks\">Checks</a><a href=\"/silences\">Silences</a></nav></header><main>{body}</main></body></html>",
         esc(title)
     )
 }

@@ -7,6 +7,7 @@
 mod html;
 mod pages;
 mod server;
+mod silences;
 mod systemd;
 
 use crate::config::Config;
@@ -300,6 +301,15 @@ impl Dashboard {
                 Err(_) => Reply::text(404, "no such incident"),
             },
             (Method::Post, ["incidents", id, action]) => self.decide(request, id, action),
+            (Method::Get, ["silences"]) => {
+                self.read(|s| silences::page_html(s, &self.config, &self.csrf).map(Reply::html))
+            }
+            (Method::Post, ["silences"]) => {
+                self.silence(request, |s, form| silences::add(s, &self.config, form))
+            }
+            (Method::Post, ["silences", id, "expire"]) => {
+                self.silence(request, |s, _| silences::expire(s, id))
+            }
             (Method::Get, _) => Reply::text(404, "not found"),
             _ => Reply::text(405, "method not allowed"),
         }
@@ -443,24 +453,46 @@ impl Dashboard {
         let Ok(id) = id.parse::<i64>() else {
             return Reply::text(404, "no such incident");
         };
-        let form = match read_form(request) {
+        let form = match self.checked_form(request) {
             Ok(form) => form,
             Err(reply) => return reply,
         };
-        let csrf_ok = form
-            .get("csrf")
-            .is_some_and(|given| constant_time_eq(given, &self.csrf));
-        if !csrf_ok || !self.same_origin(request) {
-            return Reply::text(
-                403,
-                "forbidden: missing or wrong CSRF token, or a cross-site request",
-            );
-        }
         let outcome = Store::open(&self.db)
             .map_err(conflict)
             .and_then(|mut store| self.apply(&mut store, id, action, &form));
         match outcome {
             Ok(()) => Reply::redirect(&format!("/incidents/{id}")),
+            Err(reply) => reply,
+        }
+    }
+
+    /// A decision's form, once its CSRF token and origin are checked.
+    fn checked_form(&self, request: &mut Request) -> Result<Form, Reply> {
+        let form = read_form(request)?;
+        let csrf_ok = form
+            .get("csrf")
+            .is_some_and(|given| constant_time_eq(given, &self.csrf));
+        if !csrf_ok || !self.same_origin(request) {
+            return Err(Reply::text(
+                403,
+                "forbidden: missing or wrong CSRF token, or a cross-site request",
+            ));
+        }
+        Ok(form)
+    }
+
+    /// Adds or ends a silence from `/silences`, then shows that page again.
+    fn silence(
+        &self,
+        request: &mut Request,
+        change: impl FnOnce(&Store, &Form) -> Result<(), Reply>,
+    ) -> Reply {
+        let outcome = self.checked_form(request).and_then(|form| {
+            let store = Store::open(&self.db).map_err(conflict)?;
+            change(&store, &form)
+        });
+        match outcome {
+            Ok(()) => Reply::redirect("/silences"),
             Err(reply) => reply,
         }
     }

@@ -415,15 +415,27 @@ fn taught(taught: Taught) -> &'static str {
 }
 
 pub fn checks(store: &Store) -> Result<String, StoreError> {
+    let silences = store.silences(false, None)?;
     let rows: Vec<Vec<String>> = store
         .check_states()?
         .iter()
         .map(|c| {
+            // Greyed (CSS `tr:has(.silenced)`), with who silenced it, why and until when.
+            let silenced = silences
+                .iter()
+                .find(|s| s.state == "active" && s.check.as_deref().is_none_or(|n| n == c.name))
+                .map(|s| {
+                    format!(
+                        "<br><small class=\"silenced\">{}</small>",
+                        esc(&s.describe())
+                    )
+                })
+                .unwrap_or_default();
             vec![
                 esc(&c.name),
                 esc(&c.kind),
                 badge(&c.status),
-                esc(&c.summary),
+                format!("{}{silenced}", esc(&c.summary)),
                 format!("{} ms", c.duration_ms),
                 time(c.checked_at),
                 opt_time(c.last_ok_at),

@@ -1,0 +1,204 @@
+//! `silence add|list|expire`: a person pauses orchestrator on a check, or on every check.
+
+use super::{load_config, open_store, open_store_readonly, output, UsageError};
+use crate::cli::{Global, SilenceCommand};
+use crate::clock::{self, Timestamp};
+use crate::config::Config;
+use crate::store::{NewSilence, Silence};
+use serde_json::json;
+use std::process::ExitCode;
+
+pub fn exec(global: &Global, command: SilenceCommand) -> anyhow::Result<ExitCode> {
+    let config = load_config(global)?;
+    match command {
+        SilenceCommand::Add {
+            check,
+            all: _,
+            duration,
+            until,
+            note,
+            by,
+        } => {
+            let check = check
+                .map(|name| known_check(&config, &name).map_err(UsageError))
+                .transpose()?;
+            let starts_at = clock::now();
+            let ends_at = match (duration, until) {
+                (Some(duration), _) => starts_at + duration.as_secs_f64(),
+                (None, Some(until)) => parse_rfc3339(&until)?,
+                (None, None) => return Err(UsageError("give --for or --until".into()).into()),
+            };
+            if ends_at <= starts_at {
+                return Err(UsageError(format!(
+                    "the silence would end at {}, which is not in the future",
+                    clock::rfc3339(ends_at)
+                ))
+                .into());
+            }
+            let by = by.unwrap_or_else(invoking_user);
+            let store = open_store(global, &config)?;
+            let silence = store.add_silence(&NewSilence {
+                check: check.as_deref(),
+                created_by: &by,
+                note: &note,
+                starts_at,
+                ends_at,
+            })?;
+            print_one(global, "added", &silence);
+        }
+        SilenceCommand::List { all } => {
+            let store = open_store_readonly(global, &config)?;
+            let silences = store.silences(all, None)?;
+            if global.json {
+                output::print_json(&json!({ "silences": silences }));
+            } else {
+                print_table(&silences);
+            }
+        }
+        SilenceCommand::Expire { id } => {
+            let store = open_store(global, &config)?;
+            let silence = store.expire_silence(id)?;
+            print_one(global, "expired", &silence);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A silence for a check the config does not know would silence nothing: refused, naming
+/// the checks there are. Shared with the dashboard's form.
+pub(crate) fn known_check(config: &Config, name: &str) -> Result<String, String> {
+    if config.check(name).is_some() {
+        return Ok(name.to_string());
+    }
+    let known: Vec<&str> = config.checks.iter().map(|c| c.name.as_str()).collect();
+    Err(format!(
+        "unknown check `{name}`; the config has: {} (or silence all checks)",
+        if known.is_empty() {
+            "no checks".to_string()
+        } else {
+            known.join(", ")
+        }
+    ))
+}
+
+/// Who runs the command: the person behind sudo first, as `incidents ack` records it.
+fn invoking_user() -> String {
+    ["SUDO_USER", "USER"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|user| !user.is_empty())
+        .unwrap_or_else(|| format!("uid {}", rustix::process::getuid().as_raw()))
+}
+
+/// RFC 3339 with `Z` or a numeric offset (humantime reads only UTC).
+fn parse_rfc3339(text: &str) -> anyhow::Result<Timestamp> {
+    let bad = || {
+        UsageError(format!(
+            "--until `{text}` is not an RFC 3339 time like 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00"
+        ))
+    };
+    let text = text.trim();
+    let (utc, offset_secs) = match split_offset(text) {
+        Some((time, offset)) => (format!("{time}Z"), offset),
+        None => (text.to_string(), 0),
+    };
+    let time = humantime::parse_rfc3339(&utc).map_err(|_| bad())?;
+    let secs = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| bad())?
+        .as_secs_f64();
+    Ok(secs - offset_secs as f64)
+}
+
+/// `2026-11-27T19:00:00+01:00` → (`2026-11-27T19:00:00`, 3600).
+fn split_offset(text: &str) -> Option<(&str, i64)> {
+    let cut = text.len().checked_sub(6)?;
+    let (time, offset) = (text.get(..cut)?, text.get(cut..)?);
+    let sign = match offset.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (hours, minutes) = offset[1..].split_once(':')?;
+    let hours: i64 = hours.parse().ok()?;
+    let minutes: i64 = minutes.parse().ok()?;
+    (hours < 24 && minutes < 60).then_some((time, sign * (hours * 3600 + minutes * 60)))
+}
+
+fn print_one(global: &Global, what: &str, silence: &Silence) {
+    if global.json {
+        output::print_json(&json!({ "silence": silence }));
+        return;
+    }
+    println!(
+        "silence {} {what}: {} {}",
+        silence.id,
+        silence.target(),
+        match what {
+            "expired" => format!("(was set by {})", silence.created_by),
+            _ => silence.describe(),
+        }
+    );
+}
+
+fn print_table(silences: &[Silence]) {
+    if silences.is_empty() {
+        println!("no silence in force (silence list --all shows those that ended)");
+        return;
+    }
+    let now = clock::now();
+    let rows: Vec<Vec<String>> = silences
+        .iter()
+        .map(|s| {
+            vec![
+                s.id.to_string(),
+                s.state.to_string(),
+                s.target().to_string(),
+                s.created_by.clone(),
+                clock::rfc3339(s.starts_at),
+                format!(
+                    "{} ({})",
+                    clock::rfc3339(s.ended_at()),
+                    until_or_ago(s.ended_at(), now)
+                ),
+                s.note.clone(),
+            ]
+        })
+        .collect();
+    println!(
+        "{}",
+        output::table(
+            &["ID", "STATE", "CHECK", "BY", "FROM", "UNTIL", "NOTE"],
+            &rows
+        )
+    );
+}
+
+fn until_or_ago(at: Timestamp, now: Timestamp) -> String {
+    if at <= now {
+        return clock::age(at, now);
+    }
+    let secs = (at - now) as u64;
+    match secs {
+        0..=59 => format!("in {secs}s"),
+        60..=3599 => format!("in {}m", secs / 60),
+        3600..=86_399 => format!("in {}h{:02}m", secs / 3600, secs % 3600 / 60),
+        _ => format!("in {}d", secs / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn until_takes_utc_and_numeric_offsets() {
+        let utc = parse_rfc3339("2026-11-27T18:00:00Z").unwrap();
+        assert_eq!(parse_rfc3339("2026-11-27T19:00:00+01:00").unwrap(), utc);
+        assert_eq!(parse_rfc3339("2026-11-27T13:30:00-04:30").unwrap(), utc);
+        for bad in ["tomorrow", "2026-11-27", "2026-11-27T19:00:00+25:00", ""] {
+            let err = parse_rfc3339(bad).unwrap_err().to_string();
+            assert!(err.contains("RFC 3339"), "{bad}: {err}");
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Silences: a person pauses orchestrator on a check, or on every check, for a while. The store
+//! keeps every silence ever made; expiring one early only sets `expired_at`.
+
+use super::{Result, Store, StoreError};
+use crate::clock::{now, Timestamp};
+use rusqlite::{params, OptionalExtension, Row};
+use serde::Serialize;
+
+pub struct NewSilence<'a> {
+    /// None silences every check.
+    pub check: Option<&'a str>,
+    pub created_by: &'a str,
+    pub note: &'a str,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Silence {
+    pub id: i64,
+    /// None: every check.
+    pub check: Option<String>,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub note: String,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub expired_at: Option<Timestamp>,
+    /// `active`, `pending` (starts later) or `expired` (ended by its time or by a person), as of
+    /// the moment it was read.
+    pub state: &'static str,
+}
+
+impl Silence {
+    /// "web" or "all checks", for people.
+    pub fn target(&self) -> &str {
+        self.check.as_deref().unwrap_or("all checks")
+    }
+
+    /// When it stopped or will stop: the earlier of its end and a person's expiry.
+    pub fn ended_at(&self) -> Timestamp {
+        self.expired_at
+            .map_or(self.ends_at, |e| e.min(self.ends_at))
+    }
+
+    /// "silenced by alice until 2026-11-27T10:00:00Z: kernel upgrade", for pages and reports.
+    pub fn describe(&self) -> String {
+        let mut text = format!(
+            "silenced by {} until {}",
+            self.created_by,
+            crate::clock::rfc3339(self.ends_at)
+        );
+        if !self.note.is_empty() {
+            text.push_str(&format!(": {}", self.note));
+        }
+        text
+    }
+}
+
+const COLUMNS: &str =
+    "id, check_name, created_at, created_by, note, starts_at, ends_at, expired_at";
+
+/// The SQL condition of a silence in force at `?1`.
+const IN_FORCE: &str =
+    "starts_at <= ?1 AND ends_at > ?1 AND (expired_at IS NULL OR expired_at > ?1)";
+
+fn silence_from_row(row: &Row, at: Timestamp) -> rusqlite::Result<Silence> {
+    let starts_at: Timestamp = row.get(5)?;
+    let ends_at: Timestamp = row.get(6)?;
+    let expired_at: Option<Timestamp> = row.get(7)?;
+    let state = if expired_at.is_some_and(|e| e <= at) || ends_at <= at {
+        "expired"
+    } else if starts_at > at {
+        "pending"
+    } else {
+        "active"
+    };
+    Ok(Silence {
+        id: row.get(0)?,
+        check: row.get(1)?,
+        created_at: row.get(2)?,
+        created_by: row.get(3)?,
+        note: row.get(4)?,
+        starts_at,
+        ends_at,
+        expired_at,
+        state,
+    })
+}
+
+impl Store {
+    pub fn add_silence(&self, new: &NewSilence) -> Result<Silence> {
+        let at = now();
+        self.conn.execute(
+            "INSERT INTO silences (check_name, created_at, created_by, note, starts_at, ends_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                new.check,
+                at,
+                self.mask(new.created_by),
+                self.mask(new.note),
+                new.starts_at,
+                new.ends_at
+            ],
+        )?;
+        self.silence(self.conn.last_insert_rowid())
+    }
+
+    pub fn silence(&self, id: i64) -> Result<Silence> {
+        let at = now();
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM silences WHERE id = ?1"),
+                [id],
+                |row| silence_from_row(row, at),
+            )
+            .optional()?
+            .ok_or(StoreError::NoSilence(id))
+    }
+
+    /// Silences in force or still to come; with `with_ended`, also those that ended within
+    /// `ended_since` seconds (all of them when it is None), newest first.
+    pub fn silences(&self, with_ended: bool, ended_since: Option<f64>) -> Result<Vec<Silence>> {
+        let at = now();
+        let oldest = if with_ended {
+            ended_since.map_or(f64::NEG_INFINITY, |window| at - window)
+        } else {
+            at
+        };
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM silences
+              WHERE MIN(ends_at, COALESCE(expired_at, ends_at)) > ?1
+                 OR (?2 AND MIN(ends_at, COALESCE(expired_at, ends_at)) > ?3)
+              ORDER BY id DESC"
+        ))?;
+        let rows = stmt.query_map(params![at, with_ended, oldest], |row| {
+            silence_from_row(row, at)
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The silence covering `check` now, if any (the one lasting longest when several do).
+    pub fn silence_of(&self, check: &str) -> Result<Option<Silence>> {
+        let at = now();
+        Ok(self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM silences
+                      WHERE (check_name IS NULL OR check_name = ?2) AND {IN_FORCE}
+                      ORDER BY ends_at DESC LIMIT 1"
+                ),
+                params![at, check],
+                |row| silence_from_row(row, at),
+            )
+            .optional()?)
+    }
+
+    /// Ends a silence now. One that already ended is an error naming when.
+    pub fn expire_silence(&self, id: i64) -> Result<Silence> {
+        let silence = self.silence(id)?;
+        if silence.state == "expired" {
+            return Err(StoreError::SilenceEnded(
+                id,
+                crate::clock::rfc3339(silence.ended_at()),
+            ));
+        }
+        self.conn.execute(
+            "UPDATE silences SET expired_at = ?2 WHERE id = ?1 AND expired_at IS NULL",
+            params![id, now()],
+        )?;
+        self.silence(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("test.db")).unwrap();
+        (dir, store)
+    }
+
+    fn add(store: &Store, check: Option<&str>, from: f64, to: f64) -> Silence {
+        let at = now();
+        store
+            .add_silence(&NewSilence {
+                check,
+                created_by: "alice",
+                note: "kernel upgrade",
+                starts_at: at + from,
+                ends_at: at + to,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_silence_covers_its_check_or_every_check_while_in_force() {
+        let (_dir, store) = store();
+        add(&store, Some("web"), -10.0, 3600.0);
+        assert_eq!(store.silence_of("web").unwrap().unwrap().state, "active");
+        assert!(store.silence_of("db").unwrap().is_none());
+        add(&store, None, -10.0, 60.0);
+        assert!(store.silence_of("db").unwrap().is_some());
+        // The longest wins when several cover a check.
+        assert_eq!(
+            store.silence_of("web").unwrap().unwrap().check.as_deref(),
+            Some("web")
+        );
+    }
+
+    #[test]
+    fn ended_silences_are_kept_and_listed_apart() {
+        let (_dir, store) = store();
+        let ended = add(&store, Some("web"), -100.0, -50.0);
+        let active = add(&store, Some("web"), -10.0, 3600.0);
+        assert!(store.silence_of("web").unwrap().is_some());
+        let expired = store.expire_silence(active.id).unwrap();
+        assert_eq!(expired.state, "expired");
+        assert!(store.silence_of("web").unwrap().is_none());
+        assert!(store.silences(false, None).unwrap().is_empty());
+        let all = store.silences(true, None).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(store.silence(ended.id).unwrap().state, "expired");
+        let again = store.expire_silence(active.id).unwrap_err().to_string();
+        assert!(again.contains("already ended"), "{again}");
+        let missing = store.expire_silence(99).unwrap_err().to_string();
+        assert!(missing.contains("no silence 99"), "{missing}");
+    }
+}

@@ -1,0 +1,144 @@
+//! The `/silences` page: silences in force and recently ended, a form to add one for a check
+//! or for all, and a button to end one. Written with `maud`, which escapes every value it
+//! interpolates. The forms post to `/silences` and `/silences/ID/expire`, through the same
+//! token, CSRF and same-origin checks as every other decision (`Dashboard::checked_form`).
+
+use super::html::{opt_time, page, time};
+use super::{Form, Reply};
+use crate::clock;
+use crate::config::Config;
+use crate::store::{NewSilence, Silence, Store, StoreError};
+use maud::{html, Markup, PreEscaped};
+
+/// How far back the page lists silences that ended.
+const RECENT: f64 = 7.0 * 86_400.0;
+
+pub fn page_html(store: &Store, config: &Config, csrf: &str) -> Result<String, StoreError> {
+    let listed = store.silences(true, Some(RECENT))?;
+    let (in_force, ended): (Vec<&Silence>, Vec<&Silence>) =
+        listed.iter().partition(|s| s.state != "expired");
+    let body = html! {
+        h1 { "Silences" }
+        p {
+            "A silenced check is still scanned and shown, but no phase acts on it and nobody is "
+            "notified. It ends by itself at its end time."
+        }
+        h2 { "In force" }
+        (silence_table(&in_force, Some(csrf), "No silence in force: orchestrator acts on every check."))
+        h2 { "Add a silence" }
+        (add_form(config, csrf))
+        h2 { "Ended in the last 7 days" }
+        (silence_table(&ended, None, "None."))
+    };
+    Ok(page("Silences", &body.into_string()))
+}
+
+fn silence_table(silences: &[&Silence], csrf: Option<&str>, empty: &str) -> Markup {
+    if silences.is_empty() {
+        return html! { p.empty { (empty) } };
+    }
+    html! {
+        table {
+            thead { tr {
+                th { "#" } th { "Check" } th { "Why" } th { "By" } th { "From" } th { "Until" }
+                @if csrf.is_some() { th { "End it" } } @else { th { "Ended" } }
+            } }
+            tbody {
+                @for s in silences {
+                    tr {
+                        td { (s.id) }
+                        td { (s.target()) }
+                        td { (s.note) }
+                        td { (s.created_by) }
+                        td { (PreEscaped(time(s.starts_at))) }
+                        td { (clock::rfc3339(s.ends_at)) }
+                        @if let Some(csrf) = csrf {
+                            td { form.inline method="post" action={ "/silences/" (s.id) "/expire" } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button.secondary { "Expire now" }
+                            } }
+                        } @else {
+                            td { (PreEscaped(opt_time(Some(s.ended_at())))) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn add_form(config: &Config, csrf: &str) -> Markup {
+    html! {
+        form.block method="post" action="/silences" {
+            input type="hidden" name="csrf" value=(csrf);
+            label { "Check"
+                select name="check" {
+                    @for check in &config.checks { option value=(check.name) { (check.name) } }
+                    option value="*" { "all checks" }
+                }
+            }
+            label { "For (like 30m, 2h, 1h30m)"
+                input type="text" name="for" value="2h" required;
+            }
+            label { "Why"
+                input type="text" name="note" required placeholder="kernel upgrade, ticket OPS-123";
+            }
+            label { "Your name (optional)"
+                input type="text" name="by";
+            }
+            button { "Silence" }
+        }
+    }
+}
+
+/// Adds the silence the form describes. Every bad field is a 400 naming it; nothing is stored.
+pub fn add(store: &Store, config: &Config, form: &Form) -> Result<(), Reply> {
+    let bad = |text: String| Reply::text(400, &text);
+    let check = match form.get("check").map(str::trim) {
+        None | Some("") => return Err(bad("choose a check, or all checks".into())),
+        Some("*") => None,
+        Some(name) => Some(crate::commands::known_check(config, name).map_err(bad)?),
+    };
+    let duration: crate::duration::Duration = form
+        .get("for")
+        .unwrap_or("")
+        .trim()
+        .parse()
+        .map_err(|err| bad(format!("for: {err}")))?;
+    if duration.as_secs_f64() <= 0.0 {
+        return Err(bad("for: a silence must last longer than 0s".into()));
+    }
+    let note = form
+        .get("note")
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| bad("a note is required: say why".into()))?;
+    let by = match form.get("by").map(str::trim).filter(|b| !b.is_empty()) {
+        Some(name) => format!("dashboard:{name}"),
+        None => "dashboard".into(),
+    };
+    let starts_at = clock::now();
+    store
+        .add_silence(&NewSilence {
+            check: check.as_deref(),
+            created_by: &by,
+            note,
+            starts_at,
+            ends_at: starts_at + duration.as_secs_f64(),
+        })
+        .map(|_| ())
+        .map_err(|err| Reply::text(409, &err.to_string()))
+}
+
+pub fn expire(store: &Store, id: &str) -> Result<(), Reply> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| Reply::text(404, "no such silence"))?;
+    store
+        .expire_silence(id)
+        .map(|_| ())
+        .map_err(|err| match err {
+            StoreError::NoSilence(_) => Reply::text(404, &err.to_string()),
+            other => Reply::text(409, &other.to_string()),
+        })
+}
