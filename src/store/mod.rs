@@ -13,16 +13,16 @@ mod escalations;
 mod incidents;
 mod metrics;
 pub(crate) mod private;
-mod symptoms;
 mod silences;
+mod symptoms;
 
 pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
-pub use symptoms::Linked;
 pub use silences::{NewSilence, Silence};
+pub use symptoms::Linked;
 
 use crate::redact::Redactor;
 use rusqlite::{Connection, OpenFlags};
