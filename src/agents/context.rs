@@ -4,7 +4,7 @@
 //! prompt as data between markers that the data cannot forge, never as instructions.
 
 use crate::checks::{host, journal};
-use crate::config::{Check, CheckKind, Config};
+use crate::config::{Check, Config};
 use crate::random::random_hex;
 use crate::redact::Redactor;
 use crate::store::{Attempt, Incident, Pattern};
@@ -72,55 +72,18 @@ pub fn build(facts: &Facts, redactor: &Redactor) -> Value {
 
 /// The check's config as facts the runbook and agents can use.
 pub fn describe_check(check: &Check) -> Value {
-    let details = match &check.kind {
-        CheckKind::Systemd { unit } => json!({ "unit": unit }),
-        CheckKind::SystemdFailed { ignore } => json!({ "ignore": ignore }),
-        CheckKind::Http {
-            url,
-            expect_status,
-            contains,
-        } => {
-            json!({ "url": url, "expect_status": expect_status, "contains": contains, "port": port_of(url) })
-        }
-        CheckKind::Tcp { address } => json!({ "address": address, "port": port_of(address) }),
-        CheckKind::Disk { path, .. } => json!({ "path": path }),
-        CheckKind::Memory { warn, crit } | CheckKind::Load { warn, crit } => {
-            json!({ "warn": warn, "crit": crit })
-        }
-        CheckKind::Process {
-            process,
-            pidfile,
-            min,
-            max,
-        } => json!({ "process": process, "pidfile": pidfile, "min": min, "max": max }),
-        CheckKind::File { path, .. } => json!({ "path": path }),
-        CheckKind::Command { argv } => json!({ "command": argv }),
-    };
     json!({
         "name": check.name,
         "kind": check.kind.name(),
         "unit": check.unit,
         "timeout": check.timeout.to_string(),
-        "details": details,
+        "details": check.kind.details(),
         "remedy": check.remedy,
         "logs": check.logs,
     })
 }
 
-/// The port of `http://host:port/…` or `host:port`, with the scheme's default.
-pub fn port_of(address: &str) -> Option<u16> {
-    let (scheme, rest) = address.split_once("://").unwrap_or(("", address));
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    match authority.rsplit_once(':') {
-        Some((_, port)) if !port.ends_with(']') => port.parse().ok(),
-        _ => match scheme {
-            "http" => Some(80),
-            "https" => Some(443),
-            _ => None,
-        },
-    }
-}
+pub use crate::checks::http::port_of;
 
 /// Plans are stored as they must run: a password in an argv is masked for the agent here.
 fn masked_plan(mut plan: Value, redactor: &Redactor) -> Value {
