@@ -65,7 +65,7 @@ pub fn build(facts: &Facts, redactor: &Redactor) -> Value {
             "signature": p.signature, "plan": masked_plan(serde_json::from_str::<Value>(&p.plan).unwrap_or(Value::Null), redactor),
             "successes": p.successes, "failures": p.failures,
         })).collect::<Vec<_>>(),
-        "vocabulary": vocabulary(),
+        "vocabulary": crate::actions::vocabulary::vocabulary(),
         "policy": live["policy"].take(),
     })
 }
@@ -145,25 +145,6 @@ fn list_dir(dir: &Path) -> Value {
         .map(|(size, name)| json!({"name": name, "bytes": size}))
         .collect();
     json!({ "directory": true, "files": files.len(), "total_bytes": total, "largest": largest })
-}
-
-fn vocabulary() -> Value {
-    let signals = format!(
-        "{} (default), {}, or their numbers",
-        crate::actions::SIGNALS[0],
-        crate::actions::SIGNALS[1..].join(", ")
-    );
-    json!([
-        {"action": "restart_unit", "fields": {"unit": "optional; default: the check's unit"}},
-        {"action": "start_unit", "fields": {"unit": "optional"}},
-        {"action": "reset_failed", "fields": {"unit": "optional"}},
-        {"action": "run", "fields": {"argv": "list of strings, run without a shell", "timeout": "e.g. \"30s\""}},
-        {"action": "kill_process", "fields": {"pid": "number", "name": "process name", "signal": signals}, "scope": "only the incident's processes (its unit's cgroup, the check's pid file or process name) and names matching policy.processes; never orchestrator, its children or PID 1"},
-        {"action": "clean_files", "fields": {"path": "directory", "older_than": "e.g. \"7d\"", "glob": "file name glob, e.g. \"*.log.*\""}},
-        {"action": "remove_file", "fields": {"path": "one file, e.g. a stale pid or lock file"}},
-        {"action": "vacuum_journal", "fields": {"max_size": "e.g. \"500M\""}},
-        {"action": "remedy", "fields": {}, "effect": "runs the check's configured remedy list"},
-    ])
 }
 
 fn describe_policy(config: &Config, unit: Option<&str>) -> Value {
