@@ -341,6 +341,14 @@ mod tests {
         }
         let vocabulary = vocabulary();
         assert_eq!(vocabulary.as_array().unwrap().len(), ACTIONS.len());
+        // And every action the parser knows is described: serde lists them all when refusing
+        // an unknown one.
+        let refusal = serde_json::from_value::<Action>(json!({"action": "?"}))
+            .unwrap_err()
+            .to_string();
+        let (_, known) = refusal.split_once("expected one of ").unwrap();
+        let known: Vec<&str> = known.split(", ").map(|n| n.trim_matches('`')).collect();
+        assert_eq!(known, names, "{refusal}");
     }
 
     /// Every field the vocabulary lists parses, with every field given and with only the
