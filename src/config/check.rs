@@ -64,9 +64,11 @@ pub(super) struct RawCheck {
 }
 
 /// One `[[checks]]` table: the common keys, and the keys that belong to some kind, kept as
-/// TOML values with their spans until the kind is known.
+/// TOML values with their spans until the kind is known. (Its fields are not config keys:
+/// tests/man_pages.rs reads `pub(super)` structs here as key lists; the kinds' keys are held
+/// to the man page by `checks::tests`.)
 #[derive(Debug)]
-pub(super) struct CheckTable {
+pub(in crate::config) struct CheckTable {
     pub common: RawCheck,
     kind_keys: Vec<(String, Spanned<Value>)>,
 }
