@@ -42,13 +42,9 @@ impl Check {
     }
 }
 
-/// The keys every check has, whatever its kind.
-const COMMON_KEYS: [&str; 7] = [
-    "name", "kind", "timeout", "unit", "remedy", "act_on", "logs",
-];
-
-/// The keys every check has, whatever its kind (a new one: a field here and its name in
-/// `COMMON_KEYS`). The kind's own keys are in `CheckTable::kind_keys`.
+/// The keys every check has, whatever its kind: a new one is a field here and nothing else
+/// (`common_keys` reads the list from serde). The kind's own keys are in
+/// `CheckTable::kind_keys`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCheck {
@@ -73,11 +69,48 @@ pub(in crate::config) struct CheckTable {
     kind_keys: Vec<(String, Spanned<Value>)>,
 }
 
+/// The field names of `RawCheck`, as its derived `Deserialize` hands them to the deserializer.
+fn common_keys() -> &'static [&'static str] {
+    static COMMON: OnceLock<&'static [&'static str]> = OnceLock::new();
+    COMMON.get_or_init(|| {
+        let mut fields: &'static [&'static str] = &[];
+        let _ = RawCheck::deserialize(FieldNames(&mut fields));
+        fields
+    })
+}
+
+/// A deserializer that only notes the field names of the struct asked of it.
+struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> Deserializer<'de> for FieldNames<'_> {
+    type Error = de::value::Error;
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(de::Error::custom("field names noted"))
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
+        Err(de::Error::custom("only a struct's field names are read"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
 /// Every key a check may have: the common ones, then each kind's, in the order of `KINDS`.
 fn all_keys() -> &'static [&'static str] {
     static ALL: OnceLock<Vec<&'static str>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let mut all: Vec<&'static str> = COMMON_KEYS.to_vec();
+        let mut all: Vec<&'static str> = common_keys().to_vec();
         for key in KINDS.iter().flat_map(|kind| kind.keys) {
             if !all.contains(key) {
                 all.push(key);
@@ -129,7 +162,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for CommonKeysOnly<'_, A> {
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
         while let Some(key) = self.inner.next_key_seed(KnownKey)? {
-            if COMMON_KEYS.contains(&key.as_str()) {
+            if common_keys().contains(&key.as_str()) {
                 return seed
                     .deserialize(de::value::StringDeserializer::new(key))
                     .map(Some);
@@ -340,6 +373,15 @@ mod tests {
         match Config::parse("test.toml", &format!("[[checks]]\n{checks}")) {
             Ok(_) => vec![],
             Err(err) => err.problems(),
+        }
+    }
+
+    #[test]
+    fn the_common_keys_are_read_from_raw_check() {
+        for key in [
+            "name", "kind", "timeout", "unit", "remedy", "act_on", "logs",
+        ] {
+            assert!(super::common_keys().contains(&key), "{key}");
         }
     }
 
