@@ -32,5 +32,9 @@ pub(crate) mod web;
 // What the binary and the examples use; everything else is crate-private, so the compiler
 // reports an item nobody calls.
 pub use actions::fs::clean_files;
+// Each action described once: for tests that compare documentation (man pages) against it.
+pub use actions::vocabulary::{
+    vocabulary as action_vocabulary, ActionSpec, Field, FieldDefault, FieldType, ACTIONS,
+};
 pub use commands::run;
 pub use exec::become_subreaper;

@@ -167,3 +167,59 @@ fn the_embedded_default_config_runs_as_is() {
         1
     );
 }
+
+/// Monit's `if size < 1 KB`: an empty backup is a failed backup, and so is one a day old, even
+/// when the backup job itself said nothing.
+#[test]
+fn an_empty_or_old_backup_is_critical() {
+    let host = Host::new();
+    let dir = host.path("backups");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("empty.tar.gz"), b"").unwrap();
+    std::fs::write(dir.join("fresh.tar.gz"), vec![b'x'; 4096]).unwrap();
+    let old = dir.join("old.tar.gz");
+    std::fs::write(&old, vec![b'x'; 4096]).unwrap();
+    let two_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(48 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(two_days_ago)
+        .unwrap();
+    std::os::unix::fs::symlink(dir.join("fresh.tar.gz"), dir.join("latest.tar.gz")).unwrap();
+    let backup_check = |name: &str, file: &str| {
+        format!(
+            "[[checks]]\nname = \"{name}\"\nkind = \"file\"\npath = \"{}\"\nmin_size = \"1KB\"\nmax_age = \"26h\"\n",
+            dir.join(file).display()
+        )
+    };
+    host.write_config(
+        &[
+            backup_check("backup-empty", "empty.tar.gz"),
+            backup_check("backup-fresh", "fresh.tar.gz"),
+            backup_check("backup-old", "old.tar.gz"),
+            backup_check("backup-link", "latest.tar.gz"),
+        ]
+        .concat(),
+    );
+    let scan = host.run(&["--json", "scan"]).ok().json();
+    let checks = scan["checks"].as_array().unwrap();
+    let expected = [
+        ("backup-empty", "critical", "is 0 B (min 1000 B)"),
+        ("backup-fresh", "ok", "is 4.0 KiB"),
+        ("backup-old", "critical", "is 2d old (max 1d2h)"),
+        ("backup-link", "critical", "is a symbolic link"),
+    ];
+    assert_eq!(checks.len(), expected.len(), "{scan}");
+    for (check, (name, status, summary)) in checks.iter().zip(expected) {
+        assert_eq!(check["name"], name);
+        assert_eq!(check["status"], status, "{check}");
+        assert_contains(check["summary"].as_str().unwrap(), summary);
+    }
+    assert_eq!(
+        host.query_i64(
+            "SELECT COUNT(*) FROM incidents WHERE check_name = 'backup-empty' AND severity = 'critical'"
+        ),
+        1
+    );
+}

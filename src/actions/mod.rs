@@ -1,9 +1,12 @@
 //! Plans: lists of typed actions (docs/agents.md, "The action vocabulary"). Parsing them is strict (unknown actions or fields
-//! are errors), so that what reaches the executor is only ever the vocabulary below.
+//! are errors), so that what reaches the executor is only ever the vocabulary below. Each
+//! action is described once, in `vocabulary::ACTIONS`; what agents are shown is generated from
+//! it, and its tests hold this parser, the executor and the policy to it.
 
 pub mod fs;
 mod kill;
 mod run;
+pub mod vocabulary;
 
 pub use kill::{signal_number, KillScope, SIGNALS};
 pub use run::{execute_plan, ExecOptions};
@@ -120,10 +123,7 @@ impl Action {
 
     /// Whether running it (re)starts something: these count against `restart_limit`.
     pub fn restarts(&self) -> bool {
-        matches!(
-            self.kind(),
-            ActionKind::RestartUnit | ActionKind::StartUnit | ActionKind::Run | ActionKind::Remedy
-        )
+        self.kind().spec().restarts
     }
 
     /// The action with every default spelled out: plans are compared normalised.

@@ -4,7 +4,7 @@
 //! prompt as data between markers that the data cannot forge, never as instructions.
 
 use crate::checks::{host, journal};
-use crate::config::{Check, CheckKind, Config};
+use crate::config::{Check, Config};
 use crate::random::random_hex;
 use crate::redact::Redactor;
 use crate::store::{Attempt, Incident, Pattern};
@@ -65,62 +65,25 @@ pub fn build(facts: &Facts, redactor: &Redactor) -> Value {
             "signature": p.signature, "plan": masked_plan(serde_json::from_str::<Value>(&p.plan).unwrap_or(Value::Null), redactor),
             "successes": p.successes, "failures": p.failures,
         })).collect::<Vec<_>>(),
-        "vocabulary": vocabulary(),
+        "vocabulary": crate::actions::vocabulary::vocabulary(),
         "policy": live["policy"].take(),
     })
 }
 
 /// The check's config as facts the runbook and agents can use.
 pub fn describe_check(check: &Check) -> Value {
-    let details = match &check.kind {
-        CheckKind::Systemd { unit } => json!({ "unit": unit }),
-        CheckKind::SystemdFailed { ignore } => json!({ "ignore": ignore }),
-        CheckKind::Http {
-            url,
-            expect_status,
-            contains,
-        } => {
-            json!({ "url": url, "expect_status": expect_status, "contains": contains, "port": port_of(url) })
-        }
-        CheckKind::Tcp { address } => json!({ "address": address, "port": port_of(address) }),
-        CheckKind::Disk { path, .. } => json!({ "path": path }),
-        CheckKind::Memory { warn, crit } | CheckKind::Load { warn, crit } => {
-            json!({ "warn": warn, "crit": crit })
-        }
-        CheckKind::Process {
-            process,
-            pidfile,
-            min,
-            max,
-        } => json!({ "process": process, "pidfile": pidfile, "min": min, "max": max }),
-        CheckKind::File { path, .. } => json!({ "path": path }),
-        CheckKind::Command { argv } => json!({ "command": argv }),
-    };
     json!({
         "name": check.name,
         "kind": check.kind.name(),
         "unit": check.unit,
         "timeout": check.timeout.to_string(),
-        "details": details,
+        "details": check.kind.details(),
         "remedy": check.remedy,
         "logs": check.logs,
     })
 }
 
-/// The port of `http://host:port/…` or `host:port`, with the scheme's default.
-pub fn port_of(address: &str) -> Option<u16> {
-    let (scheme, rest) = address.split_once("://").unwrap_or(("", address));
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    match authority.rsplit_once(':') {
-        Some((_, port)) if !port.ends_with(']') => port.parse().ok(),
-        _ => match scheme {
-            "http" => Some(80),
-            "https" => Some(443),
-            _ => None,
-        },
-    }
-}
+pub use crate::checks::http::port_of;
 
 /// Plans are stored as they must run: a password in an argv is masked for the agent here.
 fn masked_plan(mut plan: Value, redactor: &Redactor) -> Value {
@@ -182,25 +145,6 @@ fn list_dir(dir: &Path) -> Value {
         .map(|(size, name)| json!({"name": name, "bytes": size}))
         .collect();
     json!({ "directory": true, "files": files.len(), "total_bytes": total, "largest": largest })
-}
-
-fn vocabulary() -> Value {
-    let signals = format!(
-        "{} (default), {}, or their numbers",
-        crate::actions::SIGNALS[0],
-        crate::actions::SIGNALS[1..].join(", ")
-    );
-    json!([
-        {"action": "restart_unit", "fields": {"unit": "optional; default: the check's unit"}},
-        {"action": "start_unit", "fields": {"unit": "optional"}},
-        {"action": "reset_failed", "fields": {"unit": "optional"}},
-        {"action": "run", "fields": {"argv": "list of strings, run without a shell", "timeout": "e.g. \"30s\""}},
-        {"action": "kill_process", "fields": {"pid": "number", "name": "process name", "signal": signals}, "scope": "only the incident's processes (its unit's cgroup, the check's pid file or process name) and names matching policy.processes; never orchestrator, its children or PID 1"},
-        {"action": "clean_files", "fields": {"path": "directory", "older_than": "e.g. \"7d\"", "glob": "file name glob, e.g. \"*.log.*\""}},
-        {"action": "remove_file", "fields": {"path": "one file, e.g. a stale pid or lock file"}},
-        {"action": "vacuum_journal", "fields": {"max_size": "e.g. \"500M\""}},
-        {"action": "remedy", "fields": {}, "effect": "runs the check's configured remedy list"},
-    ])
 }
 
 fn describe_policy(config: &Config, unit: Option<&str>) -> Value {

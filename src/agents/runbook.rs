@@ -162,8 +162,8 @@ fn address_in_use(text: &str, lower: &str, check: &Check) -> Option<RawAnswer> {
 
 fn check_port(check: &Check) -> Option<u16> {
     match &check.kind {
-        CheckKind::Http { url, .. } => super::context::port_of(url),
-        CheckKind::Tcp { address } => super::context::port_of(address),
+        CheckKind::Http(http) => super::context::port_of(&http.url),
+        CheckKind::Tcp(tcp) => super::context::port_of(&tcp.address),
         _ => None,
     }
 }

@@ -2,12 +2,48 @@
 //! 2 CRITICAL, 3 (or anything else) UNKNOWN; the first line is the summary, text after `|` on
 //! any line is performance data, further lines are long output.
 
-use super::{parse_perfdata, CheckResult};
+use super::{parse_perfdata, CheckResult, Keys, Kind};
 use crate::exec::{self, CommandSpec, Containment, Ending};
 use crate::model::Status;
+use serde_json::json;
 use std::time::Duration;
 
-pub fn run(argv: &[String], timeout: Duration) -> CheckResult {
+/// `kind = "command"`: a monitoring plugin's argv, run without a shell.
+#[derive(Debug, Clone)]
+pub struct Command {
+    pub argv: Vec<String>,
+}
+
+impl Kind for Command {
+    const NAME: &'static str = "command";
+    const KEYS: &'static [&'static str] = &["command"];
+    // Plugins may look at remote things; the Nagios default is tens of seconds.
+    const DEFAULT_TIMEOUT: crate::duration::Duration = crate::duration::Duration::from_secs(30);
+    const KEEPS_DEADLINE: bool = true;
+
+    fn parse(keys: &mut Keys) -> Option<Self> {
+        let argv: Vec<String> = keys.require("command")?;
+        if argv.is_empty() {
+            keys.problem(
+                "command",
+                "`command` must name a program: [\"/usr/lib/nagios/plugins/check_load\", ...]",
+            );
+            return None;
+        }
+        Some(Command { argv })
+    }
+
+    // Commands get their timeout from exec, which also kills the process group.
+    fn probe(&self, deadline: Duration) -> CheckResult {
+        run(&self.argv, deadline)
+    }
+
+    fn details(&self) -> serde_json::Value {
+        json!({ "command": self.argv })
+    }
+}
+
+fn run(argv: &[String], timeout: Duration) -> CheckResult {
     let mut spec = CommandSpec::new(argv.to_vec(), timeout);
     spec.keep_bytes = 16 * 1024;
     // A plugin reports; whatever it leaves running (a `setsid` child too) is killed with it.

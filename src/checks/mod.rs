@@ -1,21 +1,175 @@
-//! Running checks (kinds and keys: man/orchestrator.toml.5). Each kind lives in its own file and returns a `CheckResult` in
-//! the Nagios vocabulary; `run_all` runs many at once, each under its own deadline.
+//! Running checks (kinds and keys: man/orchestrator.toml.5). Each kind is one module here
+//! holding its keys, their parsing, its probe and its description for agents ([`Kind`]);
+//! `check_kinds!` below registers it. A new kind is its module, one line in that list and its
+//! section of the man page. Every kind returns a `CheckResult` in the Nagios vocabulary;
+//! `run_all` runs many at once, each under its own deadline.
 
-mod command;
 pub mod host;
 pub mod journal;
-mod net;
+pub mod keys;
 mod perfdata;
-mod systemd;
 
+pub use keys::{KeyProblem, Keys};
 pub use perfdata::{parse_perfdata, Perf};
 pub use systemd::systemd_is_running;
 
-use crate::config::{Check, CheckKind};
+use crate::config::Check;
 use crate::model::Status;
 use serde::Serialize;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+/// One kind of check: its name and keys, how it reads them, how it probes, how it is
+/// described to agents.
+pub trait Kind: Sized {
+    /// The `kind = "..."` that selects it.
+    const NAME: &'static str;
+    /// The keys it takes besides the ones every check has.
+    const KEYS: &'static [&'static str];
+    /// The check's timeout when the config names none.
+    const DEFAULT_TIMEOUT: crate::duration::Duration = crate::duration::Duration::from_secs(10);
+    /// Whether it asks systemd: dropped from the embedded default on a host without it.
+    const NEEDS_SYSTEMD: bool = false;
+    /// Whether its probe keeps the deadline itself (a process under exec's timeout, an HTTP
+    /// client's timeout). Otherwise the probe runs on a thread that is abandoned at the
+    /// deadline.
+    const KEEPS_DEADLINE: bool = false;
+
+    /// Reads its keys; every problem is reported through `keys`, `None` when it cannot be built.
+    fn parse(keys: &mut Keys) -> Option<Self>;
+    /// Looks at the host once.
+    fn probe(&self, deadline: Duration) -> CheckResult;
+    /// Its settings as facts for an agent's context (`check.details`).
+    fn details(&self) -> serde_json::Value;
+    /// The unit it watches, when the kind itself names one.
+    fn unit(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// What the config layer needs to know of a kind before it has one.
+#[derive(Debug, Clone, Copy)]
+pub struct KindInfo {
+    pub name: &'static str,
+    pub keys: &'static [&'static str],
+    pub default_timeout: crate::duration::Duration,
+    pub needs_systemd: bool,
+    keeps_deadline: bool,
+}
+
+impl KindInfo {
+    const fn of<K: Kind>() -> KindInfo {
+        KindInfo {
+            name: K::NAME,
+            keys: K::KEYS,
+            default_timeout: K::DEFAULT_TIMEOUT,
+            needs_systemd: K::NEEDS_SYSTEMD,
+            keeps_deadline: K::KEEPS_DEADLINE,
+        }
+    }
+
+    pub fn named(name: &str) -> Option<&'static KindInfo> {
+        KINDS.iter().find(|info| info.name == name)
+    }
+}
+
+/// The object-safe half of [`Kind`], for dispatch over [`CheckKind`].
+trait Probe {
+    fn info(&self) -> &'static KindInfo;
+    fn probe(&self, deadline: Duration) -> CheckResult;
+    fn details(&self) -> serde_json::Value;
+    fn unit(&self) -> Option<&str>;
+}
+
+/// Declares the kind modules and builds [`CheckKind`] (one variant per kind, holding the
+/// kind's own struct) and [`KINDS`] from one list.
+macro_rules! check_kinds {
+    ($($variant:ident => $module:ident::$kind:ident,)*) => {
+        $(pub mod $module;)*
+
+        #[derive(Debug, Clone)]
+        pub enum CheckKind {
+            $($variant($module::$kind),)*
+        }
+
+        /// Every kind, in the order error messages list them.
+        pub const KINDS: &[KindInfo] = &[$(KindInfo::of::<$module::$kind>(),)*];
+
+        impl CheckKind {
+            /// Builds the kind named `name` from its keys; `None` for an unknown name or when
+            /// `keys` holds the problems.
+            pub fn parse(name: &str, keys: &mut Keys) -> Option<CheckKind> {
+                $(if name == <$module::$kind as Kind>::NAME {
+                    return <$module::$kind as Kind>::parse(keys).map(CheckKind::$variant);
+                })*
+                None
+            }
+
+            fn as_probe(&self) -> &dyn Probe {
+                match self {
+                    $(CheckKind::$variant(kind) => kind,)*
+                }
+            }
+        }
+
+        $(impl Probe for $module::$kind {
+            fn info(&self) -> &'static KindInfo {
+                const INFO: KindInfo = KindInfo::of::<$module::$kind>();
+                &INFO
+            }
+            fn probe(&self, deadline: Duration) -> CheckResult {
+                Kind::probe(self, deadline)
+            }
+            fn details(&self) -> serde_json::Value {
+                Kind::details(self)
+            }
+            fn unit(&self) -> Option<&str> {
+                Kind::unit(self)
+            }
+        })*
+    };
+}
+
+check_kinds! {
+    Systemd => systemd::Systemd,
+    SystemdFailed => systemd_failed::SystemdFailed,
+    Http => http::Http,
+    Tcp => tcp::Tcp,
+    Disk => disk::Disk,
+    Memory => memory::Memory,
+    Load => load::Load,
+    Process => process::Process,
+    File => file::File,
+    Command => command::Command,
+}
+
+impl CheckKind {
+    pub fn name(&self) -> &'static str {
+        self.as_probe().info().name
+    }
+
+    pub fn needs_systemd(&self) -> bool {
+        self.as_probe().info().needs_systemd
+    }
+
+    /// Its settings as facts for an agent's context.
+    pub fn details(&self) -> serde_json::Value {
+        self.as_probe().details()
+    }
+
+    /// The unit the kind itself names (a `systemd` check's), if any.
+    pub fn unit(&self) -> Option<&str> {
+        self.as_probe().unit()
+    }
+
+    fn probe(&self, deadline: Duration) -> CheckResult {
+        self.as_probe().probe(deadline)
+    }
+
+    fn keeps_deadline(&self) -> bool {
+        self.as_probe().info().keeps_deadline
+    }
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckResult {
@@ -67,13 +221,10 @@ impl CheckResult {
 pub fn run_check(check: &Check) -> CheckResult {
     let started = Instant::now();
     let deadline = check.timeout.std();
-    let mut result = match &check.kind {
-        // Commands get their timeout from exec, which also kills the process group.
-        CheckKind::Command { argv } => command::run(argv, deadline),
-        CheckKind::Systemd { unit } => systemd::unit_active(unit, deadline),
-        CheckKind::SystemdFailed { ignore } => systemd::failed_units(ignore, deadline),
-        CheckKind::Http { .. } => net::http(&check.kind, deadline),
-        _ => with_deadline(check.clone(), deadline),
+    let mut result = if check.kind.keeps_deadline() {
+        check.kind.probe(deadline)
+    } else {
+        with_deadline(check.clone(), deadline)
     };
     result.duration_ms = started.elapsed().as_millis() as u64;
     result
@@ -84,7 +235,7 @@ fn with_deadline(check: Check, deadline: Duration) -> CheckResult {
     let spawned = std::thread::Builder::new()
         .name(format!("check-{}", check.name))
         .spawn(move || {
-            let _ = tx.send(probe(&check.kind, deadline));
+            let _ = tx.send(check.kind.probe(deadline));
         });
     if let Err(err) = spawned {
         return CheckResult::unknown(format!("cannot start the check: {err}"));
@@ -98,41 +249,51 @@ fn with_deadline(check: Check, deadline: Duration) -> CheckResult {
     }
 }
 
-fn probe(kind: &CheckKind, deadline: Duration) -> CheckResult {
-    match kind {
-        CheckKind::Tcp { address } => net::tcp(address, deadline),
-        CheckKind::Disk {
-            path,
-            warn,
-            crit,
-            inodes_warn,
-            inodes_crit,
-        } => host::disk(path, *warn, *crit, *inodes_warn, *inodes_crit),
-        CheckKind::Memory { warn, crit } => host::memory(*warn, *crit),
-        CheckKind::Load { warn, crit } => host::load(*warn, *crit),
-        CheckKind::Process {
-            process,
-            pidfile,
-            min,
-            max,
-        } => host::process(process.as_deref(), pidfile.as_deref(), *min, *max),
-        CheckKind::File {
-            path,
-            max_age,
-            max_size,
-            exists,
-        } => host::file(path, *max_age, *max_size, *exists),
-        CheckKind::Command { argv } => command::run(argv, deadline),
-        CheckKind::Systemd { unit } => systemd::unit_active(unit, deadline),
-        CheckKind::SystemdFailed { ignore } => systemd::failed_units(ignore, deadline),
-        CheckKind::Http { .. } => net::http(kind, deadline),
-    }
-}
-
 /// Runs every check, at most `parallelism` at once, and returns results in config order.
 pub fn run_all(checks: &[Check], parallelism: usize) -> Vec<CheckResult> {
     crate::pool::map_bounded(checks, parallelism, run_check)
         .into_iter()
         .map(|r| r.unwrap_or_else(|| CheckResult::unknown("the check did not run")))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kind is defined once, in its module; its man section is the one other place, and this
+    /// keeps the two in step.
+    #[test]
+    fn the_man_page_names_every_kind_and_its_keys() {
+        let man = include_str!("../../man/orchestrator.toml.5");
+        for kind in KINDS {
+            let name = kind.name.replace('-', "\\-");
+            assert!(
+                man.contains(&format!("\\fB{name}\\fR")),
+                "man/orchestrator.toml.5 lacks the `{}` kind",
+                kind.name
+            );
+            for key in kind.keys {
+                assert!(
+                    man.contains(&format!("\\fB{key}\\fR")),
+                    "man/orchestrator.toml.5 lacks `{key}` of the `{}` kind",
+                    kind.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn kind_names_and_keys_are_unique() {
+        let mut names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), KINDS.len());
+        for kind in KINDS {
+            let mut keys = kind.keys.to_vec();
+            keys.sort_unstable();
+            keys.dedup();
+            assert_eq!(keys.len(), kind.keys.len(), "{}", kind.name);
+        }
+    }
 }

@@ -1,21 +1,54 @@
-//! `systemd` and `systemd-failed` checks, through `systemctl` (run by exec, with a timeout).
+//! `systemd` checks: is the unit active, through `systemctl` (run by exec, with a timeout).
+//! Also the `systemctl` runner and the systemd test that `systemd-failed` shares.
 
-use super::CheckResult;
+use super::{CheckResult, Keys, Kind};
 use crate::exec::{self, CommandSpec};
+use serde_json::json;
 use std::time::Duration;
+
+/// `kind = "systemd"`: the common `unit` key names the unit that must be active.
+#[derive(Debug, Clone)]
+pub struct Systemd {
+    pub unit: String,
+}
+
+impl Kind for Systemd {
+    const NAME: &'static str = "systemd";
+    const KEYS: &'static [&'static str] = &[];
+    const NEEDS_SYSTEMD: bool = true;
+    const KEEPS_DEADLINE: bool = true;
+
+    fn parse(keys: &mut Keys) -> Option<Self> {
+        Some(Systemd {
+            unit: keys.require_unit()?,
+        })
+    }
+
+    fn probe(&self, deadline: Duration) -> CheckResult {
+        unit_active(&self.unit, deadline)
+    }
+
+    fn details(&self) -> serde_json::Value {
+        json!({ "unit": self.unit })
+    }
+
+    fn unit(&self) -> Option<&str> {
+        Some(&self.unit)
+    }
+}
 
 /// sd_booted(3): the host runs systemd as its init when this directory exists.
 pub fn systemd_is_running() -> bool {
     std::path::Path::new("/run/systemd/system").is_dir()
 }
 
-fn systemctl(args: &[&str], timeout: Duration) -> Result<exec::CommandOutput, CheckResult> {
+pub(super) fn systemctl(args: &[&str], timeout: Duration) -> Result<exec::CommandOutput, CheckResult> {
     let mut argv = vec!["systemctl".to_string()];
     argv.extend(args.iter().map(|a| a.to_string()));
     exec::run(&CommandSpec::new(argv, timeout)).map_err(|err| CheckResult::unknown(err.to_string()))
 }
 
-pub fn unit_active(unit: &str, timeout: Duration) -> CheckResult {
+fn unit_active(unit: &str, timeout: Duration) -> CheckResult {
     let output = match systemctl(&["is-active", unit], timeout) {
         Ok(output) => output,
         Err(result) => return result,
@@ -43,46 +76,4 @@ fn unit_status(unit: &str, timeout: Duration) -> String {
     systemctl(&["status", "--no-pager", "--lines=10", unit], timeout)
         .map(|o| o.stdout)
         .unwrap_or_default()
-}
-
-pub fn failed_units(ignore: &[String], timeout: Duration) -> CheckResult {
-    let output = match systemctl(
-        &[
-            "list-units",
-            "--state=failed",
-            "--plain",
-            "--no-legend",
-            "--no-pager",
-        ],
-        timeout,
-    ) {
-        Ok(output) => output,
-        Err(result) => return result,
-    };
-    if !output.success() {
-        let why = if output.stderr.trim().is_empty() {
-            output.describe_ending()
-        } else {
-            output.stderr.trim().to_string()
-        };
-        return CheckResult::unknown(format!("systemctl list-units: {why}"));
-    }
-    let patterns: Vec<globset::GlobMatcher> = ignore
-        .iter()
-        .filter_map(|g| globset::Glob::new(g).ok())
-        .map(|g| g.compile_matcher())
-        .collect();
-    let failed: Vec<&str> = output
-        .stdout
-        .lines()
-        .filter_map(|line| line.split_whitespace().next())
-        .filter(|unit| !patterns.iter().any(|p| p.is_match(unit)))
-        .collect();
-    match failed.len() {
-        0 => CheckResult::ok("no failed units"),
-        1 => CheckResult::critical(format!("1 failed unit: {}", failed[0]))
-            .with_output(output.stdout.clone()),
-        n => CheckResult::critical(format!("{n} failed units: {}", failed.join(", ")))
-            .with_output(output.stdout.clone()),
-    }
 }

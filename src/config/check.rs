@@ -1,13 +1,20 @@
-//! `[[checks]]` entries: one flat raw struct (so unknown keys are caught by serde with a span),
-//! validated per kind into `Check`.
+//! `[[checks]]` entries. The keys every check has are one serde struct (`RawCheck`, here);
+//! the keys of its kind are handed, with their spans, to the kind's own module under
+//! `src/checks/`, which reads and judges them (`checks::Kind`). Unknown keys are caught while
+//! deserializing, with a span, as serde's `deny_unknown_fields` would.
 
 use super::error::{Problem, Source};
 use crate::actions::Action;
+pub use crate::checks::CheckKind;
+use crate::checks::{KeyProblem, Keys, KindInfo, KINDS};
 use crate::duration::Duration;
 pub use crate::model::Severity;
-use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use toml::{Spanned, Value};
 
 #[derive(Debug, Clone)]
@@ -29,86 +36,6 @@ pub struct Check {
     pub service: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum DiskThreshold {
-    /// Alarm when more than this percent is used.
-    PercentUsed(f64),
-    /// Alarm when fewer bytes than this are free.
-    FreeBytes(u64),
-}
-
-#[derive(Debug, Clone)]
-pub enum CheckKind {
-    Systemd {
-        unit: String,
-    },
-    SystemdFailed {
-        ignore: Vec<String>,
-    },
-    Http {
-        url: String,
-        expect_status: u16,
-        contains: Option<String>,
-    },
-    Tcp {
-        address: String,
-    },
-    Disk {
-        path: PathBuf,
-        warn: DiskThreshold,
-        crit: DiskThreshold,
-        inodes_warn: f64,
-        inodes_crit: f64,
-    },
-    Memory {
-        warn: f64,
-        crit: f64,
-    },
-    Load {
-        warn: f64,
-        crit: f64,
-    },
-    Process {
-        process: Option<String>,
-        pidfile: Option<PathBuf>,
-        min: u32,
-        max: Option<u32>,
-    },
-    File {
-        path: PathBuf,
-        max_age: Option<Duration>,
-        max_size: Option<u64>,
-        exists: bool,
-    },
-    Command {
-        argv: Vec<String>,
-    },
-}
-
-impl CheckKind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            CheckKind::Systemd { .. } => "systemd",
-            CheckKind::SystemdFailed { .. } => "systemd-failed",
-            CheckKind::Http { .. } => "http",
-            CheckKind::Tcp { .. } => "tcp",
-            CheckKind::Disk { .. } => "disk",
-            CheckKind::Memory { .. } => "memory",
-            CheckKind::Load { .. } => "load",
-            CheckKind::Process { .. } => "process",
-            CheckKind::File { .. } => "file",
-            CheckKind::Command { .. } => "command",
-        }
-    }
-
-    pub fn needs_systemd(&self) -> bool {
-        matches!(
-            self,
-            CheckKind::Systemd { .. } | CheckKind::SystemdFailed { .. }
-        )
-    }
-}
-
 impl Check {
     pub fn acts_on(&self, severity: Severity) -> bool {
         match severity {
@@ -125,45 +52,9 @@ impl Check {
     }
 }
 
-const KINDS: [&str; 10] = [
-    "systemd",
-    "systemd-failed",
-    "http",
-    "tcp",
-    "disk",
-    "memory",
-    "load",
-    "process",
-    "file",
-    "command",
-];
-const COMMON_KEYS: [&str; 9] = [
-    "name",
-    "kind",
-    "timeout",
-    "unit",
-    "remedy",
-    "act_on",
-    "logs",
-    "depends_on",
-    "service",
-];
-
-fn keys_of(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "systemd" => &[],
-        "systemd-failed" => &["ignore"],
-        "http" => &["url", "expect_status", "contains"],
-        "tcp" => &["address"],
-        "disk" => &["path", "warn", "crit", "inodes_warn", "inodes_crit"],
-        "memory" | "load" => &["warn", "crit"],
-        "process" => &["process", "pidfile", "min", "max"],
-        "file" => &["path", "max_age", "max_size", "exists"],
-        "command" => &["command"],
-        _ => &[],
-    }
-}
-
+/// The keys every check has, whatever its kind: a new one is a field here and nothing else
+/// (`common_keys` reads the list from serde). The kind's own keys are in
+/// `CheckTable::kind_keys`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCheck {
@@ -179,24 +70,141 @@ pub(super) struct RawCheck {
     #[serde(default)]
     depends_on: Vec<String>,
     service: Option<String>,
-    url: Option<String>,
-    expect_status: Option<u16>,
-    contains: Option<String>,
-    address: Option<String>,
-    path: Option<PathBuf>,
-    warn: Option<Value>,
-    crit: Option<Value>,
-    inodes_warn: Option<Value>,
-    inodes_crit: Option<Value>,
-    process: Option<String>,
-    pidfile: Option<PathBuf>,
-    min: Option<u32>,
-    max: Option<u32>,
-    max_age: Option<Duration>,
-    max_size: Option<Value>,
-    exists: Option<bool>,
-    command: Option<Vec<String>>,
-    ignore: Option<Vec<String>>,
+}
+
+/// One `[[checks]]` table: the common keys, and the keys that belong to some kind, kept as
+/// TOML values with their spans until the kind is known. (Its fields are not config keys:
+/// tests/man_pages.rs reads `pub(super)` structs here as key lists; the kinds' keys are held
+/// to the man page by `checks::tests`.)
+#[derive(Debug)]
+pub(in crate::config) struct CheckTable {
+    pub common: RawCheck,
+    kind_keys: Vec<(String, Spanned<Value>)>,
+}
+
+/// The field names of `RawCheck`, as its derived `Deserialize` hands them to the deserializer.
+fn common_keys() -> &'static [&'static str] {
+    static COMMON: OnceLock<&'static [&'static str]> = OnceLock::new();
+    COMMON.get_or_init(|| {
+        let mut fields: &'static [&'static str] = &[];
+        let _ = RawCheck::deserialize(FieldNames(&mut fields));
+        fields
+    })
+}
+
+/// A deserializer that only notes the field names of the struct asked of it.
+struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> Deserializer<'de> for FieldNames<'_> {
+    type Error = de::value::Error;
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(de::Error::custom("field names noted"))
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
+        Err(de::Error::custom("only a struct's field names are read"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
+/// Every key a check may have: the common ones, then each kind's, in the order of `KINDS`.
+fn all_keys() -> &'static [&'static str] {
+    static ALL: OnceLock<Vec<&'static str>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all: Vec<&'static str> = common_keys().to_vec();
+        for key in KINDS.iter().flat_map(|kind| kind.keys) {
+            if !all.contains(key) {
+                all.push(key);
+            }
+        }
+        all
+    })
+}
+
+impl<'de> Deserialize<'de> for CheckTable {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(CheckTableVisitor)
+    }
+}
+
+struct CheckTableVisitor;
+
+impl<'de> Visitor<'de> for CheckTableVisitor {
+    type Value = CheckTable;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a check table")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CheckTable, A::Error> {
+        let mut kind_keys = Vec::new();
+        let common_only = CommonKeysOnly {
+            inner: map,
+            kind_keys: &mut kind_keys,
+        };
+        let common = RawCheck::deserialize(de::value::MapAccessDeserializer::new(common_only))?;
+        Ok(CheckTable { common, kind_keys })
+    }
+}
+
+/// A view of the check's table that shows `RawCheck` only the common keys and keeps the
+/// others aside. Keys are judged while the TOML deserializer reads them, so an unknown key's
+/// error points at the key, as before.
+struct CommonKeysOnly<'a, A> {
+    inner: A,
+    kind_keys: &'a mut Vec<(String, Spanned<Value>)>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for CommonKeysOnly<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        while let Some(key) = self.inner.next_key_seed(KnownKey)? {
+            if common_keys().contains(&key.as_str()) {
+                return seed
+                    .deserialize(de::value::StringDeserializer::new(key))
+                    .map(Some);
+            }
+            let value: Spanned<Value> = self.inner.next_value()?;
+            self.kind_keys.push((key, value));
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.inner.next_value_seed(seed)
+    }
+}
+
+/// A key name that some check takes; any other is `unknown field`, listing them all.
+struct KnownKey;
+
+impl<'de> DeserializeSeed<'de> for KnownKey {
+    type Value = String;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        let key = String::deserialize(deserializer)?;
+        if all_keys().contains(&key.as_str()) {
+            Ok(key)
+        } else {
+            Err(de::Error::unknown_field(&key, all_keys()))
+        }
+    }
 }
 
 /// Collects problems for one check, each pointing at its key's line.
@@ -218,91 +226,19 @@ impl Validator<'_> {
             .push(Problem::at(self.source, span, Some(key), message));
     }
 
-    fn require<T: Clone>(&mut self, key: &str, value: &Option<T>, kind: &str) -> Option<T> {
-        if value.is_none() {
-            self.problem(key, format!("a `{kind}` check needs `{key}`"));
-        }
-        value.clone()
-    }
-
-    fn percent(&mut self, key: &str, value: &Option<Value>, default: f64) -> f64 {
-        match value {
-            None => default,
-            Some(value) => match parse_percent(value) {
-                Some(p) if (0.0..=100.0).contains(&p) => p,
-                _ => {
-                    self.problem(
-                        key,
-                        format!("expected a percentage like 90 or \"90%\", got {value}"),
-                    );
-                    default
-                }
-            },
+    /// A problem a kind module found with one of its keys.
+    fn key_problem(&mut self, found: KeyProblem) {
+        match found.value_span {
+            // A value of the wrong type: worded and pointed at as serde does.
+            Some(span) => self.problems.push(Problem::at(
+                self.source,
+                Some(span),
+                Some(found.key),
+                found.message,
+            )),
+            None => self.problem(found.key, found.message),
         }
     }
-
-    fn disk_threshold(
-        &mut self,
-        key: &str,
-        value: &Option<Value>,
-        default: DiskThreshold,
-    ) -> DiskThreshold {
-        let Some(value) = value else { return default };
-        if let Some(p) = parse_percent(value).filter(|p| (0.0..=100.0).contains(p)) {
-            return DiskThreshold::PercentUsed(p);
-        }
-        if let Some(bytes) = value.as_str().and_then(parse_size) {
-            return DiskThreshold::FreeBytes(bytes);
-        }
-        self.problem(
-            key,
-            format!("expected percent used (90 or \"90%\") or free space (\"2GiB\"), got {value}"),
-        );
-        default
-    }
-
-    fn number(&mut self, key: &str, value: &Option<Value>, default: f64) -> f64 {
-        match value {
-            None => default,
-            Some(Value::Float(f)) if *f >= 0.0 => *f,
-            Some(Value::Integer(i)) if *i >= 0 => *i as f64,
-            Some(other) => {
-                self.problem(key, format!("expected a non-negative number, got {other}"));
-                default
-            }
-        }
-    }
-}
-
-fn parse_percent(value: &Value) -> Option<f64> {
-    match value {
-        Value::Integer(i) => Some(*i as f64),
-        Value::Float(f) => Some(*f),
-        Value::String(s) => s.trim().strip_suffix('%')?.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-/// `512`, `10K`, `500MB`, `2GiB`, `1T`: single letters and `iB` are binary, `B` suffixes decimal.
-pub fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let number: f64 = text[..split].parse().ok()?;
-    let factor: f64 = match text[split..].trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kib" => 1024.0,
-        "m" | "mib" => 1024f64.powi(2),
-        "g" | "gib" => 1024f64.powi(3),
-        "t" | "tib" => 1024f64.powi(4),
-        "kb" => 1e3,
-        "mb" => 1e6,
-        "gb" => 1e9,
-        "tb" => 1e12,
-        _ => return None,
-    };
-    Some((number * factor) as u64)
 }
 
 fn valid_name(name: &str) -> bool {
@@ -312,41 +248,14 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-_.@:".contains(c))
 }
 
-impl RawCheck {
-    fn present_keys(&self) -> Vec<&'static str> {
-        let present = [
-            ("url", self.url.is_some()),
-            ("expect_status", self.expect_status.is_some()),
-            ("contains", self.contains.is_some()),
-            ("address", self.address.is_some()),
-            ("path", self.path.is_some()),
-            ("warn", self.warn.is_some()),
-            ("crit", self.crit.is_some()),
-            ("inodes_warn", self.inodes_warn.is_some()),
-            ("inodes_crit", self.inodes_crit.is_some()),
-            ("process", self.process.is_some()),
-            ("pidfile", self.pidfile.is_some()),
-            ("min", self.min.is_some()),
-            ("max", self.max.is_some()),
-            ("max_age", self.max_age.is_some()),
-            ("max_size", self.max_size.is_some()),
-            ("exists", self.exists.is_some()),
-            ("command", self.command.is_some()),
-            ("ignore", self.ignore.is_some()),
-        ];
-        present
-            .iter()
-            .filter(|(_, here)| *here)
-            .map(|(key, _)| *key)
-            .collect()
-    }
-
+impl CheckTable {
     pub(super) fn validate(
         self,
         source: &Source,
         table: &Range<usize>,
     ) -> Result<Check, Vec<Problem>> {
-        let name = self.name.get_ref().clone();
+        let CheckTable { common, kind_keys } = self;
+        let name = common.name.get_ref().clone();
         let mut v = Validator {
             source,
             table,
@@ -359,29 +268,79 @@ impl RawCheck {
                 "a check name uses letters, digits and - _ . @ : only",
             );
         }
-        let kind = self.kind.get_ref().as_str();
-        if !KINDS.contains(&kind) {
-            v.problem(
-                "kind",
-                format!(
-                    "unknown kind `{kind}` (expected one of: {})",
-                    KINDS.join(", ")
-                ),
-            );
+        let Some(info) = known_kind(&common, &mut v) else {
             return Err(v.problems);
+        };
+        let kind_keys = keys_of_kind(info, kind_keys, &mut v);
+        let act_on = common.act_on(&mut v);
+        let mut keys = Keys::new(info.name, kind_keys).with_unit(common.unit.clone());
+        let check_kind = CheckKind::parse(info.name, &mut keys);
+        for problem in keys.into_problems() {
+            v.key_problem(problem);
         }
-        for key in self.present_keys() {
-            if !keys_of(kind).contains(&key) && !COMMON_KEYS.contains(&key) {
-                v.problem(
-                    key,
-                    format!(
-                        "`{key}` does not apply to a `{kind}` check (it takes: {})",
-                        keys_of(kind).join(", ")
-                    ),
-                );
-            }
+        common.validate_remedies(&mut v);
+        match check_kind {
+            Some(check_kind) if v.problems.is_empty() => Ok(Check {
+                name,
+                unit: common
+                    .unit
+                    .clone()
+                    .or_else(|| check_kind.unit().map(str::to_string)),
+                kind: check_kind,
+                timeout: common.timeout.unwrap_or(info.default_timeout),
+                remedy: common.remedy,
+                act_on,
+                logs: common.logs,
+                depends_on: common.depends_on,
+                service: common.service,
+            }),
+            _ => Err(v.problems),
         }
-        let act_on = match self.act_on.as_ref().map(|s| s.get_ref().as_str()) {
+    }
+}
+
+/// The registered kind `kind = "..."` names.
+fn known_kind(common: &RawCheck, v: &mut Validator) -> Option<&'static KindInfo> {
+    let kind = common.kind.get_ref().as_str();
+    let info = KindInfo::named(kind);
+    if info.is_none() {
+        let names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
+        v.problem(
+            "kind",
+            format!(
+                "unknown kind `{kind}` (expected one of: {})",
+                names.join(", ")
+            ),
+        );
+    }
+    info
+}
+
+/// The kind-specific keys that belong to this kind; each other one is a problem.
+fn keys_of_kind(
+    info: &KindInfo,
+    kind_keys: Vec<(String, Spanned<Value>)>,
+    v: &mut Validator,
+) -> Vec<(String, Spanned<Value>)> {
+    let (own, foreign): (Vec<_>, Vec<_>) = kind_keys
+        .into_iter()
+        .partition(|(key, _)| info.keys.contains(&key.as_str()));
+    for (key, _) in foreign {
+        v.problem(
+            &key,
+            format!(
+                "`{key}` does not apply to a `{}` check (it takes: {})",
+                info.name,
+                info.keys.join(", ")
+            ),
+        );
+    }
+    own
+}
+
+impl RawCheck {
+    fn act_on(&self, v: &mut Validator) -> Severity {
+        match self.act_on.as_ref().map(|s| s.get_ref().as_str()) {
             None | Some("critical") => Severity::Critical,
             Some("warning") => Severity::Warning,
             Some(other) => {
@@ -390,109 +349,6 @@ impl RawCheck {
                     format!("expected \"critical\" or \"warning\", got \"{other}\""),
                 );
                 Severity::Critical
-            }
-        };
-        let check_kind = self.kind_details(kind, &mut v);
-        self.validate_remedies(&mut v);
-        let default_timeout = if kind == "command" {
-            Duration::from_secs(30)
-        } else {
-            Duration::from_secs(10)
-        };
-        match check_kind {
-            Some(check_kind) if v.problems.is_empty() => Ok(Check {
-                name,
-                unit: self.unit.clone().or_else(|| match &check_kind {
-                    CheckKind::Systemd { unit } => Some(unit.clone()),
-                    _ => None,
-                }),
-                kind: check_kind,
-                timeout: self.timeout.unwrap_or(default_timeout),
-                remedy: self.remedy,
-                act_on,
-                logs: self.logs,
-                depends_on: self.depends_on,
-                service: self.service,
-            }),
-            _ => Err(v.problems),
-        }
-    }
-
-    fn kind_details(&self, kind: &str, v: &mut Validator) -> Option<CheckKind> {
-        Some(match kind {
-            "systemd" => CheckKind::Systemd {
-                unit: v.require("unit", &self.unit, kind)?,
-            },
-            "systemd-failed" => CheckKind::SystemdFailed {
-                ignore: self.ignore.clone().unwrap_or_default(),
-            },
-            "http" => CheckKind::Http {
-                url: v.require("url", &self.url, kind)?,
-                expect_status: self.expect_status.unwrap_or(200),
-                contains: self.contains.clone(),
-            },
-            "tcp" => CheckKind::Tcp {
-                address: v.require("address", &self.address, kind)?,
-            },
-            "disk" => CheckKind::Disk {
-                path: self.path.clone().unwrap_or_else(|| PathBuf::from("/")),
-                warn: v.disk_threshold("warn", &self.warn, DiskThreshold::PercentUsed(85.0)),
-                crit: v.disk_threshold("crit", &self.crit, DiskThreshold::PercentUsed(95.0)),
-                inodes_warn: v.percent("inodes_warn", &self.inodes_warn, 85.0),
-                inodes_crit: v.percent("inodes_crit", &self.inodes_crit, 95.0),
-            },
-            "memory" => CheckKind::Memory {
-                warn: v.percent("warn", &self.warn, 10.0),
-                crit: v.percent("crit", &self.crit, 5.0),
-            },
-            "load" => CheckKind::Load {
-                warn: v.number("warn", &self.warn, 2.0),
-                crit: v.number("crit", &self.crit, 4.0),
-            },
-            "process" => {
-                if self.process.is_none() && self.pidfile.is_none() {
-                    v.problem(
-                        "process",
-                        "a `process` check needs `process` (a process name) or `pidfile`",
-                    );
-                    return None;
-                }
-                CheckKind::Process {
-                    process: self.process.clone(),
-                    pidfile: self.pidfile.clone(),
-                    min: self.min.unwrap_or(1),
-                    max: self.max,
-                }
-            }
-            "file" => CheckKind::File {
-                path: v.require("path", &self.path, kind)?,
-                max_age: self.max_age,
-                max_size: self.max_size_bytes(v),
-                exists: self.exists.unwrap_or(true),
-            },
-            "command" => {
-                let argv = v.require("command", &self.command, kind)?;
-                if argv.is_empty() {
-                    v.problem("command", "`command` must name a program: [\"/usr/lib/nagios/plugins/check_load\", ...]");
-                    return None;
-                }
-                CheckKind::Command { argv }
-            }
-            _ => return None,
-        })
-    }
-
-    fn max_size_bytes(&self, v: &mut Validator) -> Option<u64> {
-        match &self.max_size {
-            None => None,
-            Some(Value::Integer(i)) if *i >= 0 => Some(*i as u64),
-            Some(Value::String(s)) if parse_size(s).is_some() => parse_size(s),
-            Some(other) => {
-                v.problem(
-                    "max_size",
-                    format!("expected a size like \"10MiB\" or a number of bytes, got {other}"),
-                );
-                None
             }
         }
     }
@@ -521,5 +377,92 @@ impl RawCheck {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    fn problems(checks: &str) -> Vec<String> {
+        match Config::parse("test.toml", &format!("[[checks]]\n{checks}")) {
+            Ok(_) => vec![],
+            Err(err) => err.problems(),
+        }
+    }
+
+    #[test]
+    fn the_common_keys_are_read_from_raw_check() {
+        for key in [
+            "name", "kind", "timeout", "unit", "remedy", "act_on", "logs",
+        ] {
+            assert!(super::common_keys().contains(&key), "{key}");
+        }
+    }
+
+    #[test]
+    fn a_kind_key_of_the_wrong_type_points_at_its_value() {
+        let found = problems(
+            "name = \"web\"\nkind = \"http\"\nurl = \"http://x\"\nexpect_status = \"x\"\n",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with(
+                "test.toml:5:17: key `expect_status`: invalid type: string \"x\", expected u16"
+            ),
+            "{}",
+            found[0]
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_points_at_the_key_and_lists_every_key() {
+        let found =
+            problems("name = \"web\"\nkind = \"http\"\nurl = \"http://x\"\nexpect_code = 200\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("test.toml:5:1: key `expect_code`: unknown field `expect_code`, expected one of `name`"),
+            "{}",
+            found[0]
+        );
+        assert!(found[0].contains("`min_size`"), "{}", found[0]);
+    }
+
+    #[test]
+    fn every_problem_of_a_check_is_reported_at_once() {
+        let found = problems(
+            "name = \"f\"\nkind = \"file\"\npath = \"/x\"\nmax_size = \"lots\"\nmax_age = \"5\"\nurl = \"u\"\n",
+        );
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found
+            .iter()
+            .any(|p| p.contains("`url` does not apply to a `file` check")));
+        assert!(found.iter().any(|p| p.contains("invalid duration `5`")));
+        assert!(found.iter().any(|p| p.contains("expected a size like")));
+    }
+
+    #[test]
+    fn file_sizes_are_read_like_the_other_size_keys() {
+        let config = Config::parse(
+            "test.toml",
+            "[[checks]]\nname = \"backup\"\nkind = \"file\"\npath = \"/b\"\nmin_size = \"1KB\"\nmax_size = \"2MiB\"\nmax_age = \"26h\"\n",
+        )
+        .unwrap();
+        let crate::config::CheckKind::File(file) = &config.checks[0].kind else {
+            panic!("not a file check: {:?}", config.checks[0].kind);
+        };
+        assert_eq!(file.min_size, Some(1000));
+        assert_eq!(file.max_size, Some(2 * 1024 * 1024));
+        assert_eq!(file.max_age.map(|d| d.std().as_secs()), Some(26 * 3600));
+    }
+
+    #[test]
+    fn a_min_size_above_max_size_is_refused() {
+        let found = problems(
+            "name = \"f\"\nkind = \"file\"\npath = \"/x\"\nmin_size = \"2MiB\"\nmax_size = \"1MiB\"\n",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("key `min_size`"), "{}", found[0]);
+        assert!(found[0].contains("no file could pass"), "{}", found[0]);
     }
 }

@@ -7,7 +7,7 @@ mod depends;
 mod error;
 mod sections;
 
-pub use check::{Check, CheckKind, DiskThreshold};
+pub use check::{Check, CheckKind};
 pub use error::{ConfigError, Problem, Source};
 pub use sections::*;
 
@@ -44,7 +44,7 @@ struct RawConfig {
     #[serde(default)]
     cycle: CycleConfig,
     #[serde(default)]
-    checks: Vec<Spanned<check::RawCheck>>,
+    checks: Vec<Spanned<check::CheckTable>>,
     #[serde(default)]
     agents: BTreeMap<String, Spanned<AgentConfig>>,
     research: Option<Spanned<ResearchConfig>>,
@@ -192,7 +192,7 @@ fn key_at(source: &Source, offset: usize) -> Option<String> {
 
 fn validate_checks(
     source: &Source,
-    raw: Vec<Spanned<check::RawCheck>>,
+    raw: Vec<Spanned<check::CheckTable>>,
     problems: &mut Vec<Problem>,
 ) -> Vec<Check> {
     let mut seen = HashSet::new();
@@ -201,9 +201,9 @@ fn validate_checks(
     for spanned in raw {
         let span = spanned.span();
         let raw = spanned.into_inner();
-        let name_span = raw.name.span();
-        if !seen.insert(raw.name.get_ref().clone()) {
-            let message = format!("duplicate check name `{}`: check names must be unique (incidents are keyed by them)", raw.name.get_ref());
+        let name_span = raw.common.name.span();
+        if !seen.insert(raw.common.name.get_ref().clone()) {
+            let message = format!("duplicate check name `{}`: check names must be unique (incidents are keyed by them)", raw.common.name.get_ref());
             problems.push(Problem::at(source, Some(name_span), Some("name"), message));
             continue;
         }

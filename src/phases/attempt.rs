@@ -194,9 +194,7 @@ fn kill_scope<'a>(
     candidate: &Candidate,
 ) -> KillScope<'a> {
     let (process, pidfile) = match &check.kind {
-        CheckKind::Process {
-            process, pidfile, ..
-        } => (process.as_deref(), pidfile.as_deref()),
+        CheckKind::Process(found) => (found.process.as_deref(), found.pidfile.as_deref()),
         _ => (None, None),
     };
     KillScope {

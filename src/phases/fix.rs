@@ -278,13 +278,10 @@ fn candidates(
 /// stopping it (`kill_process`, or `restart_unit`, which stops before it starts) is not run.
 /// Returns why, naming the live pids.
 fn second_copy(check: &Check, plan: &Plan) -> Option<String> {
-    let CheckKind::Process {
-        process: Some(name),
-        ..
-    } = &check.kind
-    else {
+    let CheckKind::Process(process) = &check.kind else {
         return None;
     };
+    let name = process.process.as_deref()?;
     let first_start = plan.0.iter().position(|action| {
         matches!(
             action,

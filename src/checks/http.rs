@@ -1,42 +1,64 @@
-//! `http` and `tcp` checks.
+//! `http` checks: a GET that must answer the expected status (and text), within the timeout.
 
-use super::{CheckResult, Perf};
-use crate::config::CheckKind;
-use std::net::{TcpStream, ToSocketAddrs};
+use super::{CheckResult, Keys, Kind, Perf};
+use serde_json::json;
 use std::time::{Duration, Instant};
 
-pub fn tcp(address: &str, timeout: Duration) -> CheckResult {
-    let started = Instant::now();
-    let addrs = match address.to_socket_addrs() {
-        Ok(addrs) => addrs.collect::<Vec<_>>(),
-        Err(err) => return CheckResult::critical(format!("cannot resolve {address}: {err}")),
-    };
-    let mut last_error = None;
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, timeout) {
-            Ok(_) => {
-                let secs = started.elapsed().as_secs_f64();
-                return CheckResult::ok(format!("{address} accepts connections ({:.3}s)", secs))
-                    .with_perf(vec![Perf::new("time", secs, "s")]);
-            }
-            Err(err) => last_error = Some(err),
-        }
+/// `kind = "http"`.
+#[derive(Debug, Clone)]
+pub struct Http {
+    pub url: String,
+    pub expect_status: u16,
+    /// Text the body must contain.
+    pub contains: Option<String>,
+}
+
+impl Kind for Http {
+    const NAME: &'static str = "http";
+    const KEYS: &'static [&'static str] = &["url", "expect_status", "contains"];
+    const KEEPS_DEADLINE: bool = true;
+
+    fn parse(keys: &mut Keys) -> Option<Self> {
+        let url = keys.require("url");
+        let expect_status = keys.get("expect_status").unwrap_or(200);
+        let contains = keys.get("contains");
+        Some(Http {
+            url: url?,
+            expect_status,
+            contains,
+        })
     }
-    match last_error {
-        Some(err) => CheckResult::critical(format!("{address}: {err}")),
-        None => CheckResult::critical(format!("{address} resolves to no address")),
+
+    fn probe(&self, deadline: Duration) -> CheckResult {
+        http(self, deadline)
+    }
+
+    fn details(&self) -> serde_json::Value {
+        json!({ "url": self.url, "expect_status": self.expect_status, "contains": self.contains, "port": port_of(&self.url) })
     }
 }
 
-pub fn http(kind: &CheckKind, timeout: Duration) -> CheckResult {
-    let CheckKind::Http {
+/// The port of `http://host:port/…` or `host:port`, with the scheme's default.
+pub fn port_of(address: &str) -> Option<u16> {
+    let (scheme, rest) = address.split_once("://").unwrap_or(("", address));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    match authority.rsplit_once(':') {
+        Some((_, port)) if !port.ends_with(']') => port.parse().ok(),
+        _ => match scheme {
+            "http" => Some(80),
+            "https" => Some(443),
+            _ => None,
+        },
+    }
+}
+
+fn http(check: &Http, timeout: Duration) -> CheckResult {
+    let Http {
         url,
         expect_status,
         contains,
-    } = kind
-    else {
-        return CheckResult::unknown("not an http check");
-    };
+    } = check;
     let agent = ureq::AgentBuilder::new()
         .timeout(timeout)
         .redirects(0)
