@@ -74,7 +74,14 @@ pub enum Command {
     /// per [escalation] repeat (once per boot when repeat is 0); the time of the last one is
     /// kept in $RUNTIME_DIRECTORY, else /run/orchestrator, and forgotten once a scan records
     /// again. The exit status is then 1, so systemd's OnFailure= fires too.
-    Scan,
+    Scan {
+        /// Exit with the worst check's state, as monitoring plugins do: 0 OK, 1 WARNING,
+        /// 2 CRITICAL, 3 UNKNOWN (critical outranks warning, warning outranks unknown; a scan
+        /// skipped because a cycle holds the lock is UNKNOWN). Without it a scan that ran
+        /// exits 0 whatever the checks found, so the timer's chain of units goes on to fix them
+        #[arg(long)]
+        exit_status: bool,
+    },
     /// Phase 1: try learned patterns, then the check's remedies, on incidents waiting for it
     Fix,
     /// Phase 2: one agent diagnoses each incident waiting for it and proposes a plan

@@ -19,7 +19,7 @@ fn check(global: &Global) -> anyhow::Result<ExitCode> {
         Ok(config) => config,
         Err(err) if global.json => {
             output::print_json(&json!({ "ok": false, "problems": err.problems() }));
-            return Ok(ExitCode::from(2));
+            return Ok(ExitCode::from(super::error::EXIT_USAGE));
         }
         Err(err) => return Err(err.into()),
     };
