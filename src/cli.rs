@@ -278,7 +278,21 @@ pub enum IncidentsCommand {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate the config; print each problem with its file, line and key
-    Check,
+    ///
+    /// Every type, key and value problem of the file is printed in one run (a TOML syntax
+    /// error alone, since the parser cannot read past it), and the exit status is 2. A valid
+    /// config may still get warnings, on stderr: no escalation channel, agents no phase uses,
+    /// checks with no remedy and no unit, checks that need systemd on a host without it,
+    /// [policy] globs that do not compile, and a [policy] that refuses what the builtin
+    /// runbook proposes. Warnings leave the exit status 0 unless --strict.
+    Check {
+        /// Exit 2 when there are warnings
+        #[arg(long)]
+        strict: bool,
+    },
     /// Print the embedded default config
+    ///
+    /// On a host not booted with systemd, the checks that need it are left out, as they are
+    /// when the embedded default is used without a file.
     Default,
 }
