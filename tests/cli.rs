@@ -323,3 +323,24 @@ fn the_example_config_is_valid_and_uses_every_section() {
     let run = host.run(&["config", "check"]);
     assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
 }
+
+#[test]
+fn every_log_line_about_an_escalation_links_the_incident() {
+    let host = Host::new();
+    // Nothing listens on port 1: the webhook's notification is retried, and says so.
+    host.write_config(&format!(
+        "{}[escalation]\ndashboard_url = \"https://ops.example.org/orc/\"\n\n[escalation.webhook]\nurl = \"http://127.0.0.1:1/hook\"\n",
+        plugin_check("broken", 2)
+    ));
+    let cycle = host.run(&["cycle"]).ok();
+    let link = "https://ops.example.org/orc/incidents/1";
+    let about_it: Vec<&str> = cycle
+        .stderr
+        .lines()
+        .filter(|l| l.contains("escalated") || l.contains("notification"))
+        .collect();
+    assert!(about_it.len() >= 2, "{}", cycle.stderr);
+    for line in about_it {
+        assert!(line.ends_with(link), "{line}\n{}", cycle.stderr);
+    }
+}
