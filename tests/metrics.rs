@@ -68,6 +68,7 @@ fn metrics_report_a_real_history() {
         "pattern_fixes",
         "agent_agreement",
         "notifications_failed",
+        "version", // of every --json document (orchestrator(1), JSON OUTPUT)
     ];
     expected.sort();
     let mut names_sorted = names.clone();
