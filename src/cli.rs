@@ -77,8 +77,9 @@ pub enum Command {
     Scan {
         /// Exit with the worst check's state, as monitoring plugins do: 0 OK, 1 WARNING,
         /// 2 CRITICAL, 3 UNKNOWN (critical outranks warning, warning outranks unknown; a scan
-        /// skipped because a cycle holds the lock is UNKNOWN). Without it a scan that ran
-        /// exits 0 whatever the checks found, so the timer's chain of units goes on to fix them
+        /// skipped because a cycle holds the lock is UNKNOWN; one whose state database cannot
+        /// be written exits 1, as without the option). Without it a scan that ran exits 0
+        /// whatever the checks found, so the timer's chain of units goes on to fix them
         #[arg(long)]
         exit_status: bool,
     },
