@@ -270,7 +270,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__config__subcmd__check)
-            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --strict --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1236,7 +1236,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__scan)
-            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --exit-status --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -48,6 +48,7 @@ complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "notify-fa
 complete -c orchestrator -n "__fish_orchestrator_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -l exit-status -d 'Exit with the worst check\'s state, as monitoring plugins do: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (critical outranks warning, warning outranks unknown; a scan skipped because a cycle holds the lock is UNKNOWN; one whose state database cannot be written exits 1, as without the option). Without it a scan that ran exits 0 whatever the checks found, so the timer\'s chain of units goes on to fix them'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -l json -d 'Print one JSON document instead of tables'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -l dry-run -d 'Decide and record what would be done, but execute no action'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand scan" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
@@ -271,12 +272,13 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and no
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -l strict -d 'Exit 2 when there are warnings'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -l json -d 'Print one JSON document instead of tables'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -l dry-run -d 'Decide and record what would be done, but execute no action'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Log errors only'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
@@ -285,7 +287,7 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -s q -l quiet -d 'Log errors only'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -s V -l version -d 'Print version'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate the config; print each problem with its file, line and key'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "default" -d 'Print the embedded default config'

@@ -74,7 +74,15 @@ pub enum Command {
     /// per [escalation] repeat (once per boot when repeat is 0); the time of the last one is
     /// kept in $RUNTIME_DIRECTORY, else /run/orchestrator, and forgotten once a scan records
     /// again. The exit status is then 1, so systemd's OnFailure= fires too.
-    Scan,
+    Scan {
+        /// Exit with the worst check's state, as monitoring plugins do: 0 OK, 1 WARNING,
+        /// 2 CRITICAL, 3 UNKNOWN (critical outranks warning, warning outranks unknown; a scan
+        /// skipped because a cycle holds the lock is UNKNOWN; one whose state database cannot
+        /// be written exits 1, as without the option). Without it a scan that ran exits 0
+        /// whatever the checks found, so the timer's chain of units goes on to fix them
+        #[arg(long)]
+        exit_status: bool,
+    },
     /// Phase 1: try learned patterns, then the check's remedies, on incidents waiting for it
     Fix,
     /// Phase 2: one agent diagnoses each incident waiting for it and proposes a plan
@@ -339,7 +347,21 @@ pub enum SilenceCommand {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate the config; print each problem with its file, line and key
-    Check,
+    ///
+    /// Every type, key and value problem of the file is printed in one run (a TOML syntax
+    /// error alone, since the parser cannot read past it), and the exit status is 2. A valid
+    /// config may still get warnings, on stderr: no escalation channel, agents no phase uses,
+    /// checks with no remedy and no unit, checks that need systemd on a host without it,
+    /// [policy] globs that do not compile, and a [policy] that refuses what the builtin
+    /// runbook proposes. Warnings leave the exit status 0 unless --strict.
+    Check {
+        /// Exit 2 when there are warnings
+        #[arg(long)]
+        strict: bool,
+    },
     /// Print the embedded default config
+    ///
+    /// On a host not booted with systemd, the checks that need it are left out, as they are
+    /// when the embedded default is used without a file.
     Default,
 }

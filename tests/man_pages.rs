@@ -18,6 +18,15 @@ fn man_page(command: clap::Command) -> Vec<u8> {
     out
 }
 
+/// orchestrator(1) with the sections clap does not write (EXIT STATUS, JSON OUTPUT, FILES,
+/// EXAMPLES, SEE ALSO), kept as roff in man/orchestrator.1.extra, before VERSION.
+fn with_extra_sections(page: Vec<u8>) -> Vec<u8> {
+    let page = String::from_utf8(page).expect("roff is text");
+    let extra = std::fs::read_to_string(root().join("man/orchestrator.1.extra")).unwrap();
+    let (head, version) = page.split_once(".SH VERSION").expect("clap writes VERSION");
+    format!("{head}{extra}.SH VERSION{version}").into_bytes()
+}
+
 /// (path under the repository, contents) of every generated file.
 fn generated() -> Vec<(PathBuf, Vec<u8>)> {
     let mut command = Cli::command();
@@ -25,7 +34,7 @@ fn generated() -> Vec<(PathBuf, Vec<u8>)> {
     command.build();
     let mut files = vec![(
         PathBuf::from("man/orchestrator.1"),
-        man_page(command.clone()),
+        with_extra_sections(man_page(command.clone())),
     )];
     for sub in command.get_subcommands() {
         // clap wants 'static names; these few strings live as long as the test anyway.
@@ -117,4 +126,56 @@ fn the_config_page_describes_every_key() {
         missing.is_empty(),
         "orchestrator.toml(5) lacks: {missing:?}"
     );
+}
+
+/// The field names of each action in `src/actions/mod.rs`, which the ACTIONS section of
+/// orchestrator.toml(5) must describe.
+fn action_fields() -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("src/actions/mod.rs")).unwrap();
+    let body = text
+        .split_once("pub enum Action {")
+        .and_then(|(_, rest)| rest.split_once("\n}"))
+        .map(|(body, _)| body.to_string())
+        .expect("pub enum Action");
+    let mut fields: Vec<String> = body
+        .lines()
+        .filter_map(|line| {
+            line.trim()
+                .split_once(':')
+                .map(|(name, _)| name.to_string())
+        })
+        .filter(|name| name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .collect();
+    fields.sort();
+    fields.dedup();
+    fields
+}
+
+#[test]
+fn the_config_page_describes_every_action_and_its_fields() {
+    let page = std::fs::read_to_string(root().join("man/orchestrator.toml.5")).unwrap();
+    let actions = page
+        .split_once(".SH ACTIONS")
+        .map(|(_, rest)| rest.split(".SH ").next().unwrap_or(""))
+        .expect("orchestrator.toml(5) has an ACTIONS section");
+    let fields = action_fields();
+    assert!(fields.len() >= 8, "{fields:?}");
+    let missing: Vec<&String> = fields
+        .iter()
+        .filter(|field| !actions.contains(&format!("\\fB{field}\\fR")))
+        .collect();
+    assert!(missing.is_empty(), "ACTIONS lacks the fields {missing:?}");
+    for action in [
+        "restart_unit",
+        "start_unit",
+        "reset_failed",
+        "run",
+        "kill_process",
+        "clean_files",
+        "remove_file",
+        "vacuum_journal",
+        "remedy",
+    ] {
+        assert!(actions.contains(action), "ACTIONS lacks {action}");
+    }
 }

@@ -70,6 +70,7 @@ fn metrics_report_a_real_history() {
         "notifications_failed",
         "flapped",
         "silenced",
+        "version", // of every --json document (orchestrator(1), JSON OUTPUT)
     ];
     expected.sort();
     let mut names_sorted = names.clone();

@@ -8,6 +8,20 @@ use crate::config::{Check, CheckKind};
 use regex::Regex;
 use serde_json::{json, Value};
 
+/// Every action the rules below may propose: `config check` warns when `[policy]` forbids one
+/// of them, and the default policy allows or asks approval for each.
+pub const PROPOSES: [crate::actions::ActionKind; 6] = {
+    use crate::actions::ActionKind::*;
+    [
+        RemoveFile,
+        RestartUnit,
+        Remedy,
+        KillProcess,
+        CleanFiles,
+        VacuumJournal,
+    ]
+};
+
 /// A rule reads the evidence (as written and lower-cased) and the check, and may answer.
 type Rule = fn(&str, &str, &Check) -> Option<RawAnswer>;
 
@@ -360,5 +374,18 @@ mod tests {
 
     fn assert_contains_text(text: &str, needle: &str) {
         assert!(text.contains(needle), "{needle:?} not in {text:?}");
+    }
+
+    #[test]
+    fn proposes_names_every_action_the_rules_use() {
+        let source = include_str!("runbook.rs");
+        let rules = &source[..source.find("#[cfg(test)]").unwrap()];
+        for used in rules.split("\"action\": \"").skip(1) {
+            let name = &used[..used.find('"').unwrap()];
+            assert!(
+                PROPOSES.iter().any(|kind| kind.name() == name),
+                "the runbook proposes `{name}`, missing from PROPOSES"
+            );
+        }
     }
 }

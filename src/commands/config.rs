@@ -1,28 +1,48 @@
+use super::error::EXIT_USAGE;
 use super::output;
+use crate::actions::full_unit_name;
 use crate::cli::{ConfigCommand, Global};
-use crate::config::{Config, DEFAULT_CONFIG_TEXT};
+use crate::config::{CheckKind, Config, DEFAULT_CONFIG_TEXT};
 use serde_json::json;
 use std::process::ExitCode;
 
 pub fn exec(global: &Global, command: ConfigCommand) -> anyhow::Result<ExitCode> {
     match command {
         ConfigCommand::Default => {
-            print!("{DEFAULT_CONFIG_TEXT}");
+            print!(
+                "{}",
+                default_for_this_host(crate::checks::systemd_is_running())
+            );
             Ok(ExitCode::SUCCESS)
         }
-        ConfigCommand::Check => check(global),
+        ConfigCommand::Check { strict } => check(global, strict),
     }
 }
 
-fn check(global: &Global) -> anyhow::Result<ExitCode> {
+/// The embedded default as this host would run it: on a host not booted with systemd the
+/// checks that need it are left out, as [`Config::embedded_default`] leaves them out.
+fn default_for_this_host(systemd: bool) -> String {
+    const MARK: &str = "# Left out automatically on hosts not booted with systemd.";
+    match (systemd, DEFAULT_CONFIG_TEXT.split_once(MARK)) {
+        (false, Some((before, _))) => format!(
+            "{}\n\n# The checks that need systemd (kind systemd-failed, systemd) are left out: this\n\
+             # host is not booted with systemd.\n",
+            before.trim_end()
+        ),
+        _ => DEFAULT_CONFIG_TEXT.to_string(),
+    }
+}
+
+fn check(global: &Global, strict: bool) -> anyhow::Result<ExitCode> {
     let config = match Config::load(global.config.as_deref()) {
         Ok(config) => config,
         Err(err) if global.json => {
             output::print_json(&json!({ "ok": false, "problems": err.problems() }));
-            return Ok(ExitCode::from(2));
+            return Ok(ExitCode::from(EXIT_USAGE));
         }
         Err(err) => return Err(err.into()),
     };
+    let warnings = warnings(&config, crate::checks::systemd_is_running());
     let checks: Vec<_> = config
         .checks
         .iter()
@@ -30,14 +50,163 @@ fn check(global: &Global) -> anyhow::Result<ExitCode> {
         .collect();
     let db = config.db_path(global.db.as_deref());
     if global.json {
-        output::print_json(
-            &json!({ "ok": true, "source": config.source, "db": db, "checks": checks }),
-        );
+        output::print_json(&json!({
+            "ok": true, "source": config.source, "db": db, "checks": checks, "warnings": warnings,
+        }));
     } else {
         let names: Vec<&str> = config.checks.iter().map(|c| c.name.as_str()).collect();
         println!("{}: ok", config.source);
         println!("  {} checks: {}", names.len(), names.join(", "));
         println!("  database: {}", db.display());
+        for warning in &warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    if strict && !warnings.is_empty() {
+        return Ok(ExitCode::from(EXIT_USAGE));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What is valid but likely not what was meant: each names the key to look at.
+fn warnings(config: &Config, systemd: bool) -> Vec<String> {
+    let mut found = Vec::new();
+    escalation_warnings(config, &mut found);
+    agent_warnings(config, &mut found);
+    check_warnings(config, systemd, &mut found);
+    glob_warnings(config, &mut found);
+    runbook_warnings(config, &mut found);
+    found
+}
+
+fn escalation_warnings(config: &Config, found: &mut Vec<String>) {
+    let has_channel = config
+        .escalation
+        .as_ref()
+        .is_some_and(|e| e.email.is_some() || e.webhook.is_some());
+    if !has_channel {
+        found.push(
+            "[escalation]: no email and no webhook: escalations only reach the dashboard and \
+             nobody is notified"
+                .into(),
+        );
+    }
+}
+
+/// The agents no phase names.
+fn agent_warnings(config: &Config, found: &mut Vec<String>) {
+    for name in config.agents.keys() {
+        let in_research = config.research.as_ref().is_some_and(|r| &r.agent == name);
+        let in_consult = config
+            .consult
+            .as_ref()
+            .is_some_and(|c| c.agents.contains(name));
+        if !(in_research || in_consult) {
+            found.push(format!(
+                "[agents.{name}]: used by no phase (name it in [research] agent or [consult] agents)"
+            ));
+        }
+    }
+}
+
+fn check_warnings(config: &Config, systemd: bool, found: &mut Vec<String>) {
+    for check in &config.checks {
+        if check.remedy.is_empty() && check.unit.is_none() {
+            found.push(format!(
+                "check `{}`: no `remedy` and no `unit`: phase 1 has nothing to try, so its \
+                 incidents go to the agents or a person",
+                check.name
+            ));
+        }
+        if check.kind.needs_systemd() && !systemd {
+            let what = match &check.kind {
+                CheckKind::SystemdFailed { .. } => "it reports ok with a note",
+                _ => "it reports unknown",
+            };
+            found.push(format!(
+                "check `{}`: kind `{}` needs systemd, which is not running on this host: {what}",
+                check.name,
+                check.kind.name()
+            ));
+        }
+    }
+}
+
+/// Globs the policy cannot compile are dropped when it judges, so they allow nothing.
+fn glob_warnings(config: &Config, found: &mut Vec<String>) {
+    let policy = &config.policy;
+    let lists: [(&str, Vec<String>); 4] = [
+        (
+            "units",
+            policy.units.iter().map(|u| full_unit_name(u)).collect(),
+        ),
+        ("paths", policy.paths.clone()),
+        (
+            "commands",
+            policy.commands.iter().flatten().cloned().collect(),
+        ),
+        ("processes", policy.processes.clone()),
+    ];
+    for (key, globs) in lists {
+        for glob in globs {
+            if let Err(err) = globset::Glob::new(&glob) {
+                found.push(format!(
+                    "[policy] {key}: `{glob}` is not a valid glob ({}): it allows nothing",
+                    err.kind()
+                ));
+            }
+        }
+    }
+}
+
+/// A runbook whose plans the policy refuses can only hand incidents on.
+fn runbook_warnings(config: &Config, found: &mut Vec<String>) {
+    let runbook_used = config.agents.iter().any(|(name, agent)| {
+        agent.builtin.as_deref() == Some("runbook")
+            && (config.research.as_ref().is_some_and(|r| &r.agent == name)
+                || config
+                    .consult
+                    .as_ref()
+                    .is_some_and(|c| c.agents.contains(name)))
+    });
+    if !runbook_used {
+        return;
+    }
+    let policy = &config.policy;
+    let forbidden: Vec<&str> = crate::agents::runbook::PROPOSES
+        .iter()
+        .filter(|kind| !policy.actions.contains(kind) && !policy.approve.contains(kind))
+        .map(|kind| kind.name())
+        .collect();
+    if !forbidden.is_empty() {
+        found.push(format!(
+            "[policy] actions: the builtin runbook proposes {}, which neither `actions` nor \
+             `approve` lists: those plans will be rejected",
+            forbidden.join(", ")
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_without_systemd_has_no_systemd_check_and_is_valid() {
+        let text = default_for_this_host(false);
+        let config = Config::parse("default", &text).unwrap();
+        assert!(!config.checks.iter().any(|c| c.kind.needs_systemd()));
+        assert!(!config.checks.is_empty());
+        let with = Config::parse("default", &default_for_this_host(true)).unwrap();
+        assert!(with.checks.iter().any(|c| c.kind.needs_systemd()));
+    }
+
+    #[test]
+    fn the_default_policy_lets_the_runbook_propose() {
+        let text = "[agents.runbook]\nbuiltin = \"runbook\"\n[research]\nagent = \"runbook\"\n";
+        let config = Config::parse("t", text).unwrap();
+        let mut found = Vec::new();
+        runbook_warnings(&config, &mut found);
+        assert_eq!(found, Vec::<String>::new());
+    }
 }

@@ -1,39 +1,103 @@
 //! `cycle`: the phases in order, in one process and under the cycle lock — no copy of their
-//! logic; then, with the lock released, the delivery of what phase 4 queued.
+//! logic; then, with the lock released, the delivery of what phase 4 queued. On a terminal
+//! each phase gets a line as it runs; piped or in the journal, only the report is printed.
 
-use super::{
-    consult, escalate, fix, or_tell_a_person, research, scan, with_phase_lock_then_deliver,
-};
+use super::report::{scan_summary, CycleReport, PhaseReport};
+use super::{or_tell_a_person, with_phase_lock_then_deliver};
 use crate::cli::Global;
-use crate::phases;
-use serde_json::{json, Value};
+use crate::phases::report::{IncidentLine, Verdict};
+use crate::phases::{self, Runtime};
+use std::io::{IsTerminal, Write};
+use std::time::Instant;
+
 use std::process::ExitCode;
 
 pub fn exec(global: &Global) -> anyhow::Result<ExitCode> {
-    let result = with_phase_lock_then_deliver(
-        global,
-        "cycle",
-        "/escalate/deliveries",
-        |rt| {
-            let scan = serde_json::to_value(phases::scan::scan(rt)?)?;
-            let fix = serde_json::to_value(phases::fix::fix(rt)?)?;
-            let research = serde_json::to_value(phases::research::research(rt)?)?;
-            let consult = serde_json::to_value(phases::consult::consult(rt)?)?;
-            let escalate = serde_json::to_value(phases::escalate::escalate(rt)?)?;
-            Ok(
-                json!({ "scan": scan, "fix": fix, "research": research, "consult": consult, "escalate": escalate }),
-            )
-        },
-        print,
-    );
+    let progress = Progress {
+        shown: !global.json && std::io::stdout().is_terminal(),
+    };
+    let result = with_phase_lock_then_deliver(global, "cycle", |rt| {
+        Ok(CycleReport {
+            scan: progress.step(rt, "scan", phases::scan::scan, scan_summary)?,
+            fix: progress.step(rt, "fix", phases::fix::fix, |r| {
+                verdicts(r.approved.iter().chain(&r.incidents))
+            })?,
+            research: progress.step(rt, "research", phases::research::research, |r| {
+                verdicts(&r.incidents)
+            })?,
+            consult: progress.step(rt, "consult", phases::consult::consult, |r| {
+                verdicts(&r.incidents)
+            })?,
+            escalate: progress.step(rt, "escalate", phases::escalate::escalate, |r| {
+                verdicts(&r.incidents)
+            })?,
+        })
+    });
     or_tell_a_person(global, result)
 }
 
-fn print(report: &Value) {
-    scan::print(&report["scan"]);
-    println!();
-    fix::print(&report["fix"]);
-    research::print(&report["research"]);
-    consult::print(&report["consult"]);
-    escalate::print(&report["escalate"]);
+/// A line per phase on a terminal: its name while it runs, then how long it took and what
+/// came of it. Nothing at all when stdout is not a terminal, so pipes and logs are unchanged.
+struct Progress {
+    shown: bool,
+}
+
+impl Progress {
+    fn step<R: PhaseReport>(
+        &self,
+        rt: &mut Runtime,
+        name: &str,
+        phase: impl FnOnce(&mut Runtime) -> anyhow::Result<R>,
+        summary: impl FnOnce(&R) -> String,
+    ) -> anyhow::Result<R> {
+        if !self.shown {
+            return phase(rt);
+        }
+        let started = Instant::now();
+        print!("{name} …");
+        // A failed flush only delays the line: nothing to report.
+        let _ = std::io::stdout().flush();
+        let report = phase(rt);
+        let outcome = match &report {
+            Ok(report) => summary(report),
+            Err(_) => "failed".to_string(),
+        };
+        println!(
+            "\r{name}: {outcome} ({:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
+        report
+    }
+}
+
+/// `2 incidents: 1 fixed, 1 passed on`, or `no incident`.
+fn verdicts<'a>(lines: impl IntoIterator<Item = &'a IncidentLine>) -> String {
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    let mut total = 0;
+    for line in lines {
+        total += 1;
+        let word = verdict_word(&line.verdict);
+        match counts.iter_mut().find(|(w, _)| *w == word) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((word, 1)),
+        }
+    }
+    if total == 0 {
+        return "no incident".into();
+    }
+    let noun = if total == 1 { "incident" } else { "incidents" };
+    let parts: Vec<String> = counts.iter().map(|(w, n)| format!("{n} {w}")).collect();
+    format!("{total} {noun}: {}", parts.join(", "))
+}
+
+fn verdict_word(verdict: &Verdict) -> &'static str {
+    match verdict {
+        Verdict::Fixed => "fixed",
+        Verdict::Recovered => "recovered",
+        Verdict::PassedOn => "passed on",
+        Verdict::Left => "left",
+        Verdict::Held => "held for approval",
+        Verdict::Escalated => "escalated",
+        Verdict::Silenced => "silenced",
+    }
 }

@@ -1,4 +1,5 @@
-use super::{load_config, open_store, open_store_readonly, output, UsageError};
+use super::report::Dismissed;
+use super::{load_config, open_store, open_store_readonly, output, CommandError, UsageError};
 use crate::actions::Plan;
 use crate::cli::{Global, IncidentsCommand};
 use crate::clock;
@@ -110,7 +111,7 @@ fn list(global: &Global, store: &Store, filter: &IncidentFilter) -> anyhow::Resu
 fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
     let record = match store.incident_record(id) {
         Err(StoreError::NoIncident(id)) => {
-            return Err(UsageError(format!("no incident {id}")).into())
+            return Err(CommandError::NothingToDo(format!("no incident {id}")).into())
         }
         other => other?,
     };
@@ -261,24 +262,16 @@ fn print_votes(votes: &[crate::store::Consultation]) {
 /// `approve` and `dismiss` act on the host (approve runs the plan), so they take the cycle lock.
 fn decide(global: &Global, name: &str, id: i64, approve: bool) -> anyhow::Result<ExitCode> {
     let by = super::operator();
-    super::with_phase_lock(
-        global,
-        name,
-        |rt| {
-            if approve {
-                Ok(serde_json::to_value(crate::phases::approval::approve(
-                    rt, id, &by,
-                )?)?)
-            } else {
-                crate::phases::approval::dismiss(rt, id, &by)?;
-                Ok(json!({ "incident": id, "dismissed": true }))
-            }
-        },
-        |report| match report.get("dismissed") {
-            Some(_) => println!("incident {id}: held plan dismissed; the incident stays escalated"),
-            None => super::print_incident_lines("approve", &json!([report])),
-        },
-    )
+    if approve {
+        return super::with_phase_lock(global, name, |rt| approval::approve(rt, id, &by));
+    }
+    super::with_phase_lock(global, name, |rt| {
+        approval::dismiss(rt, id, &by)?;
+        Ok(Dismissed {
+            incident: id,
+            dismissed: true,
+        })
+    })
 }
 
 /// `#12 db (recovered)`: an incident named from another one.
@@ -300,7 +293,9 @@ fn acknowledge(
     note: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let by = super::operator();
-    store.acknowledge(id, &by, note).map_err(usage_if_missing)?;
+    store
+        .acknowledge(id, &by, note)
+        .map_err(nothing_to_do_if_missing)?;
     report(
         global,
         json!({ "incident": id, "acknowledged_by": by }),
@@ -324,7 +319,7 @@ fn resolve(
     }
     let learned = approval::resolve_by_person(&mut store, config, id, &by, note, plan, teaching)
         .map_err(|err| match err {
-            ResolveError::Store(err) => usage_if_missing(err),
+            ResolveError::Store(err) => nothing_to_do_if_missing(err),
             ResolveError::NotAPlan(_) => UsageError(format!("--plan is {err}")).into(),
             ResolveError::Refused(_) => UsageError(format!(
                 "--plan is {err}\nnothing was learned and incident {id} stays open; root can teach \
@@ -375,7 +370,7 @@ fn announce_outside_policy(
     let Ok(parsed) = serde_json::from_str::<Plan>(plan) else {
         return Ok(()); // resolve_by_person reports the malformed plan
     };
-    let check = store.incident(id).map_err(usage_if_missing)?.check;
+    let check = store.incident(id).map_err(nothing_to_do_if_missing)?.check;
     let verdict = match approval::still_allowed(config, &check, &parsed) {
         Ok(()) => "[policy] allows this plan anyway; it is marked all the same".to_string(),
         Err(reasons) => format!("[policy] refuses it: {reasons}"),
@@ -387,12 +382,12 @@ fn announce_outside_policy(
     Ok(())
 }
 
-/// Errors about the id the user typed are usage errors (exit 2).
-fn usage_if_missing(err: StoreError) -> anyhow::Error {
+/// An incident that is not there, or has nothing left to acknowledge or close: exit 3.
+fn nothing_to_do_if_missing(err: StoreError) -> anyhow::Error {
     match err {
         StoreError::NoIncident(_)
         | StoreError::NothingToAcknowledge(_)
-        | StoreError::AlreadyClosed(..) => UsageError(err.to_string()).into(),
+        | StoreError::AlreadyClosed(..) => CommandError::NothingToDo(err.to_string()).into(),
         other => other.into(),
     }
 }

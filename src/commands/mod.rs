@@ -4,38 +4,38 @@
 mod config;
 mod consult;
 mod cycle;
+mod error;
 mod escalate;
 mod fix;
 mod incidents;
 mod metrics;
 mod notify_failure;
 mod output;
+mod report;
 mod research;
 mod scan;
 mod serve;
 mod silence;
 
+pub use error::{CommandError, UsageError};
 pub use output::with_rfc3339;
 pub(crate) use silence::known_check;
 
 use crate::cli::{Cli, Command, Global};
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::journal;
 use crate::lock::{CycleLock, DeliveryLock, LockError};
+use crate::phases::escalate::Delivery;
 use crate::phases::Runtime;
 use crate::redact::Redactor;
 use crate::store::Store;
+use report::{PhaseReport, UnrecordedChecks, UnrecordedReport};
 use std::process::ExitCode;
-
-/// Errors that are the user's to fix (bad config, bad arguments): exit status 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
 
 pub fn run(cli: Cli) -> ExitCode {
     let global = cli.global;
     let result = match cli.command {
-        Command::Scan => scan::exec(&global),
+        Command::Scan { exit_status } => scan::exec(&global, exit_status),
         Command::Fix => fix::exec(&global),
         Command::Research => research::exec(&global),
         Command::Consult => consult::exec(&global),
@@ -52,26 +52,13 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Config { command } => config::exec(&global, command),
         Command::NotifyFailure { unit } => notify_failure::exec(&global, &unit),
     };
-    match result {
+    match result.map_err(CommandError::from) {
         Ok(code) => code,
-        Err(err) => report_error(&err),
-    }
-}
-
-fn report_error(err: &anyhow::Error) -> ExitCode {
-    if let Some(config_err) = err.downcast_ref::<ConfigError>() {
-        let mut text = "orchestrator: invalid config:".to_string();
-        for problem in config_err.problems() {
-            text.push_str(&format!("\n{problem}"));
+        Err(err) => {
+            journal::print_error(&format!("orchestrator: {err}"));
+            ExitCode::from(err.exit_code())
         }
-        journal::print_error(&text);
-        return ExitCode::from(2);
     }
-    journal::print_error(&format!("orchestrator: {err:#}"));
-    if err.downcast_ref::<UsageError>().is_some() {
-        return ExitCode::from(2);
-    }
-    ExitCode::from(1)
 }
 
 pub(crate) fn load_config(global: &Global) -> anyhow::Result<Config> {
@@ -104,51 +91,41 @@ pub(crate) fn open_store_readonly(global: &Global, config: &Config) -> anyhow::R
 
 /// Runs `work` as a phase holding the cycle lock: a second process skips (exit 0) or, with
 /// `--wait`, waits. Every phase run is recorded in `cycles`.
-pub(crate) fn with_phase_lock(
+pub(crate) fn with_phase_lock<R: PhaseReport>(
     global: &Global,
     name: &str,
-    work: impl FnOnce(&mut Runtime) -> anyhow::Result<serde_json::Value>,
-    print: impl FnOnce(&serde_json::Value),
+    work: impl FnOnce(&mut Runtime) -> anyhow::Result<R>,
 ) -> anyhow::Result<ExitCode> {
-    run_phase(global, name, None, work, print)
+    run_phase(global, name, false, work).map(|_| ExitCode::SUCCESS)
 }
 
 /// As [`with_phase_lock`], then, with the cycle lock released, sends the due notifications
-/// and puts what happened at the JSON pointer `deliveries`: a slow mail server never holds up
-/// the healing phases of the next run.
-pub(crate) fn with_phase_lock_then_deliver(
+/// and hands what happened to the report: a slow mail server never holds up the healing
+/// phases of the next run.
+pub(crate) fn with_phase_lock_then_deliver<R: PhaseReport>(
     global: &Global,
     name: &str,
-    deliveries: &str,
-    work: impl FnOnce(&mut Runtime) -> anyhow::Result<serde_json::Value>,
-    print: impl FnOnce(&serde_json::Value),
+    work: impl FnOnce(&mut Runtime) -> anyhow::Result<R>,
 ) -> anyhow::Result<ExitCode> {
-    run_phase(global, name, Some(deliveries), work, print)
+    run_phase(global, name, true, work).map(|_| ExitCode::SUCCESS)
 }
 
-fn run_phase(
+/// Runs and prints a phase; the report is returned for commands whose exit status depends on
+/// it (`scan --exit-status`), or `None` when the phase was skipped.
+pub(crate) fn run_phase<R: PhaseReport>(
     global: &Global,
     name: &str,
-    deliveries: Option<&str>,
-    work: impl FnOnce(&mut Runtime) -> anyhow::Result<serde_json::Value>,
-    print: impl FnOnce(&serde_json::Value),
-) -> anyhow::Result<ExitCode> {
+    deliver: bool,
+    work: impl FnOnce(&mut Runtime) -> anyhow::Result<R>,
+) -> anyhow::Result<Option<R>> {
     let config = load_config(global)?;
     let db = config.db_path(global.db.as_deref());
     let (mut store, mut report) = {
         let _lock = match CycleLock::acquire(&db, global.wait) {
             Ok(lock) => lock,
             Err(LockError::Busy(path)) => {
-                let message = format!(
-                    "{name} skipped: another orchestrator cycle is running (it holds {})",
-                    path.display()
-                );
-                if global.json {
-                    output::print_json(&serde_json::json!({ "skipped": true, "reason": message }));
-                } else {
-                    println!("{message}; use --wait to wait for it");
-                }
-                return Ok(ExitCode::SUCCESS);
+                print_skipped(global, name, &path);
+                return Ok(None);
             }
             Err(err) => return Err(err.into()),
         };
@@ -160,27 +137,36 @@ fn run_phase(
             dry_run: global.dry_run,
         };
         let report = work(&mut runtime)?;
-        store.finish_cycle(cycle, &output::counts(&report))?;
+        store.finish_cycle(cycle, &report.counts())?;
         (store, report)
     };
-    if let Some(pointer) = deliveries.filter(|_| !global.dry_run) {
-        let sent = deliver_unlocked(&config, &db, &mut store)?;
-        if let Some(slot) = report.pointer_mut(pointer) {
-            *slot = sent;
-        }
+    if deliver && !global.dry_run {
+        report.delivered(deliver_unlocked(&config, &db, &mut store)?);
     }
     if global.json {
-        output::print_json(&report);
+        output::print_json(&serde_json::to_value(&report)?);
     } else if journal::stdout_is_journal() {
         // In a unit the table would be a dozen journal lines per run: the phases have logged
         // each change of state already, and a scan adds its one summary line.
-        if let Some(summary) = output::journal_summary(name, &report) {
+        if let Some(summary) = report.journal_summary() {
             log::info!("{summary}");
         }
     } else {
-        print(&report);
+        println!("{}", report.render_text());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Some(report))
+}
+
+fn print_skipped(global: &Global, name: &str, lock: &std::path::Path) {
+    let message = format!(
+        "{name} skipped: another orchestrator cycle is running (it holds {})",
+        lock.display()
+    );
+    if global.json {
+        output::print_json(&serde_json::json!({ "skipped": true, "reason": message }));
+    } else {
+        println!("{message}; use --wait to wait for it");
+    }
 }
 
 /// The one redactor of a process: the built-in rules and the config's `[context] redact`.
@@ -193,17 +179,15 @@ fn deliver_unlocked(
     config: &Config,
     db: &std::path::Path,
     store: &mut Store,
-) -> anyhow::Result<serde_json::Value> {
+) -> anyhow::Result<Vec<Delivery>> {
     match DeliveryLock::try_acquire(db) {
-        Ok(_lock) => Ok(serde_json::to_value(crate::phases::escalate::deliver(
-            config, store,
-        )?)?),
+        Ok(_lock) => crate::phases::escalate::deliver(config, store),
         Err(LockError::Busy(path)) => {
             log::debug!(
                 "not delivering: another orchestrator process delivers (it holds {})",
                 path.display()
             );
-            Ok(serde_json::json!([]))
+            Ok(Vec::new())
         }
         Err(err) => Err(err.into()),
     }
@@ -240,16 +224,16 @@ pub(crate) fn or_tell_a_person(
         None => run_checks_unrecorded(&config)?,
     };
     let told = unrecorded::tell_a_person(&config, &db, &problem, &checks, global.dry_run);
-    let report = serde_json::json!({
-        "unrecorded": true,
-        "state_error": problem,
-        "scan": { "checks": checks },
-        "direct_escalation": told,
-    });
+    let report = UnrecordedReport {
+        unrecorded: true,
+        state_error: problem,
+        scan: UnrecordedChecks { checks },
+        direct_escalation: told,
+    };
     if global.json {
-        output::print_json(&report);
+        output::print_json(&serde_json::to_value(&report)?);
     } else {
-        scan::print_unrecorded(&report);
+        println!("{}", report.render_text());
     }
     Ok(ExitCode::from(1))
 }
@@ -271,32 +255,4 @@ pub(crate) fn operator() -> String {
         .or_else(|_| std::env::var("USER"))
         .unwrap_or_else(|_| "unknown".into());
     format!("cli:{user}")
-}
-
-/// Prints the per-incident lines of an acting phase.
-pub(crate) fn print_incident_lines(phase: &str, lines: &serde_json::Value) {
-    let lines = lines.as_array().cloned().unwrap_or_default();
-    if lines.is_empty() {
-        println!("{phase}: no incident waits for it");
-    }
-    for line in lines {
-        let id = line["incident"].as_i64().unwrap_or(0);
-        let check = line["check"].as_str().unwrap_or("");
-        println!(
-            "incident {id} ({check}): {}",
-            line["detail"].as_str().unwrap_or("")
-        );
-        for attempt in line["attempts"].as_array().into_iter().flatten() {
-            let result = attempt["result"].as_str().unwrap_or("");
-            let detail = attempt["detail"]
-                .as_str()
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default();
-            println!(
-                "  {} {} → {result}{detail}",
-                attempt["source"].as_str().unwrap_or(""),
-                attempt["plan"].as_str().unwrap_or("")
-            );
-        }
-    }
 }

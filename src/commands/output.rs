@@ -1,24 +1,47 @@
-//! Printing for people and for scripts: aligned tables, and JSON whose `*_at` fields are
-//! RFC 3339 times.
+//! Printing for people and for scripts: aligned tables, and JSON documents that carry
+//! `"version"` and whose times (`at`, `*_at`) are RFC 3339.
 
 use crate::clock;
 use serde_json::Value;
 
+/// The shape of every `--json` document; raised when a field changes meaning or goes away
+/// (added fields do not raise it). orchestrator(1), JSON OUTPUT, describes version 1.
+pub const JSON_VERSION: u64 = 1;
+
+/// Prints one JSON document: `"version"` and the fields of `value` (an object), with every
+/// time as RFC 3339.
 pub fn print_json(value: &Value) {
-    let value = with_rfc3339(value.clone());
+    let value = versioned(with_rfc3339(value.clone()));
     println!(
         "{}",
         serde_json::to_string_pretty(&value).unwrap_or_else(|_| "null".into())
     );
 }
 
-/// Turns every numeric `*_at` field into an RFC 3339 string, recursively.
+fn versioned(value: Value) -> Value {
+    let mut document = serde_json::Map::new();
+    document.insert("version".into(), JSON_VERSION.into());
+    match value {
+        Value::Object(fields) => document.extend(fields),
+        other => {
+            document.insert("value".into(), other);
+        }
+    }
+    Value::Object(document)
+}
+
+/// Whether a field holds a time: `at` (timeline events) or `*_at`.
+fn is_time_key(key: &str) -> bool {
+    key == "at" || key.ends_with("_at")
+}
+
+/// Turns every numeric time field (see [`is_time_key`]) into an RFC 3339 string, recursively.
 pub fn with_rfc3339(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(key, value)| {
-                    let value = match (&value, key.ends_with("_at")) {
+                    let value = match (&value, is_time_key(&key)) {
                         (Value::Number(n), true) => n
                             .as_f64()
                             .map(|ts| Value::String(clock::rfc3339(ts)))
@@ -32,25 +55,6 @@ pub fn with_rfc3339(value: Value) -> Value {
         Value::Array(items) => Value::Array(items.into_iter().map(with_rfc3339).collect()),
         other => other,
     }
-}
-
-/// Sizes of a report's lists, stored with the cycle: `{"opened": 1, "incidents": 3}`.
-pub fn counts(report: &Value) -> Value {
-    let mut counts = serde_json::Map::new();
-    if let Value::Object(map) = report {
-        for (key, value) in map {
-            match value {
-                Value::Array(items) => {
-                    counts.insert(key.clone(), items.len().into());
-                }
-                Value::Object(_) => {
-                    counts.insert(key.clone(), self::counts(value));
-                }
-                _ => {}
-            }
-        }
-    }
-    Value::Object(counts)
 }
 
 /// A plain aligned table; the last column is left ragged.
@@ -90,93 +94,20 @@ pub fn cell(text: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
-/// The one line a phase run leaves in the journal, when its report is not printed there:
-/// the scan's (on its own or within a cycle). The acting phases leave none of their own;
-/// they log each change of state as it happens.
-pub fn journal_summary(command: &str, report: &Value) -> Option<String> {
-    let scan = match command {
-        "scan" => report,
-        "cycle" => &report["scan"],
-        _ => return None,
-    };
-    Some(format!("{command}: {}", scan_summary(scan)))
-}
-
-/// `3 checks, 2 ok, 1 failing (web); incidents: 1 opened`.
-fn scan_summary(scan: &Value) -> String {
-    let checks = scan["checks"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-    let failing: Vec<&str> = checks
-        .iter()
-        .filter(|check| check["status"] != "ok")
-        .map(|check| check["name"].as_str().unwrap_or("?"))
-        .collect();
-    let noun = if checks.len() == 1 { "check" } else { "checks" };
-    let mut line = format!(
-        "{} {noun}, {} ok",
-        checks.len(),
-        checks.len() - failing.len()
-    );
-    if !failing.is_empty() {
-        line.push_str(&format!(
-            ", {} failing ({})",
-            failing.len(),
-            failing.join(", ")
-        ));
-    }
-    let changes: Vec<String> = [
-        ("opened", "opened"),
-        ("reopened", "reopened"),
-        ("flapping", "flapping"),
-        ("recovered", "recovered"),
-        ("updated", "still open"),
-    ]
-    .iter()
-    .filter_map(|(key, said)| {
-        let count = scan[*key].as_array().map_or(0, Vec::len);
-        (count > 0).then(|| format!("{count} {said}"))
-    })
-    .collect();
-    if changes.is_empty() {
-        line.push_str("; no incident");
-    } else {
-        line.push_str(&format!("; incidents: {}", changes.join(", ")));
-    }
-    line
-}
-
 #[cfg(test)]
-mod journal_summary_tests {
+mod tests {
     use super::*;
     use serde_json::json;
 
     #[test]
-    fn a_healthy_scan_is_one_short_line() {
-        let scan = json!({"checks": [{"name": "a", "status": "ok"}, {"name": "b", "status": "ok"}],
-                          "opened": [], "updated": [], "reopened": [], "flapping": [], "recovered": []});
-        assert_eq!(
-            journal_summary("scan", &scan).unwrap(),
-            "scan: 2 checks, 2 ok; no incident"
-        );
-        assert_eq!(
-            journal_summary("cycle", &json!({ "scan": scan })).unwrap(),
-            "cycle: 2 checks, 2 ok; no incident"
-        );
-    }
-
-    #[test]
-    fn failing_checks_and_incident_changes_are_named() {
-        let scan = json!({"checks": [{"name": "web", "status": "critical"}, {"name": "db", "status": "ok"}],
-                          "opened": [1], "updated": [2, 3], "reopened": [], "recovered": [4]});
-        assert_eq!(
-            journal_summary("scan", &scan).unwrap(),
-            "scan: 2 checks, 1 ok, 1 failing (web); incidents: 1 opened, 1 recovered, 2 still open"
-        );
-    }
-
-    #[test]
-    fn acting_phases_leave_no_summary() {
-        for phase in ["fix", "research", "consult", "escalate"] {
-            assert_eq!(journal_summary(phase, &json!({"incidents": []})), None);
-        }
+    fn times_become_rfc3339_and_every_document_has_a_version() {
+        let document = versioned(with_rfc3339(json!({
+            "events": [{"at": 0.0, "kind": "opened"}],
+            "incident": {"detected_at": 0.0, "phase": 1},
+        })));
+        assert_eq!(document["version"], 1);
+        assert_eq!(document["events"][0]["at"], "1970-01-01T00:00:00Z");
+        assert_eq!(document["incident"]["detected_at"], "1970-01-01T00:00:00Z");
+        assert_eq!(document["incident"]["phase"], 1);
     }
 }

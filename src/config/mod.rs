@@ -5,6 +5,7 @@
 mod check;
 mod depends;
 mod error;
+mod recover;
 mod sections;
 
 pub use check::{Check, CheckKind};
@@ -93,17 +94,10 @@ impl Config {
             name: name.to_string(),
             text: text.to_string(),
         };
-        let raw: RawConfig = toml::from_str(text).map_err(|err| {
-            let message = err.message().to_string();
-            let key = err.span().and_then(|span| key_at(&source, span.start));
-            ConfigError::Invalid(vec![Problem::at(
-                &source,
-                err.span(),
-                key.as_deref(),
-                message,
-            )])
-        })?;
-        let mut problems = Vec::new();
+        let (raw, mut problems) = recover::deserialize_every_error::<RawConfig>(&source);
+        let Some(raw) = raw else {
+            return Err(ConfigError::Invalid(problems));
+        };
         let checks = validate_checks(&source, raw.checks, &mut problems);
         validate_agents(
             &source,
@@ -124,6 +118,7 @@ impl Config {
             }
         }
         if !problems.is_empty() {
+            problems.sort_by_key(|problem| problem.line.unwrap_or(usize::MAX));
             return Err(ConfigError::Invalid(problems));
         }
         Ok(Config {
@@ -179,7 +174,7 @@ fn default_db_path() -> PathBuf {
 }
 
 /// The key on the line an error points at (`timeout = "5x"` → `timeout`), or the table header.
-fn key_at(source: &Source, offset: usize) -> Option<String> {
+pub(super) fn key_at(source: &Source, offset: usize) -> Option<String> {
     let (line, _) = source.line_col(offset);
     let text = source.line_text(line)?;
     let trimmed = text.trim();
@@ -355,5 +350,57 @@ mod tests {
     fn research_must_name_a_configured_agent() {
         let found = problems("[research]\nagent = \"claude\"\n");
         assert!(found[0].contains("no agent named `claude`"), "{found:?}");
+    }
+
+    /// Eight problems of every sort, in one run: unknown keys and tables, wrong types, a
+    /// missing key, and what validation finds afterwards.
+    pub(crate) const EIGHT_PROBLEMS: &str = r#"[cycle]
+parallelism = "four"
+setle = "5s"
+
+[[checks]]
+name = "web"
+kind = "http"
+url = "http://127.0.0.1:1/"
+timeout = "5x"
+
+[[checks]]
+kind = "memory"
+
+[[checks]]
+name = "disk"
+kind = "disk"
+path = "/"
+warn = "90%"
+crit = "95%"
+urll = "x"
+
+[servee]
+listen = "127.0.0.1:1"
+
+[research]
+agent = "nobody"
+
+[context]
+redact = ["("]
+"#;
+
+    #[test]
+    fn every_problem_of_a_file_in_one_run() {
+        let found = problems(EIGHT_PROBLEMS);
+        let lines: Vec<&str> = found.iter().map(|p| p.lines().next().unwrap()).collect();
+        assert_eq!(found.len(), 8, "{lines:#?}");
+        for (problem, line) in found.iter().zip([2, 3, 9, 11, 20, 22, 26, 29]) {
+            assert!(
+                problem.starts_with(&format!("test.toml:{line}:")),
+                "{lines:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_syntax_error_stops_there() {
+        let found = problems("[cycle\nparallelism = 2\nsetle = 1\n");
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 }

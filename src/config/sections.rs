@@ -148,12 +148,20 @@ impl Default for PolicyConfig {
                 ActionKind::ResetFailed,
                 ActionKind::CleanFiles,
                 ActionKind::RemoveFile,
+                // The check's own remedies, as its config names them: what the runbook
+                // proposes when a check has no unit.
+                ActionKind::Remedy,
             ],
             units: Vec::new(),
             paths: vec!["/var/log/**".into(), "/tmp/**".into()],
             commands: Vec::new(),
             processes: Vec::new(),
-            approve: vec![ActionKind::KillProcess, ActionKind::Run],
+            // Every other action the builtin runbook proposes is allowed, or asked of a person.
+            approve: vec![
+                ActionKind::KillProcess,
+                ActionKind::Run,
+                ActionKind::VacuumJournal,
+            ],
             max_attempts: 3,
             restart_limit: RestartLimit::default(),
             flapping: Flapping::default(),

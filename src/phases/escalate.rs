@@ -91,9 +91,10 @@ fn escalate_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<In
         .store
         .open_escalation(incident.id, &story, &reason, &announce)?;
     log::warn!(
-        "incident {} ({}) escalated: {reason}",
+        "incident {} ({}) escalated: {reason} — {}",
         incident.id,
-        incident.check
+        incident.check,
+        incident_link(config, incident.id)
     );
     line.verdict = Verdict::Escalated;
     line.detail = format!("escalated ({reason}); {queued} notification(s) queued");
@@ -309,6 +310,8 @@ fn queue_reminders(rt: &mut Runtime) -> anyhow::Result<Vec<i64>> {
 pub fn deliver(config: &Config, store: &mut Store) -> anyhow::Result<Vec<Delivery>> {
     let settings = config.escalation.clone();
     let limits = Limits::new(settings.as_ref());
+    // Every log line about an escalation ends with the incident's page, for whoever reads it.
+    let link = |incident: i64| incident_link(config, incident);
     let mut deliveries = Vec::new();
     let mut last = 0;
     while let Some(notification) = store.next_due_notification(now(), last)? {
@@ -331,9 +334,10 @@ pub fn deliver(config: &Config, store: &mut Store) -> anyhow::Result<Vec<Deliver
         // An error may quote the webhook's URL and its credentials: logged as it is stored.
         let outcome =
             send(settings.as_ref(), &notification, deadline).map_err(|e| masked(store, e));
-        deliveries.push(record(store, settings.as_ref(), &notification, outcome)?);
+        let sent = record(store, settings.as_ref(), &notification, outcome, &link)?;
+        deliveries.push(sent);
     }
-    refresh_alerts(store, settings.as_ref(), &limits, &mut deliveries)?;
+    refresh_alerts(store, settings.as_ref(), &limits, &mut deliveries, &link)?;
     Ok(deliveries)
 }
 
@@ -372,6 +376,7 @@ fn record(
     config: Option<&EscalationConfig>,
     notification: &Notification,
     outcome: Result<(), NotifyError>,
+    link: &dyn Fn(i64) -> String,
 ) -> anyhow::Result<Delivery> {
     let (result, error) = match outcome {
         Ok(()) => {
@@ -386,18 +391,20 @@ fn record(
                 (retry * 2f64.powi((notification.tries).min(30) as i32)).min(MAX_BACKOFF_SECS);
             store.mark_notification_retry(notification.id, &error, now() + wait)?;
             log::warn!(
-                "notification {} to {} not sent, retry in {wait:.0}s: {error}",
+                "notification {} to {} not sent, retry in {wait:.0}s: {error} — {}",
                 notification.id,
-                notification.recipient
+                notification.recipient,
+                link(notification.incident)
             );
             ("retry", Some(error))
         }
         Err(NotifyError::Permanent(error)) => {
             store.mark_notification_failed(notification.id, &error)?;
             log::error!(
-                "notification {} to {} failed for good: {error}",
+                "notification {} to {} failed for good: {error} — {}",
                 notification.id,
-                notification.recipient
+                notification.recipient,
+                link(notification.incident)
             );
             ("failed", Some(error))
         }
@@ -420,6 +427,7 @@ fn refresh_alerts(
     config: Option<&EscalationConfig>,
     limits: &Limits,
     deliveries: &mut Vec<Delivery>,
+    link: &dyn Fn(i64) -> String,
 ) -> anyhow::Result<()> {
     let posted_now: Vec<i64> = deliveries.iter().map(|d| d.notification).collect();
     for alert in store.alerts_to_refresh()? {
@@ -434,8 +442,9 @@ fn refresh_alerts(
         let error = outcome.err().map(|e| e.to_string());
         if let Some(error) = &error {
             log::warn!(
-                "re-posting the alert of incident {}: {error}",
-                alert.incident
+                "re-posting the alert of incident {}: {error} — {}",
+                alert.incident,
+                link(alert.incident)
             );
         }
         deliveries.push(Delivery {
