@@ -9,6 +9,7 @@
 
 mod agents;
 mod attempts;
+mod dashboard;
 mod escalations;
 mod incidents;
 mod metrics;
@@ -16,6 +17,7 @@ pub(crate) mod private;
 
 pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
+pub use dashboard::{CheckResultAt, DayOutcomes};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
@@ -35,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_outbox.sql"),
     include_str!("migrations/0007_attempt_processes.sql"),
     include_str!("migrations/0008_counters.sql"),
+    include_str!("migrations/0009_dash.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,9 @@
 //! (acknowledge, approve, dismiss, resolve), each one store transaction. The web process never
 //! acts on the host: an approved plan is run by the next `fix`.
 
+mod charts;
 mod html;
+mod listing;
 mod pages;
 mod server;
 mod systemd;
@@ -258,16 +260,26 @@ impl Dashboard {
             };
         }
         match (method, segments.as_slice()) {
-            (Method::Get, []) => {
-                self.read(|s| pages::overview(s, &self.metrics(s, WEEK)?).map(Reply::html))
-            }
-            (Method::Get, ["incidents"]) => self.read(|s| pages::incidents(s).map(Reply::html)),
+            (Method::Get, []) => self.read(|s| {
+                pages::overview(s, &self.metrics(s, WEEK)?, &self.frame(s)?).map(Reply::html)
+            }),
+            (Method::Get, ["incidents"]) => match listing::IncidentList::parse(query) {
+                Ok(list) => {
+                    self.read(|s| pages::incidents(s, &list, &self.frame(s)?).map(Reply::html))
+                }
+                Err(problem) => Reply::text(400, &problem),
+            },
             (Method::Get, ["incidents", id]) => match id.parse() {
-                Ok(id) => self.read(|s| pages::incident(s, id, &self.csrf).map(Reply::html)),
+                Ok(id) => self
+                    .read(|s| pages::incident(s, id, &self.csrf, &self.frame(s)?).map(Reply::html)),
                 Err(_) => Reply::text(404, "no such incident"),
             },
-            (Method::Get, ["patterns"]) => self.read(|s| pages::patterns(s).map(Reply::html)),
-            (Method::Get, ["checks"]) => self.read(|s| pages::checks(s).map(Reply::html)),
+            (Method::Get, ["patterns"]) => {
+                self.read(|s| pages::patterns(s, &self.frame(s)?).map(Reply::html))
+            }
+            (Method::Get, ["checks"]) => {
+                self.read(|s| pages::checks(s, &self.frame(s)?).map(Reply::html))
+            }
             (Method::Get, ["health"]) => self.health(),
             (Method::Get, ["metrics"]) => self.read(|s| {
                 let totals = s.totals(self.config.serve.stale_after.as_secs_f64())?;
@@ -284,13 +296,17 @@ impl Dashboard {
                     &serde_json::to_value(self.metrics(s, since(query))?).unwrap_or_default(),
                 ))
             }),
-            (Method::Get, ["api", "incidents"]) => self.read(|s| {
-                let filter = crate::store::IncidentFilter {
-                    limit: Some(200),
-                    ..Default::default()
-                };
-                Ok(Reply::json(&json!({ "incidents": s.incidents(&filter)? })))
-            }),
+            (Method::Get, ["api", "incidents"]) => match listing::api_filter(query) {
+                Ok(filter) => self.read(|s| {
+                    Ok(Reply::json(&json!({
+                        "incidents": s.incidents(&filter)?,
+                        "total": s.count_incidents(&filter)?,
+                        "limit": filter.limit,
+                        "offset": filter.offset,
+                    })))
+                }),
+                Err(problem) => Reply::text(400, &problem),
+            },
             (Method::Get, ["api", "incidents", id]) => match id.parse::<i64>() {
                 Ok(id) => self.read(|s| {
                     Ok(Reply::json(
@@ -331,6 +347,21 @@ impl Dashboard {
                     Reply::text(500, &format!("database error: {err}"))
                 }
             }
+        })
+    }
+
+    /// The header of every page: the host's name, when the last cycle finished and whether
+    /// that is too long ago, by the rule `/health` answers with.
+    fn frame(&self, store: &Store) -> Result<html::Frame, StoreError> {
+        let stale_after = self.config.serve.stale_after.as_secs_f64();
+        let finished_at = store.last_cycle_finished_at()?;
+        Ok(html::Frame {
+            host: crate::checks::host::hostname().unwrap_or_default(),
+            cycle: Some(html::CycleState {
+                finished_at,
+                stale: !cycle_is_fresh(finished_at, crate::clock::now(), stale_after),
+                stale_after,
+            }),
         })
     }
 
@@ -378,7 +409,7 @@ impl Dashboard {
 
     fn login(&self, request: &mut Request, method: &Method) -> Reply {
         if *method == Method::Get {
-            return Reply::html(pages::login(""));
+            return Reply::html(pages::login("", &LOGIN_FRAME));
         }
         let form = match read_form(request) {
             Ok(form) => form,
@@ -396,7 +427,9 @@ impl Dashboard {
                 }
             }
             (None, _) => Reply::redirect("/"),
-            _ => Reply::html(pages::login("That token is not right.")).with_status(403),
+            _ => {
+                Reply::html(pages::login("That token is not right.", &LOGIN_FRAME)).with_status(403)
+            }
         }
     }
 
@@ -560,6 +593,12 @@ fn since(query: &str) -> f64 {
         .map(|d| d.as_secs_f64())
         .unwrap_or(WEEK)
 }
+
+/// Before the token, a page tells nothing about the host: not its name, not its cycles.
+const LOGIN_FRAME: html::Frame = html::Frame {
+    host: String::new(),
+    cycle: None,
+};
 
 const WEEK: f64 = 7.0 * 86_400.0;
 
