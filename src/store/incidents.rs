@@ -151,7 +151,11 @@ impl Store {
                  duration_ms = ?7, checked_at = ?8, last_ok_at = COALESCE(?9, last_ok_at)",
             params![name, kind, result.status.as_str(), summary, perfdata.to_string(), output, result.duration_ms as i64, at, ok_at],
         )?;
-        self.remember_result(name, result.status.as_str(), &summary, at)
+        // One cell per scan in the history strip: the re-checks phases make are not kept.
+        if by_scan {
+            self.remember_result(name, result.status.as_str(), &summary, at)?;
+        }
+        Ok(())
     }
 
     /// A check failed: update its active incident, reopen a recently closed one, or open one.

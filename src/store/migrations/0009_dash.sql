@@ -1,4 +1,4 @@
--- The recent results of each check, for the dashboard's history strip on the checks page.
+-- The recent scan results of each check (not the re-checks phases make before acting), for the dashboard's history strip on the checks page.
 -- `checks` keeps only the last result; this keeps the last few (the writer trims each check
 -- to `HISTORY_KEPT` rows, so the table stays small however long the host runs).
 CREATE TABLE check_history (
