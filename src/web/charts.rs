@@ -24,6 +24,16 @@ const SERIES: [(&str, &str); 6] = [
     ("#f59e0b", "still open"),
 ];
 
+/// Today as days since the Unix epoch (UTC).
+pub fn today() -> i64 {
+    (crate::clock::now() / 86_400.0).floor() as i64
+}
+
+/// When the first of the `DAYS` days up to `today` began, in Unix seconds.
+pub fn first_day_at(today: i64) -> f64 {
+    ((today - DAYS + 1) * 86_400) as f64
+}
+
 fn counts(day: &DayOutcomes) -> [i64; 6] {
     let [p1, p2, p3] = day.fixed;
     [p1, p2, p3, day.escalated, day.recovered, day.open]

@@ -4,6 +4,7 @@
 //! (acknowledge, approve, dismiss, resolve), each one store transaction. The web process never
 //! acts on the host: an approved plan is run by the next `fix`.
 
+mod cache;
 mod charts;
 mod html;
 mod listing;
@@ -59,7 +60,12 @@ pub struct Dashboard {
     csrf: String,
     /// Metrics cost a few aggregate queries; under load they are shared for a few seconds.
     metrics_cache: Mutex<Option<(Instant, u64, Metrics)>>,
+    /// The overview's 30 days by outcome read every incident of the month: kept a minute.
+    outcomes_cache: cache::Cached<i64, Vec<crate::store::DayOutcomes>>,
 }
+
+/// How long the overview's pictures are reused: they count whole days.
+const OUTCOMES_TTL: Duration = Duration::from_secs(60);
 
 /// How long computed metrics are reused.
 const METRICS_TTL: Duration = Duration::from_secs(10);
@@ -97,6 +103,7 @@ pub fn prepare(
             token,
             csrf,
             metrics_cache: Mutex::new(None),
+            outcomes_cache: cache::Cached::new(OUTCOMES_TTL),
         },
         addr,
     ))
@@ -261,7 +268,12 @@ impl Dashboard {
         }
         match (method, segments.as_slice()) {
             (Method::Get, []) => self.read(|s| {
-                pages::overview(s, &self.metrics(s, WEEK)?, &self.frame(s)?).map(Reply::html)
+                let today = charts::today();
+                let per_day = self
+                    .outcomes_cache
+                    .get(today, || s.outcomes_per_day(charts::first_day_at(today)))?;
+                let metrics = self.metrics(s, WEEK)?;
+                pages::overview(s, &metrics, &per_day, today, &self.frame(s)?).map(Reply::html)
             }),
             (Method::Get, ["incidents"]) => match listing::IncidentList::parse(query) {
                 Ok(list) => {

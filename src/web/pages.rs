@@ -5,10 +5,9 @@ use super::charts;
 use super::html::{badge, opt_time, page, table, time, Frame, Refresh};
 use super::listing::{IncidentList, PAGE_SIZE};
 use crate::actions::Plan;
-use crate::clock;
 use crate::metrics::Metrics;
 use crate::model::IncidentStatus;
-use crate::store::{Escalation, Incident, IncidentFilter, Store, StoreError, Taught};
+use crate::store::{DayOutcomes, Escalation, Incident, IncidentFilter, Store, StoreError, Taught};
 use maud::{html, Markup};
 
 fn incident_link(incident: &Incident) -> Markup {
@@ -45,7 +44,14 @@ fn acknowledgement(escalation: &Escalation) -> Markup {
     }
 }
 
-pub fn overview(store: &Store, m: &Metrics, frame: &Frame) -> Result<String, StoreError> {
+/// The overview; `per_day` holds the incidents of the 30 days up to `today` by outcome.
+pub fn overview(
+    store: &Store,
+    m: &Metrics,
+    per_day: &[DayOutcomes],
+    today: i64,
+    frame: &Frame,
+) -> Result<String, StoreError> {
     let cards = html! {
         div.cards {
             (card(&percent(m.auto_fix_rate), "auto-fix rate (7d)"))
@@ -113,8 +119,6 @@ pub fn overview(store: &Store, m: &Metrics, frame: &Frame) -> Result<String, Sto
             ]
         })
         .collect();
-    let today = (clock::now() / 86_400.0).floor() as i64;
-    let per_day = store.outcomes_per_day(((today - charts::DAYS + 1) * 86_400) as f64)?;
     let body = html! {
         h1 { "Overview" }
         (cards)
@@ -125,9 +129,9 @@ pub fn overview(store: &Store, m: &Metrics, frame: &Frame) -> Result<String, Sto
         (table(&["Incident", "Check", "Phase", "Severity", "Summary", "Detected"],
             in_progress, "No incident is being worked on."))
         h2 { "Incidents per day, last 30 days" }
-        (charts::outcomes(&per_day, today))
+        (charts::outcomes(per_day, today))
         h2 { "Auto-fix ratio, last 30 days" }
-        (charts::auto_fix_trend(&per_day, today))
+        (charts::auto_fix_trend(per_day, today))
         h2 { "Recent fixes" }
         (table(&["Incident", "Check", "Fixed in", "By", "Summary", "Resolved"],
             recent, "No fixes yet."))
