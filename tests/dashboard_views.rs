@@ -207,6 +207,28 @@ fn who_acknowledged_an_escalation_and_their_note_are_shown() {
 }
 
 #[test]
+fn a_note_given_with_an_acknowledgement_on_the_dashboard_is_shown() {
+    let host = Host::new();
+    host.write_config(&missing_file_config(&host));
+    host.run(&["cycle"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let (_, page) = get(&dashboard.url("/incidents/1"));
+    assert_contains(&page, "name=\"note\" placeholder=\"note (optional)");
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).expect("a CSRF field") + marker.len();
+    let csrf = page[start..].split('"').next().unwrap();
+    let http = ureq::AgentBuilder::new().redirects(0).build();
+    let posted = http
+        .post(&dashboard.url("/incidents/1/ack"))
+        .send_form(&[("csrf", csrf), ("note", "restoring from tape")])
+        .unwrap();
+    assert_eq!(posted.status(), 303);
+    let (_, after) = get(&dashboard.url("/incidents/1"));
+    assert_contains(&after, "by <b>dashboard</b> <time");
+    assert_contains(&after, ": restoring from tape</dd>");
+}
+
+#[test]
 fn the_checks_page_draws_each_checks_recent_results() {
     let host = Host::new();
     host.write_config(&missing_file_config(&host));

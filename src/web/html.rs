@@ -124,7 +124,8 @@ pre { background: #0f172a; color: #e2e8f0; padding: .7rem; border-radius: 6px; o
 .empty { color: var(--muted); font-style: italic; }
 .facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .2rem 1rem; background: var(--surface); border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; }
 .facts dt { color: var(--muted); } .facts dd { margin: 0; overflow-wrap: anywhere; }
-form.inline { display: inline-block; margin: 0 .5rem .5rem 0; }
+form.inline { display: inline-block; margin: 0 .5rem .5rem 0; max-width: 100%; }
+form.inline input[type=text] { width: 16rem; max-width: 100%; margin: 0 .4rem .4rem 0; }
 form.block { background: var(--surface); border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; max-width: 700px; }
 input[type=text], input[type=password], textarea { width: 100%; padding: .4rem; border: 1px solid var(--field); border-radius: 6px; font: inherit; margin: .2rem 0 .6rem; background: var(--surface); color: var(--ink); }
 button { background: var(--accent); color: #fff; border: 0; border-radius: 6px; padding: .45rem .9rem; font: inherit; cursor: pointer; }

@@ -234,7 +234,11 @@ fn actions(store: &Store, incident: &Incident, csrf: &str) -> Result<Markup, Sto
             }
         }
         @if can_ack {
-            form.inline method="post" action={ "/incidents/" (id) "/ack" } { (hidden_csrf(csrf)) button.secondary { "Acknowledge" } }
+            form.inline method="post" action={ "/incidents/" (id) "/ack" } {
+                (hidden_csrf(csrf))
+                input type="text" name="note" placeholder="note (optional): who is on it" aria-label="note";
+                button.secondary { "Acknowledge" }
+            }
         }
         form.block method="post" action={ "/incidents/" (id) "/resolve" } {
             (hidden_csrf(csrf))
