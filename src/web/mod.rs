@@ -22,8 +22,8 @@ use std::cell::RefCell;
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Larger request bodies are refused (413): forms here are a note and a plan.
 const MAX_BODY: usize = 64 * 1024;
@@ -59,7 +59,7 @@ pub struct Dashboard {
     token: Option<String>,
     csrf: String,
     /// Metrics cost a few aggregate queries; under load they are shared for a few seconds.
-    metrics_cache: Mutex<Option<(Instant, u64, Metrics)>>,
+    metrics_cache: cache::Cached<u64, Metrics>,
     /// The overview's 30 days by outcome read every incident of the month: kept a minute.
     outcomes_cache: cache::Cached<i64, Vec<crate::store::DayOutcomes>>,
 }
@@ -102,7 +102,7 @@ pub fn prepare(
             listen: addr,
             token,
             csrf,
-            metrics_cache: Mutex::new(None),
+            metrics_cache: cache::Cached::new(METRICS_TTL),
             outcomes_cache: cache::Cached::new(OUTCOMES_TTL),
         },
         addr,
@@ -380,19 +380,8 @@ impl Dashboard {
     /// Computed at most once per TTL: the lock is held while computing, so a burst of requests
     /// waits for one computation instead of running one each.
     fn metrics(&self, store: &Store, since: f64) -> Result<Metrics, StoreError> {
-        let key = since as u64;
-        let mut cache = self
-            .metrics_cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((at, cached_key, metrics)) = cache.as_ref() {
-            if *cached_key == key && at.elapsed() < METRICS_TTL {
-                return Ok(metrics.clone());
-            }
-        }
-        let metrics = crate::metrics::compute(store, since)?;
-        *cache = Some((Instant::now(), key, metrics.clone()));
-        Ok(metrics)
+        self.metrics_cache
+            .get(since as u64, || crate::metrics::compute(store, since))
     }
 
     /// 200 with `"status": "ok"` only when the database reads and a cycle finished within
