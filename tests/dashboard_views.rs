@@ -229,6 +229,61 @@ fn a_note_given_with_an_acknowledgement_on_the_dashboard_is_shown() {
 }
 
 #[test]
+fn the_overview_draws_thirty_days_by_outcome_and_the_auto_fix_trend() {
+    let host = Host::new();
+    // The backup is there: the check passes and nothing happened in 30 days.
+    std::fs::write(host.path("backup.tar"), "data").unwrap();
+    host.write_config(&missing_file_config(&host));
+    host.run(&["scan"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let (_, empty) = get(&dashboard.url("/"));
+    assert_contains(
+        &empty,
+        "<text x=\"380\" y=\"35\" text-anchor=\"middle\">no incidents in 30 days</text>",
+    );
+    assert_contains(&empty, "nothing fixed or escalated in 30 days");
+    drop(dashboard);
+
+    std::fs::remove_file(host.path("backup.tar")).unwrap();
+    host.run(&["cycle"]).ok();
+    past_incidents(&host, 12, 1);
+    // Older than the 30 days drawn: not counted.
+    past_incidents_at(&host, 31);
+    let dashboard = Dashboard::start(&host);
+    let (_, overview) = get(&dashboard.url("/"));
+    assert_contains(
+        &overview,
+        "aria-label=\"Incidents per day over 30 days by outcome: 61 incidents, 12 fixed in phase 1, \
+         12 fixed in phase 2, 12 fixed in phase 3, 13 escalated, 12 recovered by itself, 0 still open\"",
+    );
+    // Each past day: 3 fixed of 4 decided (a person's fix counts as escalated); today the
+    // one escalation.
+    assert_contains(
+        &overview,
+        "aria-label=\"Auto-fix ratio per day over 30 days: 13 days with decisions, the latest 0%\"",
+    );
+    assert_eq!(overview.matches("<circle").count(), 13);
+    assert_eq!(overview.matches("class=\"bar\"").count(), 12 * 5 + 1);
+}
+
+/// One incident fixed in phase 1, `days` days ago.
+fn past_incidents_at(host: &Host, days: i64) {
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        - days as f64 * 86_400.0;
+    host.db()
+        .execute(
+            "INSERT INTO incidents (check_name, signature, severity, status, phase, summary,
+                 detected_at, last_seen_at, resolved_at, resolved_phase, resolved_by, max_phase)
+             VALUES ('older', 'older: gone', 'critical', 'resolved', 1, 'it was gone', ?1, ?1, ?1, 1, 'remedy', 1)",
+            [at],
+        )
+        .unwrap();
+}
+
+#[test]
 fn the_checks_page_draws_each_checks_recent_results() {
     let host = Host::new();
     host.write_config(&missing_file_config(&host));
