@@ -178,6 +178,13 @@ pub enum Command {
     /// token any Host is served (proxies, remote names), and every POST must still come from
     /// the origin it names. A plan typed on the dashboard is judged by [policy] and refused
     /// with the reasons if it does not pass; the dashboard never teaches beyond the policy.
+    ///
+    /// Every page names the host and shows when the last cycle finished (UTC and how long
+    /// ago), with a red "stale" warning when that is longer ago than [serve] stale_after, the
+    /// rule /health answers by. The overview, the incident list and the checks reload every
+    /// 30 seconds, without script. /incidents?status=WORD&page=N lists 50 a page (WORD: all,
+    /// active, open, escalated, resolved, recovered); /api/incidents takes status, limit
+    /// (default 200, at most 1000) and offset, and answers the total beside the incidents.
     Serve {
         /// Address to listen on [default: `[serve] listen`]; a non-loopback address needs
         /// `[serve] token_file`

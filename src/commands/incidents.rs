@@ -49,6 +49,7 @@ pub fn exec(global: &Global, command: IncidentsCommand) -> anyhow::Result<ExitCo
                     status,
                     check,
                     limit: Some(limit),
+                    offset: None,
                 },
             )
         }

@@ -96,6 +96,8 @@ pub struct IncidentFilter {
     pub status: Option<IncidentStatus>,
     pub check: Option<String>,
     pub limit: Option<i64>,
+    /// Rows to skip (newest first), for paging.
+    pub offset: Option<i64>,
 }
 
 fn severity_rank(severity: Severity) -> u8 {
@@ -152,6 +154,10 @@ impl Store {
                  duration_ms = ?7, checked_at = ?8, last_ok_at = COALESCE(?9, last_ok_at)",
             params![name, kind, result.status.as_str(), summary, perfdata.to_string(), output, result.duration_ms as i64, at, ok_at],
         )?;
+        // One cell per scan in the history strip: the re-checks phases make are not kept.
+        if by_scan {
+            self.remember_result(name, result.status.as_str(), &summary, at)?;
+        }
         Ok(())
     }
 
@@ -276,8 +282,9 @@ impl Store {
             sql.push_str(" AND check_name = ?");
             args.push(Box::new(check.clone()));
         }
-        sql.push_str(" ORDER BY id DESC LIMIT ?");
+        sql.push_str(" ORDER BY id DESC LIMIT ? OFFSET ?");
         args.push(Box::new(filter.limit.unwrap_or(-1)));
+        args.push(Box::new(filter.offset.unwrap_or(0).max(0)));
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), Incident::from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

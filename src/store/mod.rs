@@ -9,6 +9,7 @@
 
 mod agents;
 mod attempts;
+mod dashboard;
 mod escalations;
 mod incidents;
 mod metrics;
@@ -18,6 +19,7 @@ mod symptoms;
 
 pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
+pub use dashboard::{CheckResultAt, DayOutcomes};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
@@ -41,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_counters.sql"),
     include_str!("migrations/0009_groups.sql"),
     include_str!("migrations/0010_silences.sql"),
+    include_str!("migrations/0011_dash.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -1,115 +1,198 @@
-//! HTML building blocks: escaping (every value goes through `esc`), the page frame with its
-//! inline CSS, and small helpers for tables and badges. No JavaScript anywhere.
+//! HTML building blocks in maud, which escapes every interpolated value by default: the page
+//! frame (host name, last cycle, inline CSS), times, badges and tables. No JavaScript anywhere.
 
 use crate::clock;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-/// Escapes text for HTML content and attribute values alike.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+/// What every page's header tells a person woken at 3 am: which host, and whether the cycles
+/// still run.
+pub struct Frame {
+    /// Empty on the login page: the host name is not told before the token is.
+    pub host: String,
+    /// `None` on pages that do not read the database (the login page).
+    pub cycle: Option<CycleState>,
+}
+
+pub struct CycleState {
+    pub finished_at: Option<clock::Timestamp>,
+    /// No cycle finished within `[serve] stale_after` (the rule `/health` answers 503 by).
+    pub stale: bool,
+    pub stale_after: f64,
+}
+
+/// Pages people leave open refresh themselves (a meta tag: the CSP allows no script); pages
+/// with a form being filled in must not.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    Every30s,
+    Never,
+}
+
+/// `2026-11-27 03:12 UTC` and, beside it, `(4m ago)`: both visible, not a tooltip.
+pub fn time(ts: clock::Timestamp) -> Markup {
+    let rfc = clock::rfc3339(ts);
+    html! {
+        time datetime=(rfc) title=(rfc) { (absolute(ts)) }
+        " " span.ago { "(" (clock::age(ts, clock::now())) ")" }
+    }
+}
+
+/// A time as people read it, to the minute: `2026-11-27 03:12 UTC`.
+pub fn absolute(ts: clock::Timestamp) -> String {
+    let rfc = clock::rfc3339(ts);
+    // `2026-11-27T03:12:45Z`: the date, the hour and the minute.
+    match (rfc.get(..10), rfc.get(11..16)) {
+        (Some(date), Some(minute)) => format!("{date} {minute} UTC"),
+        _ => rfc,
+    }
+}
+
+pub fn opt_time(ts: Option<clock::Timestamp>) -> Markup {
+    match ts {
+        Some(ts) => time(ts),
+        None => html! { "—" },
+    }
+}
+
+/// The class a word is painted with: critical in red, warning in amber, the rest by mood.
+pub fn badge_class(word: &str) -> &'static str {
+    match word {
+        "critical" => "crit",
+        "warning" => "amber",
+        "ok" | "fixed" | "resolved" | "recovered" | "sent" | "winner" | "approved" => "good",
+        "open" | "pending" | "sending" | "acknowledged" | "dry_run" | "held" | "retry"
+        | "proposed" => "warn",
+        "escalated" | "failed" | "not_fixed" | "rejected" | "interrupted" | "dismissed" => "bad",
+        _ => "muted",
+    }
+}
+
+/// A coloured word: severities, statuses, outcomes, votes.
+pub fn badge(word: &str) -> Markup {
+    html! { span class={ "badge " (badge_class(word)) } { (word) } }
+}
+
+/// A table in its own scrolling box, so a narrow screen scrolls the table and not the page.
+pub fn table(headers: &[&str], rows: Vec<Vec<Markup>>, empty: &str) -> Markup {
+    if rows.is_empty() {
+        return html! { p.empty { (empty) } };
+    }
+    html! {
+        div.scroll {
+            table {
+                thead { tr { @for h in headers { th { (h) } } } }
+                tbody { @for row in rows { tr { @for cell in row { td { (cell) } } } } }
+            }
         }
     }
-    out
-}
-
-pub fn time(ts: f64) -> String {
-    format!(
-        "<time datetime=\"{0}\" title=\"{0}\">{1}</time>",
-        esc(&clock::rfc3339(ts)),
-        esc(&clock::age(ts, clock::now()))
-    )
-}
-
-pub fn opt_time(ts: Option<f64>) -> String {
-    ts.map(time).unwrap_or_else(|| "—".into())
-}
-
-/// A coloured word: statuses, outcomes, votes.
-pub fn badge(word: &str) -> String {
-    let class = match word {
-        "ok" | "fixed" | "resolved" | "recovered" | "sent" | "winner" | "approved" => "good",
-        "warning" | "open" | "pending" | "sending" | "acknowledged" | "dry_run" | "held"
-        | "retry" | "proposed" => "warn",
-        "critical" | "escalated" | "failed" | "not_fixed" | "rejected" | "interrupted"
-        | "dismissed" => "bad",
-        _ => "muted",
-    };
-    format!("<span class=\"badge {class}\">{}</span>", esc(word))
-}
-
-pub fn table(headers: &[&str], rows: &[Vec<String>], empty: &str) -> String {
-    if rows.is_empty() {
-        return format!("<p class=\"empty\">{}</p>", esc(empty));
-    }
-    let head: String = headers
-        .iter()
-        .map(|h| format!("<th>{}</th>", esc(h)))
-        .collect();
-    let body: String = rows
-        .iter()
-        .map(|row| {
-            format!(
-                "<tr>{}</tr>",
-                row.iter()
-                    .map(|c| format!("<td>{c}</td>"))
-                    .collect::<String>()
-            )
-        })
-        .collect();
-    format!("<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 }
 
 const CSS: &str = "
-:root { --accent: #0f766e; --ink: #1f2933; --muted: #6b7280; --line: #e5e7eb; --bg: #f8fafc; }
+:root { --accent: #0f766e; --ink: #1f2933; --muted: #6b7280; --line: #e5e7eb; --bg: #f8fafc; --surface: #fff; --head: #f1f5f9; --field: #cbd5e1; }
+@media (prefers-color-scheme: dark) {
+  :root { --accent: #2dd4bf; --ink: #e5e7eb; --muted: #9ca3af; --line: #334155; --bg: #0b1220; --surface: #111827; --head: #1e293b; --field: #475569; }
+  button { color: #0b1220; }
+}
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, 'Segoe UI', sans-serif; color: var(--ink); background: var(--bg); }
-header { background: #fff; border-bottom: 3px solid var(--accent); padding: .7rem 1.5rem; display: flex; gap: 1.5rem; align-items: baseline; }
+header { background: var(--surface); border-bottom: 3px solid var(--accent); padding: .7rem 1.5rem; display: flex; flex-wrap: wrap; gap: .4rem 1.5rem; align-items: baseline; }
 header .brand { font-weight: 700; color: var(--accent); font-size: 1.1rem; }
-header nav a { color: var(--ink); text-decoration: none; margin-right: 1rem; }
+header .host { font-weight: 700; font-size: 1.1rem; }
+header nav { display: flex; flex-wrap: wrap; gap: .2rem 1rem; }
+header nav a { color: var(--ink); text-decoration: none; }
 header nav a:hover { color: var(--accent); }
+header .cycle { color: var(--muted); font-size: .9rem; }
+.stale { display: inline-block; background: #dc2626; color: #fff; font-weight: 700; padding: 0 .5rem; border-radius: 4px; }
 main { max-width: 1150px; margin: 1.5rem auto; padding: 0 1.5rem; }
-h1 { font-size: 1.4rem; margin: 0 0 1rem; } h2 { font-size: 1.05rem; margin: 1.8rem 0 .6rem; color: var(--accent); }
+@media (max-width: 600px) { header, main { padding-left: .7rem; padding-right: .7rem; } }
+h1 { font-size: 1.4rem; margin: 0 0 1rem; overflow-wrap: anywhere; } h2 { font-size: 1.05rem; margin: 1.8rem 0 .6rem; color: var(--accent); }
 a { color: var(--accent); }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: .8rem; }
-.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; }
+.ago { color: var(--muted); white-space: nowrap; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(140px, 1fr)); gap: .8rem; }
+.card { background: var(--surface); border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; }
 .card .value { font-size: 1.6rem; font-weight: 600; } .card .label { color: var(--muted); font-size: .85rem; }
-table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
+.scroll { max-width: 100%; overflow-x: auto; }
+table { width: 100%; border-collapse: collapse; background: var(--surface); border: 1px solid var(--line); border-radius: 8px; }
 th, td { text-align: left; padding: .45rem .7rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { background: #f1f5f9; font-weight: 600; font-size: .85rem; color: var(--muted); }
+th { background: var(--head); font-weight: 600; font-size: .85rem; color: var(--muted); }
 td code, pre { font: 13px/1.4 ui-monospace, 'SFMono-Regular', Menlo, monospace; }
 pre { background: #0f172a; color: #e2e8f0; padding: .7rem; border-radius: 6px; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
 .badge { display: inline-block; padding: 0 .5rem; border-radius: 999px; font-size: .8rem; font-weight: 600; }
 .good { background: #dcfce7; color: #166534; } .warn { background: #fef3c7; color: #92400e; }
 .bad { background: #fee2e2; color: #991b1b; } .muted { background: #e5e7eb; color: #374151; }
+.crit { background: #dc2626; color: #fff; } .amber { background: #f59e0b; color: #1f2933; }
 .empty { color: var(--muted); font-style: italic; }
-.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; }
-.facts dt { color: var(--muted); } .facts dd { margin: 0; }
-form.inline { display: inline-block; margin: 0 .5rem .5rem 0; }
-form.block { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; max-width: 700px; }
-input[type=text], input[type=password], textarea { width: 100%; padding: .4rem; border: 1px solid #cbd5e1; border-radius: 6px; font: inherit; margin: .2rem 0 .6rem; }
+.facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .2rem 1rem; background: var(--surface); border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; }
+.facts dt { color: var(--muted); } .facts dd { margin: 0; overflow-wrap: anywhere; }
+form.inline { display: inline-block; margin: 0 .5rem .5rem 0; max-width: 100%; }
+form.inline input[type=text] { width: 16rem; max-width: 100%; margin: 0 .4rem .4rem 0; }
+form.block { background: var(--surface); border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; max-width: 700px; }
+input[type=text], input[type=password], textarea { width: 100%; padding: .4rem; border: 1px solid var(--field); border-radius: 6px; font: inherit; margin: .2rem 0 .6rem; background: var(--surface); color: var(--ink); }
 button { background: var(--accent); color: #fff; border: 0; border-radius: 6px; padding: .45rem .9rem; font: inherit; cursor: pointer; }
-button.secondary { background: #475569; }
-.notice { background: #ecfeff; border-left: 4px solid var(--accent); padding: .6rem 1rem; border-radius: 4px; }
+button.secondary { background: #475569; color: #fff; }
+.notice { background: var(--head); border-left: 4px solid var(--accent); padding: .6rem 1rem; border-radius: 4px; overflow-wrap: anywhere; }
 details summary { cursor: pointer; color: var(--accent); }
-tr:has(.silenced) { background: #f1f5f9; color: var(--muted); } tr:has(.silenced) .badge { filter: grayscale(1); }
-select { padding: .4rem; border: 1px solid #cbd5e1; border-radius: 6px; font: inherit; margin: .2rem 0 .6rem; display: block; }
+.filters, .pages { display: flex; flex-wrap: wrap; gap: .3rem 1rem; margin: 0 0 .8rem; }
+.filters a.current { font-weight: 700; color: var(--ink); text-decoration: none; }
+.chart { display: block; width: 100%; height: auto; max-width: 760px; background: var(--surface); border: 1px solid var(--line); border-radius: 8px; }
+.chart text { fill: var(--muted); font-size: 11px; }
+.legend { display: flex; flex-wrap: wrap; gap: .2rem 1rem; font-size: .85rem; color: var(--muted); margin: .3rem 0 0; padding: 0; list-style: none; }
+.legend i { display: inline-block; width: .8rem; height: .8rem; border-radius: 2px; margin-right: .3rem; vertical-align: -1px; }
+.strip { display: block; }
+tr:has(.silenced) { background: var(--head); color: var(--muted); } tr:has(.silenced) .badge { filter: grayscale(1); }
+select { padding: .4rem; border: 1px solid var(--field); background: var(--surface); color: var(--ink); border-radius: 6px; font: inherit; margin: .2rem 0 .6rem; display: block; }
 ";
 
-pub fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>{} · orchestrator</title><style>{CSS}</style></head><body>\
-<header><span class=\"brand\">orchestrator</span><nav><a href=\"/\">Overview</a><a href=\"/incidents\">Incidents</a>\
-<a href=\"/patterns\">Patterns</a><a href=\"/checks\">Checks</a><a href=\"/silences\">Silences</a></nav></header><main>{body}</main></body></html>",
-        esc(title)
-    )
+/// The whole page around `body`, titled `title · HOST`.
+pub fn page(frame: &Frame, title: &str, refresh: Refresh, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                @if refresh == Refresh::Every30s { meta http-equiv="refresh" content="30"; }
+                title { (title) " · " @if !frame.host.is_empty() { (frame.host) " · " } "orchestrator" }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                header {
+                    span.brand { "orchestrator" }
+                    @if !frame.host.is_empty() { span.host { (frame.host) } }
+                    nav {
+                        a href="/" { "Overview" }
+                        a href="/incidents" { "Incidents" }
+                        a href="/patterns" { "Patterns" }
+                        a href="/checks" { "Checks" }
+                        a href="/silences" { "Silences" }
+                    }
+                    @if let Some(cycle) = &frame.cycle { (cycle_line(cycle)) }
+                }
+                main { (body) }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// When the last cycle finished, and a red warning when the timer seems to have stopped.
+fn cycle_line(cycle: &CycleState) -> Markup {
+    let limit = humantime::format_duration(std::time::Duration::from_secs(
+        cycle.stale_after.max(0.0) as u64,
+    ));
+    html! {
+        span.cycle {
+            @match cycle.finished_at {
+                Some(at) => { "last cycle " (time(at)) }
+                None => { "no cycle has finished yet" }
+            }
+            @if cycle.stale {
+                " " span.stale title={ "no cycle finished in the last " (limit) "; /health answers 503" } {
+                    "stale: no cycle in " (limit) " — is the timer running?"
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -117,11 +200,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_markup_and_quotes() {
+    fn interpolated_text_is_escaped() {
+        let cell = html! { td { ("<script>alert('x')</script>\"><img onerror=x>") } };
         assert_eq!(
-            esc("<script>alert('x')</script>"),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+            cell.into_string(),
+            "<td>&lt;script&gt;alert('x')&lt;/script&gt;&quot;&gt;&lt;img onerror=x&gt;</td>"
         );
-        assert_eq!(esc("\"><img onerror=x>"), "&quot;&gt;&lt;img onerror=x&gt;");
+    }
+
+    #[test]
+    fn times_read_to_the_minute_in_utc() {
+        // 2026-11-27T03:12:45Z
+        assert_eq!(absolute(1_795_749_165.0), "2026-11-27 03:12 UTC");
+    }
+
+    #[test]
+    fn critical_is_red_and_warning_amber() {
+        assert_eq!(badge_class("critical"), "crit");
+        assert_eq!(badge_class("warning"), "amber");
+        assert!(CSS.contains(".crit { background: #dc2626"));
     }
 }

@@ -4,7 +4,10 @@
 //! (acknowledge, approve, dismiss, resolve), each one store transaction. The web process never
 //! acts on the host: an approved plan is run by the next `fix`.
 
+mod cache;
+mod charts;
 mod html;
+mod listing;
 mod pages;
 mod server;
 mod silences;
@@ -20,8 +23,8 @@ use std::cell::RefCell;
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Larger request bodies are refused (413): forms here are a note and a plan.
 const MAX_BODY: usize = 64 * 1024;
@@ -57,8 +60,13 @@ pub struct Dashboard {
     token: Option<String>,
     csrf: String,
     /// Metrics cost a few aggregate queries; under load they are shared for a few seconds.
-    metrics_cache: Mutex<Option<(Instant, u64, Metrics)>>,
+    metrics_cache: cache::Cached<u64, Metrics>,
+    /// The overview's 30 days by outcome read every incident of the month: kept a minute.
+    outcomes_cache: cache::Cached<i64, Vec<crate::store::DayOutcomes>>,
 }
+
+/// How long the overview's pictures are reused: they count whole days.
+const OUTCOMES_TTL: Duration = Duration::from_secs(60);
 
 /// How long computed metrics are reused.
 const METRICS_TTL: Duration = Duration::from_secs(10);
@@ -95,7 +103,8 @@ pub fn prepare(
             listen: addr,
             token,
             csrf,
-            metrics_cache: Mutex::new(None),
+            metrics_cache: cache::Cached::new(METRICS_TTL),
+            outcomes_cache: cache::Cached::new(OUTCOMES_TTL),
         },
         addr,
     ))
@@ -259,16 +268,31 @@ impl Dashboard {
             };
         }
         match (method, segments.as_slice()) {
-            (Method::Get, []) => {
-                self.read(|s| pages::overview(s, &self.metrics(s, WEEK)?).map(Reply::html))
-            }
-            (Method::Get, ["incidents"]) => self.read(|s| pages::incidents(s).map(Reply::html)),
+            (Method::Get, []) => self.read(|s| {
+                let today = charts::today();
+                let per_day = self
+                    .outcomes_cache
+                    .get(today, || s.outcomes_per_day(charts::first_day_at(today)))?;
+                let metrics = self.metrics(s, WEEK)?;
+                pages::overview(s, &metrics, &per_day, today, &self.frame(s)?).map(Reply::html)
+            }),
+            (Method::Get, ["incidents"]) => match listing::IncidentList::parse(query) {
+                Ok(list) => {
+                    self.read(|s| pages::incidents(s, &list, &self.frame(s)?).map(Reply::html))
+                }
+                Err(problem) => Reply::text(400, &problem),
+            },
             (Method::Get, ["incidents", id]) => match id.parse() {
-                Ok(id) => self.read(|s| pages::incident(s, id, &self.csrf).map(Reply::html)),
+                Ok(id) => self
+                    .read(|s| pages::incident(s, id, &self.csrf, &self.frame(s)?).map(Reply::html)),
                 Err(_) => Reply::text(404, "no such incident"),
             },
-            (Method::Get, ["patterns"]) => self.read(|s| pages::patterns(s).map(Reply::html)),
-            (Method::Get, ["checks"]) => self.read(|s| pages::checks(s).map(Reply::html)),
+            (Method::Get, ["patterns"]) => {
+                self.read(|s| pages::patterns(s, &self.frame(s)?).map(Reply::html))
+            }
+            (Method::Get, ["checks"]) => {
+                self.read(|s| pages::checks(s, &self.frame(s)?).map(Reply::html))
+            }
             (Method::Get, ["health"]) => self.health(),
             (Method::Get, ["metrics"]) => self.read(|s| {
                 let totals = s.totals(self.config.serve.stale_after.as_secs_f64())?;
@@ -285,13 +309,17 @@ impl Dashboard {
                     &serde_json::to_value(self.metrics(s, since(query))?).unwrap_or_default(),
                 ))
             }),
-            (Method::Get, ["api", "incidents"]) => self.read(|s| {
-                let filter = crate::store::IncidentFilter {
-                    limit: Some(200),
-                    ..Default::default()
-                };
-                Ok(Reply::json(&json!({ "incidents": s.incidents(&filter)? })))
-            }),
+            (Method::Get, ["api", "incidents"]) => match listing::api_filter(query) {
+                Ok(filter) => self.read(|s| {
+                    Ok(Reply::json(&json!({
+                        "incidents": s.incidents(&filter)?,
+                        "total": s.count_incidents(&filter)?,
+                        "limit": filter.limit,
+                        "offset": filter.offset,
+                    })))
+                }),
+                Err(problem) => Reply::text(400, &problem),
+            },
             (Method::Get, ["api", "incidents", id]) => match id.parse::<i64>() {
                 Ok(id) => self.read(|s| {
                     Ok(Reply::json(
@@ -301,9 +329,9 @@ impl Dashboard {
                 Err(_) => Reply::text(404, "no such incident"),
             },
             (Method::Post, ["incidents", id, action]) => self.decide(request, id, action),
-            (Method::Get, ["silences"]) => {
-                self.read(|s| silences::page_html(s, &self.config, &self.csrf).map(Reply::html))
-            }
+            (Method::Get, ["silences"]) => self.read(|s| {
+                silences::page_html(s, &self.config, &self.csrf, &self.frame(s)?).map(Reply::html)
+            }),
             (Method::Post, ["silences"]) => {
                 self.silence(request, |s, form| silences::add(s, &self.config, form))
             }
@@ -344,22 +372,26 @@ impl Dashboard {
         })
     }
 
+    /// The header of every page: the host's name, when the last cycle finished and whether
+    /// that is too long ago, by the rule `/health` answers with.
+    fn frame(&self, store: &Store) -> Result<html::Frame, StoreError> {
+        let stale_after = self.config.serve.stale_after.as_secs_f64();
+        let finished_at = store.last_cycle_finished_at()?;
+        Ok(html::Frame {
+            host: crate::checks::host::hostname().unwrap_or_default(),
+            cycle: Some(html::CycleState {
+                finished_at,
+                stale: !cycle_is_fresh(finished_at, crate::clock::now(), stale_after),
+                stale_after,
+            }),
+        })
+    }
+
     /// Computed at most once per TTL: the lock is held while computing, so a burst of requests
     /// waits for one computation instead of running one each.
     fn metrics(&self, store: &Store, since: f64) -> Result<Metrics, StoreError> {
-        let key = since as u64;
-        let mut cache = self
-            .metrics_cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((at, cached_key, metrics)) = cache.as_ref() {
-            if *cached_key == key && at.elapsed() < METRICS_TTL {
-                return Ok(metrics.clone());
-            }
-        }
-        let metrics = crate::metrics::compute(store, since)?;
-        *cache = Some((Instant::now(), key, metrics.clone()));
-        Ok(metrics)
+        self.metrics_cache
+            .get(since as u64, || crate::metrics::compute(store, since))
     }
 
     /// 200 with `"status": "ok"` only when the database reads and a cycle finished within
@@ -388,7 +420,7 @@ impl Dashboard {
 
     fn login(&self, request: &mut Request, method: &Method) -> Reply {
         if *method == Method::Get {
-            return Reply::html(pages::login(""));
+            return Reply::html(pages::login("", &LOGIN_FRAME));
         }
         let form = match read_form(request) {
             Ok(form) => form,
@@ -406,7 +438,9 @@ impl Dashboard {
                 }
             }
             (None, _) => Reply::redirect("/"),
-            _ => Reply::html(pages::login("That token is not right.")).with_status(403),
+            _ => {
+                Reply::html(pages::login("That token is not right.", &LOGIN_FRAME)).with_status(403)
+            }
         }
     }
 
@@ -592,6 +626,12 @@ fn since(query: &str) -> f64 {
         .map(|d| d.as_secs_f64())
         .unwrap_or(WEEK)
 }
+
+/// Before the token, a page tells nothing about the host: not its name, not its cycles.
+const LOGIN_FRAME: html::Frame = html::Frame {
+    host: String::new(),
+    cycle: None,
+};
 
 const WEEK: f64 = 7.0 * 86_400.0;
 

@@ -1,13 +1,17 @@
-//! The dashboard's pages, rendered on the server from a read-only connection.
+//! The dashboard's pages, rendered on the server from a read-only connection. maud escapes
+//! every value written into them.
 
-use super::html::{badge, esc, opt_time, page, table, time};
+use super::charts;
+use super::html::{badge, opt_time, page, table, time, Frame, Refresh};
+use super::listing::{IncidentList, PAGE_SIZE};
 use crate::actions::Plan;
 use crate::metrics::Metrics;
 use crate::model::IncidentStatus;
-use crate::store::{Incident, IncidentFilter, Store, StoreError, Taught};
+use crate::store::{DayOutcomes, Escalation, Incident, IncidentFilter, Store, StoreError, Taught};
+use maud::{html, Markup};
 
-fn incident_link(incident: &Incident) -> String {
-    format!("<a href=\"/incidents/{0}\">#{0}</a>", incident.id)
+fn incident_link(incident: &Incident) -> Markup {
+    html! { a href={ "/incidents/" (incident.id) } { "#" (incident.id) } }
 }
 
 fn percent(rate: Option<f64>) -> String {
@@ -15,38 +19,60 @@ fn percent(rate: Option<f64>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-fn card(value: &str, label: &str) -> String {
-    format!(
-        "<div class=\"card\"><div class=\"value\">{}</div><div class=\"label\">{}</div></div>",
-        esc(value),
-        esc(label)
-    )
+fn card(value: &str, label: &str) -> Markup {
+    html! { div.card { div.value { (value) } div.label { (label) } } }
 }
 
-pub fn overview(store: &Store, m: &Metrics) -> Result<String, StoreError> {
-    let cards = [
-        card(&percent(m.auto_fix_rate), "auto-fix rate (7d)"),
-        card(&percent(m.escalation_rate), "escalation rate (7d)"),
-        card(&m.detected.to_string(), "incidents detected (7d)"),
-        card(&m.auto_fixed.to_string(), "fixed without a person"),
-        card(&m.patterns_total.to_string(), "learned patterns"),
-    ]
-    .concat();
-    let escalations: Vec<Vec<String>> = store
+fn code(text: &str) -> Markup {
+    html! { code { (text) } }
+}
+
+fn text(text: &str) -> Markup {
+    html! { (text) }
+}
+
+/// Who acknowledged an escalation, when, and what they wrote.
+fn acknowledgement(escalation: &Escalation) -> Markup {
+    html! {
+        @match (&escalation.acknowledged_by, escalation.acknowledged_at) {
+            (Some(by), Some(at)) => {
+                "by " b { (by) } " " (time(at))
+                @if let Some(note) = &escalation.note { ": " (note) }
+            }
+            _ => { "not yet" }
+        }
+    }
+}
+
+/// The overview; `per_day` holds the incidents of the 30 days up to `today` by outcome.
+pub fn overview(
+    store: &Store,
+    m: &Metrics,
+    per_day: &[DayOutcomes],
+    today: i64,
+    frame: &Frame,
+) -> Result<String, StoreError> {
+    let cards = html! {
+        div.cards {
+            (card(&percent(m.auto_fix_rate), "auto-fix rate (7d)"))
+            (card(&percent(m.escalation_rate), "escalation rate (7d)"))
+            (card(&m.detected.to_string(), "incidents detected (7d)"))
+            (card(&m.auto_fixed.to_string(), "fixed without a person"))
+            (card(&m.patterns_total.to_string(), "learned patterns"))
+        }
+    };
+    let escalations: Vec<Vec<Markup>> = store
         .open_escalations(50)?
         .iter()
         .filter_map(|e| store.incident(e.incident).ok().map(|i| (e, i)))
         .map(|(e, i)| {
-            let held = if e.held_plan.is_some() && e.decision.is_none() {
-                format!(" {}", badge("held"))
-            } else {
-                String::new()
-            };
+            let held = e.held_plan.is_some() && e.decision.is_none();
             vec![
                 incident_link(&i),
-                esc(&i.check),
-                badge(&e.status) + &held,
-                esc(&e.reason),
+                text(&i.check),
+                html! { (badge(&e.status)) @if held { " " (badge("held")) } },
+                text(&e.reason),
+                acknowledgement(e),
                 time(e.created_at),
             ]
         })
@@ -56,16 +82,16 @@ pub fn overview(store: &Store, m: &Metrics) -> Result<String, StoreError> {
         limit: Some(50),
         ..IncidentFilter::default()
     };
-    let in_progress: Vec<Vec<String>> = store
+    let in_progress: Vec<Vec<Markup>> = store
         .incidents(&active)?
         .iter()
         .map(|i| {
             vec![
                 incident_link(i),
-                esc(&i.check),
-                format!("phase {}", i.phase),
+                text(&i.check),
+                text(&format!("phase {}", i.phase)),
                 badge(i.severity.as_str()),
-                esc(&i.summary),
+                text(&i.summary),
                 time(i.detected_at),
             ]
         })
@@ -75,7 +101,7 @@ pub fn overview(store: &Store, m: &Metrics) -> Result<String, StoreError> {
         limit: Some(15),
         ..IncidentFilter::default()
     };
-    let recent: Vec<Vec<String>> = store
+    let recent: Vec<Vec<Markup>> = store
         .incidents(&fixed)?
         .iter()
         .map(|i| {
@@ -85,222 +111,198 @@ pub fn overview(store: &Store, m: &Metrics) -> Result<String, StoreError> {
                 .unwrap_or_default();
             vec![
                 incident_link(i),
-                esc(&i.check),
-                esc(&phase),
-                esc(i.resolved_by.as_deref().unwrap_or("")),
-                esc(&i.summary),
+                text(&i.check),
+                text(&phase),
+                text(i.resolved_by.as_deref().unwrap_or("")),
+                text(&i.summary),
                 opt_time(i.resolved_at),
             ]
         })
         .collect();
-    let body = format!(
-        "<h1>Overview</h1><div class=\"cards\">{cards}</div>\
-         <h2>Open escalations</h2>{}<h2>Incidents in progress</h2>{}<h2>Recent fixes</h2>{}",
-        table(
-            &[
-                "Incident",
-                "Check",
-                "Status",
-                "Why a person is needed",
-                "Since"
-            ],
-            &escalations,
-            "No open escalations. Nobody needs to be woken up."
-        ),
-        table(
-            &["Incident", "Check", "Phase", "Severity", "Summary", "Detected"],
-            &in_progress,
-            "No incident is being worked on."
-        ),
-        table(
-            &["Incident", "Check", "Fixed in", "By", "Summary", "Resolved"],
-            &recent,
-            "No fixes yet."
-        ),
-    );
-    Ok(page("Overview", &body))
+    let body = html! {
+        h1 { "Overview" }
+        (cards)
+        h2 { "Open escalations" }
+        (table(&["Incident", "Check", "Status", "Why a person is needed", "Acknowledged", "Since"],
+            escalations, "No open escalations. Nobody needs to be woken up."))
+        h2 { "Incidents in progress" }
+        (table(&["Incident", "Check", "Phase", "Severity", "Summary", "Detected"],
+            in_progress, "No incident is being worked on."))
+        h2 { "Incidents per day, last 30 days" }
+        (charts::outcomes(per_day, today))
+        h2 { "Auto-fix ratio, last 30 days" }
+        (charts::auto_fix_trend(per_day, today))
+        h2 { "Recent fixes" }
+        (table(&["Incident", "Check", "Fixed in", "By", "Summary", "Resolved"],
+            recent, "No fixes yet."))
+    };
+    Ok(page(frame, "Overview", Refresh::Every30s, body))
 }
 
-pub fn incidents(store: &Store) -> Result<String, StoreError> {
-    let rows: Vec<Vec<String>> = store
-        .incidents(&IncidentFilter {
-            limit: Some(200),
-            ..IncidentFilter::default()
-        })?
+pub fn incidents(store: &Store, list: &IncidentList, frame: &Frame) -> Result<String, StoreError> {
+    let total = store.count_incidents(&list.filter())?;
+    let rows: Vec<Vec<Markup>> = store
+        .incidents(&list.filter())?
         .iter()
         .map(|i| {
             vec![
                 incident_link(i),
                 badge(i.status.as_str()),
-                i.phase.to_string(),
+                text(&i.phase.to_string()),
                 badge(i.severity.as_str()),
-                esc(&i.check),
-                i.occurrences.to_string(),
-                esc(&i.summary),
+                text(&i.check),
+                text(&i.occurrences.to_string()),
+                text(&i.summary),
                 time(i.detected_at),
             ]
         })
         .collect();
-    let body = format!(
-        "<h1>Incidents</h1>{}",
-        table(
-            &["Incident", "Status", "Phase", "Severity", "Check", "Seen", "Summary", "Detected"],
-            &rows,
-            "No incidents."
-        )
-    );
-    Ok(page("Incidents", &body))
+    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    let body = html! {
+        h1 { "Incidents" }
+        nav.filters aria-label="status" {
+            @for (word, label) in IncidentList::STATUSES {
+                @let current = list.status_word() == word;
+                a.current[current] href=(IncidentList { page: 1, ..*list }.with_status(word).url()) { (label) }
+            }
+        }
+        (table(&["Incident", "Status", "Phase", "Severity", "Check", "Seen", "Summary", "Detected"],
+            rows, "No incidents here."))
+        nav.pages aria-label="pages" {
+            @if list.page > 1 { a rel="prev" href=(IncidentList { page: list.page - 1, ..*list }.url()) { "← newer" } }
+            span { "page " (list.page) " of " (pages.max(1)) ", " (total) " incidents" }
+            @if list.page < pages { a rel="next" href=(IncidentList { page: list.page + 1, ..*list }.url()) { "older →" } }
+        }
+    };
+    Ok(page(frame, "Incidents", Refresh::Every30s, body))
 }
 
-pub fn incident(store: &Store, id: i64, csrf: &str) -> Result<String, StoreError> {
+pub fn incident(store: &Store, id: i64, csrf: &str, frame: &Frame) -> Result<String, StoreError> {
     let incident = store.incident(id)?;
-    let facts = format!(
-        "<dl class=\"facts\"><dt>Status</dt><dd>{} phase {}{}</dd><dt>Check</dt><dd>{}</dd><dt>Severity</dt><dd>{}</dd>\
-         <dt>Summary</dt><dd>{}</dd><dt>Signature</dt><dd><code>{}</code></dd><dt>Seen</dt><dd>{} times, first {}, last {}</dd>\
-         <dt>Closed</dt><dd>{} {}</dd><dt>Why here</dt><dd>{}</dd>{}</dl>",
-        badge(incident.status.as_str()),
-        incident.phase,
-        if incident.flapping { format!(" {}", badge("flapping")) } else { String::new() },
-        esc(&incident.check),
-        badge(incident.severity.as_str()),
-        esc(&incident.summary),
-        esc(&incident.signature),
-        incident.occurrences,
-        time(incident.detected_at),
-        time(incident.last_seen_at),
-        opt_time(incident.resolved_at),
-        esc(incident.resolved_by.as_deref().unwrap_or("")),
-        esc(incident.handoff.as_deref().unwrap_or("—")),
-        chain(store, id)?,
-    );
-    let evidence = if incident.evidence.is_empty() {
-        String::new()
-    } else {
-        format!("<h2>Evidence</h2><pre>{}</pre>", esc(&incident.evidence))
+    let escalation = store.escalation_of(id)?;
+    let facts = html! {
+        dl.facts {
+            dt { "Status" } dd { (badge(incident.status.as_str())) " phase " (incident.phase) @if incident.flapping { " " (badge("flapping")) } }
+            dt { "Check" } dd { (incident.check) }
+            dt { "Severity" } dd { (badge(incident.severity.as_str())) }
+            dt { "Summary" } dd { (incident.summary) }
+            dt { "Signature" } dd { code { (incident.signature) } }
+            dt { "Seen" } dd { (incident.occurrences) " times, first " (time(incident.detected_at)) ", last " (time(incident.last_seen_at)) }
+            dt { "Closed" } dd { (opt_time(incident.resolved_at)) " " (incident.resolved_by.as_deref().unwrap_or("")) }
+            dt { "Why here" } dd { (incident.handoff.as_deref().unwrap_or("—")) }
+            @if let Some(e) = &escalation { dt { "Acknowledged" } dd { (acknowledgement(e)) } }
+            (chain(store, id)?)
+        }
     };
-    let body = format!(
-        "<h1>Incident #{id}: {}</h1>{facts}{}{evidence}<h2>Timeline</h2>{}<h2>Attempts</h2>{}<h2>Agent votes</h2>{}<h2>Notifications</h2>{}",
-        esc(&incident.check),
-        actions(store, &incident, csrf)?,
-        timeline(store, id)?,
-        attempts(store, id)?,
-        votes(store, id)?,
-        notifications(store, id)?,
-    );
-    Ok(page(&format!("Incident {id}"), &body))
+    let body = html! {
+        h1 { "Incident #" (id) ": " (incident.check) }
+        (facts)
+        (actions(store, &incident, csrf)?)
+        @if !incident.evidence.is_empty() { h2 { "Evidence" } pre { (incident.evidence) } }
+        h2 { "Timeline" } (timeline(store, id)?)
+        h2 { "Attempts" } (attempts(store, id)?)
+        h2 { "Agent votes" } (votes(store, id)?)
+        h2 { "Notifications" } (notifications(store, id)?)
+    };
+    // No refresh: a person may be typing a note into the forms here.
+    Ok(page(frame, &format!("Incident {id}"), Refresh::Never, body))
 }
 
 /// The incident's place in a chain of causes: `caused by #12 db`, `symptoms: #13 app`.
-fn chain(store: &Store, id: i64) -> Result<String, StoreError> {
+fn chain(store: &Store, id: i64) -> Result<Markup, StoreError> {
     let link = |other: &crate::store::Linked| {
-        format!(
-            "<a href=\"/incidents/{}\">#{}</a> {} {}",
-            other.id,
-            other.id,
-            esc(&other.check),
-            badge(&other.status)
-        )
+        html! { a href={ "/incidents/" (other.id) } { "#" (other.id) } " " (other.check) " " (badge(&other.status)) }
     };
-    let mut out = String::new();
-    if let Some(cause) = store.cause_of(id)? {
-        out.push_str(&format!("<dt>Caused by</dt><dd>{}</dd>", link(&cause)));
-    }
+    let cause = store.cause_of(id)?;
     let symptoms = store.symptoms_of(id)?;
-    if !symptoms.is_empty() {
-        let list: Vec<String> = symptoms.iter().map(link).collect();
-        out.push_str(&format!("<dt>Symptoms</dt><dd>{}</dd>", list.join(", ")));
-    }
-    Ok(out)
+    Ok(html! {
+        @if let Some(cause) = &cause { dt { "Caused by" } dd { (link(cause)) } }
+        @if !symptoms.is_empty() {
+            dt { "Symptoms" }
+            dd { @for (i, symptom) in symptoms.iter().enumerate() { @if i > 0 { ", " } (link(symptom)) } }
+        }
+    })
 }
 
-fn hidden_csrf(csrf: &str) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-        esc(csrf)
-    )
+fn hidden_csrf(csrf: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(csrf); }
 }
 
 /// The forms a person can use: acknowledge, approve or dismiss a held plan, resolve.
-fn actions(store: &Store, incident: &Incident, csrf: &str) -> Result<String, StoreError> {
+fn actions(store: &Store, incident: &Incident, csrf: &str) -> Result<Markup, StoreError> {
     if !incident.status.is_active() {
-        return Ok(String::new());
+        return Ok(html! {});
     }
     let id = incident.id;
-    let token = hidden_csrf(csrf);
-    let mut out = String::from("<h2>Act</h2>");
-    if let Some(held) = store
+    let held = store
         .held_plan(id)?
-        .filter(|h| h.decision.is_none() && h.executed_at.is_none())
-    {
-        out.push_str(&format!(
-            "<div class=\"notice\"><p>A plan from <b>{}</b> waits for approval: <code>{}</code></p>\
-             <p>Approving records your decision; the next <code>orchestrator fix</code> runs and verifies the plan (the dashboard never acts on the host).</p>\
-             <form class=\"inline\" method=\"post\" action=\"/incidents/{id}/approve\">{token}<button>Approve plan</button></form>\
-             <form class=\"inline\" method=\"post\" action=\"/incidents/{id}/dismiss\">{token}<button class=\"secondary\">Dismiss plan</button></form></div>",
-            esc(&held.source),
-            // Plans are stored as they must run; a password in an argv is masked for display.
-            esc(&store.mask(&Plan::describe_stored_text(&held.plan))),
-        ));
-    }
-    if store.escalation_of(id)?.is_some_and(|e| e.status == "open") {
-        out.push_str(&format!(
-            "<form class=\"inline\" method=\"post\" action=\"/incidents/{id}/ack\">{token}<button class=\"secondary\">Acknowledge</button></form>"
-        ));
-    }
-    out.push_str(&format!(
-        "<form class=\"block\" method=\"post\" action=\"/incidents/{id}/resolve\">{token}\
-         <label>What was wrong and what you did<input type=\"text\" name=\"note\" required></label>\
-         <label>The plan that fixed it (optional JSON; judged by [policy], then learned for next time)\
-         <textarea name=\"plan\" rows=\"3\" placeholder='[{{\"action\": \"restart_unit\"}}]'></textarea></label>\
-         <button>Resolve</button></form>"
-    ));
-    Ok(out)
+        .filter(|h| h.decision.is_none() && h.executed_at.is_none());
+    let can_ack = store.escalation_of(id)?.is_some_and(|e| e.status == "open");
+    Ok(html! {
+        h2 { "Act" }
+        @if let Some(held) = held {
+            div.notice {
+                p { "A plan from " b { (held.source) } " waits for approval: "
+                    // Plans are stored as they must run; a password in an argv is masked for display.
+                    code { (store.mask(&Plan::describe_stored_text(&held.plan))) } }
+                p { "Approving records your decision; the next " code { "orchestrator fix" } " runs and verifies the plan (the dashboard never acts on the host)." }
+                form.inline method="post" action={ "/incidents/" (id) "/approve" } { (hidden_csrf(csrf)) button { "Approve plan" } }
+                form.inline method="post" action={ "/incidents/" (id) "/dismiss" } { (hidden_csrf(csrf)) button.secondary { "Dismiss plan" } }
+            }
+        }
+        @if can_ack {
+            form.inline method="post" action={ "/incidents/" (id) "/ack" } {
+                (hidden_csrf(csrf))
+                input type="text" name="note" placeholder="note (optional): who is on it" aria-label="note";
+                button.secondary { "Acknowledge" }
+            }
+        }
+        form.block method="post" action={ "/incidents/" (id) "/resolve" } {
+            (hidden_csrf(csrf))
+            label { "What was wrong and what you did" input type="text" name="note" required; }
+            label { "The plan that fixed it (optional JSON; judged by [policy], then learned for next time)"
+                textarea name="plan" rows="3" placeholder="[{\"action\": \"restart_unit\"}]" {} }
+            button { "Resolve" }
+        }
+    })
 }
 
-fn timeline(store: &Store, id: i64) -> Result<String, StoreError> {
-    let rows: Vec<Vec<String>> = store
+fn timeline(store: &Store, id: i64) -> Result<Markup, StoreError> {
+    let rows: Vec<Vec<Markup>> = store
         .events(id)?
         .iter()
-        .map(|e| vec![time(e.at), esc(&e.kind), esc(&e.detail)])
+        .map(|e| vec![time(e.at), text(&e.kind), text(&e.detail)])
         .collect();
-    Ok(table(&["When", "What", "Detail"], &rows, "No events."))
+    Ok(table(&["When", "What", "Detail"], rows, "No events."))
 }
 
-fn attempts(store: &Store, id: i64) -> Result<String, StoreError> {
-    let rows: Vec<Vec<String>> = store
+fn attempts(store: &Store, id: i64) -> Result<Markup, StoreError> {
+    let rows: Vec<Vec<Markup>> = store
         .attempts(id)?
         .iter()
         .map(|a| {
-            let output = if a.output.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "<details><summary>output</summary><pre>{}</pre></details>",
-                    esc(&a.output)
-                )
-            };
             vec![
-                a.phase.to_string(),
-                esc(&a.source),
-                format!(
-                    "<code>{}</code>",
-                    esc(&store.mask(&Plan::describe_stored(&a.plan)))
-                ),
+                text(&a.phase.to_string()),
+                text(&a.source),
+                code(&store.mask(&Plan::describe_stored(&a.plan))),
                 badge(&a.outcome),
-                format!("{}{output}", esc(&a.reason)),
+                html! {
+                    (a.reason)
+                    @if !a.output.is_empty() { details { summary { "output" } pre { (a.output) } } }
+                },
                 time(a.started_at),
             ]
         })
         .collect();
     Ok(table(
         &["Phase", "Source", "Plan", "Outcome", "Reason", "Started"],
-        &rows,
+        rows,
         "No plan was run.",
     ))
 }
 
-fn votes(store: &Store, id: i64) -> Result<String, StoreError> {
-    let rows: Vec<Vec<String>> = store
+fn votes(store: &Store, id: i64) -> Result<Markup, StoreError> {
+    let rows: Vec<Vec<Markup>> = store
         .consultations(id)?
         .iter()
         .map(|v| {
@@ -310,15 +312,15 @@ fn votes(store: &Store, id: i64) -> Result<String, StoreError> {
                 .map(Plan::describe_stored)
                 .unwrap_or_default();
             vec![
-                v.phase.to_string(),
-                esc(&v.agent),
+                text(&v.phase.to_string()),
+                text(&v.agent),
                 badge(&v.vote),
-                esc(v.agreement.as_deref().unwrap_or("")),
-                esc(&v.diagnosis),
-                format!("<code>{}</code>", esc(&plan)),
-                v.confidence.map(|c| format!("{c:.2}")).unwrap_or_default(),
-                format!("{} ms", v.latency_ms),
-                esc(v.error.as_deref().unwrap_or("")),
+                text(v.agreement.as_deref().unwrap_or("")),
+                text(&v.diagnosis),
+                code(&plan),
+                text(&v.confidence.map(|c| format!("{c:.2}")).unwrap_or_default()),
+                text(&format!("{} ms", v.latency_ms)),
+                text(v.error.as_deref().unwrap_or("")),
             ]
         })
         .collect();
@@ -334,26 +336,26 @@ fn votes(store: &Store, id: i64) -> Result<String, StoreError> {
             "Latency",
             "Why",
         ],
-        &rows,
+        rows,
         "No agent was asked.",
     ))
 }
 
-fn notifications(store: &Store, id: i64) -> Result<String, StoreError> {
-    let rows: Vec<Vec<String>> = store
+fn notifications(store: &Store, id: i64) -> Result<Markup, StoreError> {
+    let rows: Vec<Vec<Markup>> = store
         .notifications_of(id)?
         .iter()
         .map(|n| {
             vec![
-                esc(&n.kind),
-                esc(&n.channel),
-                esc(&n.recipient),
+                text(&n.kind),
+                text(&n.channel),
+                text(&n.recipient),
                 badge(&n.status),
-                n.tries.to_string(),
+                text(&n.tries.to_string()),
                 // A failed one keeps the server's refusal here, word for word.
-                esc(n.last_error.as_deref().unwrap_or("")),
+                text(n.last_error.as_deref().unwrap_or("")),
                 opt_time(n.sent_at),
-                esc(if n.channel == "email" {
+                text(if n.channel == "email" {
                     &n.idempotency_key
                 } else {
                     ""
@@ -372,37 +374,36 @@ fn notifications(store: &Store, id: i64) -> Result<String, StoreError> {
             "Sent",
             "Message-ID",
         ],
-        &rows,
+        rows,
         "No notification.",
     ))
 }
 
-pub fn patterns(store: &Store) -> Result<String, StoreError> {
-    let rows: Vec<Vec<String>> = store
+pub fn patterns(store: &Store, frame: &Frame) -> Result<String, StoreError> {
+    let rows: Vec<Vec<Markup>> = store
         .patterns()?
         .iter()
         .map(|p| {
             vec![
-                p.id.to_string(),
-                esc(&p.check),
-                format!("<code>{}</code>", esc(&p.signature)),
-                format!(
-                    "<code>{}</code>",
-                    esc(&store.mask(&Plan::describe_stored_text(&p.plan)))
-                ),
-                format!("phase {}", p.source_phase),
-                taught(p.taught).to_string(),
-                p.successes.to_string(),
-                p.failures.to_string(),
+                text(&p.id.to_string()),
+                text(&p.check),
+                code(&p.signature),
+                code(&store.mask(&Plan::describe_stored_text(&p.plan))),
+                text(&format!("phase {}", p.source_phase)),
+                text(taught(p.taught)),
+                text(&p.successes.to_string()),
+                text(&p.failures.to_string()),
                 opt_time(p.last_used_at),
             ]
         })
         .collect();
-    let body = format!(
-        "<h1>Learned patterns</h1><p>Every verified fix becomes a pattern; phase 1 tries them first, best record first.</p>{}",
-        table(&["#", "Check", "Signature", "Plan", "Learned in", "Vouched for by", "Worked", "Failed", "Last used"], &rows, "Nothing learned yet.")
-    );
-    Ok(page("Patterns", &body))
+    let body = html! {
+        h1 { "Learned patterns" }
+        p { "Every verified fix becomes a pattern; phase 1 tries them first, best record first." }
+        (table(&["#", "Check", "Signature", "Plan", "Learned in", "Vouched for by", "Worked", "Failed", "Last used"],
+            rows, "Nothing learned yet."))
+    };
+    Ok(page(frame, "Patterns", Refresh::Never, body))
 }
 
 /// Who vouched for a pattern's plan, which decides how phase 1 judges its replay.
@@ -414,9 +415,13 @@ fn taught(taught: Taught) -> &'static str {
     }
 }
 
-pub fn checks(store: &Store) -> Result<String, StoreError> {
+/// Results shown in each check's history strip.
+const STRIP: i64 = 30;
+
+pub fn checks(store: &Store, frame: &Frame) -> Result<String, StoreError> {
+    let history = store.check_history(STRIP)?;
     let silences = store.silences(false, None)?;
-    let rows: Vec<Vec<String>> = store
+    let rows: Vec<Vec<Markup>> = store
         .check_states()?
         .iter()
         .map(|c| {
@@ -424,54 +429,35 @@ pub fn checks(store: &Store) -> Result<String, StoreError> {
             let silenced = silences
                 .iter()
                 .find(|s| s.state == "active" && s.check.as_deref().is_none_or(|n| n == c.name))
-                .map(|s| {
-                    format!(
-                        "<br><small class=\"silenced\">{}</small>",
-                        esc(&s.describe())
-                    )
-                })
-                .unwrap_or_default();
+                .map(|s| s.describe());
             vec![
-                esc(&c.name),
-                esc(&c.kind),
+                text(&c.name),
+                text(&c.kind),
                 badge(&c.status),
-                format!("{}{silenced}", esc(&c.summary)),
-                format!("{} ms", c.duration_ms),
+                charts::history_strip(history.get(&c.name).map_or(&[], Vec::as_slice)),
+                html! { (c.summary) @if let Some(s) = &silenced { br; small.silenced { (s) } } },
+                text(&format!("{} ms", c.duration_ms)),
                 time(c.checked_at),
                 opt_time(c.last_ok_at),
             ]
         })
         .collect();
-    let body = format!(
-        "<h1>Checks</h1>{}",
-        table(
-            &[
-                "Check",
-                "Kind",
-                "Status",
-                "Summary",
-                "Took",
-                "Checked",
-                "Last healthy scan"
-            ],
-            &rows,
-            "No check has run yet."
-        )
-    );
-    Ok(page("Checks", &body))
+    let body = html! {
+        h1 { "Checks" }
+        (table(&["Check", "Kind", "Status", "Last results", "Summary", "Took", "Checked", "Last healthy scan"],
+            rows, "No check has run yet."))
+    };
+    Ok(page(frame, "Checks", Refresh::Every30s, body))
 }
 
-pub fn login(message: &str) -> String {
-    let note = if message.is_empty() {
-        String::new()
-    } else {
-        format!("<p class=\"notice\">{}</p>", esc(message))
+pub fn login(message: &str, frame: &Frame) -> String {
+    let body = html! {
+        h1 { "Log in" }
+        @if !message.is_empty() { p.notice { (message) } }
+        form.block method="post" action="/login" {
+            label { "Dashboard token" input type="password" name="token" autofocus required; }
+            button { "Log in" }
+        }
     };
-    page(
-        "Log in",
-        &format!(
-            "<h1>Log in</h1>{note}<form class=\"block\" method=\"post\" action=\"/login\">\
-             <label>Dashboard token<input type=\"password\" name=\"token\" autofocus required></label><button>Log in</button></form>"
-        ),
-    )
+    page(frame, "Log in", Refresh::Never, body)
 }

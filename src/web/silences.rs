@@ -3,17 +3,22 @@
 //! interpolates. The forms post to `/silences` and `/silences/ID/expire`, through the same
 //! token, CSRF and same-origin checks as every other decision (`Dashboard::checked_form`).
 
-use super::html::{opt_time, page, time};
+use super::html::{opt_time, page, time, Frame, Refresh};
 use super::{Form, Reply};
 use crate::clock;
 use crate::config::Config;
 use crate::store::{NewSilence, Silence, Store, StoreError};
-use maud::{html, Markup, PreEscaped};
+use maud::{html, Markup};
 
 /// How far back the page lists silences that ended.
 const RECENT: f64 = 7.0 * 86_400.0;
 
-pub fn page_html(store: &Store, config: &Config, csrf: &str) -> Result<String, StoreError> {
+pub fn page_html(
+    store: &Store,
+    config: &Config,
+    csrf: &str,
+    frame: &Frame,
+) -> Result<String, StoreError> {
     let listed = store.silences(true, Some(RECENT))?;
     let (in_force, ended): (Vec<&Silence>, Vec<&Silence>) =
         listed.iter().partition(|s| s.state != "expired");
@@ -30,7 +35,8 @@ pub fn page_html(store: &Store, config: &Config, csrf: &str) -> Result<String, S
         h2 { "Ended in the last 7 days" }
         (silence_table(&ended, None, "None."))
     };
-    Ok(page("Silences", &body.into_string()))
+    // No refresh: a person may be filling in the form.
+    Ok(page(frame, "Silences", Refresh::Never, body))
 }
 
 fn silence_table(silences: &[&Silence], csrf: Option<&str>, empty: &str) -> Markup {
@@ -50,15 +56,15 @@ fn silence_table(silences: &[&Silence], csrf: Option<&str>, empty: &str) -> Mark
                         td { (s.target()) }
                         td { (s.note) }
                         td { (s.created_by) }
-                        td { (PreEscaped(time(s.starts_at))) }
-                        td { (clock::rfc3339(s.ends_at)) }
+                        td { (time(s.starts_at)) }
+                        td { (time(s.ends_at)) }
                         @if let Some(csrf) = csrf {
                             td { form.inline method="post" action={ "/silences/" (s.id) "/expire" } {
                                 input type="hidden" name="csrf" value=(csrf);
                                 button.secondary { "Expire now" }
                             } }
                         } @else {
-                            td { (PreEscaped(opt_time(Some(s.ended_at())))) }
+                            td { (opt_time(Some(s.ended_at()))) }
                         }
                     }
                 }

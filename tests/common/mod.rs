@@ -611,6 +611,12 @@ pub fn chromium_dom(url: &str) -> String {
     String::from_utf8_lossy(&chromium(&["--dump-dom"], url)).into_owned()
 }
 
+/// Headless Chromium's serialised DOM of a page laid out in a window `width` px wide.
+pub fn chromium_dom_at(url: &str, width: u32) -> String {
+    let size = format!("--window-size={width},900");
+    String::from_utf8_lossy(&chromium(&["--dump-dom", &size], url)).into_owned()
+}
+
 /// A page as Chromium paints it, `width`×`height`, decoded to 8-bit RGB or RGBA pixels.
 pub struct Screenshot {
     pub width: u32,
@@ -621,13 +627,19 @@ pub struct Screenshot {
 
 impl Screenshot {
     pub fn take(url: &str, width: u32, height: u32, png: &Path) -> Screenshot {
-        chromium(
-            &[
-                &format!("--screenshot={}", png.display()),
-                &format!("--window-size={width},{height}"),
-            ],
-            url,
-        );
+        Screenshot::take_with(url, width, height, png, &[])
+    }
+
+    /// The same with more Chromium switches, e.g. `--blink-settings=preferredColorScheme=0`
+    /// for a reader who prefers a dark scheme.
+    pub fn take_with(url: &str, width: u32, height: u32, png: &Path, extra: &[&str]) -> Screenshot {
+        let shot = format!("--screenshot={}", png.display());
+        let size = format!("--window-size={width},{height}");
+        let what: Vec<&str> = [shot.as_str(), size.as_str()]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .collect();
+        chromium(&what, url);
         let file = std::fs::File::open(png).expect("chromium wrote the screenshot");
         let mut reader = png::Decoder::new(std::io::BufReader::new(file))
             .read_info()

@@ -1,0 +1,441 @@
+//! The dashboard as the person paged at 3 am reads it: the host's name, when the last cycle
+//! ran and whether the timer still runs, critical in red, acknowledgements, filters and pages,
+//! the 30-day pictures and the check history, on a 1280 px screen and a 390 px phone.
+
+mod common;
+use common::*;
+
+/// A file check for a file that is not there: `cycle` opens a critical incident and, with no
+/// agent configured, escalates it (a real incident, today).
+fn missing_file_config(host: &Host) -> String {
+    format!(
+        "[[checks]]\nname = \"backup\"\nkind = \"file\"\npath = \"{}/backup.tar\"\n",
+        host.dir.path().display()
+    )
+}
+
+/// Closed incidents on earlier days, as past cycles would have left them: `n` of each
+/// outcome a day for the last `days` days (fixed in phase 1, 2 and 3, escalated, recovered).
+fn past_incidents(host: &Host, days: i64, n: i64) {
+    let db = host.db();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let outcomes = [
+        ("resolved", Some(1), Some("remedy"), 1),
+        ("resolved", Some(2), Some("agent:runbook"), 2),
+        ("resolved", Some(3), Some("consensus"), 3),
+        ("resolved", Some(4), Some("person:alice"), 4),
+        ("recovered", None, Some("check"), 1),
+    ];
+    for day in 1..=days {
+        for (status, phase, by, max_phase) in outcomes {
+            for _ in 0..n {
+                let at = now - day as f64 * 86_400.0;
+                db.execute(
+                    "INSERT INTO incidents (check_name, signature, severity, status, phase, summary,
+                         detected_at, last_seen_at, resolved_at, resolved_phase, resolved_by, max_phase)
+                     VALUES ('old', 'old: gone', 'critical', ?1, ?2, 'it was gone', ?3, ?3, ?4, ?5, ?6, ?7)",
+                    rusqlite::params![status, max_phase, at, at + 60.0, phase, by, max_phase],
+                )
+                .unwrap();
+            }
+        }
+    }
+}
+
+fn get(url: &str) -> (u16, String) {
+    ureq_get(url).unwrap_or_else(|| panic!("GET {url}: no answer"))
+}
+
+/// How many rows a table of incidents on the page has.
+fn incident_rows(page: &str) -> usize {
+    page.matches("<tr><td><a href=\"/incidents/").count()
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn the_incident_list_filters_by_status_and_pages_by_fifty() {
+    let host = Host::new();
+    host.write_config(&missing_file_config(&host));
+    host.run(&["cycle"]).ok();
+    // 12 days × 5 outcomes: 48 resolved by phases and people, 12 recovered.
+    past_incidents(&host, 12, 1);
+    let dashboard = Dashboard::start(&host);
+
+    let (status, first) = get(&dashboard.url("/incidents?status=resolved"));
+    assert_eq!(status, 200);
+    assert_eq!(incident_rows(&first), 48);
+    assert!(
+        !first.contains("badge bad\">escalated"),
+        "an escalated incident in the resolved list"
+    );
+
+    let (_, all) = get(&dashboard.url("/incidents"));
+    assert_eq!(incident_rows(&all), 50, "a page holds 50");
+    assert_contains(&all, "page 1 of 2, 61 incidents");
+    assert_contains(&all, "href=\"/incidents?status=all&amp;page=2\"");
+    assert!(
+        !all.contains("rel=\"prev\""),
+        "the first page has no newer page"
+    );
+    let (_, second) = get(&dashboard.url("/incidents?status=all&page=2"));
+    assert_eq!(incident_rows(&second), 11);
+    assert_contains(&second, "href=\"/incidents?status=all&amp;page=1\"");
+    assert!(
+        !second.contains("rel=\"next\""),
+        "the last page has no older page"
+    );
+
+    let (_, escalated) = get(&dashboard.url("/incidents?status=escalated"));
+    assert_eq!(incident_rows(&escalated), 1);
+    assert_contains(&escalated, "href=\"/incidents/1\"");
+
+    for bad in ["status=broken", "page=0", "page=two"] {
+        let (status, body) = get(&dashboard.url(&format!("/incidents?{bad}")));
+        assert_eq!(status, 400, "{bad}");
+        assert_contains(&body, "expected");
+    }
+}
+
+#[test]
+fn the_incidents_api_honours_status_limit_and_offset() {
+    let host = Host::new();
+    host.write_config(&missing_file_config(&host));
+    host.run(&["cycle"]).ok();
+    past_incidents(&host, 12, 1);
+    let dashboard = Dashboard::start(&host);
+    let json = |query: &str| -> serde_json::Value {
+        let (status, body) = get(&dashboard.url(&format!("/api/incidents{query}")));
+        assert_eq!(status, 200, "{query}: {body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    let escalated = json("?status=escalated");
+    assert_eq!(escalated["total"], 1);
+    assert_eq!(escalated["incidents"].as_array().unwrap().len(), 1);
+    assert_eq!(escalated["incidents"][0]["status"], "escalated");
+
+    let recovered = json("?status=recovered");
+    assert_eq!(recovered["total"], 12);
+    assert!(recovered["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["status"] == "recovered"));
+
+    let page = json("?status=resolved&limit=10&offset=45");
+    assert_eq!(page["total"], 48);
+    assert_eq!(page["incidents"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        (page["limit"].as_i64(), page["offset"].as_i64()),
+        (Some(10), Some(45))
+    );
+
+    assert_eq!(json("")["incidents"].as_array().unwrap().len(), 61);
+    let (status, body) = get(&dashboard.url("/api/incidents?status=sleeping"));
+    assert_eq!(status, 400);
+    assert_contains(&body, "unknown status `sleeping`");
+}
+
+#[test]
+fn every_page_names_the_host_and_the_last_cycle_and_says_when_it_is_stale() {
+    let host = Host::new();
+    host.write_config(&missing_file_config(&host));
+    let dashboard = Dashboard::start(&host);
+    let (_, never) = get(&dashboard.url("/"));
+    assert_contains(&never, "no cycle has finished yet");
+    assert_contains(&never, "class=\"stale\"");
+
+    host.run(&["cycle"]).ok();
+    let name = hostname();
+    let (_, overview) = get(&dashboard.url("/"));
+    assert_contains(&overview, &format!("<span class=\"host\">{name}</span>"));
+    assert_contains(
+        &overview,
+        &format!("<title>Overview · {name} · orchestrator</title>"),
+    );
+    assert_contains(&overview, "last cycle <time datetime=\"");
+    assert_contains(&overview, " UTC</time> <span class=\"ago\">(");
+    assert!(
+        !overview.contains("class=\"stale\""),
+        "a fresh cycle shown as stale"
+    );
+    assert_contains(&overview, "<meta http-equiv=\"refresh\" content=\"30\">");
+    let (_, incident) = get(&dashboard.url("/incidents/1"));
+    assert!(
+        !incident.contains("http-equiv=\"refresh\""),
+        "a page with forms must not reload under a person typing"
+    );
+    assert_contains(&incident, "<span class=\"badge crit\">critical</span>");
+
+    // The same database read by a dashboard that wants a cycle every second: stale.
+    host.write_config(&format!(
+        "{}[serve]\nstale_after = \"1s\"\n",
+        missing_file_config(&host)
+    ));
+    drop(dashboard);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let dashboard = Dashboard::start(&host);
+    let (_, stale) = get(&dashboard.url("/checks"));
+    assert_contains(&stale, "stale: no cycle in 1s");
+}
+
+#[test]
+fn who_acknowledged_an_escalation_and_their_note_are_shown() {
+    let host = Host::new();
+    host.write_config(&missing_file_config(&host));
+    host.run(&["cycle"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let (_, before) = get(&dashboard.url("/incidents/1"));
+    assert_contains(&before, "<dt>Acknowledged</dt><dd>not yet</dd>");
+    host.command(&["incidents", "ack", "1", "--note", "on it <b>now</b>"])
+        .env("SUDO_USER", "alice")
+        .output()
+        .unwrap();
+    for path in ["/", "/incidents/1"] {
+        let (_, page) = get(&dashboard.url(path));
+        assert_contains(&page, "by <b>cli:alice</b> <time");
+        assert_contains(&page, ": on it &lt;b&gt;now&lt;/b&gt;");
+    }
+}
+
+#[test]
+fn a_note_given_with_an_acknowledgement_on_the_dashboard_is_shown() {
+    let host = Host::new();
+    host.write_config(&missing_file_config(&host));
+    host.run(&["cycle"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let (_, page) = get(&dashboard.url("/incidents/1"));
+    assert_contains(&page, "name=\"note\" placeholder=\"note (optional)");
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).expect("a CSRF field") + marker.len();
+    let csrf = page[start..].split('"').next().unwrap();
+    let http = ureq::AgentBuilder::new().redirects(0).build();
+    let posted = http
+        .post(&dashboard.url("/incidents/1/ack"))
+        .send_form(&[("csrf", csrf), ("note", "restoring from tape")])
+        .unwrap();
+    assert_eq!(posted.status(), 303);
+    let (_, after) = get(&dashboard.url("/incidents/1"));
+    assert_contains(&after, "by <b>dashboard</b> <time");
+    assert_contains(&after, ": restoring from tape</dd>");
+}
+
+#[test]
+fn the_overview_draws_thirty_days_by_outcome_and_the_auto_fix_trend() {
+    let host = Host::new();
+    // The backup is there: the check passes and nothing happened in 30 days.
+    std::fs::write(host.path("backup.tar"), "data").unwrap();
+    host.write_config(&missing_file_config(&host));
+    host.run(&["scan"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let (_, empty) = get(&dashboard.url("/"));
+    assert_contains(
+        &empty,
+        "<text x=\"380\" y=\"35\" text-anchor=\"middle\">no incidents in 30 days</text>",
+    );
+    assert_contains(&empty, "nothing fixed or escalated in 30 days");
+    drop(dashboard);
+
+    std::fs::remove_file(host.path("backup.tar")).unwrap();
+    host.run(&["cycle"]).ok();
+    past_incidents(&host, 12, 1);
+    // Older than the 30 days drawn: not counted.
+    past_incidents_at(&host, 31);
+    let dashboard = Dashboard::start(&host);
+    let (_, overview) = get(&dashboard.url("/"));
+    assert_contains(
+        &overview,
+        "aria-label=\"Incidents per day over 30 days by outcome: 61 incidents, 12 fixed in phase 1, \
+         12 fixed in phase 2, 12 fixed in phase 3, 13 escalated, 12 recovered by itself, 0 still open\"",
+    );
+    // Each past day: 3 fixed of 4 decided (a person's fix counts as escalated); today the
+    // one escalation.
+    assert_contains(
+        &overview,
+        "aria-label=\"Auto-fix ratio per day over 30 days: 13 days with decisions, the latest 0%\"",
+    );
+    assert_eq!(overview.matches("<circle").count(), 13);
+    assert_eq!(overview.matches("class=\"bar\"").count(), 12 * 5 + 1);
+}
+
+/// One incident fixed in phase 1, `days` days ago.
+fn past_incidents_at(host: &Host, days: i64) {
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        - days as f64 * 86_400.0;
+    host.db()
+        .execute(
+            "INSERT INTO incidents (check_name, signature, severity, status, phase, summary,
+                 detected_at, last_seen_at, resolved_at, resolved_phase, resolved_by, max_phase)
+             VALUES ('older', 'older: gone', 'critical', 'resolved', 1, 'it was gone', ?1, ?1, ?1, 1, 'remedy', 1)",
+            [at],
+        )
+        .unwrap();
+}
+
+#[test]
+fn the_checks_page_draws_each_checks_recent_results() {
+    let host = Host::new();
+    host.write_config(&missing_file_config(&host));
+    for _ in 0..3 {
+        host.run(&["scan"]).ok();
+    }
+    std::fs::write(host.path("backup.tar"), "data").unwrap();
+    host.run(&["scan"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let (_, checks) = get(&dashboard.url("/checks"));
+    assert_contains(
+        &checks,
+        "aria-label=\"last 4 results, 3 not ok, the latest ok\"",
+    );
+    assert_eq!(checks.matches("fill=\"#dc2626\"").count(), 3, "{checks}");
+    assert_eq!(checks.matches("fill=\"#16a34a\"").count(), 1);
+}
+
+/// Where the screenshots are kept for people to look at: `target/screenshots/`.
+fn screenshot_path(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// The page's `document.documentElement.scrollWidth` when laid out `width` px wide.
+///
+/// The dashboard's CSP forbids script (and framing), so the page's own bytes are put into a
+/// local file as the `srcdoc` of an iframe exactly `width` px wide, beside a probe that writes
+/// the frame's scroll width into the DOM, which Chromium's `--dump-dom` prints: the same
+/// markup and inline stylesheet, in a viewport of that width, with script allowed. (An iframe
+/// rather than `--window-size`: headless Chromium lays a page out at least 500 px wide.)
+fn scroll_width(html: &str, width: u32, dir: &std::path::Path) -> u32 {
+    let srcdoc = html.replace('&', "&amp;").replace('"', "&quot;");
+    let probe = format!(
+        "<!DOCTYPE html><html><body style=\"margin:0\"><iframe width=\"{width}\" height=\"900\" style=\"border:0\" \
+         onload=\"document.documentElement.setAttribute('data-scroll-width', this.contentDocument.documentElement.scrollWidth)\" \
+         srcdoc=\"{srcdoc}\"></iframe></body></html>"
+    );
+    let file = dir.join(format!("probe-{width}-{}.html", html.len()));
+    std::fs::write(&file, probe).unwrap();
+    let dom = chromium_dom_at(&format!("file://{}", file.display()), 1280);
+    let start =
+        dom.find("data-scroll-width=\"").expect("the probe ran") + "data-scroll-width=\"".len();
+    dom[start..].split('"').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn on_a_phone_and_a_desktop_the_pages_show_the_host_the_cycle_red_critical_and_charts() {
+    require_system!(
+        "on_a_phone_and_a_desktop_the_pages_show_the_host_the_cycle_red_critical_and_charts",
+        CHROMIUM
+    );
+    let host = Host::new();
+    host.write_config(&missing_file_config(&host));
+    host.run(&["cycle"]).ok();
+    host.run(&["scan"]).ok();
+    past_incidents(&host, 20, 1);
+    let dashboard = Dashboard::start(&host);
+    let name = hostname();
+
+    // What the DOM must hold does not depend on the width (and `--dump-dom` lays a page out
+    // at least 500 px wide anyway); the widths are for painting and overflow, below.
+    let overview = chromium_dom(&dashboard.url("/"));
+    assert_contains(&overview, &format!("<span class=\"host\">{name}</span>"));
+    assert_contains(&overview, "last cycle <time");
+    assert!(
+        regex_like_minute(&overview),
+        "no absolute time like 2026-11-27 03:12 UTC on the overview"
+    );
+    assert!(
+        overview.matches("class=\"bar\"").count() >= 20 * 5,
+        "bars missing"
+    );
+    assert_contains(&overview, "<path class=\"trend\" d=\"M");
+    assert_contains(
+        &overview,
+        "aria-label=\"Incidents per day over 30 days by outcome: 101 incidents",
+    );
+    let escalated = chromium_dom(&dashboard.url("/incidents?status=escalated"));
+    assert_contains(&escalated, "<span class=\"badge crit\">critical</span>");
+
+    for width in [1280, 390] {
+        for (path, shot_name) in [
+            ("/", "overview"),
+            ("/incidents?status=escalated", "incidents-escalated"),
+            ("/incidents/1", "incident"),
+            ("/checks", "checks"),
+        ] {
+            let png = screenshot_path(&format!("{shot_name}-{width}.png"));
+            let shot = Screenshot::take(&dashboard.url(path), width, 2400, &png);
+            assert_eq!(shot.width, width);
+            if path == "/" {
+                // The charts are painted: the phase-2 bars and their legend, the trend line.
+                for colour in ["#14b8a6", "#0f766e"] {
+                    assert!(
+                        shot.pixels_of(colour) > 200,
+                        "{path} at {width}: no {colour} in the charts ({})",
+                        png.display()
+                    );
+                }
+            }
+            if path == "/incidents?status=escalated" {
+                // The critical badge is the only #dc2626 on this page (no stale warning).
+                assert!(
+                    shot.pixels_of("#dc2626") > 150,
+                    "{path} at {width}: the critical badge is not red ({})",
+                    png.display()
+                );
+            }
+            let html = ureq_get(&dashboard.url(path)).unwrap().1;
+            let scrolled = scroll_width(&html, width, host.dir.path());
+            assert_eq!(
+                scrolled,
+                width,
+                "{path} at {width} px is {scrolled} px wide: it scrolls sideways ({})",
+                png.display()
+            );
+        }
+    }
+    // A reader who prefers a dark scheme gets one: the page background turns dark.
+    let png = screenshot_path("overview-dark-390.png");
+    let dark = Screenshot::take_with(
+        &dashboard.url("/"),
+        390,
+        900,
+        &png,
+        &["--blink-settings=preferredColorScheme=0"],
+    );
+    let all = (dark.width * dark.height) as usize;
+    assert!(
+        dark.pixels_of("#0b1220") > all / 4 && dark.pixels_of("#f8fafc") == 0,
+        "the dark scheme is not painted ({})",
+        png.display()
+    );
+    // The probe can see an overflow: the same page with a 2000 px wide block is measured so.
+    let html = ureq_get(&dashboard.url("/")).unwrap().1;
+    let wide = html.replacen("<main>", "<main><div style=\"width:2000px\">wide</div>", 1);
+    assert!(scroll_width(&wide, 390, host.dir.path()) >= 2000);
+}
+
+/// Whether the page shows a time as people read it: `2026-11-27 03:12 UTC`.
+fn regex_like_minute(page: &str) -> bool {
+    page.match_indices(" UTC</time>").any(|(end, _)| {
+        let start = end.saturating_sub(16);
+        let text = &page.as_bytes()[start..end];
+        text.len() == 16
+            && text.iter().enumerate().all(|(i, b)| match i {
+                4 | 7 => *b == b'-',
+                10 => *b == b' ',
+                13 => *b == b':',
+                _ => b.is_ascii_digit(),
+            })
+    })
+}
