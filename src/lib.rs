@@ -15,6 +15,7 @@ pub(crate) mod commands;
 pub(crate) mod config;
 pub(crate) mod duration;
 pub(crate) mod exec;
+pub(crate) mod facts;
 pub mod journal;
 pub(crate) mod learning;
 pub(crate) mod lock;

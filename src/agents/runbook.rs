@@ -46,7 +46,7 @@ fn abstain(diagnosis: &str) -> RawAnswer {
 }
 
 /// Everything an operator would read: summaries, outputs, status, journal, log tails, attempts.
-fn evidence_text(context: &Value) -> String {
+pub(crate) fn evidence_text(context: &Value) -> String {
     let mut parts = Vec::new();
     for pointer in [
         "/incident/summary",

@@ -10,6 +10,7 @@
 mod agents;
 mod attempts;
 mod escalations;
+mod facts;
 mod incidents;
 mod metrics;
 pub(crate) mod private;
@@ -35,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_outbox.sql"),
     include_str!("migrations/0007_attempt_processes.sql"),
     include_str!("migrations/0008_counters.sql"),
+    include_str!("migrations/0009_facts.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +107,8 @@ pub struct IncidentRecord {
     pub held_plan: Option<HeldPlan>,
     pub escalation: Option<Escalation>,
     pub notifications: Vec<Notification>,
+    /// What was probed on the host before agents were asked (src/facts.rs).
+    pub facts: Option<serde_json::Value>,
 }
 
 impl Store {
@@ -239,6 +243,7 @@ impl Store {
             held_plan,
             escalation,
             notifications: self.notifications_of(id)?,
+            facts: self.facts_of(id)?,
         })
     }
 

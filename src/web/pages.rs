@@ -178,15 +178,33 @@ pub fn incident(store: &Store, id: i64, csrf: &str) -> Result<String, StoreError
         format!("<h2>Evidence</h2><pre>{}</pre>", esc(&incident.evidence))
     };
     let body = format!(
-        "<h1>Incident #{id}: {}</h1>{facts}{}{evidence}<h2>Timeline</h2>{}<h2>Attempts</h2>{}<h2>Agent votes</h2>{}<h2>Notifications</h2>{}",
+        "<h1>Incident #{id}: {}</h1>{facts}{}{evidence}{}<h2>Timeline</h2>{}<h2>Attempts</h2>{}<h2>Agent votes</h2>{}<h2>Notifications</h2>{}",
         esc(&incident.check),
         actions(store, &incident, csrf)?,
+        host_facts(store, id)?,
         timeline(store, id)?,
         attempts(store, id)?,
         votes(store, id)?,
         notifications(store, id)?,
     );
     Ok(page(&format!("Incident {id}"), &body))
+}
+
+/// What was probed on the host before agents were asked (src/facts.rs), if anything was.
+fn host_facts(store: &Store, id: i64) -> Result<String, StoreError> {
+    let Some(facts) = store.facts_of(id)?.as_ref().and_then(crate::facts::from_value) else {
+        return Ok(String::new());
+    };
+    let items: String = crate::facts::describe(&facts)
+        .iter()
+        .map(|line| format!("<li>{}</li>", esc(line)))
+        .collect();
+    let lines = if facts.error_lines.is_empty() {
+        String::new()
+    } else {
+        format!("<pre>{}</pre>", esc(&facts.error_lines.join("\n")))
+    };
+    Ok(format!("<h2>Host facts</h2><ul class=\"host-facts\">{items}</ul>{lines}"))
 }
 
 fn hidden_csrf(csrf: &str) -> String {
