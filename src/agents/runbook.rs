@@ -388,6 +388,9 @@ pub fn config_error_lines(text: &str) -> Vec<String> {
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     let mut quoted: Vec<String> = Vec::new();
     for (at, line) in lines.iter().enumerate() {
+        if orchestrators_own(line) {
+            continue;
+        }
         let lower = line.to_lowercase();
         let decisive = CONFIG_ERROR_WORDS.iter().any(|w| lower.contains(w))
             || (lower.contains("config") && lower.contains("line") && lower.contains("error"));
@@ -397,7 +400,7 @@ pub fn config_error_lines(text: &str) -> Vec<String> {
         // Redis prints the offending directive on the lines before its verdict.
         let context_before = lines[at.saturating_sub(2)..at]
             .iter()
-            .filter(|l| l.starts_with(">>>") || l.to_lowercase().contains("at line"));
+            .filter(|l| l.contains(">>> ") || l.to_lowercase().contains("at line"));
         for l in context_before.chain(std::iter::once(line)) {
             let l = l.to_string();
             quoted.retain(|q| q != &l);
@@ -406,6 +409,13 @@ pub fn config_error_lines(text: &str) -> Vec<String> {
     }
     let keep = quoted.len().saturating_sub(3);
     quoted.split_off(keep)
+}
+
+/// An attempt's reason ("run failed: …") repeats what the service printed; the service's
+/// own lines are quoted instead.
+fn orchestrators_own(line: &str) -> bool {
+    line.split_once(" failed: ")
+        .is_some_and(|(action, _)| !action.is_empty() && action.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
 }
 
 fn stale_file(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
