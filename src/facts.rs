@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 
 /// `systemctl show` gets this long; the other probes read /proc and cost microseconds.
 const SYSTEMCTL_TIMEOUT: Duration = Duration::from_secs(2);
-/// The /proc walk (listeners, deleted-but-open files) stops after this long…
-const PROC_WALK_BUDGET: Duration = Duration::from_millis(30);
+/// The /proc walk (listeners, deleted-but-open files) stops after this long (it takes a few
+/// milliseconds on an idle host; this bounds it on a thrashing one)…
+const PROC_WALK_BUDGET: Duration = Duration::from_millis(250);
 /// …or after this many file descriptors.
 const MAX_FDS: usize = 200_000;
 const MAX_PATHS: usize = 16;
@@ -197,9 +198,21 @@ pub fn gather(check: &Check, evidence: &str) -> Facts {
     let ports = ports_of(check, evidence);
     let own = OwnProcesses::of(check, &facts);
     let paths = check_paths(check, &named);
-    let walk = facts.time("proc_fds", || proc_walk(&ports, &own));
-    facts.listeners = walk.listeners;
     facts.filesystems = facts.time("filesystems", || (filesystems(&paths), None));
+    let sockets = listening_sockets(&ports);
+    // Deleted-but-open files matter only where space is short; the walk is skipped when
+    // neither they nor a listener are wanted.
+    let lower = evidence.to_lowercase();
+    let want_deleted = facts.full_filesystems().next().is_some()
+        || lower.contains("no space left")
+        || lower.contains("enospc");
+    let walk = facts.time("proc_fds", || {
+        if sockets.is_empty() && !want_deleted {
+            return (ProcWalk::default(), Some("not needed".into()));
+        }
+        proc_walk(&sockets, want_deleted, &own)
+    });
+    facts.listeners = walk.listeners;
     let devices: BTreeSet<u64> = paths.iter().filter_map(|p| device_of(p)).collect();
     facts.deleted_open = walk
         .deleted
@@ -536,10 +549,13 @@ struct ProcWalk {
     deleted: Vec<(u64, DeletedOpen)>,
 }
 
-/// One pass over /proc/*/fd: the holders of the listening sockets on `ports`, and every
-/// deleted file still open. Bounded by [`PROC_WALK_BUDGET`] and [`MAX_FDS`].
-fn proc_walk(ports: &[u16], own: &OwnProcesses) -> (ProcWalk, Option<String>) {
-    let sockets = listening_sockets(ports);
+/// One pass over /proc/*/fd: the holders of `sockets`, and (if wanted) every deleted file
+/// still open. Bounded by [`PROC_WALK_BUDGET`] and [`MAX_FDS`].
+fn proc_walk(
+    sockets: &BTreeMap<String, u16>,
+    want_deleted: bool,
+    own: &OwnProcesses,
+) -> (ProcWalk, Option<String>) {
     let mut walk = ProcWalk::default();
     let Ok(procs) = std::fs::read_dir("/proc") else {
         return (walk, Some("cannot read /proc".into()));
@@ -567,6 +583,9 @@ fn proc_walk(ports: &[u16], own: &OwnProcesses) -> (ProcWalk, Option<String>) {
         let mut command: Option<String> = None;
         for fd in fds.flatten() {
             fds_seen += 1;
+            if fds_seen % 256 == 0 && started.elapsed() > PROC_WALK_BUDGET {
+                break;
+            }
             let Ok(target) = std::fs::read_link(fd.path()) else {
                 continue;
             };
@@ -582,7 +601,10 @@ fn proc_walk(ports: &[u16], own: &OwnProcesses) -> (ProcWalk, Option<String>) {
                         own,
                     });
                 }
-            } else if let Some(path) = target.strip_suffix(" (deleted)") {
+            } else if let Some(path) = target
+                .strip_suffix(" (deleted)")
+                .filter(|_| want_deleted)
+            {
                 // The descriptor's own stat: the file the name no longer leads to.
                 if let Ok(meta) = std::fs::metadata(fd.path()) {
                     if meta.is_file() && meta.len() > 0 {
@@ -764,6 +786,29 @@ fn lstat(path: &Path) -> PathFact {
             }
         }
     }
+}
+
+/// Gathers the facts of the check named `check` in the config file `config` `runs` times:
+/// how long each took, and the last gathering as JSON. For the benchmark
+/// (examples/bench-facts.rs), which times exactly what a phase gathers.
+pub fn time_gathering(
+    config: &Path,
+    check: &str,
+    evidence: &str,
+    runs: usize,
+) -> anyhow::Result<(Vec<Duration>, String)> {
+    let config = crate::config::Config::load(Some(config))?;
+    let check = config
+        .check(check)
+        .ok_or_else(|| anyhow::anyhow!("no check named `{check}`"))?;
+    let mut times = Vec::with_capacity(runs);
+    let mut facts = Facts::default();
+    for _ in 0..runs {
+        let started = Instant::now();
+        facts = gather(check, evidence);
+        times.push(started.elapsed());
+    }
+    Ok((times, serde_json::to_string(&facts)?))
 }
 
 /// The facts as short lines for people: `incidents show`, the dashboard, escalations.

@@ -35,3 +35,4 @@ pub(crate) mod web;
 pub use actions::fs::clean_files;
 pub use commands::run;
 pub use exec::become_subreaper;
+pub use facts::time_gathering as time_facts;

@@ -465,6 +465,9 @@ fn fault_suite_table() {
         } else {
             outcome.named
         };
+        if !good {
+            let _ = writeln!(std::io::stderr(), "missed {case:?}: {}", outcome.report);
+        }
         match rows.iter_mut().find(|r| r.0 == case.fault) {
             Some(row) => {
                 row.1 += good as usize;
