@@ -488,3 +488,35 @@ fn fault_suite_table() {
     }
     let _ = std::io::stderr().write_all(table.as_bytes());
 }
+
+#[test]
+fn the_facts_are_shown_by_incidents_show_and_the_dashboard() {
+    let host = Host::new();
+    let case = case(Fault::Permission, "nginx", "syslog");
+    let mut wordy = Wordy::new(host.dir.path(), case);
+    let (_children, _disk) = plant(&host, &mut wordy);
+    host.write_config(&config(&host, &wordy));
+    host.run(&["cycle"]).ok();
+    let data = wordy.data.display().to_string();
+
+    let text = host.run(&["incidents", "show", "1"]).ok().stdout;
+    assert_contains(&text, "\nfacts:\n");
+    assert_contains(&text, &format!("directory {data}: mode 0755"));
+    assert_contains(&text, "(13: Permission denied)");
+
+    let json = host.run(&["--json", "incidents", "show", "1"]).ok().json();
+    let paths = json["facts"]["paths"].as_array().expect("facts.paths");
+    assert!(
+        paths.iter().any(|p| p["path"] == data.as_str() && p["mode"] == "0755"),
+        "{json}"
+    );
+    assert!(json["facts"]["probes"].as_array().is_some_and(|p| !p.is_empty()));
+
+    let dashboard = Dashboard::start(&host);
+    let (status, page) = ureq_get(&dashboard.url("/incidents/1")).expect("incident page");
+    assert_eq!(status, 200, "{page}");
+    assert_contains(&page, "<h2>Host facts</h2>");
+    assert_contains(&page, &format!("directory {data}: mode 0755"));
+    // Log text is escaped: the line's quotes arrive as entities, never as markup.
+    assert_contains(&page, &format!("open() &quot;{data}&quot; failed"));
+}
