@@ -19,7 +19,12 @@ fn main() {
     let log = dir.path().join("app.log");
     let mut file = std::fs::File::create(&log).expect("log");
     for i in 0..200 {
-        writeln!(file, "2026-11-27T08:15:{:02}+00:00 app[7]: request {i} served", i % 60).expect("log");
+        writeln!(
+            file,
+            "2026-11-27T08:15:{:02}+00:00 app[7]: request {i} served",
+            i % 60
+        )
+        .expect("log");
     }
     let evidence = format!(
         "Nov 27 08:15:42 host app[7]: pid file {} exists, refusing to start (stale pid file?)\n\

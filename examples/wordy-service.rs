@@ -123,7 +123,9 @@ impl Log {
 fn prefix(stamp: &str) -> String {
     let now = SystemTime::now();
     let rfc = humantime::format_rfc3339_micros(now).to_string();
-    let (date, time) = rfc.split_once('T').unwrap_or(("1970-01-01", "00:00:00.000000Z"));
+    let (date, time) = rfc
+        .split_once('T')
+        .unwrap_or(("1970-01-01", "00:00:00.000000Z"));
     let seconds = &time[..8];
     let micros = &time[9..15];
     let mut parts = date.split('-');
@@ -192,7 +194,9 @@ fn check_config(options: &Options, log: &mut Log) {
             format!("LOG:  syntax error in file \"{p}\" line {line}, near token \"{key}\""),
             format!("FATAL:  configuration file \"{p}\" contains errors"),
         ],
-        _ => vec![format!("error: cannot parse {p} line {line}: expected key = value")],
+        _ => vec![format!(
+            "error: cannot parse {p} line {line}: expected key = value"
+        )],
     };
     log.refuse(&lines)
 }
@@ -202,7 +206,13 @@ fn check_pidfile(options: &Options, log: &mut Log) {
     let Ok(text) = std::fs::read_to_string(path) else {
         return;
     };
-    let pid: i32 = text.lines().next().unwrap_or("").trim().parse().unwrap_or(0);
+    let pid: i32 = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .parse()
+        .unwrap_or(0);
     let p = path.display();
     let dir = path.parent().unwrap_or(Path::new("/")).display();
     let name = path.file_name().unwrap_or_default().to_string_lossy();
@@ -212,11 +222,17 @@ fn check_pidfile(options: &Options, log: &mut Log) {
     let lines = match options.wording.as_str() {
         "postgres" => vec![
             format!("FATAL:  lock file \"{name}\" already exists"),
-            format!("HINT:  Is another postmaster (PID {pid}) running in data directory \"{dir}\"?"),
+            format!(
+                "HINT:  Is another postmaster (PID {pid}) running in data directory \"{dir}\"?"
+            ),
         ],
         "httpd" => vec![format!("httpd (pid {pid}) already running")],
-        "plain" => vec![format!("pid file {p} exists, refusing to start (stale pid file?)")],
-        _ => vec![format!("Another instance is already running (pid file {p}, pid {pid})")],
+        "plain" => vec![format!(
+            "pid file {p} exists, refusing to start (stale pid file?)"
+        )],
+        _ => vec![format!(
+            "Another instance is already running (pid file {p}, pid {pid})"
+        )],
     };
     log.refuse(&lines)
 }
@@ -247,7 +263,9 @@ fn check_permissions(options: &Options, log: &mut Log) {
     }
     let d = dir.display();
     let lines = match options.wording.as_str() {
-        "nginx" => vec![format!("[emerg] 812#812: open() \"{d}\" failed (13: Permission denied)")],
+        "nginx" => vec![format!(
+            "[emerg] 812#812: open() \"{d}\" failed (13: Permission denied)"
+        )],
         "postgres" => vec![
             format!("FATAL:  data directory \"{d}\" has invalid permissions"),
             "DETAIL:  Permissions should be u=rwx (0700) or u=rwx,g=rx (0750).".into(),
@@ -271,8 +289,8 @@ fn mode_of(path: &Path) -> Option<u32> {
 fn check_space(options: &Options, log: &mut Log) {
     let Some(dir) = &options.data else { return };
     let path = dir.join("state.db");
-    let result =
-        File::create(&path).and_then(|mut f| f.write_all(&[0u8; 64 * 1024]).and_then(|_| f.sync_all()));
+    let result = File::create(&path)
+        .and_then(|mut f| f.write_all(&[0u8; 64 * 1024]).and_then(|_| f.sync_all()));
     let Err(error) = result else { return };
     if error.raw_os_error() != Some(libc::ENOSPC) {
         log.refuse(&[format!("error: cannot write {}: {error}", path.display())]);
@@ -332,7 +350,10 @@ fn serve(options: &Options, log: &mut Log, listener: TcpListener) {
     unsafe {
         libc::signal(libc::SIGTERM, on_sigterm as *const () as libc::sighandler_t);
     }
-    log.line(&format!("ready to accept connections on port {}", options.port));
+    log.line(&format!(
+        "ready to accept connections on port {}",
+        options.port
+    ));
     let _ = listener.set_nonblocking(true);
     while !TERMINATE.load(Ordering::SeqCst) {
         match listener.accept() {

@@ -152,7 +152,9 @@ pub struct Probe {
 impl Facts {
     /// The pid files whose pid is dead: left over from a process that no longer runs.
     pub fn stale_pid_files(&self) -> impl Iterator<Item = &PidFile> {
-        self.pid_files.iter().filter(|p| p.pid.is_some() && !p.alive)
+        self.pid_files
+            .iter()
+            .filter(|p| p.pid.is_some() && !p.alive)
     }
 
     pub fn squatters(&self) -> impl Iterator<Item = &Listener> {
@@ -261,7 +263,12 @@ fn parse_unit_state(unit: &str, text: &str) -> UnitState {
         .filter_map(|line| line.split_once('='))
         .collect();
     let text_of = |key: &str| values.get(key).map(|v| v.to_string()).unwrap_or_default();
-    let non_empty = |key: &str| values.get(key).filter(|v| !v.is_empty()).map(|v| v.to_string());
+    let non_empty = |key: &str| {
+        values
+            .get(key)
+            .filter(|v| !v.is_empty())
+            .map(|v| v.to_string())
+    };
     UnitState {
         unit: unit.to_string(),
         active_state: text_of("ActiveState"),
@@ -428,7 +435,13 @@ fn read_pid_file(path: &Path) -> Option<PidFile> {
         .read_to_string(&mut text)
         .ok()?;
     // PostgreSQL's postmaster.pid holds the pid on its first line, then more.
-    let pid: i32 = text.lines().next()?.trim().parse().ok().filter(|p| *p > 0)?;
+    let pid: i32 = text
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|p| *p > 0)?;
     let alive = pid_alive(pid);
     Some(PidFile {
         path: path.display().to_string(),
@@ -593,7 +606,11 @@ fn proc_walk(
             if let Some(port) = sockets.get(target.as_ref()) {
                 let command = command.get_or_insert_with(|| process_name(pid)).clone();
                 let own = own.owns(pid, &command);
-                if !walk.listeners.iter().any(|l| l.pid == pid && l.port == *port) {
+                if !walk
+                    .listeners
+                    .iter()
+                    .any(|l| l.pid == pid && l.port == *port)
+                {
                     walk.listeners.push(Listener {
                         port: *port,
                         pid,
@@ -601,10 +618,7 @@ fn proc_walk(
                         own,
                     });
                 }
-            } else if let Some(path) = target
-                .strip_suffix(" (deleted)")
-                .filter(|_| want_deleted)
-            {
+            } else if let Some(path) = target.strip_suffix(" (deleted)").filter(|_| want_deleted) {
                 // The descriptor's own stat: the file the name no longer leads to.
                 if let Ok(meta) = std::fs::metadata(fd.path()) {
                     if meta.is_file() && meta.len() > 0 {
@@ -815,8 +829,14 @@ pub fn time_gathering(
 pub fn describe(facts: &Facts) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(unit) = &facts.unit {
-        let restarts = unit.n_restarts.map(|n| format!(", {n} restarts")).unwrap_or_default();
-        let pid = unit.main_pid.map(|p| format!(", main pid {p}")).unwrap_or_default();
+        let restarts = unit
+            .n_restarts
+            .map(|n| format!(", {n} restarts"))
+            .unwrap_or_default();
+        let pid = unit
+            .main_pid
+            .map(|p| format!(", main pid {p}"))
+            .unwrap_or_default();
         lines.push(format!(
             "unit {}: {} ({}), result {}{restarts}{pid}",
             unit.unit, unit.active_state, unit.sub_state, unit.result
@@ -824,8 +844,15 @@ pub fn describe(facts: &Facts) -> Vec<String> {
     }
     lines.extend(facts.pid_files.iter().map(describe_pid_file));
     lines.extend(facts.listeners.iter().map(|l| {
-        let whose = if l.own { "the service's own" } else { "NOT the service's" };
-        format!("port {}: held by pid {} ({}), {whose}", l.port, l.pid, l.command)
+        let whose = if l.own {
+            "the service's own"
+        } else {
+            "NOT the service's"
+        };
+        format!(
+            "port {}: held by pid {} ({}), {whose}",
+            l.port, l.pid, l.command
+        )
     }));
     lines.extend(facts.filesystems.iter().map(|f| {
         format!(

@@ -264,9 +264,11 @@ fn plant(host: &Host, wordy: &mut Wordy) -> (Children, Option<SmallDisk>) {
                 .unwrap();
             children.0.push(squatter);
             let port = wordy.port;
-            wait_until("the squatter holds the port", Duration::from_secs(5), || {
-                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-            });
+            wait_until(
+                "the squatter holds the port",
+                Duration::from_secs(5),
+                || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+            );
         }
         Fault::DiskFull => {
             let small = SmallDisk::mount(host.path("small"), "4m");
@@ -484,7 +486,10 @@ fn fault_suite_table() {
         } else {
             "escalated naming the cause"
         };
-        table.push_str(&format!("| {} | {wanted} | {good}/{total} |\n", fault.name()));
+        table.push_str(&format!(
+            "| {} | {wanted} | {good}/{total} |\n",
+            fault.name()
+        ));
     }
     let _ = std::io::stderr().write_all(table.as_bytes());
 }
@@ -507,10 +512,14 @@ fn the_facts_are_shown_by_incidents_show_and_the_dashboard() {
     let json = host.run(&["--json", "incidents", "show", "1"]).ok().json();
     let paths = json["facts"]["paths"].as_array().expect("facts.paths");
     assert!(
-        paths.iter().any(|p| p["path"] == data.as_str() && p["mode"] == "0755"),
+        paths
+            .iter()
+            .any(|p| p["path"] == data.as_str() && p["mode"] == "0755"),
         "{json}"
     );
-    assert!(json["facts"]["probes"].as_array().is_some_and(|p| !p.is_empty()));
+    assert!(json["facts"]["probes"]
+        .as_array()
+        .is_some_and(|p| !p.is_empty()));
 
     let dashboard = Dashboard::start(&host);
     let (status, page) = ureq_get(&dashboard.url("/incidents/1")).expect("incident page");

@@ -266,10 +266,11 @@ fn files_held_open(device: u64) -> HashSet<u64> {
         return held;
     };
     let mut seen = 0;
-    for pid in procs
-        .flatten()
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.parse::<u32>().is_ok()))
-    {
+    for pid in procs.flatten().filter(|e| {
+        e.file_name()
+            .to_str()
+            .is_some_and(|n| n.parse::<u32>().is_ok())
+    }) {
         let Ok(fds) = std::fs::read_dir(pid.path().join("fd")) else {
             continue;
         };

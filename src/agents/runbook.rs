@@ -208,7 +208,10 @@ fn full_filesystem(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
         return None;
     }
     let directories = cleanable_directories(check, &full, &evidence.allowed_paths);
-    let mut plan: Vec<Value> = directories.iter().flat_map(|dir| clean_steps(dir)).collect();
+    let mut plan: Vec<Value> = directories
+        .iter()
+        .flat_map(|dir| clean_steps(dir))
+        .collect();
     if crate::checks::systemd_is_running() {
         plan.push(
             json!({"action": "vacuum_journal", "max_size": crate::actions::DEFAULT_JOURNAL_SIZE}),
@@ -225,7 +228,10 @@ fn full_filesystem(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     if !disk_check {
         plan.extend(restart(check));
     }
-    let shown: Vec<String> = directories.iter().map(|d| d.display().to_string()).collect();
+    let shown: Vec<String> = directories
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
     let diagnosis = format!(
         "The filesystem is out of space{}. Cleaning {} (rotated and dated files first, then files no \
          process holds open; never a live log) should free it.{holders}",
@@ -414,8 +420,9 @@ pub fn config_error_lines(text: &str) -> Vec<String> {
 /// An attempt's reason ("run failed: …") repeats what the service printed; the service's
 /// own lines are quoted instead.
 fn orchestrators_own(line: &str) -> bool {
-    line.split_once(" failed: ")
-        .is_some_and(|(action, _)| !action.is_empty() && action.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+    line.split_once(" failed: ").is_some_and(|(action, _)| {
+        !action.is_empty() && action.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+    })
 }
 
 fn stale_file(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
@@ -461,8 +468,8 @@ fn address_in_use(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     if !says_address_in_use(&evidence.lower) {
         return None;
     }
-    let port = check_port(check)
-        .or_else(|| facts::ports_in_use(&evidence.text).into_iter().next())?;
+    let port =
+        check_port(check).or_else(|| facts::ports_in_use(&evidence.text).into_iter().next())?;
     let own = std::process::id() as i32;
     match listener_pids(port)
         .into_iter()
@@ -688,7 +695,11 @@ mod tests {
     const DEAD_PID: i32 = 999_999_999;
 
     fn check_named(toml_body: &str) -> Check {
-        let config = Config::parse("t.toml", &format!("[[checks]]\nname = \"app\"\n{toml_body}")).unwrap();
+        let config = Config::parse(
+            "t.toml",
+            &format!("[[checks]]\nname = \"app\"\n{toml_body}"),
+        )
+        .unwrap();
         config.checks[0].clone()
     }
 
@@ -721,7 +732,10 @@ mod tests {
             assert!(!answer.escalate, "{log}: {answer:?}");
             assert_eq!(
                 plan_of(&answer),
-                format!(r#"[{{"action":"remove_file","path":"{}"}},{{"action":"restart_unit","unit":"app.service"}}]"#, path.display()),
+                format!(
+                    r#"[{{"action":"remove_file","path":"{}"}},{{"action":"restart_unit","unit":"app.service"}}]"#,
+                    path.display()
+                ),
                 "{log}"
             );
             assert_contains_text(&answer.diagnosis, &format!("pid {DEAD_PID}"));
@@ -742,7 +756,12 @@ mod tests {
 
     fn squatter_facts(port: u16) -> Facts {
         Facts {
-            listeners: vec![crate::facts::Listener { port, pid: 4242, command: "python3".into(), own: false }],
+            listeners: vec![crate::facts::Listener {
+                port,
+                pid: 4242,
+                command: "python3".into(),
+                own: false,
+            }],
             ..Facts::default()
         }
     }
@@ -767,7 +786,13 @@ mod tests {
         }
         let mut own = squatter_facts(8080);
         own.listeners[0].own = true;
-        let answer = propose(&context_with("bind() to 0.0.0.0:8080 failed (98: Address already in use)", own), &check);
+        let answer = propose(
+            &context_with(
+                "bind() to 0.0.0.0:8080 failed (98: Address already in use)",
+                own,
+            ),
+            &check,
+        );
         assert!(!plan_of(&answer).contains("kill_process"), "{answer:?}");
     }
 
@@ -776,7 +801,9 @@ mod tests {
         let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = holder.local_addr().unwrap().port();
         // A check without a port of its own: the port comes from the message.
-        let check = check_named(&format!("kind = \"process\"\nprocess = \"app\"\nunit = \"app\""));
+        let check = check_named(&format!(
+            "kind = \"process\"\nprocess = \"app\"\nunit = \"app\""
+        ));
         for log in [
             format!("Nov 27 08:15:42 web nginx[812]: [emerg] bind() to 0.0.0.0:{port} failed (98: Address already in use)"),
             format!("2026-11-27T08:15:42+00:00 web sshd[90]: Bind to port {port} on 0.0.0.0 failed: Address already in use."),
@@ -799,7 +826,12 @@ mod tests {
                 full: true,
             }],
             deleted_open: deleted
-                .then(|| crate::facts::DeletedOpen { pid: 4242, command: "app".into(), path: dir.join("old.log").display().to_string(), bytes: 3 << 20 })
+                .then(|| crate::facts::DeletedOpen {
+                    pid: 4242,
+                    command: "app".into(),
+                    path: dir.join("old.log").display().to_string(),
+                    bytes: 3 << 20,
+                })
                 .into_iter()
                 .collect(),
             ..Facts::default()
@@ -810,7 +842,9 @@ mod tests {
     fn a_full_filesystem_is_cleaned_rotated_files_first_in_every_daemons_words() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display().to_string();
-        let check = check_named(&format!("kind = \"tcp\"\naddress = \"127.0.0.1:9\"\nunit = \"app\"\nlogs = [\"{d}\"]"));
+        let check = check_named(&format!(
+            "kind = \"tcp\"\naddress = \"127.0.0.1:9\"\nunit = \"app\"\nlogs = [\"{d}\"]"
+        ));
         for log in [
             "4:M 27 Nov 2026 08:15:42.123 # Failed opening the RDB file dump.rdb (in server root dir /var/lib/redis) for saving: No space left on device",
             "2026-11-27 08:15:42.001 UTC [77] PANIC:  could not write to file \"pg_wal/xlogtemp.77\": No space left on device",
@@ -831,8 +865,13 @@ mod tests {
     fn cleaning_stays_under_the_policys_paths() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display().to_string();
-        let check = check_named(&format!("kind = \"tcp\"\naddress = \"127.0.0.1:9\"\nlogs = [\"{d}\"]"));
-        let mut context = context_with("write failed: No space left on device", full_facts(dir.path(), false));
+        let check = check_named(&format!(
+            "kind = \"tcp\"\naddress = \"127.0.0.1:9\"\nlogs = [\"{d}\"]"
+        ));
+        let mut context = context_with(
+            "write failed: No space left on device",
+            full_facts(dir.path(), false),
+        );
         context["policy"] = json!({"paths": ["/elsewhere/**"]});
         let answer = propose(&context, &check);
         if !crate::checks::systemd_is_running() {
@@ -845,7 +884,15 @@ mod tests {
     #[test]
     fn rotated_names_match_the_rotated_glob_and_live_ones_do_not() {
         let glob = globset::Glob::new(ROTATED_GLOB).unwrap().compile_matcher();
-        for name in ["app.log.1", "app.log.2.gz", "error.log.old", "app-20261127.log", "app.log.2026-11-27", "x.bak", "app.log.12"] {
+        for name in [
+            "app.log.1",
+            "app.log.2.gz",
+            "error.log.old",
+            "app-20261127.log",
+            "app.log.2026-11-27",
+            "x.bak",
+            "app.log.12",
+        ] {
             assert!(glob.is_match(name), "{name}");
         }
         for name in ["app.log", "toy.err", "service.log", "redis.log"] {
@@ -867,7 +914,10 @@ mod tests {
         let data = dir.path().join("data");
         std::fs::create_dir(&data).unwrap();
         std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let check = check_named(&format!("kind = \"tcp\"\naddress = \"127.0.0.1:9\"\nunit = \"app\"\nlogs = [\"{}\"]", log.display()));
+        let check = check_named(&format!(
+            "kind = \"tcp\"\naddress = \"127.0.0.1:9\"\nunit = \"app\"\nlogs = [\"{}\"]",
+            log.display()
+        ));
         let uid = current_uid();
         for (line, path, mode) in [
             (format!("2026/11/27 08:15:42 [emerg] 812#812: open() \"{}\" failed (13: Permission denied)", log.display()), log.display().to_string(), "0444"),

@@ -192,7 +192,11 @@ pub fn incident(store: &Store, id: i64, csrf: &str) -> Result<String, StoreError
 
 /// What was probed on the host before agents were asked (src/facts.rs), if anything was.
 fn host_facts(store: &Store, id: i64) -> Result<String, StoreError> {
-    let Some(facts) = store.facts_of(id)?.as_ref().and_then(crate::facts::from_value) else {
+    let Some(facts) = store
+        .facts_of(id)?
+        .as_ref()
+        .and_then(crate::facts::from_value)
+    else {
         return Ok(String::new());
     };
     let items: String = crate::facts::describe(&facts)
@@ -204,7 +208,9 @@ fn host_facts(store: &Store, id: i64) -> Result<String, StoreError> {
     } else {
         format!("<pre>{}</pre>", esc(&facts.error_lines.join("\n")))
     };
-    Ok(format!("<h2>Host facts</h2><ul class=\"host-facts\">{items}</ul>{lines}"))
+    Ok(format!(
+        "<h2>Host facts</h2><ul class=\"host-facts\">{items}</ul>{lines}"
+    ))
 }
 
 fn hidden_csrf(csrf: &str) -> String {
