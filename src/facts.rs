@@ -637,7 +637,7 @@ fn proc_walk(
             }
         }
     }
-    walk.deleted.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes));
+    walk.deleted.sort_by_key(|d| std::cmp::Reverse(d.1.bytes));
     (walk, None)
 }
 

@@ -113,7 +113,6 @@ impl Drop for Children {
 /// One wordy-service under a host, and the faults planted for it.
 struct Wordy {
     port: u16,
-    dir: PathBuf,
     log: PathBuf,
     pidfile: PathBuf,
     data: PathBuf,
@@ -139,7 +138,6 @@ impl Wordy {
             config: dir.join("app.conf"),
             pidfile,
             data,
-            dir,
             case,
         }
     }

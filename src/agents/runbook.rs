@@ -801,9 +801,7 @@ mod tests {
         let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = holder.local_addr().unwrap().port();
         // A check without a port of its own: the port comes from the message.
-        let check = check_named(&format!(
-            "kind = \"process\"\nprocess = \"app\"\nunit = \"app\""
-        ));
+        let check = check_named("kind = \"process\"\nprocess = \"app\"\nunit = \"app\"");
         for log in [
             format!("Nov 27 08:15:42 web nginx[812]: [emerg] bind() to 0.0.0.0:{port} failed (98: Address already in use)"),
             format!("2026-11-27T08:15:42+00:00 web sshd[90]: Bind to port {port} on 0.0.0.0 failed: Address already in use."),
