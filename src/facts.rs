@@ -12,8 +12,12 @@ use crate::checks::host::pid_alive;
 use crate::config::{Check, CheckKind};
 use crate::exec::{self, CommandSpec};
 use regex::Regex;
+use rustix::fs::{AtFlags, Mode, OFlags};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::CString;
+use std::fs::File;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -590,16 +594,17 @@ fn proc_walk(
         if pid == me {
             continue;
         }
-        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        let Some(fd_dir) = open_fd_dir(pid) else {
             continue;
         };
         let mut command: Option<String> = None;
-        for fd in fds.flatten() {
+        for name in fd_names(&fd_dir) {
             fds_seen += 1;
             if fds_seen % 256 == 0 && started.elapsed() > PROC_WALK_BUDGET {
                 break;
             }
-            let Ok(target) = std::fs::read_link(fd.path()) else {
+            // Relative to the open fd directory: one lookup per descriptor, not a path walk.
+            let Ok(target) = rustix::fs::readlinkat(&fd_dir, name.as_c_str(), Vec::new()) else {
                 continue;
             };
             let target = target.to_string_lossy();
@@ -620,25 +625,50 @@ fn proc_walk(
                 }
             } else if let Some(path) = target.strip_suffix(" (deleted)").filter(|_| want_deleted) {
                 // The descriptor's own stat: the file the name no longer leads to.
-                if let Ok(meta) = std::fs::metadata(fd.path()) {
-                    if meta.is_file() && meta.len() > 0 {
-                        let command = command.get_or_insert_with(|| process_name(pid)).clone();
-                        walk.deleted.push((
-                            meta.dev(),
-                            DeletedOpen {
-                                pid,
-                                command,
-                                path: path.to_string(),
-                                bytes: meta.len(),
-                            },
-                        ));
-                    }
+                let Ok(stat) = rustix::fs::statat(&fd_dir, name.as_c_str(), AtFlags::empty())
+                else {
+                    continue;
+                };
+                let bytes = stat.st_size.max(0) as u64;
+                if rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file() && bytes > 0 {
+                    let command = command.get_or_insert_with(|| process_name(pid)).clone();
+                    walk.deleted.push((
+                        stat.st_dev,
+                        DeletedOpen {
+                            pid,
+                            command,
+                            path: path.to_string(),
+                            bytes,
+                        },
+                    ));
                 }
             }
         }
     }
     walk.deleted.sort_by_key(|d| std::cmp::Reverse(d.1.bytes));
     (walk, None)
+}
+
+fn open_fd_dir(pid: i32) -> Option<OwnedFd> {
+    rustix::fs::openat(
+        rustix::fs::CWD,
+        format!("/proc/{pid}/fd"),
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()
+}
+
+/// The descriptor numbers in a /proc/PID/fd directory.
+fn fd_names(dir: &OwnedFd) -> Vec<CString> {
+    let Ok(entries) = rustix::fs::Dir::read_from(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| e.file_name().to_owned())
+        .filter(|n| n.as_bytes().first().is_some_and(u8::is_ascii_digit))
+        .collect()
 }
 
 /// `socket:[INODE]` → port, for the TCP sockets listening on `ports`.
@@ -648,15 +678,25 @@ fn listening_sockets(ports: &[u16]) -> BTreeMap<String, u16> {
     }
     ["/proc/net/tcp", "/proc/net/tcp6"]
         .iter()
-        .filter_map(|table| std::fs::read_to_string(table).ok())
-        .flat_map(|table| {
-            table
-                .lines()
-                .skip(1)
-                .filter_map(|line| listening_inode(line, ports))
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|table| listening_lines(table))
+        .filter_map(|line| listening_inode(&line, ports))
         .map(|(inode, port)| (format!("socket:[{inode}]"), port))
+        .collect()
+}
+
+/// The LISTEN lines of a /proc/net/tcp table. The kernel lists listening sockets before
+/// the established and TIME_WAIT ones, so reading stops at the first other state: a busy
+/// host has thousands of those, and each costs the kernel time to print.
+fn listening_lines(table: &str) -> Vec<String> {
+    use std::io::BufRead;
+    let Ok(file) = File::open(table) else {
+        return Vec::new();
+    };
+    std::io::BufReader::new(file)
+        .lines()
+        .skip(1)
+        .map_while(Result::ok)
+        .take_while(|line| line.split_whitespace().nth(3) == Some("0A"))
         .collect()
 }
 
