@@ -463,13 +463,26 @@ pub fn process_name(pid: i32) -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
+/// The port of `http://host:port/…` or `host:port`, with the scheme's default.
+pub fn port_of(address: &str) -> Option<u16> {
+    let (scheme, rest) = address.split_once("://").unwrap_or(("", address));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    match authority.rsplit_once(':') {
+        Some((_, port)) if !port.ends_with(']') => port.parse().ok(),
+        _ => match scheme {
+            "http" => Some(80),
+            "https" => Some(443),
+            _ => None,
+        },
+    }
+}
+
 /// The check's own port and the ports its evidence says were taken.
 fn ports_of(check: &Check, evidence: &str) -> Vec<u16> {
     let mut ports: Vec<u16> = match &check.kind {
-        CheckKind::Http { url, .. } => crate::agents::context::port_of(url).into_iter().collect(),
-        CheckKind::Tcp { address } => crate::agents::context::port_of(address)
-            .into_iter()
-            .collect(),
+        CheckKind::Http { url, .. } => port_of(url).into_iter().collect(),
+        CheckKind::Tcp { address } => port_of(address).into_iter().collect(),
         _ => Vec::new(),
     };
     for port in ports_in_use(evidence) {

@@ -122,20 +122,8 @@ pub fn describe_check(check: &Check) -> Value {
     })
 }
 
-/// The port of `http://host:port/…` or `host:port`, with the scheme's default.
-pub fn port_of(address: &str) -> Option<u16> {
-    let (scheme, rest) = address.split_once("://").unwrap_or(("", address));
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    match authority.rsplit_once(':') {
-        Some((_, port)) if !port.ends_with(']') => port.parse().ok(),
-        _ => match scheme {
-            "http" => Some(80),
-            "https" => Some(443),
-            _ => None,
-        },
-    }
-}
+/// Where the port is read, for the runbook and the check's description.
+pub use crate::facts::port_of;
 
 /// Plans are stored as they must run: a password in an argv is masked for the agent here.
 fn masked_plan(mut plan: Value, redactor: &Redactor) -> Value {

@@ -154,8 +154,9 @@ fn stale_pid_file(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     let pid = stale.pid?;
     let path = &stale.path;
     let diagnosis = format!(
-        "The service cannot start because its pid file {path} names pid {pid}, which no longer runs: \
-         the file is stale. Removing it and starting the service again should fix it."
+        "The service cannot start because its pid file {path} is left over from a process that no \
+         longer runs (pid {pid}): the file is stale. Removing it and starting the service again \
+         should fix it."
     );
     Some(answer(
         diagnosis,
