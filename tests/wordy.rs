@@ -569,3 +569,40 @@ fn the_facts_are_shown_by_incidents_show_and_the_dashboard() {
     // Log text is escaped: the line's quotes arrive as entities, never as markup.
     assert_contains(&page, &format!("open() &quot;{data}&quot; failed"));
 }
+
+#[test]
+fn the_escalation_mail_quotes_the_parse_error_and_the_facts() {
+    require_system!(
+        "the_escalation_mail_quotes_the_parse_error_and_the_facts",
+        AIOSMTPD
+    );
+    let host = Host::new();
+    let mut smtp = SmtpSink::new(&host);
+    smtp.start();
+    let mut wordy = Wordy::new(host.dir.path(), case(Fault::BadConfig, "sshd", "syslog"));
+    let (_children, _disk) = plant(&host, &mut wordy);
+    let escalation = format!(
+        "[escalation]\nretry = \"1ms\"\nemail = {{ to = [\"ops@example.com\"], from = \"orchestrator@test\", smtp = \"smtp://127.0.0.1:{}\" }}\n",
+        smtp.port
+    );
+    host.write_config(&format!("{escalation}{}", config(&host, &wordy)));
+    host.run(&["cycle"]).ok();
+    wait_until("the mail arrives", Duration::from_secs(10), || {
+        !smtp.messages().is_empty()
+    });
+    let mail = decode_quoted_printable(&smtp.messages()[0]);
+    let parse_error = format!(
+        "{} line 2: Bad configuration option: bind-addr",
+        wordy.config.display()
+    );
+    // The remedy printed its stop step first; the mail quotes the error it printed last.
+    assert_contains(&mail, "run failed: ");
+    assert!(
+        !mail.contains("run failed: Stopping wordy-service"),
+        "the first line was quoted: {mail}"
+    );
+    assert_contains(&mail, &parse_error);
+    assert_contains(&mail, "bad configuration file");
+    assert_contains(&mail, "What orchestrator found on the host:");
+    assert_contains(&mail, "\n  | ");
+}
