@@ -72,7 +72,7 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -l d
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -s q -l quiet -d 'Log errors only'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand research" -s V -l version -d 'Print version'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand consult" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand consult" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F

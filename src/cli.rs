@@ -86,6 +86,14 @@ pub enum Command {
     /// Phase 1: try learned patterns, then the check's remedies, on incidents waiting for it
     Fix,
     /// Phase 2: one agent diagnoses each incident waiting for it and proposes a plan
+    ///
+    /// Facts about the incident's check are gathered on the host first (read-only, each probe
+    /// bounded in time) and go into the agent's context. The builtin runbook reasons on them:
+    /// a dead pid in a pid file the service refuses to start over is removed; a foreign
+    /// process on the service's port is stopped (approval as [policy] says); a full filesystem
+    /// (bytes or inodes) is cleaned in the check's logs, rotated and dated files first, never a
+    /// file a process holds open; a permission problem (naming path, mode and owner) and a bad
+    /// config file (quoting the parse error) are escalated.
     Research,
     /// Phase 3: several agents vote; the plan a quorum agrees on runs
     Consult,
@@ -261,6 +269,12 @@ pub enum IncidentsCommand {
         limit: i64,
     },
     /// Show one incident: its timeline, every attempt and every agent's vote
+    ///
+    /// With the facts gathered on the host before its agents were asked (phase 2 and 3): the
+    /// unit's state, pid files and whether their pids live, who listens on the check's port and
+    /// whether it is the service's own, free space and inodes under the check's paths, modes
+    /// and owners of paths named in error lines, deleted files still held open, and the last
+    /// error lines (`facts` in --json).
     ///
     /// Read-only, like list: never creates, migrates or writes the database.
     Show {

@@ -15,6 +15,7 @@ pub(crate) mod commands;
 pub(crate) mod config;
 pub(crate) mod duration;
 pub(crate) mod exec;
+pub(crate) mod facts;
 pub mod journal;
 pub(crate) mod learning;
 pub(crate) mod lock;
@@ -38,3 +39,4 @@ pub use actions::vocabulary::{
 };
 pub use commands::run;
 pub use exec::become_subreaper;
+pub use facts::time_gathering as time_facts;

@@ -18,6 +18,7 @@ use rustix::fs::{
     StatxFlags, CWD,
 };
 use rustix::io::Errno;
+use std::collections::HashSet;
 use std::ffi::{CString, OsStr};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -99,6 +100,9 @@ pub struct Cleaned {
     pub symlinks_skipped: u64,
     pub mounts_skipped: u64,
     pub too_deep: u64,
+    /// Files some process holds open (a live log): never removed, since deleting them frees
+    /// nothing while they stay open, and loses the evidence.
+    pub open_skipped: u64,
     pub errors: Vec<String>,
     /// Set when [`MAX_ENTRIES`] stopped the walk.
     pub stopped: bool,
@@ -111,6 +115,7 @@ impl Cleaned {
             (self.symlinks_skipped, "symlink"),
             (self.mounts_skipped, "mount point"),
             (self.too_deep, "directory too deep"),
+            (self.open_skipped, "file held open"),
         ]
         .iter()
         .filter(|(n, _)| *n > 0)
@@ -137,6 +142,7 @@ pub fn clean_files(
             .checked_sub(older_than)
             .unwrap_or(UNIX_EPOCH),
         device,
+        held_open: files_held_open(device),
         examined: 0,
         cleaned: Cleaned::default(),
     };
@@ -150,6 +156,8 @@ struct CleanWalk<'a> {
     cutoff: SystemTime,
     /// The cleaned root's filesystem: directories on another are mount points.
     device: u64,
+    /// Inodes on the cleaned filesystem that some process holds open.
+    held_open: HashSet<u64>,
     examined: u64,
     cleaned: Cleaned,
 }
@@ -187,7 +195,11 @@ impl CleanWalk<'_> {
             FileType::Directory => self.enter(dir, name, path, depth),
             FileType::Symlink => self.cleaned.symlinks_skipped += 1,
             FileType::RegularFile if self.wanted(name, &stat) => {
-                self.unlink(dir, name, path, &stat)
+                if self.held_open.contains(&(stat.st_ino as u64)) {
+                    self.cleaned.open_skipped += 1;
+                } else {
+                    self.unlink(dir, name, path, &stat)
+                }
             }
             _ => {}
         }
@@ -239,6 +251,43 @@ impl CleanWalk<'_> {
             && stx.stx_attributes.contains(StatxAttributes::MOUNT_ROOT);
         Ok(device != self.device || mount_root)
     }
+}
+
+/// `clean_files` looks at no more open descriptors than this.
+const MAX_OPEN_FDS: usize = 500_000;
+
+/// The inodes on `device` that a process holds open, from the links in /proc/*/fd. A
+/// process that starts meanwhile is not seen: the guard is for the live logs of the service
+/// and its neighbours, which were open before the plan ran.
+fn files_held_open(device: u64) -> HashSet<u64> {
+    use std::os::unix::fs::MetadataExt;
+    let mut held = HashSet::new();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return held;
+    };
+    let mut seen = 0;
+    for pid in procs.flatten().filter(|e| {
+        e.file_name()
+            .to_str()
+            .is_some_and(|n| n.parse::<u32>().is_ok())
+    }) {
+        let Ok(fds) = std::fs::read_dir(pid.path().join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            seen += 1;
+            if seen > MAX_OPEN_FDS {
+                return held;
+            }
+            // The descriptor's own stat: the open file, whatever its name is now.
+            if let Ok(meta) = std::fs::metadata(fd.path()) {
+                if meta.is_file() && meta.dev() == device {
+                    held.insert(meta.ino());
+                }
+            }
+        }
+    }
+    held
 }
 
 /// Why one step of a walk failed.
@@ -364,6 +413,19 @@ mod tests {
         assert!(tree.join("a/keep.log").exists());
         assert!(outside.join("w.tmp").exists());
         assert!(tree.join("l.tmp").symlink_metadata().is_ok());
+    }
+
+    #[test]
+    fn a_file_a_process_holds_open_is_never_removed() {
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::write(tree.path().join("app.log.1"), "old").unwrap();
+        let live = tree.path().join("app.log");
+        std::fs::write(&live, "live").unwrap();
+        let _open = std::fs::File::open(&live).unwrap();
+        let cleaned = clean_files(tree.path(), Duration::ZERO, &matcher("*")).unwrap();
+        assert_eq!((cleaned.files, cleaned.open_skipped), (1, 1));
+        assert!(live.exists());
+        assert_eq!(cleaned.skipped().unwrap(), "skipped 1 file held open");
     }
 
     #[test]

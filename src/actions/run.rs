@@ -42,12 +42,26 @@ pub struct PlanReport {
 }
 
 impl ActionReport {
-    /// The line that says why it failed: the first line of the command's own output, else
-    /// how the command ended.
+    /// The lines that say why it failed: the last error lines of the command's own output
+    /// (a restart script prints its stop step first and the parse error last), else its last
+    /// line, else how the command ended.
     pub fn why(&self) -> String {
-        let mut lines = self.detail.lines().map(str::trim).filter(|l| !l.is_empty());
-        let first = lines.next().unwrap_or("");
-        lines.next().unwrap_or(first).to_string()
+        let lines: Vec<&str> = self
+            .detail
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let Some((ending, output)) = lines.split_first() else {
+            return String::new();
+        };
+        let errors = crate::facts::error_lines(&output.join("\n"));
+        match (errors.as_slice(), output.last()) {
+            ([.., before, last], _) => format!("{before} / {last}"),
+            ([last], _) => last.clone(),
+            ([], Some(last)) => last.to_string(),
+            ([], None) => ending.to_string(),
+        }
     }
 }
 
@@ -231,5 +245,34 @@ fn clean_files(root: &Path, older_than: Duration, glob: &str) -> ActionResult {
             "{summary}; could not remove: {}",
             cleaned.errors.join("; ")
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(detail: &str) -> ActionReport {
+        ActionReport {
+            action: "run(restart.sh)".into(),
+            ok: false,
+            detail: detail.into(),
+        }
+    }
+
+    #[test]
+    fn why_quotes_the_last_error_lines_not_the_first_line() {
+        let report = failed(
+            "restart.sh (exit status 1)\nStopping toy... done\nStarting toy\n2026-11-27T08:15:42+00:00 toy: parse error in /etc/toy.conf line 3: expected `=`\ntoy: refusing to start",
+        );
+        assert_eq!(
+            report.why(),
+            "2026-11-27T08:15:42+00:00 toy: parse error in /etc/toy.conf line 3: expected `=` / toy: refusing to start"
+        );
+        assert_eq!(failed("restart.sh (exit status 1)\nbye").why(), "bye");
+        assert_eq!(
+            failed("restart.sh (timed out after 5.0s and was killed)").why(),
+            "restart.sh (timed out after 5.0s and was killed)"
+        );
     }
 }

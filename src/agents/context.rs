@@ -31,6 +31,21 @@ pub struct Facts<'a> {
 /// (incident, last result, attempts, learned fixes), and what is read live here (the host's
 /// name, the check's config, systemd's status, the journal, the log tails) is masked now.
 pub fn build(facts: &Facts, redactor: &Redactor) -> Value {
+    let mut context = build_without_facts(facts, redactor);
+    let mut probed = gather_facts(facts.check, &context);
+    redactor.redact_value(&mut probed);
+    context["facts"] = probed;
+    context
+}
+
+/// The host's facts about the check (src/facts.rs), found from the check's config and the
+/// evidence an operator would read in the context.
+fn gather_facts(check: &Check, context: &Value) -> Value {
+    let evidence = super::runbook::evidence_text(context);
+    serde_json::to_value(crate::facts::gather(check, &evidence)).unwrap_or(Value::Null)
+}
+
+fn build_without_facts(facts: &Facts, redactor: &Redactor) -> Value {
     let check = facts.check;
     let unit = check.unit.as_deref();
     let journal_lines = facts.config.context.journal_lines;

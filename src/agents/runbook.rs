@@ -3,10 +3,13 @@
 //! plans pass the same policy. It makes the tool useful with no LLM at all.
 
 use super::protocol::RawAnswer;
-use crate::checks::host::pid_alive;
+use crate::checks::host::{human_bytes, pid_alive};
 use crate::config::{Check, CheckKind};
+use crate::facts::{self, Facts};
+use globset::GlobMatcher;
 use regex::Regex;
 use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
 
 /// Every action the rules below may propose: `config check` warns when `[policy]` forbids one
 /// of them, and the default policy allows or asks approval for each.
@@ -22,23 +25,59 @@ pub const PROPOSES: [crate::actions::ActionKind; 6] = {
     ]
 };
 
-/// A rule reads the evidence (as written and lower-cased) and the check, and may answer.
-type Rule = fn(&str, &str, &Check) -> Option<RawAnswer>;
+/// What a rule reads: the evidence as written and lower-cased, the host's facts (empty when
+/// the context has none), and the paths the policy lets file actions touch.
+struct Evidence {
+    text: String,
+    lower: String,
+    facts: Facts,
+    allowed_paths: Vec<GlobMatcher>,
+}
+
+/// A rule reads the evidence and the check, and may answer.
+type Rule = fn(&Evidence, &Check) -> Option<RawAnswer>;
+
+/// Rules on facts first (a dead pid, a foreign listener, a full filesystem, a path's mode, a
+/// config parse error), then the word rules as a fallback for contexts without facts.
+const RULES: [Rule; 11] = [
+    stale_pid_file,
+    squatter,
+    full_filesystem,
+    permission_on_facts,
+    bad_config,
+    stale_file,
+    address_in_use,
+    no_space,
+    resource_exhaustion,
+    permission_denied,
+    service_down,
+];
 
 pub fn propose(context: &Value, check: &Check) -> RawAnswer {
     let text = evidence_text(context);
-    let lower = text.to_lowercase();
-    let rules: [Rule; 6] = [
-        stale_file,
-        address_in_use,
-        no_space,
-        resource_exhaustion,
-        permission_denied,
-        service_down,
-    ];
-    rules.iter().find_map(|rule| rule(&text, &lower, check)).unwrap_or_else(|| {
+    let evidence = Evidence {
+        lower: text.to_lowercase(),
+        text,
+        facts: context
+            .get("facts")
+            .and_then(facts::from_value)
+            .unwrap_or_default(),
+        allowed_paths: allowed_paths(context),
+    };
+    RULES.iter().find_map(|rule| rule(&evidence, check)).unwrap_or_else(|| {
         abstain("None of the runbook's known failure signatures matches this incident; it needs a closer look.")
     })
+}
+
+fn allowed_paths(context: &Value) -> Vec<GlobMatcher> {
+    context
+        .pointer("/policy/paths")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(crate::policy::path_glob)
+        .collect()
 }
 
 fn answer(diagnosis: String, confidence: f64, plan: Vec<Value>) -> RawAnswer {
@@ -60,7 +99,7 @@ fn abstain(diagnosis: &str) -> RawAnswer {
 }
 
 /// Everything an operator would read: summaries, outputs, status, journal, log tails, attempts.
-fn evidence_text(context: &Value) -> String {
+pub(crate) fn evidence_text(context: &Value) -> String {
     let mut parts = Vec::new();
     for pointer in [
         "/incident/summary",
@@ -107,7 +146,302 @@ fn with_restart(mut plan: Vec<Value>, check: &Check) -> Vec<Value> {
     plan
 }
 
-fn stale_file(text: &str, lower: &str, check: &Check) -> Option<RawAnswer> {
+/// Words of a service refusing to start over a pid or lock file.
+const PID_FILE_WORDS: [&str; 8] = [
+    "pid",
+    "lock file",
+    "lockfile",
+    "already running",
+    "already exists",
+    "exists",
+    "stale",
+    "refus",
+];
+
+/// A pid file whose pid is dead, on a service that says it will not start over it: stale,
+/// whatever the file is called (`/srv/app/pid`, `postmaster.pid`).
+fn stale_pid_file(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
+    if !PID_FILE_WORDS.iter().any(|w| evidence.lower.contains(w)) {
+        return None;
+    }
+    let stale = evidence.facts.stale_pid_files().next()?;
+    let pid = stale.pid?;
+    let path = &stale.path;
+    let diagnosis = format!(
+        "The service cannot start because its pid file {path} is left over from a process that no \
+         longer runs (pid {pid}): the file is stale. Removing it and starting the service again \
+         should fix it."
+    );
+    Some(answer(
+        diagnosis,
+        0.9,
+        with_restart(vec![json!({"action": "remove_file", "path": path})], check),
+    ))
+}
+
+fn says_address_in_use(lower: &str) -> bool {
+    lower.contains("address already in use")
+        || lower.contains("eaddrinuse")
+        || lower.contains("address in use")
+}
+
+/// A process that is not the service's own listens on the port the service wants.
+fn squatter(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
+    if !says_address_in_use(&evidence.lower) {
+        return None;
+    }
+    let listener = evidence.facts.squatters().next()?;
+    let (port, pid, command) = (listener.port, listener.pid, &listener.command);
+    let diagnosis = format!(
+        "The service cannot bind port {port}: another process holds it (pid {pid}, {command}), \
+         not the service's own. Stopping that process and starting the service again should fix it."
+    );
+    let plan = with_restart(
+        vec![json!({"action": "kill_process", "pid": pid, "signal": "TERM"})],
+        check,
+    );
+    Some(answer(diagnosis, 0.85, plan))
+}
+
+/// Rotated and dated files: what cleaning removes first. `*.1`, `*.2.gz`, `*.old`,
+/// `app-20261127.log`, `app.log.2026-11-27`.
+pub const ROTATED_GLOB: &str = "{*.[0-9],*.[0-9][0-9],*.gz,*.xz,*.bz2,*.zst,*.old,*.bak,*[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*,*[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*}";
+
+/// A full filesystem (bytes or inodes) under the service's paths, known from the facts or the
+/// words `No space left on device`.
+fn full_filesystem(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
+    let facts = &evidence.facts;
+    let full: Vec<&facts::Filesystem> = facts.full_filesystems().collect();
+    let says_full =
+        evidence.lower.contains("no space left on device") || evidence.lower.contains("enospc");
+    let disk_check = matches!(check.kind, CheckKind::Disk { .. });
+    if full.is_empty() && !says_full && !disk_check {
+        return None;
+    }
+    if full.is_empty() && facts.filesystems.is_empty() {
+        // No facts: the word rule decides.
+        return None;
+    }
+    let directories = cleanable_directories(check, &full, &evidence.allowed_paths);
+    let mut plan: Vec<Value> = directories
+        .iter()
+        .flat_map(|dir| clean_steps(dir))
+        .collect();
+    if crate::checks::systemd_is_running() {
+        plan.push(
+            json!({"action": "vacuum_journal", "max_size": crate::actions::DEFAULT_JOURNAL_SIZE}),
+        );
+    }
+    let holders = deleted_but_open(facts);
+    if plan.is_empty() {
+        return Some(abstain(&format!(
+            "The filesystem is full{}, but the check names no log or cache directory under [policy] paths \
+             that the runbook may clean (add them to the check's `logs`).{holders}",
+            describe_full(&full)
+        )));
+    }
+    if !disk_check {
+        plan.extend(restart(check));
+    }
+    let shown: Vec<String> = directories
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    let diagnosis = format!(
+        "The filesystem is out of space{}. Cleaning {} (rotated and dated files first, then files no \
+         process holds open; never a live log) should free it.{holders}",
+        describe_full(&full),
+        shown.join(", ")
+    );
+    Some(answer(diagnosis, 0.8, plan))
+}
+
+fn describe_full(full: &[&facts::Filesystem]) -> String {
+    let parts: Vec<String> = full
+        .iter()
+        .map(|f| {
+            format!(
+                "{}: {} and {} inodes free",
+                f.path,
+                human_bytes(f.free_bytes),
+                f.free_inodes
+            )
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
+}
+
+/// Files deleted but still open: the real holders of space, named in the diagnosis.
+fn deleted_but_open(facts: &Facts) -> String {
+    if facts.deleted_open.is_empty() {
+        return String::new();
+    }
+    let held: Vec<String> = facts
+        .deleted_open
+        .iter()
+        .map(|d| {
+            format!(
+                "{} ({}) held by pid {} ({})",
+                d.path,
+                human_bytes(d.bytes),
+                d.pid,
+                d.command
+            )
+        })
+        .collect();
+    format!(
+        " Deleted files still held open keep their space until their holder restarts or closes them: {}.",
+        held.join("; ")
+    )
+}
+
+/// The check's log directories (and the directories of its log files) on a full filesystem
+/// (any, when the facts name none), within `[policy] paths`.
+fn cleanable_directories(
+    check: &Check,
+    full: &[&facts::Filesystem],
+    allowed: &[GlobMatcher],
+) -> Vec<PathBuf> {
+    let mut directories: Vec<PathBuf> = Vec::new();
+    for path in &check.logs {
+        let dir = if path.is_dir() {
+            path.clone()
+        } else {
+            match path.parent() {
+                Some(parent) if parent.is_dir() => parent.to_path_buf(),
+                _ => continue,
+            }
+        };
+        let on_full = full.is_empty() || full.iter().any(|f| same_filesystem(&dir, &f.path));
+        if on_full && !directories.contains(&dir) && is_allowed(&dir, allowed) {
+            directories.push(dir);
+        }
+    }
+    directories
+}
+
+fn same_filesystem(a: &Path, b: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev(),
+        _ => false,
+    }
+}
+
+/// A file action on some file under `dir` passes the policy. No policy in the context (a
+/// bare context) allows everything: the policy judges the plan anyway.
+fn is_allowed(dir: &Path, allowed: &[GlobMatcher]) -> bool {
+    allowed.is_empty()
+        || allowed
+            .iter()
+            .any(|g| g.is_match(dir.join("x")) || g.is_match(dir))
+}
+
+/// Rotated and dated files first; then any file in the directory that no process holds open
+/// (`clean_files` never removes an open file).
+fn clean_steps(dir: &Path) -> Vec<Value> {
+    let path = dir.display().to_string();
+    vec![
+        json!({"action": "clean_files", "path": path, "glob": ROTATED_GLOB}),
+        json!({"action": "clean_files", "path": path, "glob": "*"}),
+    ]
+}
+
+/// A permission problem, with the mode and owner of each path the error lines name.
+fn permission_on_facts(evidence: &Evidence, _check: &Check) -> Option<RawAnswer> {
+    let facts = &evidence.facts;
+    let line = facts
+        .error_lines
+        .iter()
+        .rev()
+        .find(|l| facts::is_permission_line(l))?;
+    if facts.paths.is_empty() {
+        return None;
+    }
+    let paths: Vec<String> = facts.paths.iter().map(facts::describe_path).collect();
+    Some(abstain(&format!(
+        "The service is denied access: \"{}\". {}. Ownership and modes are outside the action vocabulary \
+         on purpose: a person must fix them.",
+        line.trim(),
+        paths.join("; ")
+    )))
+}
+
+/// Words of a configuration file that does not parse, as nginx, OpenSSH, Redis, PostgreSQL
+/// and others say it.
+const CONFIG_ERROR_WORDS: [&str; 14] = [
+    "syntax error",
+    "parse error",
+    "failed to parse",
+    "could not parse",
+    "unable to parse",
+    "bad configuration option",
+    "unknown directive",
+    "bad directive",
+    "fatal config file error",
+    "contains errors",
+    "configuration file test failed",
+    "invalid configuration",
+    "unexpected token",
+    "unknown configuration",
+];
+
+/// A service refusing to start on a bad config file: a person must mend the file; the
+/// diagnosis quotes the parse error.
+fn bad_config(evidence: &Evidence, _check: &Check) -> Option<RawAnswer> {
+    let quoted = config_error_lines(&evidence.text);
+    if quoted.is_empty() {
+        return None;
+    }
+    Some(abstain(&format!(
+        "The service refuses to start on a bad configuration file: {}. A person must correct the file; \
+         restarting cannot help.",
+        quoted.join(" / ")
+    )))
+}
+
+/// The lines that say where the configuration is wrong, the last three of them.
+pub fn config_error_lines(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let mut quoted: Vec<String> = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        if orchestrators_own(line) {
+            continue;
+        }
+        let lower = line.to_lowercase();
+        let decisive = CONFIG_ERROR_WORDS.iter().any(|w| lower.contains(w))
+            || (lower.contains("config") && lower.contains("line") && lower.contains("error"));
+        if !decisive {
+            continue;
+        }
+        // Redis prints the offending directive on the lines before its verdict.
+        let context_before = lines[at.saturating_sub(2)..at]
+            .iter()
+            .filter(|l| l.contains(">>> ") || l.to_lowercase().contains("at line"));
+        for l in context_before.chain(std::iter::once(line)) {
+            let l = l.to_string();
+            quoted.retain(|q| q != &l);
+            quoted.push(l);
+        }
+    }
+    let keep = quoted.len().saturating_sub(3);
+    quoted.split_off(keep)
+}
+
+/// An attempt's reason ("run failed: …") repeats what the service printed; the service's
+/// own lines are quoted instead.
+fn orchestrators_own(line: &str) -> bool {
+    line.split_once(" failed: ").is_some_and(|(action, _)| {
+        !action.is_empty() && action.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+    })
+}
+
+fn stale_file(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
+    let (text, lower) = (&evidence.text, &evidence.lower);
     if !(lower.contains("stale")
         || lower.contains("already running")
         || lower.contains("lock file")
@@ -142,21 +476,22 @@ fn is_stale(path: &str) -> bool {
     }
 }
 
-fn address_in_use(text: &str, lower: &str, check: &Check) -> Option<RawAnswer> {
-    if !(lower.contains("address already in use") || lower.contains("eaddrinuse")) {
+/// The word rule for a taken port, for contexts without facts: the port is the check's, else
+/// the one the message names after an address or the word "port" (never a timestamp's
+/// minutes: see [`facts::ports_in_use`]).
+fn address_in_use(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
+    if !says_address_in_use(&evidence.lower) {
         return None;
     }
-    let port = check_port(check).or_else(|| {
-        let pattern = Regex::new(r":(\d{2,5})\b[^\n]*(?i:address already in use)").ok()?;
-        pattern.captures(text)?[1].parse().ok()
-    })?;
+    let port =
+        check_port(check).or_else(|| facts::ports_in_use(&evidence.text).into_iter().next())?;
     let own = std::process::id() as i32;
     match listener_pids(port)
         .into_iter()
         .find(|pid| *pid > 1 && *pid != own)
     {
         Some(pid) => {
-            let name = process_name(pid);
+            let name = facts::process_name(pid);
             let diagnosis = format!(
                 "The service cannot bind port {port}: a stray process holds it (pid {pid}, {name}). \
                  Stopping that process and starting the service again should fix it."
@@ -228,13 +563,8 @@ fn holds_socket(pid: i32, targets: &[String]) -> bool {
     })
 }
 
-fn process_name(pid: i32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .map(|c| c.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into())
-}
-
-fn no_space(_text: &str, lower: &str, check: &Check) -> Option<RawAnswer> {
+fn no_space(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
+    let lower = &evidence.lower;
     let disk_full = matches!(check.kind, CheckKind::Disk { .. });
     if !(disk_full || lower.contains("no space left on device") || lower.contains("enospc")) {
         return None;
@@ -243,7 +573,7 @@ fn no_space(_text: &str, lower: &str, check: &Check) -> Option<RawAnswer> {
         .logs
         .iter()
         .filter(|path| path.is_dir())
-        .map(|dir| json!({"action": "clean_files", "path": dir.display().to_string(), "glob": "*"}))
+        .flat_map(|dir| clean_steps(dir))
         .collect();
     if crate::checks::systemd_is_running() {
         plan.push(
@@ -264,7 +594,8 @@ fn no_space(_text: &str, lower: &str, check: &Check) -> Option<RawAnswer> {
     Some(answer(diagnosis, 0.8, plan))
 }
 
-fn resource_exhaustion(_text: &str, lower: &str, check: &Check) -> Option<RawAnswer> {
+fn resource_exhaustion(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
+    let lower = &evidence.lower;
     let cause = if lower.contains("too many open files") || lower.contains("emfile") {
         "ran out of file descriptors (too many open files)"
     } else if lower.contains("out of memory")
@@ -279,13 +610,15 @@ fn resource_exhaustion(_text: &str, lower: &str, check: &Check) -> Option<RawAns
     restart(check).map(|r| answer(diagnosis, 0.7, vec![r]))
 }
 
-fn permission_denied(_text: &str, lower: &str, _check: &Check) -> Option<RawAnswer> {
+fn permission_denied(evidence: &Evidence, _check: &Check) -> Option<RawAnswer> {
+    let lower = &evidence.lower;
     lower.contains("permission denied").then(|| {
         abstain("The service is denied access to one of its paths. Ownership and modes are outside the action vocabulary on purpose: a person must fix them.")
     })
 }
 
-fn service_down(_text: &str, lower: &str, check: &Check) -> Option<RawAnswer> {
+fn service_down(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
+    let lower = &evidence.lower;
     let signs = [
         "connection refused",
         "inactive",
@@ -307,6 +640,7 @@ fn service_down(_text: &str, lower: &str, check: &Check) -> Option<RawAnswer> {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use std::path::Path;
 
     fn check_with_unit() -> Check {
         let config = Config::parse("t.toml", "[[checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"http://127.0.0.1:9/\"\nunit = \"web\"\n").unwrap();
@@ -369,6 +703,265 @@ mod tests {
         } else {
             assert!(answer.escalate);
             assert_contains_text(&answer.diagnosis, "logs");
+        }
+    }
+
+    /// A pid no process can have: above the kernel's pid_max.
+    const DEAD_PID: i32 = 999_999_999;
+
+    fn check_named(toml_body: &str) -> Check {
+        let config = Config::parse(
+            "t.toml",
+            &format!("[[checks]]\nname = \"app\"\n{toml_body}"),
+        )
+        .unwrap();
+        config.checks[0].clone()
+    }
+
+    /// The context as `build` makes it: the log text, and the facts gathered from it.
+    fn context_with_facts(check: &Check, log: &str) -> Value {
+        let facts = crate::facts::gather(check, log);
+        json!({"journal": log, "facts": facts})
+    }
+
+    fn context_with(log: &str, facts: Facts) -> Value {
+        json!({"journal": log, "facts": facts})
+    }
+
+    #[test]
+    fn a_dead_pid_in_a_pid_file_is_stale_whatever_its_name_and_wording() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let check = check_named("kind = \"tcp\"\naddress = \"127.0.0.1:9\"\nunit = \"app\"");
+        // (file name, log lines): the issue's daemon, PostgreSQL, Apache httpd, a lock file.
+        let cases = [
+            ("pid", format!("Nov 27 08:15:42 web app[77]: pid file {d}/pid exists, refusing to start (stale pid file?)")),
+            ("postmaster.pid", format!("2026-11-27 08:15:42.001 UTC [77] FATAL:  lock file \"postmaster.pid\" already exists\n2026-11-27 08:15:42.001 UTC [77] HINT:  Is another postmaster (PID {DEAD_PID}) running in data directory \"{d}\"?")),
+            ("httpd.pid", format!("[Fri Nov 27 08:15:42.123456 2026] [core:warn] [pid 77] AH00098: pid file {d}/httpd.pid overwritten -- Unclean shutdown of previous Apache run?\nhttpd (pid {DEAD_PID}) already running")),
+            ("app.lock", format!("2026-11-27T08:15:42+00:00 app: another instance is already running (lock {d}/app.lock)")),
+        ];
+        for (name, log) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, format!("{DEAD_PID}\n{d}\n")).unwrap();
+            let answer = propose(&context_with_facts(&check, &log), &check);
+            assert!(!answer.escalate, "{log}: {answer:?}");
+            assert_eq!(
+                plan_of(&answer),
+                format!(
+                    r#"[{{"action":"remove_file","path":"{}"}},{{"action":"restart_unit","unit":"app.service"}}]"#,
+                    path.display()
+                ),
+                "{log}"
+            );
+            assert_contains_text(&answer.diagnosis, &format!("pid {DEAD_PID}"));
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_live_pid_in_a_pid_file_is_not_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pid");
+        std::fs::write(&path, std::process::id().to_string()).unwrap();
+        let check = check_named("kind = \"tcp\"\naddress = \"127.0.0.1:9\"\nunit = \"app\"");
+        let log = format!("pid file {} exists, refusing to start", path.display());
+        let answer = propose(&context_with_facts(&check, &log), &check);
+        assert!(!plan_of(&answer).contains("remove_file"), "{answer:?}");
+    }
+
+    fn squatter_facts(port: u16) -> Facts {
+        Facts {
+            listeners: vec![crate::facts::Listener {
+                port,
+                pid: 4242,
+                command: "python3".into(),
+                own: false,
+            }],
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn a_foreign_listener_is_a_squatter_in_every_daemons_words() {
+        let check = check_named("kind = \"tcp\"\naddress = \"127.0.0.1:8080\"\nunit = \"app\"");
+        for log in [
+            "Nov 27 08:15:42 web nginx[812]: 2026/11/27 08:15:42 [emerg] 812#812: bind() to 0.0.0.0:8080 failed (98: Address already in use)",
+            "2026-11-27T08:15:42+00:00 web sshd[90]: error: Bind to port 8080 on 0.0.0.0 failed: Address already in use.",
+            "Nov 27 08:15:42.123456 web redis-server[4]: 4:M 27 Nov 2026 08:15:42.123 # Warning: Could not create server TCP listening socket *:8080: bind: Address already in use",
+            "2026-11-27 08:15:42.001 UTC [77] LOG:  could not bind IPv4 address \"127.0.0.1\": Address already in use",
+        ] {
+            let answer = propose(&context_with(log, squatter_facts(8080)), &check);
+            assert_eq!(
+                plan_of(&answer),
+                r#"[{"action":"kill_process","pid":4242,"signal":"TERM"},{"action":"restart_unit","unit":"app.service"}]"#,
+                "{log}"
+            );
+            assert_contains_text(&answer.diagnosis, "pid 4242, python3");
+            assert_contains_text(&answer.diagnosis, "port 8080");
+        }
+        let mut own = squatter_facts(8080);
+        own.listeners[0].own = true;
+        let answer = propose(
+            &context_with(
+                "bind() to 0.0.0.0:8080 failed (98: Address already in use)",
+                own,
+            ),
+            &check,
+        );
+        assert!(!plan_of(&answer).contains("kill_process"), "{answer:?}");
+    }
+
+    #[test]
+    fn the_word_rule_reads_the_port_not_the_timestamps_minutes() {
+        let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = holder.local_addr().unwrap().port();
+        // A check without a port of its own: the port comes from the message.
+        let check = check_named("kind = \"process\"\nprocess = \"app\"\nunit = \"app\"");
+        for log in [
+            format!("Nov 27 08:15:42 web nginx[812]: [emerg] bind() to 0.0.0.0:{port} failed (98: Address already in use)"),
+            format!("2026-11-27T08:15:42+00:00 web sshd[90]: Bind to port {port} on 0.0.0.0 failed: Address already in use."),
+            format!("Nov 27 08:15:42.123456 web redis[4]: Could not create server TCP listening socket *:{port}: bind: Address already in use"),
+        ] {
+            let answer = propose(&json!({ "journal": log }), &check);
+            // The holder is this test process, which the rule never stops: it names the port.
+            assert_contains_text(&answer.diagnosis, &format!("Port {port} "));
+        }
+    }
+
+    fn full_facts(dir: &Path, deleted: bool) -> Facts {
+        Facts {
+            filesystems: vec![crate::facts::Filesystem {
+                path: dir.display().to_string(),
+                total_bytes: 4 << 20,
+                free_bytes: 0,
+                total_inodes: 1024,
+                free_inodes: 10,
+                full: true,
+            }],
+            deleted_open: deleted
+                .then(|| crate::facts::DeletedOpen {
+                    pid: 4242,
+                    command: "app".into(),
+                    path: dir.join("old.log").display().to_string(),
+                    bytes: 3 << 20,
+                })
+                .into_iter()
+                .collect(),
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn a_full_filesystem_is_cleaned_rotated_files_first_in_every_daemons_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let check = check_named(&format!(
+            "kind = \"tcp\"\naddress = \"127.0.0.1:9\"\nunit = \"app\"\nlogs = [\"{d}\"]"
+        ));
+        for log in [
+            "4:M 27 Nov 2026 08:15:42.123 # Failed opening the RDB file dump.rdb (in server root dir /var/lib/redis) for saving: No space left on device",
+            "2026-11-27 08:15:42.001 UTC [77] PANIC:  could not write to file \"pg_wal/xlogtemp.77\": No space left on device",
+            "2026/11/27 08:15:42 [crit] 812#812: *5 pwrite() \"/var/lib/nginx/body/0000000001\" failed (28: No space left on device)",
+            "Nov 27 08:15:42 web app[7]: cannot create /srv/app/sess/x: ENOSPC",
+        ] {
+            let answer = propose(&context_with(log, full_facts(dir.path(), true)), &check);
+            assert!(!answer.escalate, "{log}: {answer:?}");
+            let plan = plan_of(&answer);
+            let rotated = format!(r#"{{"action":"clean_files","glob":{},"path":"{d}"}}"#, serde_json::to_string(ROTATED_GLOB).unwrap());
+            assert!(plan.starts_with(&format!("[{rotated},")), "{plan}");
+            assert!(plan.ends_with(r#"{"action":"restart_unit","unit":"app.service"}]"#), "{plan}");
+            assert_contains_text(&answer.diagnosis, "held by pid 4242 (app)");
+        }
+    }
+
+    #[test]
+    fn cleaning_stays_under_the_policys_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let check = check_named(&format!(
+            "kind = \"tcp\"\naddress = \"127.0.0.1:9\"\nlogs = [\"{d}\"]"
+        ));
+        let mut context = context_with(
+            "write failed: No space left on device",
+            full_facts(dir.path(), false),
+        );
+        context["policy"] = json!({"paths": ["/elsewhere/**"]});
+        let answer = propose(&context, &check);
+        if !crate::checks::systemd_is_running() {
+            assert!(answer.escalate, "{answer:?}");
+            assert_contains_text(&answer.diagnosis, "[policy] paths");
+        }
+        assert!(!plan_of(&answer).contains("clean_files"), "{answer:?}");
+    }
+
+    #[test]
+    fn rotated_names_match_the_rotated_glob_and_live_ones_do_not() {
+        let glob = globset::Glob::new(ROTATED_GLOB).unwrap().compile_matcher();
+        for name in [
+            "app.log.1",
+            "app.log.2.gz",
+            "error.log.old",
+            "app-20261127.log",
+            "app.log.2026-11-27",
+            "x.bak",
+            "app.log.12",
+        ] {
+            assert!(glob.is_match(name), "{name}");
+        }
+        for name in ["app.log", "toy.err", "service.log", "redis.log"] {
+            assert!(!glob.is_match(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn permission_problems_name_the_path_its_mode_and_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let log = dir.path().join("redis.log");
+        std::fs::write(&log, "").unwrap();
+        std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let key = dir.path().join("ssh_host_rsa_key");
+        std::fs::write(&key, "").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let check = check_named(&format!(
+            "kind = \"tcp\"\naddress = \"127.0.0.1:9\"\nunit = \"app\"\nlogs = [\"{}\"]",
+            log.display()
+        ));
+        let uid = current_uid();
+        for (line, path, mode) in [
+            (format!("2026/11/27 08:15:42 [emerg] 812#812: open() \"{}\" failed (13: Permission denied)", log.display()), log.display().to_string(), "0444"),
+            ("4:M 27 Nov 2026 08:15:42.123 # Can't open the log file: Permission denied".to_string(), log.display().to_string(), "0444"),
+            (format!("Permissions 0644 for '{}' are too open.", key.display()), key.display().to_string(), "0644"),
+            (format!("2026-11-27 08:15:42.001 UTC [77] FATAL:  data directory \"{d}/data\" has invalid permissions\n2026-11-27 08:15:42.001 UTC [77] DETAIL:  Permissions should be u=rwx (0700) or u=rwx,g=rx (0750)."), data.display().to_string(), "0777"),
+        ] {
+            let answer = propose(&context_with_facts(&check, &line), &check);
+            assert!(answer.escalate, "{line}: {answer:?}");
+            assert_contains_text(&answer.diagnosis, &format!("{path}: mode {mode}, owner uid {uid}"));
+            assert_contains_text(&answer.diagnosis, "a person must fix");
+        }
+    }
+
+    fn current_uid() -> u32 {
+        rustix::process::getuid().as_raw()
+    }
+
+    #[test]
+    fn a_bad_config_file_is_escalated_quoting_the_parse_error() {
+        let check = check_with_unit();
+        for (log, quoted) in [
+            ("2026/11/27 08:15:42 [emerg] 812#812: unknown directive \"servr\" in /etc/nginx/nginx.conf:12\nnginx: configuration file /etc/nginx/nginx.conf test failed", "unknown directive \"servr\" in /etc/nginx/nginx.conf:12"),
+            ("Nov 27 08:15:42 web sshd[90]: /etc/ssh/sshd_config line 3: Bad configuration option: Porrt\nNov 27 08:15:42 web sshd[90]: /etc/ssh/sshd_config: terminating, 1 bad configuration options", "/etc/ssh/sshd_config line 3: Bad configuration option: Porrt"),
+            ("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 2\n>>> 'bind-addr 127.0.0.1'\nBad directive or wrong number of arguments", ">>> 'bind-addr 127.0.0.1'"),
+            ("2026-11-27 08:15:42.001 UTC [77] LOG:  syntax error in file \"/etc/postgresql/16/main/postgresql.conf\" line 3, near token \"=\"\n2026-11-27 08:15:42.001 UTC [77] FATAL:  configuration file \"/etc/postgresql/16/main/postgresql.conf\" contains errors", "syntax error in file \"/etc/postgresql/16/main/postgresql.conf\" line 3"),
+        ] {
+            let answer = propose(&json!({ "journal": log }), &check);
+            assert!(answer.escalate, "{log}: {answer:?}");
+            assert_contains_text(&answer.diagnosis, quoted);
+            assert_contains_text(&answer.diagnosis, "bad configuration file");
         }
     }
 

@@ -109,6 +109,24 @@ fn list(global: &Global, store: &Store, filter: &IncidentFilter) -> anyhow::Resu
     Ok(ExitCode::SUCCESS)
 }
 
+/// The host's facts as gathered before agents were asked, one line each.
+fn print_facts(facts: Option<&serde_json::Value>) {
+    let Some(facts) = facts.and_then(crate::facts::from_value) else {
+        return;
+    };
+    println!("\nfacts:");
+    let lines = crate::facts::describe(&facts);
+    if lines.is_empty() {
+        println!("  nothing notable");
+    }
+    for line in lines {
+        println!("  {line}");
+    }
+    for line in &facts.error_lines {
+        println!("  | {}", output::cell(line, 160));
+    }
+}
+
 fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
     let record = match store.incident_record(id) {
         Err(StoreError::NoIncident(id)) => {
@@ -130,6 +148,7 @@ fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
         notifications,
         cause,
         symptoms,
+        facts,
     } = record;
     println!(
         "incident {}  {}  phase {}  {}",
@@ -168,6 +187,7 @@ fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
     if !incident.evidence.is_empty() {
         println!("evidence:\n{}", indent(&incident.evidence));
     }
+    print_facts(facts.as_ref());
     println!("\ntimeline:");
     for event in &events {
         println!(

@@ -17,6 +17,8 @@ pub struct Brief<'a> {
     pub votes: &'a [Consultation],
     pub held: Option<&'a HeldPlan>,
     pub link: &'a str,
+    /// What was found on the host before agents were asked, one line each.
+    pub facts: &'a [String],
 }
 
 /// Subject and body of the first (or repeated) escalation mail.
@@ -45,6 +47,13 @@ pub fn escalation(brief: &Brief, repeat: bool) -> (String, String) {
     );
     let _ = writeln!(body, "Why:       {}\n", brief.reason);
     write_attempts(&mut body, brief);
+    if !brief.facts.is_empty() {
+        let _ = writeln!(body, "What orchestrator found on the host:");
+        for line in brief.facts {
+            let _ = writeln!(body, "  {line}");
+        }
+        body.push('\n');
+    }
     if let Some(held) = brief.held.filter(|h| h.decision.is_none()) {
         let plan = Plan::describe_stored_text(&held.plan);
         let _ = writeln!(

@@ -34,6 +34,9 @@ pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result
     // Masked once: stored text on its way into the store, live text by `build`. The prompt is
     // the context's JSON and fixed words, so it is not masked again.
     let context = context::build(&facts, rt.store.redactor());
+    if !rt.dry_run {
+        rt.store.record_facts(incident.id, &context["facts"])?;
+    }
     let prompt = context::prompt(&context);
     Ok(Briefing { context, prompt })
 }

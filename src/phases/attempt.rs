@@ -47,6 +47,16 @@ pub enum Tried {
     Refused(String),
 }
 
+impl Tried {
+    /// Why the plan did not fix the fault, if it ran and did not.
+    pub fn failure(&self) -> Option<&str> {
+        match self {
+            Tried::NotFixed(why) | Tried::Failed(why) => Some(why),
+            _ => None,
+        }
+    }
+}
+
 /// What came of trying a plan, and the attempt that records it (none when the restart limit
 /// kept the plan from running).
 pub struct Trial {

@@ -121,6 +121,23 @@ fn what_each_phase_found(rt: &Runtime, incident: &Incident, last: &str) -> anyho
     Ok(handoffs.join("; "))
 }
 
+/// The facts gathered before agents were asked, as the mail quotes them: what was found, then
+/// the last error lines the service printed.
+fn facts_lines(rt: &Runtime, incident: i64) -> anyhow::Result<Vec<String>> {
+    let Some(facts) = rt
+        .store
+        .facts_of(incident)?
+        .as_ref()
+        .and_then(crate::facts::from_value)
+    else {
+        return Ok(Vec::new());
+    };
+    let mut lines = crate::facts::describe(&facts);
+    let last = facts.error_lines.len().saturating_sub(5);
+    lines.extend(facts.error_lines[last..].iter().map(|l| format!("| {l}")));
+    Ok(lines)
+}
+
 pub(crate) fn host_name(config: &Config) -> String {
     config
         .escalation
@@ -165,6 +182,7 @@ fn compose(
             let votes = rt.store.consultations(incident.id)?;
             let held = rt.store.held_plan(incident.id)?;
             let events = rt.store.events(incident.id)?;
+            let facts = facts_lines(rt, incident.id)?;
             let brief = Brief {
                 host: &host,
                 incident,
@@ -175,6 +193,7 @@ fn compose(
                 votes: &votes,
                 held: held.as_ref(),
                 link: &link,
+                facts: &facts,
             };
             notify::escalation(&brief, kind == "repeat")
         }

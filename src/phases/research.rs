@@ -142,10 +142,14 @@ fn ask_until_fixed(
         };
         tried.push(hash);
     }
-    let reason = format!(
+    let mut reason = format!(
         "phase 2: {} plan(s) from {source}, none fixed it",
         tried.len()
     );
+    // The last failure's own words name the cause better than the count.
+    if let Some(why) = line.attempts.last().and_then(|a| a.tried.failure()) {
+        reason.push_str(&format!(": {why}"));
+    }
     pass_on(rt, incident, Phase::Consult, reason, line)
 }
 

@@ -11,6 +11,7 @@ mod agents;
 mod attempts;
 mod dashboard;
 mod escalations;
+mod facts;
 mod incidents;
 mod metrics;
 pub(crate) mod private;
@@ -44,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_groups.sql"),
     include_str!("migrations/0010_silences.sql"),
     include_str!("migrations/0011_dash.sql"),
+    include_str!("migrations/0012_facts.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +124,8 @@ pub struct IncidentRecord {
     pub cause: Option<Linked>,
     /// The incidents that are symptoms of this one.
     pub symptoms: Vec<Linked>,
+    /// What was probed on the host before agents were asked (src/facts.rs).
+    pub facts: Option<serde_json::Value>,
 }
 
 impl Store {
@@ -258,6 +262,7 @@ impl Store {
             notifications: self.notifications_of(id)?,
             cause: self.cause_of(id)?,
             symptoms: self.symptoms_of(id)?,
+            facts: self.facts_of(id)?,
         })
     }
 

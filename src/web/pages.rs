@@ -199,6 +199,7 @@ pub fn incident(store: &Store, id: i64, csrf: &str, frame: &Frame) -> Result<Str
         (facts)
         (actions(store, &incident, csrf)?)
         @if !incident.evidence.is_empty() { h2 { "Evidence" } pre { (incident.evidence) } }
+        (host_facts(store, id)?)
         h2 { "Timeline" } (timeline(store, id)?)
         h2 { "Attempts" } (attempts(store, id)?)
         h2 { "Agent votes" } (votes(store, id)?)
@@ -221,6 +222,22 @@ fn chain(store: &Store, id: i64) -> Result<Markup, StoreError> {
             dt { "Symptoms" }
             dd { @for (i, symptom) in symptoms.iter().enumerate() { @if i > 0 { ", " } (link(symptom)) } }
         }
+    })
+}
+
+/// What was probed on the host before agents were asked (src/facts.rs), if anything was.
+fn host_facts(store: &Store, id: i64) -> Result<Markup, StoreError> {
+    let Some(facts) = store
+        .facts_of(id)?
+        .as_ref()
+        .and_then(crate::facts::from_value)
+    else {
+        return Ok(html! {});
+    };
+    Ok(html! {
+        h2 { "Host facts" }
+        ul.host-facts { @for line in crate::facts::describe(&facts) { li { (line) } } }
+        @if !facts.error_lines.is_empty() { pre { (facts.error_lines.join("\n")) } }
     })
 }
 

@@ -1,0 +1,1011 @@
+//! Facts about an incident's check, probed on the host before any agent is asked
+//! (docs/agents.md, "Facts"): the unit's state, the pid files and whether their pids live, who
+//! listens on the check's port, free space and inodes under the check's paths, the modes of
+//! paths named in error lines, files deleted but still held open, and the error lines
+//! themselves. Agents and the runbook reason on these instead of guessing from wording.
+//!
+//! Every probe is read-only and bounded in time and count, and records how long it took.
+//! Paths are looked at with `lstat` and pid files opened with `O_NOFOLLOW`: a symlink planted
+//! where a pid file should be is reported, never followed.
+
+use crate::checks::host::pid_alive;
+use crate::config::{Check, CheckKind};
+use crate::exec::{self, CommandSpec};
+use regex::Regex;
+use rustix::fs::{AtFlags, Mode, OFlags};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::CString;
+use std::fs::File;
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// `systemctl show` gets this long; the other probes read /proc and cost microseconds.
+const SYSTEMCTL_TIMEOUT: Duration = Duration::from_secs(2);
+/// The /proc walk (listeners, deleted-but-open files) stops after this long (it takes a few
+/// milliseconds on an idle host; this bounds it on a thrashing one)…
+const PROC_WALK_BUDGET: Duration = Duration::from_millis(250);
+/// …or after this many file descriptors.
+const MAX_FDS: usize = 200_000;
+const MAX_PATHS: usize = 16;
+const MAX_PID_FILES: usize = 8;
+const MAX_FILESYSTEMS: usize = 8;
+const MAX_ERROR_LINES: usize = 20;
+const MAX_DELETED_OPEN: usize = 10;
+/// A pid file bigger than this is not a pid file.
+const PID_FILE_MAX_BYTES: u64 = 4096;
+/// A filesystem with less than this share free (of bytes or inodes) counts as full.
+const FULL_PERCENT: f64 = 1.0;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Facts {
+    /// What systemd says of the check's unit; absent where systemd does not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<UnitState>,
+    #[serde(default)]
+    pub pid_files: Vec<PidFile>,
+    #[serde(default)]
+    pub listeners: Vec<Listener>,
+    #[serde(default)]
+    pub filesystems: Vec<Filesystem>,
+    /// Paths named in error lines (and the check's own), as `lstat` sees them.
+    #[serde(default)]
+    pub paths: Vec<PathFact>,
+    /// Files deleted but still held open: their space is not freed until the holder lets go.
+    #[serde(default)]
+    pub deleted_open: Vec<DeletedOpen>,
+    /// The last error-looking lines of the evidence, oldest first.
+    #[serde(default)]
+    pub error_lines: Vec<String>,
+    /// The states of the checks this one depends on; filled by the caller that knows them.
+    #[serde(default)]
+    pub dependencies: Vec<DependencyState>,
+    /// How long each probe took, and why one gave up.
+    #[serde(default)]
+    pub probes: Vec<Probe>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UnitState {
+    pub unit: String,
+    pub active_state: String,
+    pub sub_state: String,
+    pub result: String,
+    pub n_restarts: Option<u64>,
+    pub main_pid: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_group: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PidFile {
+    pub path: String,
+    pub pid: Option<i32>,
+    pub alive: bool,
+    pub owner_uid: Option<u32>,
+    /// The command name of the live process the file names.
+    pub command: Option<String>,
+    /// Why the file could not be read (missing, a symlink, not a number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Listener {
+    pub port: u16,
+    pub pid: i32,
+    pub command: String,
+    /// The service's own process (its unit's cgroup, its pid file's pid, or the check's process
+    /// name), not a squatter.
+    pub own: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Filesystem {
+    /// The path probed (the first of the check's paths on this filesystem).
+    pub path: String,
+    pub total_bytes: u64,
+    pub free_bytes: u64,
+    pub total_inodes: u64,
+    pub free_inodes: u64,
+    /// Less than 1% of bytes or of inodes free.
+    pub full: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PathFact {
+    pub path: String,
+    /// file, directory, symlink, other; absent when it does not exist.
+    pub kind: Option<String>,
+    /// Permission bits in octal, e.g. "0600".
+    pub mode: Option<String>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct DeletedOpen {
+    pub pid: i32,
+    pub command: String,
+    pub path: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct DependencyState {
+    pub check: String,
+    pub status: String,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Probe {
+    pub name: String,
+    pub micros: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Facts {
+    /// The pid files whose pid is dead: left over from a process that no longer runs.
+    pub fn stale_pid_files(&self) -> impl Iterator<Item = &PidFile> {
+        self.pid_files
+            .iter()
+            .filter(|p| p.pid.is_some() && !p.alive)
+    }
+
+    pub fn squatters(&self) -> impl Iterator<Item = &Listener> {
+        self.listeners.iter().filter(|l| !l.own)
+    }
+
+    pub fn full_filesystems(&self) -> impl Iterator<Item = &Filesystem> {
+        self.filesystems.iter().filter(|f| f.full)
+    }
+
+    fn time<T>(&mut self, name: &str, probe: impl FnOnce() -> (T, Option<String>)) -> T {
+        let started = Instant::now();
+        let (value, note) = probe();
+        self.probes.push(Probe {
+            name: name.to_string(),
+            micros: started.elapsed().as_micros() as u64,
+            note,
+        });
+        value
+    }
+}
+
+/// Probes the host for `check`. `evidence` is the text an operator would read (log tails,
+/// journal, outputs): it names pid files, ports and paths the config does not.
+pub fn gather(check: &Check, evidence: &str) -> Facts {
+    let mut facts = Facts::default();
+    facts.error_lines = facts.time("error_lines", || (error_lines(evidence), None));
+    let named = facts.time("named_paths", || (named_paths(evidence), None));
+    facts.unit = facts.time("unit", || match unit_of(check) {
+        Some(unit) if crate::checks::systemd_is_running() => match unit_state(unit) {
+            Ok(state) => (Some(state), None),
+            Err(why) => (None, Some(why)),
+        },
+        _ => (None, None),
+    });
+    let unit_pid_file = facts.unit.as_ref().and_then(|u| u.pid_file.clone());
+    facts.pid_files = facts.time("pid_files", || {
+        (
+            pid_files(check, unit_pid_file.as_deref(), evidence, &named),
+            None,
+        )
+    });
+    let ports = ports_of(check, evidence);
+    let own = OwnProcesses::of(check, &facts);
+    let paths = check_paths(check, &named);
+    facts.filesystems = facts.time("filesystems", || (filesystems(&paths), None));
+    let sockets = listening_sockets(&ports);
+    // Deleted-but-open files matter only where space is short; the walk is skipped when
+    // neither they nor a listener are wanted.
+    let lower = evidence.to_lowercase();
+    let want_deleted = facts.full_filesystems().next().is_some()
+        || lower.contains("no space left")
+        || lower.contains("enospc");
+    let walk = facts.time("proc_fds", || {
+        if sockets.is_empty() && !want_deleted {
+            return (ProcWalk::default(), Some("not needed".into()));
+        }
+        proc_walk(&sockets, want_deleted, &own)
+    });
+    facts.listeners = walk.listeners;
+    let devices: BTreeSet<u64> = paths.iter().filter_map(|p| device_of(p)).collect();
+    facts.deleted_open = walk
+        .deleted
+        .into_iter()
+        .filter(|(device, _)| devices.contains(device))
+        .map(|(_, deleted)| deleted)
+        .take(MAX_DELETED_OPEN)
+        .collect();
+    let error_lines = facts.error_lines.clone();
+    facts.paths = facts.time("paths", || (path_facts(check, &error_lines), None));
+    facts
+}
+
+fn unit_of(check: &Check) -> Option<&str> {
+    match &check.kind {
+        CheckKind::Systemd(systemd) => Some(&systemd.unit),
+        _ => check.unit.as_deref(),
+    }
+}
+
+/// One `systemctl show` for the properties the runbook reads.
+fn unit_state(unit: &str) -> Result<UnitState, String> {
+    let unit = crate::actions::full_unit_name(unit);
+    let argv = [
+        "systemctl",
+        "show",
+        "--property=ActiveState,SubState,Result,NRestarts,MainPID,PIDFile,ControlGroup",
+        "--",
+        &unit,
+    ];
+    let mut spec = CommandSpec::new(
+        argv.iter().map(|a| a.to_string()).collect(),
+        SYSTEMCTL_TIMEOUT,
+    );
+    spec.keep_bytes = 8 * 1024;
+    let output = exec::run(&spec).map_err(|e| e.to_string())?;
+    if !output.success() {
+        return Err(format!("systemctl show: {}", output.describe_ending()));
+    }
+    Ok(parse_unit_state(&unit, &output.stdout))
+}
+
+fn parse_unit_state(unit: &str, text: &str) -> UnitState {
+    let values: BTreeMap<&str, &str> = text
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .collect();
+    let text_of = |key: &str| values.get(key).map(|v| v.to_string()).unwrap_or_default();
+    let non_empty = |key: &str| {
+        values
+            .get(key)
+            .filter(|v| !v.is_empty())
+            .map(|v| v.to_string())
+    };
+    UnitState {
+        unit: unit.to_string(),
+        active_state: text_of("ActiveState"),
+        sub_state: text_of("SubState"),
+        result: text_of("Result"),
+        n_restarts: values.get("NRestarts").and_then(|v| v.parse().ok()),
+        main_pid: values
+            .get("MainPID")
+            .and_then(|v| v.parse().ok())
+            .filter(|pid| *pid > 0),
+        pid_file: non_empty("PIDFile"),
+        control_group: non_empty("ControlGroup"),
+    }
+}
+
+/// Words that make a log line worth quoting.
+const ERROR_WORDS: [&str; 22] = [
+    "error",
+    "fatal",
+    "emerg",
+    "crit",
+    "panic",
+    "fail",
+    "denied",
+    "refus",
+    "cannot",
+    "can't",
+    "could not",
+    "unable",
+    "no space",
+    "already exists",
+    "already running",
+    "in use",
+    "invalid",
+    "bad ",
+    "too open",
+    "not permitted",
+    "stale",
+    "exists",
+];
+
+/// The last error-looking lines, oldest first, without repeats.
+pub fn error_lines(evidence: &str) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut lines: Vec<String> = evidence
+        .lines()
+        .rev()
+        .map(str::trim)
+        .filter(|line| {
+            let lower = line.to_lowercase();
+            ERROR_WORDS.iter().any(|w| lower.contains(w))
+        })
+        .filter(|line| seen.insert(line.to_string()))
+        .take(MAX_ERROR_LINES)
+        .map(|line| line.chars().take(400).collect())
+        .collect();
+    lines.reverse();
+    lines
+}
+
+fn absolute_path_pattern() -> &'static Regex {
+    static PATTERN: OnceLock<Regex> = OnceLock::new();
+    PATTERN.get_or_init(|| {
+        Regex::new(r#"(?:^|[\s"'`(=\[,])(/[A-Za-z0-9_.@+%-][A-Za-z0-9_.@+%/-]*)"#).expect("regex")
+    })
+}
+
+fn quoted_name_pattern() -> &'static Regex {
+    static PATTERN: OnceLock<Regex> = OnceLock::new();
+    PATTERN.get_or_init(|| Regex::new(r#"["']([A-Za-z0-9_.@+-]+)["']"#).expect("regex"))
+}
+
+/// Absolute paths named in the evidence (trailing punctuation dropped, `file:12` positions
+/// cut), in order of appearance, without repeats.
+pub fn named_paths(evidence: &str) -> Vec<PathBuf> {
+    let mut seen = BTreeSet::new();
+    absolute_path_pattern()
+        .captures_iter(evidence)
+        .map(|c| clean_path(&c[1]))
+        .filter(|p| p.len() > 1 && seen.insert(p.clone()))
+        .map(PathBuf::from)
+        .take(64)
+        .collect()
+}
+
+fn clean_path(raw: &str) -> String {
+    let trimmed = raw.trim_end_matches(['.', ',', ':', ';', ')', ']']);
+    // "/etc/nginx/nginx.conf:12" names a line of the file.
+    match trimmed.rsplit_once(':') {
+        Some((path, line)) if line.chars().all(|c| c.is_ascii_digit()) => path.to_string(),
+        _ => trimmed.to_string(),
+    }
+}
+
+/// Pid files: the check's, the unit's, and those the evidence names on lines about pid or lock
+/// files, including a quoted relative name (PostgreSQL's `lock file "postmaster.pid"`) under a
+/// directory the evidence names.
+fn pid_files(
+    check: &Check,
+    unit_pid_file: Option<&str>,
+    evidence: &str,
+    named: &[PathBuf],
+) -> Vec<PidFile> {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(path) = match &check.kind {
+        CheckKind::Process(process) => process.pidfile.as_ref(),
+        _ => None,
+    } {
+        candidates.push(path.clone());
+    }
+    candidates.extend(unit_pid_file.map(PathBuf::from));
+    let directories: Vec<&PathBuf> = named.iter().filter(|p| p.is_dir()).collect();
+    for line in evidence.lines() {
+        let lower = line.to_lowercase();
+        if !(lower.contains("pid") || lower.contains("lock")) {
+            continue;
+        }
+        candidates.extend(
+            absolute_path_pattern()
+                .captures_iter(line)
+                .map(|c| PathBuf::from(clean_path(&c[1]))),
+        );
+        for name in quoted_name_pattern().captures_iter(line) {
+            let name = &name[1];
+            if name.ends_with(".pid") || name.ends_with(".lock") {
+                candidates.extend(directories.iter().map(|d| d.join(name)));
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    candidates
+        .into_iter()
+        .filter(|p| seen.insert(p.clone()))
+        .filter_map(|p| read_pid_file(&p))
+        .take(MAX_PID_FILES)
+        .collect()
+}
+
+/// A pid file's facts, or `None` when the path is no small regular file holding a pid (a
+/// directory or a log file named on the same line).
+fn read_pid_file(path: &Path) -> Option<PidFile> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if meta.file_type().is_symlink() {
+        return Some(PidFile {
+            path: path.display().to_string(),
+            problem: Some("a symlink; not followed".into()),
+            owner_uid: Some(meta.uid()),
+            ..PidFile::default()
+        });
+    }
+    if !meta.is_file() || meta.len() > PID_FILE_MAX_BYTES {
+        return None;
+    }
+    let mut text = String::new();
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?
+        .take(PID_FILE_MAX_BYTES)
+        .read_to_string(&mut text)
+        .ok()?;
+    // PostgreSQL's postmaster.pid holds the pid on its first line, then more.
+    let pid: i32 = text
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|p| *p > 0)?;
+    let alive = pid_alive(pid);
+    Some(PidFile {
+        path: path.display().to_string(),
+        pid: Some(pid),
+        alive,
+        owner_uid: Some(meta.uid()),
+        command: alive.then(|| process_name(pid)),
+        problem: None,
+    })
+}
+
+pub fn process_name(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|c| c.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+pub use crate::checks::http::port_of;
+
+/// The check's own port and the ports its evidence says were taken.
+fn ports_of(check: &Check, evidence: &str) -> Vec<u16> {
+    let mut ports: Vec<u16> = match &check.kind {
+        CheckKind::Http(http) => port_of(&http.url).into_iter().collect(),
+        CheckKind::Tcp(tcp) => port_of(&tcp.address).into_iter().collect(),
+        _ => Vec::new(),
+    };
+    for port in ports_in_use(evidence) {
+        if !ports.contains(&port) {
+            ports.push(port);
+        }
+    }
+    ports
+}
+
+/// Ports named by "address already in use" messages. A port is read only where it follows an
+/// address (`0.0.0.0:80`, `[::]:80`, `*:6379`, `tcp :8080`) or the word "port" (`port 22`), so
+/// a timestamp's `08:15:42` is never taken for one. PostgreSQL names the port on its HINT
+/// line, after the line that says the address is in use: lines up to two after count.
+pub fn ports_in_use(evidence: &str) -> Vec<u16> {
+    static PATTERN: OnceLock<Regex> = OnceLock::new();
+    let pattern = PATTERN.get_or_init(|| {
+        Regex::new(
+            r"(?i)(?:\b\d{1,3}(?:\.\d{1,3}){3}|\]|\*|\blocalhost|\btcp6?\s*|\budp6?\s*|\bbind\(?\)?\s+to\s+):(\d{1,5})\b|\bport\s+(\d{1,5})\b",
+        )
+        .expect("regex")
+    });
+    let lines: Vec<&str> = evidence.lines().collect();
+    let mut ports = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        let lower = line.to_lowercase();
+        if !(lower.contains("address already in use") || lower.contains("eaddrinuse")) {
+            continue;
+        }
+        for nearby in &lines[at..lines.len().min(at + 3)] {
+            for captures in pattern.captures_iter(nearby) {
+                let number = captures.get(1).or_else(|| captures.get(2));
+                if let Some(port) = number.and_then(|m| m.as_str().parse::<u16>().ok()) {
+                    if port > 0 && !ports.contains(&port) {
+                        ports.push(port);
+                    }
+                }
+            }
+            if !ports.is_empty() {
+                break;
+            }
+        }
+    }
+    ports
+}
+
+/// What marks a process as the check's own rather than a squatter.
+struct OwnProcesses {
+    pids: BTreeSet<i32>,
+    control_group: Option<String>,
+    name: Option<String>,
+}
+
+impl OwnProcesses {
+    fn of(check: &Check, facts: &Facts) -> OwnProcesses {
+        let mut pids: BTreeSet<i32> = facts
+            .pid_files
+            .iter()
+            .filter(|p| p.alive)
+            .filter_map(|p| p.pid)
+            .collect();
+        pids.extend(facts.unit.as_ref().and_then(|u| u.main_pid));
+        let name = match &check.kind {
+            CheckKind::Process(process) => process.process.clone(),
+            _ => None,
+        };
+        OwnProcesses {
+            pids,
+            control_group: facts.unit.as_ref().and_then(|u| u.control_group.clone()),
+            name,
+        }
+    }
+
+    fn owns(&self, pid: i32, command: &str) -> bool {
+        if self.pids.contains(&pid) || self.name.as_deref() == Some(command) {
+            return true;
+        }
+        let Some(group) = &self.control_group else {
+            return false;
+        };
+        std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+            .map(|text| {
+                text.lines()
+                    .any(|l| l.rsplit(':').next() == Some(group.as_str()))
+            })
+            .unwrap_or(false)
+    }
+}
+
+#[derive(Default)]
+struct ProcWalk {
+    listeners: Vec<Listener>,
+    /// (device, file) of deleted files still open.
+    deleted: Vec<(u64, DeletedOpen)>,
+}
+
+/// One pass over /proc/*/fd: the holders of `sockets`, and (if wanted) every deleted file
+/// still open. Bounded by [`PROC_WALK_BUDGET`] and [`MAX_FDS`].
+fn proc_walk(
+    sockets: &BTreeMap<String, u16>,
+    want_deleted: bool,
+    own: &OwnProcesses,
+) -> (ProcWalk, Option<String>) {
+    let mut walk = ProcWalk::default();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return (walk, Some("cannot read /proc".into()));
+    };
+    let started = Instant::now();
+    let me = std::process::id() as i32;
+    let mut fds_seen = 0;
+    for pid in procs
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+    {
+        if started.elapsed() > PROC_WALK_BUDGET || fds_seen > MAX_FDS {
+            let note = format!(
+                "stopped after {fds_seen} descriptors in {} ms",
+                started.elapsed().as_millis()
+            );
+            return (walk, Some(note));
+        }
+        if pid == me {
+            continue;
+        }
+        let Some(fd_dir) = open_fd_dir(pid) else {
+            continue;
+        };
+        let mut command: Option<String> = None;
+        for name in fd_names(&fd_dir) {
+            fds_seen += 1;
+            if fds_seen % 256 == 0 && started.elapsed() > PROC_WALK_BUDGET {
+                break;
+            }
+            // Relative to the open fd directory: one lookup per descriptor, not a path walk.
+            let Ok(target) = rustix::fs::readlinkat(&fd_dir, name.as_c_str(), Vec::new()) else {
+                continue;
+            };
+            let target = target.to_string_lossy();
+            if let Some(port) = sockets.get(target.as_ref()) {
+                let command = command.get_or_insert_with(|| process_name(pid)).clone();
+                let own = own.owns(pid, &command);
+                if !walk
+                    .listeners
+                    .iter()
+                    .any(|l| l.pid == pid && l.port == *port)
+                {
+                    walk.listeners.push(Listener {
+                        port: *port,
+                        pid,
+                        command,
+                        own,
+                    });
+                }
+            } else if let Some(path) = target.strip_suffix(" (deleted)").filter(|_| want_deleted) {
+                // The descriptor's own stat: the file the name no longer leads to.
+                let Ok(stat) = rustix::fs::statat(&fd_dir, name.as_c_str(), AtFlags::empty())
+                else {
+                    continue;
+                };
+                let bytes = stat.st_size.max(0) as u64;
+                if rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file() && bytes > 0 {
+                    let command = command.get_or_insert_with(|| process_name(pid)).clone();
+                    walk.deleted.push((
+                        stat.st_dev,
+                        DeletedOpen {
+                            pid,
+                            command,
+                            path: path.to_string(),
+                            bytes,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    walk.deleted.sort_by_key(|d| std::cmp::Reverse(d.1.bytes));
+    (walk, None)
+}
+
+fn open_fd_dir(pid: i32) -> Option<OwnedFd> {
+    rustix::fs::openat(
+        rustix::fs::CWD,
+        format!("/proc/{pid}/fd"),
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()
+}
+
+/// The descriptor numbers in a /proc/PID/fd directory.
+fn fd_names(dir: &OwnedFd) -> Vec<CString> {
+    let Ok(entries) = rustix::fs::Dir::read_from(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| e.file_name().to_owned())
+        .filter(|n| n.as_bytes().first().is_some_and(u8::is_ascii_digit))
+        .collect()
+}
+
+/// `socket:[INODE]` → port, for the TCP sockets listening on `ports`.
+fn listening_sockets(ports: &[u16]) -> BTreeMap<String, u16> {
+    if ports.is_empty() {
+        return BTreeMap::new();
+    }
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .flat_map(|table| listening_lines(table))
+        .filter_map(|line| listening_inode(&line, ports))
+        .map(|(inode, port)| (format!("socket:[{inode}]"), port))
+        .collect()
+}
+
+/// The LISTEN lines of a /proc/net/tcp table. The kernel lists listening sockets before
+/// the established and TIME_WAIT ones, so reading stops at the first other state: a busy
+/// host has thousands of those, and each costs the kernel time to print.
+fn listening_lines(table: &str) -> Vec<String> {
+    use std::io::BufRead;
+    let Ok(file) = File::open(table) else {
+        return Vec::new();
+    };
+    std::io::BufReader::new(file)
+        .lines()
+        .skip(1)
+        .map_while(Result::ok)
+        .take_while(|line| line.split_whitespace().nth(3) == Some("0A"))
+        .collect()
+}
+
+fn listening_inode(line: &str, ports: &[u16]) -> Option<(String, u16)> {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let port = u16::from_str_radix(fields.get(1)?.rsplit(':').next()?, 16).ok()?;
+    // State 0A is TCP_LISTEN.
+    (ports.contains(&port) && *fields.get(3)? == "0A")
+        .then(|| Some((fields.get(9)?.to_string(), port)))?
+}
+
+/// The check's paths, its logs, and the existing directories holding paths the evidence names.
+fn check_paths(check: &Check, named: &[PathBuf]) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = match &check.kind {
+        CheckKind::Disk(disk) => vec![disk.path.clone()],
+        CheckKind::File(file) => vec![file.path.clone()],
+        CheckKind::Process(process) => process.pidfile.iter().cloned().collect(),
+        _ => Vec::new(),
+    };
+    paths.extend(check.logs.iter().cloned());
+    paths.extend(named.iter().take(MAX_PATHS).cloned());
+    paths
+        .into_iter()
+        .filter_map(|p| nearest_existing(&p))
+        .collect()
+}
+
+/// The path itself, or its nearest existing ancestor: a file that could not be written may
+/// not exist, but its directory's filesystem is the one that is full.
+fn nearest_existing(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .find(|p| std::fs::symlink_metadata(p).is_ok())
+        .map(Path::to_path_buf)
+}
+
+fn device_of(path: &Path) -> Option<u64> {
+    std::fs::symlink_metadata(path).ok().map(|m| m.dev())
+}
+
+/// Free space and inodes of each filesystem holding one of `paths`, once per filesystem.
+fn filesystems(paths: &[PathBuf]) -> Vec<Filesystem> {
+    let mut seen = BTreeSet::new();
+    paths
+        .iter()
+        .filter(|p| device_of(p).is_some_and(|d| seen.insert(d)))
+        .filter_map(|p| statvfs(p))
+        .take(MAX_FILESYSTEMS)
+        .collect()
+}
+
+fn statvfs(path: &Path) -> Option<Filesystem> {
+    let stat = rustix::fs::statvfs(path).ok()?;
+    let block = stat.f_frsize;
+    let total_bytes = stat.f_blocks * block;
+    let free_bytes = stat.f_bavail * block;
+    let full = below(free_bytes, total_bytes) || below(stat.f_favail, stat.f_files);
+    Some(Filesystem {
+        path: path.display().to_string(),
+        total_bytes,
+        free_bytes,
+        total_inodes: stat.f_files,
+        free_inodes: stat.f_favail,
+        full,
+    })
+}
+
+fn below(free: u64, total: u64) -> bool {
+    total > 0 && (free as f64) * 100.0 < FULL_PERCENT * total as f64
+}
+
+/// Words of lines about access rights.
+const PERMISSION_WORDS: [&str; 7] = [
+    "permission denied",
+    "eacces",
+    "operation not permitted",
+    "eperm",
+    "invalid permissions",
+    "too open",
+    "bad ownership",
+];
+
+pub fn is_permission_line(line: &str) -> bool {
+    let lower = line.to_lowercase();
+    PERMISSION_WORDS.iter().any(|w| lower.contains(w))
+}
+
+/// `lstat` of the paths named on permission lines, then of the check's own paths (a Redis
+/// says "Can't open the log file: Permission denied" without naming the file).
+fn path_facts(check: &Check, error_lines: &[String]) -> Vec<PathFact> {
+    let permission_lines: Vec<&String> = error_lines
+        .iter()
+        .filter(|l| is_permission_line(l))
+        .collect();
+    if permission_lines.is_empty() {
+        return Vec::new();
+    }
+    let mut paths: Vec<PathBuf> = permission_lines
+        .iter()
+        .flat_map(|line| named_paths(line))
+        .collect();
+    paths.extend(check.logs.iter().cloned());
+    match &check.kind {
+        CheckKind::File(file) => paths.push(file.path.clone()),
+        CheckKind::Disk(disk) => paths.push(disk.path.clone()),
+        _ => {}
+    }
+    let mut seen = BTreeSet::new();
+    paths
+        .into_iter()
+        .filter(|p| seen.insert(p.clone()))
+        .take(MAX_PATHS)
+        .map(|p| lstat(&p))
+        .collect()
+}
+
+fn lstat(path: &Path) -> PathFact {
+    let shown = path.display().to_string();
+    match std::fs::symlink_metadata(path) {
+        Err(e) => PathFact {
+            path: shown,
+            problem: Some(e.to_string()),
+            ..PathFact::default()
+        },
+        Ok(meta) => {
+            let kind = if meta.file_type().is_symlink() {
+                "symlink"
+            } else if meta.is_dir() {
+                "directory"
+            } else if meta.is_file() {
+                "file"
+            } else {
+                "other"
+            };
+            PathFact {
+                path: shown,
+                kind: Some(kind.into()),
+                mode: Some(format!("{:04o}", meta.mode() & 0o7777)),
+                uid: Some(meta.uid()),
+                gid: Some(meta.gid()),
+                problem: None,
+            }
+        }
+    }
+}
+
+/// Gathers the facts of the check named `check` in the config file `config` `runs` times:
+/// how long each took, and the last gathering as JSON. For the benchmark
+/// (examples/bench-facts.rs), which times exactly what a phase gathers.
+pub fn time_gathering(
+    config: &Path,
+    check: &str,
+    evidence: &str,
+    runs: usize,
+) -> anyhow::Result<(Vec<Duration>, String)> {
+    let config = crate::config::Config::load(Some(config))?;
+    let check = config
+        .check(check)
+        .ok_or_else(|| anyhow::anyhow!("no check named `{check}`"))?;
+    let mut times = Vec::with_capacity(runs);
+    let mut facts = Facts::default();
+    for _ in 0..runs {
+        let started = Instant::now();
+        facts = gather(check, evidence);
+        times.push(started.elapsed());
+    }
+    Ok((times, serde_json::to_string(&facts)?))
+}
+
+/// The facts as short lines for people: `incidents show`, the dashboard, escalations.
+pub fn describe(facts: &Facts) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(unit) = &facts.unit {
+        let restarts = unit
+            .n_restarts
+            .map(|n| format!(", {n} restarts"))
+            .unwrap_or_default();
+        let pid = unit
+            .main_pid
+            .map(|p| format!(", main pid {p}"))
+            .unwrap_or_default();
+        lines.push(format!(
+            "unit {}: {} ({}), result {}{restarts}{pid}",
+            unit.unit, unit.active_state, unit.sub_state, unit.result
+        ));
+    }
+    lines.extend(facts.pid_files.iter().map(describe_pid_file));
+    lines.extend(facts.listeners.iter().map(|l| {
+        let whose = if l.own {
+            "the service's own"
+        } else {
+            "NOT the service's"
+        };
+        format!(
+            "port {}: held by pid {} ({}), {whose}",
+            l.port, l.pid, l.command
+        )
+    }));
+    lines.extend(facts.filesystems.iter().map(|f| {
+        format!(
+            "filesystem of {}: {} of {} free, {} of {} inodes free{}",
+            f.path,
+            crate::checks::host::human_bytes(f.free_bytes),
+            crate::checks::host::human_bytes(f.total_bytes),
+            f.free_inodes,
+            f.total_inodes,
+            if f.full { " — FULL" } else { "" }
+        )
+    }));
+    lines.extend(facts.paths.iter().map(describe_path));
+    lines.extend(facts.deleted_open.iter().map(|d| {
+        format!(
+            "deleted but open: {} ({}) held by pid {} ({})",
+            d.path,
+            crate::checks::host::human_bytes(d.bytes),
+            d.pid,
+            d.command
+        )
+    }));
+    lines.extend(
+        facts
+            .dependencies
+            .iter()
+            .map(|d| format!("depends on {}: {} — {}", d.check, d.status, d.summary)),
+    );
+    lines
+}
+
+pub fn describe_pid_file(p: &PidFile) -> String {
+    match (p.pid, &p.problem) {
+        (_, Some(problem)) => format!("pid file {}: {problem}", p.path),
+        (Some(pid), None) if p.alive => format!(
+            "pid file {}: pid {pid} alive ({})",
+            p.path,
+            p.command.as_deref().unwrap_or("?")
+        ),
+        (Some(pid), None) => format!("pid file {}: pid {pid} is dead (stale)", p.path),
+        (None, None) => format!("pid file {}: no pid", p.path),
+    }
+}
+
+pub fn describe_path(p: &PathFact) -> String {
+    match (&p.mode, &p.problem) {
+        (Some(mode), _) => format!(
+            "{} {}: mode {mode}, owner uid {} gid {}",
+            p.kind.as_deref().unwrap_or("path"),
+            p.path,
+            p.uid.map(|u| u.to_string()).unwrap_or_default(),
+            p.gid.map(|g| g.to_string()).unwrap_or_default()
+        ),
+        (None, Some(problem)) => format!("path {}: {problem}", p.path),
+        (None, None) => format!("path {}", p.path),
+    }
+}
+
+/// The facts kept as JSON, read back; `None` for anything else.
+pub fn from_value(value: &serde_json::Value) -> Option<Facts> {
+    serde_json::from_value(value.clone()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_read_after_addresses_never_from_timestamps() {
+        for (line, port) in [
+            ("Nov 27 08:15:42 web nginx[812]: 2026/11/27 08:15:42 [emerg] 812#812: bind() to 0.0.0.0:8080 failed (98: Address already in use)", 8080),
+            ("2026-11-27T08:15:42+00:00 web sshd[90]: error: Bind to port 2222 on 0.0.0.0 failed: Address already in use.", 2222),
+            ("Nov 27 08:15:42.123456 web redis-server[4]: 4:M 27 Nov 2026 08:15:42.123 # Warning: Could not create server TCP listening socket *:6380: bind: Address already in use", 6380),
+            ("2026-11-27 08:15:42.001 UTC [77] LOG:  could not bind IPv4 address \"127.0.0.1\": Address already in use\n2026-11-27 08:15:42.001 UTC [77] HINT:  Is another postmaster already running on port 5433? If not, wait a few seconds and retry.", 5433),
+            ("08:15:42 app: listen tcp :9090: bind: address already in use", 9090),
+            ("[2026-11-27 08:15:42] ERROR [::]:8443 Address already in use", 8443),
+        ] {
+            assert_eq!(ports_in_use(line), vec![port], "{line}");
+        }
+        assert!(ports_in_use("Nov 27 08:15:42 web app: Address already in use").is_empty());
+    }
+
+    #[test]
+    fn paths_drop_punctuation_and_line_numbers() {
+        let named = named_paths(
+            "[emerg] unknown directive \"servr\" in /etc/nginx/nginx.conf:12\nopen() \"/var/log/nginx/error.log\" failed (13: Permission denied). pid file /srv/app/pid exists,",
+        );
+        assert_eq!(
+            named,
+            vec![
+                PathBuf::from("/etc/nginx/nginx.conf"),
+                PathBuf::from("/var/log/nginx/error.log"),
+                PathBuf::from("/srv/app/pid")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_unit_state_is_parsed_from_systemctl_show() {
+        let state = parse_unit_state(
+            "web.service",
+            "ActiveState=failed\nSubState=failed\nResult=exit-code\nNRestarts=3\nMainPID=0\nPIDFile=/run/web.pid\nControlGroup=\n",
+        );
+        assert_eq!(state.active_state, "failed");
+        assert_eq!(state.result, "exit-code");
+        assert_eq!(state.n_restarts, Some(3));
+        assert_eq!(state.main_pid, None);
+        assert_eq!(state.pid_file.as_deref(), Some("/run/web.pid"));
+        assert_eq!(state.control_group, None);
+    }
+
+    #[test]
+    fn error_lines_keep_the_last_errors_in_order() {
+        let lines = error_lines("starting\nerror: one\nok\nFATAL: two\nerror: one\n");
+        assert_eq!(lines, vec!["FATAL: two", "error: one"]);
+    }
+}
