@@ -217,12 +217,12 @@ fn a_note_given_with_an_acknowledgement_on_the_dashboard_is_shown() {
     let marker = "name=\"csrf\" value=\"";
     let start = page.find(marker).expect("a CSRF field") + marker.len();
     let csrf = page[start..].split('"').next().unwrap();
-    let http = ureq::AgentBuilder::new().redirects(0).build();
+    let http = http_agent();
     let posted = http
         .post(&dashboard.url("/incidents/1/ack"))
-        .send_form(&[("csrf", csrf), ("note", "restoring from tape")])
+        .send_pairs(&[("csrf", csrf), ("note", "restoring from tape")])
         .unwrap();
-    assert_eq!(posted.status(), 303);
+    assert_eq!(posted.code(), 303);
     let (_, after) = get(&dashboard.url("/incidents/1"));
     assert_contains(&after, "by <b>dashboard</b> <time");
     assert_contains(&after, ": restoring from tape</dd>");

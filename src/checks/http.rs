@@ -59,19 +59,21 @@ fn http(check: &Http, timeout: Duration) -> CheckResult {
         expect_status,
         contains,
     } = check;
-    let agent = ureq::AgentBuilder::new()
-        .timeout(timeout)
-        .redirects(0)
-        .build();
+    // Every status is an answer to judge, not an error; a redirect is judged, not followed.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
     let started = Instant::now();
     let response = match agent.get(url).call() {
         Ok(response) => response,
-        Err(ureq::Error::Status(_, response)) => response,
-        Err(ureq::Error::Transport(err)) => {
-            return CheckResult::critical(format!("{url}: {}", transport_error(&err)))
+        Err(err) => {
+            return CheckResult::critical(format!("{url}: {}", transport_error(&err, timeout)))
         }
     };
-    let status = response.status();
+    let status = response.status().as_u16();
     let body = read_body(response);
     let secs = started.elapsed().as_secs_f64();
     let perf = vec![
@@ -97,18 +99,20 @@ fn http(check: &Http, timeout: Duration) -> CheckResult {
     CheckResult::ok(format!("HTTP {status} from {url} in {secs:.3}s")).with_perf(perf)
 }
 
-fn transport_error(err: &ureq::Transport) -> String {
-    let text = err.to_string();
-    // ureq prefixes the URL again; keep the cause only.
-    text.rsplit_once(": ")
-        .map(|(_, cause)| cause.to_string())
-        .unwrap_or(text)
+fn transport_error(err: &ureq::Error, timeout: Duration) -> String {
+    match err {
+        // ureq names the kind before the cause ("io: Connection refused"); keep the cause only.
+        ureq::Error::Io(io) => io.to_string(),
+        ureq::Error::Timeout(_) => format!("timed out after {timeout:?}"),
+        other => other.to_string(),
+    }
 }
 
-fn read_body(response: ureq::Response) -> String {
+fn read_body(response: ureq::http::Response<ureq::Body>) -> String {
     use std::io::Read;
     let mut body = Vec::new();
     let _ = response
+        .into_body()
         .into_reader()
         .take(256 * 1024)
         .read_to_end(&mut body);

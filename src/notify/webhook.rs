@@ -65,30 +65,50 @@ pub fn payload_now(stored: &str, lasts: Duration) -> String {
 
 /// POSTs `payload`; `deadline` bounds the whole request (connect, send, answer).
 pub fn post_webhook(url: &str, payload: &str, deadline: Duration) -> Result<(), NotifyError> {
-    let agent = ureq::AgentBuilder::new().timeout(deadline).build();
-    match agent
+    // A 4xx/5xx is an answer whose words we keep, so statuses are not turned into errors.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(deadline))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let response = agent
         .post(url)
-        .set("Content-Type", "application/json")
-        .send_string(payload)
-    {
-        Ok(_) => Ok(()),
-        Err(ureq::Error::Status(code, response)) => {
-            let text: String = response
-                .into_string()
-                .unwrap_or_default()
-                .chars()
-                .take(200)
-                .collect();
-            let error = format!("{url} answered {code}: {text}");
-            // 4xx other than 408/429 means our request is wrong; retrying cannot help.
-            if (400..500).contains(&code) && code != 408 && code != 429 {
-                Err(NotifyError::Permanent(error))
-            } else {
-                Err(NotifyError::Transient(error))
-            }
-        }
-        Err(ureq::Error::Transport(err)) => Err(NotifyError::Transient(format!("{url}: {err}"))),
+        .header("Content-Type", "application/json")
+        .send(payload)
+        .map_err(|err| NotifyError::Transient(format!("{url}: {}", cause_of(&err, deadline))))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
     }
+    let code = status.as_u16();
+    let error = format!("{url} answered {code}: {}", excerpt(response));
+    // 4xx other than 408/429 means our request is wrong; retrying cannot help.
+    if status.is_client_error() && code != 408 && code != 429 {
+        Err(NotifyError::Permanent(error))
+    } else {
+        Err(NotifyError::Transient(error))
+    }
+}
+
+/// ureq names the kind before an I/O cause ("io: Connection refused"); keep the cause only.
+fn cause_of(err: &ureq::Error, deadline: Duration) -> String {
+    match err {
+        ureq::Error::Io(io) => io.to_string(),
+        ureq::Error::Timeout(_) => format!("no answer within {deadline:?}"),
+        other => other.to_string(),
+    }
+}
+
+/// The first 200 characters of an error answer, reading no more than 4 KiB of it.
+fn excerpt(response: ureq::http::Response<ureq::Body>) -> String {
+    use std::io::Read;
+    let mut body = Vec::new();
+    let _ = response
+        .into_body()
+        .into_reader()
+        .take(4096)
+        .read_to_end(&mut body);
+    String::from_utf8_lossy(&body).chars().take(200).collect()
 }
 
 #[cfg(test)]

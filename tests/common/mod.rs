@@ -795,3 +795,51 @@ impl ReplaceOnce for str {
         self.replacen(from, to, 1)
     }
 }
+
+/// An HTTP answer from the dashboard (ureq 3 hands back an `http::Response`).
+pub type HttpReply = ureq::http::Response<ureq::Body>;
+
+/// An HTTP client for dashboard tests: redirects are answers to look at, not to follow, and a
+/// 4xx/5xx is an answer too, not an error.
+pub fn http_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// Posts an HTML form from `(name, value)` pairs.
+pub trait SendPairs {
+    fn send_pairs(self, pairs: &[(&str, &str)]) -> Result<HttpReply, ureq::Error>;
+}
+
+impl SendPairs for ureq::RequestBuilder<ureq::typestate::WithBody> {
+    fn send_pairs(self, pairs: &[(&str, &str)]) -> Result<HttpReply, ureq::Error> {
+        self.send_form(pairs.iter().copied())
+    }
+}
+
+/// What tests read of an answer.
+pub trait ReplyText {
+    fn code(&self) -> u16;
+    fn header_text(&self, name: &str) -> Option<String>;
+    fn text(self) -> String;
+}
+
+impl ReplyText for HttpReply {
+    fn code(&self) -> u16 {
+        self.status().as_u16()
+    }
+
+    fn header_text(&self, name: &str) -> Option<String> {
+        self.headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+    }
+
+    fn text(self) -> String {
+        self.into_body().read_to_string().unwrap_or_default()
+    }
+}
