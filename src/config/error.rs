@@ -118,7 +118,7 @@ impl Source {
     /// The span of `key = ...` inside a table's span, so a problem can point at the key's own
     /// line rather than at the table header.
     pub fn key_span(&self, table: &Range<usize>, key: &str) -> Option<Range<usize>> {
-        let end = table.end.min(self.text.len());
+        let end = self.table_end(table).min(self.text.len());
         let start = table.start.min(end);
         let body = &self.text[start..end];
         let mut offset = start;
@@ -133,5 +133,22 @@ impl Source {
             offset += line.len();
         }
         None
+    }
+
+    /// Where a table's keys end: the next table header after its own, else the end of the
+    /// file. (The span toml gives a table of an array of tables may cover its header only.)
+    fn table_end(&self, table: &Range<usize>) -> usize {
+        let start = table.start.min(self.text.len());
+        let after_header = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |newline| start + newline + 1);
+        let mut offset = after_header;
+        for line in self.text[after_header..].split_inclusive('\n') {
+            if line.trim_start().starts_with('[') {
+                return offset.max(table.end);
+            }
+            offset += line.len();
+        }
+        self.text.len().max(table.end)
     }
 }
