@@ -323,10 +323,7 @@ fn ending_of(status: std::process::ExitStatus) -> Ending {
 
 fn kill_group(pid: Option<u32>) {
     if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
-        // SAFETY: kill(2) with a negative pid signals the process group the child leads.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
+        crate::sys::kill_group(pid);
     }
 }
 
@@ -507,8 +504,9 @@ mod tests {
         let hung = pid_in(&hung_pidfile);
 
         // Stop the daemon before asserting, so a failure leaves nothing behind.
-        // SAFETY: kill takes plain integers; a stale pid only makes it fail.
-        unsafe { libc::kill(daemon, libc::SIGKILL) };
+        if let Some(daemon) = rustix::process::Pid::from_raw(daemon) {
+            let _ = rustix::process::kill_process(daemon, rustix::process::Signal::KILL);
+        }
         assert!(
             daemon_alive,
             "the daemon an action started did not survive its exit"

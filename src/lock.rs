@@ -4,8 +4,8 @@
 //! people's servers, never holds up the healing phases. The kernel drops a lock when its
 //! holder dies, so a killed process never leaves one stuck.
 
+use crate::sys::FlockError;
 use std::fs::File;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 pub struct CycleLock {
@@ -67,21 +67,9 @@ fn flock(path: PathBuf, wait: bool) -> Result<File, LockError> {
         source,
     };
     let file = crate::store::private::open_file(&path).map_err(io_err)?;
-    let mode = if wait {
-        libc::LOCK_EX
-    } else {
-        libc::LOCK_EX | libc::LOCK_NB
-    };
-    loop {
-        // SAFETY: flock on a descriptor we own.
-        if unsafe { libc::flock(file.as_raw_fd(), mode) } == 0 {
-            return Ok(file);
-        }
-        let err = std::io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EINTR) => continue,
-            Some(libc::EWOULDBLOCK) => return Err(LockError::Busy(path)),
-            _ => return Err(io_err(err)),
-        }
+    match crate::sys::flock(&file, wait) {
+        Ok(()) => Ok(file),
+        Err(FlockError::Busy) => Err(LockError::Busy(path)),
+        Err(FlockError::Io(err)) => Err(io_err(err)),
     }
 }

@@ -5,9 +5,9 @@
 //! `kill_process` may signal is decided again when it runs (`actions::kill`), because a pid
 //! judged here may belong to another process by then.
 
-use crate::actions::{check_unit_name, full_unit_name, signal_number, Action, Plan};
+use crate::actions::{check_unit_name, full_unit_name, path_glob, signal_number, Action, Plan};
 use crate::config::PolicyConfig;
-use globset::{Glob, GlobBuilder, GlobMatcher};
+use globset::{Glob, GlobMatcher};
 use serde::Serialize;
 use std::path::{Component, Path, PathBuf};
 
@@ -27,15 +27,6 @@ pub struct Policy<'a> {
     config: &'a PolicyConfig,
     units: Vec<GlobMatcher>,
     paths: Vec<GlobMatcher>,
-}
-
-/// A glob whose `*` and `?` never match `/`.
-pub(crate) fn path_glob(pattern: &str) -> Option<GlobMatcher> {
-    GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .build()
-        .ok()
-        .map(|g| g.compile_matcher())
 }
 
 impl<'a> Policy<'a> {

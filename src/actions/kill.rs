@@ -14,8 +14,8 @@
 //! signals none of them, and says which and why.
 
 use super::normalise_signal;
-use crate::checks::host;
 use crate::exec::parent_in_stat;
+use crate::sys;
 use rustix::fd::OwnedFd;
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::process::{Pid, PidfdFlags, Signal};
@@ -75,7 +75,7 @@ pub fn kill_process(
         .ok_or_else(|| format!("unknown signal {signal} (known: {})", SIGNALS.join(", ")))?;
     let pids = match (pid, name) {
         (Some(pid), _) => vec![pid],
-        (None, Some(name)) => host::pids_named(name),
+        (None, Some(name)) => sys::pids_named(name),
         (None, None) => return Err("kill_process needs `pid` or `name`".into()),
     };
     let me = Me::new();
@@ -320,9 +320,10 @@ fn in_scope(target: &Target, scope: &KillScope) -> bool {
     let named = scope
         .process
         .is_some_and(|name| target.names().any(|n| n == name));
-    let allowed = scope.processes.iter().any(|glob| {
-        crate::policy::path_glob(glob).is_some_and(|g| target.names().any(|n| g.is_match(n)))
-    });
+    let allowed = scope
+        .processes
+        .iter()
+        .any(|glob| super::path_glob(glob).is_some_and(|g| target.names().any(|n| g.is_match(n))));
     in_unit
         || named
         || allowed
@@ -461,7 +462,7 @@ mod tests {
             "{refused}"
         );
         assert!(refused.contains("not the pid in"), "{refused}");
-        assert!(host::pid_alive(pid));
+        assert!(sys::pid_alive(pid));
         std::fs::write(&pidfile, format!("{pid}\n")).unwrap();
         if rustix::process::geteuid().is_root() {
             // A pid file its writer could fill with anyone's pid counts only for its owner.

@@ -350,6 +350,16 @@ fn describe_action(action: &Action) -> String {
     format!("{}({detail})", action.kind())
 }
 
+/// A glob whose `*` and `?` never match `/`: the policy's `paths` and a `kill_process`'s
+/// `name_glob` both match whole path components.
+pub(crate) fn path_glob(pattern: &str) -> Option<globset::GlobMatcher> {
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .ok()
+        .map(|g| g.compile_matcher())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,8 @@ use super::{
     check_unit_name, Action, Plan, DEFAULT_CLEAN_GLOB, DEFAULT_JOURNAL_SIZE, DEFAULT_RUN_TIMEOUT,
     DEFAULT_SIGNAL, DEFAULT_UNIT_TIMEOUT,
 };
-use crate::checks::host;
 use crate::exec::{self, CommandSpec};
+use crate::sys;
 use serde::Serialize;
 use std::path::Path;
 use std::time::Duration;
@@ -212,7 +212,7 @@ fn clean_files(root: &Path, older_than: Duration, glob: &str) -> ActionResult {
     let mut summary = format!(
         "removed {} files ({}) under {}",
         cleaned.files,
-        host::human_bytes(cleaned.bytes),
+        sys::human_bytes(cleaned.bytes),
         root.display()
     );
     if let Some(skipped) = cleaned.skipped() {

@@ -9,7 +9,8 @@ mod perfdata;
 mod systemd;
 
 pub use perfdata::{parse_perfdata, Perf};
-pub use systemd::systemd_is_running;
+// agents::runbook still reads this from here.
+pub(crate) use crate::sys::systemd_is_running;
 
 use crate::config::{Check, CheckKind};
 use crate::model::Status;

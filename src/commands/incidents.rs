@@ -339,8 +339,7 @@ fn resolve(
 /// Teaching beyond the policy lets phase 1 run, as root, what the policy refuses: it is only
 /// for root, who could run it anyway.
 fn require_root() -> anyhow::Result<()> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
+    if !crate::sys::is_root() {
         return Err(UsageError(
             "--outside-policy is for root only: it lets phase 1 run, as root, a plan [policy] refuses"
                 .into(),

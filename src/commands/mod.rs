@@ -14,8 +14,6 @@ mod research;
 mod scan;
 mod serve;
 
-pub use output::with_rfc3339;
-
 use crate::cli::{Cli, Command, Global};
 use crate::config::{Config, ConfigError};
 use crate::journal;

@@ -1,7 +1,7 @@
 //! Printing for people and for scripts: aligned tables, and JSON whose `*_at` fields are
 //! RFC 3339 times.
 
-use crate::clock;
+use crate::clock::with_rfc3339;
 use serde_json::Value;
 
 pub fn print_json(value: &Value) {
@@ -10,28 +10,6 @@ pub fn print_json(value: &Value) {
         "{}",
         serde_json::to_string_pretty(&value).unwrap_or_else(|_| "null".into())
     );
-}
-
-/// Turns every numeric `*_at` field into an RFC 3339 string, recursively.
-pub fn with_rfc3339(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(key, value)| {
-                    let value = match (&value, key.ends_with("_at")) {
-                        (Value::Number(n), true) => n
-                            .as_f64()
-                            .map(|ts| Value::String(clock::rfc3339(ts)))
-                            .unwrap_or(value),
-                        _ => with_rfc3339(value),
-                    };
-                    (key, value)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(with_rfc3339).collect()),
-        other => other,
-    }
 }
 
 /// Sizes of a report's lists, stored with the cycle: `{"opened": 1, "incidents": 3}`.

@@ -81,7 +81,7 @@ impl Config {
     /// The embedded default, less the checks that need systemd on a host not booted with it.
     pub fn embedded_default() -> Result<Config, ConfigError> {
         let mut config = Config::parse(EMBEDDED_NAME, DEFAULT_CONFIG_TEXT)?;
-        if !crate::checks::systemd_is_running() {
+        if !crate::sys::systemd_is_running() {
             config.checks.retain(|c| !c.kind.needs_systemd());
         }
         Ok(config)
@@ -166,8 +166,7 @@ impl Config {
 }
 
 fn default_db_path() -> PathBuf {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } == 0 {
+    if crate::sys::is_root() {
         return PathBuf::from("/var/lib/orchestrator/orchestrator.db");
     }
     let state_home = std::env::var_os("XDG_STATE_HOME")

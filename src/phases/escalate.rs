@@ -121,7 +121,7 @@ pub(crate) fn host_name(config: &Config) -> String {
         .escalation
         .as_ref()
         .and_then(|e| e.hostname.clone())
-        .or_else(crate::checks::host::hostname)
+        .or_else(crate::sys::hostname)
         .unwrap_or_else(|| "localhost".into())
 }
 

@@ -380,15 +380,13 @@ fn runtime_dir() -> PathBuf {
             .to_string();
         return PathBuf::from(first);
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } == 0 {
+    if crate::sys::is_root() {
         return PathBuf::from("/run/orchestrator");
     }
     std::env::var_os("XDG_RUNTIME_DIR")
         .map(|d| PathBuf::from(d).join("orchestrator"))
         .unwrap_or_else(|| {
-            // SAFETY: geteuid has no preconditions and cannot fail.
-            let uid = unsafe { libc::geteuid() };
+            let uid = crate::sys::euid();
             std::env::temp_dir().join(format!("orchestrator-{uid}"))
         })
 }

@@ -144,7 +144,7 @@ impl Reply {
         }
     }
     fn json(value: &serde_json::Value) -> Reply {
-        let value = crate::commands::with_rfc3339(value.clone());
+        let value = crate::clock::with_rfc3339(value.clone());
         Reply {
             status: 200,
             content_type: "application/json",
