@@ -1,8 +1,25 @@
 //! Domain words shared by every layer: check status, severity, phase, incident status, attempt
-//! outcome. Each maps to and from the text stored in SQLite and shown in JSON.
+//! outcome. Each maps to and from the text stored in SQLite and shown in JSON; a stored text
+//! that is no known word is a read error, never a guess.
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// A stored value that names no known word: the database was written by something else.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {what} {value:?} in the database")]
+pub struct UnknownWord {
+    pub what: &'static str,
+    pub value: String,
+}
+
+fn unknown_word(what: &'static str, value: &str) -> FromSqlError {
+    FromSqlError::Other(Box::new(UnknownWord {
+        what,
+        value: value.to_string(),
+    }))
+}
 
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -25,6 +42,19 @@ macro_rules! text_enum {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                let text = value.as_str()?;
+                Self::parse(text).ok_or_else(|| unknown_word(stringify!($name), text))
             }
         }
     };
@@ -93,8 +123,8 @@ text_enum! {
     }
 }
 
-/// The four phases. Stored as their number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// The four phases. Stored, and shown in JSON, as their number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Phase {
     Fix = 1,
     Research = 2,
@@ -121,5 +151,63 @@ impl Phase {
 impl fmt::Display for Phase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.number())
+    }
+}
+
+impl Serialize for Phase {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.number())
+    }
+}
+
+impl ToSql for Phase {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.number()))
+    }
+}
+
+impl FromSql for Phase {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let number = value.as_i64()?;
+        Phase::from_number(number).ok_or_else(|| unknown_word("Phase", &number.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::Connection;
+
+    fn read<T: FromSql>(sql: &str) -> rusqlite::Result<T> {
+        Connection::open_in_memory()
+            .unwrap()
+            .query_row(sql, [], |row| row.get(0))
+    }
+
+    #[test]
+    fn a_word_goes_to_sql_and_back_as_its_text() {
+        let conn = Connection::open_in_memory().unwrap();
+        let (text, status): (String, IncidentStatus) = conn
+            .query_row("SELECT ?1, ?1", [IncidentStatus::Escalated], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(
+            (text.as_str(), status),
+            ("escalated", IncidentStatus::Escalated)
+        );
+        assert_eq!(read::<Phase>("SELECT 3").unwrap(), Phase::Consult);
+    }
+
+    #[test]
+    fn an_unknown_stored_word_is_an_error() {
+        let err = read::<IncidentStatus>("SELECT 'reopend'")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(r#"unknown IncidentStatus "reopend""#), "{err}");
+        let err = read::<Severity>("SELECT 'fatal'").unwrap_err().to_string();
+        assert!(err.contains(r#"unknown Severity "fatal""#), "{err}");
+        assert!(read::<Phase>("SELECT 0").is_err());
+        assert!(read::<Outcome>("SELECT 42").is_err());
     }
 }

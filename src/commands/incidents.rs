@@ -145,7 +145,7 @@ fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
         println!(
             "closed:      {} in phase {} by {by}",
             clock::rfc3339(at),
-            incident.resolved_phase.unwrap_or(0)
+            incident.resolved_phase.map_or(0, |phase| phase.number())
         );
     }
     if let Some(handoff) = &incident.handoff {

@@ -14,14 +14,14 @@ pub struct Incident {
     pub signature: String,
     pub severity: Severity,
     pub status: IncidentStatus,
-    pub phase: i64,
+    pub phase: Phase,
     pub summary: String,
     pub evidence: String,
     pub occurrences: i64,
     pub detected_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub resolved_at: Option<Timestamp>,
-    pub resolved_phase: Option<i64>,
+    pub resolved_phase: Option<Phase>,
     pub resolved_by: Option<String>,
     pub reopened: i64,
     pub flapping: bool,
@@ -33,14 +33,12 @@ const INCIDENT_COLUMNS: &str = "id, check_name, signature, severity, status, pha
 
 impl Incident {
     fn from_row(row: &Row) -> rusqlite::Result<Incident> {
-        let severity: String = row.get(3)?;
-        let status: String = row.get(4)?;
         Ok(Incident {
             id: row.get(0)?,
             check: row.get(1)?,
             signature: row.get(2)?,
-            severity: Severity::parse(&severity).unwrap_or(Severity::Critical),
-            status: IncidentStatus::parse(&status).unwrap_or(IncidentStatus::Open),
+            severity: row.get(3)?,
+            status: row.get(4)?,
             phase: row.get(5)?,
             summary: row.get(6)?,
             evidence: row.get(7)?,
@@ -376,4 +374,55 @@ fn reopen(
         return Ok((id, Observation::Flapping));
     }
     Ok((id, Observation::Reopened))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_stored_status_is_an_error_not_an_open_incident() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("state.db")).unwrap();
+        let (incident, _) = store
+            .observe_failure(&Failure {
+                check: "web",
+                signature: "web:down",
+                severity: Severity::Critical,
+                summary: "down",
+                evidence: "",
+                reopen_within: 0.0,
+                flapping_reopened: 0,
+                flapping_within: 0.0,
+            })
+            .unwrap();
+        assert_eq!(
+            store.incident(incident).unwrap().status,
+            IncidentStatus::Open
+        );
+
+        for (column, value) in [
+            ("status", "'reopend'"),
+            ("severity", "'fatal'"),
+            ("phase", "7"),
+        ] {
+            let good = store.incident(incident).unwrap();
+            store
+                .conn
+                .execute(&format!("UPDATE incidents SET {column} = {value}"), [])
+                .unwrap();
+            let err = store.incident(incident).unwrap_err().to_string();
+            assert!(
+                err.contains("unknown") && err.contains(value.trim_matches('\'')),
+                "{err}"
+            );
+            store
+                .conn
+                .execute(
+                    "UPDATE incidents SET status = ?1, severity = ?2, phase = ?3",
+                    params![good.status, good.severity, good.phase],
+                )
+                .unwrap();
+        }
+    }
 }
