@@ -24,8 +24,7 @@ fn unknown_word(what: &'static str, value: &str) -> FromSqlError {
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($variant),+ }
 
         impl $name {
@@ -42,6 +41,30 @@ macro_rules! text_enum {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        // The one text of each word, in JSON as in SQL.
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                Self::parse(&text).ok_or_else(|| {
+                    serde::de::Error::custom(format!("unknown {} {text:?}", stringify!($name)))
+                })
+            }
+        }
+
+        // Reads as its text where a `&str` is taken (pages print words as they are).
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                self.as_str()
             }
         }
 
@@ -123,6 +146,63 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// A person's decision on a held plan (`escalations.decision`).
+    HeldDecision { Approved => "approved", Dismissed => "dismissed" }
+}
+
+text_enum! {
+    /// The kind of a line on an incident's timeline (`incident_events.kind`).
+    EventKind {
+        Opened => "opened",
+        Reopened => "reopened",
+        Flapping => "flapping",
+        MovedToFix => "phase 1",
+        MovedToResearch => "phase 2",
+        MovedToConsult => "phase 3",
+        MovedToEscalate => "phase 4",
+        Held => "held",
+        Approved => "approved",
+        Dismissed => "dismissed",
+        Withdrawn => "withdrawn",
+        OutsidePolicy => "outside_policy",
+        Escalated => "escalated",
+        Acknowledged => "acknowledged",
+        Resolved => "resolved",
+        Recovered => "recovered",
+    }
+}
+
+impl EventKind {
+    /// The hand-off to `phase` (`phase N`).
+    pub fn moved_to(phase: Phase) -> EventKind {
+        match phase {
+            Phase::Fix => EventKind::MovedToFix,
+            Phase::Research => EventKind::MovedToResearch,
+            Phase::Consult => EventKind::MovedToConsult,
+            Phase::Escalate => EventKind::MovedToEscalate,
+        }
+    }
+
+    /// A phase handing the incident on: what each phase found.
+    pub fn is_handoff(self) -> bool {
+        matches!(
+            self,
+            EventKind::MovedToFix
+                | EventKind::MovedToResearch
+                | EventKind::MovedToConsult
+                | EventKind::MovedToEscalate
+        )
+    }
+
+    pub fn decided(decision: HeldDecision) -> EventKind {
+        match decision {
+            HeldDecision::Approved => EventKind::Approved,
+            HeldDecision::Dismissed => EventKind::Dismissed,
+        }
+    }
+}
+
 /// The four phases. Stored, and shown in JSON, as their number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Phase {
@@ -200,6 +280,21 @@ mod tests {
     }
 
     #[test]
+    fn a_hand_off_is_stored_as_phase_and_its_number() {
+        for phase in [Phase::Fix, Phase::Research, Phase::Consult, Phase::Escalate] {
+            let kind = EventKind::moved_to(phase);
+            assert_eq!(kind.as_str(), format!("phase {}", phase.number()));
+            assert!(kind.is_handoff());
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+        }
+        assert!(!EventKind::Flapping.is_handoff());
+        assert_eq!(
+            serde_json::to_string(&EventKind::MovedToConsult).unwrap(),
+            r#""phase 3""#
+        );
+    }
+
+    #[test]
     fn an_unknown_stored_word_is_an_error() {
         let err = read::<IncidentStatus>("SELECT 'reopend'")
             .unwrap_err()
@@ -209,5 +304,6 @@ mod tests {
         assert!(err.contains(r#"unknown Severity "fatal""#), "{err}");
         assert!(read::<Phase>("SELECT 0").is_err());
         assert!(read::<Outcome>("SELECT 42").is_err());
+        assert!(read::<EventKind>("SELECT 'phase 5'").is_err());
     }
 }

@@ -208,8 +208,7 @@ fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
     if let Some(held) = held {
         let state = held
             .decision
-            .clone()
-            .unwrap_or_else(|| "awaiting approval".into());
+            .map_or("awaiting approval", |decision| decision.as_str());
         println!("\nheld plan from {} ({state}): {}", held.source, held.plan);
         if held.decision.is_none() {
             println!("  approve: orchestrator incidents approve {id}    dismiss: orchestrator incidents dismiss {id}");

@@ -3,6 +3,7 @@
 
 use crate::actions::Plan;
 use crate::clock::rfc3339;
+use crate::model::EventKind;
 use crate::store::{Attempt, Consultation, Event, HeldPlan, Incident};
 use std::fmt::Write;
 
@@ -71,7 +72,7 @@ fn write_attempts(body: &mut String, brief: &Brief) {
     for event in brief
         .events
         .iter()
-        .filter(|e| e.kind.starts_with("phase ") || matches!(e.kind.as_str(), "held" | "flapping"))
+        .filter(|e| e.kind.is_handoff() || matches!(e.kind, EventKind::Held | EventKind::Flapping))
     {
         let _ = writeln!(body, "  {}", event.detail);
     }

@@ -11,7 +11,7 @@ use super::report::{IncidentLine, Verdict};
 use super::{cleared, Runtime};
 use crate::clock::now;
 use crate::config::{Config, EscalationConfig};
-use crate::model::Phase;
+use crate::model::{EventKind, Phase};
 use crate::notify::{self, Brief, Mail, NotifyError};
 use crate::store::{Incident, Notification, Outgoing, Store};
 use serde::Serialize;
@@ -103,11 +103,11 @@ fn what_each_phase_found(rt: &Runtime, incident: &Incident, last: &str) -> anyho
     let events = rt.store.events(incident.id)?;
     let since_opened = events
         .iter()
-        .rposition(|e| matches!(e.kind.as_str(), "opened" | "reopened"))
+        .rposition(|e| matches!(e.kind, EventKind::Opened | EventKind::Reopened))
         .map_or(0, |i| i + 1);
     let mut handoffs: Vec<&str> = events[since_opened..]
         .iter()
-        .filter(|e| e.kind.starts_with("phase ") || e.kind == "flapping")
+        .filter(|e| e.kind.is_handoff() || e.kind == EventKind::Flapping)
         .map(|e| e.detail.as_str())
         .collect();
     if handoffs.last() != Some(&last) {

@@ -4,7 +4,7 @@
 use super::incidents::add_event;
 use super::{Result, Store};
 use crate::clock::{now, Timestamp};
-use crate::model::Phase;
+use crate::model::{EventKind, HeldDecision, Phase};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
@@ -53,7 +53,7 @@ pub struct HeldPlan {
     pub source: String,
     pub phase: i64,
     pub reason: String,
-    pub decision: Option<String>,
+    pub decision: Option<HeldDecision>,
     pub decided_by: Option<String>,
     pub executed_at: Option<Timestamp>,
 }
@@ -199,7 +199,7 @@ impl Store {
         add_event(
             &tx,
             incident,
-            "held",
+            EventKind::Held,
             &format!("plan from {source} held for approval: {reason}"),
         )?;
         tx.commit()?;
@@ -222,7 +222,11 @@ impl Store {
     pub fn decide_held_plan(&mut self, escalation: i64, approved: bool, by: &str) -> Result<()> {
         let tx = self.conn.transaction()?;
         let at = now();
-        let decision = if approved { "approved" } else { "dismissed" };
+        let decision = if approved {
+            HeldDecision::Approved
+        } else {
+            HeldDecision::Dismissed
+        };
         tx.execute(
             "UPDATE escalations SET decision = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1",
             params![escalation, decision, by, at],
@@ -235,7 +239,7 @@ impl Store {
         add_event(
             &tx,
             incident,
-            decision,
+            EventKind::decided(decision),
             &format!("held plan {decision} by {by}"),
         )?;
         tx.commit()?;
@@ -269,7 +273,7 @@ impl Store {
             [escalation],
             |row| row.get(0),
         )?;
-        add_event(&tx, incident, "withdrawn", reason)?;
+        add_event(&tx, incident, EventKind::Withdrawn, reason)?;
         tx.commit()?;
         Ok(())
     }

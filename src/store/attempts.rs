@@ -4,7 +4,7 @@ use super::incidents::add_event;
 use super::{Result, Store};
 use crate::clock::{now, Timestamp};
 use crate::exec::{Leader, Trace};
-use crate::model::{Outcome, Phase};
+use crate::model::{EventKind, Outcome, Phase};
 use rusqlite::{params, Row};
 use serde::Serialize;
 
@@ -178,7 +178,7 @@ impl Store {
         add_event(
             &tx,
             incident,
-            "resolved",
+            EventKind::Resolved,
             &format!("fixed in phase {} by {source}", phase.number()),
         )?;
         tx.execute(

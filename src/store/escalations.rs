@@ -5,7 +5,7 @@
 use super::incidents::add_event;
 use super::{Lesson, NewAttempt, Result, Store, StoreError, Taught};
 use crate::clock::{now, Timestamp};
-use crate::model::Phase;
+use crate::model::{EventKind, HeldDecision, Phase};
 use crate::redact::Redactor;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
@@ -22,7 +22,7 @@ pub struct Escalation {
     pub acknowledged_at: Option<Timestamp>,
     pub note: Option<String>,
     pub last_notified_at: Option<Timestamp>,
-    pub decision: Option<String>,
+    pub decision: Option<HeldDecision>,
 }
 
 const ESCALATION_COLUMNS: &str =
@@ -180,7 +180,7 @@ impl Store {
             "UPDATE incidents SET status = 'escalated' WHERE id = ?1 AND status = 'open'",
             [incident],
         )?;
-        add_event(&tx, incident, "escalated", why)?;
+        add_event(&tx, incident, EventKind::Escalated, why)?;
         let escalation = tx.query_row(
             &format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident = ?1 AND status != 'resolved' ORDER BY id DESC LIMIT 1"),
             [incident],
@@ -425,7 +425,7 @@ impl Store {
         add_event(
             &tx,
             incident,
-            "acknowledged",
+            EventKind::Acknowledged,
             &format!("acknowledged by {by}"),
         )?;
         tx.commit()?;
@@ -469,7 +469,7 @@ impl Store {
                 add_event(
                     &self.conn,
                     incident,
-                    "outside_policy",
+                    EventKind::OutsidePolicy,
                     &format!("{by} taught its plan outside [policy]: phase 1 replays it unjudged"),
                 )?;
             }
@@ -495,7 +495,7 @@ impl Store {
         add_event(
             &tx,
             incident,
-            "resolved",
+            EventKind::Resolved,
             &format!("resolved by {by}: {note}"),
         )?;
         tx.commit()?;

@@ -3,7 +3,7 @@
 
 use super::{Result, Store, StoreError};
 use crate::clock::{now, Timestamp};
-use crate::model::{IncidentStatus, Phase, Severity};
+use crate::model::{EventKind, IncidentStatus, Phase, Severity};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 
@@ -58,7 +58,7 @@ impl Incident {
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {
     pub at: Timestamp,
-    pub kind: String,
+    pub kind: EventKind,
     pub detail: String,
 }
 
@@ -105,7 +105,7 @@ fn severity_rank(severity: Severity) -> u8 {
 pub(super) fn add_event(
     conn: &Connection,
     incident: i64,
-    kind: &str,
+    kind: EventKind,
     detail: &str,
 ) -> rusqlite::Result<()> {
     conn.execute(
@@ -187,7 +187,7 @@ impl Store {
                 params![failure.check, failure.signature, failure.severity.as_str(), failure.summary, failure.evidence, at],
             )?;
             let id = tx.last_insert_rowid();
-            add_event(&tx, id, "opened", failure.summary)?;
+            add_event(&tx, id, EventKind::Opened, failure.summary)?;
             (id, Observation::Opened)
         };
         tx.commit()?;
@@ -213,7 +213,12 @@ impl Store {
             "UPDATE escalations SET status = 'resolved', note = COALESCE(note, 'the check passes again') WHERE incident = ?1 AND status != 'resolved'",
             [active.id],
         )?;
-        add_event(&tx, active.id, "recovered", "the check passes again")?;
+        add_event(
+            &tx,
+            active.id,
+            EventKind::Recovered,
+            "the check passes again",
+        )?;
         tx.commit()?;
         Ok(Some(active.id))
     }
@@ -236,7 +241,7 @@ impl Store {
             params![incident, phase.number(), reason],
         )?;
         if changed == 1 {
-            add_event(&tx, incident, &format!("phase {}", phase.number()), reason)?;
+            add_event(&tx, incident, EventKind::moved_to(phase), reason)?;
         }
         tx.commit()?;
         Ok(())
@@ -355,7 +360,7 @@ fn reopen(
             params![closed.signature, hash],
         )?;
     }
-    add_event(tx, id, "reopened", failure.summary)?;
+    add_event(tx, id, EventKind::Reopened, failure.summary)?;
     let reopens: i64 = tx.query_row(
         "SELECT COUNT(*) FROM incident_events WHERE incident = ?1 AND kind = 'reopened' AND at >= ?2",
         params![id, at - failure.flapping_within],
@@ -370,7 +375,7 @@ fn reopen(
             "UPDATE incidents SET flapping = 1, phase = 4, max_phase = 4, handoff = ?2 WHERE id = ?1",
             params![id, reason],
         )?;
-        add_event(tx, id, "flapping", &reason)?;
+        add_event(tx, id, EventKind::Flapping, &reason)?;
         return Ok((id, Observation::Flapping));
     }
     Ok((id, Observation::Reopened))
