@@ -213,6 +213,8 @@ pub enum Phase {
 }
 
 impl Phase {
+    pub const ALL: [Phase; 4] = [Phase::Fix, Phase::Research, Phase::Consult, Phase::Escalate];
+
     pub fn number(self) -> i64 {
         self as i64
     }

@@ -3,7 +3,7 @@
 
 use crate::actions::Plan;
 use crate::clock::rfc3339;
-use crate::model::EventKind;
+use crate::model::{EventKind, Phase};
 use crate::store::{Attempt, Consultation, Event, HeldPlan, Incident};
 use std::fmt::Write;
 
@@ -80,7 +80,7 @@ fn write_attempts(body: &mut String, brief: &Brief) {
         let _ = writeln!(body, "  (no plan was run)\n");
         return;
     }
-    for phase in 1..=4 {
+    for phase in Phase::ALL {
         for attempt in brief.attempts.iter().filter(|a| a.phase == phase) {
             let reason = if attempt.reason.is_empty() {
                 String::new()

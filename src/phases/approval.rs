@@ -213,7 +213,7 @@ fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<Inc
         line.detail = format!("check `{}` is no longer configured", incident.check);
         return Ok(line);
     };
-    let phase = Phase::from_number(held.phase).unwrap_or(Phase::Escalate);
+    let phase = held.phase;
     let candidate = Candidate {
         source: held.source.clone(),
         plan,
