@@ -147,6 +147,19 @@ text_enum! {
 }
 
 text_enum! {
+    /// What became of an agent's answer (`consultations.vote`): `proposed` in phase 2; in phase
+    /// 3 `winner` or `loser` by the tally; `abstained`, or `rejected` (invalid or refused by
+    /// the policy) in both.
+    Vote {
+        Proposed => "proposed",
+        Winner => "winner",
+        Loser => "loser",
+        Abstained => "abstained",
+        Rejected => "rejected",
+    }
+}
+
+text_enum! {
     /// A person's decision on a held plan (`escalations.decision`).
     HeldDecision { Approved => "approved", Dismissed => "dismissed" }
 }

@@ -4,7 +4,7 @@
 use super::incidents::add_event;
 use super::{Result, Store};
 use crate::clock::{now, Timestamp};
-use crate::model::{EventKind, HeldDecision, Phase};
+use crate::model::{EventKind, HeldDecision, Phase, Vote};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
@@ -18,8 +18,7 @@ pub struct NewConsultation<'a> {
     pub plan_json: Option<&'a str>,
     pub plan_hash: Option<&'a str>,
     pub confidence: Option<f64>,
-    /// proposed | winner | loser | abstained | rejected
-    pub vote: &'a str,
+    pub vote: Vote,
     pub agreement: Option<&'a str>,
     pub latency_ms: u64,
     pub error: Option<&'a str>,
@@ -36,7 +35,7 @@ pub struct Consultation {
     pub plan: Option<serde_json::Value>,
     pub plan_hash: Option<String>,
     pub confidence: Option<f64>,
-    pub vote: String,
+    pub vote: Vote,
     pub agreement: Option<String>,
     pub latency_ms: i64,
     pub error: Option<String>,
