@@ -160,6 +160,31 @@ text_enum! {
 }
 
 text_enum! {
+    /// Where a notification goes (`notifications.channel`).
+    Channel { Email => "email", Webhook => "webhook" }
+}
+
+// Page code compares the stored word (`n.channel == "email"`); it reads the same as
+// `Channel::Email` and keeps the pages free of this module.
+impl PartialEq<&str> for Channel {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+text_enum! {
+    /// What a notification says (`notifications.kind`): the escalation, a reminder of it, or
+    /// that it is over. `refresh` is a delivery only: the re-post that keeps a firing alert
+    /// alive in Alertmanager, never queued.
+    NotificationKind {
+        Escalation => "escalation",
+        Repeat => "repeat",
+        AllClear => "all_clear",
+        Refresh => "refresh",
+    }
+}
+
+text_enum! {
     /// A person's decision on a held plan (`escalations.decision`).
     HeldDecision { Approved => "approved", Dismissed => "dismissed" }
 }

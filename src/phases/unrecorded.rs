@@ -17,7 +17,7 @@ use super::scan::CheckLine;
 use crate::clock::{now, rfc3339};
 use crate::config::{Config, EscalationConfig};
 use crate::lock::LockError;
-use crate::model::Status;
+use crate::model::{Channel, Status};
 use crate::notify::{self, Mail, NotifyError};
 use crate::store::StoreError;
 use serde::Serialize;
@@ -42,7 +42,7 @@ pub struct DirectReport {
 
 #[derive(Debug, Serialize)]
 pub struct DirectDelivery {
-    pub channel: &'static str,
+    pub channel: Channel,
     pub recipient: String,
     /// sent | failed
     pub result: &'static str,
@@ -331,7 +331,7 @@ fn send_each(
             let sent = limits
                 .next_deadline()
                 .map(|deadline| notify::send_email(email, &mail, deadline));
-            outcome("email", to, sent);
+            outcome(Channel::Email, to, sent);
         }
     }
     if let Some(webhook) = &channels.webhook {
@@ -339,7 +339,7 @@ fn send_each(
             .next_deadline()
             .map(|deadline| notify::post_webhook(&webhook.url, &payload.to_string(), deadline));
         // The URL may carry a token: the recipient is named by its host only.
-        outcome("webhook", &url_host(&webhook.url), sent);
+        outcome(Channel::Webhook, &url_host(&webhook.url), sent);
     }
     deliveries
 }

@@ -5,7 +5,7 @@
 use super::incidents::add_event;
 use super::{Lesson, NewAttempt, Result, Store, StoreError, Taught};
 use crate::clock::{now, Timestamp};
-use crate::model::{EventKind, HeldDecision, Phase};
+use crate::model::{Channel, EventKind, HeldDecision, NotificationKind, Phase};
 use crate::redact::Redactor;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
@@ -49,9 +49,9 @@ pub struct Notification {
     pub id: i64,
     pub escalation: i64,
     pub incident: i64,
-    pub channel: String,
+    pub channel: Channel,
     pub recipient: String,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub subject: String,
     pub body: String,
     /// pending | sending | sent | failed
@@ -95,9 +95,9 @@ fn notification_from_row(row: &Row) -> rusqlite::Result<Notification> {
 /// A message to queue on one channel for one recipient, composed in full before it is queued.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
-    pub channel: String,
+    pub channel: Channel,
     pub recipient: String,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub subject: String,
     pub body: String,
     pub idempotency_key: String,
@@ -109,7 +109,7 @@ pub struct Outgoing {
 pub struct DueReminder {
     pub escalation: Escalation,
     /// (channel, recipient)
-    pub recipients: Vec<(String, String)>,
+    pub recipients: Vec<(Channel, String)>,
 }
 
 /// Messages are composed from stored (masked) text; they are masked once more because they
@@ -230,7 +230,7 @@ impl Store {
     pub fn first_message_ids(
         &self,
         escalation: i64,
-    ) -> Result<std::collections::HashMap<(String, String), String>> {
+    ) -> Result<std::collections::HashMap<(Channel, String), String>> {
         let mut stmt = self.conn.prepare(
             "SELECT channel, recipient, idempotency_key FROM notifications
              WHERE escalation = ?1 AND kind = 'escalation' ORDER BY id DESC",
@@ -369,7 +369,7 @@ impl Store {
             .query_map([before], |row| {
                 Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?))
             })?
-            .collect::<rusqlite::Result<Vec<(i64, String, String)>>>()?;
+            .collect::<rusqlite::Result<Vec<(i64, Channel, String)>>>()?;
         let mut due: Vec<DueReminder> = Vec::new();
         for (escalation, channel, recipient) in rows {
             if due.last().map(|d| d.escalation.id) != Some(escalation) {
