@@ -55,7 +55,8 @@ macro_rules! text_enum {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let text = String::deserialize(deserializer)?;
                 Self::parse(&text).ok_or_else(|| {
-                    serde::de::Error::custom(format!("unknown {} {text:?}", stringify!($name)))
+                    let known = [$($text),+].join(", ");
+                    serde::de::Error::custom(format!("unknown `{text}` (known: {known})"))
                 })
             }
         }
@@ -182,6 +183,16 @@ text_enum! {
         AllClear => "all_clear",
         Refresh => "refresh",
     }
+}
+
+text_enum! {
+    /// The agents built into orchestrator (`[agents.NAME] builtin = "runbook"`).
+    BuiltinAgent { Runbook => "runbook" }
+}
+
+text_enum! {
+    /// The body a webhook receives (`[escalation.webhook] format`).
+    WebhookFormat { Alertmanager => "alertmanager" }
 }
 
 text_enum! {
