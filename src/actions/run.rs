@@ -31,6 +31,9 @@ pub struct ExecOptions<'a> {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ActionReport {
+    /// Which action, for words such as "restart_unit failed"; `action` describes it whole.
+    #[serde(skip)]
+    pub kind: super::ActionKind,
     pub action: String,
     pub ok: bool,
     pub detail: String,
@@ -88,6 +91,7 @@ pub fn execute_plan(plan: &Plan, options: &ExecOptions) -> PlanReport {
             Err(detail) => (false, detail),
         };
         let action = ActionReport {
+            kind: action.kind(),
             action: described,
             ok,
             detail,
