@@ -129,8 +129,40 @@ text_enum! {
 }
 
 impl IncidentStatus {
+    pub const ALL: [IncidentStatus; 4] = [
+        IncidentStatus::Open,
+        IncidentStatus::Escalated,
+        IncidentStatus::Resolved,
+        IncidentStatus::Recovered,
+    ];
+
     pub fn is_active(self) -> bool {
         matches!(self, IncidentStatus::Open | IncidentStatus::Escalated)
+    }
+
+    /// The incident state machine (docs/architecture.md, "An incident's life"): which status
+    /// may follow which. Phase 4 escalates an open incident; a verified fix or a person
+    /// resolves an active one; a passing check recovers it; failing again within
+    /// `reopen_within` reopens a closed one. Moving between phases keeps the status `open`.
+    pub fn can_become(self, next: IncidentStatus) -> bool {
+        use IncidentStatus::*;
+        matches!(
+            (self, next),
+            (Open, Escalated)
+                | (Open | Escalated, Resolved | Recovered)
+                | (Resolved | Recovered, Open)
+        )
+    }
+
+    /// The statuses that may become `next`, as SQL: `status IN ('open', 'escalated')`, the
+    /// guard of the store's UPDATE that makes the move.
+    pub fn sql_may_become(next: IncidentStatus) -> String {
+        let from: Vec<String> = IncidentStatus::ALL
+            .into_iter()
+            .filter(|status| status.can_become(next))
+            .map(|status| format!("'{status}'"))
+            .collect();
+        format!("status IN ({})", from.join(", "))
     }
 }
 
@@ -328,6 +360,35 @@ mod tests {
             ("escalated", IncidentStatus::Escalated)
         );
         assert_eq!(read::<Phase>("SELECT 3").unwrap(), Phase::Consult);
+    }
+
+    #[test]
+    fn the_incident_state_machine() {
+        use IncidentStatus::*;
+        // (from, to): whether the move exists.
+        let table = [
+            (Open, [false, true, true, true]),
+            (Escalated, [false, false, true, true]),
+            (Resolved, [true, false, false, false]),
+            (Recovered, [true, false, false, false]),
+        ];
+        for (from, row) in table {
+            for (to, allowed) in IncidentStatus::ALL.into_iter().zip(row) {
+                assert_eq!(from.can_become(to), allowed, "{from} -> {to}");
+            }
+        }
+        assert_eq!(
+            IncidentStatus::sql_may_become(Resolved),
+            "status IN ('open', 'escalated')"
+        );
+        assert_eq!(
+            IncidentStatus::sql_may_become(Open),
+            "status IN ('resolved', 'recovered')"
+        );
+        assert_eq!(
+            IncidentStatus::sql_may_become(Escalated),
+            "status IN ('open')"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::incidents::add_event;
 use super::{Lesson, NewAttempt, Result, Store, StoreError, Taught};
 use crate::clock::{now, Timestamp};
-use crate::model::{Channel, EventKind, HeldDecision, NotificationKind, Phase};
+use crate::model::{Channel, EventKind, HeldDecision, IncidentStatus, NotificationKind, Phase};
 use crate::redact::Redactor;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
@@ -177,7 +177,10 @@ impl Store {
             params![incident, reason, now()],
         )?;
         tx.execute(
-            "UPDATE incidents SET status = 'escalated' WHERE id = ?1 AND status = 'open'",
+            &format!(
+                "UPDATE incidents SET status = 'escalated' WHERE id = ?1 AND {}",
+                IncidentStatus::sql_may_become(IncidentStatus::Escalated)
+            ),
             [incident],
         )?;
         add_event(&tx, incident, EventKind::Escalated, why)?;
@@ -443,7 +446,7 @@ impl Store {
     ) -> Result<()> {
         let note = &self.mask(note);
         let record = self.incident(incident)?;
-        if !record.status.is_active() {
+        if !record.status.can_become(IncidentStatus::Resolved) {
             return Err(StoreError::AlreadyClosed(
                 incident,
                 record.status.to_string(),

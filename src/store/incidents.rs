@@ -206,7 +206,10 @@ impl Store {
         }
         let at = now();
         tx.execute(
-            "UPDATE incidents SET status = 'recovered', resolved_at = ?2, resolved_phase = phase, resolved_by = 'check' WHERE id = ?1",
+            &format!(
+                "UPDATE incidents SET status = 'recovered', resolved_at = ?2, resolved_phase = phase, resolved_by = 'check' WHERE id = ?1 AND {}",
+                IncidentStatus::sql_may_become(IncidentStatus::Recovered)
+            ),
             params![active.id, at],
         )?;
         tx.execute(
@@ -343,10 +346,13 @@ fn reopen(
 ) -> rusqlite::Result<(i64, Observation)> {
     let id = closed.id;
     tx.execute(
-        "UPDATE incidents SET status = 'open', phase = 1, occurrences = occurrences + 1, last_seen_at = ?2, summary = ?3,
-             evidence = ?4, severity = ?5, resolved_at = NULL, resolved_phase = NULL, resolved_by = NULL,
-             reopened = reopened + 1, handoff = NULL
-         WHERE id = ?1",
+        &format!(
+            "UPDATE incidents SET status = 'open', phase = 1, occurrences = occurrences + 1, last_seen_at = ?2, summary = ?3,
+                 evidence = ?4, severity = ?5, resolved_at = NULL, resolved_phase = NULL, resolved_by = NULL,
+                 reopened = reopened + 1, handoff = NULL
+             WHERE id = ?1 AND {}",
+            IncidentStatus::sql_may_become(IncidentStatus::Open)
+        ),
         params![id, at, failure.summary, failure.evidence, failure.severity.as_str()],
     )?;
     let fixed_by: Option<String> = tx
