@@ -16,10 +16,11 @@ pub struct CycleLock {
 pub enum LockError {
     #[error("another orchestrator process holds {0}")]
     Busy(PathBuf),
-    #[error("cannot lock {path}: {source}")]
+    // `cause`, not `source`: the message carries it, and `{:#}` must not print it twice.
+    #[error("cannot lock {path}: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -62,14 +63,31 @@ fn flock(path: PathBuf, wait: bool) -> Result<File, LockError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = crate::store::private::create_dir(dir);
     }
-    let io_err = |source| LockError::Io {
+    let io_err = |cause| LockError::Io {
         path: path.clone(),
-        source,
+        cause,
     };
     let file = crate::store::private::open_file(&path).map_err(io_err)?;
     match crate::sys::flock(&file, wait) {
         Ok(()) => Ok(file),
         Err(FlockError::Busy) => Err(LockError::Busy(path)),
         Err(FlockError::Io(err)) => Err(io_err(err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_that_cannot_be_made_names_its_cause_once() {
+        let dir = tempfile::tempdir().unwrap();
+        // A lock beside a database in a directory that is a file: ENOTDIR.
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, "").unwrap();
+        let err = flock(blocker.join("state.db.lock"), false).unwrap_err();
+        assert!(matches!(err, LockError::Io { .. }), "{err}");
+        let said = format!("{:#}", anyhow::Error::from(err));
+        assert_eq!(said.matches("(os error 20)").count(), 1, "{said}");
     }
 }

@@ -84,6 +84,13 @@ fn a_missing_config_file_is_a_usage_error() {
     let run = host.run(&["config", "check"]);
     assert_eq!(run.status, 2);
     assert_contains(&run.stderr, "cannot read config file");
+    // The cause once, not "...: No such file or directory (os error 2): No such file ...".
+    assert_eq!(
+        run.stderr.matches("(os error 2)").count(),
+        1,
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -498,7 +498,7 @@ mod tests {
         assert!(storage_failure(&anyhow::anyhow!("an agent failed")).is_none());
         let lock = LockError::Io {
             path: "/x.lock".into(),
-            source: std::io::Error::from_raw_os_error(libc::EROFS),
+            cause: std::io::Error::from_raw_os_error(libc::EROFS),
         };
         assert!(storage_failure(&lock.into()).is_some());
     }
