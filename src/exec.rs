@@ -131,19 +131,21 @@ impl CommandOutput {
     }
 }
 
+// The cause is part of each message, so the fields are named `cause`: a field named `source`
+// would also be reported as the cause, and `{:#}` would print it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
     #[error("empty command")]
     Empty,
-    #[error("cannot start `{program}`: {source}")]
+    #[error("cannot start `{program}`: {cause}")]
     Spawn {
         program: String,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("cannot capture the output of `{program}`: {source}")]
+    #[error("cannot capture the output of `{program}`: {cause}")]
     Capture {
         program: String,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -163,9 +165,9 @@ pub fn run_traced(
     let program = spec.argv.first().ok_or(ExecError::Empty)?.clone();
     become_subreaper();
     tree::reap_adopted();
-    let capture_err = |source| ExecError::Capture {
+    let capture_err = |cause| ExecError::Capture {
         program: program.clone(),
-        source,
+        cause,
     };
     let mut stdout_file = tempfile::tempfile().map_err(capture_err)?;
     let mut stderr_file = tempfile::tempfile().map_err(capture_err)?;
@@ -203,11 +205,11 @@ pub fn run_traced(
     on_trace(Some(&trace));
 
     let started = Instant::now();
-    let handle = expression.start().map_err(|source| {
+    let handle = expression.start().map_err(|cause| {
         on_trace(None);
         ExecError::Spawn {
             program: program.clone(),
-            source,
+            cause,
         }
     })?;
     let pid = handle.pids().first().copied();
@@ -323,10 +325,7 @@ fn ending_of(status: std::process::ExitStatus) -> Ending {
 
 fn kill_group(pid: Option<u32>) {
     if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
-        // SAFETY: kill(2) with a negative pid signals the process group the child leads.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
+        crate::sys::kill_group(pid);
     }
 }
 
@@ -352,6 +351,22 @@ mod tests {
 
     fn argv(words: &[&str]) -> Vec<String> {
         words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn a_program_that_cannot_start_names_its_cause_once() {
+        let err = run(&CommandSpec::new(
+            argv(&["/nonexistent/program"]),
+            Duration::from_secs(5),
+        ))
+        .unwrap_err();
+        // As the commands print it: the whole chain, `{:#}`.
+        let said = format!("{:#}", anyhow::Error::from(err));
+        assert_eq!(said.matches("(os error 2)").count(), 1, "{said}");
+        assert!(
+            said.starts_with("cannot start `/nonexistent/program`"),
+            "{said}"
+        );
     }
 
     #[test]
@@ -507,8 +522,9 @@ mod tests {
         let hung = pid_in(&hung_pidfile);
 
         // Stop the daemon before asserting, so a failure leaves nothing behind.
-        // SAFETY: kill takes plain integers; a stale pid only makes it fail.
-        unsafe { libc::kill(daemon, libc::SIGKILL) };
+        if let Some(daemon) = rustix::process::Pid::from_raw(daemon) {
+            let _ = rustix::process::kill_process(daemon, rustix::process::Signal::KILL);
+        }
         assert!(
             daemon_alive,
             "the daemon an action started did not survive its exit"

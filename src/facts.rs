@@ -33,7 +33,6 @@ const MAX_FDS: usize = 200_000;
 const MAX_PATHS: usize = 16;
 const MAX_PID_FILES: usize = 8;
 const MAX_FILESYSTEMS: usize = 8;
-const MAX_ERROR_LINES: usize = 20;
 const MAX_DELETED_OPEN: usize = 10;
 /// A pid file bigger than this is not a pid file.
 const PID_FILE_MAX_BYTES: u64 = 4096;
@@ -288,50 +287,7 @@ fn parse_unit_state(unit: &str, text: &str) -> UnitState {
     }
 }
 
-/// Words that make a log line worth quoting.
-const ERROR_WORDS: [&str; 22] = [
-    "error",
-    "fatal",
-    "emerg",
-    "crit",
-    "panic",
-    "fail",
-    "denied",
-    "refus",
-    "cannot",
-    "can't",
-    "could not",
-    "unable",
-    "no space",
-    "already exists",
-    "already running",
-    "in use",
-    "invalid",
-    "bad ",
-    "too open",
-    "not permitted",
-    "stale",
-    "exists",
-];
-
-/// The last error-looking lines, oldest first, without repeats.
-pub fn error_lines(evidence: &str) -> Vec<String> {
-    let mut seen = BTreeSet::new();
-    let mut lines: Vec<String> = evidence
-        .lines()
-        .rev()
-        .map(str::trim)
-        .filter(|line| {
-            let lower = line.to_lowercase();
-            ERROR_WORDS.iter().any(|w| lower.contains(w))
-        })
-        .filter(|line| seen.insert(line.to_string()))
-        .take(MAX_ERROR_LINES)
-        .map(|line| line.chars().take(400).collect())
-        .collect();
-    lines.reverse();
-    lines
-}
+pub use crate::evidence::error_lines;
 
 fn absolute_path_pattern() -> &'static Regex {
     static PATTERN: OnceLock<Regex> = OnceLock::new();

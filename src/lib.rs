@@ -1,10 +1,11 @@
 //! orchestrator: a self-healing toolkit for Linux hosts. How it is built: docs/architecture.md;
 //! agents, plans and the policy: docs/agents.md; the reference for users: man/.
 //!
-//! Layers, lowest first (a module never imports a higher one): `duration`, `clock`, `model`,
-//! `exec`, `pool`, `random`, `redact` → `config`, `checks`, `actions`, `learning` → `store`, `lock` →
-//! `phases` → `commands` (with `cli`). The intent, not yet the fact: docs/architecture.md
-//! ("Layers and data flow") lists the imports that break it.
+//! Layers, lowest first (a module never imports a higher one, and no import goes round a loop):
+//! `duration`, `clock`, `model`, `sys`, `exec`, `pool`, `random`, `redact`, `journal`, `learning`,
+//! `evidence` → `actions`, `checks`, `config`, `policy` → `store`, `lock`, `facts` → `agents`,
+//! `notify`, `metrics` → `phases` → `web`, `commands` (with `cli`). The fact, checked:
+//! `scripts/module-graph.sh` counts cycles and upward imports, and tests/layers.rs fails on any.
 
 pub(crate) mod actions;
 pub(crate) mod agents;
@@ -14,6 +15,7 @@ pub(crate) mod clock;
 pub(crate) mod commands;
 pub(crate) mod config;
 pub(crate) mod duration;
+pub(crate) mod evidence;
 pub(crate) mod exec;
 pub(crate) mod facts;
 pub mod journal;
@@ -28,6 +30,7 @@ pub(crate) mod pool;
 pub(crate) mod random;
 pub(crate) mod redact;
 pub(crate) mod store;
+pub(crate) mod sys;
 pub(crate) mod web;
 
 // What the binary and the examples use; everything else is crate-private, so the compiler

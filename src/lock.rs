@@ -4,8 +4,8 @@
 //! people's servers, never holds up the healing phases. The kernel drops a lock when its
 //! holder dies, so a killed process never leaves one stuck.
 
+use crate::sys::FlockError;
 use std::fs::File;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 pub struct CycleLock {
@@ -16,10 +16,11 @@ pub struct CycleLock {
 pub enum LockError {
     #[error("another orchestrator process holds {0}")]
     Busy(PathBuf),
-    #[error("cannot lock {path}: {source}")]
+    // `cause`, not `source`: the message carries it, and `{:#}` must not print it twice.
+    #[error("cannot lock {path}: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -62,26 +63,31 @@ fn flock(path: PathBuf, wait: bool) -> Result<File, LockError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = crate::store::private::create_dir(dir);
     }
-    let io_err = |source| LockError::Io {
+    let io_err = |cause| LockError::Io {
         path: path.clone(),
-        source,
+        cause,
     };
     let file = crate::store::private::open_file(&path).map_err(io_err)?;
-    let mode = if wait {
-        libc::LOCK_EX
-    } else {
-        libc::LOCK_EX | libc::LOCK_NB
-    };
-    loop {
-        // SAFETY: flock on a descriptor we own.
-        if unsafe { libc::flock(file.as_raw_fd(), mode) } == 0 {
-            return Ok(file);
-        }
-        let err = std::io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EINTR) => continue,
-            Some(libc::EWOULDBLOCK) => return Err(LockError::Busy(path)),
-            _ => return Err(io_err(err)),
-        }
+    match crate::sys::flock(&file, wait) {
+        Ok(()) => Ok(file),
+        Err(FlockError::Busy) => Err(LockError::Busy(path)),
+        Err(FlockError::Io(err)) => Err(io_err(err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_that_cannot_be_made_names_its_cause_once() {
+        let dir = tempfile::tempdir().unwrap();
+        // A lock beside a database in a directory that is a file: ENOTDIR.
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, "").unwrap();
+        let err = flock(blocker.join("state.db.lock"), false).unwrap_err();
+        assert!(matches!(err, LockError::Io { .. }), "{err}");
+        let said = format!("{:#}", anyhow::Error::from(err));
+        assert_eq!(said.matches("(os error 20)").count(), 1, "{said}");
     }
 }

@@ -339,9 +339,7 @@ fn check_series(out: &mut Exposition, checks: &[CheckState]) {
         "Last result of each check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
     );
     for check in checks {
-        let code = crate::model::Status::parse(&check.status)
-            .map(|s| s.code())
-            .unwrap_or(3);
+        let code = check.status.code();
         out.sample("check_status", &[("check", &check.name)], code.to_string());
     }
     let mut by_unit: BTreeMap<&'static str, Vec<(String, String, f64)>> = BTreeMap::new();
@@ -446,7 +444,7 @@ mod tests {
         let checks = vec![CheckState {
             name: "a\"b".into(),
             kind: "command".into(),
-            status: "warning".into(),
+            status: crate::model::Status::Warning,
             summary: "slow".into(),
             duration_ms: 5,
             checked_at: 0.0,

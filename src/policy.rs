@@ -5,9 +5,9 @@
 //! `kill_process` may signal is decided again when it runs (`actions::kill`), because a pid
 //! judged here may belong to another process by then.
 
-use crate::actions::{check_unit_name, full_unit_name, signal_number, Action, Plan};
+use crate::actions::{check_unit_name, full_unit_name, path_glob, signal_number, Action, Plan};
 use crate::config::PolicyConfig;
-use globset::{Glob, GlobBuilder, GlobMatcher};
+use globset::{Glob, GlobMatcher};
 use serde::Serialize;
 use std::path::{Component, Path, PathBuf};
 
@@ -27,15 +27,6 @@ pub struct Policy<'a> {
     config: &'a PolicyConfig,
     units: Vec<GlobMatcher>,
     paths: Vec<GlobMatcher>,
-}
-
-/// A glob whose `*` and `?` never match `/`.
-pub(crate) fn path_glob(pattern: &str) -> Option<GlobMatcher> {
-    GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .build()
-        .ok()
-        .map(|g| g.compile_matcher())
 }
 
 impl<'a> Policy<'a> {
@@ -271,6 +262,64 @@ fn resolve_path(path: &str) -> Result<PathBuf, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod vocabulary {
+        //! The actions as described to agents (`actions::vocabulary`) and the policy agree.
+        use crate::actions::vocabulary::tests::with_fields;
+        use crate::actions::vocabulary::{Field, ACTIONS};
+        use crate::actions::{ActionKind, Plan};
+        use crate::config::PolicyConfig;
+        use crate::policy::{Policy, Verdict};
+        use serde_json::json;
+
+        fn permissive_policy() -> PolicyConfig {
+            let config = format!(
+                "[policy]\nactions = [{}]\napprove = []\npaths = [\"/var/log/**\"]\ncommands = [[\"/usr/local/bin/fix-web\", \"**\"]]\nprocesses = [\"web-*\"]\n",
+                ACTIONS
+                    .iter()
+                    .map(|a| format!("\"{}\"", a.name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            crate::config::Config::parse("test.toml", &config)
+                .unwrap()
+                .policy
+        }
+
+        /// A plan written from the vocabulary alone is judged on its targets, never refused for its
+        /// shape: every listed field and every listed signal passes a policy that allows the action.
+        #[test]
+        fn the_vocabulary_and_the_policy_agree() {
+            let config = permissive_policy();
+            let policy = Policy::new(&config);
+            let mut plans = Vec::new();
+            for spec in ACTIONS {
+                let mut fields: Vec<&Field> = spec.fields.iter().collect();
+                if spec.kind == ActionKind::KillProcess {
+                    // pid and name are alternatives: judge each.
+                    fields.retain(|f| f.name != "pid");
+                    plans.push(json!([with_fields(
+                        spec,
+                        spec.fields.iter().filter(|f| f.name != "name")
+                    )]));
+                    for name in spec.fields.iter().flat_map(|f| f.allowed) {
+                        plans.push(
+                            json!([{ "action": spec.name(), "name": "web-worker", "signal": name }]),
+                        );
+                    }
+                }
+                plans.push(json!([with_fields(spec, fields.into_iter())]));
+            }
+            for json in plans {
+                let plan: Plan = serde_json::from_value(json.clone()).unwrap();
+                assert_eq!(
+                    policy.judge(&plan, Some("web.service")),
+                    Verdict::Allowed,
+                    "{json}"
+                );
+            }
+        }
+    }
     use crate::actions::ActionKind;
 
     fn policy_config() -> PolicyConfig {

@@ -153,6 +153,27 @@ fn research_runs_the_agents_plan_verifies_it_and_learns_it() {
 }
 
 #[test]
+fn research_counts_each_invalid_plan_as_a_try_and_stops_at_max_attempts() {
+    let host = Host::new();
+    let _service = broken_service(&host, "");
+    let config = std::fs::read_to_string(host.config_path()).unwrap()
+        + &agent(&host, "claude", &answer(r#"[{"action": "reboot"}]"#))
+        + "[research]\nagent = \"claude\"\n";
+    host.write_config(&config.replace_once("[policy]\n", "[policy]\nmax_attempts = 2\n"));
+    let report = host.run(&["--json", "research"]).ok().json();
+    assert_eq!(report["incidents"][0]["verdict"], "passed_on", "{report}");
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM agent_consultations WHERE vote = 'rejected'"),
+        2
+    );
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM attempts WHERE phase = 2 AND outcome = 'rejected'"),
+        2
+    );
+    assert_eq!(host.query_i64("SELECT phase FROM incidents"), 3);
+}
+
+#[test]
 fn three_agents_agreeing_run_their_plan() {
     let host = Host::new();
     let service = broken_service(&host, "");

@@ -69,11 +69,28 @@ fn an_unknown_action_in_a_remedy_is_refused() {
 }
 
 #[test]
+fn an_unknown_builtin_agent_or_webhook_format_is_named_at_its_value() {
+    let run = check_config("[agents.doc]\nbuiltin = \"gpt\"\n");
+    assert_contains(&run.stderr, "orchestrator.toml:2:11:");
+    assert_contains(&run.stderr, "unknown `gpt` (known: runbook)");
+    let run = check_config("[escalation.webhook]\nurl = \"http://x/\"\nformat = \"slack\"\n");
+    assert_contains(&run.stderr, "orchestrator.toml:3:10:");
+    assert_contains(&run.stderr, "unknown `slack` (known: alertmanager)");
+}
+
+#[test]
 fn a_missing_config_file_is_a_usage_error() {
     let host = Host::new();
     let run = host.run(&["config", "check"]);
     assert_eq!(run.status, 2);
     assert_contains(&run.stderr, "cannot read config file");
+    // The cause once, not "...: No such file or directory (os error 2): No such file ...".
+    assert_eq!(
+        run.stderr.matches("(os error 2)").count(),
+        1,
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -66,6 +66,13 @@ smtp = "smtp://127.0.0.1:{smtp_port}"
     )
 }
 
+/// An error names its cause once: "Read-only file system (os error 30)" not twice over.
+#[track_caller]
+fn assert_cause_once(text: &str) {
+    let said = text.matches("Read-only file system (os error 30)").count();
+    assert!(said <= 1, "the cause is printed {said} times:\n{text}");
+}
+
 fn file_bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -243,6 +250,7 @@ fn a_read_only_state_disk_serves_the_read_commands_unchanged_and_tells_a_person(
         &ack.stderr,
         "is on a read-only filesystem); nothing was recorded",
     );
+    assert_cause_once(&ack.stderr);
 
     let cycle = run_with(&host, &db, &["--json", "cycle"]);
     assert_eq!(cycle.status, 1, "{}\n{}", cycle.stdout, cycle.stderr);
@@ -251,6 +259,8 @@ fn a_read_only_state_disk_serves_the_read_commands_unchanged_and_tells_a_person(
         report["state_error"].as_str().unwrap(),
         "is on a read-only filesystem",
     );
+    assert_cause_once(&cycle.stderr);
+    assert_cause_once(report["state_error"].as_str().unwrap());
     assert_eq!(report["direct_escalation"]["result"], "sent", "{report}");
     let mail = decode_quoted_printable(&exactly_n_mails(&smtp, 1)[0]);
     assert_contains(&mail, "read-only filesystem");

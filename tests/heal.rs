@@ -108,6 +108,28 @@ remedy = [ {{ action = "run", argv = ["true"] }} ]
 }
 
 #[test]
+fn a_failed_action_is_named_by_its_kind_in_the_attempt_reason() {
+    let host = Host::new();
+    let service = Service::new(&host, "web");
+    host.write_config(&format!(
+        r#"
+[[checks]]
+name = "web"
+kind = "http"
+url = "{}"
+remedy = [ {{ action = "run", argv = ["true"] }}, {{ action = "run", argv = ["sh", "-c", "echo 'disk (sda) gone'; exit 3"] }} ]
+"#,
+        service.url()
+    ));
+    host.run(&["scan"]).ok();
+    host.run(&["fix"]);
+    assert_eq!(host.query_text("SELECT outcome FROM attempts"), "failed");
+    let reason = host.query_text("SELECT reason FROM attempts");
+    assert!(reason.starts_with("run failed: "), "{reason}");
+    assert_contains(&reason, "disk (sda) gone");
+}
+
+#[test]
 fn dry_run_records_the_plan_and_executes_nothing() {
     let host = Host::new();
     let service = Service::new(&host, "web");

@@ -13,9 +13,9 @@
 //! were written by the admin and may name any other process. A kill refusing any target
 //! signals none of them, and says which and why.
 
-use super::normalise_signal;
-use crate::checks::host;
+use super::{normalise_signal, ActionError};
 use crate::exec::parent_in_stat;
+use crate::sys;
 use rustix::fd::OwnedFd;
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::process::{Pid, PidfdFlags, Signal};
@@ -70,13 +70,21 @@ pub fn kill_process(
     name: Option<&str>,
     signal: &str,
     scope: &KillScope,
-) -> Result<String, String> {
-    let signo = signal_number(signal)
-        .ok_or_else(|| format!("unknown signal {signal} (known: {})", SIGNALS.join(", ")))?;
+) -> Result<String, ActionError> {
+    let signo = signal_number(signal).ok_or_else(|| {
+        ActionError::Invalid(format!(
+            "unknown signal {signal} (known: {})",
+            SIGNALS.join(", ")
+        ))
+    })?;
     let pids = match (pid, name) {
         (Some(pid), _) => vec![pid],
-        (None, Some(name)) => host::pids_named(name),
-        (None, None) => return Err("kill_process needs `pid` or `name`".into()),
+        (None, Some(name)) => sys::pids_named(name),
+        (None, None) => {
+            return Err(ActionError::Invalid(
+                "kill_process needs `pid` or `name`".into(),
+            ))
+        }
     };
     let me = Me::new();
     let mut targets = Vec::new();
@@ -92,10 +100,10 @@ pub fn kill_process(
         }
     }
     if !refused.is_empty() {
-        return Err(format!(
+        return Err(ActionError::Refused(format!(
             "refused, nothing signalled: {}",
             refused.join("; ")
-        ));
+        )));
     }
     if targets.is_empty() {
         // Nothing to stop is the state the plan wanted.
@@ -105,7 +113,7 @@ pub fn kill_process(
             what.unwrap_or_default()
         ));
     }
-    signal_all(&targets, signo, signal)
+    signal_all(&targets, signo, signal).map_err(ActionError::Failed)
 }
 
 fn signal_all(targets: &[Target], signo: Signal, signal: &str) -> Result<String, String> {
@@ -320,9 +328,10 @@ fn in_scope(target: &Target, scope: &KillScope) -> bool {
     let named = scope
         .process
         .is_some_and(|name| target.names().any(|n| n == name));
-    let allowed = scope.processes.iter().any(|glob| {
-        crate::policy::path_glob(glob).is_some_and(|g| target.names().any(|n| g.is_match(n)))
-    });
+    let allowed = scope
+        .processes
+        .iter()
+        .any(|glob| super::path_glob(glob).is_some_and(|g| target.names().any(|n| g.is_match(n))));
     in_unit
         || named
         || allowed
@@ -455,18 +464,22 @@ mod tests {
         };
         let pid = orphan_sleep();
         std::fs::write(&pidfile, format!("{}\n", pid + 100_000)).unwrap();
-        let refused = kill_process(Some(pid), None, "TERM", &scope).unwrap_err();
+        let refused = kill_process(Some(pid), None, "TERM", &scope)
+            .unwrap_err()
+            .to_string();
         assert!(
             refused.contains("outside the incident's scope"),
             "{refused}"
         );
         assert!(refused.contains("not the pid in"), "{refused}");
-        assert!(host::pid_alive(pid));
+        assert!(sys::pid_alive(pid));
         std::fs::write(&pidfile, format!("{pid}\n")).unwrap();
         if rustix::process::geteuid().is_root() {
             // A pid file its writer could fill with anyone's pid counts only for its owner.
             std::os::unix::fs::chown(&pidfile, Some(65534), None).unwrap();
-            let refused = kill_process(Some(pid), None, "TERM", &scope).unwrap_err();
+            let refused = kill_process(Some(pid), None, "TERM", &scope)
+                .unwrap_err()
+                .to_string();
             assert!(refused.contains("not the pid in"), "{refused}");
             std::os::unix::fs::chown(&pidfile, Some(0), None).unwrap();
         }
@@ -484,7 +497,9 @@ mod tests {
             admin_written: true,
             ..KillScope::default()
         };
-        let refused = kill_process(Some(child.id() as i32), None, "KILL", &scope).unwrap_err();
+        let refused = kill_process(Some(child.id() as i32), None, "KILL", &scope)
+            .unwrap_err()
+            .to_string();
         let still_running = child.try_wait().unwrap().is_none();
         let _ = child.kill();
         let _ = child.wait();
@@ -498,10 +513,34 @@ mod tests {
             admin_written: true,
             ..KillScope::default()
         };
-        let init = kill_process(Some(1), None, "TERM", &scope).unwrap_err();
+        let init = kill_process(Some(1), None, "TERM", &scope)
+            .unwrap_err()
+            .to_string();
         assert!(init.contains("PID 1"), "{init}");
         let own = std::process::id() as i32;
-        let itself = kill_process(Some(own), None, "TERM", &scope).unwrap_err();
+        let itself = kill_process(Some(own), None, "TERM", &scope)
+            .unwrap_err()
+            .to_string();
         assert!(itself.contains("orchestrator itself"), "{itself}");
+    }
+
+    #[test]
+    fn a_refusal_and_a_mistake_are_told_apart() {
+        let scope = KillScope {
+            admin_written: true,
+            ..KillScope::default()
+        };
+        assert!(matches!(
+            kill_process(Some(1), None, "TERM", &scope),
+            Err(ActionError::Refused(_))
+        ));
+        assert!(matches!(
+            kill_process(Some(1), None, "SIGNOPE", &scope),
+            Err(ActionError::Invalid(why)) if why.starts_with("unknown signal SIGNOPE")
+        ));
+        assert!(matches!(
+            kill_process(None, None, "TERM", &scope),
+            Err(ActionError::Invalid(_))
+        ));
     }
 }

@@ -350,6 +350,35 @@ fn describe_action(action: &Action) -> String {
     format!("{}({detail})", action.kind())
 }
 
+/// Why an action did not do its job. The message is what the attempt records, so each says
+/// its cause once; the variant says what kind of failure it was.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// Not runnable as written: no unit, a bad unit name or glob, an unknown signal, no
+    /// configured remedies.
+    #[error("{0}")]
+    Invalid(String),
+    /// Refused at the moment of acting: a process or a path it must not touch.
+    #[error("{0}")]
+    Refused(String),
+    /// The command could not be started.
+    #[error(transparent)]
+    Start(#[from] crate::exec::ExecError),
+    /// It ran and did not succeed: the command line, how it ended, and what it said.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A glob whose `*` and `?` never match `/`: the policy's `paths` and a `kill_process`'s
+/// `name_glob` both match whole path components.
+pub(crate) fn path_glob(pattern: &str) -> Option<globset::GlobMatcher> {
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .ok()
+        .map(|g| g.compile_matcher())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,11 +3,11 @@
 
 use super::kill::{kill_process, KillScope};
 use super::{
-    check_unit_name, Action, Plan, DEFAULT_CLEAN_GLOB, DEFAULT_JOURNAL_SIZE, DEFAULT_RUN_TIMEOUT,
-    DEFAULT_SIGNAL, DEFAULT_UNIT_TIMEOUT,
+    check_unit_name, Action, ActionError, Plan, DEFAULT_CLEAN_GLOB, DEFAULT_JOURNAL_SIZE,
+    DEFAULT_RUN_TIMEOUT, DEFAULT_SIGNAL, DEFAULT_UNIT_TIMEOUT,
 };
-use crate::checks::host;
 use crate::exec::{self, CommandSpec};
+use crate::sys;
 use serde::Serialize;
 use std::path::Path;
 use std::time::Duration;
@@ -31,6 +31,9 @@ pub struct ExecOptions<'a> {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ActionReport {
+    /// Which action, for words such as "restart_unit failed"; `action` describes it whole.
+    #[serde(skip)]
+    pub kind: super::ActionKind,
     pub action: String,
     pub ok: bool,
     pub detail: String,
@@ -55,7 +58,7 @@ impl ActionReport {
         let Some((ending, output)) = lines.split_first() else {
             return String::new();
         };
-        let errors = crate::facts::error_lines(&output.join("\n"));
+        let errors = crate::evidence::error_lines(&output.join("\n"));
         match (errors.as_slice(), output.last()) {
             ([.., before, last], _) => format!("{before} / {last}"),
             ([last], _) => last.clone(),
@@ -99,9 +102,10 @@ pub fn execute_plan(plan: &Plan, options: &ExecOptions) -> PlanReport {
         };
         let (ok, detail) = match result {
             Ok(detail) => (true, detail),
-            Err(detail) => (false, detail),
+            Err(err) => (false, err.to_string()),
         };
         let action = ActionReport {
+            kind: action.kind(),
             action: described,
             ok,
             detail,
@@ -114,9 +118,11 @@ pub fn execute_plan(plan: &Plan, options: &ExecOptions) -> PlanReport {
     report
 }
 
-fn run_remedies(options: &ExecOptions) -> Result<String, String> {
+fn run_remedies(options: &ExecOptions) -> ActionResult {
     if options.remedies.is_empty() {
-        return Err("the check has no configured remedies".into());
+        return Err(ActionError::Invalid(
+            "the check has no configured remedies".into(),
+        ));
     }
     // Remedies cannot refer to `remedy` again: that would recurse.
     let plan = Plan(
@@ -139,11 +145,11 @@ fn run_remedies(options: &ExecOptions) -> Result<String, String> {
     if inner.ok() {
         Ok(inner.output())
     } else {
-        Err(inner.output())
+        Err(ActionError::Failed(inner.output()))
     }
 }
 
-type ActionResult = Result<String, String>;
+type ActionResult = Result<String, ActionError>;
 
 fn execute_action(action: &Action, options: &ExecOptions) -> ActionResult {
     match action {
@@ -181,8 +187,8 @@ fn execute_action(action: &Action, options: &ExecOptions) -> ActionResult {
 fn systemctl(verb: &str, unit: Option<&str>, options: &ExecOptions) -> ActionResult {
     let unit = unit
         .or(options.unit)
-        .ok_or("no unit given and the check names none")?;
-    check_unit_name(unit)?;
+        .ok_or_else(|| ActionError::Invalid("no unit given and the check names none".into()))?;
+    check_unit_name(unit).map_err(ActionError::Invalid)?;
     let argv = vec![
         "systemctl".to_string(),
         verb.to_string(),
@@ -197,7 +203,7 @@ fn run_argv(argv: &[String], timeout: Duration, options: &ExecOptions) -> Action
     spec.keep_bytes = options.keep_bytes;
     // A remedy may start a daemon on purpose; only a hung one has its tree killed.
     spec.contain = exec::Containment::OnTimeout;
-    let output = exec::run_traced(&spec, options.on_trace).map_err(|err| err.to_string())?;
+    let output = exec::run_traced(&spec, options.on_trace)?;
     let text = format!(
         "{} ({})\n{}",
         argv.join(" "),
@@ -207,12 +213,12 @@ fn run_argv(argv: &[String], timeout: Duration, options: &ExecOptions) -> Action
     if output.success() {
         Ok(text)
     } else {
-        Err(text)
+        Err(ActionError::Failed(text))
     }
 }
 
 fn remove_file(path: &Path) -> ActionResult {
-    super::fs::remove_file(path)
+    super::fs::remove_file(path).map_err(ActionError::Refused)
 }
 
 /// Deletes regular files under `root` (recursively, by directory descriptor: never through a
@@ -220,31 +226,32 @@ fn remove_file(path: &Path) -> ActionResult {
 /// modified longer ago than `older_than`.
 fn clean_files(root: &Path, older_than: Duration, glob: &str) -> ActionResult {
     let matcher = globset::Glob::new(glob)
-        .map_err(|e| format!("bad glob {glob}: {e}"))?
+        .map_err(|e| ActionError::Invalid(format!("bad glob {glob}: {e}")))?
         .compile_matcher();
-    let cleaned = super::fs::clean_files(root, older_than, &matcher)?;
+    let cleaned =
+        super::fs::clean_files(root, older_than, &matcher).map_err(ActionError::Refused)?;
     let mut summary = format!(
         "removed {} files ({}) under {}",
         cleaned.files,
-        host::human_bytes(cleaned.bytes),
+        sys::human_bytes(cleaned.bytes),
         root.display()
     );
     if let Some(skipped) = cleaned.skipped() {
         summary.push_str(&format!("; {skipped}"));
     }
     if cleaned.stopped {
-        return Err(format!(
+        return Err(ActionError::Failed(format!(
             "{summary}; stopped after examining {} entries",
             super::fs::MAX_ENTRIES
-        ));
+        )));
     }
     if cleaned.errors.is_empty() {
         Ok(summary)
     } else {
-        Err(format!(
+        Err(ActionError::Failed(format!(
             "{summary}; could not remove: {}",
             cleaned.errors.join("; ")
-        ))
+        )))
     }
 }
 
@@ -254,6 +261,7 @@ mod tests {
 
     fn failed(detail: &str) -> ActionReport {
         ActionReport {
+            kind: crate::actions::ActionKind::Run,
             action: "run(restart.sh)".into(),
             ok: false,
             detail: detail.into(),

@@ -3,7 +3,7 @@
 //! policy allows. Bounded in size, masked before it leaves the host, and presented in the
 //! prompt as data between markers that the data cannot forge, never as instructions.
 
-use crate::checks::{host, journal};
+use crate::checks::journal;
 use crate::config::{Check, Config};
 use crate::random::random_hex;
 use crate::redact::Redactor;
@@ -50,7 +50,7 @@ fn build_without_facts(facts: &Facts, redactor: &Redactor) -> Value {
     let unit = check.unit.as_deref();
     let journal_lines = facts.config.context.journal_lines;
     let mut live = json!({
-        "host": host::hostname().unwrap_or_default(),
+        "host": crate::sys::hostname().unwrap_or_default(),
         "check": describe_check(check),
         "unit_status": unit.and_then(journal::unit_status),
         "journal": unit.and_then(|u| journal::journal_tail(u, journal_lines)),

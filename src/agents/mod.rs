@@ -9,6 +9,7 @@ pub mod runbook;
 use crate::actions::Plan;
 use crate::config::{AgentConfig, Check};
 use crate::exec::{self, CommandSpec, Containment, Ending};
+use crate::model::BuiltinAgent;
 use protocol::RawAnswer;
 use serde_json::Value;
 use std::io::Write;
@@ -105,8 +106,8 @@ pub fn consult(
     prompt: &str,
 ) -> Consultation {
     let started = Instant::now();
-    let (response, answer) = match (&agent.command, agent.builtin.as_deref()) {
-        (_, Some("runbook")) => {
+    let (response, answer) = match (&agent.command, agent.builtin) {
+        (_, Some(BuiltinAgent::Runbook)) => {
             let raw = runbook::propose(context, check);
             (serde_json::json!({"diagnosis": raw.diagnosis, "confidence": raw.confidence, "plan": raw.plan, "escalate": raw.escalate}).to_string(), Answer::from_raw(raw))
         }

@@ -76,7 +76,7 @@ fn allowed_paths(context: &Value) -> Vec<GlobMatcher> {
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .filter_map(crate::policy::path_glob)
+        .filter_map(crate::actions::path_glob)
         .collect()
 }
 

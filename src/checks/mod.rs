@@ -11,9 +11,9 @@ mod perfdata;
 
 pub use keys::{KeyProblem, Keys};
 pub use perfdata::{parse_perfdata, Perf};
-pub use systemd::systemd_is_running;
+// agents::runbook still reads this from here.
+pub(crate) use crate::sys::systemd_is_running;
 
-use crate::config::Check;
 use crate::model::Status;
 use serde::Serialize;
 use std::sync::mpsc;
@@ -216,26 +216,34 @@ impl CheckResult {
     }
 }
 
+/// What running a check needs: a name for its thread, a kind to probe, a deadline.
+/// `config::Check` is one; checks never name the config, which is built on them.
+pub trait Runnable: Sync {
+    fn name(&self) -> &str;
+    fn kind(&self) -> &CheckKind;
+    fn deadline(&self) -> Duration;
+}
+
 /// Runs one check under its timeout. A probe that overruns is reported CRITICAL (a service
 /// that does not answer in time is down for its users); its thread is left to finish alone.
-pub fn run_check(check: &Check) -> CheckResult {
+pub fn run_check<C: Runnable>(check: &C) -> CheckResult {
     let started = Instant::now();
-    let deadline = check.timeout.std();
-    let mut result = if check.kind.keeps_deadline() {
-        check.kind.probe(deadline)
+    let deadline = check.deadline();
+    let mut result = if check.kind().keeps_deadline() {
+        check.kind().probe(deadline)
     } else {
-        with_deadline(check.clone(), deadline)
+        with_deadline(check.name(), check.kind().clone(), deadline)
     };
     result.duration_ms = started.elapsed().as_millis() as u64;
     result
 }
 
-fn with_deadline(check: Check, deadline: Duration) -> CheckResult {
+fn with_deadline(name: &str, kind: CheckKind, deadline: Duration) -> CheckResult {
     let (tx, rx) = mpsc::channel();
     let spawned = std::thread::Builder::new()
-        .name(format!("check-{}", check.name))
+        .name(format!("check-{name}"))
         .spawn(move || {
-            let _ = tx.send(check.kind.probe(deadline));
+            let _ = tx.send(kind.probe(deadline));
         });
     if let Err(err) = spawned {
         return CheckResult::unknown(format!("cannot start the check: {err}"));
@@ -250,7 +258,7 @@ fn with_deadline(check: Check, deadline: Duration) -> CheckResult {
 }
 
 /// Runs every check, at most `parallelism` at once, and returns results in config order.
-pub fn run_all(checks: &[Check], parallelism: usize) -> Vec<CheckResult> {
+pub fn run_all<C: Runnable>(checks: &[C], parallelism: usize) -> Vec<CheckResult> {
     crate::pool::map_bounded(checks, parallelism, run_check)
         .into_iter()
         .map(|r| r.unwrap_or_else(|| CheckResult::unknown("the check did not run")))

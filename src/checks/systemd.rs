@@ -38,10 +38,6 @@ impl Kind for Systemd {
 }
 
 /// sd_booted(3): the host runs systemd as its init when this directory exists.
-pub fn systemd_is_running() -> bool {
-    std::path::Path::new("/run/systemd/system").is_dir()
-}
-
 pub(super) fn systemctl(args: &[&str], timeout: Duration) -> Result<exec::CommandOutput, CheckResult> {
     let mut argv = vec!["systemctl".to_string()];
     argv.extend(args.iter().map(|a| a.to_string()));

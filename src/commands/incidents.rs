@@ -168,7 +168,7 @@ fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
         println!(
             "closed:      {} in phase {} by {by}",
             clock::rfc3339(at),
-            incident.resolved_phase.unwrap_or(0)
+            incident.resolved_phase.map_or(0, |phase| phase.number())
         );
     }
     if let Some(handoff) = &incident.handoff {
@@ -239,8 +239,7 @@ fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
     if let Some(held) = held {
         let state = held
             .decision
-            .clone()
-            .unwrap_or_else(|| "awaiting approval".into());
+            .map_or("awaiting approval", |decision| decision.as_str());
         println!("\nheld plan from {} ({state}): {}", held.source, held.plan);
         if held.decision.is_none() {
             println!("  approve: orchestrator incidents approve {id}    dismiss: orchestrator incidents dismiss {id}");
@@ -369,8 +368,7 @@ fn resolve(
 /// Teaching beyond the policy lets phase 1 run, as root, what the policy refuses: it is only
 /// for root, who could run it anyway.
 fn require_root() -> anyhow::Result<()> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
+    if !crate::sys::is_root() {
         return Err(UsageError(
             "--outside-policy is for root only: it lets phase 1 run, as root, a plan [policy] refuses"
                 .into(),

@@ -18,8 +18,6 @@ mod serve;
 mod silence;
 
 pub use error::{CommandError, UsageError};
-pub use output::with_rfc3339;
-pub(crate) use silence::known_check;
 
 use crate::cli::{Cli, Command, Global};
 use crate::config::Config;

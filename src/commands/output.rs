@@ -1,7 +1,7 @@
 //! Printing for people and for scripts: aligned tables, and JSON documents that carry
 //! `"version"` and whose times (`at`, `*_at`) are RFC 3339.
 
-use crate::clock;
+use crate::clock::with_rfc3339;
 use serde_json::Value;
 
 /// The shape of every `--json` document; raised when a field changes meaning or goes away
@@ -28,33 +28,6 @@ fn versioned(value: Value) -> Value {
         }
     }
     Value::Object(document)
-}
-
-/// Whether a field holds a time: `at` (timeline events) or `*_at`.
-fn is_time_key(key: &str) -> bool {
-    key == "at" || key.ends_with("_at")
-}
-
-/// Turns every numeric time field (see [`is_time_key`]) into an RFC 3339 string, recursively.
-pub fn with_rfc3339(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(key, value)| {
-                    let value = match (&value, is_time_key(&key)) {
-                        (Value::Number(n), true) => n
-                            .as_f64()
-                            .map(|ts| Value::String(clock::rfc3339(ts)))
-                            .unwrap_or(value),
-                        _ => with_rfc3339(value),
-                    };
-                    (key, value)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(with_rfc3339).collect()),
-        other => other,
-    }
 }
 
 /// A plain aligned table; the last column is left ragged.

@@ -3,7 +3,6 @@
 use super::{load_config, open_store, open_store_readonly, output, UsageError};
 use crate::cli::{Global, SilenceCommand};
 use crate::clock::{self, Timestamp};
-use crate::config::Config;
 use crate::store::{NewSilence, Silence};
 use serde_json::json;
 use std::process::ExitCode;
@@ -20,7 +19,7 @@ pub fn exec(global: &Global, command: SilenceCommand) -> anyhow::Result<ExitCode
             by,
         } => {
             let check = check
-                .map(|name| known_check(&config, &name).map_err(UsageError))
+                .map(|name| config.known_check(&name).map_err(UsageError))
                 .transpose()?;
             let starts_at = clock::now();
             let ends_at = match (duration, until) {
@@ -62,23 +61,6 @@ pub fn exec(global: &Global, command: SilenceCommand) -> anyhow::Result<ExitCode
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A silence for a check the config does not know would silence nothing: refused, naming
-/// the checks there are. Shared with the dashboard's form.
-pub(crate) fn known_check(config: &Config, name: &str) -> Result<String, String> {
-    if config.check(name).is_some() {
-        return Ok(name.to_string());
-    }
-    let known: Vec<&str> = config.checks.iter().map(|c| c.name.as_str()).collect();
-    Err(format!(
-        "unknown check `{name}`; the config has: {} (or silence all checks)",
-        if known.is_empty() {
-            "no checks".to_string()
-        } else {
-            known.join(", ")
-        }
-    ))
 }
 
 /// Who runs the command: the person behind sudo first, as `incidents ack` records it.

@@ -36,6 +36,20 @@ pub struct Check {
     pub service: Option<String>,
 }
 
+impl crate::checks::Runnable for Check {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn kind(&self) -> &CheckKind {
+        &self.kind
+    }
+
+    fn deadline(&self) -> std::time::Duration {
+        self.timeout.std()
+    }
+}
+
 impl Check {
     pub fn acts_on(&self, severity: Severity) -> bool {
         match severity {

@@ -73,9 +73,9 @@ impl Config {
     }
 
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         Config::parse(&path.display().to_string(), &text)
     }
@@ -83,7 +83,7 @@ impl Config {
     /// The embedded default, less the checks that need systemd on a host not booted with it.
     pub fn embedded_default() -> Result<Config, ConfigError> {
         let mut config = Config::parse(EMBEDDED_NAME, DEFAULT_CONFIG_TEXT)?;
-        if !crate::checks::systemd_is_running() {
+        if !crate::sys::systemd_is_running() {
             config.checks.retain(|c| !c.kind.needs_systemd());
         }
         Ok(config)
@@ -140,6 +140,23 @@ impl Config {
         })
     }
 
+    /// A silence for a check the config does not know would silence nothing: refused, naming
+    /// the checks there are. Shared by `silence add` and the dashboard's form.
+    pub fn known_check(&self, name: &str) -> Result<String, String> {
+        if self.check(name).is_some() {
+            return Ok(name.to_string());
+        }
+        let known: Vec<&str> = self.checks.iter().map(|c| c.name.as_str()).collect();
+        Err(format!(
+            "unknown check `{name}`; the config has: {} (or silence all checks)",
+            if known.is_empty() {
+                "no checks".to_string()
+            } else {
+                known.join(", ")
+            }
+        ))
+    }
+
     pub fn check(&self, name: &str) -> Option<&Check> {
         self.checks.iter().find(|c| c.name == name)
     }
@@ -162,8 +179,7 @@ impl Config {
 }
 
 fn default_db_path() -> PathBuf {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } == 0 {
+    if crate::sys::is_root() {
         return PathBuf::from("/var/lib/orchestrator/orchestrator.db");
     }
     let state_home = std::env::var_os("XDG_STATE_HOME")

@@ -3,6 +3,7 @@
 
 use crate::actions::ActionKind;
 use crate::duration::Duration;
+use crate::model::{BuiltinAgent, WebhookFormat};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -66,7 +67,7 @@ impl Default for PhaseTimeouts {
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     pub command: Option<Vec<String>>,
-    pub builtin: Option<String>,
+    pub builtin: Option<BuiltinAgent>,
     #[serde(default = "default_agent_timeout")]
     pub timeout: Duration,
 }
@@ -74,8 +75,6 @@ pub struct AgentConfig {
 fn default_agent_timeout() -> Duration {
     Duration::from_secs(300)
 }
-
-pub const BUILTIN_AGENTS: [&str; 1] = ["runbook"];
 
 impl AgentConfig {
     pub fn validate(&self) -> Result<(), String> {
@@ -87,10 +86,6 @@ impl AgentConfig {
                 Err("an agent needs `command = [...]` or `builtin = \"runbook\"`".into())
             }
             (Some(argv), None) if argv.is_empty() => Err("`command` must name a program".into()),
-            (None, Some(name)) if !BUILTIN_AGENTS.contains(&name.as_str()) => Err(format!(
-                "unknown builtin agent `{name}` (known: {})",
-                BUILTIN_AGENTS.join(", ")
-            )),
             _ => Ok(()),
         }
     }
@@ -284,12 +279,6 @@ impl EscalationConfig {
             }
         }
         if let Some(webhook) = &self.webhook {
-            if webhook.format != "alertmanager" {
-                problems.push((
-                    "escalation.webhook",
-                    format!("unknown format `{}` (known: alertmanager)", webhook.format),
-                ));
-            }
             if !(webhook.url.starts_with("http://") || webhook.url.starts_with("https://")) {
                 problems.push((
                     "escalation.webhook",
@@ -323,12 +312,13 @@ pub struct EmailConfig {
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
     pub url: String,
+    /// Read so that an unknown format is refused; Alertmanager's is the only one.
     #[serde(default = "default_webhook_format")]
-    pub format: String,
+    pub format: WebhookFormat,
 }
 
-fn default_webhook_format() -> String {
-    "alertmanager".to_string()
+fn default_webhook_format() -> WebhookFormat {
+    WebhookFormat::Alertmanager
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -3,6 +3,7 @@
 
 use crate::actions::Plan;
 use crate::clock::rfc3339;
+use crate::model::{EventKind, Phase};
 use crate::store::{Attempt, Consultation, Event, HeldPlan, Incident};
 use std::fmt::Write;
 
@@ -80,7 +81,7 @@ fn write_attempts(body: &mut String, brief: &Brief) {
     for event in brief
         .events
         .iter()
-        .filter(|e| e.kind.starts_with("phase ") || matches!(e.kind.as_str(), "held" | "flapping"))
+        .filter(|e| e.kind.is_handoff() || matches!(e.kind, EventKind::Held | EventKind::Flapping))
     {
         let _ = writeln!(body, "  {}", event.detail);
     }
@@ -88,7 +89,7 @@ fn write_attempts(body: &mut String, brief: &Brief) {
         let _ = writeln!(body, "  (no plan was run)\n");
         return;
     }
-    for phase in 1..=4 {
+    for phase in Phase::ALL {
         for attempt in brief.attempts.iter().filter(|a| a.phase == phase) {
             let reason = if attempt.reason.is_empty() {
                 String::new()

@@ -7,7 +7,7 @@ use super::{cleared, Runtime};
 use crate::agents::context::{self, Facts};
 use crate::agents::{Answer, Consultation};
 use crate::config::Check;
-use crate::model::Phase;
+use crate::model::{Phase, Vote};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
 use crate::store::{Incident, NewConsultation};
 use serde_json::Value;
@@ -42,18 +42,18 @@ pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result
 }
 
 /// The vote word and error stored for a consultation.
-pub fn describe_answer(answer: &Answer) -> (&'static str, Option<String>) {
+pub fn describe_answer(answer: &Answer) -> (Vote, Option<String>) {
     match answer {
-        Answer::Plan { .. } => ("proposed", None),
-        Answer::Invalid { reason, .. } => ("rejected", Some(reason.clone())),
-        Answer::Abstained { reason, .. } => ("abstained", Some(reason.clone())),
+        Answer::Plan { .. } => (Vote::Proposed, None),
+        Answer::Invalid { reason, .. } => (Vote::Rejected, Some(reason.clone())),
+        Answer::Abstained { reason, .. } => (Vote::Abstained, Some(reason.clone())),
     }
 }
 
 pub struct Recorded<'a> {
     pub phase: Phase,
     pub round: Option<i64>,
-    pub vote: &'a str,
+    pub vote: Vote,
     pub agreement: Option<&'a str>,
     pub error: Option<&'a str>,
 }

@@ -10,7 +10,7 @@ use super::report::{AttemptLine, IncidentLine, Verdict};
 use super::Runtime;
 use crate::actions::Plan;
 use crate::config::Config;
-use crate::model::Phase;
+use crate::model::{HeldDecision, Phase};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
 use crate::store::{HeldPlan, Store, StoreError, Taught};
 
@@ -129,12 +129,15 @@ fn pending(store: &Store, incident: i64, on: DecidedOn) -> Result<HeldPlan, Appr
     if held.executed_at.is_some() {
         return Err(ApprovalError::AlreadyDecided(incident, "run".into()));
     }
-    match (held.decision.as_deref(), on) {
+    match (held.decision, on) {
         (None, _) => Ok(held),
-        (Some("dismissed"), _) | (Some(_), DecidedOn::Dashboard) => Err(
-            ApprovalError::AlreadyDecided(incident, held.decision.unwrap_or_default()),
-        ),
-        (Some(_), DecidedOn::Cli { .. }) => Ok(held),
+        (Some(decision @ HeldDecision::Dismissed), _) | (Some(decision), DecidedOn::Dashboard) => {
+            Err(ApprovalError::AlreadyDecided(
+                incident,
+                decision.to_string(),
+            ))
+        }
+        (Some(HeldDecision::Approved), DecidedOn::Cli { .. }) => Ok(held),
     }
 }
 
@@ -214,7 +217,7 @@ fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<Inc
         line.detail = format!("check `{}` is no longer configured", incident.check);
         return Ok(line);
     };
-    let phase = Phase::from_number(held.phase).unwrap_or(Phase::Escalate);
+    let phase = held.phase;
     let candidate = Candidate {
         source: held.source.clone(),
         plan,

@@ -137,13 +137,7 @@ pub fn try_plan(
             .actions
             .iter()
             .find(|a| !a.ok)
-            .map(|a| {
-                format!(
-                    "{} failed: {}",
-                    a.action.split('(').next().unwrap_or(""),
-                    a.why()
-                )
-            })
+            .map(|a| format!("{} failed: {}", a.kind, a.why()))
             .unwrap_or_default();
         // The reason quotes the command's output: logged and reported as it is stored.
         let reason = rt.store.mask(&reason);

@@ -196,7 +196,7 @@ mod tests {
             signature: String::new(),
             severity: Severity::Critical,
             status: IncidentStatus::Open,
-            phase: 1,
+            phase: crate::model::Phase::Fix,
             summary: String::new(),
             evidence: String::new(),
             occurrences: 1,

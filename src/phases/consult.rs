@@ -9,7 +9,7 @@ use super::Runtime;
 use crate::actions::Plan;
 use crate::agents::{self, Answer, Consultation};
 use crate::config::{Check, ConsultConfig};
-use crate::model::Phase;
+use crate::model::{Phase, Vote};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
 use crate::store::Incident;
 use serde::Serialize;
@@ -226,12 +226,12 @@ fn record_votes(
     let mut ids = Vec::new();
     for (consultation, ballot) in answers.iter().zip(&tally.ballots) {
         let (vote, error) = match ballot {
-            Ok(hash) if Some(hash) == winning.as_ref() => ("winner", None),
-            Ok(_) => ("loser", None),
+            Ok(hash) if Some(hash) == winning.as_ref() => (Vote::Winner, None),
+            Ok(_) => (Vote::Loser, None),
             // No vote: the agent abstained, or its plan was invalid or refused by the policy.
             Err(reason) => match consultation.answer {
-                Answer::Abstained { .. } => ("abstained", Some(reason.clone())),
-                _ => ("rejected", Some(reason.clone())),
+                Answer::Abstained { .. } => (Vote::Abstained, Some(reason.clone())),
+                _ => (Vote::Rejected, Some(reason.clone())),
             },
         };
         let recorded = Recorded {

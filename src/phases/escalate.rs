@@ -11,7 +11,7 @@ use super::report::{IncidentLine, Verdict};
 use super::{cleared, Runtime};
 use crate::clock::now;
 use crate::config::{Config, EscalationConfig};
-use crate::model::Phase;
+use crate::model::{Channel, EventKind, NotificationKind, Phase};
 use crate::notify::{self, Brief, Mail, NotifyError};
 use crate::store::{Incident, Notification, Outgoing, Store};
 use serde::Serialize;
@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 pub struct Delivery {
     pub notification: i64,
     pub incident: i64,
-    pub channel: String,
+    pub channel: Channel,
     pub recipient: String,
-    pub kind: String,
+    pub kind: NotificationKind,
     /// sent | retry | failed
     pub result: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,7 +86,15 @@ fn escalate_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<In
         .store
         .unresolved_escalation(incident.id)?
         .map_or_else(|| story.clone(), |e| e.reason);
-    let announce = compose(rt, None, incident, &alert_reason, "", "escalation", None)?;
+    let announce = compose(
+        rt,
+        None,
+        incident,
+        &alert_reason,
+        "",
+        NotificationKind::Escalation,
+        None,
+    )?;
     let (_, queued) = rt
         .store
         .open_escalation(incident.id, &story, &reason, &announce)?;
@@ -108,11 +116,11 @@ fn what_each_phase_found(rt: &Runtime, incident: &Incident, last: &str) -> anyho
     let events = rt.store.events(incident.id)?;
     let since_opened = events
         .iter()
-        .rposition(|e| matches!(e.kind.as_str(), "opened" | "reopened"))
+        .rposition(|e| matches!(e.kind, EventKind::Opened | EventKind::Reopened))
         .map_or(0, |i| i + 1);
     let mut handoffs: Vec<&str> = events[since_opened..]
         .iter()
-        .filter(|e| e.kind.starts_with("phase ") || e.kind == "flapping")
+        .filter(|e| e.kind.is_handoff() || e.kind == EventKind::Flapping)
         .map(|e| e.detail.as_str())
         .collect();
     if handoffs.last() != Some(&last) {
@@ -143,7 +151,7 @@ pub(crate) fn host_name(config: &Config) -> String {
         .escalation
         .as_ref()
         .and_then(|e| e.hostname.clone())
-        .or_else(crate::checks::host::hostname)
+        .or_else(crate::sys::hostname)
         .unwrap_or_else(|| "localhost".into())
 }
 
@@ -167,8 +175,8 @@ fn compose(
     incident: &Incident,
     reason: &str,
     note: &str,
-    kind: &str,
-    only: Option<&[(String, String)]>,
+    kind: NotificationKind,
+    only: Option<&[(Channel, String)]>,
 ) -> anyhow::Result<Vec<Outgoing>> {
     let Some(channels) = rt.config.escalation.as_ref() else {
         return Ok(Vec::new());
@@ -176,8 +184,9 @@ fn compose(
     let host = host_name(rt.config);
     let link = incident_link(rt.config, incident.id);
     let (subject, body) = match kind {
-        "all_clear" => notify::all_clear(&host, incident, note, &link),
-        _ => {
+        NotificationKind::AllClear => notify::all_clear(&host, incident, note, &link),
+        // A refresh is never composed: it re-posts the stored payload.
+        NotificationKind::Escalation | NotificationKind::Repeat | NotificationKind::Refresh => {
             let attempts = rt.store.attempts(incident.id)?;
             let votes = rt.store.consultations(incident.id)?;
             let held = rt.store.held_plan(incident.id)?;
@@ -195,11 +204,11 @@ fn compose(
                 link: &link,
                 facts: &facts,
             };
-            notify::escalation(&brief, kind == "repeat")
+            notify::escalation(&brief, kind == NotificationKind::Repeat)
         }
     };
-    let wanted = |channel: &str, recipient: &str| {
-        only.is_none_or(|pairs| pairs.iter().any(|(c, r)| c == channel && r == recipient))
+    let wanted = |channel: Channel, recipient: &str| {
+        only.is_none_or(|pairs| pairs.iter().any(|(c, r)| *c == channel && r == recipient))
     };
     let firsts = match escalation {
         Some(escalation) => rt.store.first_message_ids(escalation)?,
@@ -207,29 +216,35 @@ fn compose(
     };
     let mut messages = Vec::new();
     for to in channels.email.iter().flat_map(|e| e.to.iter()) {
-        if !wanted("email", to) {
+        if !wanted(Channel::Email, to) {
             continue;
         }
         messages.push(Outgoing {
-            channel: "email".into(),
+            channel: Channel::Email,
             recipient: to.clone(),
-            kind: kind.into(),
+            kind,
             subject: subject.clone(),
             body: body.clone(),
             idempotency_key: message_id(incident.id, &host),
-            in_reply_to: firsts.get(&("email".to_string(), to.clone())).cloned(),
+            in_reply_to: firsts.get(&(Channel::Email, to.clone())).cloned(),
         });
     }
     if let Some(webhook) = channels
         .webhook
         .as_ref()
-        .filter(|w| wanted("webhook", &w.url))
+        .filter(|w| wanted(Channel::Webhook, &w.url))
     {
-        let payload = notify::alert_payload(&host, incident, reason, &link, kind == "all_clear");
+        let payload = notify::alert_payload(
+            &host,
+            incident,
+            reason,
+            &link,
+            kind == NotificationKind::AllClear,
+        );
         messages.push(Outgoing {
-            channel: "webhook".into(),
+            channel: Channel::Webhook,
             recipient: webhook.url.clone(),
-            kind: kind.into(),
+            kind,
             subject: subject.clone(),
             idempotency_key: notify::alert_key(&payload),
             body: payload.to_string(),
@@ -273,7 +288,7 @@ fn queue_all_clears(rt: &mut Runtime) -> anyhow::Result<Vec<i64>> {
             &incident,
             &escalation.reason,
             &note,
-            "all_clear",
+            NotificationKind::AllClear,
             None,
         )?;
         if rt.store.queue_all_clear(escalation.id, &messages)? {
@@ -310,7 +325,7 @@ fn queue_reminders(rt: &mut Runtime) -> anyhow::Result<Vec<i64>> {
             &incident,
             &escalation.reason,
             "",
-            "repeat",
+            NotificationKind::Repeat,
             Some(&due.recipients),
         )?;
         if messages.is_empty() {
@@ -431,9 +446,9 @@ fn record(
     Ok(Delivery {
         notification: notification.id,
         incident: notification.incident,
-        channel: notification.channel.clone(),
+        channel: notification.channel,
         recipient: notification.recipient.clone(),
-        kind: notification.kind.clone(),
+        kind: notification.kind,
         result,
         error,
     })
@@ -469,9 +484,9 @@ fn refresh_alerts(
         deliveries.push(Delivery {
             notification: alert.id,
             incident: alert.incident,
-            channel: alert.channel.clone(),
+            channel: alert.channel,
             recipient: alert.recipient.clone(),
-            kind: "refresh".into(),
+            kind: NotificationKind::Refresh,
             result: if error.is_none() { "sent" } else { "retry" },
             error,
         });
@@ -497,8 +512,8 @@ fn send(
             notification.channel
         ))
     };
-    match notification.channel.as_str() {
-        "email" => {
+    match notification.channel {
+        Channel::Email => {
             let email = config.and_then(|c| c.email.as_ref()).ok_or_else(gone)?;
             let mail = Mail {
                 to: &notification.recipient,
@@ -511,13 +526,12 @@ fn send(
         }
         // The stored recipient is masked (a webhook URL may carry a token); the configured URL
         // is where the alert goes.
-        "webhook" => {
+        Channel::Webhook => {
             let webhook = config.and_then(|c| c.webhook.as_ref()).ok_or_else(gone)?;
             let lasts = config.map_or_else(EscalationConfig::default_alert_ttl, |c| c.alert_ttl);
             let payload = notify::payload_now(&notification.body, lasts.std());
             notify::post_webhook(&webhook.url, &payload, deadline)
         }
-        _ => Err(gone()),
     }
 }
 

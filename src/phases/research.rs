@@ -72,7 +72,9 @@ fn ask_until_fixed(
     let started = Instant::now();
     let source = format!("agent:{name}");
     let mut tried = rt.store.tried_plans(incident.id, Phase::Research)?;
-    while tried.len() < config.policy.max_attempts as usize {
+    // Invalid answers count as tries, but have no plan hash to remember.
+    let mut invalid_answers = 0;
+    while tried.len() + invalid_answers < config.policy.max_attempts as usize {
         if started.elapsed() >= config.cycle.phase_timeout.research.std() {
             line.detail = format!(
                 "phase 2 time ({}) used up; the next run goes on",
@@ -126,7 +128,7 @@ fn ask_until_fixed(
                     plan,
                     tried: Tried::Failed(reason),
                 });
-                tried.push(format!("invalid-{attempt}"));
+                invalid_answers += 1;
                 continue;
             }
         };

@@ -17,7 +17,7 @@ use super::scan::CheckLine;
 use crate::clock::{now, rfc3339};
 use crate::config::{Config, EscalationConfig};
 use crate::lock::LockError;
-use crate::model::Status;
+use crate::model::{Channel, Status};
 use crate::notify::{self, Mail, NotifyError};
 use crate::store::StoreError;
 use serde::Serialize;
@@ -42,7 +42,7 @@ pub struct DirectReport {
 
 #[derive(Debug, Serialize)]
 pub struct DirectDelivery {
-    pub channel: &'static str,
+    pub channel: Channel,
     pub recipient: String,
     /// sent | failed
     pub result: &'static str,
@@ -331,7 +331,7 @@ fn send_each(
             let sent = limits
                 .next_deadline()
                 .map(|deadline| notify::send_email(email, &mail, deadline));
-            outcome("email", to, sent);
+            outcome(Channel::Email, to, sent);
         }
     }
     if let Some(webhook) = &channels.webhook {
@@ -339,7 +339,7 @@ fn send_each(
             .next_deadline()
             .map(|deadline| notify::post_webhook(&webhook.url, &payload.to_string(), deadline));
         // The URL may carry a token: the recipient is named by its host only.
-        outcome("webhook", &url_host(&webhook.url), sent);
+        outcome(Channel::Webhook, &url_host(&webhook.url), sent);
     }
     deliveries
 }
@@ -380,15 +380,13 @@ fn runtime_dir() -> PathBuf {
             .to_string();
         return PathBuf::from(first);
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } == 0 {
+    if crate::sys::is_root() {
         return PathBuf::from("/run/orchestrator");
     }
     std::env::var_os("XDG_RUNTIME_DIR")
         .map(|d| PathBuf::from(d).join("orchestrator"))
         .unwrap_or_else(|| {
-            // SAFETY: geteuid has no preconditions and cannot fail.
-            let uid = unsafe { libc::geteuid() };
+            let uid = crate::sys::euid();
             std::env::temp_dir().join(format!("orchestrator-{uid}"))
         })
 }
@@ -501,7 +499,7 @@ mod tests {
         assert!(storage_failure(&anyhow::anyhow!("an agent failed")).is_none());
         let lock = LockError::Io {
             path: "/x.lock".into(),
-            source: std::io::Error::from_raw_os_error(libc::EROFS),
+            cause: std::io::Error::from_raw_os_error(libc::EROFS),
         };
         assert!(storage_failure(&lock.into()).is_some());
     }

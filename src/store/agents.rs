@@ -4,7 +4,7 @@
 use super::incidents::add_event;
 use super::{Result, Store};
 use crate::clock::{now, Timestamp};
-use crate::model::Phase;
+use crate::model::{EventKind, HeldDecision, Phase, Vote};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
@@ -18,8 +18,7 @@ pub struct NewConsultation<'a> {
     pub plan_json: Option<&'a str>,
     pub plan_hash: Option<&'a str>,
     pub confidence: Option<f64>,
-    /// proposed | winner | loser | abstained | rejected
-    pub vote: &'a str,
+    pub vote: Vote,
     pub agreement: Option<&'a str>,
     pub latency_ms: u64,
     pub error: Option<&'a str>,
@@ -30,13 +29,13 @@ pub struct Consultation {
     pub id: i64,
     pub attempt: Option<i64>,
     pub agent: String,
-    pub phase: i64,
+    pub phase: Phase,
     pub round: Option<i64>,
     pub diagnosis: String,
     pub plan: Option<serde_json::Value>,
     pub plan_hash: Option<String>,
     pub confidence: Option<f64>,
-    pub vote: String,
+    pub vote: Vote,
     pub agreement: Option<String>,
     pub latency_ms: i64,
     pub error: Option<String>,
@@ -51,9 +50,9 @@ pub struct HeldPlan {
     pub incident: i64,
     pub plan: String,
     pub source: String,
-    pub phase: i64,
+    pub phase: Phase,
     pub reason: String,
-    pub decision: Option<String>,
+    pub decision: Option<HeldDecision>,
     pub decided_by: Option<String>,
     pub executed_at: Option<Timestamp>,
 }
@@ -199,7 +198,7 @@ impl Store {
         add_event(
             &tx,
             incident,
-            "held",
+            EventKind::Held,
             &format!("plan from {source} held for approval: {reason}"),
         )?;
         tx.commit()?;
@@ -222,7 +221,11 @@ impl Store {
     pub fn decide_held_plan(&mut self, escalation: i64, approved: bool, by: &str) -> Result<()> {
         let tx = self.conn.transaction()?;
         let at = now();
-        let decision = if approved { "approved" } else { "dismissed" };
+        let decision = if approved {
+            HeldDecision::Approved
+        } else {
+            HeldDecision::Dismissed
+        };
         tx.execute(
             "UPDATE escalations SET decision = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1",
             params![escalation, decision, by, at],
@@ -235,7 +238,7 @@ impl Store {
         add_event(
             &tx,
             incident,
-            decision,
+            EventKind::decided(decision),
             &format!("held plan {decision} by {by}"),
         )?;
         tx.commit()?;
@@ -269,7 +272,7 @@ impl Store {
             [escalation],
             |row| row.get(0),
         )?;
-        add_event(&tx, incident, "withdrawn", reason)?;
+        add_event(&tx, incident, EventKind::Withdrawn, reason)?;
         tx.commit()?;
         Ok(())
     }

@@ -4,7 +4,7 @@ use super::incidents::add_event;
 use super::{Result, Store};
 use crate::clock::{now, Timestamp};
 use crate::exec::{Leader, Trace};
-use crate::model::{Outcome, Phase};
+use crate::model::{EventKind, Outcome, Phase};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
@@ -12,11 +12,11 @@ use serde::Serialize;
 pub struct Attempt {
     pub id: i64,
     pub incident: i64,
-    pub phase: i64,
+    pub phase: Phase,
     pub source: String,
     pub plan: serde_json::Value,
     pub plan_hash: String,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub reason: String,
     pub output: String,
     pub started_at: Timestamp,
@@ -49,7 +49,7 @@ pub struct Pattern {
     pub check: String,
     pub plan: String,
     pub plan_hash: String,
-    pub source_phase: i64,
+    pub source_phase: Phase,
     pub successes: i64,
     pub failures: i64,
     pub created_at: Timestamp,
@@ -178,7 +178,7 @@ impl Store {
         add_event(
             &tx,
             incident,
-            "resolved",
+            EventKind::Resolved,
             &format!("fixed in phase {} by {source}", phase.number()),
         )?;
         tx.execute(

@@ -5,7 +5,7 @@
 use super::incidents::add_event;
 use super::{Lesson, NewAttempt, Result, Store, StoreError, Taught};
 use crate::clock::{now, Timestamp};
-use crate::model::Phase;
+use crate::model::{Channel, EventKind, HeldDecision, IncidentStatus, NotificationKind, Phase};
 use crate::redact::Redactor;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
@@ -22,7 +22,7 @@ pub struct Escalation {
     pub acknowledged_at: Option<Timestamp>,
     pub note: Option<String>,
     pub last_notified_at: Option<Timestamp>,
-    pub decision: Option<String>,
+    pub decision: Option<HeldDecision>,
 }
 
 const ESCALATION_COLUMNS: &str =
@@ -49,9 +49,9 @@ pub struct Notification {
     pub id: i64,
     pub escalation: i64,
     pub incident: i64,
-    pub channel: String,
+    pub channel: Channel,
     pub recipient: String,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub subject: String,
     pub body: String,
     /// pending | sending | sent | failed
@@ -95,9 +95,9 @@ fn notification_from_row(row: &Row) -> rusqlite::Result<Notification> {
 /// A message to queue on one channel for one recipient, composed in full before it is queued.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
-    pub channel: String,
+    pub channel: Channel,
     pub recipient: String,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub subject: String,
     pub body: String,
     pub idempotency_key: String,
@@ -109,7 +109,7 @@ pub struct Outgoing {
 pub struct DueReminder {
     pub escalation: Escalation,
     /// (channel, recipient)
-    pub recipients: Vec<(String, String)>,
+    pub recipients: Vec<(Channel, String)>,
 }
 
 /// Messages are composed from stored (masked) text; they are masked once more because they
@@ -177,10 +177,13 @@ impl Store {
             params![incident, reason, now()],
         )?;
         tx.execute(
-            "UPDATE incidents SET status = 'escalated' WHERE id = ?1 AND status = 'open'",
+            &format!(
+                "UPDATE incidents SET status = 'escalated' WHERE id = ?1 AND {}",
+                IncidentStatus::sql_may_become(IncidentStatus::Escalated)
+            ),
             [incident],
         )?;
-        add_event(&tx, incident, "escalated", why)?;
+        add_event(&tx, incident, EventKind::Escalated, why)?;
         let escalation = tx.query_row(
             &format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident = ?1 AND status != 'resolved' ORDER BY id DESC LIMIT 1"),
             [incident],
@@ -230,7 +233,7 @@ impl Store {
     pub fn first_message_ids(
         &self,
         escalation: i64,
-    ) -> Result<std::collections::HashMap<(String, String), String>> {
+    ) -> Result<std::collections::HashMap<(Channel, String), String>> {
         let mut stmt = self.conn.prepare(
             "SELECT channel, recipient, idempotency_key FROM notifications
              WHERE escalation = ?1 AND kind = 'escalation' ORDER BY id DESC",
@@ -369,7 +372,7 @@ impl Store {
             .query_map([before], |row| {
                 Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?))
             })?
-            .collect::<rusqlite::Result<Vec<(i64, String, String)>>>()?;
+            .collect::<rusqlite::Result<Vec<(i64, Channel, String)>>>()?;
         let mut due: Vec<DueReminder> = Vec::new();
         for (escalation, channel, recipient) in rows {
             if due.last().map(|d| d.escalation.id) != Some(escalation) {
@@ -425,7 +428,7 @@ impl Store {
         add_event(
             &tx,
             incident,
-            "acknowledged",
+            EventKind::Acknowledged,
             &format!("acknowledged by {by}"),
         )?;
         tx.commit()?;
@@ -443,7 +446,7 @@ impl Store {
     ) -> Result<()> {
         let note = &self.mask(note);
         let record = self.incident(incident)?;
-        if !record.status.is_active() {
+        if !record.status.can_become(IncidentStatus::Resolved) {
             return Err(StoreError::AlreadyClosed(
                 incident,
                 record.status.to_string(),
@@ -469,7 +472,7 @@ impl Store {
                 add_event(
                     &self.conn,
                     incident,
-                    "outside_policy",
+                    EventKind::OutsidePolicy,
                     &format!("{by} taught its plan outside [policy]: phase 1 replays it unjudged"),
                 )?;
             }
@@ -495,7 +498,7 @@ impl Store {
         add_event(
             &tx,
             incident,
-            "resolved",
+            EventKind::Resolved,
             &format!("resolved by {by}: {note}"),
         )?;
         tx.commit()?;

@@ -3,7 +3,7 @@
 
 use super::{Result, Store, StoreError};
 use crate::clock::{now, Timestamp};
-use crate::model::{IncidentStatus, Phase, Severity};
+use crate::model::{EventKind, IncidentStatus, Phase, Severity};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 
@@ -14,14 +14,14 @@ pub struct Incident {
     pub signature: String,
     pub severity: Severity,
     pub status: IncidentStatus,
-    pub phase: i64,
+    pub phase: Phase,
     pub summary: String,
     pub evidence: String,
     pub occurrences: i64,
     pub detected_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub resolved_at: Option<Timestamp>,
-    pub resolved_phase: Option<i64>,
+    pub resolved_phase: Option<Phase>,
     pub resolved_by: Option<String>,
     pub reopened: i64,
     pub flapping: bool,
@@ -35,14 +35,12 @@ const INCIDENT_COLUMNS: &str = "id, check_name, signature, severity, status, pha
 
 impl Incident {
     fn from_row(row: &Row) -> rusqlite::Result<Incident> {
-        let severity: String = row.get(3)?;
-        let status: String = row.get(4)?;
         Ok(Incident {
             id: row.get(0)?,
             check: row.get(1)?,
             signature: row.get(2)?,
-            severity: Severity::parse(&severity).unwrap_or(Severity::Critical),
-            status: IncidentStatus::parse(&status).unwrap_or(IncidentStatus::Open),
+            severity: row.get(3)?,
+            status: row.get(4)?,
             phase: row.get(5)?,
             summary: row.get(6)?,
             evidence: row.get(7)?,
@@ -63,7 +61,7 @@ impl Incident {
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {
     pub at: Timestamp,
-    pub kind: String,
+    pub kind: EventKind,
     pub detail: String,
 }
 
@@ -112,7 +110,7 @@ fn severity_rank(severity: Severity) -> u8 {
 pub(super) fn add_event(
     conn: &Connection,
     incident: i64,
-    kind: &str,
+    kind: EventKind,
     detail: &str,
 ) -> rusqlite::Result<()> {
     conn.execute(
@@ -198,7 +196,7 @@ impl Store {
                 params![failure.check, failure.signature, failure.severity.as_str(), failure.summary, failure.evidence, at],
             )?;
             let id = tx.last_insert_rowid();
-            add_event(&tx, id, "opened", failure.summary)?;
+            add_event(&tx, id, EventKind::Opened, failure.summary)?;
             (id, Observation::Opened)
         };
         tx.commit()?;
@@ -217,14 +215,22 @@ impl Store {
         }
         let at = now();
         tx.execute(
-            "UPDATE incidents SET status = 'recovered', resolved_at = ?2, resolved_phase = phase, resolved_by = 'check' WHERE id = ?1",
+            &format!(
+                "UPDATE incidents SET status = 'recovered', resolved_at = ?2, resolved_phase = phase, resolved_by = 'check' WHERE id = ?1 AND {}",
+                IncidentStatus::sql_may_become(IncidentStatus::Recovered)
+            ),
             params![active.id, at],
         )?;
         tx.execute(
             "UPDATE escalations SET status = 'resolved', note = COALESCE(note, 'the check passes again') WHERE incident = ?1 AND status != 'resolved'",
             [active.id],
         )?;
-        add_event(&tx, active.id, "recovered", "the check passes again")?;
+        add_event(
+            &tx,
+            active.id,
+            EventKind::Recovered,
+            "the check passes again",
+        )?;
         tx.commit()?;
         Ok(Some(active.id))
     }
@@ -251,7 +257,7 @@ impl Store {
             params![incident, phase.number(), reason],
         )?;
         if changed == 1 {
-            add_event(&tx, incident, &format!("phase {}", phase.number()), reason)?;
+            add_event(&tx, incident, EventKind::moved_to(phase), reason)?;
         }
         tx.commit()?;
         Ok(())
@@ -354,10 +360,13 @@ fn reopen(
 ) -> rusqlite::Result<(i64, Observation)> {
     let id = closed.id;
     tx.execute(
-        "UPDATE incidents SET status = 'open', phase = 1, occurrences = occurrences + 1, last_seen_at = ?2, summary = ?3,
-             evidence = ?4, severity = ?5, resolved_at = NULL, resolved_phase = NULL, resolved_by = NULL,
-             reopened = reopened + 1, handoff = NULL, caused_by = NULL
-         WHERE id = ?1",
+        &format!(
+            "UPDATE incidents SET status = 'open', phase = 1, occurrences = occurrences + 1, last_seen_at = ?2, summary = ?3,
+                 evidence = ?4, severity = ?5, resolved_at = NULL, resolved_phase = NULL, resolved_by = NULL,
+                 reopened = reopened + 1, handoff = NULL, caused_by = NULL
+             WHERE id = ?1 AND {}",
+            IncidentStatus::sql_may_become(IncidentStatus::Open)
+        ),
         params![id, at, failure.summary, failure.evidence, failure.severity.as_str()],
     )?;
     let fixed_by: Option<String> = tx
@@ -371,7 +380,7 @@ fn reopen(
             params![closed.signature, hash],
         )?;
     }
-    add_event(tx, id, "reopened", failure.summary)?;
+    add_event(tx, id, EventKind::Reopened, failure.summary)?;
     let reopens: i64 = tx.query_row(
         "SELECT COUNT(*) FROM incident_events WHERE incident = ?1 AND kind = 'reopened' AND at >= ?2",
         params![id, at - failure.flapping_within],
@@ -386,8 +395,59 @@ fn reopen(
             "UPDATE incidents SET flapping = 1, phase = 4, max_phase = 4, handoff = ?2 WHERE id = ?1",
             params![id, reason],
         )?;
-        add_event(tx, id, "flapping", &reason)?;
+        add_event(tx, id, EventKind::Flapping, &reason)?;
         return Ok((id, Observation::Flapping));
     }
     Ok((id, Observation::Reopened))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_stored_status_is_an_error_not_an_open_incident() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("state.db")).unwrap();
+        let (incident, _) = store
+            .observe_failure(&Failure {
+                check: "web",
+                signature: "web:down",
+                severity: Severity::Critical,
+                summary: "down",
+                evidence: "",
+                reopen_within: 0.0,
+                flapping_reopened: 0,
+                flapping_within: 0.0,
+            })
+            .unwrap();
+        assert_eq!(
+            store.incident(incident).unwrap().status,
+            IncidentStatus::Open
+        );
+
+        for (column, value) in [
+            ("status", "'reopend'"),
+            ("severity", "'fatal'"),
+            ("phase", "7"),
+        ] {
+            let good = store.incident(incident).unwrap();
+            store
+                .conn
+                .execute(&format!("UPDATE incidents SET {column} = {value}"), [])
+                .unwrap();
+            let err = store.incident(incident).unwrap_err().to_string();
+            assert!(
+                err.contains("unknown") && err.contains(value.trim_matches('\'')),
+                "{err}"
+            );
+            store
+                .conn
+                .execute(
+                    "UPDATE incidents SET status = ?1, severity = ?2, phase = ?3",
+                    params![good.status, good.severity, good.phase],
+                )
+                .unwrap();
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 use super::{Result, Store};
 use crate::clock::Timestamp;
+use crate::model::Status;
 use rusqlite::OptionalExtension;
 use std::collections::BTreeMap;
 
@@ -63,7 +64,7 @@ impl Totals {
 pub struct CheckState {
     pub name: String,
     pub kind: String,
-    pub status: String,
+    pub status: Status,
     pub summary: String,
     pub duration_ms: i64,
     pub checked_at: Timestamp,

@@ -3,6 +3,7 @@
 
 use super::incidents::add_event;
 use super::{Result, Store};
+use crate::model::EventKind;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
@@ -27,7 +28,7 @@ impl Store {
             params![incident, cause, detail],
         )?;
         if changed == 1 {
-            add_event(&tx, incident, "symptom", detail)?;
+            add_event(&tx, incident, EventKind::Symptom, detail)?;
         }
         tx.commit()?;
         Ok(changed == 1)
@@ -42,7 +43,7 @@ impl Store {
             [incident],
         )?;
         if changed == 1 {
-            add_event(&tx, incident, "released", reason)?;
+            add_event(&tx, incident, EventKind::Released, reason)?;
         }
         tx.commit()?;
         Ok(())

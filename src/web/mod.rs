@@ -39,10 +39,11 @@ pub enum ServeError {
     TokenRequired(SocketAddr),
     #[error("bad listen address `{0}`: expected IP:PORT, like 127.0.0.1:8888")]
     BadListen(String),
-    #[error("cannot read the token file {path}: {source}")]
+    // `cause`, not `source`: the message carries it, and `{:#}` must not print it twice.
+    #[error("cannot read the token file {path}: {cause}")]
     TokenFile {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("the token file {0} is empty")]
     EmptyToken(PathBuf),
@@ -82,9 +83,9 @@ pub fn prepare(
         .map_err(|_| ServeError::BadListen(listen.to_string()))?;
     let token = match &config.serve.token_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| ServeError::TokenFile {
+            let text = std::fs::read_to_string(path).map_err(|cause| ServeError::TokenFile {
                 path: path.clone(),
-                source,
+                cause,
             })?;
             let token = text.trim().to_string();
             if token.is_empty() {
@@ -154,7 +155,7 @@ impl Reply {
         }
     }
     fn json(value: &serde_json::Value) -> Reply {
-        let value = crate::commands::with_rfc3339(value.clone());
+        let value = crate::clock::with_rfc3339(value.clone());
         Reply {
             status: 200,
             content_type: "application/json",
@@ -663,7 +664,18 @@ fn read_form(request: &mut Request) -> Result<Form, Reply> {
 
 #[cfg(test)]
 mod tests {
-    use super::{cycle_is_fresh, names_listener};
+    use super::{cycle_is_fresh, names_listener, prepare};
+
+    #[test]
+    fn a_token_file_that_cannot_be_read_names_its_cause_once() {
+        let mut config = crate::config::Config::parse("t.toml", "").unwrap();
+        config.serve.token_file = Some("/nonexistent/token".into());
+        let Err(err) = prepare(config, "state.db".into(), "127.0.0.1:0") else {
+            panic!("a missing token file was accepted");
+        };
+        let said = format!("{:#}", anyhow::Error::from(err));
+        assert_eq!(said.matches("(os error 2)").count(), 1, "{said}");
+    }
 
     #[test]
     fn a_cycle_is_fresh_within_stale_after_and_never_without_one() {

@@ -103,7 +103,7 @@ pub fn add(store: &Store, config: &Config, form: &Form) -> Result<(), Reply> {
     let check = match form.get("check").map(str::trim) {
         None | Some("") => return Err(bad("choose a check, or all checks".into())),
         Some("*") => None,
-        Some(name) => Some(crate::commands::known_check(config, name).map_err(bad)?),
+        Some(name) => Some(config.known_check(name).map_err(bad)?),
     };
     let duration: crate::duration::Duration = form
         .get("for")
