@@ -194,6 +194,34 @@ fn an_application_still_failing_after_its_database_recovered_is_worked_on() {
     );
 }
 
+/// An application failing while its database passes is a fault of its own: the facts the
+/// agents get (and `incidents show`) carry the database's state, so a diagnosis can rule it out.
+#[test]
+fn the_facts_of_an_incident_name_the_state_of_its_dependencies() {
+    let host = Host::new();
+    let dir = host.dir.path().display().to_string();
+    let config = chain_config(&host, "true", false).replace_once(
+        "[cycle]",
+        "[agents.runbook]\nbuiltin = \"runbook\"\n\n[research]\nagent = \"runbook\"\n\n[cycle]",
+    );
+    host.write_config(&config);
+    touch(&host.path("db-up"));
+
+    host.run(&["cycle"]).ok();
+
+    let shown = host.run(&["--json", "incidents", "show", "1"]);
+    let record: serde_json::Value = serde_json::from_str(&shown.stdout).expect("JSON");
+    let dependencies = &record["facts"]["dependencies"];
+    assert_eq!(dependencies[0]["check"], "db", "{record}");
+    assert_eq!(dependencies[0]["status"], "ok", "{record}");
+    assert_contains(
+        dependencies[0]["summary"].as_str().unwrap_or(""),
+        &format!("{dir}/db-up"),
+    );
+    let text = host.run(&["incidents", "show", "1"]).stdout;
+    assert_contains(&text, "depends on db: ok");
+}
+
 #[test]
 fn a_dependency_cycle_is_a_config_error_naming_it() {
     let host = Host::new();

@@ -25,6 +25,8 @@ pub struct Facts<'a> {
     pub last_result: Option<(String, String, String)>,
     pub attempts: &'a [Attempt],
     pub similar: &'a [Pattern],
+    /// The latest results of the checks this one depends on, nearest first.
+    pub dependencies: Vec<crate::facts::DependencyState>,
 }
 
 /// The context, each text masked once: what comes from the store was masked on its way in
@@ -32,7 +34,7 @@ pub struct Facts<'a> {
 /// name, the check's config, systemd's status, the journal, the log tails) is masked now.
 pub fn build(facts: &Facts, redactor: &Redactor) -> Value {
     let mut context = build_without_facts(facts, redactor);
-    let mut probed = gather_facts(facts.check, &context);
+    let mut probed = gather_facts(facts, &context);
     redactor.redact_value(&mut probed);
     context["facts"] = probed;
     context
@@ -40,9 +42,11 @@ pub fn build(facts: &Facts, redactor: &Redactor) -> Value {
 
 /// The host's facts about the check (src/facts.rs), found from the check's config and the
 /// evidence an operator would read in the context.
-fn gather_facts(check: &Check, context: &Value) -> Value {
+fn gather_facts(facts: &Facts, context: &Value) -> Value {
     let evidence = super::runbook::evidence_text(context);
-    serde_json::to_value(crate::facts::gather(check, &evidence)).unwrap_or(Value::Null)
+    let mut probed = crate::facts::gather(facts.check, &evidence);
+    probed.dependencies = facts.dependencies.clone();
+    serde_json::to_value(probed).unwrap_or(Value::Null)
 }
 
 fn build_without_facts(facts: &Facts, redactor: &Redactor) -> Value {

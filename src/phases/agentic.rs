@@ -30,6 +30,7 @@ pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result
         last_result: rt.store.last_check_result(&check.name)?,
         attempts: &attempts,
         similar: &similar,
+        dependencies: dependency_states(rt, check)?,
     };
     // Masked once: stored text on its way into the store, live text by `build`. The prompt is
     // the context's JSON and fixed words, so it is not masked again.
@@ -39,6 +40,25 @@ pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result
     }
     let prompt = context::prompt(&context);
     Ok(Briefing { context, prompt })
+}
+
+/// What the last scan said of each check this one depends on (a database down explains an
+/// application failing in front of it).
+fn dependency_states(
+    rt: &Runtime,
+    check: &Check,
+) -> anyhow::Result<Vec<crate::facts::DependencyState>> {
+    let mut states = Vec::new();
+    for name in super::causes::dependencies(rt.config, check) {
+        if let Some((status, summary, _)) = rt.store.last_check_result(name)? {
+            states.push(crate::facts::DependencyState {
+                check: name.to_string(),
+                status,
+                summary,
+            });
+        }
+    }
+    Ok(states)
 }
 
 /// The vote word and error stored for a consultation.
