@@ -4,8 +4,11 @@
 //! (acknowledge, approve, dismiss, resolve), each one store transaction. The web process never
 //! acts on the host: an approved plan is run by the next `fix`.
 
+mod auth;
 mod cache;
 mod charts;
+mod decisions;
+mod forms;
 mod html;
 mod listing;
 mod pages;
@@ -15,12 +18,10 @@ mod systemd;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::phases::approval::{self, ApprovalError, DecidedOn, Decision, ResolveError, Teaching};
 use crate::store::{Store, StoreError};
 use serde_json::json;
 use server::{Method, Request, Response};
 use std::cell::RefCell;
-use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -194,14 +195,6 @@ fn header<'r>(request: &'r Request, name: &'static str) -> Option<&'r str> {
     request.header(name)
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 impl Dashboard {
     fn handle(&self, request: &mut Request) -> Response {
         let reply = self.route(request);
@@ -222,26 +215,6 @@ impl Dashboard {
             headers,
             body: reply.body.into_bytes(),
         }
-    }
-
-    fn authenticated(&self, request: &Request) -> bool {
-        let Some(token) = &self.token else {
-            return true;
-        };
-        let bearer = header(request, "Authorization")
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        let cookie = header(request, "Cookie").and_then(|cookies| {
-            cookies
-                .split(';')
-                .filter_map(|c| c.trim().split_once('='))
-                .find(|(k, _)| *k == COOKIE)
-                .map(|(_, v)| v)
-        });
-        [bearer, cookie]
-            .into_iter()
-            .flatten()
-            .any(|given| constant_time_eq(given, token))
     }
 
     fn route(&self, request: &mut Request) -> Reply {
@@ -418,201 +391,6 @@ impl Dashboard {
         Reply::json(&json!({ "status": "error", "database": false, "error": reply.body }))
             .with_status(503)
     }
-
-    fn login(&self, request: &mut Request, method: &Method) -> Reply {
-        if *method == Method::Get {
-            return Reply::html(pages::login("", &LOGIN_FRAME));
-        }
-        let form = match read_form(request) {
-            Ok(form) => form,
-            Err(reply) => return reply,
-        };
-        match (&self.token, form.get("token")) {
-            (Some(token), Some(given)) if constant_time_eq(given, token) => {
-                let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
-                Reply {
-                    headers: vec![
-                        ("Set-Cookie".into(), cookie),
-                        ("Location".into(), "/".into()),
-                    ],
-                    ..Reply::redirect("/")
-                }
-            }
-            (None, _) => Reply::redirect("/"),
-            _ => {
-                Reply::html(pages::login("That token is not right.", &LOGIN_FRAME)).with_status(403)
-            }
-        }
-    }
-
-    /// Without a token, anyone who reaches the loopback address is trusted, so the request must
-    /// also be *meant* for this dashboard. A DNS-rebinding page reaches 127.0.0.1 under its own
-    /// name and the browser sends that name as Host (and as Origin, so the same-origin check
-    /// alone would pass, and the page could read the CSRF token). Every path is refused,
-    /// /health and /metrics too: what they tell is not for other sites to read. With a token,
-    /// any Host is fine (remote access goes through proxies and names); the token guards it.
-    fn addressed_to_us(&self, request: &Request) -> Result<(), Reply> {
-        if self.token.is_some() {
-            return Ok(());
-        }
-        let host = header(request, "Host").unwrap_or("");
-        if names_listener(host, self.listen) {
-            return Ok(());
-        }
-        let port = self.listen.port();
-        Err(Reply::text(
-            421,
-            &format!(
-                "misdirected request: Host `{host}` is not this dashboard. Without [serve] token_file \
-                 only requests addressed to {} or localhost:{port} are answered (a page served \
-                 under another name could be a DNS-rebinding attack)",
-                self.listen
-            ),
-        ))
-    }
-
-    /// Same-origin check: a browser's Origin (or Referer) must name the host it talks to.
-    fn same_origin(&self, request: &Request) -> bool {
-        let host = header(request, "Host").unwrap_or("");
-        let from = header(request, "Origin").or_else(|| header(request, "Referer"));
-        match from {
-            None => true,
-            Some(origin) => origin
-                .split_once("://")
-                .map(|(_, rest)| rest.split('/').next() == Some(host))
-                .unwrap_or(false),
-        }
-    }
-
-    fn decide(&self, request: &mut Request, id: &str, action: &str) -> Reply {
-        let Ok(id) = id.parse::<i64>() else {
-            return Reply::text(404, "no such incident");
-        };
-        let form = match self.checked_form(request) {
-            Ok(form) => form,
-            Err(reply) => return reply,
-        };
-        let outcome = Store::open(&self.db)
-            .map_err(conflict)
-            .and_then(|mut store| self.apply(&mut store, id, action, &form));
-        match outcome {
-            Ok(()) => Reply::redirect(&format!("/incidents/{id}")),
-            Err(reply) => reply,
-        }
-    }
-
-    /// A decision's form, once its CSRF token and origin are checked.
-    fn checked_form(&self, request: &mut Request) -> Result<Form, Reply> {
-        let form = read_form(request)?;
-        let csrf_ok = form
-            .get("csrf")
-            .is_some_and(|given| constant_time_eq(given, &self.csrf));
-        if !csrf_ok || !self.same_origin(request) {
-            return Err(Reply::text(
-                403,
-                "forbidden: missing or wrong CSRF token, or a cross-site request",
-            ));
-        }
-        Ok(form)
-    }
-
-    /// Adds or ends a silence from `/silences`, then shows that page again.
-    fn silence(
-        &self,
-        request: &mut Request,
-        change: impl FnOnce(&Store, &Form) -> Result<(), Reply>,
-    ) -> Reply {
-        let outcome = self.checked_form(request).and_then(|form| {
-            let store = Store::open(&self.db).map_err(conflict)?;
-            change(&store, &form)
-        });
-        match outcome {
-            Ok(()) => Reply::redirect("/silences"),
-            Err(reply) => reply,
-        }
-    }
-
-    fn apply(&self, store: &mut Store, id: i64, action: &str, form: &Form) -> Result<(), Reply> {
-        let by = "dashboard";
-        match action {
-            "ack" => store
-                .acknowledge(id, by, form.get("note").filter(|n| !n.is_empty()))
-                .map_err(conflict),
-            "approve" | "dismiss" => {
-                let decision = match action {
-                    "approve" => Decision::Approve,
-                    _ => Decision::Dismiss,
-                };
-                // Same rules as the CLI; only recorded here, the next `fix` runs an approval.
-                approval::decide(store, &self.config, id, decision, by, DecidedOn::Dashboard)
-                    .map(|_| ())
-                    .map_err(|err| match err {
-                        ApprovalError::NoLongerAllowed { reasons, .. } => refused_by_policy(
-                            "the plan no longer passes the policy and was not approved",
-                            &reasons,
-                            "a wider [policy], then approve again",
-                        ),
-                        other => conflict(other),
-                    })
-            }
-            "resolve" => {
-                let note = form
-                    .get("note")
-                    .filter(|n| !n.trim().is_empty())
-                    .ok_or_else(|| conflict("a note is required"))?;
-                let plan = form.get("plan").map(str::trim).filter(|p| !p.is_empty());
-                // A plan typed here is judged like an agent's: the dashboard never teaches
-                // beyond the policy (root can, from the CLI, with --outside-policy).
-                approval::resolve_by_person(
-                    store,
-                    &self.config,
-                    id,
-                    by,
-                    note,
-                    plan,
-                    Teaching::WithinPolicy,
-                )
-                .map(|_| ())
-                .map_err(|err| match err {
-                    ResolveError::NotAPlan(_) => conflict(format!("the plan is {err}")),
-                    ResolveError::Refused(reasons) => refused_by_policy(
-                        "the plan is refused by [policy], nothing was learned and the incident stays open",
-                        &reasons,
-                        &format!("orchestrator incidents resolve {id} --note TEXT --plan JSON --outside-policy"),
-                    ),
-                    ResolveError::Store(_) => conflict(err),
-                })
-            }
-            _ => Err(conflict(format!("unknown action `{action}`"))),
-        }
-    }
-}
-
-/// A decision the store cannot record (a closed incident, no held plan, a malformed plan).
-fn conflict(message: impl ToString) -> Reply {
-    Reply::text(409, &message.to_string())
-}
-
-/// A decision the policy refuses: 403, with the policy's reasons and the way that remains.
-fn refused_by_policy(what: &str, reasons: &str, instead: &str) -> Reply {
-    Reply::text(
-        403,
-        &format!("{what}.\nreasons: {reasons}\ninstead: {instead}\n"),
-    )
-}
-
-/// Whether a Host header names the listen address itself or `localhost` on its port, as a
-/// browser on this host would send it (without the port when it is 80).
-fn names_listener(host: &str, listen: SocketAddr) -> bool {
-    let host = host.trim().to_ascii_lowercase();
-    let port = listen.port();
-    let ip = match listen {
-        SocketAddr::V4(v4) => v4.ip().to_string(),
-        SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
-    };
-    [ip, "localhost".to_string()]
-        .iter()
-        .any(|name| host == format!("{name}:{port}") || (port == 80 && host == *name))
 }
 
 /// Whether the last cycle finished recently enough; never having finished one is not fresh.
@@ -636,35 +414,10 @@ const LOGIN_FRAME: html::Frame = html::Frame {
 
 const WEEK: f64 = 7.0 * 86_400.0;
 
-struct Form(Vec<(String, String)>);
-
-impl Form {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn read_form(request: &mut Request) -> Result<Form, Reply> {
-    if request.body_length().is_some_and(|n| n > MAX_BODY) {
-        return Err(Reply::text(413, "request body too large"));
-    }
-    let mut body = Vec::new();
-    let read = request
-        .as_reader()
-        .take(MAX_BODY as u64 + 1)
-        .read_to_end(&mut body);
-    if read.is_err() || body.len() > MAX_BODY {
-        return Err(Reply::text(413, "request body too large"));
-    }
-    Ok(Form(form_urlencoded::parse(&body).into_owned().collect()))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{cycle_is_fresh, names_listener, prepare};
+    use super::auth::names_listener;
+    use super::{cycle_is_fresh, prepare};
 
     #[test]
     fn a_token_file_that_cannot_be_read_names_its_cause_once() {

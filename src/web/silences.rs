@@ -3,8 +3,9 @@
 //! interpolates. The forms post to `/silences` and `/silences/ID/expire`, through the same
 //! token, CSRF and same-origin checks as every other decision (`Dashboard::checked_form`).
 
+use super::forms::Form;
 use super::html::{opt_time, page, time, Frame, Refresh};
-use super::{Form, Reply};
+use super::Reply;
 use crate::clock;
 use crate::config::Config;
 use crate::store::{NewSilence, Silence, Store, StoreError};
