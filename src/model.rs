@@ -197,14 +197,6 @@ text_enum! {
     Channel { Email => "email", Webhook => "webhook" }
 }
 
-// Page code compares the stored word (`n.channel == "email"`); it reads the same as
-// `Channel::Email` and keeps the pages free of this module.
-impl PartialEq<&str> for Channel {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
 text_enum! {
     /// What a notification says (`notifications.kind`): the escalation, a reminder of it, or
     /// that it is over. `refresh` is a delivery only: the re-post that keeps a firing alert
@@ -225,6 +217,18 @@ text_enum! {
 text_enum! {
     /// The body a webhook receives (`[escalation.webhook] format`).
     WebhookFormat { Alertmanager => "alertmanager" }
+}
+
+text_enum! {
+    /// An escalation's state (`escalations.status`): a person has it, has seen it (reminders
+    /// stop), or it is over because the incident closed.
+    EscalationStatus { Open => "open", Acknowledged => "acknowledged", Resolved => "resolved" }
+}
+
+text_enum! {
+    /// A notification's delivery (`notifications.status`): queued, being sent (resent with the
+    /// same key when a run died here), delivered, or refused for good.
+    NotificationStatus { Pending => "pending", Sending => "sending", Sent => "sent", Failed => "failed" }
 }
 
 text_enum! {

@@ -12,7 +12,7 @@ pub const HISTORY_KEPT: i64 = 48;
 /// One scan result of a check, as the history strip draws it.
 #[derive(Debug, Clone)]
 pub struct CheckResultAt {
-    pub status: String,
+    pub status: crate::model::Status,
     pub summary: String,
     pub checked_at: Timestamp,
 }

@@ -5,7 +5,10 @@
 use super::incidents::add_event;
 use super::{Lesson, NewAttempt, Result, Store, StoreError, Taught};
 use crate::clock::{now, Timestamp};
-use crate::model::{Channel, EventKind, HeldDecision, IncidentStatus, NotificationKind, Phase};
+use crate::model::{
+    Channel, EscalationStatus, EventKind, HeldDecision, IncidentStatus, NotificationKind,
+    NotificationStatus, Phase,
+};
 use crate::redact::Redactor;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
@@ -14,7 +17,7 @@ use serde::Serialize;
 pub struct Escalation {
     pub id: i64,
     pub incident: i64,
-    pub status: String,
+    pub status: EscalationStatus,
     pub reason: String,
     pub held_plan: Option<String>,
     pub created_at: Timestamp,
@@ -54,8 +57,7 @@ pub struct Notification {
     pub kind: NotificationKind,
     pub subject: String,
     pub body: String,
-    /// pending | sending | sent | failed
-    pub status: String,
+    pub status: NotificationStatus,
     pub tries: i64,
     pub last_error: Option<String>,
     pub next_try_at: Option<Timestamp>,

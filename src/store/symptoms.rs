@@ -12,7 +12,7 @@ use serde::Serialize;
 pub struct Linked {
     pub id: i64,
     pub check: String,
-    pub status: String,
+    pub status: crate::model::IncidentStatus,
 }
 
 impl Store {

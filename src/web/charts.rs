@@ -3,6 +3,7 @@
 //! words, so the markup is written out directly; each picture carries a text alternative.
 
 use super::html::absolute;
+use crate::model::Status;
 use crate::store::{CheckResultAt, DayOutcomes};
 use maud::{html, Escaper, Markup, PreEscaped};
 use std::fmt::Write;
@@ -200,22 +201,12 @@ pub fn auto_fix_trend(per_day: &[DayOutcomes], today: i64) -> Markup {
     )
 }
 
-/// A stored status as one of the words a check can have (anything else is "unknown").
-fn status_word(status: &str) -> &'static str {
+fn status_colour(status: Status) -> &'static str {
     match status {
-        "ok" => "ok",
-        "warning" => "warning",
-        "critical" => "critical",
-        _ => "unknown",
-    }
-}
-
-fn status_colour(status: &str) -> &'static str {
-    match status {
-        "ok" => "#16a34a",
-        "warning" => "#f59e0b",
-        "critical" => "#dc2626",
-        _ => "#94a3b8",
+        Status::Ok => "#16a34a",
+        Status::Warning => "#f59e0b",
+        Status::Critical => "#dc2626",
+        Status::Unknown => "#94a3b8",
     }
 }
 
@@ -225,19 +216,19 @@ pub fn history_strip(results: &[CheckResultAt]) -> Markup {
         return html! { "—" };
     }
     let cell = 8.0;
-    let failing = results.iter().filter(|r| r.status != "ok").count();
+    let failing = results.iter().filter(|r| r.status != Status::Ok).count();
     let label = format!(
         "last {} results, {failing} not ok, the latest {}",
         results.len(),
-        results.last().map(|r| status_word(&r.status)).unwrap_or("")
+        results.last().map(|r| r.status.as_str()).unwrap_or("")
     );
     let mut out = format!(
         "<svg class=\"strip\" width=\"{w}\" height=\"16\" viewBox=\"0 0 {w} 16\" role=\"img\" aria-label=\"{label}\" xmlns=\"http://www.w3.org/2000/svg\"><title>{label}</title>",
         w = results.len() as f64 * cell
     );
     for (i, result) in results.iter().enumerate() {
-        // Text from the database (the summary) goes through maud's escaper; the status is
-        // written only as one of a fixed set of words.
+        // Text from the database (the summary) goes through maud's escaper; the status is a
+        // `Status`, one of four fixed words.
         let mut summary = String::new();
         let _ = Escaper::new(&mut summary).write_str(&result.summary);
         let _ = write!(
@@ -245,8 +236,8 @@ pub fn history_strip(results: &[CheckResultAt]) -> Markup {
             "<rect class=\"cell\" x=\"{x}\" y=\"0\" width=\"{w}\" height=\"16\" fill=\"{colour}\"><title>{at}: {word}: {summary}</title></rect>",
             x = i as f64 * cell,
             w = cell - 1.0,
-            colour = status_colour(&result.status),
-            word = status_word(&result.status),
+            colour = status_colour(result.status),
+            word = result.status,
             at = absolute(result.checked_at),
         );
     }
@@ -297,10 +288,10 @@ mod tests {
 
     #[test]
     fn a_strip_has_one_cell_per_result() {
-        let results: Vec<CheckResultAt> = ["ok", "critical", "<b>"]
-            .iter()
-            .map(|s| CheckResultAt {
-                status: s.to_string(),
+        let results: Vec<CheckResultAt> = [Status::Ok, Status::Critical, Status::Unknown]
+            .into_iter()
+            .map(|status| CheckResultAt {
+                status,
                 summary: "<i>x</i>".to_string(),
                 checked_at: 0.0,
             })
@@ -308,10 +299,6 @@ mod tests {
         let strip = history_strip(&results).into_string();
         assert_eq!(strip.matches("class=\"cell\"").count(), 3);
         assert!(strip.contains("#dc2626"));
-        assert!(
-            !strip.contains("<b>"),
-            "a stored status is never written out"
-        );
         assert!(strip.contains("&lt;i&gt;x&lt;/i&gt;"), "{strip}");
     }
 }

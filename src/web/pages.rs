@@ -254,7 +254,9 @@ fn actions(store: &Store, incident: &Incident, csrf: &str) -> Result<Markup, Sto
     let held = store
         .held_plan(id)?
         .filter(|h| h.decision.is_none() && h.executed_at.is_none());
-    let can_ack = store.escalation_of(id)?.is_some_and(|e| e.status == "open");
+    let can_ack = store
+        .escalation_of(id)?
+        .is_some_and(|e| e.status == crate::model::EscalationStatus::Open);
     Ok(html! {
         h2 { "Act" }
         @if let Some(held) = held {
@@ -372,7 +374,7 @@ fn notifications(store: &Store, id: i64) -> Result<Markup, StoreError> {
                 // A failed one keeps the server's refusal here, word for word.
                 text(n.last_error.as_deref().unwrap_or("")),
                 opt_time(n.sent_at),
-                text(if n.channel == "email" {
+                text(if n.channel == crate::model::Channel::Email {
                     &n.idempotency_key
                 } else {
                     ""
