@@ -1,7 +1,6 @@
 //! The one place that reads the wall clock. Times are stored as Unix seconds (f64) so that SQL
 //! can compare and subtract them, and shown as RFC 3339.
 
-use serde_json::Value;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub type Timestamp = f64;
@@ -16,34 +15,6 @@ pub fn now() -> Timestamp {
 pub fn rfc3339(ts: Timestamp) -> String {
     let time = UNIX_EPOCH + std::time::Duration::from_secs_f64(ts.max(0.0));
     humantime::format_rfc3339_seconds(time).to_string()
-}
-
-/// Whether a field holds a time: `at` (timeline events) or `*_at`.
-fn is_time_key(key: &str) -> bool {
-    key == "at" || key.ends_with("_at")
-}
-
-/// Turns every numeric time field (see [`is_time_key`]) into an RFC 3339 string, recursively
-/// (JSON output of the commands and the dashboard's API).
-pub fn with_rfc3339(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(key, value)| {
-                    let value = match (&value, is_time_key(&key)) {
-                        (Value::Number(n), true) => n
-                            .as_f64()
-                            .map(|ts| Value::String(rfc3339(ts)))
-                            .unwrap_or(value),
-                        _ => with_rfc3339(value),
-                    };
-                    (key, value)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(with_rfc3339).collect()),
-        other => other,
-    }
 }
 
 /// "3m ago"-style age for tables read by people.

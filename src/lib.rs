@@ -3,7 +3,7 @@
 //!
 //! Layers, lowest first (a module never imports a higher one, and no import goes round a loop):
 //! `duration`, `clock`, `model`, `sys`, `exec`, `pool`, `random`, `redact`, `journal`, `learning`,
-//! `evidence` → `actions`, `checks`, `config`, `policy` → `store`, `lock`, `facts` → `agents`,
+//! `evidence`, `document` → `actions`, `checks`, `config`, `policy` → `store`, `lock`, `facts` → `agents`,
 //! `notify`, `metrics` → `phases` → `web`, `commands` (with `cli`). The fact, checked:
 //! `scripts/module-graph.sh` counts cycles and upward imports, and tests/layers.rs fails on any.
 
@@ -14,6 +14,7 @@ pub mod cli;
 pub(crate) mod clock;
 pub(crate) mod commands;
 pub(crate) mod config;
+pub(crate) mod document;
 pub(crate) mod duration;
 pub(crate) mod evidence;
 pub(crate) mod exec;

@@ -118,6 +118,12 @@ fn the_incidents_api_honours_status_limit_and_offset() {
         serde_json::from_str(&body).unwrap()
     };
     let escalated = json("?status=escalated");
+    // The API's documents are versioned and timed as the CLI's `--json` ones are.
+    assert_eq!(escalated["version"], 1, "{escalated}");
+    assert!(
+        escalated["incidents"][0]["detected_at"].is_string(),
+        "{escalated}"
+    );
     assert_eq!(escalated["total"], 1);
     assert_eq!(escalated["incidents"].as_array().unwrap().len(), 1);
     assert_eq!(escalated["incidents"][0]["status"], "escalated");

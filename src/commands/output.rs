@@ -1,33 +1,16 @@
 //! Printing for people and for scripts: aligned tables, and JSON documents that carry
 //! `"version"` and whose times (`at`, `*_at`) are RFC 3339.
 
-use crate::clock::with_rfc3339;
+use crate::document::document;
 use serde_json::Value;
 
-/// The shape of every `--json` document; raised when a field changes meaning or goes away
-/// (added fields do not raise it). orchestrator(1), JSON OUTPUT, describes version 1.
-pub const JSON_VERSION: u64 = 1;
-
 /// Prints one JSON document: `"version"` and the fields of `value` (an object), with every
-/// time as RFC 3339.
+/// time as RFC 3339 (`document::document`, which the dashboard's API writes too).
 pub fn print_json(value: &Value) {
-    let value = versioned(with_rfc3339(value.clone()));
     println!(
         "{}",
-        serde_json::to_string_pretty(&value).unwrap_or_else(|_| "null".into())
+        serde_json::to_string_pretty(&document(value)).unwrap_or_else(|_| "null".into())
     );
-}
-
-fn versioned(value: Value) -> Value {
-    let mut document = serde_json::Map::new();
-    document.insert("version".into(), JSON_VERSION.into());
-    match value {
-        Value::Object(fields) => document.extend(fields),
-        other => {
-            document.insert("value".into(), other);
-        }
-    }
-    Value::Object(document)
 }
 
 /// A plain aligned table; the last column is left ragged.
@@ -74,10 +57,10 @@ mod tests {
 
     #[test]
     fn times_become_rfc3339_and_every_document_has_a_version() {
-        let document = versioned(with_rfc3339(json!({
+        let document = document(&json!({
             "events": [{"at": 0.0, "kind": "opened"}],
             "incident": {"detected_at": 0.0, "phase": 1},
-        })));
+        }));
         assert_eq!(document["version"], 1);
         assert_eq!(document["events"][0]["at"], "1970-01-01T00:00:00Z");
         assert_eq!(document["incident"]["detected_at"], "1970-01-01T00:00:00Z");

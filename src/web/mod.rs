@@ -156,7 +156,7 @@ impl Reply {
         }
     }
     fn json(value: &serde_json::Value) -> Reply {
-        let value = crate::clock::with_rfc3339(value.clone());
+        let value = crate::document::document(value);
         Reply {
             status: 200,
             content_type: "application/json",
