@@ -415,7 +415,21 @@ fn every_shipped_unit_starts_verifies_and_scores_on_a_real_systemd() {
         .unwrap()
         .iter()
         .find(|i| i["check"] == "nothing-listens")
-        .unwrap_or_else(|| panic!("the cycle opened no incident: {incidents}"))["id"]
+        .unwrap_or_else(|| {
+            // Rare under heavy load and not reproduced alone: say what the cycle did.
+            let journal = container.run(&[
+                "journalctl",
+                "-u",
+                "orchestrator.service",
+                "--no-pager",
+                "-n",
+                "80",
+            ]);
+            panic!(
+                "the cycle opened no incident: {incidents}\n{}",
+                String::from_utf8_lossy(&journal.stdout)
+            )
+        })["id"]
         .to_string();
     container.ok(&["python3", "-c", ACKNOWLEDGE, &incident]);
     let escalation = container.ok(&["python3", "-c", ESCALATION_STATUS, &incident]);
