@@ -348,6 +348,17 @@ fn on_a_phone_and_a_desktop_the_pages_show_the_host_the_cycle_red_critical_and_c
     host.run(&["cycle"]).ok();
     host.run(&["scan"]).ok();
     past_incidents(&host, 20, 1);
+    // A silence with a long note: its page and the greyed check row must fit a phone too.
+    let silenced = host.run(&[
+        "silence",
+        "add",
+        "backup",
+        "--for",
+        "2h",
+        "--note",
+        "restoring the backup volume from tape, ticket OPS-1234, do not restart anything",
+    ]);
+    assert_eq!(silenced.status, 0, "{}", silenced.stderr);
     let dashboard = Dashboard::start(&host);
     let name = hostname();
 
@@ -378,6 +389,8 @@ fn on_a_phone_and_a_desktop_the_pages_show_the_host_the_cycle_red_critical_and_c
             ("/incidents?status=escalated", "incidents-escalated"),
             ("/incidents/1", "incident"),
             ("/checks", "checks"),
+            ("/silences", "silences"),
+            ("/patterns", "patterns"),
         ] {
             let png = screenshot_path(&format!("{shot_name}-{width}.png"));
             let shot = Screenshot::take(&dashboard.url(path), width, 2400, &png);

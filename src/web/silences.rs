@@ -44,8 +44,9 @@ fn silence_table(silences: &[&Silence], csrf: Option<&str>, empty: &str) -> Mark
     if silences.is_empty() {
         return html! { p.empty { (empty) } };
     }
+    // In its own scrolling box, as every table: a phone scrolls the table, not the page.
     html! {
-        table {
+        div.scroll { table {
             thead { tr {
                 th { "#" } th { "Check" } th { "Why" } th { "By" } th { "From" } th { "Until" }
                 @if csrf.is_some() { th { "End it" } } @else { th { "Ended" } }
@@ -70,7 +71,7 @@ fn silence_table(silences: &[&Silence], csrf: Option<&str>, empty: &str) -> Mark
                     }
                 }
             }
-        }
+        } }
     }
 }
 
