@@ -14,13 +14,14 @@
 //!   (exit 1 with its reason), as `systemctl start` would.
 //! - SIGTERM removes the pid file and exits cleanly.
 
+#[path = "common/detach.rs"]
+mod detach;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 static TERMINATE: AtomicBool = AtomicBool::new(false);
 
@@ -106,54 +107,7 @@ fn main() {
 }
 
 fn daemonize(options: &Options) -> ! {
-    let exe = std::env::current_exe().unwrap_or_else(|e| fail(&e.to_string()));
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--daemon")
-        .collect();
-    let errors = tempfile_path();
-    let err_file = std::fs::File::create(&errors).unwrap_or_else(|e| fail(&e.to_string()));
-    let mut child = Command::new(exe)
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(err_file)
-        .process_group(0)
-        .spawn()
-        .unwrap_or_else(|e| fail(&format!("cannot start: {e}")));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            let reason = std::fs::read_to_string(&errors).unwrap_or_default();
-            let _ = std::fs::remove_file(&errors);
-            eprint!("{reason}");
-            eprintln!("flaky-service failed to start ({status})");
-            std::process::exit(1);
-        }
-        if health(options.port) {
-            let _ = std::fs::remove_file(&errors);
-            println!("flaky-service started, pid {}", child.id());
-            std::process::exit(0);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    eprintln!("flaky-service did not answer within 10s");
-    std::process::exit(1)
-}
-
-fn tempfile_path() -> PathBuf {
-    std::env::temp_dir().join(format!("flaky-service-start-{}.err", std::process::id()))
-}
-
-fn health(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-    let _ = stream.write_all(b"GET /health HTTP/1.0\r\n\r\n");
-    let mut reply = String::new();
-    let _ = stream.read_to_string(&mut reply);
-    reply.starts_with("HTTP/1.0 200")
+    detach::start_detached("flaky-service", options.port, std::io::stderr())
 }
 
 fn serve(options: Options) {

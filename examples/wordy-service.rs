@@ -19,15 +19,16 @@
 //! (exit 1, its error last), as a restart script would. `--hold-port` only holds the port and
 //! never answers: a squatter.
 
+#[path = "common/detach.rs"]
+mod detach;
+
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 static TERMINATE: AtomicBool = AtomicBool::new(false);
 
@@ -386,52 +387,11 @@ fn hold_port(options: &Options) -> ! {
     }
 }
 
-/// Starts the service detached; returns once it answers, or fails with its last words last.
+/// Starts the service detached as an init script would, saying so first; its own last words
+/// come last when it fails, where a restart script's output ends.
 fn daemonize(options: &Options) -> ! {
     println!("Stopping wordy-service: not running");
     println!("Starting wordy-service on port {}", options.port);
-    let exe = std::env::current_exe().unwrap_or_else(|e| usage(&e.to_string()));
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--daemon")
-        .collect();
-    let errors = std::env::temp_dir().join(format!("wordy-service-{}.err", std::process::id()));
-    let err_file = File::create(&errors).unwrap_or_else(|e| usage(&e.to_string()));
-    let mut child = Command::new(exe)
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(err_file)
-        .process_group(0)
-        .spawn()
-        .unwrap_or_else(|e| usage(&format!("cannot start: {e}")));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            let reason = std::fs::read_to_string(&errors).unwrap_or_default();
-            let _ = std::fs::remove_file(&errors);
-            println!("wordy-service exited ({status}):");
-            print!("{reason}");
-            std::process::exit(1);
-        }
-        if healthy(options.port) {
-            let _ = std::fs::remove_file(&errors);
-            println!("wordy-service started, pid {}", child.id());
-            std::process::exit(0);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    println!("wordy-service did not answer within 10s");
-    std::process::exit(1)
-}
-
-fn healthy(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-    let _ = stream.write_all(b"GET /health HTTP/1.0\r\n\r\n");
-    let mut reply = String::new();
-    let _ = stream.read_to_string(&mut reply);
-    reply.starts_with("HTTP/1.0 200")
+    let _ = std::io::stdout().flush();
+    detach::start_detached("wordy-service", options.port, std::io::stdout())
 }

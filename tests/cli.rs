@@ -110,36 +110,7 @@ fn a_bad_config_exits_2_with_every_problem_in_one_run() {
 
 /// Unknown key and wrong type in [cycle], a bad duration, a check with no name, an unknown key,
 /// an unknown table, an agent nobody configured, a bad regular expression.
-const EIGHT_PROBLEMS: &str = r#"[cycle]
-parallelism = "four"
-setle = "5s"
-
-[[checks]]
-name = "web"
-kind = "http"
-url = "http://127.0.0.1:1/"
-timeout = "5x"
-
-[[checks]]
-kind = "memory"
-
-[[checks]]
-name = "disk"
-kind = "disk"
-path = "/"
-warn = "90%"
-crit = "95%"
-urll = "x"
-
-[servee]
-listen = "127.0.0.1:1"
-
-[research]
-agent = "nobody"
-
-[context]
-redact = ["("]
-"#;
+const EIGHT_PROBLEMS: &str = include_str!("fixtures/eight-problems.toml");
 
 #[test]
 fn a_valid_config_gets_warnings_and_strict_makes_them_fail() {

@@ -370,36 +370,8 @@ mod tests {
 
     /// Eight problems of every sort, in one run: unknown keys and tables, wrong types, a
     /// missing key, and what validation finds afterwards.
-    pub(crate) const EIGHT_PROBLEMS: &str = r#"[cycle]
-parallelism = "four"
-setle = "5s"
-
-[[checks]]
-name = "web"
-kind = "http"
-url = "http://127.0.0.1:1/"
-timeout = "5x"
-
-[[checks]]
-kind = "memory"
-
-[[checks]]
-name = "disk"
-kind = "disk"
-path = "/"
-warn = "90%"
-crit = "95%"
-urll = "x"
-
-[servee]
-listen = "127.0.0.1:1"
-
-[research]
-agent = "nobody"
-
-[context]
-redact = ["("]
-"#;
+    pub(crate) const EIGHT_PROBLEMS: &str =
+        include_str!("../../tests/fixtures/eight-problems.toml");
 
     #[test]
     fn every_problem_of_a_file_in_one_run() {

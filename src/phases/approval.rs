@@ -291,24 +291,9 @@ fn refuse_held(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Severity;
-    use crate::store::Failure;
 
     fn store_with_held_plan() -> (tempfile::TempDir, Store, i64, i64) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("state.db")).unwrap();
-        let (incident, _) = store
-            .observe_failure(&Failure {
-                check: "web",
-                signature: "web:down",
-                severity: Severity::Critical,
-                summary: "down",
-                evidence: "",
-                reopen_within: 0.0,
-                flapping_reopened: 0,
-                flapping_within: 0.0,
-            })
-            .unwrap();
+        let (dir, mut store, incident) = crate::store::store_with_incident();
         let escalation = store
             .hold_plan(incident, Phase::Consult, "agent", "[]", "approve")
             .unwrap();

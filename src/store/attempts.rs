@@ -396,26 +396,6 @@ fn pattern_from_row(row: &Row) -> rusqlite::Result<Pattern> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Severity;
-    use crate::store::Failure;
-
-    fn store_with_incident() -> (tempfile::TempDir, Store, i64) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("state.db")).unwrap();
-        let (incident, _) = store
-            .observe_failure(&Failure {
-                check: "web",
-                signature: "web:down",
-                severity: Severity::Critical,
-                summary: "down",
-                evidence: "",
-                reopen_within: 0.0,
-                flapping_reopened: 0,
-                flapping_within: 0.0,
-            })
-            .unwrap();
-        (dir, store, incident)
-    }
 
     /// Runs `plan` on the incident and leaves its attempt as a killed process would.
     fn interrupted(store: &Store, incident: i64, plan: &str) -> i64 {
@@ -447,7 +427,7 @@ mod tests {
 
     #[test]
     fn a_plan_counts_as_tried_when_interrupted_twice_not_once() {
-        let (_dir, store, incident) = store_with_incident();
+        let (_dir, store, incident) = crate::store::store_with_incident();
         interrupted(&store, incident, "aaaa");
         assert_eq!(
             store.tried_plans(incident, Phase::Fix).unwrap(),

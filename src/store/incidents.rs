@@ -407,20 +407,7 @@ mod tests {
 
     #[test]
     fn an_unknown_stored_status_is_an_error_not_an_open_incident() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("state.db")).unwrap();
-        let (incident, _) = store
-            .observe_failure(&Failure {
-                check: "web",
-                signature: "web:down",
-                severity: Severity::Critical,
-                summary: "down",
-                evidence: "",
-                reopen_within: 0.0,
-                flapping_reopened: 0,
-                flapping_within: 0.0,
-            })
-            .unwrap();
+        let (_dir, store, incident) = crate::store::store_with_incident();
         assert_eq!(
             store.incident(incident).unwrap().status,
             IncidentStatus::Open

@@ -422,3 +422,24 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }
+
+/// For unit tests across the crate: a fresh database in a temporary directory, holding one open
+/// critical incident of the check `web`.
+#[cfg(test)]
+pub(crate) fn store_with_incident() -> (tempfile::TempDir, Store, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("state.db")).unwrap();
+    let (incident, _) = store
+        .observe_failure(&Failure {
+            check: "web",
+            signature: "web:down",
+            severity: crate::model::Severity::Critical,
+            summary: "down",
+            evidence: "",
+            reopen_within: 0.0,
+            flapping_reopened: 0,
+            flapping_within: 0.0,
+        })
+        .unwrap();
+    (dir, store, incident)
+}
