@@ -443,6 +443,16 @@ fn a_silence_is_added_and_expired_from_the_dashboard() {
         !checks.contains("<script>alert(1)"),
         "the note was not escaped"
     );
+    // The overview marks the open incident of the silenced check, the note in its tooltip.
+    let overview = get_text(&http, &dashboard.url("/"));
+    assert_contains(
+        &overview,
+        "<span class=\"badge muted\" title=\"silenced by dashboard:alice",
+    );
+    assert!(
+        !overview.contains("<script>alert(1)"),
+        "the note was not escaped"
+    );
 
     let expire = dashboard.url("/silences/1/expire");
     assert_eq!(
@@ -468,6 +478,7 @@ fn a_silence_is_added_and_expired_from_the_dashboard() {
     assert_contains(&page, "No silence in force");
     assert_contains(&page, "Ended in the last 7 days");
     assert!(!get_text(&http, &dashboard.url("/checks")).contains("class=\"silenced\""));
+    assert!(!get_text(&http, &dashboard.url("/")).contains(">silenced</span>"));
     // All checks, through the same form.
     assert_eq!(form(&csrf, "*", "1h").0, 303);
     assert!(stored()[0]["check"].is_null());

@@ -7,7 +7,9 @@ use super::listing::{IncidentList, PAGE_SIZE};
 use crate::actions::Plan;
 use crate::metrics::Metrics;
 use crate::model::IncidentStatus;
-use crate::store::{DayOutcomes, Escalation, Incident, IncidentFilter, Store, StoreError, Taught};
+use crate::store::{
+    DayOutcomes, Escalation, Incident, IncidentFilter, Silence, Store, StoreError, Taught,
+};
 use maud::{html, Markup};
 
 fn incident_link(incident: &Incident) -> Markup {
@@ -61,6 +63,7 @@ pub fn overview(
             (card(&m.patterns_total.to_string(), "learned patterns"))
         }
     };
+    let silences = store.silences(false, None)?;
     let escalations: Vec<Vec<Markup>> = store
         .open_escalations(50)?
         .iter()
@@ -70,7 +73,10 @@ pub fn overview(
             vec![
                 incident_link(&i),
                 text(&i.check),
-                html! { (badge(&e.status)) @if held { " " (badge("held")) } },
+                html! {
+                    (badge(&e.status)) @if held { " " (badge("held")) }
+                    (silenced_badge(&silences, &i.check))
+                },
                 text(&e.reason),
                 acknowledgement(e),
                 time(e.created_at),
@@ -88,7 +94,7 @@ pub fn overview(
         .map(|i| {
             vec![
                 incident_link(i),
-                text(&i.check),
+                html! { (i.check) (silenced_badge(&silences, &i.check)) },
                 text(&format!("phase {}", i.phase)),
                 badge(i.severity.as_str()),
                 text(&i.summary),
@@ -137,6 +143,23 @@ pub fn overview(
             recent, "No fixes yet."))
     };
     Ok(page(frame, "Overview", Refresh::Every30s, body))
+}
+
+/// The silence in force over `check` (one on the check, or one on all checks), if any.
+fn silence_over<'a>(silences: &'a [Silence], check: &str) -> Option<&'a Silence> {
+    silences
+        .iter()
+        .find(|s| s.state == "active" && s.check.as_deref().is_none_or(|name| name == check))
+}
+
+/// A grey "silenced" badge whose tooltip says who, why and until when: no phase acts on the
+/// incident and nobody is notified while it lasts.
+fn silenced_badge(silences: &[Silence], check: &str) -> Markup {
+    html! {
+        @if let Some(silence) = silence_over(silences, check) {
+            " " span.badge.muted title=(silence.describe()) { "silenced" }
+        }
+    }
 }
 
 pub fn incidents(store: &Store, list: &IncidentList, frame: &Frame) -> Result<String, StoreError> {
@@ -445,10 +468,7 @@ pub fn checks(store: &Store, frame: &Frame) -> Result<String, StoreError> {
         .iter()
         .map(|c| {
             // Greyed (CSS `tr:has(.silenced)`), with who silenced it, why and until when.
-            let silenced = silences
-                .iter()
-                .find(|s| s.state == "active" && s.check.as_deref().is_none_or(|n| n == c.name))
-                .map(|s| s.describe());
+            let silenced = silence_over(&silences, &c.name).map(Silence::describe);
             vec![
                 text(&c.name),
                 text(&c.kind),
