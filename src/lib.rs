@@ -3,9 +3,10 @@
 //!
 //! Layers, lowest first (a module never imports a higher one, and no import goes round a loop):
 //! `duration`, `clock`, `model`, `sys`, `exec`, `pool`, `random`, `redact`, `journal`, `learning`,
-//! `evidence`, `document` → `actions`, `checks`, `config`, `policy` → `store`, `lock`, `facts` → `agents`,
-//! `notify`, `metrics` → `phases` → `web`, `commands` (with `cli`). The fact, checked:
-//! `scripts/module-graph.sh` counts cycles and upward imports, and tests/layers.rs fails on any.
+//! `evidence`, `document`, `exit` → `actions`, `checks`, `config`, `policy` → `store`, `lock`,
+//! `facts` → `agents`, `notify`, `metrics` → `phases` → `web`, `commands` (with `cli`). The
+//! fact, checked: `scripts/module-graph.sh` counts cycles and upward imports, and
+//! tests/layers.rs fails on any.
 
 pub(crate) mod actions;
 pub(crate) mod agents;
@@ -18,6 +19,7 @@ pub(crate) mod document;
 pub(crate) mod duration;
 pub(crate) mod evidence;
 pub(crate) mod exec;
+pub(crate) mod exit;
 pub(crate) mod facts;
 pub mod journal;
 pub(crate) mod learning;

@@ -4,6 +4,7 @@
 //! people's servers, never holds up the healing phases. The kernel drops a lock when its
 //! holder dies, so a killed process never leaves one stuck.
 
+use crate::exit::EXIT_FAILURE;
 use crate::sys::FlockError;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,14 @@ pub enum LockError {
         path: PathBuf,
         cause: std::io::Error,
     },
+}
+
+impl LockError {
+    /// A lock is no question for the user: a busy one is skipped or waited for before it
+    /// gets here, so what is left failed (1).
+    pub fn exit_code(&self) -> u8 {
+        EXIT_FAILURE
+    }
 }
 
 pub fn lock_path(db: &Path) -> PathBuf {
@@ -89,5 +98,15 @@ mod tests {
         assert!(matches!(err, LockError::Io { .. }), "{err}");
         let said = format!("{:#}", anyhow::Error::from(err));
         assert_eq!(said.matches("(os error 20)").count(), 1, "{said}");
+    }
+
+    #[test]
+    fn every_lock_error_is_a_failure() {
+        assert_eq!(LockError::Busy("x.lock".into()).exit_code(), EXIT_FAILURE);
+        let io = LockError::Io {
+            path: "x.lock".into(),
+            cause: std::io::Error::from_raw_os_error(libc::EROFS),
+        };
+        assert_eq!(io.exit_code(), EXIT_FAILURE);
     }
 }

@@ -1,12 +1,12 @@
 use super::error::EXIT_USAGE;
-use super::output;
+use super::{output, CommandError};
 use crate::actions::full_unit_name;
 use crate::cli::{ConfigCommand, Global};
 use crate::config::{CheckKind, Config, DEFAULT_CONFIG_TEXT};
 use serde_json::json;
 use std::process::ExitCode;
 
-pub fn exec(global: &Global, command: ConfigCommand) -> anyhow::Result<ExitCode> {
+pub fn exec(global: &Global, command: ConfigCommand) -> Result<ExitCode, CommandError> {
     match command {
         ConfigCommand::Default => {
             print!(
@@ -33,7 +33,7 @@ fn default_for_this_host(systemd: bool) -> String {
     }
 }
 
-fn check(global: &Global, strict: bool) -> anyhow::Result<ExitCode> {
+fn check(global: &Global, strict: bool) -> Result<ExitCode, CommandError> {
     let config = match Config::load(global.config.as_deref()) {
         Ok(config) => config,
         Err(err) if global.json => {

@@ -3,7 +3,7 @@
 //! each phase gets a line as it runs; piped or in the journal, only the report is printed.
 
 use super::report::{scan_summary, CycleReport, PhaseReport};
-use super::{or_tell_a_person, with_phase_lock_then_deliver};
+use super::{or_tell_a_person, with_phase_lock_then_deliver, CommandError};
 use crate::cli::Global;
 use crate::phases::report::{IncidentLine, Verdict};
 use crate::phases::{self, Runtime};
@@ -12,12 +12,12 @@ use std::time::Instant;
 
 use std::process::ExitCode;
 
-pub fn exec(global: &Global) -> anyhow::Result<ExitCode> {
+pub fn exec(global: &Global) -> Result<ExitCode, CommandError> {
     let progress = Progress {
         shown: !global.json && std::io::stdout().is_terminal(),
     };
     let result = with_phase_lock_then_deliver(global, "cycle", |rt| {
-        Ok(CycleReport {
+        Ok::<_, CommandError>(CycleReport {
             scan: progress.step(rt, "scan", phases::scan::scan, scan_summary)?,
             fix: progress.step(rt, "fix", phases::fix::fix, |r| {
                 verdicts(r.approved.iter().chain(&r.incidents))
@@ -49,9 +49,9 @@ impl Progress {
         name: &str,
         phase: impl FnOnce(&mut Runtime) -> anyhow::Result<R>,
         summary: impl FnOnce(&R) -> String,
-    ) -> anyhow::Result<R> {
+    ) -> Result<R, CommandError> {
         if !self.shown {
-            return phase(rt);
+            return Ok(phase(rt)?);
         }
         let started = Instant::now();
         print!("{name} …");
@@ -66,7 +66,7 @@ impl Progress {
             "\r{name}: {outcome} ({:.1} s)",
             started.elapsed().as_secs_f64()
         );
-        report
+        Ok(report?)
     }
 }
 

@@ -1,20 +1,18 @@
 //! The one place that decides a command's exit status (the table is in the README and in
-//! orchestrator(1), EXIT STATUS). The layers below still return `anyhow` errors; they are
-//! sorted into a [`CommandError`] once, by [`CommandError::from`], at the top of
-//! [`super::run`].
+//! orchestrator(1), EXIT STATUS; its numbers are in [`crate::exit`]). Every command returns
+//! `Result<_, CommandError>`. Each typed error of a layer below says what it means for the user
+//! with its own `exit_code()` (`StoreError`, `ApprovalError`, `ResolveError`, `ConfigError`,
+//! `ServeError`, `LockError`); the `From` impls here map that code to a variant once, and
+//! [`super::run`] prints the error and exits with [`CommandError::exit_code`]. An `anyhow`
+//! error, what the phases return, is a failure while running (1), whatever it holds.
 
 use crate::config::ConfigError;
-use crate::phases::approval::ApprovalError;
+use crate::lock::LockError;
+use crate::phases::approval::{ApprovalError, ResolveError};
 use crate::store::StoreError;
+use crate::web::ServeError;
 
-// Exit status 0: done (also a phase skipped because another cycle holds the lock).
-/// Exit status 1: something failed while running (an action, the state disk, a mail server).
-pub const EXIT_FAILURE: u8 = 1;
-/// Exit status 2: the user's to fix: bad arguments (clap uses 2 as well) or a bad config.
-pub const EXIT_USAGE: u8 = 2;
-/// Exit status 3: nothing to do: the incident, the held plan or the escalation named does not
-/// exist or was already dealt with.
-pub const EXIT_NOTHING_TO_DO: u8 = 3;
+pub use crate::exit::{EXIT_FAILURE, EXIT_NOTHING_TO_DO, EXIT_USAGE};
 
 /// Why a command did not succeed, which is what its exit status says.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +39,19 @@ impl CommandError {
             CommandError::Failure(_) => EXIT_FAILURE,
         }
     }
+
+    /// Sorts a layer's error by the exit status it says it means: 3 nothing to do, 2 the
+    /// user's to fix, anything else a failure (kept whole, so its causes print once).
+    fn sorted<E>(code: u8, err: E) -> CommandError
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        match code {
+            EXIT_NOTHING_TO_DO => CommandError::NothingToDo(err.to_string()),
+            EXIT_USAGE => CommandError::Usage(err.to_string()),
+            _ => CommandError::Failure(err.into()),
+        }
+    }
 }
 
 fn problem_lines(err: &ConfigError) -> String {
@@ -50,81 +61,95 @@ fn problem_lines(err: &ConfigError) -> String {
         .collect()
 }
 
-/// A usage error from code that still returns `anyhow` (exit status 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
 impl From<anyhow::Error> for CommandError {
-    /// Sorts an error from the layers below by what the user can do about it.
+    /// What the phases return: a runtime failure. A phase whose error can mean anything else
+    /// returns a typed error instead (as `approval::approve` does).
     fn from(err: anyhow::Error) -> CommandError {
-        let err = match err.downcast::<CommandError>() {
-            Ok(sorted) => return sorted,
-            Err(err) => err,
-        };
-        let err = match err.downcast::<ConfigError>() {
-            Ok(config) => return CommandError::Config(config),
-            Err(err) => err,
-        };
-        if err.downcast_ref::<UsageError>().is_some() {
-            return CommandError::Usage(err.to_string());
-        }
-        if is_nothing_to_do(&err) {
-            return CommandError::NothingToDo(err.to_string());
-        }
         CommandError::Failure(err)
     }
 }
 
 impl From<ConfigError> for CommandError {
     fn from(err: ConfigError) -> CommandError {
+        debug_assert_eq!(err.exit_code(), EXIT_USAGE);
         CommandError::Config(err)
     }
 }
 
-/// A named incident, held plan or escalation that is not there or already dealt with.
-fn is_nothing_to_do(err: &anyhow::Error) -> bool {
-    let store_says_so = |store: &StoreError| {
-        matches!(
-            store,
-            StoreError::NoIncident(_)
-                | StoreError::NothingToAcknowledge(_)
-                | StoreError::AlreadyClosed(..)
-                | StoreError::NoSilence(_)
-                | StoreError::SilenceEnded(..)
-        )
-    };
-    err.chain().any(|cause| {
-        if let Some(store) = cause.downcast_ref::<StoreError>() {
-            return store_says_so(store);
-        }
-        match cause.downcast_ref::<ApprovalError>() {
-            Some(ApprovalError::NothingHeld(_) | ApprovalError::AlreadyDecided(..)) => true,
-            Some(ApprovalError::Store(store)) => store_says_so(store),
-            _ => false,
-        }
-    })
+impl From<StoreError> for CommandError {
+    fn from(err: StoreError) -> CommandError {
+        CommandError::sorted(err.exit_code(), err)
+    }
 }
+
+impl From<ApprovalError> for CommandError {
+    fn from(err: ApprovalError) -> CommandError {
+        match err {
+            // The run's own error as it came, so `{:#}` prints its causes as before.
+            ApprovalError::Run(err) => CommandError::Failure(err),
+            err => CommandError::sorted(err.exit_code(), err),
+        }
+    }
+}
+
+impl From<ResolveError> for CommandError {
+    fn from(err: ResolveError) -> CommandError {
+        CommandError::sorted(err.exit_code(), err)
+    }
+}
+
+impl From<ServeError> for CommandError {
+    fn from(err: ServeError) -> CommandError {
+        CommandError::sorted(err.exit_code(), err)
+    }
+}
+
+impl From<LockError> for CommandError {
+    fn from(err: LockError) -> CommandError {
+        CommandError::sorted(err.exit_code(), err)
+    }
+}
+
+/// Failures of the commands' own work: writing JSON, a metrics text file.
+macro_rules! failures {
+    ($($error:ty),*) => {$(
+        impl From<$error> for CommandError {
+            fn from(err: $error) -> CommandError {
+                CommandError::Failure(err.into())
+            }
+        }
+    )*};
+}
+
+failures!(serde_json::Error, std::io::Error, regex::Error);
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn missing_things_exit_3_and_other_failures_1() {
-        let held: anyhow::Error = ApprovalError::NothingHeld(7).into();
-        assert_eq!(CommandError::from(held).exit_code(), EXIT_NOTHING_TO_DO);
-        let ack: anyhow::Error = StoreError::NothingToAcknowledge(7).into();
-        assert_eq!(CommandError::from(ack).exit_code(), EXIT_NOTHING_TO_DO);
-        let other = anyhow::anyhow!("disk on fire");
-        assert_eq!(CommandError::from(other).exit_code(), EXIT_FAILURE);
-        let usage: anyhow::Error = UsageError("bad".into()).into();
-        assert_eq!(CommandError::from(usage).exit_code(), EXIT_USAGE);
+    fn each_layer_is_sorted_by_its_own_exit_code() {
+        let held = CommandError::from(ApprovalError::NothingHeld(7));
+        assert_eq!(held.exit_code(), EXIT_NOTHING_TO_DO);
+        let ack = CommandError::from(StoreError::NothingToAcknowledge(7));
+        assert_eq!(ack.exit_code(), EXIT_NOTHING_TO_DO);
+        let missing = CommandError::from(ApprovalError::Store(StoreError::NoIncident(9)));
+        assert_eq!(missing.exit_code(), EXIT_NOTHING_TO_DO);
+        assert_eq!(missing.to_string(), "no incident 9");
+        let refused = CommandError::from(ResolveError::Refused("no".into()));
+        assert_eq!(refused.exit_code(), EXIT_USAGE);
+        let listen = CommandError::from(ServeError::BadListen("x".into()));
+        assert_eq!(listen.exit_code(), EXIT_USAGE);
     }
 
     #[test]
-    fn a_context_does_not_hide_what_is_missing() {
+    fn anything_from_the_phases_is_a_failure_printed_with_its_causes() {
         let err = anyhow::Error::from(StoreError::NoIncident(9)).context("approving");
-        assert_eq!(CommandError::from(err).exit_code(), EXIT_NOTHING_TO_DO);
+        let sorted = CommandError::from(err);
+        assert_eq!(sorted.exit_code(), EXIT_FAILURE);
+        assert_eq!(sorted.to_string(), "approving: no incident 9");
+        let run = CommandError::from(ApprovalError::Run(anyhow::anyhow!("disk on fire")));
+        assert_eq!(run.exit_code(), EXIT_FAILURE);
+        assert_eq!(run.to_string(), "disk on fire");
     }
 }

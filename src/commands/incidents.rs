@@ -1,15 +1,15 @@
 use super::report::Dismissed;
-use super::{load_config, open_store, open_store_readonly, output, CommandError, UsageError};
+use super::{load_config, open_store, open_store_readonly, output, CommandError};
 use crate::actions::Plan;
 use crate::cli::{Global, IncidentsCommand};
 use crate::clock;
 use crate::model::IncidentStatus;
-use crate::phases::approval::{self, ResolveError, Teaching};
-use crate::store::{IncidentFilter, IncidentRecord, Store, StoreError};
+use crate::phases::approval::{self, ApprovalError, ResolveError, Teaching};
+use crate::store::{IncidentFilter, IncidentRecord, Store};
 use serde_json::json;
 use std::process::ExitCode;
 
-pub fn exec(global: &Global, command: IncidentsCommand) -> anyhow::Result<ExitCode> {
+pub fn exec(global: &Global, command: IncidentsCommand) -> Result<ExitCode, CommandError> {
     if matches!(
         command,
         IncidentsCommand::Resolve {
@@ -36,7 +36,7 @@ pub fn exec(global: &Global, command: IncidentsCommand) -> anyhow::Result<ExitCo
             let status = match status.as_deref() {
                 None => None,
                 Some(text) => Some(IncidentStatus::parse(text).ok_or_else(|| {
-                    UsageError(format!(
+                    CommandError::Usage(format!(
                         "unknown status `{text}` (expected open, escalated, resolved or recovered)"
                     ))
                 })?),
@@ -73,7 +73,7 @@ pub fn exec(global: &Global, command: IncidentsCommand) -> anyhow::Result<ExitCo
     }
 }
 
-fn list(global: &Global, store: &Store, filter: &IncidentFilter) -> anyhow::Result<ExitCode> {
+fn list(global: &Global, store: &Store, filter: &IncidentFilter) -> Result<ExitCode, CommandError> {
     let incidents = store.incidents(filter)?;
     if global.json {
         output::print_json(&json!({ "incidents": incidents }));
@@ -127,13 +127,9 @@ fn print_facts(facts: Option<&serde_json::Value>) {
     }
 }
 
-fn show(global: &Global, store: &Store, id: i64) -> anyhow::Result<ExitCode> {
-    let record = match store.incident_record(id) {
-        Err(StoreError::NoIncident(id)) => {
-            return Err(CommandError::NothingToDo(format!("no incident {id}")).into())
-        }
-        other => other?,
-    };
+fn show(global: &Global, store: &Store, id: i64) -> Result<ExitCode, CommandError> {
+    // No such incident: nothing to do (`StoreError::exit_code`).
+    let record = store.incident_record(id)?;
     if global.json {
         output::print_json(&serde_json::to_value(&record)?);
         return Ok(ExitCode::SUCCESS);
@@ -280,14 +276,14 @@ fn print_votes(votes: &[crate::store::Consultation]) {
 }
 
 /// `approve` and `dismiss` act on the host (approve runs the plan), so they take the cycle lock.
-fn decide(global: &Global, name: &str, id: i64, approve: bool) -> anyhow::Result<ExitCode> {
+fn decide(global: &Global, name: &str, id: i64, approve: bool) -> Result<ExitCode, CommandError> {
     let by = super::operator();
     if approve {
         return super::with_phase_lock(global, name, |rt| approval::approve(rt, id, &by));
     }
     super::with_phase_lock(global, name, |rt| {
         approval::dismiss(rt, id, &by)?;
-        Ok(Dismissed {
+        Ok::<_, ApprovalError>(Dismissed {
             incident: id,
             dismissed: true,
         })
@@ -311,11 +307,10 @@ fn acknowledge(
     mut store: Store,
     id: i64,
     note: Option<&str>,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitCode, CommandError> {
     let by = super::operator();
-    store
-        .acknowledge(id, &by, note)
-        .map_err(nothing_to_do_if_missing)?;
+    // No such incident, or nothing left to acknowledge: nothing to do.
+    store.acknowledge(id, &by, note)?;
     report(
         global,
         json!({ "incident": id, "acknowledged_by": by }),
@@ -332,20 +327,19 @@ fn resolve(
     note: &str,
     plan: Option<&str>,
     teaching: Teaching,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitCode, CommandError> {
     let by = super::operator();
     if teaching == Teaching::OutsidePolicy {
         announce_outside_policy(&store, config, id, plan.unwrap_or_default(), &by)?;
     }
     let learned = approval::resolve_by_person(&mut store, config, id, &by, note, plan, teaching)
         .map_err(|err| match err {
-            ResolveError::Store(err) => nothing_to_do_if_missing(err),
-            ResolveError::NotAPlan(_) => UsageError(format!("--plan is {err}")).into(),
-            ResolveError::Refused(_) => UsageError(format!(
+            ResolveError::Store(err) => CommandError::from(err),
+            ResolveError::NotAPlan(_) => CommandError::Usage(format!("--plan is {err}")),
+            ResolveError::Refused(_) => CommandError::Usage(format!(
                 "--plan is {err}\nnothing was learned and incident {id} stays open; root can teach \
                  it beyond the policy with --outside-policy"
-            ))
-            .into(),
+            )),
         })?;
     let taught = match (learned, teaching) {
         (false, _) => None,
@@ -367,13 +361,12 @@ fn resolve(
 
 /// Teaching beyond the policy lets phase 1 run, as root, what the policy refuses: it is only
 /// for root, who could run it anyway.
-fn require_root() -> anyhow::Result<()> {
+fn require_root() -> Result<(), CommandError> {
     if !crate::sys::is_root() {
-        return Err(UsageError(
+        return Err(CommandError::Usage(
             "--outside-policy is for root only: it lets phase 1 run, as root, a plan [policy] refuses"
                 .into(),
-        )
-        .into());
+        ));
     }
     Ok(())
 }
@@ -385,11 +378,11 @@ fn announce_outside_policy(
     id: i64,
     plan: &str,
     by: &str,
-) -> anyhow::Result<()> {
+) -> Result<(), CommandError> {
     let Ok(parsed) = serde_json::from_str::<Plan>(plan) else {
         return Ok(()); // resolve_by_person reports the malformed plan
     };
-    let check = store.incident(id).map_err(nothing_to_do_if_missing)?.check;
+    let check = store.incident(id)?.check;
     let verdict = match approval::still_allowed(config, &check, &parsed) {
         Ok(()) => "[policy] allows this plan anyway; it is marked all the same".to_string(),
         Err(reasons) => format!("[policy] refuses it: {reasons}"),
@@ -399,16 +392,6 @@ fn announce_outside_policy(
         parsed.describe()
     );
     Ok(())
-}
-
-/// An incident that is not there, or has nothing left to acknowledge or close: exit 3.
-fn nothing_to_do_if_missing(err: StoreError) -> anyhow::Error {
-    match err {
-        StoreError::NoIncident(_)
-        | StoreError::NothingToAcknowledge(_)
-        | StoreError::AlreadyClosed(..) => CommandError::NothingToDo(err.to_string()).into(),
-        other => other.into(),
-    }
 }
 
 fn report(global: &Global, document: serde_json::Value, text: &str) {

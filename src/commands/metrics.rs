@@ -1,7 +1,7 @@
 //! `metrics`: reads without the cycle lock (WAL lets it read while a cycle writes), through a
 //! read-only connection that never migrates.
 
-use super::{load_config, open_store_readonly, output};
+use super::{load_config, open_store_readonly, output, CommandError};
 use crate::cli::Global;
 use crate::duration::Duration;
 use crate::metrics::{self, Metrics};
@@ -14,7 +14,7 @@ pub fn exec(
     since: Duration,
     prometheus: bool,
     textfile: Option<&Path>,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitCode, CommandError> {
     let config = load_config(global)?;
     let store = open_store_readonly(global, &config)?;
     if prometheus || textfile.is_some() {
@@ -37,7 +37,7 @@ pub fn exec(
 }
 
 /// node_exporter must never read half a file: write a temporary file beside it, then rename.
-fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+fn write_atomically(path: &Path, text: &str) -> Result<(), CommandError> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -52,8 +52,13 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
         file.path(),
         std::os::unix::fs::PermissionsExt::from_mode(0o644),
     )?;
-    file.persist(path)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    file.persist(path).map_err(|e| {
+        CommandError::Failure(anyhow::anyhow!(
+            "cannot write {}: {}",
+            path.display(),
+            e.error
+        ))
+    })?;
     Ok(())
 }
 

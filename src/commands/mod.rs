@@ -17,7 +17,7 @@ mod scan;
 mod serve;
 mod silence;
 
-pub use error::{CommandError, UsageError};
+pub use error::CommandError;
 
 use crate::cli::{Cli, Command, Global};
 use crate::config::Config;
@@ -50,7 +50,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Config { command } => config::exec(&global, command),
         Command::NotifyFailure { unit } => notify_failure::exec(&global, &unit),
     };
-    match result.map_err(CommandError::from) {
+    match result {
         Ok(code) => code,
         Err(err) => {
             journal::print_error(&format!("orchestrator: {err}"));
@@ -59,63 +59,74 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-pub(crate) fn load_config(global: &Global) -> anyhow::Result<Config> {
+pub(crate) fn load_config(global: &Global) -> Result<Config, CommandError> {
     Ok(Config::load(global.config.as_deref())?)
 }
 
 /// Opens the store to record a person's decision (no lock: WAL lets readers in during a cycle).
 /// On a full or read-only state disk it fails saying so: the decision is not recorded.
-pub(crate) fn open_store(global: &Global, config: &Config) -> anyhow::Result<Store> {
+pub(crate) fn open_store(global: &Global, config: &Config) -> Result<Store, CommandError> {
+    use crate::phases::unrecorded;
     let path = config.db_path(global.db.as_deref());
     let store = Store::open(&path).map_err(|err| {
-        let err = anyhow::Error::from(err);
-        match crate::phases::unrecorded::storage_failure(&err) {
-            Some(cause) => anyhow::anyhow!(
-                "{}; nothing was recorded",
-                crate::phases::unrecorded::describe(&path, &cause)
-            ),
-            None => err,
+        if !err.is_storage_failure() {
+            return CommandError::from(err);
         }
+        let cause = unrecorded::storage_failure(&err.into()).unwrap_or_default();
+        CommandError::Failure(anyhow::anyhow!(
+            "{}; nothing was recorded",
+            unrecorded::describe(&path, &cause)
+        ))
     })?;
     Ok(store.masking_with(redactor(config)?))
 }
 
 /// Opens the store for reading and listing: it never creates, migrates or writes the database,
 /// so it works on a read-only or full state disk, and a mistyped `--db` is an error.
-pub(crate) fn open_store_readonly(global: &Global, config: &Config) -> anyhow::Result<Store> {
+pub(crate) fn open_store_readonly(global: &Global, config: &Config) -> Result<Store, CommandError> {
     let path = config.db_path(global.db.as_deref());
     Ok(Store::open_readonly(&path)?.masking_with(redactor(config)?))
 }
 
 /// Runs `work` as a phase holding the cycle lock: a second process skips (exit 0) or, with
-/// `--wait`, waits. Every phase run is recorded in `cycles`.
-pub(crate) fn with_phase_lock<R: PhaseReport>(
+/// `--wait`, waits. Every phase run is recorded in `cycles`. `work` fails with what the phase
+/// returns: `anyhow` (a failure) or a typed error that says its own exit status.
+pub(crate) fn with_phase_lock<R: PhaseReport, E>(
     global: &Global,
     name: &str,
-    work: impl FnOnce(&mut Runtime) -> anyhow::Result<R>,
-) -> anyhow::Result<ExitCode> {
+    work: impl FnOnce(&mut Runtime) -> Result<R, E>,
+) -> Result<ExitCode, CommandError>
+where
+    CommandError: From<E>,
+{
     run_phase(global, name, false, work).map(|_| ExitCode::SUCCESS)
 }
 
 /// As [`with_phase_lock`], then, with the cycle lock released, sends the due notifications
 /// and hands what happened to the report: a slow mail server never holds up the healing
 /// phases of the next run.
-pub(crate) fn with_phase_lock_then_deliver<R: PhaseReport>(
+pub(crate) fn with_phase_lock_then_deliver<R: PhaseReport, E>(
     global: &Global,
     name: &str,
-    work: impl FnOnce(&mut Runtime) -> anyhow::Result<R>,
-) -> anyhow::Result<ExitCode> {
+    work: impl FnOnce(&mut Runtime) -> Result<R, E>,
+) -> Result<ExitCode, CommandError>
+where
+    CommandError: From<E>,
+{
     run_phase(global, name, true, work).map(|_| ExitCode::SUCCESS)
 }
 
 /// Runs and prints a phase; the report is returned for commands whose exit status depends on
 /// it (`scan --exit-status`), or `None` when the phase was skipped.
-pub(crate) fn run_phase<R: PhaseReport>(
+pub(crate) fn run_phase<R: PhaseReport, E>(
     global: &Global,
     name: &str,
     deliver: bool,
-    work: impl FnOnce(&mut Runtime) -> anyhow::Result<R>,
-) -> anyhow::Result<Option<R>> {
+    work: impl FnOnce(&mut Runtime) -> Result<R, E>,
+) -> Result<Option<R>, CommandError>
+where
+    CommandError: From<E>,
+{
     let config = load_config(global)?;
     let db = config.db_path(global.db.as_deref());
     let (mut store, mut report) = {
@@ -168,7 +179,7 @@ fn print_skipped(global: &Global, name: &str, lock: &std::path::Path) {
 }
 
 /// The one redactor of a process: the built-in rules and the config's `[context] redact`.
-pub(crate) fn redactor(config: &Config) -> anyhow::Result<Redactor> {
+pub(crate) fn redactor(config: &Config) -> Result<Redactor, CommandError> {
     Ok(Redactor::new(&config.context.redact)?)
 }
 
@@ -177,9 +188,9 @@ fn deliver_unlocked(
     config: &Config,
     db: &std::path::Path,
     store: &mut Store,
-) -> anyhow::Result<Vec<Delivery>> {
+) -> Result<Vec<Delivery>, CommandError> {
     match DeliveryLock::try_acquire(db) {
-        Ok(_lock) => crate::phases::escalate::deliver(config, store),
+        Ok(_lock) => Ok(crate::phases::escalate::deliver(config, store)?),
         Err(LockError::Busy(path)) => {
             log::debug!(
                 "not delivering: another orchestrator process delivers (it holds {})",
@@ -197,8 +208,8 @@ fn deliver_unlocked(
 /// fires too. Any other error is returned as it is.
 pub(crate) fn or_tell_a_person(
     global: &Global,
-    result: anyhow::Result<ExitCode>,
-) -> anyhow::Result<ExitCode> {
+    result: Result<ExitCode, CommandError>,
+) -> Result<ExitCode, CommandError> {
     use crate::phases::unrecorded;
     let config = load_config(global)?;
     let db = config.db_path(global.db.as_deref());
@@ -207,17 +218,15 @@ pub(crate) fn or_tell_a_person(
             unrecorded::state_is_back(&db);
             return Ok(code);
         }
-        Err(err) => err,
+        // Only a failure can be the state's: the other errors say what the user can do.
+        Err(CommandError::Failure(err)) => err,
+        Err(other) => return Err(other),
     };
     let Some(cause) = unrecorded::storage_failure(&err) else {
-        return Err(err);
+        return Err(CommandError::Failure(err));
     };
     let problem = unrecorded::describe(&db, &cause);
-    let kept = err
-        .chain()
-        .find_map(|e| e.downcast_ref::<crate::phases::scan::Unrecorded>())
-        .map(|u| u.checks.clone());
-    let checks = match kept {
+    let checks = match unrecorded::checks_kept(&err) {
         Some(checks) => checks,
         None => run_checks_unrecorded(&config)?,
     };
@@ -236,7 +245,9 @@ pub(crate) fn or_tell_a_person(
     Ok(ExitCode::from(1))
 }
 
-fn run_checks_unrecorded(config: &Config) -> anyhow::Result<Vec<crate::phases::scan::CheckLine>> {
+fn run_checks_unrecorded(
+    config: &Config,
+) -> Result<Vec<crate::phases::scan::CheckLine>, CommandError> {
     let redactor = redactor(config)?;
     let results = crate::checks::run_all(&config.checks, config.cycle.parallelism);
     Ok(config

@@ -1,8 +1,8 @@
-use super::with_phase_lock;
+use super::{with_phase_lock, CommandError};
 use crate::cli::Global;
 use crate::phases::research::research;
 use std::process::ExitCode;
 
-pub fn exec(global: &Global) -> anyhow::Result<ExitCode> {
+pub fn exec(global: &Global) -> Result<ExitCode, CommandError> {
     with_phase_lock(global, "research", research)
 }

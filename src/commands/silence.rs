@@ -1,13 +1,13 @@
 //! `silence add|list|expire`: a person pauses orchestrator on a check, or on every check.
 
-use super::{load_config, open_store, open_store_readonly, output, UsageError};
+use super::{load_config, open_store, open_store_readonly, output, CommandError};
 use crate::cli::{Global, SilenceCommand};
 use crate::clock::{self, Timestamp};
 use crate::store::{NewSilence, Silence};
 use serde_json::json;
 use std::process::ExitCode;
 
-pub fn exec(global: &Global, command: SilenceCommand) -> anyhow::Result<ExitCode> {
+pub fn exec(global: &Global, command: SilenceCommand) -> Result<ExitCode, CommandError> {
     let config = load_config(global)?;
     match command {
         SilenceCommand::Add {
@@ -19,20 +19,19 @@ pub fn exec(global: &Global, command: SilenceCommand) -> anyhow::Result<ExitCode
             by,
         } => {
             let check = check
-                .map(|name| config.known_check(&name).map_err(UsageError))
+                .map(|name| config.known_check(&name).map_err(CommandError::Usage))
                 .transpose()?;
             let starts_at = clock::now();
             let ends_at = match (duration, until) {
                 (Some(duration), _) => starts_at + duration.as_secs_f64(),
                 (None, Some(until)) => parse_rfc3339(&until)?,
-                (None, None) => return Err(UsageError("give --for or --until".into()).into()),
+                (None, None) => return Err(CommandError::Usage("give --for or --until".into())),
             };
             if ends_at <= starts_at {
-                return Err(UsageError(format!(
+                return Err(CommandError::Usage(format!(
                     "the silence would end at {}, which is not in the future",
                     clock::rfc3339(ends_at)
-                ))
-                .into());
+                )));
             }
             let by = by.unwrap_or_else(invoking_user);
             let store = open_store(global, &config)?;
@@ -73,9 +72,9 @@ fn invoking_user() -> String {
 }
 
 /// RFC 3339 with `Z` or a numeric offset (humantime reads only UTC).
-fn parse_rfc3339(text: &str) -> anyhow::Result<Timestamp> {
+fn parse_rfc3339(text: &str) -> Result<Timestamp, CommandError> {
     let bad = || {
-        UsageError(format!(
+        CommandError::Usage(format!(
             "--until `{text}` is not an RFC 3339 time like 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00"
         ))
     };

@@ -1,6 +1,7 @@
 //! Config errors that point at the place in the file: `file:line:column: key: what is wrong`,
 //! then the line itself with a caret, in the manner of just and rustc.
 
+use crate::exit::EXIT_USAGE;
 use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -79,6 +80,11 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// A config that cannot be read or is invalid is the user's to fix (2).
+    pub fn exit_code(&self) -> u8 {
+        EXIT_USAGE
+    }
+
     pub fn problems(&self) -> Vec<String> {
         match self {
             ConfigError::Read { .. } => vec![self.to_string()],
@@ -151,5 +157,20 @@ impl Source {
             offset += line.len();
         }
         self.text.len().max(table.end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_that_cannot_be_read_or_is_invalid_is_the_users_to_fix() {
+        let read = ConfigError::Read {
+            path: "x.toml".into(),
+            cause: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        assert_eq!(read.exit_code(), EXIT_USAGE);
+        assert_eq!(ConfigError::Invalid(Vec::new()).exit_code(), EXIT_USAGE);
     }
 }

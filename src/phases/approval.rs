@@ -10,6 +10,7 @@ use super::report::{AttemptLine, IncidentLine, Verdict};
 use super::Runtime;
 use crate::actions::Plan;
 use crate::config::Config;
+use crate::exit::{EXIT_FAILURE, EXIT_NOTHING_TO_DO, EXIT_USAGE};
 use crate::model::{HeldDecision, Phase};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
 use crate::store::{HeldPlan, Store, StoreError, Taught};
@@ -26,6 +27,25 @@ pub enum ApprovalError {
     Unreadable(i64, serde_json::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Running the approved plan failed (the store, an action's bookkeeping): a runtime
+    /// failure, kept as it came so its causes print once.
+    #[error(transparent)]
+    Run(anyhow::Error),
+}
+
+impl ApprovalError {
+    /// No plan held, or one already decided, leaves nothing to do (3); the store's errors say
+    /// for themselves; a plan that no longer passes or cannot be read failed (1), as does the
+    /// run of an approved plan.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ApprovalError::NothingHeld(_) | ApprovalError::AlreadyDecided(..) => EXIT_NOTHING_TO_DO,
+            ApprovalError::Store(err) => err.exit_code(),
+            ApprovalError::NoLongerAllowed { .. }
+            | ApprovalError::Unreadable(..)
+            | ApprovalError::Run(_) => EXIT_FAILURE,
+        }
+    }
 }
 
 /// What a person decides on a held plan.
@@ -56,6 +76,17 @@ pub enum ResolveError {
     NotAPlan(serde_json::Error),
     #[error("refused by [policy]: {0}")]
     Refused(String),
+}
+
+impl ResolveError {
+    /// The store's errors say for themselves (no incident, or already closed: 3); a plan that
+    /// is no plan, or that the policy refuses, is the user's to fix (2).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ResolveError::Store(err) => err.exit_code(),
+            ResolveError::NotAPlan(_) | ResolveError::Refused(_) => EXIT_USAGE,
+        }
+    }
 }
 
 /// How a plan a person types is judged before phase 1 learns it.
@@ -174,16 +205,17 @@ pub fn decide(
 }
 
 /// Approves the incident's held plan from the CLI and runs it now.
-pub fn approve(rt: &mut Runtime, incident: i64, by: &str) -> anyhow::Result<IncidentLine> {
+/// Its error is typed: a plan not there or already decided is nothing to do for the CLI.
+pub fn approve(rt: &mut Runtime, incident: i64, by: &str) -> Result<IncidentLine, ApprovalError> {
     let on = DecidedOn::Cli {
         dry_run: rt.dry_run,
     };
     let (held, plan) = decide(rt.store, rt.config, incident, Decision::Approve, by, on)?;
     let plan = plan.expect("an approval returns its plan");
-    run_held(rt, &held, plan)
+    run_held(rt, &held, plan).map_err(ApprovalError::Run)
 }
 
-pub fn dismiss(rt: &mut Runtime, incident: i64, by: &str) -> anyhow::Result<()> {
+pub fn dismiss(rt: &mut Runtime, incident: i64, by: &str) -> Result<(), ApprovalError> {
     let on = DecidedOn::Cli {
         dry_run: rt.dry_run,
     };
@@ -301,6 +333,51 @@ mod tests {
     }
 
     const CLI: DecidedOn = DecidedOn::Cli { dry_run: false };
+
+    #[test]
+    fn nothing_held_or_decided_is_nothing_to_do_and_the_store_says_for_itself() {
+        assert_eq!(
+            ApprovalError::NothingHeld(1).exit_code(),
+            EXIT_NOTHING_TO_DO
+        );
+        let decided = ApprovalError::AlreadyDecided(1, "dismissed".into());
+        assert_eq!(decided.exit_code(), EXIT_NOTHING_TO_DO);
+        let missing = ApprovalError::Store(StoreError::NoIncident(1));
+        assert_eq!(missing.exit_code(), EXIT_NOTHING_TO_DO);
+        let broken = ApprovalError::Store(StoreError::Missing("x.db".into()));
+        assert_eq!(broken.exit_code(), EXIT_FAILURE);
+        let narrowed = ApprovalError::NoLongerAllowed {
+            incident: 1,
+            reasons: "no".into(),
+        };
+        assert_eq!(narrowed.exit_code(), EXIT_FAILURE);
+        let run = ApprovalError::Run(anyhow::anyhow!("disk on fire"));
+        assert_eq!(run.exit_code(), EXIT_FAILURE);
+    }
+
+    #[test]
+    fn a_plan_that_is_no_plan_or_refused_is_the_users_to_fix() {
+        let not_a_plan = serde_json::from_str::<Plan>("{").unwrap_err();
+        assert_eq!(ResolveError::NotAPlan(not_a_plan).exit_code(), EXIT_USAGE);
+        assert_eq!(ResolveError::Refused("no".into()).exit_code(), EXIT_USAGE);
+        let closed = ResolveError::Store(StoreError::AlreadyClosed(1, "resolved".into()));
+        assert_eq!(closed.exit_code(), EXIT_NOTHING_TO_DO);
+    }
+
+    #[test]
+    fn approving_or_dismissing_nothing_held_says_so_typed() {
+        let (_dir, mut store, incident) = crate::store::store_with_incident();
+        let config = Config::parse("t.toml", "").unwrap();
+        let mut rt = Runtime {
+            config: &config,
+            store: &mut store,
+            dry_run: false,
+        };
+        let err = dismiss(&mut rt, incident, "me").unwrap_err();
+        assert!(matches!(err, ApprovalError::NothingHeld(_)), "{err}");
+        let err = approve(&mut rt, 99, "me").unwrap_err();
+        assert_eq!(err.exit_code(), EXIT_NOTHING_TO_DO, "{err}");
+    }
 
     #[test]
     fn an_undecided_plan_can_be_decided_from_either_place() {

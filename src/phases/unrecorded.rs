@@ -73,6 +73,14 @@ pub fn storage_failure(err: &anyhow::Error) -> Option<String> {
     is_one.then(|| said.map(ToString::to_string).unwrap_or_default())
 }
 
+/// The checks' lines a scan kept when it could not record them ([`super::scan::Unrecorded`] in
+/// `err`'s chain), so they are not run a second time.
+pub fn checks_kept(err: &anyhow::Error) -> Option<Vec<CheckLine>> {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<super::scan::Unrecorded>())
+        .map(|unrecorded| unrecorded.checks.clone())
+}
+
 /// "orchestrator cannot write its state database DB: CAUSE", with what the filesystem says
 /// about itself (SQLite often reports a full disk as an I/O error).
 pub fn describe(db: &Path, cause: &str) -> String {

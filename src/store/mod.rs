@@ -27,6 +27,7 @@ pub use metrics::{CheckState, Counts, Totals};
 pub use silences::{NewSilence, Silence};
 pub use symptoms::Linked;
 
+use crate::exit::{EXIT_FAILURE, EXIT_NOTHING_TO_DO};
 use crate::redact::Redactor;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -391,6 +392,19 @@ pub fn is_storage_failure(err: &rusqlite::Error) -> bool {
 }
 
 impl StoreError {
+    /// What it means for the user: an incident or silence that is not there, or was already
+    /// dealt with, leaves nothing to do (3); anything else failed (1).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StoreError::NoIncident(_)
+            | StoreError::NothingToAcknowledge(_)
+            | StoreError::AlreadyClosed(..)
+            | StoreError::NoSilence(_)
+            | StoreError::SilenceEnded(..) => EXIT_NOTHING_TO_DO,
+            _ => EXIT_FAILURE,
+        }
+    }
+
     /// See [`is_storage_failure`].
     pub fn is_storage_failure(&self) -> bool {
         match self {
@@ -442,4 +456,31 @@ pub(crate) fn store_with_incident() -> (tempfile::TempDir, Store, i64) {
         })
         .unwrap();
     (dir, store, incident)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_is_missing_or_dealt_with_is_nothing_to_do_and_the_rest_a_failure() {
+        let nothing_to_do = [
+            StoreError::NoIncident(1),
+            StoreError::NothingToAcknowledge(1),
+            StoreError::AlreadyClosed(1, "resolved".into()),
+            StoreError::NoSilence(1),
+            StoreError::SilenceEnded(1, "2026-11-27T18:00:00Z".into()),
+        ];
+        for err in nothing_to_do {
+            assert_eq!(err.exit_code(), EXIT_NOTHING_TO_DO, "{err}");
+        }
+        let failures = [
+            StoreError::Missing("x.db".into()),
+            StoreError::NotOurs("x.db".into()),
+            StoreError::Sql(rusqlite::Error::InvalidQuery),
+        ];
+        for err in failures {
+            assert_eq!(err.exit_code(), EXIT_FAILURE, "{err}");
+        }
+    }
 }

@@ -17,6 +17,7 @@ mod silences;
 mod systemd;
 
 use crate::config::Config;
+use crate::exit::{EXIT_FAILURE, EXIT_USAGE};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 use serde_json::json;
@@ -52,6 +53,20 @@ pub enum ServeError {
     Listen(SocketAddr, String),
     #[error("the dashboard on {0} stopped: {1}")]
     Stopped(SocketAddr, std::io::Error),
+}
+
+impl ServeError {
+    /// A refused address or token is the user's to fix (2); a listener that cannot be opened,
+    /// or a server that stopped, failed (1).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ServeError::TokenRequired(_)
+            | ServeError::BadListen(_)
+            | ServeError::TokenFile { .. }
+            | ServeError::EmptyToken(_) => EXIT_USAGE,
+            ServeError::Listen(..) | ServeError::Stopped(..) => EXIT_FAILURE,
+        }
+    }
 }
 
 pub struct Dashboard {
@@ -417,7 +432,32 @@ const WEEK: f64 = 7.0 * 86_400.0;
 #[cfg(test)]
 mod tests {
     use super::auth::names_listener;
-    use super::{cycle_is_fresh, prepare};
+    use super::{cycle_is_fresh, prepare, ServeError};
+    use crate::exit::{EXIT_FAILURE, EXIT_USAGE};
+
+    #[test]
+    fn a_refused_address_or_token_is_the_users_to_fix_and_the_rest_a_failure() {
+        let addr: std::net::SocketAddr = "0.0.0.0:8888".parse().unwrap();
+        let usage = [
+            ServeError::TokenRequired(addr),
+            ServeError::BadListen("x".into()),
+            ServeError::TokenFile {
+                path: "t".into(),
+                cause: std::io::Error::from(std::io::ErrorKind::NotFound),
+            },
+            ServeError::EmptyToken("t".into()),
+        ];
+        for err in usage {
+            assert_eq!(err.exit_code(), EXIT_USAGE, "{err}");
+        }
+        let failures = [
+            ServeError::Listen(addr, "in use".into()),
+            ServeError::Stopped(addr, std::io::Error::from(std::io::ErrorKind::Other)),
+        ];
+        for err in failures {
+            assert_eq!(err.exit_code(), EXIT_FAILURE, "{err}");
+        }
+    }
 
     #[test]
     fn a_token_file_that_cannot_be_read_names_its_cause_once() {
