@@ -4,7 +4,7 @@
 use super::{IncidentFilter, Result, Store};
 use crate::clock::Timestamp;
 use crate::model::IncidentStatus;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Results kept per check for the history strip; older ones are deleted as new ones come.
 pub const HISTORY_KEPT: i64 = 48;
@@ -113,6 +113,17 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// The check of each incident of `ids` that exists, in one query, for a page listing rows
+    /// that name incidents (the overview's open escalations).
+    pub fn incident_checks(&self, ids: &[i64]) -> Result<HashMap<i64, String>> {
+        let ids = serde_json::to_string(ids).unwrap_or_default();
+        let mut stmt = self.conn.prepare(
+            "SELECT id, check_name FROM incidents WHERE id IN (SELECT value FROM json_each(?1))",
+        )?;
+        let rows = stmt.query_map([ids], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
+    }
+
     /// How many incidents the filter's status and activity select (its paging aside), for
     /// the pages of `/incidents`.
     pub fn count_incidents(&self, filter: &IncidentFilter) -> Result<i64> {
@@ -123,5 +134,17 @@ impl Store {
             rusqlite::params![status, filter.active_only],
             |r| r.get(0),
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn incident_checks_names_the_check_of_each_incident_that_exists() {
+        let (_dir, store, id) = crate::store::store_with_incident();
+        let checks = store.incident_checks(&[id, id + 100]).unwrap();
+        assert_eq!(checks.len(), 1);
+        assert_eq!(checks[&id], "web");
+        assert!(store.incident_checks(&[]).unwrap().is_empty());
     }
 }

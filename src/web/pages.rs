@@ -12,8 +12,8 @@ use crate::store::{
 };
 use maud::{html, Markup};
 
-fn incident_link(incident: &Incident) -> Markup {
-    html! { a href={ "/incidents/" (incident.id) } { "#" (incident.id) } }
+fn incident_link(id: i64) -> Markup {
+    html! { a href={ "/incidents/" (id) } { "#" (id) } }
 }
 
 fn percent(rate: Option<f64>) -> String {
@@ -64,18 +64,20 @@ pub fn overview(
         }
     };
     let silences = store.silences(false, None)?;
-    let escalations: Vec<Vec<Markup>> = store
-        .open_escalations(50)?
+    let open_escalations = store.open_escalations(50)?;
+    let ids: Vec<i64> = open_escalations.iter().map(|e| e.incident).collect();
+    let checks = store.incident_checks(&ids)?;
+    let escalations: Vec<Vec<Markup>> = open_escalations
         .iter()
-        .filter_map(|e| store.incident(e.incident).ok().map(|i| (e, i)))
-        .map(|(e, i)| {
+        .filter_map(|e| checks.get(&e.incident).map(|check| (e, check)))
+        .map(|(e, check)| {
             let held = e.held_plan.is_some() && e.decision.is_none();
             vec![
-                incident_link(&i),
-                text(&i.check),
+                incident_link(e.incident),
+                text(check),
                 html! {
                     (badge(&e.status)) @if held { " " (badge("held")) }
-                    (silenced_badge(&silences, &i.check))
+                    (silenced_badge(&silences, check))
                 },
                 text(&e.reason),
                 acknowledgement(e),
@@ -93,7 +95,7 @@ pub fn overview(
         .iter()
         .map(|i| {
             vec![
-                incident_link(i),
+                incident_link(i.id),
                 html! { (i.check) (silenced_badge(&silences, &i.check)) },
                 text(&format!("phase {}", i.phase)),
                 badge(i.severity.as_str()),
@@ -116,7 +118,7 @@ pub fn overview(
                 .map(|p| format!("phase {p}"))
                 .unwrap_or_default();
             vec![
-                incident_link(i),
+                incident_link(i.id),
                 text(&i.check),
                 text(&phase),
                 text(i.resolved_by.as_deref().unwrap_or("")),
@@ -169,7 +171,7 @@ pub fn incidents(store: &Store, list: &IncidentList, frame: &Frame) -> Result<St
         .iter()
         .map(|i| {
             vec![
-                incident_link(i),
+                incident_link(i.id),
                 badge(i.status.as_str()),
                 text(&i.phase.to_string()),
                 badge(i.severity.as_str()),
@@ -235,7 +237,7 @@ pub fn incident(store: &Store, id: i64, csrf: &str, frame: &Frame) -> Result<Str
 /// The incident's place in a chain of causes: `caused by #12 db`, `symptoms: #13 app`.
 fn chain(store: &Store, id: i64) -> Result<Markup, StoreError> {
     let link = |other: &crate::store::Linked| {
-        html! { a href={ "/incidents/" (other.id) } { "#" (other.id) } " " (other.check) " " (badge(&other.status)) }
+        html! { (incident_link(other.id)) " " (other.check) " " (badge(&other.status)) }
     };
     let cause = store.cause_of(id)?;
     let symptoms = store.symptoms_of(id)?;
