@@ -76,6 +76,8 @@ pub struct Dashboard {
     listen: SocketAddr,
     token: Option<String>,
     csrf: String,
+    /// The host's name in every page's header, read once at start.
+    host: String,
     /// Metrics cost a few aggregate queries; under load they are shared for a few seconds.
     metrics_cache: cache::Cached<u64, Metrics>,
     /// The overview's 30 days by outcome read every incident of the month: kept a minute.
@@ -120,6 +122,7 @@ pub fn prepare(
             listen: addr,
             token,
             csrf,
+            host: crate::sys::hostname().unwrap_or_default(),
             metrics_cache: cache::Cached::new(METRICS_TTL),
             outcomes_cache: cache::Cached::new(OUTCOMES_TTL),
         },
@@ -367,7 +370,7 @@ impl Dashboard {
         let stale_after = self.config.serve.stale_after.as_secs_f64();
         let finished_at = store.last_cycle_finished_at()?;
         Ok(html::Frame {
-            host: crate::checks::host::hostname().unwrap_or_default(),
+            host: self.host.clone(),
             cycle: Some(html::CycleState {
                 finished_at,
                 stale: !cycle_is_fresh(finished_at, crate::clock::now(), stale_after),
