@@ -222,7 +222,7 @@ pub fn incident(store: &Store, id: i64, csrf: &str, frame: &Frame) -> Result<Str
     let body = html! {
         h1 { "Incident #" (id) ": " (incident.check) }
         (facts)
-        (actions(store, &incident, csrf)?)
+        (actions(store, &incident, escalation.as_ref(), csrf)?)
         @if !incident.evidence.is_empty() { h2 { "Evidence" } pre { (incident.evidence) } }
         (host_facts(store, id)?)
         h2 { "Timeline" } (timeline(store, id)?)
@@ -271,7 +271,12 @@ fn hidden_csrf(csrf: &str) -> Markup {
 }
 
 /// The forms a person can use: acknowledge, approve or dismiss a held plan, resolve.
-fn actions(store: &Store, incident: &Incident, csrf: &str) -> Result<Markup, StoreError> {
+fn actions(
+    store: &Store,
+    incident: &Incident,
+    escalation: Option<&Escalation>,
+    csrf: &str,
+) -> Result<Markup, StoreError> {
     if !incident.status.is_active() {
         return Ok(html! {});
     }
@@ -279,9 +284,7 @@ fn actions(store: &Store, incident: &Incident, csrf: &str) -> Result<Markup, Sto
     let held = store
         .held_plan(id)?
         .filter(|h| h.decision.is_none() && h.executed_at.is_none());
-    let can_ack = store
-        .escalation_of(id)?
-        .is_some_and(|e| e.status == crate::model::EscalationStatus::Open);
+    let can_ack = escalation.is_some_and(|e| e.status == crate::model::EscalationStatus::Open);
     Ok(html! {
         h2 { "Act" }
         @if let Some(held) = held {
