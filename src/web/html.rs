@@ -87,6 +87,11 @@ pub fn table(headers: &[&str], rows: Vec<Vec<Markup>>, empty: &str) -> Markup {
     }
 }
 
+/// The CSRF token every decision's form carries (checked by `Dashboard::checked_form`).
+pub fn hidden_csrf(csrf: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(csrf); }
+}
+
 const CSS: &str = "
 :root { --accent: #0f766e; --ink: #1f2933; --muted: #6b7280; --line: #e5e7eb; --bg: #f8fafc; --surface: #fff; --head: #f1f5f9; --field: #cbd5e1; }
 @media (prefers-color-scheme: dark) {

@@ -2,7 +2,7 @@
 //! every value written into them.
 
 use super::charts;
-use super::html::{badge, opt_time, page, table, time, Frame, Refresh};
+use super::html::{badge, hidden_csrf, opt_time, page, table, time, Frame, Refresh};
 use super::listing::{IncidentList, PAGE_SIZE};
 use crate::actions::Plan;
 use crate::metrics::Metrics;
@@ -264,10 +264,6 @@ fn host_facts(store: &Store, id: i64) -> Result<Markup, StoreError> {
         ul.host-facts { @for line in crate::facts::describe(&facts) { li { (line) } } }
         @if !facts.error_lines.is_empty() { pre { (facts.error_lines.join("\n")) } }
     })
-}
-
-fn hidden_csrf(csrf: &str) -> Markup {
-    html! { input type="hidden" name="csrf" value=(csrf); }
 }
 
 /// The forms a person can use: acknowledge, approve or dismiss a held plan, resolve.

@@ -4,7 +4,7 @@
 //! token, CSRF and same-origin checks as every other decision (`Dashboard::checked_form`).
 
 use super::forms::Form;
-use super::html::{opt_time, page, time, Frame, Refresh};
+use super::html::{hidden_csrf, opt_time, page, table, time, Frame, Refresh};
 use super::Reply;
 use crate::clock;
 use crate::config::Config;
@@ -41,44 +41,40 @@ pub fn page_html(
 }
 
 fn silence_table(silences: &[&Silence], csrf: Option<&str>, empty: &str) -> Markup {
-    if silences.is_empty() {
-        return html! { p.empty { (empty) } };
-    }
-    // In its own scrolling box, as every table: a phone scrolls the table, not the page.
-    html! {
-        div.scroll { table {
-            thead { tr {
-                th { "#" } th { "Check" } th { "Why" } th { "By" } th { "From" } th { "Until" }
-                @if csrf.is_some() { th { "End it" } } @else { th { "Ended" } }
-            } }
-            tbody {
-                @for s in silences {
-                    tr {
-                        td { (s.id) }
-                        td { (s.target()) }
-                        td { (s.note) }
-                        td { (s.created_by) }
-                        td { (time(s.starts_at)) }
-                        td { (time(s.ends_at)) }
-                        @if let Some(csrf) = csrf {
-                            td { form.inline method="post" action={ "/silences/" (s.id) "/expire" } {
-                                input type="hidden" name="csrf" value=(csrf);
-                                button.secondary { "Expire now" }
-                            } }
-                        } @else {
-                            td { (opt_time(Some(s.ended_at()))) }
+    let last = if csrf.is_some() { "End it" } else { "Ended" };
+    let rows: Vec<Vec<Markup>> = silences
+        .iter()
+        .map(|s| {
+            vec![
+                html! { (s.id) },
+                html! { (s.target()) },
+                html! { (s.note) },
+                html! { (s.created_by) },
+                time(s.starts_at),
+                time(s.ends_at),
+                match csrf {
+                    Some(csrf) => html! {
+                        form.inline method="post" action={ "/silences/" (s.id) "/expire" } {
+                            (hidden_csrf(csrf))
+                            button.secondary { "Expire now" }
                         }
-                    }
-                }
-            }
-        } }
-    }
+                    },
+                    None => opt_time(Some(s.ended_at())),
+                },
+            ]
+        })
+        .collect();
+    table(
+        &["#", "Check", "Why", "By", "From", "Until", last],
+        rows,
+        empty,
+    )
 }
 
 fn add_form(config: &Config, csrf: &str) -> Markup {
     html! {
         form.block method="post" action="/silences" {
-            input type="hidden" name="csrf" value=(csrf);
+            (hidden_csrf(csrf))
             label { "Check"
                 select name="check" {
                     @for check in &config.checks { option value=(check.name) { (check.name) } }
