@@ -147,11 +147,13 @@ pub fn overview(
     Ok(page(frame, "Overview", Refresh::Every30s, body))
 }
 
-/// The silence in force over `check` (one on the check, or one on all checks), if any.
+/// The silence in force over `check` (one on the check, or one on all checks), if any: the
+/// one lasting longest when several do, as `Store::silence_of` picks it for the phases.
 fn silence_over<'a>(silences: &'a [Silence], check: &str) -> Option<&'a Silence> {
     silences
         .iter()
-        .find(|s| s.state == "active" && s.check.as_deref().is_none_or(|name| name == check))
+        .filter(|s| s.state == "active" && s.check.as_deref().is_none_or(|name| name == check))
+        .max_by(|a, b| a.ends_at.total_cmp(&b.ends_at))
 }
 
 /// A grey "silenced" badge whose tooltip says who, why and until when: no phase acts on the
@@ -500,4 +502,38 @@ pub fn login(message: &str, frame: &Frame) -> String {
         }
     };
     page(frame, "Log in", Refresh::Never, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn silence(id: i64, check: Option<&str>, ends_at: f64, state: &'static str) -> Silence {
+        Silence {
+            id,
+            check: check.map(String::from),
+            created_at: 0.0,
+            created_by: "alice".into(),
+            note: String::new(),
+            starts_at: 0.0,
+            ends_at,
+            expired_at: None,
+            state,
+        }
+    }
+
+    #[test]
+    fn the_silence_over_a_check_is_the_longest_in_force_as_the_phases_pick_it() {
+        // Newest first, as `Store::silences` lists them.
+        let silences = [
+            silence(4, Some("db"), 9000.0, "active"),
+            silence(3, None, 100.0, "active"),
+            silence(2, Some("web"), 5000.0, "active"),
+            silence(1, Some("web"), 9999.0, "pending"),
+        ];
+        assert_eq!(silence_over(&silences, "web").map(|s| s.id), Some(2));
+        assert_eq!(silence_over(&silences, "db").map(|s| s.id), Some(4));
+        assert_eq!(silence_over(&silences, "mail").map(|s| s.id), Some(3));
+        assert!(silence_over(&silences[..1], "web").is_none());
+    }
 }
