@@ -32,10 +32,7 @@ impl Dashboard {
         if *method == Method::Get {
             return Reply::html(pages::login("", &LOGIN_FRAME));
         }
-        let form = match read_form(request) {
-            Ok(form) => form,
-            Err(reply) => return reply,
-        };
+        let form = read_form(request);
         match (&self.token, form.get("token")) {
             (Some(token), Some(given)) if constant_time_eq(given, token) => {
                 let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");

@@ -110,7 +110,7 @@ pub struct Request {
     method: Method,
     url: String,
     headers: Vec<(String, String)>,
-    body: io::Cursor<Vec<u8>>,
+    body: Vec<u8>,
 }
 
 impl Request {
@@ -130,12 +130,9 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn body_length(&self) -> Option<usize> {
-        Some(self.body.get_ref().len())
-    }
-
-    pub fn as_reader(&mut self) -> &mut dyn Read {
-        &mut self.body
+    /// The body, whole and within [`Limits::max_body`] (a longer one was refused with 413).
+    pub fn body(&self) -> &[u8] {
+        &self.body
     }
 }
 
@@ -263,7 +260,7 @@ fn parse_request(buf: &[u8], limits: &Limits) -> Parse {
                 (h.name.to_string(), value)
             })
             .collect(),
-        body: io::Cursor::new(buf[head_len..head_len + length].to_vec()),
+        body: buf[head_len..head_len + length].to_vec(),
     })
 }
 
@@ -792,15 +789,13 @@ mod tests {
 
     #[test]
     fn a_complete_request_carries_method_url_headers_and_body() {
-        let mut request =
+        let request =
             done(b"POST /a?b=1 HTTP/1.1\r\nhost: x\r\nContent-Length: 3\r\n\r\nabcIGNORED");
         assert_eq!(request.method(), &Method::Post);
         assert_eq!(request.url(), "/a?b=1");
         assert_eq!(request.header("Host"), Some("x"));
-        assert_eq!(request.body_length(), Some(3));
-        let mut body = String::new();
-        request.as_reader().read_to_string(&mut body).unwrap();
-        assert_eq!(body, "abc");
+        assert_eq!(request.body().len(), 3);
+        assert_eq!(request.body(), b"abc");
     }
 
     #[test]
