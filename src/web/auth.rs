@@ -4,7 +4,7 @@
 
 use super::forms::read_form;
 use super::server::{Method, Request};
-use super::{header, pages, Dashboard, Reply, COOKIE, LOGIN_FRAME};
+use super::{pages, Dashboard, Reply, COOKIE, LOGIN_FRAME};
 use std::net::SocketAddr;
 
 impl Dashboard {
@@ -12,10 +12,11 @@ impl Dashboard {
         let Some(token) = &self.token else {
             return true;
         };
-        let bearer = header(request, "Authorization")
+        let bearer = request
+            .header("Authorization")
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
-        let cookie = header(request, "Cookie").and_then(|cookies| {
+        let cookie = request.header("Cookie").and_then(|cookies| {
             cookies
                 .split(';')
                 .filter_map(|c| c.trim().split_once('='))
@@ -61,7 +62,7 @@ impl Dashboard {
         if self.token.is_some() {
             return Ok(());
         }
-        let host = header(request, "Host").unwrap_or("");
+        let host = request.header("Host").unwrap_or("");
         if names_listener(host, self.listen) {
             return Ok(());
         }
@@ -79,8 +80,10 @@ impl Dashboard {
 
     /// Same-origin check: a browser's Origin (or Referer) must name the host it talks to.
     pub(super) fn same_origin(&self, request: &Request) -> bool {
-        let host = header(request, "Host").unwrap_or("");
-        let from = header(request, "Origin").or_else(|| header(request, "Referer"));
+        let host = request.header("Host").unwrap_or("");
+        let from = request
+            .header("Origin")
+            .or_else(|| request.header("Referer"));
         match from {
             None => true,
             Some(origin) => origin

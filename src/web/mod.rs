@@ -209,10 +209,6 @@ thread_local! {
     static READER: RefCell<Option<Store>> = const { RefCell::new(None) };
 }
 
-fn header<'r>(request: &'r Request, name: &'static str) -> Option<&'r str> {
-    request.header(name)
-}
-
 impl Dashboard {
     fn handle(&self, request: &mut Request) -> Response {
         let reply = self.route(request);
