@@ -122,6 +122,7 @@ impl Store {
     /// `ended_since` seconds (all of them when it is None), newest first.
     pub fn silences(&self, with_ended: bool, ended_since: Option<f64>) -> Result<Vec<Silence>> {
         let at = now();
+        // Those that end (or ended) after `oldest`: now, or the start of the window.
         let oldest = if with_ended {
             ended_since.map_or(f64::NEG_INFINITY, |window| at - window)
         } else {
@@ -130,12 +131,9 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {COLUMNS} FROM silences
               WHERE MIN(ends_at, COALESCE(expired_at, ends_at)) > ?1
-                 OR (?2 AND MIN(ends_at, COALESCE(expired_at, ends_at)) > ?3)
               ORDER BY id DESC"
         ))?;
-        let rows = stmt.query_map(params![at, with_ended, oldest], |row| {
-            silence_from_row(row, at)
-        })?;
+        let rows = stmt.query_map([oldest], |row| silence_from_row(row, at))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
