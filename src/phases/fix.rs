@@ -62,13 +62,18 @@ fn fix_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<Inciden
         log::warn!("incident {}: {}", incident.id, line.detail);
         return Ok(line);
     };
-    if let Some(cause) = incident.caused_by {
-        if let Some(summary) = symptom_cleared(rt, incident, check, cause)? {
-            line.verdict = Verdict::Recovered;
-            line.detail = summary;
-            return Ok(line);
+    // A symptom whose cause closed has its check run again there: not a second time below.
+    let rechecked = match incident.caused_by {
+        Some(cause) => {
+            if let Some(summary) = symptom_cleared(rt, incident, check, cause)? {
+                line.verdict = Verdict::Recovered;
+                line.detail = summary;
+                return Ok(line);
+            }
+            true
         }
-    }
+        None => false,
+    };
     if let Some((dependency, result)) = causes::dependency_down(rt, check)? {
         line.detail = format!(
             "not acted on: `{}` depends on `{dependency}`, which fails ({}); that is worked on first",
@@ -90,10 +95,12 @@ fn fix_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<Inciden
         );
         return Ok(line);
     }
-    if let Some(summary) = cleared(rt, check)? {
-        line.verdict = Verdict::Recovered;
-        line.detail = format!("the check passes again: {summary}");
-        return Ok(line);
+    if !rechecked {
+        if let Some(summary) = cleared(rt, check)? {
+            line.verdict = Verdict::Recovered;
+            line.detail = format!("the check passes again: {summary}");
+            return Ok(line);
+        }
     }
     try_candidates(rt, incident, check, line)
 }
