@@ -41,17 +41,22 @@ pub fn fix(rt: &mut Runtime) -> anyhow::Result<FixReport> {
         if waiting.is_empty() {
             return Ok(report);
         }
+        let mut looked = causes::Looked::default();
         for incident in waiting {
             let line = match super::silenced(rt, &incident)? {
                 Some(line) => line,
-                None => fix_incident(rt, &incident)?,
+                None => fix_incident(rt, &incident, &mut looked)?,
             };
             report.incidents.push(line);
         }
     }
 }
 
-fn fix_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<IncidentLine> {
+fn fix_incident(
+    rt: &mut Runtime,
+    incident: &Incident,
+    looked: &mut causes::Looked,
+) -> anyhow::Result<IncidentLine> {
     let mut line = IncidentLine::new(incident);
     let config = rt.config;
     let Some(check) = config.check(&incident.check) else {
@@ -74,7 +79,7 @@ fn fix_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<Inciden
         }
         None => false,
     };
-    if let Some((dependency, result)) = causes::dependency_down(rt, check)? {
+    if let Some((dependency, result)) = causes::dependency_down(rt, check, looked)? {
         line.detail = format!(
             "not acted on: `{}` depends on `{dependency}`, which fails ({}); that is worked on first",
             check.name,
