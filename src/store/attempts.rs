@@ -246,7 +246,7 @@ impl Store {
         incident: i64,
         phase: Phase,
         plan_hash: &str,
-    ) -> Result<Option<(String, Option<String>)>> {
+    ) -> Result<Option<(Outcome, Option<String>)>> {
         Ok(self
             .conn
             .query_row(
