@@ -12,6 +12,7 @@ use crate::model::{Phase, Severity};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
 use crate::store::{Incident, Taught};
 use serde::Serialize;
+use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::time::Instant;
 
@@ -257,6 +258,8 @@ fn candidates(
     check: &Check,
 ) -> anyhow::Result<Vec<(Candidate, Option<String>)>> {
     let mut list = Vec::new();
+    // `/proc` is walked once for all the plans, and only if one of them would start something.
+    let alive = OnceCell::new();
     for pattern in rt.store.patterns_for(&incident.signature)? {
         if pattern.failures > pattern.successes {
             continue;
@@ -264,7 +267,7 @@ fn candidates(
         match serde_json::from_str::<Plan>(&pattern.plan) {
             Ok(plan) => {
                 let refusal = replay_refusal(&rt.config.policy, check, pattern.taught, &plan)
-                    .or_else(|| second_copy(check, &plan));
+                    .or_else(|| second_copy(check, &plan, &alive));
                 list.push((
                     Candidate::new(format!("pattern:{}", pattern.id), plan),
                     refusal,
@@ -278,7 +281,7 @@ fn candidates(
     }
     if !check.remedy.is_empty() {
         let plan = Plan(check.remedy.clone());
-        let refusal = second_copy(check, &plan);
+        let refusal = second_copy(check, &plan, &alive);
         list.push((Candidate::new("remedy", plan), refusal));
     }
     Ok(list)
@@ -288,8 +291,8 @@ fn candidates(
 /// `process`, while a process of that name is alive (the check fails on its pid file, or on
 /// the count), a plan that starts something (`start_unit`, `run`, `remedy`) without first
 /// stopping it (`kill_process`, or `restart_unit`, which stops before it starts) is not run.
-/// Returns why, naming the live pids.
-fn second_copy(check: &Check, plan: &Plan) -> Option<String> {
+/// Returns why, naming the live pids (`alive`: found once, on the first plan that asks).
+fn second_copy(check: &Check, plan: &Plan, alive: &OnceCell<Vec<i32>>) -> Option<String> {
     let CheckKind::Process(process) = &check.kind else {
         return None;
     };
@@ -309,7 +312,7 @@ fn second_copy(check: &Check, plan: &Plan) -> Option<String> {
     if stops_first {
         return None;
     }
-    let alive = host::pids_named(name);
+    let alive = alive.get_or_init(|| host::pids_named(name));
     if alive.is_empty() {
         return None;
     }
