@@ -259,7 +259,9 @@ fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<Inc
         return refuse_held(rt, held, phase, &candidate, &reasons, line);
     }
     let hash = candidate.plan.hash(check.unit.as_deref());
-    if rt.store.tried_plans(incident.id, phase)?.contains(&hash) {
+    // A refusal of an earlier approval (`refuse_held`) is not a try: approved again, it runs.
+    let refused = rt.store.refused_plans(incident.id, phase)?;
+    if !refused.contains(&hash) && rt.store.tried_plans(incident.id, phase)?.contains(&hash) {
         // Only an approved plan that was interrupted twice gets here (a held plan never ran
         // before): orchestrator was killed running it each time, so it is not run a third time.
         rt.store.mark_held_plan_executed(held.escalation)?;
@@ -425,6 +427,39 @@ mod tests {
                 Err(ApprovalError::AlreadyDecided(_, decision)) if decision == "run"
             ));
         }
+    }
+
+    #[test]
+    fn a_plan_approved_again_after_a_refusal_runs() {
+        const TRUE: &str = r#"[{"action": "run", "argv": ["/bin/true"]}]"#;
+        let (_dir, mut store, incident) = crate::store::store_with_incident();
+        let escalation = store
+            .hold_plan(incident, Phase::Consult, "agent", TRUE, "approve")
+            .unwrap();
+        let config = Config::parse(
+            "t.toml",
+            "[cycle]\nsettle = \"1ms\"\n[policy]\nactions = [\"run\"]\ncommands = [[\"/bin/true\"]]\n\
+             [[checks]]\nname = \"web\"\nkind = \"memory\"\n",
+        )
+        .unwrap();
+        // What `refuse_held` leaves when the policy was narrowed after a first approval.
+        let hash = serde_json::from_str::<Plan>(TRUE).unwrap().hash(None);
+        store
+            .record_rejected_plan(incident, Phase::Consult, "agent", TRUE, &hash, "refused")
+            .unwrap();
+        store.withdraw_approval(escalation, "refused").unwrap();
+        let mut rt = Runtime {
+            config: &config,
+            store: &mut store,
+            dry_run: false,
+        };
+        let line = approve(&mut rt, incident, "me").unwrap();
+        assert!(
+            !line.detail.contains("interrupted twice"),
+            "{}",
+            line.detail
+        );
+        assert_eq!(line.attempts.len(), 1, "{}", line.detail);
     }
 
     #[test]

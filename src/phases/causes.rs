@@ -151,32 +151,43 @@ pub fn dependencies<'a>(config: &'a Config, check: &'a Check) -> Vec<&'a str> {
     found
 }
 
-/// Phase 1 looks before it acts: runs the checks `check` depends on now. A failing one is
-/// recorded like a scan's result (its incident opens) and this incident is linked to it.
-/// Returns the first failing dependency and its result.
+/// What phase 1 saw of dependencies in one pass over the waiting incidents: each is run once,
+/// however many incidents depend on it, and a failing one is recorded once.
+#[derive(Default)]
+pub struct Looked(HashMap<String, CheckResult>);
+
+/// Phase 1 looks before it acts: runs the checks `check` depends on now (those not `looked` at
+/// yet in this pass). A failing one is recorded like a scan's result (its incident opens) and
+/// this incident is linked to it. Returns the first failing dependency and its result.
 pub fn dependency_down(
     rt: &mut Runtime,
     check: &Check,
+    looked: &mut Looked,
 ) -> crate::store::Result<Option<(String, CheckResult)>> {
     let config = rt.config;
-    let mut down = None;
-    for name in dependencies(config, check) {
+    let names = dependencies(config, check);
+    let mut observed = false;
+    for &name in &names {
         let Some(dependency) = config.check(name) else {
             continue;
         };
-        let result = checks::run_check(dependency);
-        if result.status == Status::Ok {
+        if looked.0.contains_key(name) {
             continue;
         }
-        rt.observe(dependency, &result)?;
-        if down.is_none() {
-            down = Some((name.to_string(), result));
+        let result = checks::run_check(dependency);
+        if result.status != Status::Ok {
+            rt.observe(dependency, &result)?;
+            observed = true;
         }
+        looked.0.insert(name.to_string(), result);
     }
-    if down.is_some() {
+    if observed {
         link_symptoms(rt)?;
     }
-    Ok(down)
+    Ok(names.into_iter().find_map(|name| {
+        let result = looked.0.get(name)?;
+        (result.status != Status::Ok).then(|| (name.to_string(), result.clone()))
+    }))
 }
 
 #[cfg(test)]
@@ -255,6 +266,37 @@ mod tests {
         assert_eq!(root(&config, "http", &both), Some("pid"));
         assert_eq!(root(&config, "pid", &both), None);
         assert_eq!(root(&config, "other", &both), None);
+    }
+
+    #[test]
+    fn a_dependency_two_incidents_share_is_run_and_recorded_once_in_a_pass() {
+        let (dir, mut store, _) = crate::store::store_with_incident();
+        let config = config(&format!(
+            "[[checks]]\nname = \"web\"\nkind = \"memory\"\ndepends_on = [\"db\"]\n\
+             [[checks]]\nname = \"api\"\nkind = \"memory\"\ndepends_on = [\"db\"]\n\
+             [[checks]]\nname = \"db\"\nkind = \"file\"\npath = \"{}/db-up\"\n",
+            dir.path().display()
+        ));
+        let mut rt = Runtime {
+            config: &config,
+            store: &mut store,
+            dry_run: false,
+        };
+        let mut looked = Looked::default();
+        for name in ["web", "api"] {
+            let down = dependency_down(&mut rt, config.check(name).unwrap(), &mut looked).unwrap();
+            assert_eq!(
+                down.map(|(dependency, _)| dependency).as_deref(),
+                Some("db")
+            );
+        }
+        let filter = IncidentFilter {
+            check: Some("db".into()),
+            ..IncidentFilter::default()
+        };
+        let db = rt.store.incidents(&filter).unwrap();
+        assert_eq!(db.len(), 1);
+        assert_eq!(db[0].occurrences, 1, "one failure, seen once: {db:?}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::model::{Phase, Severity};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
 use crate::store::{Incident, Taught};
 use serde::Serialize;
+use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::time::Instant;
 
@@ -41,17 +42,22 @@ pub fn fix(rt: &mut Runtime) -> anyhow::Result<FixReport> {
         if waiting.is_empty() {
             return Ok(report);
         }
+        let mut looked = causes::Looked::default();
         for incident in waiting {
             let line = match super::silenced(rt, &incident)? {
                 Some(line) => line,
-                None => fix_incident(rt, &incident)?,
+                None => fix_incident(rt, &incident, &mut looked)?,
             };
             report.incidents.push(line);
         }
     }
 }
 
-fn fix_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<IncidentLine> {
+fn fix_incident(
+    rt: &mut Runtime,
+    incident: &Incident,
+    looked: &mut causes::Looked,
+) -> anyhow::Result<IncidentLine> {
     let mut line = IncidentLine::new(incident);
     let config = rt.config;
     let Some(check) = config.check(&incident.check) else {
@@ -62,14 +68,19 @@ fn fix_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<Inciden
         log::warn!("incident {}: {}", incident.id, line.detail);
         return Ok(line);
     };
-    if let Some(cause) = incident.caused_by {
-        if let Some(summary) = symptom_cleared(rt, incident, check, cause)? {
-            line.verdict = Verdict::Recovered;
-            line.detail = summary;
-            return Ok(line);
+    // A symptom whose cause closed has its check run again there: not a second time below.
+    let rechecked = match incident.caused_by {
+        Some(cause) => {
+            if let Some(summary) = symptom_cleared(rt, incident, check, cause)? {
+                line.verdict = Verdict::Recovered;
+                line.detail = summary;
+                return Ok(line);
+            }
+            true
         }
-    }
-    if let Some((dependency, result)) = causes::dependency_down(rt, check)? {
+        None => false,
+    };
+    if let Some((dependency, result)) = causes::dependency_down(rt, check, looked)? {
         line.detail = format!(
             "not acted on: `{}` depends on `{dependency}`, which fails ({}); that is worked on first",
             check.name,
@@ -90,10 +101,12 @@ fn fix_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<Inciden
         );
         return Ok(line);
     }
-    if let Some(summary) = cleared(rt, check)? {
-        line.verdict = Verdict::Recovered;
-        line.detail = format!("the check passes again: {summary}");
-        return Ok(line);
+    if !rechecked {
+        if let Some(summary) = cleared(rt, check)? {
+            line.verdict = Verdict::Recovered;
+            line.detail = format!("the check passes again: {summary}");
+            return Ok(line);
+        }
     }
     try_candidates(rt, incident, check, line)
 }
@@ -245,6 +258,8 @@ fn candidates(
     check: &Check,
 ) -> anyhow::Result<Vec<(Candidate, Option<String>)>> {
     let mut list = Vec::new();
+    // `/proc` is walked once for all the plans, and only if one of them would start something.
+    let alive = OnceCell::new();
     for pattern in rt.store.patterns_for(&incident.signature)? {
         if pattern.failures > pattern.successes {
             continue;
@@ -252,7 +267,7 @@ fn candidates(
         match serde_json::from_str::<Plan>(&pattern.plan) {
             Ok(plan) => {
                 let refusal = replay_refusal(&rt.config.policy, check, pattern.taught, &plan)
-                    .or_else(|| second_copy(check, &plan));
+                    .or_else(|| second_copy(check, &plan, &alive));
                 list.push((
                     Candidate::new(format!("pattern:{}", pattern.id), plan),
                     refusal,
@@ -266,7 +281,7 @@ fn candidates(
     }
     if !check.remedy.is_empty() {
         let plan = Plan(check.remedy.clone());
-        let refusal = second_copy(check, &plan);
+        let refusal = second_copy(check, &plan, &alive);
         list.push((Candidate::new("remedy", plan), refusal));
     }
     Ok(list)
@@ -276,8 +291,8 @@ fn candidates(
 /// `process`, while a process of that name is alive (the check fails on its pid file, or on
 /// the count), a plan that starts something (`start_unit`, `run`, `remedy`) without first
 /// stopping it (`kill_process`, or `restart_unit`, which stops before it starts) is not run.
-/// Returns why, naming the live pids.
-fn second_copy(check: &Check, plan: &Plan) -> Option<String> {
+/// Returns why, naming the live pids (`alive`: found once, on the first plan that asks).
+fn second_copy(check: &Check, plan: &Plan, alive: &OnceCell<Vec<i32>>) -> Option<String> {
     let CheckKind::Process(process) = &check.kind else {
         return None;
     };
@@ -297,7 +312,7 @@ fn second_copy(check: &Check, plan: &Plan) -> Option<String> {
     if stops_first {
         return None;
     }
-    let alive = host::pids_named(name);
+    let alive = alive.get_or_init(|| host::pids_named(name));
     if alive.is_empty() {
         return None;
     }

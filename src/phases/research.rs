@@ -9,7 +9,7 @@ use super::report::{pass_on, AttemptLine, IncidentLine};
 use super::Runtime;
 use crate::agents::{self, Answer};
 use crate::config::{AgentConfig, Check};
-use crate::model::Phase;
+use crate::model::{Outcome, Phase};
 use crate::store::Incident;
 use serde::Serialize;
 use std::time::Instant;
@@ -180,7 +180,7 @@ fn repeated_plan(
         plan.describe()
     );
     Ok(Some(match earlier {
-        Some((outcome, reason)) if outcome == "rejected" => {
+        Some((Outcome::Rejected, reason)) => {
             let reason = reason.unwrap_or_default();
             let why = reason
                 .strip_prefix("rejected by the policy: ")

@@ -50,7 +50,8 @@ pub struct Unrecorded {
     pub source: StoreError,
 }
 
-/// A check's line as printed, with no incident: for results nothing could record.
+/// A check's line as printed, with no incident: for results nothing could record, and the base
+/// of a recorded one.
 pub fn unrecorded_line(check: &Check, result: &CheckResult, redactor: &Redactor) -> CheckLine {
     CheckLine {
         name: check.name.clone(),
@@ -83,7 +84,8 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
     for (check, result) in config.checks.iter().zip(&results) {
         let observed = rt.observe(check, result).map_err(|e| unrecorded(rt, e))?;
         // The report is printed (and mailed by cron): the summary as the store keeps it.
-        let summary = rt.store.mask(&result.summary);
+        let line = unrecorded_line(check, result, rt.store.redactor());
+        let summary = &line.summary;
         if let Some((id, change)) = observed {
             let list = match change {
                 Observation::Opened => &mut report.opened,
@@ -93,7 +95,7 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
                 Observation::Recovered => &mut report.recovered,
             };
             list.push(id);
-            log_change(&check.name, id, change, &summary);
+            log_change(&check.name, id, change, summary);
         }
         // Every check on every run: routine, for -vv, not for the journal of a healthy host.
         log::debug!(
@@ -109,14 +111,10 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
             .map_err(|e| unrecorded(rt, e))?
             .map(|s| s.describe());
         report.checks.push(CheckLine {
-            name: check.name.clone(),
-            kind: check.kind.name(),
-            status: result.status,
-            summary,
-            duration_ms: result.duration_ms,
             incident: observed.map(|(id, _)| id),
             change: observed.map(|(_, change)| change),
             silenced,
+            ..line
         });
     }
     report.symptoms = super::causes::link_symptoms(rt).map_err(|e| unrecorded(rt, e))?;

@@ -201,30 +201,30 @@ impl Store {
 
     /// Patterns for a signature, best record first.
     pub fn patterns_for(&self, signature: &str) -> Result<Vec<Pattern>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, signature, check_name, plan, plan_hash, source_phase, successes, failures, created_at, last_used_at, taught
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {PATTERN_COLUMNS}
              FROM patterns WHERE signature = ?1
-             ORDER BY (successes - failures) DESC, successes DESC, last_used_at DESC",
-        )?;
+             ORDER BY (successes - failures) DESC, successes DESC, last_used_at DESC"
+        ))?;
         let rows = stmt.query_map([signature], pattern_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     pub fn patterns(&self) -> Result<Vec<Pattern>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, signature, check_name, plan, plan_hash, source_phase, successes, failures, created_at, last_used_at, taught
-             FROM patterns ORDER BY successes DESC, id",
-        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {PATTERN_COLUMNS}
+             FROM patterns ORDER BY successes DESC, id"
+        ))?;
         let rows = stmt.query_map([], pattern_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     /// Patterns learned on this check, best first: the "similar past incidents" of a context.
     pub fn patterns_of_check(&self, check: &str, limit: i64) -> Result<Vec<Pattern>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, signature, check_name, plan, plan_hash, source_phase, successes, failures, created_at, last_used_at, taught
-             FROM patterns WHERE check_name = ?1 ORDER BY successes DESC, id LIMIT ?2",
-        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {PATTERN_COLUMNS}
+             FROM patterns WHERE check_name = ?1 ORDER BY successes DESC, id LIMIT ?2"
+        ))?;
         let rows = stmt.query_map(params![check, limit], pattern_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
@@ -246,7 +246,7 @@ impl Store {
         incident: i64,
         phase: Phase,
         plan_hash: &str,
-    ) -> Result<Option<(String, Option<String>)>> {
+    ) -> Result<Option<(Outcome, Option<String>)>> {
         Ok(self
             .conn
             .query_row(
@@ -342,6 +342,11 @@ impl Store {
         Ok(())
     }
 }
+
+/// The columns `pattern_from_row` reads, in its order.
+const PATTERN_COLUMNS: &str =
+    "id, signature, check_name, plan, plan_hash, source_phase, successes, failures, \
+     created_at, last_used_at, taught";
 
 /// How many interrupted runs of one plan count as one try (see `tried_plans`).
 const INTERRUPTIONS_THAT_COUNT: i64 = 2;
