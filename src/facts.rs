@@ -9,6 +9,7 @@
 //! where a pid file should be is reported, never followed.
 
 use crate::checks::host::pid_alive;
+use crate::checks::http::port_of;
 use crate::config::{Check, CheckKind};
 use crate::exec::{self, CommandSpec};
 use regex::Regex;
@@ -418,15 +419,18 @@ pub fn process_name(pid: i32) -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-pub use crate::checks::http::port_of;
+/// The port an HTTP or TCP check connects to.
+pub fn check_port(check: &Check) -> Option<u16> {
+    match &check.kind {
+        CheckKind::Http(http) => port_of(&http.url),
+        CheckKind::Tcp(tcp) => port_of(&tcp.address),
+        _ => None,
+    }
+}
 
 /// The check's own port and the ports its evidence says were taken.
 fn ports_of(check: &Check, evidence: &str) -> Vec<u16> {
-    let mut ports: Vec<u16> = match &check.kind {
-        CheckKind::Http(http) => port_of(&http.url).into_iter().collect(),
-        CheckKind::Tcp(tcp) => port_of(&tcp.address).into_iter().collect(),
-        _ => Vec::new(),
-    };
+    let mut ports: Vec<u16> = check_port(check).into_iter().collect();
     for port in ports_in_use(evidence) {
         if !ports.contains(&port) {
             ports.push(port);
@@ -471,7 +475,8 @@ pub fn ports_in_use(evidence: &str) -> Vec<u16> {
     ports
 }
 
-/// What marks a process as the check's own rather than a squatter.
+/// What marks a process as the check's own rather than a squatter (none, by default).
+#[derive(Default)]
 struct OwnProcesses {
     pids: BTreeSet<i32>,
     control_group: Option<String>,
@@ -512,6 +517,18 @@ impl OwnProcesses {
             })
             .unwrap_or(false)
     }
+}
+
+/// The processes listening on TCP `port`, found by the same bounded /proc walk as the facts'
+/// listeners; none is marked the service's own.
+pub fn listeners_on(port: u16) -> Vec<Listener> {
+    let sockets = listening_sockets(&[port]);
+    if sockets.is_empty() {
+        return Vec::new();
+    }
+    proc_walk(&sockets, false, &OwnProcesses::default())
+        .0
+        .listeners
 }
 
 #[derive(Default)]

@@ -1,7 +1,7 @@
 //! The host as the kernel shows it: small syscall wrappers and `/proc` readers that several
 //! layers share. Bottom layer: imports nothing from the crate. Calls go through `rustix`, whose
 //! safe wrappers leave no raw libc call here. (`exec` keeps the process-tree reading it owns, `actions::kill`
-//! its pidfd-held reads, and `agents::runbook` its own listeners and pid files.)
+//! its pidfd-held reads, and `facts` its bounded walk of listeners and open files.)
 
 use rustix::fs::FlockOperation;
 use rustix::process::{Pid, Signal};

@@ -483,17 +483,12 @@ fn address_in_use(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     if !says_address_in_use(&evidence.lower) {
         return None;
     }
-    let port =
-        check_port(check).or_else(|| facts::ports_in_use(&evidence.text).into_iter().next())?;
-    let own = std::process::id() as i32;
-    match listener_pids(port)
-        .into_iter()
-        .find(|pid| *pid > 1 && *pid != own)
-    {
-        Some(pid) => {
-            let name = facts::process_name(pid);
+    let port = facts::check_port(check)
+        .or_else(|| facts::ports_in_use(&evidence.text).into_iter().next())?;
+    match facts::listeners_on(port).into_iter().find(|l| l.pid > 1) {
+        Some(facts::Listener { pid, command, .. }) => {
             let diagnosis = format!(
-                "The service cannot bind port {port}: a stray process holds it (pid {pid}, {name}). \
+                "The service cannot bind port {port}: a stray process holds it (pid {pid}, {command}). \
                  Stopping that process and starting the service again should fix it."
             );
             let plan = with_restart(
@@ -507,60 +502,6 @@ fn address_in_use(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
             restart(check).map(|r| answer(diagnosis, 0.6, vec![r]))
         }
     }
-}
-
-fn check_port(check: &Check) -> Option<u16> {
-    match &check.kind {
-        CheckKind::Http(http) => super::context::port_of(&http.url),
-        CheckKind::Tcp(tcp) => super::context::port_of(&tcp.address),
-        _ => None,
-    }
-}
-
-/// Pids of processes with a listening TCP socket on `port`, found through /proc: the socket's
-/// inode in /proc/net/tcp{,6}, then the process whose fd links to it.
-pub fn listener_pids(port: u16) -> Vec<i32> {
-    let inodes: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
-        .iter()
-        .filter_map(|table| std::fs::read_to_string(table).ok())
-        .flat_map(|table| {
-            table
-                .lines()
-                .skip(1)
-                .filter_map(|line| listening_inode(line, port))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    if inodes.is_empty() {
-        return Vec::new();
-    }
-    let targets: Vec<String> = inodes.iter().map(|i| format!("socket:[{i}]")).collect();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    procs
-        .flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| holds_socket(*pid, &targets))
-        .collect()
-}
-
-fn listening_inode(line: &str, port: u16) -> Option<String> {
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    let local_port = u16::from_str_radix(fields.get(1)?.rsplit(':').next()?, 16).ok()?;
-    // State 0A is TCP_LISTEN.
-    (local_port == port && *fields.get(3)? == "0A").then(|| fields.get(9).map(|s| s.to_string()))?
-}
-
-fn holds_socket(pid: i32, targets: &[String]) -> bool {
-    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return false;
-    };
-    fds.flatten().any(|fd| {
-        std::fs::read_link(fd.path())
-            .map(|t| targets.iter().any(|s| t.as_os_str() == s.as_str()))
-            .unwrap_or(false)
-    })
 }
 
 fn no_space(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
