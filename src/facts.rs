@@ -720,17 +720,16 @@ fn filesystems(paths: &[PathBuf]) -> Vec<Filesystem> {
 }
 
 fn statvfs(path: &Path) -> Option<Filesystem> {
-    let stat = rustix::fs::statvfs(path).ok()?;
-    let block = stat.f_frsize;
-    let total_bytes = stat.f_blocks * block;
-    let free_bytes = stat.f_bavail * block;
-    let full = below(free_bytes, total_bytes) || below(stat.f_favail, stat.f_files);
+    let size = crate::sys::statvfs(path).ok()?;
+    let total_bytes = size.blocks * size.block_size;
+    let free_bytes = size.blocks_available * size.block_size;
+    let full = below(free_bytes, total_bytes) || below(size.inodes_free, size.inodes);
     Some(Filesystem {
         path: path.display().to_string(),
         total_bytes,
         free_bytes,
-        total_inodes: stat.f_files,
-        free_inodes: stat.f_favail,
+        total_inodes: size.inodes,
+        free_inodes: size.inodes_free,
         full,
     })
 }
