@@ -207,15 +207,17 @@ fn squatter(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
 /// `app-20261127.log`, `app.log.2026-11-27`.
 pub const ROTATED_GLOB: &str = "{*.[0-9],*.[0-9][0-9],*.gz,*.xz,*.bz2,*.zst,*.old,*.bak,*[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*,*[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*}";
 
+fn says_no_space(lower: &str) -> bool {
+    lower.contains("no space left on device") || lower.contains("enospc")
+}
+
 /// A full filesystem (bytes or inodes) under the service's paths, known from the facts or the
 /// words `No space left on device`.
 fn full_filesystem(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     let facts = &evidence.facts;
     let full: Vec<&facts::Filesystem> = facts.full_filesystems().collect();
-    let says_full =
-        evidence.lower.contains("no space left on device") || evidence.lower.contains("enospc");
     let disk_check = matches!(check.kind, CheckKind::Disk { .. });
-    if full.is_empty() && !says_full && !disk_check {
+    if full.is_empty() && !says_no_space(&evidence.lower) && !disk_check {
         return None;
     }
     if full.is_empty() && facts.filesystems.is_empty() {
@@ -223,26 +225,14 @@ fn full_filesystem(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
         return None;
     }
     let directories = cleanable_directories(check, &full, &evidence.allowed_paths);
-    let mut plan: Vec<Value> = directories
-        .iter()
-        .flat_map(|dir| clean_steps(dir))
-        .collect();
-    if crate::checks::systemd_is_running() {
-        plan.push(
-            json!({"action": "vacuum_journal", "max_size": crate::actions::DEFAULT_JOURNAL_SIZE}),
-        );
-    }
     let holders = deleted_but_open(facts);
-    if plan.is_empty() {
+    let Some(plan) = freeing_plan(&directories, check) else {
         return Some(abstain(&format!(
             "The filesystem is full{}, but the check names no log or cache directory under [policy] paths \
              that the runbook may clean (add them to the check's `logs`).{holders}",
             describe_full(&full)
         )));
-    }
-    if !disk_check {
-        plan.extend(restart(check));
-    }
+    };
     let shown: Vec<String> = directories
         .iter()
         .map(|d| d.display().to_string())
@@ -339,6 +329,28 @@ fn is_allowed(dir: &Path, allowed: &[GlobMatcher]) -> bool {
         || allowed
             .iter()
             .any(|g| g.is_match(dir.join("x")) || g.is_match(dir))
+}
+
+/// What frees space: each directory cleaned, then the journal vacuumed where systemd runs,
+/// then the service restarted (unless the check is the disk itself); `None` when none of it
+/// applies.
+fn freeing_plan(directories: &[PathBuf], check: &Check) -> Option<Vec<Value>> {
+    let mut plan: Vec<Value> = directories
+        .iter()
+        .flat_map(|dir| clean_steps(dir))
+        .collect();
+    if crate::checks::systemd_is_running() {
+        plan.push(
+            json!({"action": "vacuum_journal", "max_size": crate::actions::DEFAULT_JOURNAL_SIZE}),
+        );
+    }
+    if plan.is_empty() {
+        return None;
+    }
+    if !matches!(check.kind, CheckKind::Disk { .. }) {
+        plan.extend(restart(check));
+    }
+    Some(plan)
 }
 
 /// Rotated and dated files first; then any file in the directory that no process holds open
@@ -505,30 +517,21 @@ fn address_in_use(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
 }
 
 fn no_space(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
-    let lower = &evidence.lower;
     let disk_full = matches!(check.kind, CheckKind::Disk { .. });
-    if !(disk_full || lower.contains("no space left on device") || lower.contains("enospc")) {
+    if !(disk_full || says_no_space(&evidence.lower)) {
         return None;
     }
-    let mut plan: Vec<Value> = check
+    let directories: Vec<PathBuf> = check
         .logs
         .iter()
         .filter(|path| path.is_dir())
-        .flat_map(|dir| clean_steps(dir))
+        .cloned()
         .collect();
-    if crate::checks::systemd_is_running() {
-        plan.push(
-            json!({"action": "vacuum_journal", "max_size": crate::actions::DEFAULT_JOURNAL_SIZE}),
-        );
-    }
-    if plan.is_empty() {
+    let Some(plan) = freeing_plan(&directories, check) else {
         return Some(abstain(
             "The disk is full, but the check names no log or cache directory the runbook may clean (add them to the check's `logs`).",
         ));
-    }
-    if !disk_full {
-        plan.extend(restart(check));
-    }
+    };
     let diagnosis = "The filesystem is out of space. Cleaning the check's log and cache directories (and the journal where \
                      there is one) should free it."
         .to_string();
