@@ -13,12 +13,11 @@ use crate::checks::http::port_of;
 use crate::config::{Check, CheckKind};
 use crate::exec::{self, CommandSpec};
 use regex::Regex;
-use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::fs::AtFlags;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::CString;
 use std::fs::File;
-use std::os::fd::OwnedFd;
+use std::ops::ControlFlow;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -546,101 +545,78 @@ fn proc_walk(
     own: &OwnProcesses,
 ) -> (ProcWalk, Option<String>) {
     let mut walk = ProcWalk::default();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return (walk, Some("cannot read /proc".into()));
-    };
     let started = Instant::now();
     let me = std::process::id() as i32;
     let mut fds_seen = 0;
-    for pid in procs
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-    {
-        if started.elapsed() > PROC_WALK_BUDGET || fds_seen > MAX_FDS {
-            let note = format!(
+    let mut note = None;
+    // The process being looked at, and its command once one of its descriptors wants it.
+    let mut current: (i32, Option<String>) = (0, None);
+    let read = crate::sys::each_open_fd(|pid, fd_dir, name| {
+        if pid == me {
+            return ControlFlow::Continue(());
+        }
+        let new_process = pid != current.0;
+        // The clock is read at each process and every 256 descriptors.
+        if (new_process || fds_seen % 256 == 0)
+            && (started.elapsed() > PROC_WALK_BUDGET || fds_seen > MAX_FDS)
+        {
+            note = Some(format!(
                 "stopped after {fds_seen} descriptors in {} ms",
                 started.elapsed().as_millis()
-            );
-            return (walk, Some(note));
+            ));
+            return ControlFlow::Break(());
         }
-        if pid == me {
-            continue;
+        if new_process {
+            current = (pid, None);
         }
-        let Some(fd_dir) = open_fd_dir(pid) else {
-            continue;
+        fds_seen += 1;
+        let command = &mut current.1;
+        // Relative to the open fd directory: one lookup per descriptor, not a path walk.
+        let Ok(target) = rustix::fs::readlinkat(fd_dir, name, Vec::new()) else {
+            return ControlFlow::Continue(());
         };
-        let mut command: Option<String> = None;
-        for name in fd_names(&fd_dir) {
-            fds_seen += 1;
-            if fds_seen % 256 == 0 && started.elapsed() > PROC_WALK_BUDGET {
-                break;
+        let target = target.to_string_lossy();
+        if let Some(port) = sockets.get(target.as_ref()) {
+            let command = command.get_or_insert_with(|| process_name(pid)).clone();
+            let own = own.owns(pid, &command);
+            if !walk
+                .listeners
+                .iter()
+                .any(|l| l.pid == pid && l.port == *port)
+            {
+                walk.listeners.push(Listener {
+                    port: *port,
+                    pid,
+                    command,
+                    own,
+                });
             }
-            // Relative to the open fd directory: one lookup per descriptor, not a path walk.
-            let Ok(target) = rustix::fs::readlinkat(&fd_dir, name.as_c_str(), Vec::new()) else {
-                continue;
+        } else if let Some(path) = target.strip_suffix(" (deleted)").filter(|_| want_deleted) {
+            // The descriptor's own stat: the file the name no longer leads to.
+            let Ok(stat) = rustix::fs::statat(fd_dir, name, AtFlags::empty()) else {
+                return ControlFlow::Continue(());
             };
-            let target = target.to_string_lossy();
-            if let Some(port) = sockets.get(target.as_ref()) {
+            let bytes = stat.st_size.max(0) as u64;
+            if rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file() && bytes > 0 {
                 let command = command.get_or_insert_with(|| process_name(pid)).clone();
-                let own = own.owns(pid, &command);
-                if !walk
-                    .listeners
-                    .iter()
-                    .any(|l| l.pid == pid && l.port == *port)
-                {
-                    walk.listeners.push(Listener {
-                        port: *port,
+                walk.deleted.push((
+                    stat.st_dev,
+                    DeletedOpen {
                         pid,
                         command,
-                        own,
-                    });
-                }
-            } else if let Some(path) = target.strip_suffix(" (deleted)").filter(|_| want_deleted) {
-                // The descriptor's own stat: the file the name no longer leads to.
-                let Ok(stat) = rustix::fs::statat(&fd_dir, name.as_c_str(), AtFlags::empty())
-                else {
-                    continue;
-                };
-                let bytes = stat.st_size.max(0) as u64;
-                if rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file() && bytes > 0 {
-                    let command = command.get_or_insert_with(|| process_name(pid)).clone();
-                    walk.deleted.push((
-                        stat.st_dev,
-                        DeletedOpen {
-                            pid,
-                            command,
-                            path: path.to_string(),
-                            bytes,
-                        },
-                    ));
-                }
+                        path: path.to_string(),
+                        bytes,
+                    },
+                ));
             }
         }
+        ControlFlow::Continue(())
+    });
+    if read.is_err() {
+        return (walk, Some("cannot read /proc".into()));
     }
     walk.deleted.sort_by_key(|d| std::cmp::Reverse(d.1.bytes));
-    (walk, None)
-}
-
-fn open_fd_dir(pid: i32) -> Option<OwnedFd> {
-    rustix::fs::openat(
-        rustix::fs::CWD,
-        format!("/proc/{pid}/fd"),
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .ok()
-}
-
-/// The descriptor numbers in a /proc/PID/fd directory.
-fn fd_names(dir: &OwnedFd) -> Vec<CString> {
-    let Ok(entries) = rustix::fs::Dir::read_from(dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .map(|e| e.file_name().to_owned())
-        .filter(|n| n.as_bytes().first().is_some_and(u8::is_ascii_digit))
-        .collect()
+    (walk, note)
 }
 
 /// `socket:[INODE]` → port, for the TCP sockets listening on `ports`.
