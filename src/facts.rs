@@ -369,7 +369,7 @@ fn pid_files(
 
 /// A pid file's facts, or `None` when the path is no small regular file holding a pid (a
 /// directory or a log file named on the same line).
-fn read_pid_file(path: &Path) -> Option<PidFile> {
+pub fn read_pid_file(path: &Path) -> Option<PidFile> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let meta = std::fs::symlink_metadata(path).ok()?;
@@ -412,7 +412,7 @@ fn read_pid_file(path: &Path) -> Option<PidFile> {
     })
 }
 
-pub fn process_name(pid: i32) -> String {
+fn process_name(pid: i32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .map(|c| c.trim().to_string())
         .unwrap_or_else(|_| "unknown".into())

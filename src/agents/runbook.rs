@@ -3,7 +3,7 @@
 //! plans pass the same policy. It makes the tool useful with no LLM at all.
 
 use super::protocol::RawAnswer;
-use crate::checks::host::{human_bytes, pid_alive};
+use crate::checks::host::human_bytes;
 use crate::config::{Check, CheckKind};
 use crate::facts::{self, Facts};
 use globset::GlobMatcher;
@@ -477,14 +477,14 @@ fn stale_file(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     ))
 }
 
-/// A pid file whose pid is dead, or a lock file that still exists.
+/// A pid file whose pid is dead, or a lock file (holding no pid) that still exists. The file is
+/// read as the facts read pid files: bounded, and a symlink is not followed (nor stale).
 fn is_stale(path: &str) -> bool {
-    let Ok(contents) = std::fs::read_to_string(path) else {
-        return false;
-    };
-    match contents.trim().parse::<i32>() {
-        Ok(pid) => !pid_alive(pid),
-        Err(_) => path.ends_with(".lock"),
+    match facts::read_pid_file(Path::new(path)) {
+        Some(file) => file.pid.is_some() && !file.alive,
+        None => {
+            path.ends_with(".lock") && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+        }
     }
 }
 
