@@ -644,15 +644,17 @@ fn listening_lines(table: &str) -> Vec<String> {
         .lines()
         .skip(1)
         .map_while(Result::ok)
+        // State 0A is TCP_LISTEN.
         .take_while(|line| line.split_whitespace().nth(3) == Some("0A"))
         .collect()
 }
 
+/// The inode of a LISTEN line (see [`listening_lines`]) on one of `ports`.
 fn listening_inode(line: &str, ports: &[u16]) -> Option<(String, u16)> {
     let fields: Vec<&str> = line.split_whitespace().collect();
     let port = u16::from_str_radix(fields.get(1)?.rsplit(':').next()?, 16).ok()?;
-    // State 0A is TCP_LISTEN.
-    (ports.contains(&port) && *fields.get(3)? == "0A")
+    ports
+        .contains(&port)
         .then(|| Some((fields.get(9)?.to_string(), port)))?
 }
 
@@ -900,7 +902,7 @@ pub fn describe_path(p: &PathFact) -> String {
 
 /// The facts kept as JSON, read back; `None` for anything else.
 pub fn from_value(value: &serde_json::Value) -> Option<Facts> {
-    serde_json::from_value(value.clone()).ok()
+    Facts::deserialize(value).ok()
 }
 
 #[cfg(test)]
