@@ -218,7 +218,7 @@ pub fn gather(check: &Check, evidence: &str) -> Facts {
         proc_walk(&sockets, want_deleted, &own)
     });
     facts.listeners = walk.listeners;
-    let devices: BTreeSet<u64> = paths.iter().filter_map(|p| device_of(p)).collect();
+    let devices: BTreeSet<u64> = paths.iter().map(|(_, device)| *device).collect();
     facts.deleted_open = walk
         .deleted
         .into_iter()
@@ -658,8 +658,9 @@ fn listening_inode(line: &str, ports: &[u16]) -> Option<(String, u16)> {
         .then(|| Some((fields.get(9)?.to_string(), port)))?
 }
 
-/// The check's paths, its logs, and the existing directories holding paths the evidence names.
-fn check_paths(check: &Check, named: &[PathBuf]) -> Vec<PathBuf> {
+/// The check's paths, its logs, and the existing directories holding paths the evidence names,
+/// each with its filesystem's device.
+fn check_paths(check: &Check, named: &[PathBuf]) -> Vec<(PathBuf, u64)> {
     let mut paths: Vec<PathBuf> = match &check.kind {
         CheckKind::Disk(disk) => vec![disk.path.clone()],
         CheckKind::File(file) => vec![file.path.clone()],
@@ -674,25 +675,22 @@ fn check_paths(check: &Check, named: &[PathBuf]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The path itself, or its nearest existing ancestor: a file that could not be written may
-/// not exist, but its directory's filesystem is the one that is full.
-fn nearest_existing(path: &Path) -> Option<PathBuf> {
-    path.ancestors()
-        .find(|p| std::fs::symlink_metadata(p).is_ok())
-        .map(Path::to_path_buf)
-}
-
-fn device_of(path: &Path) -> Option<u64> {
-    std::fs::symlink_metadata(path).ok().map(|m| m.dev())
+/// The path itself, or its nearest existing ancestor (a file that could not be written may
+/// not exist, but its directory's filesystem is the one that is full), and its device.
+fn nearest_existing(path: &Path) -> Option<(PathBuf, u64)> {
+    path.ancestors().find_map(|p| {
+        let meta = std::fs::symlink_metadata(p).ok()?;
+        Some((p.to_path_buf(), meta.dev()))
+    })
 }
 
 /// Free space and inodes of each filesystem holding one of `paths`, once per filesystem.
-fn filesystems(paths: &[PathBuf]) -> Vec<Filesystem> {
+fn filesystems(paths: &[(PathBuf, u64)]) -> Vec<Filesystem> {
     let mut seen = BTreeSet::new();
     paths
         .iter()
-        .filter(|p| device_of(p).is_some_and(|d| seen.insert(d)))
-        .filter_map(|p| statvfs(p))
+        .filter(|(_, device)| seen.insert(*device))
+        .filter_map(|(path, _)| statvfs(path))
         .take(MAX_FILESYSTEMS)
         .collect()
 }
