@@ -10,6 +10,7 @@ use globset::GlobMatcher;
 use regex::Regex;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Every action the rules below may propose: `config check` warns when `[policy]` forbids one
 /// of them, and the default policy allows or asks approval for each.
@@ -461,7 +462,9 @@ fn stale_file(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     {
         return None;
     }
-    let pattern = Regex::new(r"(/[A-Za-z0-9_./@-]+\.(?:pid|lock))\b").ok()?;
+    static PATTERN: OnceLock<Regex> = OnceLock::new();
+    let pattern =
+        PATTERN.get_or_init(|| Regex::new(r"(/[A-Za-z0-9_./@-]+\.(?:pid|lock))\b").expect("regex"));
     let path = pattern
         .captures_iter(text)
         .map(|c| c[1].to_string())
