@@ -9,15 +9,15 @@
 //! where a pid file should be is reported, never followed.
 
 use crate::checks::host::pid_alive;
+use crate::checks::http::port_of;
 use crate::config::{Check, CheckKind};
 use crate::exec::{self, CommandSpec};
 use regex::Regex;
-use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::fs::AtFlags;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::CString;
 use std::fs::File;
-use std::os::fd::OwnedFd;
+use std::ops::ControlFlow;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -218,7 +218,7 @@ pub fn gather(check: &Check, evidence: &str) -> Facts {
         proc_walk(&sockets, want_deleted, &own)
     });
     facts.listeners = walk.listeners;
-    let devices: BTreeSet<u64> = paths.iter().filter_map(|p| device_of(p)).collect();
+    let devices: BTreeSet<u64> = paths.iter().map(|(_, device)| *device).collect();
     facts.deleted_open = walk
         .deleted
         .into_iter()
@@ -369,7 +369,7 @@ fn pid_files(
 
 /// A pid file's facts, or `None` when the path is no small regular file holding a pid (a
 /// directory or a log file named on the same line).
-fn read_pid_file(path: &Path) -> Option<PidFile> {
+pub fn read_pid_file(path: &Path) -> Option<PidFile> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let meta = std::fs::symlink_metadata(path).ok()?;
@@ -412,21 +412,24 @@ fn read_pid_file(path: &Path) -> Option<PidFile> {
     })
 }
 
-pub fn process_name(pid: i32) -> String {
+fn process_name(pid: i32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .map(|c| c.trim().to_string())
         .unwrap_or_else(|_| "unknown".into())
 }
 
-pub use crate::checks::http::port_of;
+/// The port an HTTP or TCP check connects to.
+pub fn check_port(check: &Check) -> Option<u16> {
+    match &check.kind {
+        CheckKind::Http(http) => port_of(&http.url),
+        CheckKind::Tcp(tcp) => port_of(&tcp.address),
+        _ => None,
+    }
+}
 
 /// The check's own port and the ports its evidence says were taken.
 fn ports_of(check: &Check, evidence: &str) -> Vec<u16> {
-    let mut ports: Vec<u16> = match &check.kind {
-        CheckKind::Http(http) => port_of(&http.url).into_iter().collect(),
-        CheckKind::Tcp(tcp) => port_of(&tcp.address).into_iter().collect(),
-        _ => Vec::new(),
-    };
+    let mut ports: Vec<u16> = check_port(check).into_iter().collect();
     for port in ports_in_use(evidence) {
         if !ports.contains(&port) {
             ports.push(port);
@@ -471,7 +474,8 @@ pub fn ports_in_use(evidence: &str) -> Vec<u16> {
     ports
 }
 
-/// What marks a process as the check's own rather than a squatter.
+/// What marks a process as the check's own rather than a squatter (none, by default).
+#[derive(Default)]
 struct OwnProcesses {
     pids: BTreeSet<i32>,
     control_group: Option<String>,
@@ -514,6 +518,18 @@ impl OwnProcesses {
     }
 }
 
+/// The processes listening on TCP `port`, found by the same bounded /proc walk as the facts'
+/// listeners; none is marked the service's own.
+pub fn listeners_on(port: u16) -> Vec<Listener> {
+    let sockets = listening_sockets(&[port]);
+    if sockets.is_empty() {
+        return Vec::new();
+    }
+    proc_walk(&sockets, false, &OwnProcesses::default())
+        .0
+        .listeners
+}
+
 #[derive(Default)]
 struct ProcWalk {
     listeners: Vec<Listener>,
@@ -529,101 +545,78 @@ fn proc_walk(
     own: &OwnProcesses,
 ) -> (ProcWalk, Option<String>) {
     let mut walk = ProcWalk::default();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return (walk, Some("cannot read /proc".into()));
-    };
     let started = Instant::now();
     let me = std::process::id() as i32;
     let mut fds_seen = 0;
-    for pid in procs
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-    {
-        if started.elapsed() > PROC_WALK_BUDGET || fds_seen > MAX_FDS {
-            let note = format!(
+    let mut note = None;
+    // The process being looked at, and its command once one of its descriptors wants it.
+    let mut current: (i32, Option<String>) = (0, None);
+    let read = crate::sys::each_open_fd(|pid, fd_dir, name| {
+        if pid == me {
+            return ControlFlow::Continue(());
+        }
+        let new_process = pid != current.0;
+        // The clock is read at each process and every 256 descriptors.
+        if (new_process || fds_seen % 256 == 0)
+            && (started.elapsed() > PROC_WALK_BUDGET || fds_seen > MAX_FDS)
+        {
+            note = Some(format!(
                 "stopped after {fds_seen} descriptors in {} ms",
                 started.elapsed().as_millis()
-            );
-            return (walk, Some(note));
+            ));
+            return ControlFlow::Break(());
         }
-        if pid == me {
-            continue;
+        if new_process {
+            current = (pid, None);
         }
-        let Some(fd_dir) = open_fd_dir(pid) else {
-            continue;
+        fds_seen += 1;
+        let command = &mut current.1;
+        // Relative to the open fd directory: one lookup per descriptor, not a path walk.
+        let Ok(target) = rustix::fs::readlinkat(fd_dir, name, Vec::new()) else {
+            return ControlFlow::Continue(());
         };
-        let mut command: Option<String> = None;
-        for name in fd_names(&fd_dir) {
-            fds_seen += 1;
-            if fds_seen % 256 == 0 && started.elapsed() > PROC_WALK_BUDGET {
-                break;
+        let target = target.to_string_lossy();
+        if let Some(port) = sockets.get(target.as_ref()) {
+            let command = command.get_or_insert_with(|| process_name(pid)).clone();
+            let own = own.owns(pid, &command);
+            if !walk
+                .listeners
+                .iter()
+                .any(|l| l.pid == pid && l.port == *port)
+            {
+                walk.listeners.push(Listener {
+                    port: *port,
+                    pid,
+                    command,
+                    own,
+                });
             }
-            // Relative to the open fd directory: one lookup per descriptor, not a path walk.
-            let Ok(target) = rustix::fs::readlinkat(&fd_dir, name.as_c_str(), Vec::new()) else {
-                continue;
+        } else if let Some(path) = target.strip_suffix(" (deleted)").filter(|_| want_deleted) {
+            // The descriptor's own stat: the file the name no longer leads to.
+            let Ok(stat) = rustix::fs::statat(fd_dir, name, AtFlags::empty()) else {
+                return ControlFlow::Continue(());
             };
-            let target = target.to_string_lossy();
-            if let Some(port) = sockets.get(target.as_ref()) {
+            let bytes = stat.st_size.max(0) as u64;
+            if rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file() && bytes > 0 {
                 let command = command.get_or_insert_with(|| process_name(pid)).clone();
-                let own = own.owns(pid, &command);
-                if !walk
-                    .listeners
-                    .iter()
-                    .any(|l| l.pid == pid && l.port == *port)
-                {
-                    walk.listeners.push(Listener {
-                        port: *port,
+                walk.deleted.push((
+                    stat.st_dev,
+                    DeletedOpen {
                         pid,
                         command,
-                        own,
-                    });
-                }
-            } else if let Some(path) = target.strip_suffix(" (deleted)").filter(|_| want_deleted) {
-                // The descriptor's own stat: the file the name no longer leads to.
-                let Ok(stat) = rustix::fs::statat(&fd_dir, name.as_c_str(), AtFlags::empty())
-                else {
-                    continue;
-                };
-                let bytes = stat.st_size.max(0) as u64;
-                if rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file() && bytes > 0 {
-                    let command = command.get_or_insert_with(|| process_name(pid)).clone();
-                    walk.deleted.push((
-                        stat.st_dev,
-                        DeletedOpen {
-                            pid,
-                            command,
-                            path: path.to_string(),
-                            bytes,
-                        },
-                    ));
-                }
+                        path: path.to_string(),
+                        bytes,
+                    },
+                ));
             }
         }
+        ControlFlow::Continue(())
+    });
+    if read.is_err() {
+        return (walk, Some("cannot read /proc".into()));
     }
     walk.deleted.sort_by_key(|d| std::cmp::Reverse(d.1.bytes));
-    (walk, None)
-}
-
-fn open_fd_dir(pid: i32) -> Option<OwnedFd> {
-    rustix::fs::openat(
-        rustix::fs::CWD,
-        format!("/proc/{pid}/fd"),
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .ok()
-}
-
-/// The descriptor numbers in a /proc/PID/fd directory.
-fn fd_names(dir: &OwnedFd) -> Vec<CString> {
-    let Ok(entries) = rustix::fs::Dir::read_from(dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .map(|e| e.file_name().to_owned())
-        .filter(|n| n.as_bytes().first().is_some_and(u8::is_ascii_digit))
-        .collect()
+    (walk, note)
 }
 
 /// `socket:[INODE]` → port, for the TCP sockets listening on `ports`.
@@ -651,20 +644,23 @@ fn listening_lines(table: &str) -> Vec<String> {
         .lines()
         .skip(1)
         .map_while(Result::ok)
+        // State 0A is TCP_LISTEN.
         .take_while(|line| line.split_whitespace().nth(3) == Some("0A"))
         .collect()
 }
 
+/// The inode of a LISTEN line (see [`listening_lines`]) on one of `ports`.
 fn listening_inode(line: &str, ports: &[u16]) -> Option<(String, u16)> {
     let fields: Vec<&str> = line.split_whitespace().collect();
     let port = u16::from_str_radix(fields.get(1)?.rsplit(':').next()?, 16).ok()?;
-    // State 0A is TCP_LISTEN.
-    (ports.contains(&port) && *fields.get(3)? == "0A")
+    ports
+        .contains(&port)
         .then(|| Some((fields.get(9)?.to_string(), port)))?
 }
 
-/// The check's paths, its logs, and the existing directories holding paths the evidence names.
-fn check_paths(check: &Check, named: &[PathBuf]) -> Vec<PathBuf> {
+/// The check's paths, its logs, and the existing directories holding paths the evidence names,
+/// each with its filesystem's device.
+fn check_paths(check: &Check, named: &[PathBuf]) -> Vec<(PathBuf, u64)> {
     let mut paths: Vec<PathBuf> = match &check.kind {
         CheckKind::Disk(disk) => vec![disk.path.clone()],
         CheckKind::File(file) => vec![file.path.clone()],
@@ -679,41 +675,37 @@ fn check_paths(check: &Check, named: &[PathBuf]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The path itself, or its nearest existing ancestor: a file that could not be written may
-/// not exist, but its directory's filesystem is the one that is full.
-fn nearest_existing(path: &Path) -> Option<PathBuf> {
-    path.ancestors()
-        .find(|p| std::fs::symlink_metadata(p).is_ok())
-        .map(Path::to_path_buf)
-}
-
-fn device_of(path: &Path) -> Option<u64> {
-    std::fs::symlink_metadata(path).ok().map(|m| m.dev())
+/// The path itself, or its nearest existing ancestor (a file that could not be written may
+/// not exist, but its directory's filesystem is the one that is full), and its device.
+fn nearest_existing(path: &Path) -> Option<(PathBuf, u64)> {
+    path.ancestors().find_map(|p| {
+        let meta = std::fs::symlink_metadata(p).ok()?;
+        Some((p.to_path_buf(), meta.dev()))
+    })
 }
 
 /// Free space and inodes of each filesystem holding one of `paths`, once per filesystem.
-fn filesystems(paths: &[PathBuf]) -> Vec<Filesystem> {
+fn filesystems(paths: &[(PathBuf, u64)]) -> Vec<Filesystem> {
     let mut seen = BTreeSet::new();
     paths
         .iter()
-        .filter(|p| device_of(p).is_some_and(|d| seen.insert(d)))
-        .filter_map(|p| statvfs(p))
+        .filter(|(_, device)| seen.insert(*device))
+        .filter_map(|(path, _)| statvfs(path))
         .take(MAX_FILESYSTEMS)
         .collect()
 }
 
 fn statvfs(path: &Path) -> Option<Filesystem> {
-    let stat = rustix::fs::statvfs(path).ok()?;
-    let block = stat.f_frsize;
-    let total_bytes = stat.f_blocks * block;
-    let free_bytes = stat.f_bavail * block;
-    let full = below(free_bytes, total_bytes) || below(stat.f_favail, stat.f_files);
+    let size = crate::sys::statvfs(path).ok()?;
+    let total_bytes = size.blocks * size.block_size;
+    let free_bytes = size.blocks_available * size.block_size;
+    let full = below(free_bytes, total_bytes) || below(size.inodes_free, size.inodes);
     Some(Filesystem {
         path: path.display().to_string(),
         total_bytes,
         free_bytes,
-        total_inodes: stat.f_files,
-        free_inodes: stat.f_favail,
+        total_inodes: size.inodes,
+        free_inodes: size.inodes_free,
         full,
     })
 }
@@ -908,7 +900,7 @@ pub fn describe_path(p: &PathFact) -> String {
 
 /// The facts kept as JSON, read back; `None` for anything else.
 pub fn from_value(value: &serde_json::Value) -> Option<Facts> {
-    serde_json::from_value(value.clone()).ok()
+    Facts::deserialize(value).ok()
 }
 
 #[cfg(test)]

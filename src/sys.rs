@@ -1,11 +1,14 @@
 //! The host as the kernel shows it: small syscall wrappers and `/proc` readers that several
 //! layers share. Bottom layer: imports nothing from the crate. Calls go through `rustix`, whose
 //! safe wrappers leave no raw libc call here. (`exec` keeps the process-tree reading it owns, `actions::kill`
-//! its pidfd-held reads, and `agents::runbook` its own listeners and pid files.)
+//! its pidfd-held reads, and `facts` its bounded walk of listeners and open files.)
 
-use rustix::fs::FlockOperation;
+use rustix::fs::{FlockOperation, Mode, OFlags};
 use rustix::process::{Pid, Signal};
+use std::ffi::CStr;
 use std::fs::File;
+use std::ops::ControlFlow;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 
 /// Whether orchestrator runs as root (effective uid 0).
@@ -133,6 +136,43 @@ fn is_zombie(pid: i32) -> bool {
     stat.rsplit_once(')')
         .map(|(_, rest)| rest.trim_start().starts_with('Z'))
         .unwrap_or(false)
+}
+
+/// Each open file descriptor of each process, this one included: the process's /proc/PID/fd
+/// directory, opened once (look a descriptor up relative to it with `readlinkat` or `statat`,
+/// not by a path walk), and the descriptor's number in it. `visit` breaks to stop the walk. A
+/// process that ends meanwhile, or whose descriptors may not be read, is passed over; only an
+/// unreadable /proc is an error.
+pub fn each_open_fd(
+    mut visit: impl FnMut(i32, BorrowedFd<'_>, &CStr) -> ControlFlow<()>,
+) -> std::io::Result<()> {
+    let procs = std::fs::read_dir("/proc")?;
+    for pid in procs
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+    {
+        let Ok(fd_dir) = rustix::fs::openat(
+            rustix::fs::CWD,
+            format!("/proc/{pid}/fd"),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            continue;
+        };
+        let Ok(entries) = rustix::fs::Dir::read_from(&fd_dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let fd = entry.file_name();
+            if !fd.to_bytes().first().is_some_and(u8::is_ascii_digit) {
+                continue;
+            }
+            if visit(pid, fd_dir.as_fd(), fd).is_break() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

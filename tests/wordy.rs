@@ -250,15 +250,6 @@ fn hold_open(path: &Path) -> Child {
         .unwrap()
 }
 
-/// Writes `path` until the filesystem is full.
-fn fill_with(path: &Path) {
-    let mut file = std::fs::File::create(path).unwrap();
-    for chunk in [65536, 4096, 512, 1] {
-        let bytes = vec![b'x'; chunk];
-        while file.write_all(&bytes).is_ok() {}
-    }
-}
-
 /// Plants the case's fault; returns what must live as long as the case.
 fn plant(host: &Host, wordy: &mut Wordy) -> (Children, Option<SmallDisk>) {
     let mut children = Children(Vec::new());
@@ -301,7 +292,9 @@ fn plant(host: &Host, wordy: &mut Wordy) -> (Children, Option<SmallDisk>) {
             children.0.push(hold_open(&ghost));
             std::fs::remove_file(&ghost).unwrap();
             std::fs::write(logdir.join("app.log.2.gz"), vec![b'z'; 1024 * 1024]).unwrap();
-            fill_with(&logdir.join("app.log.1"));
+            // The filler becomes a rotated log: what cleaning frees first.
+            small.fill();
+            std::fs::rename(small.0.join("filler"), logdir.join("app.log.1")).unwrap();
             disk = Some(small);
         }
         Fault::Permission => {

@@ -20,6 +20,7 @@ use rustix::fs::{
 use rustix::io::Errno;
 use std::collections::HashSet;
 use std::ffi::{CString, OsStr};
+use std::ops::ControlFlow;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
@@ -260,33 +261,24 @@ const MAX_OPEN_FDS: usize = 500_000;
 /// process that starts meanwhile is not seen: the guard is for the live logs of the service
 /// and its neighbours, which were open before the plan ran.
 fn files_held_open(device: u64) -> HashSet<u64> {
-    use std::os::unix::fs::MetadataExt;
     let mut held = HashSet::new();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return held;
-    };
     let mut seen = 0;
-    for pid in procs.flatten().filter(|e| {
-        e.file_name()
-            .to_str()
-            .is_some_and(|n| n.parse::<u32>().is_ok())
-    }) {
-        let Ok(fds) = std::fs::read_dir(pid.path().join("fd")) else {
-            continue;
-        };
-        for fd in fds.flatten() {
-            seen += 1;
-            if seen > MAX_OPEN_FDS {
-                return held;
-            }
-            // The descriptor's own stat: the open file, whatever its name is now.
-            if let Ok(meta) = std::fs::metadata(fd.path()) {
-                if meta.is_file() && meta.dev() == device {
-                    held.insert(meta.ino());
-                }
+    // An unreadable /proc leaves nothing known to be open.
+    let _ = crate::sys::each_open_fd(|_, fd_dir, fd| {
+        seen += 1;
+        if seen > MAX_OPEN_FDS {
+            return ControlFlow::Break(());
+        }
+        // The descriptor's own stat: the open file, whatever its name is now.
+        if let Ok(stat) = statat(fd_dir, fd, AtFlags::empty()) {
+            if FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile
+                && stat.st_dev == device
+            {
+                held.insert(stat.st_ino);
             }
         }
-    }
+        ControlFlow::Continue(())
+    });
     held
 }
 

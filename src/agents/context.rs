@@ -102,8 +102,6 @@ pub fn describe_check(check: &Check) -> Value {
     })
 }
 
-pub use crate::checks::http::port_of;
-
 /// Plans are stored as they must run: a password in an argv is masked for the agent here.
 fn masked_plan(mut plan: Value, redactor: &Redactor) -> Value {
     redactor.redact_value(&mut plan);
@@ -256,6 +254,7 @@ The same data is in the JSON file named by the environment variable ORCHESTRATOR
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::http::port_of;
 
     #[test]
     fn each_prompt_has_its_own_fence_and_the_data_cannot_end_it() {

@@ -3,13 +3,14 @@
 //! plans pass the same policy. It makes the tool useful with no LLM at all.
 
 use super::protocol::RawAnswer;
-use crate::checks::host::{human_bytes, pid_alive};
+use crate::checks::host::human_bytes;
 use crate::config::{Check, CheckKind};
 use crate::facts::{self, Facts};
 use globset::GlobMatcher;
 use regex::Regex;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Every action the rules below may propose: `config check` warns when `[policy]` forbids one
 /// of them, and the default policy allows or asks approval for each.
@@ -207,15 +208,17 @@ fn squatter(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
 /// `app-20261127.log`, `app.log.2026-11-27`.
 pub const ROTATED_GLOB: &str = "{*.[0-9],*.[0-9][0-9],*.gz,*.xz,*.bz2,*.zst,*.old,*.bak,*[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*,*[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*}";
 
+fn says_no_space(lower: &str) -> bool {
+    lower.contains("no space left on device") || lower.contains("enospc")
+}
+
 /// A full filesystem (bytes or inodes) under the service's paths, known from the facts or the
 /// words `No space left on device`.
 fn full_filesystem(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     let facts = &evidence.facts;
     let full: Vec<&facts::Filesystem> = facts.full_filesystems().collect();
-    let says_full =
-        evidence.lower.contains("no space left on device") || evidence.lower.contains("enospc");
     let disk_check = matches!(check.kind, CheckKind::Disk { .. });
-    if full.is_empty() && !says_full && !disk_check {
+    if full.is_empty() && !says_no_space(&evidence.lower) && !disk_check {
         return None;
     }
     if full.is_empty() && facts.filesystems.is_empty() {
@@ -223,26 +226,14 @@ fn full_filesystem(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
         return None;
     }
     let directories = cleanable_directories(check, &full, &evidence.allowed_paths);
-    let mut plan: Vec<Value> = directories
-        .iter()
-        .flat_map(|dir| clean_steps(dir))
-        .collect();
-    if crate::checks::systemd_is_running() {
-        plan.push(
-            json!({"action": "vacuum_journal", "max_size": crate::actions::DEFAULT_JOURNAL_SIZE}),
-        );
-    }
     let holders = deleted_but_open(facts);
-    if plan.is_empty() {
+    let Some(plan) = freeing_plan(&directories, check) else {
         return Some(abstain(&format!(
             "The filesystem is full{}, but the check names no log or cache directory under [policy] paths \
              that the runbook may clean (add them to the check's `logs`).{holders}",
             describe_full(&full)
         )));
-    }
-    if !disk_check {
-        plan.extend(restart(check));
-    }
+    };
     let shown: Vec<String> = directories
         .iter()
         .map(|d| d.display().to_string())
@@ -339,6 +330,28 @@ fn is_allowed(dir: &Path, allowed: &[GlobMatcher]) -> bool {
         || allowed
             .iter()
             .any(|g| g.is_match(dir.join("x")) || g.is_match(dir))
+}
+
+/// What frees space: each directory cleaned, then the journal vacuumed where systemd runs,
+/// then the service restarted (unless the check is the disk itself); `None` when none of it
+/// applies.
+fn freeing_plan(directories: &[PathBuf], check: &Check) -> Option<Vec<Value>> {
+    let mut plan: Vec<Value> = directories
+        .iter()
+        .flat_map(|dir| clean_steps(dir))
+        .collect();
+    if crate::checks::systemd_is_running() {
+        plan.push(
+            json!({"action": "vacuum_journal", "max_size": crate::actions::DEFAULT_JOURNAL_SIZE}),
+        );
+    }
+    if plan.is_empty() {
+        return None;
+    }
+    if !matches!(check.kind, CheckKind::Disk { .. }) {
+        plan.extend(restart(check));
+    }
+    Some(plan)
 }
 
 /// Rotated and dated files first; then any file in the directory that no process holds open
@@ -449,7 +462,9 @@ fn stale_file(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     {
         return None;
     }
-    let pattern = Regex::new(r"(/[A-Za-z0-9_./@-]+\.(?:pid|lock))\b").ok()?;
+    static PATTERN: OnceLock<Regex> = OnceLock::new();
+    let pattern =
+        PATTERN.get_or_init(|| Regex::new(r"(/[A-Za-z0-9_./@-]+\.(?:pid|lock))\b").expect("regex"));
     let path = pattern
         .captures_iter(text)
         .map(|c| c[1].to_string())
@@ -465,14 +480,14 @@ fn stale_file(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     ))
 }
 
-/// A pid file whose pid is dead, or a lock file that still exists.
+/// A pid file whose pid is dead, or a lock file (holding no pid) that still exists. The file is
+/// read as the facts read pid files: bounded, and a symlink is not followed (nor stale).
 fn is_stale(path: &str) -> bool {
-    let Ok(contents) = std::fs::read_to_string(path) else {
-        return false;
-    };
-    match contents.trim().parse::<i32>() {
-        Ok(pid) => !pid_alive(pid),
-        Err(_) => path.ends_with(".lock"),
+    match facts::read_pid_file(Path::new(path)) {
+        Some(file) => file.pid.is_some() && !file.alive,
+        None => {
+            path.ends_with(".lock") && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+        }
     }
 }
 
@@ -483,17 +498,12 @@ fn address_in_use(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     if !says_address_in_use(&evidence.lower) {
         return None;
     }
-    let port =
-        check_port(check).or_else(|| facts::ports_in_use(&evidence.text).into_iter().next())?;
-    let own = std::process::id() as i32;
-    match listener_pids(port)
-        .into_iter()
-        .find(|pid| *pid > 1 && *pid != own)
-    {
-        Some(pid) => {
-            let name = facts::process_name(pid);
+    let port = facts::check_port(check)
+        .or_else(|| facts::ports_in_use(&evidence.text).into_iter().next())?;
+    match facts::listeners_on(port).into_iter().find(|l| l.pid > 1) {
+        Some(facts::Listener { pid, command, .. }) => {
             let diagnosis = format!(
-                "The service cannot bind port {port}: a stray process holds it (pid {pid}, {name}). \
+                "The service cannot bind port {port}: a stray process holds it (pid {pid}, {command}). \
                  Stopping that process and starting the service again should fix it."
             );
             let plan = with_restart(
@@ -509,85 +519,22 @@ fn address_in_use(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     }
 }
 
-fn check_port(check: &Check) -> Option<u16> {
-    match &check.kind {
-        CheckKind::Http(http) => super::context::port_of(&http.url),
-        CheckKind::Tcp(tcp) => super::context::port_of(&tcp.address),
-        _ => None,
-    }
-}
-
-/// Pids of processes with a listening TCP socket on `port`, found through /proc: the socket's
-/// inode in /proc/net/tcp{,6}, then the process whose fd links to it.
-pub fn listener_pids(port: u16) -> Vec<i32> {
-    let inodes: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
-        .iter()
-        .filter_map(|table| std::fs::read_to_string(table).ok())
-        .flat_map(|table| {
-            table
-                .lines()
-                .skip(1)
-                .filter_map(|line| listening_inode(line, port))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    if inodes.is_empty() {
-        return Vec::new();
-    }
-    let targets: Vec<String> = inodes.iter().map(|i| format!("socket:[{i}]")).collect();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    procs
-        .flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| holds_socket(*pid, &targets))
-        .collect()
-}
-
-fn listening_inode(line: &str, port: u16) -> Option<String> {
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    let local_port = u16::from_str_radix(fields.get(1)?.rsplit(':').next()?, 16).ok()?;
-    // State 0A is TCP_LISTEN.
-    (local_port == port && *fields.get(3)? == "0A").then(|| fields.get(9).map(|s| s.to_string()))?
-}
-
-fn holds_socket(pid: i32, targets: &[String]) -> bool {
-    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return false;
-    };
-    fds.flatten().any(|fd| {
-        std::fs::read_link(fd.path())
-            .map(|t| targets.iter().any(|s| t.as_os_str() == s.as_str()))
-            .unwrap_or(false)
-    })
-}
-
 fn no_space(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
-    let lower = &evidence.lower;
     let disk_full = matches!(check.kind, CheckKind::Disk { .. });
-    if !(disk_full || lower.contains("no space left on device") || lower.contains("enospc")) {
+    if !(disk_full || says_no_space(&evidence.lower)) {
         return None;
     }
-    let mut plan: Vec<Value> = check
+    let directories: Vec<PathBuf> = check
         .logs
         .iter()
         .filter(|path| path.is_dir())
-        .flat_map(|dir| clean_steps(dir))
+        .cloned()
         .collect();
-    if crate::checks::systemd_is_running() {
-        plan.push(
-            json!({"action": "vacuum_journal", "max_size": crate::actions::DEFAULT_JOURNAL_SIZE}),
-        );
-    }
-    if plan.is_empty() {
+    let Some(plan) = freeing_plan(&directories, check) else {
         return Some(abstain(
             "The disk is full, but the check names no log or cache directory the runbook may clean (add them to the check's `logs`).",
         ));
-    }
-    if !disk_full {
-        plan.extend(restart(check));
-    }
+    };
     let diagnosis = "The filesystem is out of space. Cleaning the check's log and cache directories (and the journal where \
                      there is one) should free it."
         .to_string();
