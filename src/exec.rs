@@ -213,7 +213,7 @@ pub fn run_traced(
     })?;
     let pid = handle.pids().first().copied();
     let mut tree = tree::Tree::new(marker, pid);
-    on_trace(Some(&trace.with_leader(pid)));
+    on_trace(Some(&trace.with_leader(tree.leader())));
     let ending = wait_with_deadline(
         &handle,
         pid,

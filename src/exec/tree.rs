@@ -47,7 +47,7 @@ use rustix::process::{
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, Once};
+use std::sync::{Mutex, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The environment variable that marks every process of one command.
@@ -115,14 +115,8 @@ impl Trace {
         }
     }
 
-    /// The trace once the command's direct child `pid` runs.
-    pub fn with_leader(&self, pid: Option<u32>) -> Trace {
-        let leader = pid.and_then(|pid| i32::try_from(pid).ok()).and_then(|pid| {
-            Some(Leader {
-                pid,
-                start: stat(pid)?.start,
-            })
-        });
+    /// The trace once the command's direct child runs, as [`Tree::leader`] names it.
+    pub fn with_leader(&self, leader: Option<Leader>) -> Trace {
         Trace {
             leader,
             ..self.clone()
@@ -130,11 +124,17 @@ impl Trace {
     }
 }
 
-/// This boot of the kernel, as `/proc/sys/kernel/random/boot_id` names it.
+/// This boot of the kernel, as `/proc/sys/kernel/random/boot_id` names it (read once: it
+/// cannot change while orchestrator runs).
 fn boot_id() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .map(|id| id.trim().to_string())
-        .unwrap_or_default()
+    static BOOT_ID: OnceLock<String> = OnceLock::new();
+    BOOT_ID
+        .get_or_init(|| {
+            std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+                .map(|id| id.trim().to_string())
+                .unwrap_or_default()
+        })
+        .clone()
 }
 
 /// A process a sweep killed, for the record.
@@ -202,6 +202,15 @@ impl Tree {
             group: None,
             host_wide: false,
         }
+    }
+
+    /// The command's direct child, as it was when the tree was made: its pid (the command's
+    /// process group id too) and start time, for the [`Trace`].
+    pub fn leader(&self) -> Option<Leader> {
+        self.child.map(|c| Leader {
+            pid: c.pid,
+            start: c.start,
+        })
     }
 
     /// Records the child's current descendants (called at each poll; cheap: it walks only the
