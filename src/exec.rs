@@ -14,7 +14,6 @@
 
 mod tree;
 
-pub(crate) use tree::parent_in_stat;
 pub use tree::{become_subreaper, end_leftovers, Killed, Leader, Trace, MARKER_VARIABLE};
 
 use std::ffi::OsString;
@@ -214,7 +213,7 @@ pub fn run_traced(
     })?;
     let pid = handle.pids().first().copied();
     let mut tree = tree::Tree::new(marker, pid);
-    on_trace(Some(&trace.with_leader(pid)));
+    on_trace(Some(&trace.with_leader(tree.leader())));
     let ending = wait_with_deadline(
         &handle,
         pid,
@@ -510,7 +509,7 @@ mod tests {
         assert_eq!(out.ending, Ending::Exited(0));
         let daemon = pid_in(&daemon_pidfile);
         std::thread::sleep(Duration::from_millis(200));
-        let daemon_alive = tree::tests_support::alive(daemon);
+        let daemon_alive = crate::sys::pid_alive(daemon);
 
         let hung_pidfile = dir.path().join("hung");
         let hung = format!(

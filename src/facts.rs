@@ -412,10 +412,14 @@ pub fn read_pid_file(path: &Path) -> Option<PidFile> {
     })
 }
 
+/// The process's command name, or `unknown` once it is gone (a fact must name something).
 fn process_name(pid: i32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .map(|c| c.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into())
+    let name = crate::sys::process_name(pid);
+    if name.is_empty() {
+        "unknown".into()
+    } else {
+        name
+    }
 }
 
 /// The port an HTTP or TCP check connects to.

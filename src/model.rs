@@ -28,6 +28,9 @@ macro_rules! text_enum {
         pub enum $name { $($variant),+ }
 
         impl $name {
+            /// Every word, in the order declared.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
@@ -55,7 +58,8 @@ macro_rules! text_enum {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let text = String::deserialize(deserializer)?;
                 Self::parse(&text).ok_or_else(|| {
-                    let known = [$($text),+].join(", ");
+                    let known: Vec<&str> = Self::ALL.iter().map(|word| word.as_str()).collect();
+                    let known = known.join(", ");
                     serde::de::Error::custom(format!("unknown `{text}` (known: {known})"))
                 })
             }
@@ -129,13 +133,6 @@ text_enum! {
 }
 
 impl IncidentStatus {
-    pub const ALL: [IncidentStatus; 4] = [
-        IncidentStatus::Open,
-        IncidentStatus::Escalated,
-        IncidentStatus::Resolved,
-        IncidentStatus::Recovered,
-    ];
-
     pub fn is_active(self) -> bool {
         matches!(self, IncidentStatus::Open | IncidentStatus::Escalated)
     }
@@ -158,7 +155,8 @@ impl IncidentStatus {
     /// guard of the store's UPDATE that makes the move.
     pub fn sql_may_become(next: IncidentStatus) -> String {
         let from: Vec<String> = IncidentStatus::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|status| status.can_become(next))
             .map(|status| format!("'{status}'"))
             .collect();
@@ -379,7 +377,7 @@ mod tests {
             (Recovered, [true, false, false, false]),
         ];
         for (from, row) in table {
-            for (to, allowed) in IncidentStatus::ALL.into_iter().zip(row) {
+            for (to, allowed) in IncidentStatus::ALL.iter().copied().zip(row) {
                 assert_eq!(from.can_become(to), allowed, "{from} -> {to}");
             }
         }

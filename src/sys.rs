@@ -1,7 +1,9 @@
 //! The host as the kernel shows it: small syscall wrappers and `/proc` readers that several
 //! layers share. Bottom layer: imports nothing from the crate. Calls go through `rustix`, whose
-//! safe wrappers leave no raw libc call here. (`exec` keeps the process-tree reading it owns, `actions::kill`
-//! its pidfd-held reads, and `facts` its bounded walk of listeners and open files.)
+//! safe wrappers leave no raw libc call here. (`exec` keeps the process-tree walking it owns,
+//! `actions::kill` its pidfd-held reads, and `facts` its bounded walk of listeners and open
+//! files; all of them read `/proc/PID/stat` through [`proc_stat`] and [`parse_proc_stat`], and
+//! every `/proc/*/fd` walk goes through [`each_open_fd`].)
 
 use rustix::fs::{FlockOperation, Mode, OFlags};
 use rustix::process::{Pid, Signal};
@@ -115,8 +117,7 @@ pub fn pids_named(name: &str) -> Vec<i32> {
 }
 
 fn process_name_matches(pid: i32, name: &str) -> bool {
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    if comm.trim_end() == name {
+    if process_name(pid) == name {
         return true;
     }
     // comm is cut at 15 bytes; argv[0]'s basename is the full name.
@@ -126,16 +127,60 @@ fn process_name_matches(pid: i32, name: &str) -> bool {
     argv0.rsplit('/').next() == Some(name)
 }
 
-/// Whether `pid` names a live process (a zombie has already ended).
-pub fn pid_alive(pid: i32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid)
+/// The command name the kernel keeps (`/proc/PID/comm`, cut at 15 bytes); empty when the
+/// process is gone.
+pub fn process_name(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|name| name.trim_end().to_string())
+        .unwrap_or_default()
 }
 
-fn is_zombie(pid: i32) -> bool {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    stat.rsplit_once(')')
-        .map(|(_, rest)| rest.trim_start().starts_with('Z'))
-        .unwrap_or(false)
+/// Whether `pid` names a live process (a zombie has already ended).
+pub fn pid_alive(pid: i32) -> bool {
+    proc_stat(pid).is_some_and(|s| !s.zombie)
+}
+
+/// What `/proc/PID/stat` says about a process.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcStat {
+    pub parent: i32,
+    /// Clock ticks after boot: with the pid, the process's identity.
+    pub start: u64,
+    /// The process group id.
+    pub group: i32,
+    pub zombie: bool,
+    /// Stopped by a signal (state `T`; `t` is stopped by a tracer, and may be let go).
+    pub stopped: bool,
+}
+
+/// `/proc/PID/stat` of `pid`; `None` when there is no such process (any more).
+pub fn proc_stat(pid: i32) -> Option<ProcStat> {
+    parse_proc_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// The fields of `/proc/PID/stat` after the command name, which may hold spaces and
+/// parentheses: they are counted from the last `)` (state, ppid, pgrp, …).
+fn fields_after_comm(text: &str) -> Option<Vec<&str>> {
+    let rest = &text[text.rfind(')')? + 1..];
+    Some(rest.split_whitespace().collect())
+}
+
+/// The ppid field of a `/proc/PID/stat` text.
+pub fn parent_in_stat(text: &str) -> Option<i32> {
+    fields_after_comm(text)?.get(1)?.parse().ok()
+}
+
+/// Parses `/proc/PID/stat`: state, ppid, group, and start time as the 20th field after comm.
+pub fn parse_proc_stat(text: &str) -> Option<ProcStat> {
+    let fields = fields_after_comm(text)?;
+    let state = *fields.first()?;
+    Some(ProcStat {
+        zombie: state == "Z",
+        stopped: state == "T",
+        parent: fields.get(1)?.parse().ok()?,
+        group: fields.get(2)?.parse().ok()?,
+        start: fields.get(19)?.parse().ok()?,
+    })
 }
 
 /// Each open file descriptor of each process, this one included: the process's /proc/PID/fd
@@ -184,6 +229,23 @@ mod tests {
         assert_eq!(human_bytes(512), "512 B");
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(human_bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
+    }
+
+    #[test]
+    fn parses_stat_with_a_hostile_command_name() {
+        let line = "4242 (a) b) Z (c) S 17 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 \
+                    987654 1000 100 18446744073709551615";
+        let s = parse_proc_stat(line).unwrap();
+        assert_eq!(s.parent, 17);
+        assert_eq!(s.group, 4242);
+        assert_eq!(s.start, 987654);
+        assert!(!s.zombie);
+    }
+
+    #[test]
+    fn reads_its_own_stat() {
+        let me = proc_stat(std::process::id() as i32).unwrap();
+        assert_eq!(me.parent, std::os::unix::process::parent_id() as i32);
     }
 
     #[test]

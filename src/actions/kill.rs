@@ -14,7 +14,6 @@
 //! signals none of them, and says which and why.
 
 use super::{normalise_signal, ActionError};
-use crate::exec::parent_in_stat;
 use crate::sys;
 use rustix::fd::OwnedFd;
 use rustix::fs::{AtFlags, Mode, OFlags};
@@ -289,14 +288,13 @@ fn read_at(dir: &OwnedFd, name: &str) -> String {
 /// path: one that exits meanwhile ends the chain, as its children are then reparented anyway.
 fn ancestors_of(stat: &str) -> Vec<i32> {
     let mut chain = Vec::new();
-    let mut parent = parent_in_stat(stat);
+    let mut parent = sys::parent_in_stat(stat);
     while let Some(pid) = parent.filter(|p| *p > 1) {
         if chain.len() >= MAX_ANCESTORS || chain.contains(&pid) {
             break;
         }
         chain.push(pid);
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        parent = parent_in_stat(&stat);
+        parent = sys::proc_stat(pid).map(|s| s.parent);
     }
     chain
 }
@@ -438,8 +436,8 @@ mod tests {
 
     #[test]
     fn the_parent_of_a_comm_with_parentheses() {
-        assert_eq!(parent_in_stat("42 (a) b) S 7 42 42 0"), Some(7));
-        assert_eq!(parent_in_stat("garbage"), None);
+        assert_eq!(sys::parent_in_stat("42 (a) b) S 7 42 42 0"), Some(7));
+        assert_eq!(sys::parent_in_stat("garbage"), None);
     }
 
     /// A `sleep` that is no child of the test: its shell exits at once, leaving it orphaned.

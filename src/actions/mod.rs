@@ -310,7 +310,8 @@ impl Plan {
     }
 }
 
-fn describe_action(action: &Action) -> String {
+/// One action in words, as [`Plan::describe`] lists it: `restart_unit(web.service)`.
+pub(super) fn describe_action(action: &Action) -> String {
     let detail = match action {
         Action::RestartUnit { unit }
         | Action::StartUnit { unit }

@@ -3,8 +3,8 @@
 
 use super::kill::{kill_process, KillScope};
 use super::{
-    check_unit_name, Action, ActionError, Plan, DEFAULT_CLEAN_GLOB, DEFAULT_JOURNAL_SIZE,
-    DEFAULT_RUN_TIMEOUT, DEFAULT_SIGNAL, DEFAULT_UNIT_TIMEOUT,
+    check_unit_name, describe_action, Action, ActionError, Plan, DEFAULT_CLEAN_GLOB,
+    DEFAULT_JOURNAL_SIZE, DEFAULT_RUN_TIMEOUT, DEFAULT_SIGNAL, DEFAULT_UNIT_TIMEOUT,
 };
 use crate::exec::{self, CommandSpec};
 use crate::sys;
@@ -94,13 +94,9 @@ impl PlanReport {
 pub fn execute_plan(plan: &Plan, options: &ExecOptions) -> PlanReport {
     let mut report = PlanReport::default();
     for action in plan.actions() {
-        let described = Plan(vec![action.clone()]).describe();
+        let described = describe_action(action);
         log::info!("running {described}");
-        let result = match action {
-            Action::Remedy {} => run_remedies(options),
-            other => execute_action(other, options),
-        };
-        let (ok, detail) = match result {
+        let (ok, detail) = match execute_action(action, options) {
             Ok(detail) => (true, detail),
             Err(err) => (false, err.to_string()),
         };

@@ -140,16 +140,18 @@ impl Keys {
 
     /// A size: a number of bytes or `"10MiB"` (see [`parse_size`]).
     pub fn size(&mut self, key: &'static str) -> Option<u64> {
-        match self.raw(key)? {
-            Value::Integer(i) if *i >= 0 => Some(*i as u64),
-            Value::String(s) if parse_size(s).is_some() => parse_size(s),
-            other => {
-                let message =
-                    format!("expected a size like \"10MiB\" or a number of bytes, got {other}");
-                self.problem(key, message);
-                None
-            }
+        let value = self.raw(key)?;
+        let size = match value {
+            Value::Integer(i) => u64::try_from(*i).ok(),
+            Value::String(s) => parse_size(s),
+            _ => None,
+        };
+        if size.is_none() {
+            let message =
+                format!("expected a size like \"10MiB\" or a number of bytes, got {value}");
+            self.problem(key, message);
         }
+        size
     }
 }
 

@@ -1,5 +1,5 @@
 //! `systemd` checks: is the unit active, through `systemctl` (run by exec, with a timeout).
-//! Also the `systemctl` runner and the systemd test that `systemd-failed` shares.
+//! Also the `systemctl` runner that `systemd-failed` shares.
 
 use super::{CheckResult, Keys, Kind};
 use crate::exec::{self, CommandSpec};
@@ -37,7 +37,7 @@ impl Kind for Systemd {
     }
 }
 
-/// sd_booted(3): the host runs systemd as its init when this directory exists.
+/// `systemctl ARGS` under `timeout`; a systemctl that cannot start is an unknown result.
 pub(super) fn systemctl(args: &[&str], timeout: Duration) -> Result<exec::CommandOutput, CheckResult> {
     let mut argv = vec!["systemctl".to_string()];
     argv.extend(args.iter().map(|a| a.to_string()));

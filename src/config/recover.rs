@@ -15,9 +15,6 @@ const MAX_PROBLEMS: usize = 100;
 pub(super) fn deserialize_every_error<T: DeserializeOwned>(
     source: &Source,
 ) -> (Option<T>, Vec<Problem>) {
-    if let Err(err) = source.text.parse::<toml::Table>() {
-        return (None, vec![problem(source, &err)]);
-    }
     let mut text = source.text.clone();
     let mut blanked: Vec<Range<usize>> = Vec::new();
     let mut problems = Vec::new();
@@ -26,6 +23,13 @@ pub(super) fn deserialize_every_error<T: DeserializeOwned>(
             Ok(value) => return (Some(value), problems),
             Err(err) => err,
         };
+        // A valid file is parsed once; only a failing one is asked whether its syntax is
+        // what failed.
+        if blanked.is_empty() {
+            if let Err(syntax) = source.text.parse::<toml::Table>() {
+                return (None, vec![problem(source, &syntax)]);
+            }
+        }
         let Some(span) = err.span() else {
             problems.push(problem(source, &err));
             break;

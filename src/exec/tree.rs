@@ -41,12 +41,13 @@
 //! two polls (at most 20 ms apart) is attributed to no command; it is left alone and never
 //! reaped (after orchestrator was killed: unless it stayed in the command's process group).
 
+use crate::sys::{proc_stat as stat, process_name, ProcStat as Stat};
 use rustix::process::{
     pidfd_open, pidfd_send_signal, waitid, Pid, PidfdFlags, Signal, WaitId, WaitIdOptions,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, Once};
+use std::sync::{Mutex, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The environment variable that marks every process of one command.
@@ -114,14 +115,8 @@ impl Trace {
         }
     }
 
-    /// The trace once the command's direct child `pid` runs.
-    pub fn with_leader(&self, pid: Option<u32>) -> Trace {
-        let leader = pid.and_then(|pid| i32::try_from(pid).ok()).and_then(|pid| {
-            Some(Leader {
-                pid,
-                start: stat(pid)?.start,
-            })
-        });
+    /// The trace once the command's direct child runs, as [`Tree::leader`] names it.
+    pub fn with_leader(&self, leader: Option<Leader>) -> Trace {
         Trace {
             leader,
             ..self.clone()
@@ -129,11 +124,17 @@ impl Trace {
     }
 }
 
-/// This boot of the kernel, as `/proc/sys/kernel/random/boot_id` names it.
+/// This boot of the kernel, as `/proc/sys/kernel/random/boot_id` names it (read once: it
+/// cannot change while orchestrator runs).
 fn boot_id() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .map(|id| id.trim().to_string())
-        .unwrap_or_default()
+    static BOOT_ID: OnceLock<String> = OnceLock::new();
+    BOOT_ID
+        .get_or_init(|| {
+            std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+                .map(|id| id.trim().to_string())
+                .unwrap_or_default()
+        })
+        .clone()
 }
 
 /// A process a sweep killed, for the record.
@@ -172,18 +173,6 @@ struct Proc {
     start: u64,
 }
 
-/// What `/proc/PID/stat` says about a process.
-#[derive(Debug, Clone, Copy)]
-struct Stat {
-    parent: i32,
-    start: u64,
-    /// The process group id.
-    group: i32,
-    zombie: bool,
-    /// Stopped by a signal (state `T`; `t` is stopped by a tracer, and may be let go).
-    stopped: bool,
-}
-
 /// The processes of one command.
 pub struct Tree {
     marker: String,
@@ -213,6 +202,15 @@ impl Tree {
             group: None,
             host_wide: false,
         }
+    }
+
+    /// The command's direct child, as it was when the tree was made: its pid (the command's
+    /// process group id too) and start time, for the [`Trace`].
+    pub fn leader(&self) -> Option<Leader> {
+        self.child.map(|c| Leader {
+            pid: c.pid,
+            start: c.start,
+        })
     }
 
     /// Records the child's current descendants (called at each poll; cheap: it walks only the
@@ -536,13 +534,6 @@ fn ancestors(procs: &HashMap<i32, Stat>, pid: i32) -> Vec<i32> {
     found
 }
 
-/// The command name the kernel keeps (`/proc/PID/comm`), for the record.
-fn process_name(pid: i32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .map(|name| name.trim_end().to_string())
-        .unwrap_or_default()
-}
-
 fn has_marker(pid: i32, marker: &str) -> bool {
     let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
         return false;
@@ -553,55 +544,10 @@ fn has_marker(pid: i32, marker: &str) -> bool {
         .any(|entry| entry == wanted.as_bytes())
 }
 
-fn stat(pid: i32) -> Option<Stat> {
-    parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
-}
-
-/// The fields of `/proc/PID/stat` after the command name, which may hold spaces and
-/// parentheses: they are counted from the last `)` (state, ppid, pgrp, …).
-fn fields_after_comm(text: &str) -> Option<Vec<&str>> {
-    let rest = &text[text.rfind(')')? + 1..];
-    Some(rest.split_whitespace().collect())
-}
-
-/// The ppid field of a `/proc/PID/stat` text.
-pub(crate) fn parent_in_stat(text: &str) -> Option<i32> {
-    fields_after_comm(text)?.get(1)?.parse().ok()
-}
-
-/// Parses `/proc/PID/stat`: state, ppid, group, and start time as the 20th field after comm.
-fn parse_stat(text: &str) -> Option<Stat> {
-    let fields = fields_after_comm(text)?;
-    let state = *fields.first()?;
-    Some(Stat {
-        zombie: state == "Z",
-        stopped: state == "T",
-        parent: fields.get(1)?.parse().ok()?,
-        group: fields.get(2)?.parse().ok()?,
-        start: fields.get(19)?.parse().ok()?,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_stat_with_a_hostile_command_name() {
-        let line = "4242 (a) b) Z (c) S 17 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 \
-                    987654 1000 100 18446744073709551615";
-        let s = parse_stat(line).unwrap();
-        assert_eq!(s.parent, 17);
-        assert_eq!(s.group, 4242);
-        assert_eq!(s.start, 987654);
-        assert!(!s.zombie);
-    }
-
-    #[test]
-    fn reads_its_own_stat() {
-        let me = stat(std::process::id() as i32).unwrap();
-        assert_eq!(me.parent, std::os::unix::process::parent_id() as i32);
-    }
+    use crate::sys::pid_alive;
 
     #[test]
     fn markers_are_unique() {
@@ -660,10 +606,7 @@ mod tests {
             boot: "another boot".into(),
         };
         assert!(end_leftovers(&rebooted).is_empty());
-        assert!(
-            tests_support::alive(pid),
-            "a trace of another boot hit {pid}"
-        );
+        assert!(pid_alive(pid), "a trace of another boot hit {pid}");
         let killed = end_leftovers(&Trace::new(marker));
         assert_eq!(
             killed,
@@ -672,7 +615,7 @@ mod tests {
                 name: "sleep".into()
             }]
         );
-        assert!(!tests_support::alive(pid));
+        assert!(!pid_alive(pid));
         // The sweep reaped it already; this only makes sure.
         let _ = victim.try_wait();
     }
@@ -695,14 +638,5 @@ mod tests {
         let mut found = descendants(&procs, &[2]);
         found.sort();
         assert_eq!(found, vec![3, 4]);
-    }
-}
-
-/// Helpers for the exec module's tests.
-#[cfg(test)]
-pub mod tests_support {
-    /// Whether `pid` runs (exists and is no zombie).
-    pub fn alive(pid: i32) -> bool {
-        super::stat(pid).is_some_and(|s| !s.zombie)
     }
 }
