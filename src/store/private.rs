@@ -127,12 +127,15 @@ fn narrow_existing(path: &Path) -> std::io::Result<()> {
 fn companions(db: &Path) -> Vec<PathBuf> {
     ["-wal", "-shm"]
         .iter()
-        .map(|suffix| {
-            let mut name = db.as_os_str().to_owned();
-            name.push(suffix);
-            PathBuf::from(name)
-        })
+        .map(|suffix| beside(db, suffix))
         .collect()
+}
+
+/// A state file beside the database: its name with `suffix` appended (`-wal`, `.lock`).
+pub fn beside(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// `fchmod 0600` on a file of ours that others may read; another user's file is not ours
