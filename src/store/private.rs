@@ -106,22 +106,11 @@ fn narrow_existing(path: &Path) -> std::io::Result<()> {
             path.display()
         )));
     }
-    let mode = stat.st_mode & 0o7777;
-    if mode & 0o077 == 0 {
-        return Ok(());
-    }
-    if stat.st_uid != rustix::process::geteuid().as_raw() {
-        log::warn!(
-            "{} is readable by others (mode {mode:o}) and not ours to change",
-            path.display()
-        );
-        return Ok(());
-    }
-    // fchmod refuses an O_PATH descriptor; its /proc link names exactly the file it holds.
-    let by_descriptor = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
-    std::fs::set_permissions(&by_descriptor, std::fs::Permissions::from_mode(FILE_MODE))?;
-    log::info!("{}: mode {mode:o} narrowed to 600", path.display());
-    Ok(())
+    narrow(path, stat.st_mode, stat.st_uid, || {
+        // fchmod refuses an O_PATH descriptor; its /proc link names exactly the file it holds.
+        let by_descriptor = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+        std::fs::set_permissions(&by_descriptor, std::fs::Permissions::from_mode(FILE_MODE))
+    })
 }
 
 fn companions(db: &Path) -> Vec<PathBuf> {
@@ -142,18 +131,31 @@ pub fn beside(db: &Path, suffix: &str) -> PathBuf {
 /// to change, only to warn about.
 fn narrow_mode(file: &File, path: &Path) -> std::io::Result<()> {
     let meta = file.metadata()?;
-    let mode = meta.permissions().mode() & 0o7777;
+    narrow(path, meta.permissions().mode(), meta.uid(), || {
+        file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))
+    })
+}
+
+/// What both ways of narrowing decide: a file of `mode` owned by `uid` that others may read
+/// is made `0600` by `chmod` when it is ours, and only warned about when it is not.
+fn narrow(
+    path: &Path,
+    mode: u32,
+    uid: u32,
+    chmod: impl FnOnce() -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mode = mode & 0o7777;
     if mode & 0o077 == 0 {
         return Ok(());
     }
-    if meta.uid() != rustix::process::geteuid().as_raw() {
+    if uid != rustix::process::geteuid().as_raw() {
         log::warn!(
             "{} is readable by others (mode {mode:o}) and not ours to change",
             path.display()
         );
         return Ok(());
     }
-    file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+    chmod()?;
     log::info!("{}: mode {mode:o} narrowed to 600", path.display());
     Ok(())
 }
