@@ -125,12 +125,6 @@ fn answer_script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/agents/answer.sh")
 }
 
-fn write_script(path: &PathBuf, body: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, format!("#!/bin/sh\n{body}")).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 /// A host whose `db` check fails printing the corpus, whose logs hold it (in files small
 /// enough that the context keeps each whole), whose remedy prints it, and whose phase-2 agent
 /// answers with it as its diagnosis and asks to escalate. `channels` is the `[escalation]`
