@@ -220,13 +220,11 @@ fn a_note_given_with_an_acknowledgement_on_the_dashboard_is_shown() {
     let dashboard = Dashboard::start(&host);
     let (_, page) = get(&dashboard.url("/incidents/1"));
     assert_contains(&page, "name=\"note\" placeholder=\"note (optional)");
-    let marker = "name=\"csrf\" value=\"";
-    let start = page.find(marker).expect("a CSRF field") + marker.len();
-    let csrf = page[start..].split('"').next().unwrap();
+    let csrf = csrf_of(&page);
     let http = http_agent();
     let posted = http
         .post(&dashboard.url("/incidents/1/ack"))
-        .send_pairs(&[("csrf", csrf), ("note", "restoring from tape")])
+        .send_pairs(&[("csrf", &csrf), ("note", "restoring from tape")])
         .unwrap();
     assert_eq!(posted.code(), 303);
     let (_, after) = get(&dashboard.url("/incidents/1"));

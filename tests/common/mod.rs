@@ -818,6 +818,14 @@ pub fn http_agent() -> ureq::Agent {
         .into()
 }
 
+/// The CSRF token of the first form on a dashboard page.
+#[track_caller]
+pub fn csrf_of(page: &str) -> String {
+    let field = "name=\"csrf\" value=\"";
+    let start = page.find(field).expect("a CSRF field") + field.len();
+    page[start..].split('"').next().unwrap().to_string()
+}
+
 /// Posts an HTML form from `(name, value)` pairs.
 pub trait SendPairs {
     fn send_pairs(self, pairs: &[(&str, &str)]) -> Result<HttpReply, ureq::Error>;
