@@ -18,10 +18,7 @@ fn missing_file_config(host: &Host) -> String {
 /// outcome a day for the last `days` days (fixed in phase 1, 2 and 3, escalated, recovered).
 fn past_incidents(host: &Host, days: i64, n: i64) {
     let db = host.db();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
+    let now = now_secs();
     let outcomes = [
         ("resolved", Some(1), Some("remedy"), 1),
         ("resolved", Some(2), Some("agent:runbook"), 2),
@@ -272,11 +269,7 @@ fn the_overview_draws_thirty_days_by_outcome_and_the_auto_fix_trend() {
 
 /// One incident fixed in phase 1, `days` days ago.
 fn past_incidents_at(host: &Host, days: i64) {
-    let at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-        - days as f64 * 86_400.0;
+    let at = now_secs() - days as f64 * 86_400.0;
     host.db()
         .execute(
             "INSERT INTO incidents (check_name, signature, severity, status, phase, summary,

@@ -50,6 +50,14 @@ pub fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bo
     panic!("timed out after {limit:?} waiting until {what}");
 }
 
+/// Now as the database stores times: Unix seconds.
+pub fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
 /// One finished run of the binary.
 pub struct Run {
     pub status: i32,
