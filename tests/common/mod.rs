@@ -66,7 +66,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Run {
+    pub fn from(output: Output) -> Run {
         Run {
             status: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -127,12 +127,17 @@ impl Host {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
+        self.command_with_db(&self.db_path(), args)
+    }
+
+    /// `orchestrator -c CONFIG --db DB ARGS…` with a database of the test's choosing.
+    pub fn command_with_db(&self, db: &Path, args: &[&str]) -> Command {
         let mut command = Command::new(orchestrator_bin());
         command
             .arg("-c")
             .arg(self.config_path())
             .arg("--db")
-            .arg(self.db_path())
+            .arg(db)
             .args(args)
             .env_remove("ORCHESTRATOR_CONFIG")
             .env_remove("ORCHESTRATOR_DB")
