@@ -285,6 +285,12 @@ pub fn signal(pid: i32, sig: i32) {
     }
 }
 
+/// The stand-in agent that keeps what it was given and prints a canned answer
+/// (tests/agents/answer.sh).
+pub fn answer_script() -> String {
+    format!("{}/tests/agents/answer.sh", env!("CARGO_MANIFEST_DIR"))
+}
+
 /// Writes an executable (`0755`) shell script at `path`: `#!/bin/sh`, then `body`.
 pub fn write_script(path: &Path, body: &str) {
     use std::os::unix::fs::PermissionsExt;

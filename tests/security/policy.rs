@@ -11,10 +11,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-fn answer_script() -> String {
-    format!("{}/tests/agents/answer.sh", env!("CARGO_MANIFEST_DIR"))
-}
-
 /// Configures `host` with one check that always fails (a file that never exists) and no remedy
 /// unless `check_extra` gives one, so each `cycle` hands the incident to the agent `evil`,
 /// which proposes `plans` in turn, one per attempt.
