@@ -115,6 +115,19 @@ pub struct DueReminder {
     pub recipients: Vec<(Channel, String)>,
 }
 
+/// The incident's open (or acknowledged) escalation, on `conn` or inside a transaction.
+fn unresolved_escalation(
+    conn: &rusqlite::Connection,
+    incident: i64,
+) -> rusqlite::Result<Option<Escalation>> {
+    conn.query_row(
+        &format!("SELECT {ESCALATION_COLUMNS} FROM escalations e WHERE incident = ?1 AND status != 'resolved' ORDER BY id DESC LIMIT 1"),
+        [incident],
+        escalation_from_row,
+    )
+    .optional()
+}
+
 /// Messages are composed from stored (masked) text; they are masked once more because they
 /// also carry text that was never stored, such as a held plan's description. A webhook's JSON
 /// body is masked string by string so that it stays the JSON that was composed.
@@ -148,14 +161,7 @@ fn insert_notifications(
 impl Store {
     /// The incident's open (or acknowledged) escalation, if any.
     pub fn unresolved_escalation(&self, incident: i64) -> Result<Option<Escalation>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {ESCALATION_COLUMNS} FROM escalations e WHERE incident = ?1 AND status != 'resolved' ORDER BY id DESC LIMIT 1"),
-                [incident],
-                escalation_from_row,
-            )
-            .optional()?)
+        Ok(unresolved_escalation(&self.conn, incident)?)
     }
 
     /// In one transaction: the incident's open (or acknowledged) escalation, or a new one; the
@@ -187,11 +193,8 @@ impl Store {
             [incident],
         )?;
         add_event(&tx, incident, EventKind::Escalated, why)?;
-        let escalation = tx.query_row(
-            &format!("SELECT {ESCALATION_COLUMNS} FROM escalations e WHERE incident = ?1 AND status != 'resolved' ORDER BY id DESC LIMIT 1"),
-            [incident],
-            escalation_from_row,
-        )?;
+        let escalation =
+            unresolved_escalation(&tx, incident)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
         let announced: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM notifications WHERE escalation = ?1 AND kind = 'escalation')",
             [escalation.id],
