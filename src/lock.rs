@@ -66,7 +66,7 @@ impl DeliveryLock {
 
 fn flock(path: PathBuf, wait: bool) -> Result<File, LockError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let _ = crate::store::private::create_dir(dir);
+        let _ = crate::store::private::make_dir(dir);
     }
     let io_err = |cause| LockError::Io {
         path: path.clone(),

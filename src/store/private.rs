@@ -15,12 +15,15 @@ pub const DIR_MODE: u32 = 0o700;
 /// Creates the directory `dir` (and missing parents) as `0700`; warns about an existing one
 /// that others may write to.
 pub fn create_dir(dir: &Path) -> std::io::Result<()> {
-    DirBuilder::new()
-        .recursive(true)
-        .mode(DIR_MODE)
-        .create(dir)?;
+    make_dir(dir)?;
     warn_if_others_may_write(dir);
     Ok(())
+}
+
+/// Creates the directory `dir` (and missing parents) as `0700`, and says nothing of an
+/// existing one: for the lock files, whose database is opened next and warns once.
+pub fn make_dir(dir: &Path) -> std::io::Result<()> {
+    DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)
 }
 
 fn warn_if_others_may_write(dir: &Path) {
