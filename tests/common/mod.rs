@@ -333,10 +333,6 @@ pub fn assert_contains(haystack: &str, needle: &str) {
     );
 }
 
-pub fn file_exists(path: &Path) -> bool {
-    path.exists()
-}
-
 /// A small tmpfs mounted for one test (root only), unmounted when dropped.
 pub struct SmallDisk(pub PathBuf);
 
