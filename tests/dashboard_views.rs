@@ -8,10 +8,7 @@ use common::*;
 /// A file check for a file that is not there: `cycle` opens a critical incident and, with no
 /// agent configured, escalates it (a real incident, today).
 fn missing_file_config(host: &Host) -> String {
-    format!(
-        "[[checks]]\nname = \"backup\"\nkind = \"file\"\npath = \"{}/backup.tar\"\n",
-        host.dir.path().display()
-    )
+    file_check("backup", host.path("backup.tar").display())
 }
 
 /// Closed incidents on earlier days, as past cycles would have left them: `n` of each

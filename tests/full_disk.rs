@@ -281,10 +281,7 @@ fn read_commands_on_a_missing_database_fail_and_create_nothing() {
 fn read_commands_neither_write_nor_migrate_the_database() {
     let host = Host::new();
     let absent = host.path("absent-file");
-    host.write_config(&format!(
-        "[[checks]]\nname = \"backup\"\nkind = \"file\"\npath = \"{}\"\n",
-        absent.display()
-    ));
+    host.write_config(&file_check("backup", absent.display()));
     let db = host.db_path();
     run_with(&host, &db, &["scan"]).ok();
     assert!(!sidecar(&db, "-wal").exists(), "the writer left a -wal");

@@ -300,6 +300,11 @@ pub fn write_script(path: &Path, body: &str) {
         .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
 }
 
+/// A `[[checks]]` table of kind `file`: critical while `path` is missing.
+pub fn file_check(name: &str, path: impl std::fmt::Display) -> String {
+    format!("[[checks]]\nname = \"{name}\"\nkind = \"file\"\npath = \"{path}\"\n")
+}
+
 pub fn toml_array(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
     format!("[{}]", quoted.join(", "))

@@ -84,8 +84,8 @@ fn touch_plan(victim: &Path) -> String {
 fn watch_victim(host: &Host, extra: &str) -> PathBuf {
     let victim = host.path("victim");
     host.write_config(&format!(
-        "{extra}\n[[checks]]\nname = \"victim\"\nkind = \"file\"\npath = \"{}\"\n",
-        victim.display()
+        "{extra}\n{}",
+        file_check("victim", victim.display())
     ));
     victim
 }
