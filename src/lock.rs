@@ -34,9 +34,7 @@ impl LockError {
 }
 
 pub fn lock_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push(".lock");
-    PathBuf::from(name)
+    crate::store::private::beside(db, ".lock")
 }
 
 /// Held while notifications are sent; see the module comment.
@@ -45,9 +43,7 @@ pub struct DeliveryLock {
 }
 
 pub fn delivery_lock_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push(".deliver.lock");
-    PathBuf::from(name)
+    crate::store::private::beside(db, ".deliver.lock")
 }
 
 impl CycleLock {
@@ -70,7 +66,7 @@ impl DeliveryLock {
 
 fn flock(path: PathBuf, wait: bool) -> Result<File, LockError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let _ = crate::store::private::create_dir(dir);
+        let _ = crate::store::private::make_dir(dir);
     }
     let io_err = |cause| LockError::Io {
         path: path.clone(),

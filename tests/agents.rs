@@ -5,10 +5,6 @@ mod common;
 use common::*;
 use std::path::{Path, PathBuf};
 
-fn answer_script() -> String {
-    format!("{}/tests/agents/answer.sh", env!("CARGO_MANIFEST_DIR"))
-}
-
 /// `[agents.NAME]` answering `answer` (JSON text), recording what it got under `host/NAME`.
 fn agent(host: &Host, name: &str, answer: &str) -> String {
     let file = host.path(&format!("{name}.answer"));

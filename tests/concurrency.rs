@@ -359,7 +359,7 @@ fn an_approved_plan_interrupted_twice_is_not_run_a_third_time() {
         r#"{"diagnosis": "slow", "confidence": 0.5, "plan": [{"action": "run", "argv": ["/usr/bin/sleep", "30"]}]}"#,
     )
     .unwrap();
-    let answer_script = format!("{}/tests/agents/answer.sh", env!("CARGO_MANIFEST_DIR"));
+    let answer_script = answer_script();
     host.write_config(&format!(
         r#"
 [policy]

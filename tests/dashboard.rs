@@ -13,10 +13,6 @@ fn hostile_config(host: &Host) -> String {
     )
 }
 
-fn agent_http() -> ureq::Agent {
-    http_agent()
-}
-
 fn status_of(result: Result<HttpReply, ureq::Error>) -> u16 {
     match result {
         Ok(reply) => reply.code(),
@@ -33,12 +29,6 @@ fn get_text(http: &ureq::Agent, url: &str) -> String {
 
 fn get_json(http: &ureq::Agent, url: &str) -> serde_json::Value {
     serde_json::from_str(&get_text(http, url)).unwrap()
-}
-
-fn csrf_of(page: &str) -> String {
-    let start =
-        page.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
-    page[start..].split('"').next().unwrap().to_string()
 }
 
 #[test]
@@ -112,7 +102,7 @@ fn api_health_and_metrics_answer_json_and_prometheus() {
     host.write_config(&hostile_config(&host));
     host.run(&["cycle"]).ok();
     let dashboard = Dashboard::start(&host);
-    let http = agent_http();
+    let http = http_agent();
     let health: serde_json::Value = get_json(&http, &dashboard.url("/health"));
     assert_eq!(health["database"], true);
     assert_eq!(health["open_escalations"], 1);
@@ -140,7 +130,7 @@ fn posts_without_the_right_csrf_token_or_from_another_site_are_refused() {
     host.write_config(&hostile_config(&host));
     host.run(&["cycle"]).ok();
     let dashboard = Dashboard::start(&host);
-    let http = agent_http();
+    let http = http_agent();
     let page = get_text(&http, &dashboard.url("/incidents/1"));
     let csrf = csrf_of(&page);
     let ack = dashboard.url("/incidents/1/ack");
@@ -201,7 +191,7 @@ fn resolving_with_a_plan_on_the_dashboard_teaches_phase_1() {
     service.kill();
     host.run(&["cycle"]).ok();
     let dashboard = Dashboard::start(&host);
-    let http = agent_http();
+    let http = http_agent();
     let csrf = csrf_of(&get_text(&http, &dashboard.url("/incidents/1")));
     let _ = std::fs::remove_file(&service.pidfile);
     service.start();
@@ -278,7 +268,7 @@ url = "{url}"
         1
     );
     let dashboard = Dashboard::start(&host);
-    let http = agent_http();
+    let http = http_agent();
     let page = get_text(&http, &dashboard.url("/incidents/1"));
     assert_contains(&page, "waits for approval");
     let csrf = csrf_of(&page);
@@ -318,7 +308,7 @@ fn a_token_guards_every_request_and_a_public_address_needs_one() {
     ));
     host.run(&["cycle"]).ok();
     let dashboard = Dashboard::start(&host);
-    let http = agent_http();
+    let http = http_agent();
     assert_eq!(
         status_of(http.get(&dashboard.url("/api/incidents")).call()),
         401
@@ -375,7 +365,7 @@ fn a_silence_is_added_and_expired_from_the_dashboard() {
     host.write_config(&hostile_config(&host));
     host.run(&["scan"]).ok();
     let dashboard = Dashboard::start(&host);
-    let http = agent_http();
+    let http = http_agent();
     let stored = || {
         host.run(&["--json", "silence", "list", "--all"])
             .ok()

@@ -8,20 +8,14 @@ use common::*;
 /// A file check for a file that is not there: `cycle` opens a critical incident and, with no
 /// agent configured, escalates it (a real incident, today).
 fn missing_file_config(host: &Host) -> String {
-    format!(
-        "[[checks]]\nname = \"backup\"\nkind = \"file\"\npath = \"{}/backup.tar\"\n",
-        host.dir.path().display()
-    )
+    file_check("backup", host.path("backup.tar").display())
 }
 
 /// Closed incidents on earlier days, as past cycles would have left them: `n` of each
 /// outcome a day for the last `days` days (fixed in phase 1, 2 and 3, escalated, recovered).
 fn past_incidents(host: &Host, days: i64, n: i64) {
     let db = host.db();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
+    let now = now_secs();
     let outcomes = [
         ("resolved", Some(1), Some("remedy"), 1),
         ("resolved", Some(2), Some("agent:runbook"), 2),
@@ -220,13 +214,11 @@ fn a_note_given_with_an_acknowledgement_on_the_dashboard_is_shown() {
     let dashboard = Dashboard::start(&host);
     let (_, page) = get(&dashboard.url("/incidents/1"));
     assert_contains(&page, "name=\"note\" placeholder=\"note (optional)");
-    let marker = "name=\"csrf\" value=\"";
-    let start = page.find(marker).expect("a CSRF field") + marker.len();
-    let csrf = page[start..].split('"').next().unwrap();
+    let csrf = csrf_of(&page);
     let http = http_agent();
     let posted = http
         .post(&dashboard.url("/incidents/1/ack"))
-        .send_pairs(&[("csrf", csrf), ("note", "restoring from tape")])
+        .send_pairs(&[("csrf", &csrf), ("note", "restoring from tape")])
         .unwrap();
     assert_eq!(posted.code(), 303);
     let (_, after) = get(&dashboard.url("/incidents/1"));
@@ -274,11 +266,7 @@ fn the_overview_draws_thirty_days_by_outcome_and_the_auto_fix_trend() {
 
 /// One incident fixed in phase 1, `days` days ago.
 fn past_incidents_at(host: &Host, days: i64) {
-    let at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-        - days as f64 * 86_400.0;
+    let at = now_secs() - days as f64 * 86_400.0;
     host.db()
         .execute(
             "INSERT INTO incidents (check_name, signature, severity, status, phase, summary,

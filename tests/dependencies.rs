@@ -7,15 +7,13 @@
 
 mod common;
 use common::*;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
 /// Writes an executable script into the host directory and returns its path.
 fn script(host: &Host, name: &str, body: &str) -> String {
     let path = host.path(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write script");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    write_script(&path, &format!("{body}\n"));
     path.display().to_string()
 }
 

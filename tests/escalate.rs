@@ -246,13 +246,6 @@ fn with_the_mail_server_down_a_notification_waits_and_arrives_exactly_once() {
     );
 }
 
-fn now_secs() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-}
-
 #[test]
 fn an_open_escalation_is_repeated_until_acknowledged() {
     require_system!(

@@ -5,28 +5,16 @@
 mod common;
 use common::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 /// `orchestrator -c CONFIG --db DB ARGS…` with the stamps of direct messages kept in `run`.
 fn run_with(host: &Host, db: &Path, args: &[&str]) -> Run {
-    let output = Command::new(orchestrator_bin())
-        .arg("-c")
-        .arg(host.config_path())
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("ORCHESTRATOR_CONFIG")
-        .env_remove("ORCHESTRATOR_DB")
-        .env("RUNTIME_DIRECTORY", host.path("run"))
-        .env("RUST_LOG", "info")
-        .output()
-        .expect("run orchestrator");
-    Run {
-        status: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(
+        host.command_with_db(db, args)
+            .env("RUNTIME_DIRECTORY", host.path("run"))
+            .output()
+            .expect("run orchestrator"),
+    )
 }
 
 /// A disk check on the state filesystem (critical at 90%) and an HTTP check on a service that
@@ -216,12 +204,8 @@ fn a_read_only_state_disk_serves_the_read_commands_unchanged_and_tells_a_person(
 
     // The dashboard starts and serves what is recorded.
     let port = free_port();
-    let mut serve = Command::new(orchestrator_bin())
-        .arg("-c")
-        .arg(host.config_path())
-        .arg("--db")
-        .arg(&db)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+    let mut serve = host
+        .command_with_db(&db, &["serve", "--listen", &format!("127.0.0.1:{port}")])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -297,10 +281,7 @@ fn read_commands_on_a_missing_database_fail_and_create_nothing() {
 fn read_commands_neither_write_nor_migrate_the_database() {
     let host = Host::new();
     let absent = host.path("absent-file");
-    host.write_config(&format!(
-        "[[checks]]\nname = \"backup\"\nkind = \"file\"\npath = \"{}\"\n",
-        absent.display()
-    ));
+    host.write_config(&file_check("backup", absent.display()));
     let db = host.db_path();
     run_with(&host, &db, &["scan"]).ok();
     assert!(!sidecar(&db, "-wal").exists(), "the writer left a -wal");

@@ -79,12 +79,7 @@ impl SystemctlRecorder {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("systemctl");
         let log = dir.path().join("calls");
-        std::fs::write(
-            &script,
-            format!("#!/bin/sh\necho \"$*\" >> {}\n", log.display()),
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        write_script(&script, &format!("echo \"$*\" >> {}\n", log.display()));
         SystemctlRecorder { dir }
     }
 

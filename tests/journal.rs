@@ -58,18 +58,14 @@ fn unit_command(host: &Host, args: &[&str]) -> Command {
 fn healthy_config() -> String {
     let mut config = String::new();
     for name in ["hosts", "passwd", "group"] {
-        config.push_str(&format!(
-            "[[checks]]\nname = \"{name}\"\nkind = \"file\"\npath = \"/etc/{name}\"\n\n"
-        ));
+        config.push_str(&file_check(name, format!("/etc/{name}")));
+        config.push('\n');
     }
     config
 }
 
 fn failing_config(host: &Host) -> String {
-    format!(
-        "[[checks]]\nname = \"nightly-backup\"\nkind = \"file\"\npath = \"{}\"\n",
-        host.path("backup.tar").display()
-    )
+    file_check("nightly-backup", host.path("backup.tar").display())
 }
 
 /// Lines that carry a timestamp of their own, as env_logger's default format writes one.

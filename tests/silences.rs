@@ -298,10 +298,7 @@ fn bad_silences_are_refused_with_the_reason() {
 #[test]
 fn metrics_count_incidents_detected_under_a_silence_apart() {
     let host = Host::new();
-    let dir = host.dir.path().display().to_string();
-    host.write_config(&format!(
-        "[[checks]]\nname = \"backup\"\nkind = \"file\"\npath = \"{dir}/backup.tar\"\n"
-    ));
+    host.write_config(&file_check("backup", host.path("backup.tar").display()));
     host.run(&[
         "silence",
         "add",

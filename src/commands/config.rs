@@ -93,15 +93,19 @@ fn escalation_warnings(config: &Config, found: &mut Vec<String>) {
     }
 }
 
+/// Whether `[research] agent` or `[consult] agents` names the agent `name`.
+fn used_by_a_phase(config: &Config, name: &str) -> bool {
+    config.research.as_ref().is_some_and(|r| r.agent == name)
+        || config
+            .consult
+            .as_ref()
+            .is_some_and(|c| c.agents.iter().any(|agent| agent == name))
+}
+
 /// The agents no phase names.
 fn agent_warnings(config: &Config, found: &mut Vec<String>) {
     for name in config.agents.keys() {
-        let in_research = config.research.as_ref().is_some_and(|r| &r.agent == name);
-        let in_consult = config
-            .consult
-            .as_ref()
-            .is_some_and(|c| c.agents.contains(name));
-        if !(in_research || in_consult) {
+        if !used_by_a_phase(config, name) {
             found.push(format!(
                 "[agents.{name}]: used by no phase (name it in [research] agent or [consult] agents)"
             ));
@@ -162,12 +166,7 @@ fn glob_warnings(config: &Config, found: &mut Vec<String>) {
 /// A runbook whose plans the policy refuses can only hand incidents on.
 fn runbook_warnings(config: &Config, found: &mut Vec<String>) {
     let runbook_used = config.agents.iter().any(|(name, agent)| {
-        agent.builtin.as_deref() == Some("runbook")
-            && (config.research.as_ref().is_some_and(|r| &r.agent == name)
-                || config
-                    .consult
-                    .as_ref()
-                    .is_some_and(|c| c.agents.contains(name)))
+        agent.builtin.as_deref() == Some("runbook") && used_by_a_phase(config, name)
     });
     if !runbook_used {
         return;

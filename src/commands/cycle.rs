@@ -3,7 +3,7 @@
 //! each phase gets a line as it runs; piped or in the journal, only the report is printed.
 
 use super::report::{scan_summary, CycleReport, PhaseReport};
-use super::{or_tell_a_person, with_phase_lock_then_deliver, CommandError};
+use super::{load_config, or_tell_a_person, run_phase, CommandError};
 use crate::cli::Global;
 use crate::phases::report::{IncidentLine, Verdict};
 use crate::phases::{self, Runtime};
@@ -16,7 +16,8 @@ pub fn exec(global: &Global) -> Result<ExitCode, CommandError> {
     let progress = Progress {
         shown: !global.json && std::io::stdout().is_terminal(),
     };
-    let result = with_phase_lock_then_deliver(global, "cycle", |rt| {
+    let config = load_config(global)?;
+    let result = run_phase(global, &config, "cycle", true, |rt| {
         Ok::<_, CommandError>(CycleReport {
             scan: progress.step(rt, "scan", phases::scan::scan, scan_summary)?,
             fix: progress.step(rt, "fix", phases::fix::fix, |r| {
@@ -32,8 +33,9 @@ pub fn exec(global: &Global) -> Result<ExitCode, CommandError> {
                 verdicts(&r.incidents)
             })?,
         })
-    });
-    or_tell_a_person(global, result)
+    })
+    .map(|_| ExitCode::SUCCESS);
+    or_tell_a_person(global, &config, result)
 }
 
 /// A line per phase on a terminal: its name while it runs, then how long it took and what

@@ -99,7 +99,8 @@ pub(crate) fn with_phase_lock<R: PhaseReport, E>(
 where
     CommandError: From<E>,
 {
-    run_phase(global, name, false, work).map(|_| ExitCode::SUCCESS)
+    let config = load_config(global)?;
+    run_phase(global, &config, name, false, work).map(|_| ExitCode::SUCCESS)
 }
 
 /// As [`with_phase_lock`], then, with the cycle lock released, sends the due notifications
@@ -113,13 +114,15 @@ pub(crate) fn with_phase_lock_then_deliver<R: PhaseReport, E>(
 where
     CommandError: From<E>,
 {
-    run_phase(global, name, true, work).map(|_| ExitCode::SUCCESS)
+    let config = load_config(global)?;
+    run_phase(global, &config, name, true, work).map(|_| ExitCode::SUCCESS)
 }
 
 /// Runs and prints a phase; the report is returned for commands whose exit status depends on
 /// it (`scan --exit-status`), or `None` when the phase was skipped.
 pub(crate) fn run_phase<R: PhaseReport, E>(
     global: &Global,
+    config: &Config,
     name: &str,
     deliver: bool,
     work: impl FnOnce(&mut Runtime) -> Result<R, E>,
@@ -127,7 +130,6 @@ pub(crate) fn run_phase<R: PhaseReport, E>(
 where
     CommandError: From<E>,
 {
-    let config = load_config(global)?;
     let db = config.db_path(global.db.as_deref());
     let (mut store, mut report) = {
         let _lock = match CycleLock::acquire(&db, global.wait) {
@@ -138,10 +140,10 @@ where
             }
             Err(err) => return Err(err.into()),
         };
-        let mut store = Store::open(&db)?.masking_with(redactor(&config)?);
+        let mut store = Store::open(&db)?.masking_with(redactor(config)?);
         let cycle = store.begin_cycle(name)?;
         let mut runtime = Runtime {
-            config: &config,
+            config,
             store: &mut store,
             dry_run: global.dry_run,
         };
@@ -150,7 +152,7 @@ where
         (store, report)
     };
     if deliver && !global.dry_run {
-        report.delivered(deliver_unlocked(&config, &db, &mut store)?);
+        report.delivered(deliver_unlocked(config, &db, &mut store)?);
     }
     if global.json {
         output::print_json(&serde_json::to_value(&report)?);
@@ -205,13 +207,13 @@ fn deliver_unlocked(
 /// For the commands that run the checks (`scan`, `cycle`): when the state cannot be kept (a
 /// full, read-only or failing disk), the checks still run and print, a person is told directly
 /// (see [`crate::phases::unrecorded`]) and the exit status is 1, so systemd's `OnFailure=`
-/// fires too. Any other error is returned as it is.
+/// fires too. Any other error is returned as it is. `config` is the one the phase ran with.
 pub(crate) fn or_tell_a_person(
     global: &Global,
+    config: &Config,
     result: Result<ExitCode, CommandError>,
 ) -> Result<ExitCode, CommandError> {
     use crate::phases::unrecorded;
-    let config = load_config(global)?;
     let db = config.db_path(global.db.as_deref());
     let err = match result {
         Ok(code) => {
@@ -228,9 +230,9 @@ pub(crate) fn or_tell_a_person(
     let problem = unrecorded::describe(&db, &cause);
     let checks = match unrecorded::checks_kept(&err) {
         Some(checks) => checks,
-        None => run_checks_unrecorded(&config)?,
+        None => run_checks_unrecorded(config)?,
     };
-    let told = unrecorded::tell_a_person(&config, &db, &problem, &checks, global.dry_run);
+    let told = unrecorded::tell_a_person(config, &db, &problem, &checks, global.dry_run);
     let report = UnrecordedReport {
         unrecorded: true,
         state_error: problem,

@@ -13,23 +13,10 @@ pub fn exec(global: &Global, unit: &str) -> Result<ExitCode, CommandError> {
     if global.json {
         super::output::print_json(&serde_json::to_value(&told)?);
     } else {
-        let detail = told
-            .detail
-            .as_deref()
-            .map(|d| format!(": {d}"))
-            .unwrap_or_default();
-        println!("{unit} failed; direct message: {}{detail}", told.result);
-        for delivery in &told.deliveries {
-            let error = delivery
-                .error
-                .as_deref()
-                .map(|e| format!(": {e}"))
-                .unwrap_or_default();
-            println!(
-                "  {} to {} → {}{error}",
-                delivery.channel, delivery.recipient, delivery.result
-            );
-        }
+        println!(
+            "{unit} failed; direct message: {}",
+            super::report::direct_outcome(&told)
+        );
     }
     // Nobody told: systemd shows this unit failed as well.
     Ok(match told.result {

@@ -319,25 +319,30 @@ pub(crate) struct UnrecordedChecks {
 impl UnrecordedReport {
     pub fn render_text(&self) -> String {
         let rows: Vec<Vec<String>> = self.scan.checks.iter().map(check_row).collect();
-        let told = &self.direct_escalation;
         let mut text = output::table(&["CHECK", "STATUS", "TIME", "SUMMARY"], &rows);
         text.push_str(&format!("\n\nNOT RECORDED: {}\n", self.state_error));
         text.push_str(&format!(
-            "direct escalation: {}{}",
-            told.result,
-            suffix(told.detail.as_deref())
+            "direct escalation: {}",
+            direct_outcome(&self.direct_escalation)
         ));
-        for delivery in &told.deliveries {
-            text.push_str(&format!(
-                "\n  {} to {} → {}{}",
-                delivery.channel,
-                delivery.recipient,
-                delivery.result,
-                suffix(delivery.error.as_deref())
-            ));
-        }
         text
     }
+}
+
+/// What became of a message sent to a person directly (`scan`/`cycle` unrecorded,
+/// `notify-failure`): its result and detail, then a line per channel and recipient.
+pub(crate) fn direct_outcome(told: &DirectReport) -> String {
+    let mut text = format!("{}{}", told.result, suffix(told.detail.as_deref()));
+    for delivery in &told.deliveries {
+        text.push_str(&format!(
+            "\n  {} to {} → {}{}",
+            delivery.channel,
+            delivery.recipient,
+            delivery.result,
+            suffix(delivery.error.as_deref())
+        ));
+    }
+    text
 }
 
 #[cfg(test)]

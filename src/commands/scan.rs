@@ -1,4 +1,4 @@
-use super::{or_tell_a_person, run_phase, CommandError};
+use super::{load_config, or_tell_a_person, run_phase, CommandError};
 use crate::cli::Global;
 use crate::model::Status;
 use crate::phases::scan::{scan, ScanReport};
@@ -7,11 +7,12 @@ use std::process::ExitCode;
 /// `scan`; with `exit_status`, the worst check's state is the exit status (the
 /// monitoring-plugins convention), and a scan skipped for a running cycle is UNKNOWN.
 pub fn exec(global: &Global, exit_status: bool) -> Result<ExitCode, CommandError> {
-    let result = run_phase(global, "scan", false, scan).map(|report| match exit_status {
+    let config = load_config(global)?;
+    let result = run_phase(global, &config, "scan", false, scan).map(|report| match exit_status {
         false => ExitCode::SUCCESS,
         true => ExitCode::from(report.as_ref().map_or(Status::Unknown, worst).code()),
     });
-    or_tell_a_person(global, result)
+    or_tell_a_person(global, &config, result)
 }
 
 /// The worst state, ranked as monitoring-plugins' `max_state_alt`: critical, then warning,

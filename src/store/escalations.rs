@@ -28,8 +28,9 @@ pub struct Escalation {
     pub decision: Option<HeldDecision>,
 }
 
+/// Read `FROM escalations e`, so that a query joining notifications can select them too.
 const ESCALATION_COLUMNS: &str =
-    "id, incident, status, reason, held_plan, created_at, acknowledged_by, acknowledged_at, note, last_notified_at, decision";
+    "e.id, e.incident, e.status, e.reason, e.held_plan, e.created_at, e.acknowledged_by, e.acknowledged_at, e.note, e.last_notified_at, e.decision";
 
 fn escalation_from_row(row: &Row) -> rusqlite::Result<Escalation> {
     Ok(Escalation {
@@ -114,6 +115,19 @@ pub struct DueReminder {
     pub recipients: Vec<(Channel, String)>,
 }
 
+/// The incident's open (or acknowledged) escalation, on `conn` or inside a transaction.
+fn unresolved_escalation(
+    conn: &rusqlite::Connection,
+    incident: i64,
+) -> rusqlite::Result<Option<Escalation>> {
+    conn.query_row(
+        &format!("SELECT {ESCALATION_COLUMNS} FROM escalations e WHERE incident = ?1 AND status != 'resolved' ORDER BY id DESC LIMIT 1"),
+        [incident],
+        escalation_from_row,
+    )
+    .optional()
+}
+
 /// Messages are composed from stored (masked) text; they are masked once more because they
 /// also carry text that was never stored, such as a held plan's description. A webhook's JSON
 /// body is masked string by string so that it stays the JSON that was composed.
@@ -147,14 +161,7 @@ fn insert_notifications(
 impl Store {
     /// The incident's open (or acknowledged) escalation, if any.
     pub fn unresolved_escalation(&self, incident: i64) -> Result<Option<Escalation>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident = ?1 AND status != 'resolved' ORDER BY id DESC LIMIT 1"),
-                [incident],
-                escalation_from_row,
-            )
-            .optional()?)
+        Ok(unresolved_escalation(&self.conn, incident)?)
     }
 
     /// In one transaction: the incident's open (or acknowledged) escalation, or a new one; the
@@ -186,11 +193,8 @@ impl Store {
             [incident],
         )?;
         add_event(&tx, incident, EventKind::Escalated, why)?;
-        let escalation = tx.query_row(
-            &format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident = ?1 AND status != 'resolved' ORDER BY id DESC LIMIT 1"),
-            [incident],
-            escalation_from_row,
-        )?;
+        let escalation =
+            unresolved_escalation(&tx, incident)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
         let announced: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM notifications WHERE escalation = ?1 AND kind = 'escalation')",
             [escalation.id],
@@ -362,34 +366,26 @@ impl Store {
     /// refused, settled before `before` and who have nothing in flight: each recipient is
     /// reminded on its own, so a rejected address never silences the others.
     pub fn reminders_due(&self, before: Timestamp) -> Result<Vec<DueReminder>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT n.escalation, n.channel, n.recipient FROM notifications n JOIN escalations e ON e.id = n.escalation
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {ESCALATION_COLUMNS}, n.channel, n.recipient FROM notifications n JOIN escalations e ON e.id = n.escalation
              WHERE e.status = 'open' AND n.channel = 'email' AND n.kind != 'all_clear'
                AND n.id = (SELECT MAX(m.id) FROM notifications m WHERE m.escalation = n.escalation
                            AND m.channel = n.channel AND m.recipient = n.recipient AND m.kind != 'all_clear')
                AND n.status IN ('sent', 'failed') AND n.settled_at < ?1
-             ORDER BY n.escalation, n.id",
-        )?;
-        let rows = stmt
-            .query_map([before], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?))
-            })?
-            .collect::<rusqlite::Result<Vec<(i64, Channel, String)>>>()?;
+             ORDER BY n.escalation, n.id"
+        ))?;
+        let mut rows = stmt.query([before])?;
         let mut due: Vec<DueReminder> = Vec::new();
-        for (escalation, channel, recipient) in rows {
-            if due.last().map(|d| d.escalation.id) != Some(escalation) {
-                let escalation = self.conn.query_row(
-                    &format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE id = ?1"),
-                    [escalation],
-                    escalation_from_row,
-                )?;
-                due.push(DueReminder {
-                    escalation,
-                    recipients: Vec::new(),
-                });
-            }
-            if let Some(last) = due.last_mut() {
-                last.recipients.push((channel, recipient));
+        while let Some(row) = rows.next()? {
+            let recipient = (row.get(11)?, row.get(12)?);
+            match due.last_mut() {
+                Some(last) if last.escalation.id == row.get::<_, i64>(0)? => {
+                    last.recipients.push(recipient)
+                }
+                _ => due.push(DueReminder {
+                    escalation: escalation_from_row(row)?,
+                    recipients: vec![recipient],
+                }),
             }
         }
         Ok(due)
@@ -399,7 +395,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                &format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident = ?1 ORDER BY id DESC LIMIT 1"),
+                &format!("SELECT {ESCALATION_COLUMNS} FROM escalations e WHERE incident = ?1 ORDER BY id DESC LIMIT 1"),
                 [incident],
                 escalation_from_row,
             )
@@ -408,7 +404,7 @@ impl Store {
 
     pub fn open_escalations(&self, limit: i64) -> Result<Vec<Escalation>> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {ESCALATION_COLUMNS} FROM escalations WHERE status != 'resolved' ORDER BY id DESC LIMIT ?1"
+            "SELECT {ESCALATION_COLUMNS} FROM escalations e WHERE status != 'resolved' ORDER BY id DESC LIMIT ?1"
         ))?;
         let rows = stmt.query_map([limit], escalation_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -359,9 +359,8 @@ fn snapshot_uri(path: &Path) -> String {
 /// A snapshot read is safe when nothing can write the file (its filesystem is mounted
 /// read-only, or has no byte left for a writer's -wal) and no -wal holds pages the file lacks.
 fn snapshot_is_safe(path: &Path) -> bool {
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    let wal_is_empty = std::fs::metadata(PathBuf::from(wal)).map_or(true, |m| m.len() == 0);
+    let wal = private::beside(path, "-wal");
+    let wal_is_empty = std::fs::metadata(wal).map_or(true, |m| m.len() == 0);
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -15,12 +15,15 @@ pub const DIR_MODE: u32 = 0o700;
 /// Creates the directory `dir` (and missing parents) as `0700`; warns about an existing one
 /// that others may write to.
 pub fn create_dir(dir: &Path) -> std::io::Result<()> {
-    DirBuilder::new()
-        .recursive(true)
-        .mode(DIR_MODE)
-        .create(dir)?;
+    make_dir(dir)?;
     warn_if_others_may_write(dir);
     Ok(())
+}
+
+/// Creates the directory `dir` (and missing parents) as `0700`, and says nothing of an
+/// existing one: for the lock files, whose database is opened next and warns once.
+pub fn make_dir(dir: &Path) -> std::io::Result<()> {
+    DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)
 }
 
 fn warn_if_others_may_write(dir: &Path) {
@@ -106,51 +109,56 @@ fn narrow_existing(path: &Path) -> std::io::Result<()> {
             path.display()
         )));
     }
-    let mode = stat.st_mode & 0o7777;
-    if mode & 0o077 == 0 {
-        return Ok(());
-    }
-    if stat.st_uid != rustix::process::geteuid().as_raw() {
-        log::warn!(
-            "{} is readable by others (mode {mode:o}) and not ours to change",
-            path.display()
-        );
-        return Ok(());
-    }
-    // fchmod refuses an O_PATH descriptor; its /proc link names exactly the file it holds.
-    let by_descriptor = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
-    std::fs::set_permissions(&by_descriptor, std::fs::Permissions::from_mode(FILE_MODE))?;
-    log::info!("{}: mode {mode:o} narrowed to 600", path.display());
-    Ok(())
+    narrow(path, stat.st_mode, stat.st_uid, || {
+        // fchmod refuses an O_PATH descriptor; its /proc link names exactly the file it holds.
+        let by_descriptor = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+        std::fs::set_permissions(&by_descriptor, std::fs::Permissions::from_mode(FILE_MODE))
+    })
 }
 
 fn companions(db: &Path) -> Vec<PathBuf> {
     ["-wal", "-shm"]
         .iter()
-        .map(|suffix| {
-            let mut name = db.as_os_str().to_owned();
-            name.push(suffix);
-            PathBuf::from(name)
-        })
+        .map(|suffix| beside(db, suffix))
         .collect()
+}
+
+/// A state file beside the database: its name with `suffix` appended (`-wal`, `.lock`).
+pub fn beside(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// `fchmod 0600` on a file of ours that others may read; another user's file is not ours
 /// to change, only to warn about.
 fn narrow_mode(file: &File, path: &Path) -> std::io::Result<()> {
     let meta = file.metadata()?;
-    let mode = meta.permissions().mode() & 0o7777;
+    narrow(path, meta.permissions().mode(), meta.uid(), || {
+        file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))
+    })
+}
+
+/// What both ways of narrowing decide: a file of `mode` owned by `uid` that others may read
+/// is made `0600` by `chmod` when it is ours, and only warned about when it is not.
+fn narrow(
+    path: &Path,
+    mode: u32,
+    uid: u32,
+    chmod: impl FnOnce() -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mode = mode & 0o7777;
     if mode & 0o077 == 0 {
         return Ok(());
     }
-    if meta.uid() != rustix::process::geteuid().as_raw() {
+    if uid != rustix::process::geteuid().as_raw() {
         log::warn!(
             "{} is readable by others (mode {mode:o}) and not ours to change",
             path.display()
         );
         return Ok(());
     }
-    file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+    chmod()?;
     log::info!("{}: mode {mode:o} narrowed to 600", path.display());
     Ok(())
 }

@@ -50,6 +50,14 @@ pub fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bo
     panic!("timed out after {limit:?} waiting until {what}");
 }
 
+/// Now as the database stores times: Unix seconds.
+pub fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
 /// One finished run of the binary.
 pub struct Run {
     pub status: i32,
@@ -58,7 +66,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Run {
+    pub fn from(output: Output) -> Run {
         Run {
             status: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -119,12 +127,17 @@ impl Host {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
+        self.command_with_db(&self.db_path(), args)
+    }
+
+    /// `orchestrator -c CONFIG --db DB ARGS…` with a database of the test's choosing.
+    pub fn command_with_db(&self, db: &Path, args: &[&str]) -> Command {
         let mut command = Command::new(orchestrator_bin());
         command
             .arg("-c")
             .arg(self.config_path())
             .arg("--db")
-            .arg(self.db_path())
+            .arg(db)
             .args(args)
             .env_remove("ORCHESTRATOR_CONFIG")
             .env_remove("ORCHESTRATOR_DB")
@@ -272,6 +285,26 @@ pub fn signal(pid: i32, sig: i32) {
     }
 }
 
+/// The stand-in agent that keeps what it was given and prints a canned answer
+/// (tests/agents/answer.sh).
+pub fn answer_script() -> String {
+    format!("{}/tests/agents/answer.sh", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Writes an executable (`0755`) shell script at `path`: `#!/bin/sh`, then `body`.
+pub fn write_script(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, format!("#!/bin/sh\n{body}"))
+        .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+}
+
+/// A `[[checks]]` table of kind `file`: critical while `path` is missing.
+pub fn file_check(name: &str, path: impl std::fmt::Display) -> String {
+    format!("[[checks]]\nname = \"{name}\"\nkind = \"file\"\npath = \"{path}\"\n")
+}
+
 pub fn toml_array(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
     format!("[{}]", quoted.join(", "))
@@ -303,10 +336,6 @@ pub fn assert_contains(haystack: &str, needle: &str) {
         haystack.contains(needle),
         "expected to find {needle:?} in:\n{haystack}"
     );
-}
-
-pub fn file_exists(path: &Path) -> bool {
-    path.exists()
 }
 
 /// A small tmpfs mounted for one test (root only), unmounted when dropped.
@@ -807,6 +836,14 @@ pub fn http_agent() -> ureq::Agent {
         .http_status_as_error(false)
         .build()
         .into()
+}
+
+/// The CSRF token of the first form on a dashboard page.
+#[track_caller]
+pub fn csrf_of(page: &str) -> String {
+    let field = "name=\"csrf\" value=\"";
+    let start = page.find(field).expect("a CSRF field") + field.len();
+    page[start..].split('"').next().unwrap().to_string()
 }
 
 /// Posts an HTML form from `(name, value)` pairs.

@@ -47,14 +47,8 @@ fn scan_and_fix(host: &Host, db: &Path) -> String {
 
 fn run_phases(host: &Host, db: &Path, phases: &[&str]) -> String {
     for phase in phases {
-        let output = Command::new(orchestrator_bin())
-            .arg("-c")
-            .arg(host.config_path())
-            .arg("--db")
-            .arg(db)
-            .arg(phase)
-            .env_remove("ORCHESTRATOR_CONFIG")
-            .env_remove("ORCHESTRATOR_DB")
+        let output = host
+            .command_with_db(db, &[phase])
             .output()
             .expect("run orchestrator");
         assert_eq!(
@@ -450,12 +444,8 @@ fn mode_of(path: &Path) -> u32 {
 fn scan_into_new_directory(host: &Host) -> PathBuf {
     let db = host.path("state/nested/state.db");
     host.write_config(&remedies_config(&[]));
-    let output = Command::new(orchestrator_bin())
-        .arg("-c")
-        .arg(host.config_path())
-        .arg("--db")
-        .arg(&db)
-        .arg("scan")
+    let output = host
+        .command_with_db(&db, &["scan"])
         .output()
         .expect("run orchestrator");
     assert!(

@@ -5,16 +5,11 @@
 //! does allow are shown to still work, so that the kill tests can fail both ways.
 
 use crate::common::*;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-fn answer_script() -> String {
-    format!("{}/tests/agents/answer.sh", env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Configures `host` with one check that always fails (a file that never exists) and no remedy
 /// unless `check_extra` gives one, so each `cycle` hands the incident to the agent `evil`,
@@ -79,11 +74,6 @@ fn run_plan(argv: &[String]) -> String {
     format!(r#"[{{"action": "run", "argv": [{}]}}]"#, words.join(", "))
 }
 
-fn executable(path: &Path, script: &str) {
-    std::fs::write(path, script).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 #[test]
 fn a_command_glob_over_a_directory_cannot_climb_out_of_it() {
     let host = Host::new();
@@ -91,7 +81,7 @@ fn a_command_glob_over_a_directory_cannot_climb_out_of_it() {
     std::fs::create_dir_all(&fixers).unwrap();
     // An allowed fixer that touches what it is given: the second attack aims it at the victim.
     let stamp = fixers.join("stamp");
-    executable(&stamp, "#!/bin/sh\nexec /usr/bin/touch \"$1\"\n");
+    write_script(&stamp, "exec /usr/bin/touch \"$1\"\n");
     let victim = host.path("victim");
     let up = "/..".repeat(fixers.components().count() - 1);
     let climb = format!("{}{up}/usr/bin/touch", fixers.display());
@@ -159,9 +149,9 @@ fn unit_names_that_are_not_unit_names_never_reach_systemctl() {
     let bin = host.path("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let record = host.path("systemctl-ran");
-    executable(
+    write_script(
         &bin.join("systemctl"),
-        &format!("#!/bin/sh\necho \"$@\" >> {}\n", record.display()),
+        &format!("echo \"$@\" >> {}\n", record.display()),
     );
     let plans = [
         r#"[{"action": "restart_unit", "unit": "../../etc/x"}]"#.to_string(),

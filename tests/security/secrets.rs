@@ -8,7 +8,6 @@
 //! ordinary log lines must come out unchanged.
 
 use crate::common::*;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// (a line with a secret, the secret value in it that must never leave the process)
@@ -120,17 +119,6 @@ fn corpus_lines() -> Vec<String> {
     lines
 }
 
-/// The stand-in agent that keeps what it was given (tests/agents/answer.sh).
-fn answer_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/agents/answer.sh")
-}
-
-fn write_script(path: &PathBuf, body: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, format!("#!/bin/sh\n{body}")).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 /// A host whose `db` check fails printing the corpus, whose logs hold it (in files small
 /// enough that the context keeps each whole), whose remedy prints it, and whose phase-2 agent
 /// answers with it as its diagnosis and asks to escalate. `channels` is the `[escalation]`
@@ -208,7 +196,7 @@ agent = "spy"
         remedy = remedy.display(),
         argv = toml_array(&argv),
         logs = toml_array(&logs),
-        script = answer_script().display(),
+        script = answer_script(),
         answer = host.path("spy.answer").display(),
         record = host.path("spy").display(),
     ));
@@ -469,7 +457,7 @@ quorum = 1
 "#,
         victim = victim.display(),
         log = log.display(),
-        script = answer_script().display(),
+        script = answer_script(),
         answer = answer.display(),
         record = host.path("spy").display(),
     ));

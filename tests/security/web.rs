@@ -74,12 +74,6 @@ fn post_from(port: u16, path: &str, host: &str, form: &[(&str, &str)]) -> Answer
     )
 }
 
-fn csrf_of(page: &str) -> String {
-    let field = "name=\"csrf\" value=\"";
-    let start = page.find(field).expect("a CSRF field") + field.len();
-    page[start..].split('"').next().unwrap().to_string()
-}
-
 /// The plan the attacks try to get run as root.
 fn touch_plan(victim: &Path) -> String {
     serde_json::json!([{"action": "run", "argv": ["/usr/bin/touch", victim.display().to_string()]}])
@@ -90,8 +84,8 @@ fn touch_plan(victim: &Path) -> String {
 fn watch_victim(host: &Host, extra: &str) -> PathBuf {
     let victim = host.path("victim");
     host.write_config(&format!(
-        "{extra}\n[[checks]]\nname = \"victim\"\nkind = \"file\"\npath = \"{}\"\n",
-        victim.display()
+        "{extra}\n{}",
+        file_check("victim", victim.display())
     ));
     victim
 }
