@@ -124,6 +124,33 @@ fn api_health_and_metrics_answer_json_and_prometheus() {
     );
 }
 
+/// What a person types on the dashboard is masked by the config's own `[context] redact`
+/// rules before it is stored, as on the command line, not by the built-in rules alone.
+#[test]
+fn a_note_given_on_the_dashboard_is_masked_by_the_configs_rules() {
+    let host = Host::new();
+    host.write_config(&format!(
+        "[context]\nredact = [\"vault-[0-9]+\"]\n\n{}",
+        hostile_config(&host)
+    ));
+    host.run(&["cycle"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let http = http_agent();
+    let csrf = csrf_of(&get_text(&http, &dashboard.url("/incidents/1")));
+    let ack = dashboard.url("/incidents/1/ack");
+    assert_eq!(
+        status_of(
+            http.post(&ack)
+                .send_pairs(&[("csrf", &csrf), ("note", "key is vault-4711")])
+        ),
+        303
+    );
+    assert_eq!(
+        host.query_text("SELECT note FROM escalations WHERE incident = 1"),
+        "key is [REDACTED]"
+    );
+}
+
 #[test]
 fn posts_without_the_right_csrf_token_or_from_another_site_are_refused() {
     let host = Host::new();

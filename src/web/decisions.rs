@@ -17,8 +17,8 @@ impl Dashboard {
             Ok(form) => form,
             Err(reply) => return reply,
         };
-        let outcome = Store::open(&self.db)
-            .map_err(conflict)
+        let outcome = self
+            .writer()
             .and_then(|mut store| self.apply(&mut store, id, action, &form));
         match outcome {
             Ok(()) => Reply::redirect(&format!("/incidents/{id}")),
@@ -33,13 +33,20 @@ impl Dashboard {
         change: impl FnOnce(&Store, &Form) -> Result<(), Reply>,
     ) -> Reply {
         let outcome = self.checked_form(request).and_then(|form| {
-            let store = Store::open(&self.db).map_err(conflict)?;
+            let store = self.writer()?;
             change(&store, &form)
         });
         match outcome {
             Ok(()) => Reply::redirect("/silences"),
             Err(reply) => reply,
         }
+    }
+
+    /// The store a decision is written through, masking with the config's rules too.
+    fn writer(&self) -> Result<Store, Reply> {
+        Ok(Store::open(&self.db)
+            .map_err(conflict)?
+            .masking_with(self.redactor.clone()))
     }
 
     fn apply(&self, store: &mut Store, id: i64, action: &str, form: &Form) -> Result<(), Reply> {

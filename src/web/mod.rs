@@ -49,6 +49,8 @@ pub enum ServeError {
     },
     #[error("the token file {0} is empty")]
     EmptyToken(PathBuf),
+    #[error("[context] redact: {0}")]
+    BadRedact(regex::Error),
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, String),
     #[error("the dashboard on {0} stopped: {1}")]
@@ -63,7 +65,8 @@ impl ServeError {
             ServeError::TokenRequired(_)
             | ServeError::BadListen(_)
             | ServeError::TokenFile { .. }
-            | ServeError::EmptyToken(_) => EXIT_USAGE,
+            | ServeError::EmptyToken(_)
+            | ServeError::BadRedact(_) => EXIT_USAGE,
             ServeError::Listen(..) | ServeError::Stopped(..) => EXIT_FAILURE,
         }
     }
@@ -78,6 +81,9 @@ pub struct Dashboard {
     csrf: String,
     /// The host's name in every page's header, read once at start.
     host: String,
+    /// The config's `[context] redact` rules with the built-in ones: what a person writes here
+    /// (a note, a plan) is masked before it is stored, as on the command line.
+    redactor: crate::redact::Redactor,
     /// Metrics cost a few aggregate queries; under load they are shared for a few seconds.
     metrics_cache: cache::Cached<u64, Metrics>,
     /// The overview's 30 days by outcome read every incident of the month: kept a minute.
@@ -114,6 +120,8 @@ pub fn prepare(
         None if !addr.ip().is_loopback() => return Err(ServeError::TokenRequired(addr)),
         None => None,
     };
+    let redactor =
+        crate::redact::Redactor::new(&config.context.redact).map_err(ServeError::BadRedact)?;
     let csrf = crate::random::random_hex(32);
     Ok((
         Dashboard {
@@ -123,6 +131,7 @@ pub fn prepare(
             token,
             csrf,
             host: crate::sys::hostname().unwrap_or_default(),
+            redactor,
             metrics_cache: cache::Cached::new(METRICS_TTL),
             outcomes_cache: cache::Cached::new(OUTCOMES_TTL),
         },
