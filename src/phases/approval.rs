@@ -260,8 +260,12 @@ fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<Inc
     }
     let hash = candidate.plan.hash(check.unit.as_deref());
     // A refusal of an earlier approval (`refuse_held`) is not a try: approved again, it runs.
-    let refused = rt.store.refused_plans(incident.id, phase)?;
-    if !refused.contains(&hash) && rt.store.tried_plans(incident.id, phase)?.contains(&hash) {
+    if rt
+        .store
+        .episode_plans(incident.id, phase)?
+        .run
+        .contains(&hash)
+    {
         // Only an approved plan that was interrupted twice gets here (a held plan never ran
         // before): orchestrator was killed running it each time, so it is not run a third time.
         rt.store.mark_held_plan_executed(held.escalation)?;

@@ -59,7 +59,10 @@ fn vote_until_fixed(
     mut line: IncidentLine,
 ) -> anyhow::Result<IncidentLine> {
     let started = std::time::Instant::now();
-    let mut tried = rt.store.tried_plans(incident.id, Phase::Consult)?;
+    let mut tried = rt
+        .store
+        .episode_plans(incident.id, Phase::Consult)?
+        .judged();
     while tried.len() < rt.config.policy.max_attempts as usize {
         if started.elapsed() >= rt.config.cycle.phase_timeout.consult.std() {
             line.detail = format!(

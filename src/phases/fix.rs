@@ -145,13 +145,8 @@ fn try_candidates(
 ) -> anyhow::Result<IncidentLine> {
     let policy = &rt.config.policy;
     let started = Instant::now();
-    let mut refused = rt.store.refused_plans(incident.id, Phase::Fix)?;
-    let mut tried: Vec<String> = rt
-        .store
-        .tried_plans(incident.id, Phase::Fix)?
-        .into_iter()
-        .filter(|hash| !refused.contains(hash))
-        .collect();
+    let plans = rt.store.episode_plans(incident.id, Phase::Fix)?;
+    let (mut tried, mut refused) = (plans.run, plans.refused);
     // A remedy refused because it would start a second copy of a live process.
     let mut second_copy = None;
     for (candidate, refusal) in candidates(rt, incident, check)? {

@@ -71,7 +71,10 @@ fn ask_until_fixed(
     let config = rt.config;
     let started = Instant::now();
     let source = format!("agent:{name}");
-    let mut tried = rt.store.tried_plans(incident.id, Phase::Research)?;
+    let mut tried = rt
+        .store
+        .episode_plans(incident.id, Phase::Research)?
+        .judged();
     // Invalid answers count as tries, but have no plan hash to remember.
     let mut invalid_answers = 0;
     while tried.len() + invalid_answers < config.policy.max_attempts as usize {

@@ -8,6 +8,24 @@ use crate::model::{EventKind, Outcome, Phase};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
+/// What became of the plans of one incident in one phase (`Store::episode_plans`).
+#[derive(Debug, Default)]
+pub struct EpisodePlans {
+    /// Run (fixed or not, failed, or interrupted twice).
+    pub run: Vec<String>,
+    /// Refused by the policy, so never run: not a try of the plan, but an answer an agent gave.
+    pub refused: Vec<String>,
+}
+
+impl EpisodePlans {
+    /// Every plan judged in the episode, run or refused: what agents must not propose again.
+    pub fn judged(self) -> Vec<String> {
+        let mut all = self.run;
+        all.extend(self.refused);
+        all
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Attempt {
     pub id: i64,
@@ -258,36 +276,36 @@ impl Store {
             .optional()?)
     }
 
-    /// Plans (by hash) already run on this incident in this phase since it last (re)opened.
-    /// An interrupted run does not count: orchestrator was killed, the plan was not judged by
-    /// its result, so it is tried again. A plan interrupted twice counts, once: one that kills
-    /// orchestrator every time must not be retried forever.
-    pub fn tried_plans(&self, incident: i64, phase: Phase) -> Result<Vec<String>> {
+    /// The plans (by hash) of this incident in this phase since it last (re)opened: those
+    /// run, and those the policy refused (recorded once, never run). An interrupted run does
+    /// not count: orchestrator was killed, the plan was not judged by its result, so it is
+    /// tried again. A plan interrupted twice counts, once: one that kills orchestrator every
+    /// time must not be retried forever.
+    pub fn episode_plans(&self, incident: i64, phase: Phase) -> Result<EpisodePlans> {
         let mut stmt = self.conn.prepare(
             "WITH episode AS (
                  SELECT plan_hash, outcome FROM attempts WHERE incident = ?1 AND phase = ?2
                  AND started_at >= COALESCE((SELECT MAX(at) FROM incident_events WHERE incident = ?1 AND kind = 'reopened'), 0))
-             SELECT plan_hash FROM episode WHERE outcome NOT IN ('dry_run', 'running', 'interrupted')
+             SELECT plan_hash, outcome = 'rejected' FROM episode
+              WHERE outcome NOT IN ('dry_run', 'running', 'interrupted')
              UNION ALL
-             SELECT plan_hash FROM episode WHERE outcome = 'interrupted'
+             SELECT plan_hash, 0 FROM episode WHERE outcome = 'interrupted'
              GROUP BY plan_hash HAVING COUNT(*) >= ?3",
         )?;
         let rows = stmt.query_map(
             params![incident, phase.number(), INTERRUPTIONS_THAT_COUNT],
-            |row| row.get(0),
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?)),
         )?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-
-    /// Plans (by hash) the policy refused on this incident in this phase since it last
-    /// (re)opened: recorded once, and not counted as tries.
-    pub fn refused_plans(&self, incident: i64, phase: Phase) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT plan_hash FROM attempts WHERE incident = ?1 AND phase = ?2 AND outcome = 'rejected'
-             AND started_at >= COALESCE((SELECT MAX(at) FROM incident_events WHERE incident = ?1 AND kind = 'reopened'), 0)",
-        )?;
-        let rows = stmt.query_map(params![incident, phase.number()], |row| row.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let mut plans = EpisodePlans::default();
+        for row in rows {
+            let (hash, refused) = row?;
+            if refused {
+                plans.refused.push(hash);
+            } else {
+                plans.run.push(hash);
+            }
+        }
+        Ok(plans)
     }
 
     /// Restarting plans run on incidents of `checks` since `since` (`[policy] restart_limit`).
@@ -348,7 +366,7 @@ const PATTERN_COLUMNS: &str =
     "id, signature, check_name, plan, plan_hash, source_phase, successes, failures, \
      created_at, last_used_at, taught";
 
-/// How many interrupted runs of one plan count as one try (see `tried_plans`).
+/// How many interrupted runs of one plan count as one try (see `episode_plans`).
 const INTERRUPTIONS_THAT_COUNT: i64 = 2;
 
 /// An attempt found `running` when no process runs it any more.
@@ -435,19 +453,20 @@ mod tests {
         let (_dir, store, incident) = crate::store::store_with_incident();
         interrupted(&store, incident, "aaaa");
         assert_eq!(
-            store.tried_plans(incident, Phase::Fix).unwrap(),
+            store.episode_plans(incident, Phase::Fix).unwrap().run,
             Vec::<String>::new()
         );
         interrupted(&store, incident, "bbbb");
         interrupted(&store, incident, "aaaa");
         assert_eq!(
-            store.tried_plans(incident, Phase::Fix).unwrap(),
+            store.episode_plans(incident, Phase::Fix).unwrap().run,
             vec!["aaaa"]
         );
         // Another phase keeps its own count.
         assert!(store
-            .tried_plans(incident, Phase::Research)
+            .episode_plans(incident, Phase::Research)
             .unwrap()
+            .run
             .is_empty());
     }
 }
