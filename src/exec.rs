@@ -444,18 +444,34 @@ mod tests {
         run(&spec).unwrap()
     }
 
+    /// Runs `sh -c` with a `setsid` grandchild (started through `launcher`, which writes its pid
+    /// to `{PIDFILE}` and sleeps) followed by `rest`; returns the command's ending and the
+    /// grandchild's pid.
+    fn with_setsid_grandchild(
+        launcher: &str,
+        rest: &str,
+        timeout: Duration,
+        contain: Containment,
+    ) -> (Ending, i32) {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid").display().to_string();
+        let script = format!(
+            "setsid {launcher} sh -c 'echo $$ > {pidfile}; exec sleep 30' & {}",
+            rest.replace("{PIDFILE}", &pidfile)
+        );
+        let out = contained(&script, timeout, contain);
+        (out.ending, pid_in(std::path::Path::new(&pidfile)))
+    }
+
     #[test]
     fn a_setsid_grandchild_is_ended_and_reaped_when_the_command_exits() {
-        let dir = tempfile::tempdir().unwrap();
-        let pidfile = dir.path().join("pid");
-        let script = format!(
-            "setsid sh -c 'echo $$ > {}; exec sleep 30' & while [ ! -s {} ]; do sleep 0.01; done",
-            pidfile.display(),
-            pidfile.display()
+        let (ending, pid) = with_setsid_grandchild(
+            "",
+            "while [ ! -s {PIDFILE} ]; do sleep 0.01; done",
+            Duration::from_secs(5),
+            Containment::Tree,
         );
-        let out = contained(&script, Duration::from_secs(5), Containment::Tree);
-        assert_eq!(out.ending, Ending::Exited(0));
-        let pid = pid_in(&pidfile);
+        assert_eq!(ending, Ending::Exited(0));
         assert!(
             !exists(pid),
             "the setsid grandchild {pid} outlived its command"
@@ -464,15 +480,13 @@ mod tests {
 
     #[test]
     fn a_setsid_grandchild_is_ended_at_the_timeout() {
-        let dir = tempfile::tempdir().unwrap();
-        let pidfile = dir.path().join("pid");
-        let script = format!(
-            "setsid sh -c 'echo $$ > {}; exec sleep 30' & sleep 30",
-            pidfile.display()
+        let (ending, pid) = with_setsid_grandchild(
+            "",
+            "sleep 30",
+            Duration::from_millis(300),
+            Containment::Tree,
         );
-        let out = contained(&script, Duration::from_millis(300), Containment::Tree);
-        assert_eq!(out.ending, Ending::TimedOut);
-        let pid = pid_in(&pidfile);
+        assert_eq!(ending, Ending::TimedOut);
         assert!(
             !exists(pid),
             "the setsid grandchild {pid} outlived the timeout"
@@ -482,15 +496,13 @@ mod tests {
     #[test]
     fn a_child_that_cleared_its_environment_is_still_ended() {
         // No marker to find it by: it is known because a poll saw it in the tree.
-        let dir = tempfile::tempdir().unwrap();
-        let pidfile = dir.path().join("pid");
-        let script = format!(
-            "setsid env -i sh -c 'echo $$ > {}; exec sleep 30' & sleep 0.3",
-            pidfile.display()
+        let (ending, pid) = with_setsid_grandchild(
+            "env -i",
+            "sleep 0.3",
+            Duration::from_secs(5),
+            Containment::Tree,
         );
-        let out = contained(&script, Duration::from_secs(5), Containment::Tree);
-        assert_eq!(out.ending, Ending::Exited(0));
-        let pid = pid_in(&pidfile);
+        assert_eq!(ending, Ending::Exited(0));
         assert!(
             !exists(pid),
             "the env-cleared grandchild {pid} outlived its command"
