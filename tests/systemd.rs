@@ -11,7 +11,16 @@ use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-const NAME: &str = "orchtest";
+/// The container's machine name: one per checkout, so that two clones (worktrees, or CI beside
+/// a developer's run) booting their test host at once never share a name or a cgroup.
+fn container_name() -> String {
+    let checkout = env!("CARGO_MANIFEST_DIR");
+    // FNV-1a: stable across runs and toolchains, unlike std's hasher.
+    let hash = checkout.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    format!("orchtest-{:08x}", hash as u32)
+}
 
 /// The tests here share one container name and one cached root: one at a time.
 static ONE_CONTAINER: Mutex<()> = Mutex::new(());
@@ -43,12 +52,12 @@ impl Container {
         let _ = Command::new("bash")
             .arg(script())
             .arg("down")
-            .env("NAME", NAME)
+            .env("NAME", container_name())
             .output();
         let out = Command::new("bash")
             .arg(script())
             .arg("up")
-            .env("NAME", NAME)
+            .env("NAME", container_name())
             .output()
             .expect("run systemd-testhost.sh");
         assert!(
@@ -66,7 +75,7 @@ impl Container {
             .arg(script())
             .arg("exec")
             .args(argv)
-            .env("NAME", NAME)
+            .env("NAME", container_name())
             .output()
             .expect("exec in the container")
     }
@@ -100,7 +109,7 @@ impl Drop for Container {
         let _ = Command::new("bash")
             .arg(script())
             .arg("down")
-            .env("NAME", NAME)
+            .env("NAME", container_name())
             .output();
     }
 }
