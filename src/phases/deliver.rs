@@ -336,17 +336,28 @@ impl Server<'_> {
             }
         };
         for member in members {
-            self.deliveries.push(Delivery {
-                notification: member.id,
-                incident: member.incident,
-                channel: member.channel,
-                recipient: member.recipient.clone(),
-                kind: member.kind,
-                result,
-                error: error.clone(),
-            });
+            self.delivered(member, member.kind, result, error.clone());
         }
         Ok(())
+    }
+
+    /// One line of the run's report per notification a message carried.
+    fn delivered(
+        &mut self,
+        notification: &Notification,
+        kind: NotificationKind,
+        result: &'static str,
+        error: Option<String>,
+    ) {
+        self.deliveries.push(Delivery {
+            notification: notification.id,
+            incident: notification.incident,
+            channel: notification.channel,
+            recipient: notification.recipient.clone(),
+            kind,
+            result,
+            error,
+        });
     }
 
     fn report_spent(&self, channel: Channel, budget: Duration) -> anyhow::Result<()> {
@@ -372,16 +383,9 @@ impl Server<'_> {
         if let Some(error) = &error {
             log::warn!("re-posting {} firing alert(s): {error}", alerts.len());
         }
-        for alert in alerts {
-            self.deliveries.push(Delivery {
-                notification: alert.id,
-                incident: alert.incident,
-                channel: alert.channel,
-                recipient: alert.recipient.clone(),
-                kind: NotificationKind::Refresh,
-                result: if error.is_none() { "sent" } else { "retry" },
-                error: error.clone(),
-            });
+        let result = if error.is_none() { "sent" } else { "retry" };
+        for alert in &alerts {
+            self.delivered(alert, NotificationKind::Refresh, result, error.clone());
         }
     }
 }

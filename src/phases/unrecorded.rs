@@ -426,9 +426,7 @@ fn direct_messages(
 /// A URL's scheme and host; other names as they are (they hold no secret).
 fn named_without_secrets(recipient: &str) -> String {
     if recipient.contains("://") {
-        let rest = recipient.split_once("://").map_or(recipient, |(_, r)| r);
-        let authority = rest.split('/').next().unwrap_or("");
-        authority.rsplit('@').next().unwrap_or("").to_string()
+        notify::origin(recipient)
     } else {
         recipient.to_string()
     }
