@@ -101,7 +101,7 @@ pub fn deliver(config: &Config, store: &mut Store) -> anyhow::Result<Vec<Deliver
         link: &link,
         retry: settings.retry.as_secs_f64(),
     };
-    server.answer(&inbox, Instant::now() + longest + GRACE)?;
+    server.answer(&inbox, give_up_after(longest))?;
     Ok(server.deliveries)
 }
 
@@ -198,9 +198,13 @@ struct Server<'a> {
 }
 
 impl Server<'_> {
-    fn answer(&mut self, inbox: &mpsc::Receiver<Ask>, give_up: Instant) -> anyhow::Result<()> {
+    fn answer(
+        &mut self,
+        inbox: &mpsc::Receiver<Ask>,
+        give_up: Option<Instant>,
+    ) -> anyhow::Result<()> {
         loop {
-            let wait = give_up.saturating_duration_since(Instant::now());
+            let wait = left_until(give_up);
             let ask = match inbox.recv_timeout(wait) {
                 Ok(ask) => ask,
                 Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
@@ -456,6 +460,20 @@ fn masked(store: &Store, outcome: Result<(), NotifyError>) -> Result<(), NotifyE
     })
 }
 
+/// When the calling thread stops waiting for the channels' threads: `longest` budget and
+/// [`GRACE`] from now; None when that is past what a clock can hold (a budget of centuries).
+fn give_up_after(longest: Duration) -> Option<Instant> {
+    Instant::now().checked_add(longest.saturating_add(GRACE))
+}
+
+/// What is left until `give_up`; without one, as long as a wait can be (`recv_timeout` then
+/// waits for the threads, each bounded by its own deadlines).
+fn left_until(give_up: Option<Instant>) -> Duration {
+    give_up.map_or(Duration::MAX, |at| {
+        at.saturating_duration_since(Instant::now())
+    })
+}
+
 /// One channel's budget for a run and its deadline per message.
 pub(crate) struct Limits {
     started: Instant,
@@ -532,9 +550,9 @@ pub(crate) fn send_at_once(
         }
     }
     drop(results);
-    let give_up = Instant::now() + longest + GRACE;
+    let give_up = give_up_after(longest);
     while outcomes.len() < expected {
-        let wait = give_up.saturating_duration_since(Instant::now());
+        let wait = left_until(give_up);
         match inbox.recv_timeout(wait) {
             Ok(outcome) => outcomes.push(outcome),
             Err(_) => break,
@@ -546,6 +564,20 @@ pub(crate) fn send_at_once(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_budget_of_centuries_waits_without_a_deadline_and_never_panics() {
+        assert_eq!(give_up_after(Duration::MAX), None);
+        assert_eq!(left_until(None), Duration::MAX);
+        let soon = give_up_after(Duration::from_secs(1));
+        assert!(left_until(soon) <= Duration::from_secs(6));
+        let limits = Limits {
+            started: Instant::now(),
+            budget: Duration::MAX,
+            per_message: Duration::MAX,
+        };
+        assert!(limits.next_deadline().is_some());
+    }
 
     #[test]
     fn the_deadline_is_the_smaller_of_message_and_what_is_left() {
