@@ -63,18 +63,16 @@ pub fn deliver(config: &Config, store: &mut Store) -> anyhow::Result<Vec<Deliver
         return Ok(deliveries);
     };
     let mut refresh = firing_alerts(store)?;
-    let due = store.channels_due(at)?;
     let settings = Arc::new(settings);
     let (asks, inbox) = mpsc::channel();
     let mut longest = Duration::ZERO;
+    // A thread for every channel, even one with nothing due yet: what another process queues
+    // meanwhile is sent by this run, since a second deliverer skips.
     for channel in configured {
         let refresh = match channel {
             Channel::Webhook => refresh.take(),
             _ => None,
         };
-        if !due.contains(&channel) && refresh.is_none() {
-            continue;
-        }
         let limits = Limits::of(&settings, channel);
         longest = longest.max(limits.budget);
         let worker = Worker {
