@@ -21,8 +21,15 @@ use std::time::Instant;
 pub const ANSWER_BYTES: usize = 1024 * 1024;
 /// An agent writing more than this is killed.
 const KILL_AFTER_BYTES: u64 = 8 * 1024 * 1024;
-/// Environment variables that hold orchestrator's own secrets.
-const SECRET_VARIABLES: [&str; 1] = ["ORCHESTRATOR_SMTP_PASSWORD"];
+/// Environment variables that hold orchestrator's own secrets: the SMTP password and each
+/// channel's token or URL (`config::*_VARIABLE`).
+const SECRET_VARIABLES: [&str; 5] = [
+    "ORCHESTRATOR_SMTP_PASSWORD",
+    crate::config::JSON_WEBHOOK_TOKEN_VARIABLE,
+    crate::config::NTFY_TOKEN_VARIABLE,
+    crate::config::SLACK_URL_VARIABLE,
+    crate::config::MATRIX_TOKEN_VARIABLE,
+];
 
 /// Bytes of the raw response stored with the consultation.
 pub const STORED_RESPONSE_CHARS: usize = 16 * 1024;
