@@ -72,7 +72,7 @@ pub struct Notification {
     /// The Message-ID this mail answers (the escalation's first mail to the same person).
     pub in_reply_to: Option<String>,
     /// Notifications of one run, channel and recipient with the same batch go out as one
-    /// message, under one key (migration 16); None: a message of its own.
+    /// message, under one key (migration 13); None: a message of its own.
     pub batch: Option<String>,
 }
 
