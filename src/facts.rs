@@ -99,9 +99,13 @@ pub struct Listener {
     pub port: u16,
     pub pid: i32,
     pub command: String,
-    /// The service's own process (its unit's cgroup, its pid file's pid, or the check's process
-    /// name), not a squatter.
+    /// The service's own process (its unit's cgroup, its pid file's pid or a process of the
+    /// session that pid leads, or the check's process name), not a squatter.
     pub own: bool,
+    /// The service's own, left behind: it belongs to the session of a pid file's pid that is
+    /// dead (nginx's workers after their master was killed keep its port).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub orphan: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -142,6 +146,9 @@ pub struct DependencyState {
     pub check: String,
     pub status: String,
     pub summary: String,
+    /// Not written in `depends_on`: a `disk` check watching the filesystem of the check's paths.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub implicit: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -162,6 +169,11 @@ impl Facts {
 
     pub fn squatters(&self) -> impl Iterator<Item = &Listener> {
         self.listeners.iter().filter(|l| !l.own)
+    }
+
+    /// The service's own listeners left behind by a dead leader (see [`Listener::orphan`]).
+    pub fn orphans(&self) -> impl Iterator<Item = &Listener> {
+        self.listeners.iter().filter(|l| l.own && l.orphan)
     }
 
     pub fn full_filesystems(&self) -> impl Iterator<Item = &Filesystem> {
@@ -482,8 +494,20 @@ pub fn ports_in_use(evidence: &str) -> Vec<u16> {
 #[derive(Default)]
 struct OwnProcesses {
     pids: BTreeSet<i32>,
+    /// The pids the service's pid files name, alive or not, and whether each lives: a daemon's
+    /// master leads the session (and process group) its workers keep, even once it is dead.
+    leaders: BTreeMap<i32, bool>,
     control_group: Option<String>,
     name: Option<String>,
+}
+
+/// Whose a listening process is.
+#[derive(Debug, PartialEq)]
+enum Whose {
+    Foreign,
+    Own,
+    /// The service's own, whose leader (the pid file's pid) is dead.
+    Orphan,
 }
 
 impl OwnProcesses {
@@ -495,30 +519,51 @@ impl OwnProcesses {
             .filter_map(|p| p.pid)
             .collect();
         pids.extend(facts.unit.as_ref().and_then(|u| u.main_pid));
+        let leaders = facts
+            .pid_files
+            .iter()
+            .filter_map(|p| Some((p.pid?, p.alive)))
+            .collect();
         let name = match &check.kind {
             CheckKind::Process(process) => process.process.clone(),
             _ => None,
         };
         OwnProcesses {
             pids,
+            leaders,
             control_group: facts.unit.as_ref().and_then(|u| u.control_group.clone()),
             name,
         }
     }
 
-    fn owns(&self, pid: i32, command: &str) -> bool {
+    fn whose(&self, pid: i32, command: &str) -> Whose {
         if self.pids.contains(&pid) || self.name.as_deref() == Some(command) {
-            return true;
+            return Whose::Own;
+        }
+        if let Some(stat) = crate::sys::proc_stat(pid) {
+            let led = [stat.session, stat.group]
+                .iter()
+                .find_map(|id| self.leaders.get(id).copied());
+            match led {
+                Some(true) => return Whose::Own,
+                Some(false) => return Whose::Orphan,
+                None => {}
+            }
         }
         let Some(group) = &self.control_group else {
-            return false;
+            return Whose::Foreign;
         };
-        std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        let in_unit = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
             .map(|text| {
                 text.lines()
                     .any(|l| l.rsplit(':').next() == Some(group.as_str()))
             })
-            .unwrap_or(false)
+            .unwrap_or(false);
+        if in_unit {
+            Whose::Own
+        } else {
+            Whose::Foreign
+        }
     }
 }
 
@@ -582,7 +627,7 @@ fn proc_walk(
         let target = target.to_string_lossy();
         if let Some(port) = sockets.get(target.as_ref()) {
             let command = command.get_or_insert_with(|| process_name(pid)).clone();
-            let own = own.owns(pid, &command);
+            let whose = own.whose(pid, &command);
             if !walk
                 .listeners
                 .iter()
@@ -592,7 +637,8 @@ fn proc_walk(
                     port: *port,
                     pid,
                     command,
-                    own,
+                    own: whose != Whose::Foreign,
+                    orphan: whose == Whose::Orphan,
                 });
             }
         } else if let Some(path) = target.strip_suffix(" (deleted)").filter(|_| want_deleted) {
@@ -677,6 +723,14 @@ fn check_paths(check: &Check, named: &[PathBuf]) -> Vec<(PathBuf, u64)> {
         .into_iter()
         .filter_map(|p| nearest_existing(&p))
         .collect()
+}
+
+/// The full filesystems (under 1% of bytes or inodes free) holding the check's paths, its logs,
+/// and the paths `evidence` names: a few `statvfs` calls, cheap enough for phase 1 to look
+/// before it restarts anything, and to look again before it calls a fix verified.
+pub fn full_filesystems_under(check: &Check, evidence: &str) -> Vec<Filesystem> {
+    let paths = check_paths(check, &named_paths(evidence));
+    filesystems(&paths).into_iter().filter(|f| f.full).collect()
 }
 
 /// The path itself, or its nearest existing ancestor (a file that could not be written may
@@ -835,10 +889,10 @@ pub fn describe(facts: &Facts) -> Vec<String> {
     }
     lines.extend(facts.pid_files.iter().map(describe_pid_file));
     lines.extend(facts.listeners.iter().map(|l| {
-        let whose = if l.own {
-            "the service's own"
-        } else {
-            "NOT the service's"
+        let whose = match (l.own, l.orphan) {
+            (true, true) => "the service's own, orphaned (its leader is dead)",
+            (true, false) => "the service's own",
+            (false, _) => "NOT the service's",
         };
         format!(
             "port {}: held by pid {} ({}), {whose}",
@@ -866,12 +920,14 @@ pub fn describe(facts: &Facts) -> Vec<String> {
             d.command
         )
     }));
-    lines.extend(
-        facts
-            .dependencies
-            .iter()
-            .map(|d| format!("depends on {}: {} — {}", d.check, d.status, d.summary)),
-    );
+    lines.extend(facts.dependencies.iter().map(|d| {
+        let how = if d.implicit {
+            " (implicitly: its paths are on the filesystem it watches)"
+        } else {
+            ""
+        };
+        format!("depends on {}{how}: {} — {}", d.check, d.status, d.summary)
+    }));
     lines
 }
 
