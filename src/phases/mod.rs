@@ -8,6 +8,7 @@ pub mod causes;
 pub mod consult;
 pub mod escalate;
 pub mod fix;
+pub mod look;
 pub mod report;
 pub mod research;
 pub mod scan;
