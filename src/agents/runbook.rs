@@ -118,11 +118,14 @@ pub(crate) fn evidence_text(context: &Value) -> String {
     if let Some(logs) = context.get("logs").and_then(Value::as_object) {
         parts.extend(logs.values().filter_map(Value::as_str).map(str::to_string));
     }
+    // A plan that was not run (`rejected`) printed nothing: its reason is orchestrator's own
+    // judgement, which may quote the service's words already read above.
     for attempt in context
         .get("attempts")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
+        .filter(|a| a.get("outcome").and_then(Value::as_str) != Some("rejected"))
     {
         for key in ["output", "reason"] {
             if let Some(s) = attempt.get(key).and_then(Value::as_str) {
