@@ -118,6 +118,9 @@ pub struct Filesystem {
     pub free_inodes: u64,
     /// Less than 1% of bytes or of inodes free.
     pub full: bool,
+    /// The filesystem's device: the same filesystem whichever path was probed.
+    #[serde(skip)]
+    pub device: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -748,12 +751,12 @@ fn filesystems(paths: &[(PathBuf, u64)]) -> Vec<Filesystem> {
     paths
         .iter()
         .filter(|(_, device)| seen.insert(*device))
-        .filter_map(|(path, _)| statvfs(path))
+        .filter_map(|(path, device)| statvfs(path, *device))
         .take(MAX_FILESYSTEMS)
         .collect()
 }
 
-fn statvfs(path: &Path) -> Option<Filesystem> {
+fn statvfs(path: &Path, device: u64) -> Option<Filesystem> {
     let size = crate::sys::statvfs(path).ok()?;
     let total_bytes = size.blocks * size.block_size;
     let free_bytes = size.blocks_available * size.block_size;
@@ -765,6 +768,7 @@ fn statvfs(path: &Path) -> Option<Filesystem> {
         total_inodes: size.inodes,
         free_inodes: size.inodes_free,
         full,
+        device,
     })
 }
 

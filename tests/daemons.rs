@@ -1190,6 +1190,164 @@ fn postgres_healthy_with_its_many_line_pid_file() -> Row {
 // ---------------------------------------------------------------------------------------------
 // The tests, and the table.
 
+/// Restart only what would start, in every phase, with no daemon needed (a plain `cargo test`):
+/// a failing `config_test` keeps phase 1's remedy and phase 2's plan from running, and the
+/// incident goes to a person quoting it; a passing one heads the attempt's output.
+#[test]
+fn a_failing_config_test_keeps_every_phases_restart_from_running() {
+    for phase in [1, 2] {
+        let host = Host::new();
+        let up = host.path("up");
+        let test = host.path("config-test");
+        write_script(
+            &test,
+            "echo 'app: [emerg] unexpected \"}\" in /srv/app.conf:6' >&2\nexit 1\n",
+        );
+        let start = format!("[\"/usr/bin/touch\", \"{}\"]", up.display());
+        let answer = host.path("answer.json");
+        std::fs::write(
+            &answer,
+            format!(r#"{{"diagnosis": "down", "plan": [{{"action": "run", "argv": {start}}}]}}"#),
+        )
+        .unwrap();
+        let (remedy, agent) = if phase == 1 {
+            (
+                format!("remedy = [{{ action = \"run\", argv = {start} }}]"),
+                String::new(),
+            )
+        } else {
+            (
+                String::new(),
+                format!(
+                    "[agents.canned]\ncommand = [\"{}\", \"{}\"]\n[research]\nagent = \"canned\"\n\
+                     [policy]\nactions = [\"run\"]\napprove = []\ncommands = [[\"/usr/bin/touch\", \"**\"]]\n",
+                    answer_script(),
+                    answer.display()
+                ),
+            )
+        };
+        host.write_config(&format!(
+            "[cycle]\nsettle = \"100ms\"\n{agent}\n{}{remedy}\nconfig_test = [\"{}\"]\n",
+            file_check("app", up.display()),
+            test.display()
+        ));
+        host.run(&["cycle"]).ok();
+        assert!(!up.exists(), "phase {phase}: the restart ran");
+        assert_eq!(
+            host.query_text("SELECT status || ' ' || phase FROM incidents"),
+            "escalated 4"
+        );
+        let reason = host.query_text("SELECT handoff FROM incidents");
+        assert_contains(
+            &reason,
+            &format!("phase {phase}: not restarted: the config test `{}` failed (exit status 1): app: [emerg] unexpected \"}}\" in /srv/app.conf:6", test.display()),
+        );
+        assert_eq!(
+            host.query_text("SELECT outcome || ' ' || restarts FROM attempts"),
+            "rejected 0"
+        );
+    }
+    // Passing, the test's words head the attempt's output and the restart runs.
+    let host = Host::new();
+    let up = host.path("up");
+    host.write_config(&format!(
+        "[cycle]\nsettle = \"100ms\"\n{}remedy = [{{ action = \"run\", argv = [\"/usr/bin/touch\", \"{}\"] }}]\n\
+         config_test = [\"/usr/bin/echo\", \"test is successful\"]\n",
+        file_check("app", up.display()),
+        up.display()
+    ));
+    host.run(&["cycle"]).ok();
+    assert_eq!(host.query_text("SELECT status FROM incidents"), "resolved");
+    let output = host.query_text("SELECT output FROM attempts");
+    assert!(
+        output.starts_with(
+            "config test `/usr/bin/echo test is successful` succeeded: test is successful"
+        ),
+        "{output}"
+    );
+}
+
+/// A fix is verified only when the failing fact is gone: an agent's restart after which the
+/// check passes while its filesystem stays full is `not_fixed`: nothing is learned and no fix
+/// is counted (the passing check then makes the incident `recovered`).
+#[test]
+fn a_check_that_passes_on_a_disk_still_full_is_not_a_verified_fix() {
+    require_system!(
+        "a_check_that_passes_on_a_disk_still_full_is_not_a_verified_fix",
+        Need::Root
+    );
+    let host = Host::new();
+    let disk = SmallDisk::mount(host.path("disk"), "256k");
+    disk.fill();
+    let up = disk.0.join("up");
+    let answer = host.path("answer.json");
+    std::fs::write(
+        &answer,
+        format!(
+            r#"{{"diagnosis": "down", "plan": [{{"action": "run", "argv": ["/usr/bin/touch", "{}"]}}]}}"#,
+            up.display()
+        ),
+    )
+    .unwrap();
+    host.write_config(&format!(
+        "[cycle]\nsettle = \"100ms\"\n[agents.canned]\ncommand = [\"{}\", \"{}\"]\n[research]\nagent = \"canned\"\n\
+         [policy]\nactions = [\"run\"]\napprove = []\ncommands = [[\"/usr/bin/touch\", \"**\"]]\n{}",
+        answer_script(),
+        answer.display(),
+        file_check("app", up.display())
+    ));
+    host.run(&["cycle"]).ok();
+    assert!(
+        up.exists(),
+        "the agent's plan ran (an empty file needs no block)"
+    );
+    let (outcome, reason) = host
+        .db()
+        .query_row("SELECT outcome, reason FROM attempts", [], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .unwrap();
+    assert_eq!(outcome, "not_fixed", "{reason}");
+    assert_contains(
+        &reason,
+        "not verified: the check passes after 100ms, but the filesystem of",
+    );
+    assert_contains(&reason, "is full (0 B of");
+    // Not a fix: nothing learned, not counted as fixed; the check passing, it is `recovered`.
+    assert_eq!(host.query_i64("SELECT COUNT(*) FROM patterns"), 0);
+    assert_eq!(
+        host.query_text("SELECT status || ' ' || coalesce(resolved_by, '-') FROM incidents"),
+        "recovered check"
+    );
+}
+
+/// The reason phase 1 would not restart, kept on the incident's timeline.
+#[test]
+fn phase_1_hands_on_a_permission_error_in_the_log_instead_of_restarting() {
+    let host = Host::new();
+    let up = host.path("up");
+    let log = host.path("app.log");
+    std::fs::write(
+        &log,
+        format!("app: cannot open {}: Permission denied\n", up.display()),
+    )
+    .unwrap();
+    host.write_config(&format!(
+        "[cycle]\nsettle = \"100ms\"\n{}logs = [\"{}\"]\nremedy = [{{ action = \"run\", argv = [\"/usr/bin/touch\", \"{}\"] }}]\n",
+        file_check("app", up.display()),
+        log.display(),
+        up.display()
+    ));
+    host.run(&["fix"]).ok();
+    host.run(&["scan"]).ok();
+    let fix = host.run(&["--json", "fix"]).ok().json();
+    assert!(!up.exists(), "the remedy restarted over a permission error");
+    let detail = fix["incidents"][0]["detail"].as_str().unwrap_or_default();
+    assert_contains(detail, "phase 1: nothing restarted; a permission error");
+    assert_contains(detail, "a restart cannot mend it, and would hide it");
+    assert_eq!(host.query_text("SELECT outcome FROM attempts"), "rejected");
+}
+
 #[test]
 fn nginx_killed_leaves_a_worker_on_its_port_which_is_stopped_as_its_own() {
     require_system!(

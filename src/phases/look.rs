@@ -55,7 +55,7 @@ pub fn still_full(before: &[Filesystem], incident: &Incident, check: &Check) -> 
     let now_full = full_filesystems(incident, check);
     let still: Vec<String> = now_full
         .iter()
-        .filter(|f| before.iter().any(|b| b.path == f.path))
+        .filter(|f| before.iter().any(|b| b.device == f.device))
         .map(describe_full)
         .collect();
     (!still.is_empty()).then(|| still.join("; "))
@@ -146,7 +146,7 @@ pub fn run_config_test(argv: &[String]) -> ConfigTest {
     let printed = format!("{}{}", output.stdout, output.stderr);
     let printed = printed.trim();
     if output.success() {
-        return ConfigTest::Passed(format!("config test `{shown}` passed: {printed}"));
+        return ConfigTest::Passed(format!("config test `{shown}` succeeded: {printed}"));
     }
     let mut quoted = runbook::config_error_lines(printed);
     if quoted.is_empty() {
@@ -271,7 +271,7 @@ mod tests {
         let ConfigTest::Passed(said) = run_config_test(&["true".to_string()]) else {
             panic!("`true` passes");
         };
-        assert!(said.starts_with("config test `true` passed"), "{said}");
+        assert!(said.starts_with("config test `true` succeeded"), "{said}");
         let ConfigTest::Failed(why) = run_config_test(&["/nonexistent/nginx".to_string()]) else {
             panic!("a missing program fails");
         };
