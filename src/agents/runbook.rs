@@ -847,6 +847,7 @@ mod tests {
                 total_inodes: 1024,
                 free_inodes: 10,
                 full: true,
+                ..crate::facts::Filesystem::default()
             }],
             deleted_open: deleted
                 .then(|| crate::facts::DeletedOpen {
