@@ -232,7 +232,18 @@ pub fn gather(check: &Check, evidence: &str) -> Facts {
         }
         proc_walk(&sockets, want_deleted, &own)
     });
-    facts.listeners = walk.listeners;
+    // The service's own processes first, found by their session: a walk cut short on a busy
+    // host must not miss an orphaned worker holding the port.
+    facts.listeners = facts.time("own_listeners", || (own_listeners(&sockets, &own), None));
+    for listener in walk.listeners {
+        if !facts
+            .listeners
+            .iter()
+            .any(|l| l.pid == listener.pid && l.port == listener.port)
+        {
+            facts.listeners.push(listener);
+        }
+    }
     let devices: BTreeSet<u64> = paths.iter().map(|(_, device)| *device).collect();
     facts.deleted_open = walk
         .deleted
@@ -568,6 +579,54 @@ impl OwnProcesses {
             Whose::Foreign
         }
     }
+}
+
+/// The listeners among the processes of the sessions (or process groups) the service's pid
+/// files name: one `stat` read per process, then the descriptors of those few only.
+fn own_listeners(sockets: &BTreeMap<String, u16>, own: &OwnProcesses) -> Vec<Listener> {
+    let mut found = Vec::new();
+    if sockets.is_empty() || own.leaders.is_empty() {
+        return found;
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    let pids = entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok());
+    for pid in pids {
+        let led = crate::sys::proc_stat(pid).is_some_and(|stat| {
+            own.leaders.contains_key(&stat.session) || own.leaders.contains_key(&stat.group)
+        });
+        if !led {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        for fd in fds.flatten().take(MAX_FDS) {
+            let Ok(target) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let Some(port) = sockets.get(target.to_string_lossy().as_ref()) else {
+                continue;
+            };
+            if found
+                .iter()
+                .any(|l: &Listener| l.pid == pid && l.port == *port)
+            {
+                continue;
+            }
+            let command = process_name(pid);
+            let whose = own.whose(pid, &command);
+            found.push(Listener {
+                port: *port,
+                pid,
+                command,
+                own: whose != Whose::Foreign,
+                orphan: whose == Whose::Orphan,
+            });
+        }
+    }
+    found
 }
 
 /// The processes listening on TCP `port`, found by the same bounded /proc walk as the facts'
@@ -1013,6 +1072,62 @@ mod tests {
         assert_eq!(state.main_pid, None);
         assert_eq!(state.pid_file.as_deref(), Some("/run/web.pid"));
         assert_eq!(state.control_group, None);
+    }
+
+    /// A session leader that exits, leaving its child on a listening port: a master killed,
+    /// its worker orphaned. The pid file names the dead leader.
+    #[test]
+    fn a_listener_left_in_a_dead_pid_files_session_is_the_services_own_orphan() {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // The socket is inherited by the shell and its `sleep`, then closed here.
+        rustix::io::fcntl_setfd(&listener, rustix::io::FdFlags::empty()).unwrap();
+        let output = std::process::Command::new("setsid")
+            .args(["sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $$ $!"])
+            .output()
+            .unwrap();
+        drop(listener);
+        let text = String::from_utf8_lossy(&output.stdout);
+        let pids: Vec<i32> = text
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        let (leader, worker) = (pids[0], pids[1]);
+        let pidfile = dir.path().join("nginx.pid");
+        std::fs::write(&pidfile, format!("{leader}\n")).unwrap();
+        let config = crate::config::Config::parse(
+            "t.toml",
+            &format!(
+                "[[checks]]\nname = \"nginx-pid\"\nkind = \"process\"\npidfile = \"{}\"\n",
+                pidfile.display()
+            ),
+        )
+        .unwrap();
+        let evidence = format!(
+            "nginx: [emerg] bind() to 127.0.0.1:{port} failed (98: Address already in use)"
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let facts = loop {
+            let facts = gather(&config.checks[0], &evidence);
+            if facts.pid_files.iter().any(|p| !p.alive) || Instant::now() > deadline {
+                break facts;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let _ = rustix::process::kill_process(
+            rustix::process::Pid::from_raw(worker).unwrap(),
+            rustix::process::Signal::KILL,
+        );
+        let found: Vec<&Listener> = facts.listeners.iter().filter(|l| l.pid == worker).collect();
+        assert_eq!(found.len(), 1, "{:?}", facts.listeners);
+        assert!(found[0].own && found[0].orphan, "{:?}", found[0]);
+        assert_eq!(facts.orphans().count(), 1);
+        let described = describe(&facts).join("\n");
+        assert!(
+            described.contains("the service's own, orphaned"),
+            "{described}"
+        );
     }
 
     #[test]
