@@ -150,7 +150,7 @@ fn try_candidates(
     // A remedy refused because it would start a second copy of a live process.
     let mut second_copy = None;
     // Look before restarting: what a restart cannot mend is handed on, not restarted over.
-    let found = look::before_restarting(incident, check);
+    let found = look::before_restarting(rt.config, incident, check);
     let mut not_restarted = 0;
     for (candidate, refusal) in candidates(rt, incident, check)? {
         let hash = candidate.plan.hash(check.unit.as_deref());

@@ -22,8 +22,10 @@ const LOG_ERROR_LINES: usize = 5;
 /// A log not written for this long before the incident began says nothing about it.
 const LOG_LOOK_BACK_SECS: f64 = 3600.0;
 
-/// What a restart cannot mend, found before one runs: one line for people, or `None`.
-pub fn before_restarting(incident: &Incident, check: &Check) -> Option<String> {
+/// What a restart cannot mend, found before one runs: one line for people, or `None`. A daemon
+/// with a configuration test is judged by the test (it runs before the restart), not by the
+/// config errors its logs may still hold from an earlier edit.
+pub fn before_restarting(config: &Config, incident: &Incident, check: &Check) -> Option<String> {
     if let Some(full) = full_filesystems(incident, check).first() {
         return Some(describe_full(full));
     }
@@ -31,9 +33,12 @@ pub fn before_restarting(incident: &Incident, check: &Check) -> Option<String> {
     if let Some(line) = evidence.iter().rev().find(|l| facts::is_permission_line(l)) {
         return Some(format!("a permission error: \"{line}\""));
     }
-    let config = runbook::config_error_lines(&evidence.join("\n"));
-    if !config.is_empty() {
-        return Some(format!("a configuration error: \"{}\"", config.join(" / ")));
+    if config_test_of(config, check).is_some() {
+        return None;
+    }
+    let quoted = runbook::config_error_lines(&evidence.join("\n"));
+    if !quoted.is_empty() {
+        return Some(format!("a configuration error: \"{}\"", quoted.join(" / ")));
     }
     None
 }
@@ -210,14 +215,15 @@ mod tests {
             "1:M 27 Nov 2026 08:15:42.123 * Ready to accept connections\n",
         )
         .unwrap();
-        assert_eq!(before_restarting(&quiet, &check(&body)), None);
+        let none = Config::parse("t.toml", "").unwrap();
+        assert_eq!(before_restarting(&none, &quiet, &check(&body)), None);
         std::fs::write(
             &log,
             "9:C 27 Nov 2026 08:15:43.001 # Failed opening the RDB file temp-9.rdb (in server root dir /srv/redis) for saving: Permission denied\n\
              1:M 27 Nov 2026 08:15:43.101 # Background saving error\n",
         )
         .unwrap();
-        let found = before_restarting(&quiet, &check(&body)).expect("a permission error");
+        let found = before_restarting(&none, &quiet, &check(&body)).expect("a permission error");
         assert!(found.starts_with("a permission error: \"9:C"), "{found}");
         // A line about one client's request is not the service's fault.
         std::fs::write(
@@ -225,16 +231,23 @@ mod tests {
             "2026/11/27 08:15:42 [error] 9#9: *1 open() \"/srv/www/x\" failed (13: Permission denied), client: 127.0.0.1, server: _\n",
         )
         .unwrap();
-        assert_eq!(before_restarting(&quiet, &check(&body)), None);
+        assert_eq!(before_restarting(&none, &quiet, &check(&body)), None);
         let broken = incident(
             "run failed",
             "nginx: [emerg] unexpected \"}\" in /srv/nginx/nginx.conf:6\n",
         );
-        let found = before_restarting(&broken, &check(&body)).expect("a config error");
+        let found = before_restarting(&none, &broken, &check(&body)).expect("a config error");
         assert!(
             found.contains("unexpected \"}\" in /srv/nginx/nginx.conf:6"),
             "{found}"
         );
+        // With a config test, the test judges (it runs before any restart), not old log lines.
+        let tested = Config::parse(
+            "t.toml",
+            &format!("[[checks]]\nname = \"web\"\n{body}\nconfig_test = [\"nginx\", \"-t\"]"),
+        )
+        .unwrap();
+        assert_eq!(before_restarting(&tested, &broken, &tested.checks[0]), None);
     }
 
     #[test]
@@ -253,8 +266,9 @@ mod tests {
             "kind = \"tcp\"\naddress = \"127.0.0.1:9\"\nlogs = [\"{}\"]",
             log.display()
         );
+        let none = Config::parse("t.toml", "").unwrap();
         assert_eq!(
-            before_restarting(&incident("refused", ""), &check(&body)),
+            before_restarting(&none, &incident("refused", ""), &check(&body)),
             None
         );
     }
