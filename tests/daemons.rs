@@ -364,12 +364,13 @@ case "$1" in start) start ;; stop) stop ;; restart) stop; start ;; *) exit 2 ;; 
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        // The master and its session: the worker, also one a killed master left behind.
+        // The master first (else it forks a new worker for each one killed), then its session:
+        // its workers, also those a killed master left behind.
         if let Some(master) = pid_in(&self.pidfile()) {
+            signal(master, libc::SIGKILL);
             for pid in session_of(master) {
                 signal(pid, libc::SIGKILL);
             }
-            signal(master, libc::SIGKILL);
         }
     }
 }
