@@ -19,6 +19,9 @@ declare -A NEEDS=(
   [/usr/bin/strace]=strace
   [/usr/bin/promtool]=prometheus
   [/usr/bin/python3]=python3
+  [/usr/sbin/nginx]=nginx
+  [/usr/bin/redis-server]=redis-server
+  [/usr/lib/postgresql/15/bin/postgres]=postgresql
 )
 
 missing=()

@@ -130,7 +130,7 @@ fn log_tails(paths: &[std::path::PathBuf]) -> Value {
     Value::Object(logs)
 }
 
-fn tail(path: &Path) -> Option<String> {
+pub(crate) fn tail(path: &Path) -> Option<String> {
     let mut file = std::fs::File::open(path).ok()?;
     let len = file.metadata().ok()?.len();
     file.seek(SeekFrom::Start(len.saturating_sub(TAIL_BYTES)))

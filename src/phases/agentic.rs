@@ -55,6 +55,7 @@ fn dependency_states(
                 check: name.to_string(),
                 status,
                 summary,
+                implicit: super::causes::is_implicit(rt.config, check, name),
             });
         }
     }
@@ -223,6 +224,16 @@ pub fn conclude(
             }))
         }
         Acted::Rejected(reason) => Tried::Failed(reason),
+        Acted::Tried(Tried::ConfigTestFailed(why)) => {
+            let reason = format!("phase {}: not restarted: {why}", incident.phase);
+            return Ok(Step::Done(pass_on(
+                rt,
+                incident,
+                Phase::Escalate,
+                reason,
+                line,
+            )?));
+        }
         Acted::Tried(Tried::RestartLimit(reason)) => {
             return Ok(Step::Done(pass_on(
                 rt,

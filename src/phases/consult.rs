@@ -4,7 +4,7 @@
 
 use super::agentic::{act, brief, conclude, ready, record, Briefing, Ready, Recorded, Step};
 use super::attempt::Candidate;
-use super::report::{pass_on, IncidentLine};
+use super::report::{pass_on, IncidentLine, NO_CONSULT_AGENTS};
 use super::Runtime;
 use crate::actions::Plan;
 use crate::agents::{self, Answer, Consultation};
@@ -41,7 +41,7 @@ fn consult_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<Inc
             rt,
             incident,
             Phase::Escalate,
-            "phase 3: no consult agents configured".into(),
+            NO_CONSULT_AGENTS.into(),
             line,
         );
     };
