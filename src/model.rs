@@ -255,6 +255,7 @@ text_enum! {
         Recovered => "recovered",
         Symptom => "symptom",
         Released => "released",
+        Feedback => "feedback",
     }
 }
 

@@ -70,7 +70,34 @@ pub fn exec(global: &Global, command: IncidentsCommand) -> Result<ExitCode, Comm
             };
             resolve(global, store, &config, id, &note, plan.as_deref(), teaching)
         }
+        IncidentsCommand::Feedback {
+            id,
+            agent,
+            verdict,
+            note,
+        } => feedback(global, store, id, &agent, verdict, note.as_deref()),
     }
+}
+
+/// A person's verdict on an agent's diagnosis: kept in the agent's track record.
+fn feedback(
+    global: &Global,
+    mut store: Store,
+    id: i64,
+    agent: &str,
+    verdict: crate::cli::Verdict,
+    note: Option<&str>,
+) -> Result<ExitCode, CommandError> {
+    let good = verdict == crate::cli::Verdict::Good;
+    let by = super::operator();
+    store.record_feedback(id, agent, good, note, &by)?;
+    let word = if good { "good" } else { "bad" };
+    if global.json {
+        output::print_json(&json!({"incident": id, "agent": agent, "verdict": word, "by": by}));
+    } else {
+        println!("incident {id}: the diagnosis of agent {agent} is marked {word}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list(global: &Global, store: &Store, filter: &IncidentFilter) -> Result<ExitCode, CommandError> {

@@ -34,6 +34,9 @@ pub struct Check {
     pub depends_on: Vec<String>,
     /// The service this check watches, naming its group (else its `unit` does).
     pub service: Option<String>,
+    /// Guidance a person wrote for this check (`runbook = """..."""`, or the file
+    /// `runbooks/NAME.md` beside the config file): known causes, what is safe, whom to call.
+    pub runbook: Option<String>,
 }
 
 impl crate::checks::Runnable for Check {
@@ -84,6 +87,7 @@ pub(super) struct RawCheck {
     #[serde(default)]
     depends_on: Vec<String>,
     service: Option<String>,
+    runbook: Option<String>,
 }
 
 /// One `[[checks]]` table: the common keys, and the keys that belong to some kind, kept as
@@ -293,6 +297,9 @@ impl CheckTable {
             v.key_problem(problem);
         }
         common.validate_remedies(&mut v);
+        if let Some(problem) = common.runbook.as_deref().and_then(runbook_problem) {
+            v.problem("runbook", problem);
+        }
         match check_kind {
             Some(check_kind) if v.problems.is_empty() => Ok(Check {
                 name,
@@ -307,10 +314,25 @@ impl CheckTable {
                 logs: common.logs,
                 depends_on: common.depends_on,
                 service: common.service,
+                runbook: common.runbook.filter(|text| !text.trim().is_empty()),
             }),
             _ => Err(v.problems),
         }
     }
+}
+
+/// The longest runbook a check may carry, inline or in its file: it goes whole into every
+/// agent's prompt, the incident page and the escalation mail.
+pub const RUNBOOK_MAX_BYTES: usize = 16 * 1024;
+
+/// Why a runbook's text is refused, if it is.
+pub fn runbook_problem(text: &str) -> Option<String> {
+    (text.len() > RUNBOOK_MAX_BYTES).then(|| {
+        format!(
+            "the runbook is {} bytes; at most {RUNBOOK_MAX_BYTES} (it goes whole into every agent's prompt and the escalation mail)",
+            text.len()
+        )
+    })
 }
 
 /// The registered kind `kind = "..."` names.

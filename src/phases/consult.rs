@@ -126,12 +126,19 @@ fn ask_all(
 ) -> Vec<Consultation> {
     let config = rt.config;
     let ask = |name: &String| match config.agents.get(name) {
-        Some(agent) => agents::consult(name, agent, check, &briefing.context, &briefing.prompt),
+        Some(agent) => agents::consult(
+            name,
+            agent,
+            check,
+            (&briefing.context, &briefing.prompt),
+            &briefing.offer,
+        ),
         None => Consultation {
             agent: name.clone(),
             latency_ms: 0,
             response: String::new(),
             answer: Answer::abstained("no such agent"),
+            usage: Default::default(),
         },
     };
     // An agent that panicked gives no answer, as it did before the pool.

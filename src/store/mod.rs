@@ -15,6 +15,7 @@ mod facts;
 mod incidents;
 mod metrics;
 pub(crate) mod private;
+mod record;
 mod silences;
 mod symptoms;
 
@@ -24,6 +25,7 @@ pub use dashboard::{CheckResultAt, DayOutcomes};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
+pub use record::{AgentRecord, Feedback, SimilarIncident};
 pub use silences::{NewSilence, Silence};
 pub use symptoms::Linked;
 
@@ -47,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_silences.sql"),
     include_str!("migrations/0011_dash.sql"),
     include_str!("migrations/0012_facts.sql"),
+    include_str!("migrations/0020_agent_record.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +97,8 @@ pub enum StoreError {
     NothingToAcknowledge(i64),
     #[error("incident {0} is already {1}")]
     AlreadyClosed(i64, String),
+    #[error("agent `{1}` was not asked about incident {0}: only the diagnoses it gave can be marked")]
+    NotConsulted(i64, String),
     #[error("no silence {0} (`orchestrator silence list --all` lists every one)")]
     NoSilence(i64),
     #[error("silence {0} already ended at {1}")]
@@ -226,6 +231,11 @@ impl Store {
             other => other,
         })?;
         Ok(store)
+    }
+
+    /// The database file, as it was opened.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Read as an immutable snapshot: a long-lived reader (the dashboard) opens it again for
@@ -399,6 +409,7 @@ impl StoreError {
             | StoreError::NothingToAcknowledge(_)
             | StoreError::AlreadyClosed(..)
             | StoreError::NoSilence(_)
+            | StoreError::NotConsulted(..)
             | StoreError::SilenceEnded(..) => EXIT_NOTHING_TO_DO,
             _ => EXIT_FAILURE,
         }
