@@ -136,12 +136,6 @@ pub struct Usage {
     pub cost_usd: Option<f64>,
 }
 
-impl Usage {
-    pub fn is_known(&self) -> bool {
-        self.input_tokens.is_some() || self.output_tokens.is_some() || self.cost_usd.is_some()
-    }
-}
-
 /// The usage in `text` when the whole output is one JSON envelope that reports it, whether it
 /// holds an answer or an error (a failed run was paid for too).
 pub fn usage(text: &str) -> Usage {
@@ -316,8 +310,8 @@ mod tests {
         assert_eq!(spent.input_tokens, Some(1312));
         assert_eq!(spent.output_tokens, Some(85));
         assert_eq!(spent.cost_usd, Some(0.0421));
-        assert!(!usage(ANSWER).is_known());
-        assert!(!usage("not json").is_known());
+        assert_eq!(usage(ANSWER), Usage::default());
+        assert_eq!(usage("not json"), Usage::default());
     }
 
     #[test]

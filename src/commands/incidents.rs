@@ -172,6 +172,7 @@ fn show(global: &Global, store: &Store, id: i64) -> Result<ExitCode, CommandErro
         cause,
         symptoms,
         facts,
+        feedback,
     } = record;
     println!(
         "incident {}  {}  phase {}  {}",
@@ -237,6 +238,17 @@ fn show(global: &Global, store: &Store, id: i64) -> Result<ExitCode, CommandErro
         }
     }
     print_votes(&votes);
+    for verdict in &feedback {
+        let note = verdict
+            .note
+            .as_deref()
+            .map(|n| format!(": {n}"))
+            .unwrap_or_default();
+        println!(
+            "  feedback: agent {} {} (by {}){note}",
+            verdict.agent, verdict.verdict, verdict.by
+        );
+    }
     if let Some(escalation) = &escalation {
         let by = escalation
             .acknowledged_by
@@ -286,8 +298,16 @@ fn print_votes(votes: &[crate::store::Consultation]) {
             .as_deref()
             .map(|a| format!(" [{a}]"))
             .unwrap_or_default();
+        let tokens = match (vote.input_tokens, vote.output_tokens) {
+            (None, None) => String::new(),
+            (i, o) => format!(", {} tokens", i.unwrap_or(0) + o.unwrap_or(0)),
+        };
+        let cost = vote
+            .cost_usd
+            .map(|c| format!(", ${c:.4}"))
+            .unwrap_or_default();
         println!(
-            "  phase {}{round} {} → {}{agreement} ({} ms)",
+            "  phase {}{round} {} → {}{agreement} ({} ms{tokens}{cost})",
             vote.phase, vote.agent, vote.vote, vote.latency_ms
         );
         if !vote.diagnosis.is_empty() {

@@ -104,6 +104,10 @@ pub struct ConsultConfig {
     pub agents: Vec<String>,
     #[serde(default = "default_quorum")]
     pub quorum: usize,
+    /// Rank plans by their voters' track records instead of their count (docs/agents.md,
+    /// "Phase 3"); a winner still needs `quorum` agents.
+    #[serde(default)]
+    pub weigh_by_record: bool,
 }
 
 fn default_quorum() -> usize {

@@ -203,6 +203,10 @@ fn compose(
                 held: held.as_ref(),
                 link: &link,
                 facts: &facts,
+                runbook: rt
+                    .config
+                    .check(&incident.check)
+                    .and_then(|c| c.runbook.as_deref()),
             };
             notify::escalation(&brief, kind == NotificationKind::Repeat)
         }

@@ -25,7 +25,7 @@ pub use dashboard::{CheckResultAt, DayOutcomes};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
-pub use record::{AgentRecord, Feedback, SimilarIncident};
+pub use record::{AgentRecord, Feedback};
 pub use silences::{NewSilence, Silence};
 pub use symptoms::Linked;
 
@@ -132,6 +132,8 @@ pub struct IncidentRecord {
     pub symptoms: Vec<Linked>,
     /// What was probed on the host before agents were asked (src/facts.rs).
     pub facts: Option<serde_json::Value>,
+    /// People's verdicts on the agents' diagnoses (`incidents feedback`).
+    pub feedback: Vec<Feedback>,
 }
 
 impl Store {
@@ -274,6 +276,7 @@ impl Store {
             cause: self.cause_of(id)?,
             symptoms: self.symptoms_of(id)?,
             facts: self.facts_of(id)?,
+            feedback: self.feedback_of(id)?,
         })
     }
 

@@ -231,3 +231,38 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 }
+
+impl Store {
+    /// Each agent's vote weight for phase 3's `weigh_by_record`, from its record since the
+    /// database began: (verified fixes + good verdicts + 1) / (proposals + verdicts + 2). The
+    /// share of its plans that fixed and of its diagnoses people called right, smoothed so that
+    /// an agent with no record weighs 1/2 and one record never weighs 0 or 1.
+    pub fn agent_weight(&self, agent: &str) -> Result<f64> {
+        let counter = |name: &str| -> Result<f64> {
+            use rusqlite::OptionalExtension;
+            Ok(self
+                .conn
+                .query_row(
+                    "SELECT value FROM counters WHERE name = ?1 AND label = ?2",
+                    params![name, agent],
+                    |row| row.get::<_, f64>(0),
+                )
+                .optional()?
+                .unwrap_or(0.0))
+        };
+        let (good, bad): (f64, f64) = self.conn.query_row(
+            "SELECT COALESCE(SUM(verdict = 'good'), 0), COALESCE(SUM(verdict = 'bad'), 0)
+               FROM agent_feedback WHERE agent = ?1",
+            [agent],
+            |row| Ok((row.get::<_, i64>(0)? as f64, row.get::<_, i64>(1)? as f64)),
+        )?;
+        let fixed = counter("agent_fixed")?;
+        let proposed = counter("agent_proposed")?;
+        Ok(weight(fixed, proposed, good, bad))
+    }
+}
+
+/// The rule of [`Store::agent_weight`].
+pub fn weight(fixed: f64, proposed: f64, good: f64, bad: f64) -> f64 {
+    (fixed + good + 1.0) / (proposed.max(fixed) + good + bad + 2.0)
+}
