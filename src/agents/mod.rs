@@ -112,6 +112,15 @@ pub const PLACEHOLDERS: [&str; 6] = [
 ];
 
 fn expand(argv: &[String], offer: &Offer, workspace: &Workspace) -> Vec<String> {
+    argv.iter()
+        .map(|word| expand_word(word, offer, workspace))
+        .collect()
+}
+
+fn expand_word(word: &str, offer: &Offer, workspace: &Workspace) -> String {
+    if !word.contains('{') {
+        return word.to_string();
+    }
     let values = [
         workspace.mcp_config_file().display().to_string(),
         offer.mcp_server_toml(),
@@ -120,17 +129,13 @@ fn expand(argv: &[String], offer: &Offer, workspace: &Workspace) -> Vec<String> 
         protocol::answer_schema().to_string(),
         offer.incident.to_string(),
     ];
-    argv.iter()
-        .map(|word| {
-            let mut word = word.clone();
-            for (placeholder, value) in PLACEHOLDERS.iter().zip(&values) {
-                if word.contains(placeholder) {
-                    word = word.replace(placeholder, value);
-                }
-            }
-            word
-        })
-        .collect()
+    let mut word = word.to_string();
+    for (placeholder, value) in PLACEHOLDERS.iter().zip(&values) {
+        if word.contains(placeholder) {
+            word = word.replace(placeholder, value);
+        }
+    }
+    word
 }
 
 #[derive(Debug, Clone)]
@@ -257,6 +262,10 @@ fn ask_command(
             "ORCHESTRATOR_MCP_CONFIG".into(),
             workspace.mcp_config_file().into_os_string(),
         ));
+    }
+    for (name, value) in &agent.env {
+        spec.env
+            .push((name.into(), expand_word(value, offer, &workspace).into()));
     }
     // Not orchestrator's own directory (`/` under systemd): a CLI that reads its working
     // directory as context (Gemini) or keeps per-directory state must find nothing there.

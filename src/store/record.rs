@@ -97,7 +97,7 @@ pub struct AgentRecord {
     pub consultations: i64,
     /// Distinct incidents it was asked about.
     pub incidents: i64,
-    /// Answers with a plan in the vocabulary.
+    /// Answers with a plan in the vocabulary (whatever the policy then said of it).
     pub proposed: i64,
     /// Proposals whose plan was verified to fix the incident (in the phase it proposed it).
     pub fixed: i64,
@@ -176,7 +176,7 @@ impl Store {
     pub fn agent_records(&self, since: crate::clock::Timestamp) -> Result<Vec<AgentRecord>> {
         let mut stmt = self.conn.prepare(
             "SELECT agent, COUNT(*), COUNT(DISTINCT incident),
-                    COALESCE(SUM(vote IN ('proposed', 'winner', 'loser')), 0),
+                    COALESCE(SUM(plan_hash IS NOT NULL), 0),
                     COALESCE(SUM(EXISTS (SELECT 1 FROM attempts a WHERE a.incident = c.incident
                         AND a.phase = c.phase AND a.plan_hash = c.plan_hash AND a.outcome = 'fixed')), 0),
                     COALESCE(SUM(vote = 'rejected' OR (attempt IS NOT NULL

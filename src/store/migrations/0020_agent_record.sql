@@ -28,7 +28,7 @@ CREATE TABLE agent_feedback (
 INSERT INTO counters (name, label, value)
 SELECT 'agent_consultations', agent, COUNT(*) FROM agent_consultations GROUP BY agent
 UNION ALL SELECT 'agent_incidents', agent, COUNT(DISTINCT incident) FROM agent_consultations GROUP BY agent
-UNION ALL SELECT 'agent_proposed', agent, SUM(vote IN ('proposed', 'winner', 'loser')) FROM agent_consultations GROUP BY agent
+UNION ALL SELECT 'agent_proposed', agent, SUM(plan_hash IS NOT NULL) FROM agent_consultations GROUP BY agent
 UNION ALL SELECT 'agent_abstained', agent, SUM(vote = 'abstained') FROM agent_consultations GROUP BY agent
 UNION ALL SELECT 'agent_refused', agent, SUM(vote = 'rejected'
         OR (attempt IS NOT NULL AND (SELECT outcome FROM attempts a WHERE a.id = attempt) = 'rejected'))
@@ -38,8 +38,10 @@ UNION ALL SELECT 'agent_fixed', agent, SUM(EXISTS (SELECT 1 FROM attempts a
     FROM agent_consultations c GROUP BY agent
 UNION ALL SELECT 'agent_seconds', agent, SUM(latency_ms) / 1000.0 FROM agent_consultations GROUP BY agent;
 
--- An answer: counted by its vote, its time, its tokens and cost; the first answer of an agent
--- on an incident counts the incident.
+-- An answer: counted by what it held (a plan in the vocabulary is a proposal, whatever the policy
+-- said of it; phase 3 votes `rejected` at once on a plan the policy refuses or one outside the
+-- vocabulary), its time, its tokens and cost; the first answer of an agent on an incident counts
+-- the incident.
 CREATE TRIGGER count_agent_answer AFTER INSERT ON agent_consultations
 BEGIN
     INSERT INTO counters (name, label, value)
@@ -51,10 +53,11 @@ BEGIN
                             WHERE c.incident = NEW.incident AND c.agent = NEW.agent AND c.id != NEW.id)
         ON CONFLICT (name, label) DO UPDATE SET value = value + 1;
     INSERT INTO counters (name, label, value)
-        SELECT CASE WHEN NEW.vote IN ('proposed', 'winner', 'loser') THEN 'agent_proposed'
-                    WHEN NEW.vote = 'abstained' THEN 'agent_abstained'
-                    ELSE 'agent_refused' END, NEW.agent, 1
-         WHERE NEW.vote IN ('proposed', 'winner', 'loser', 'abstained', 'rejected')
+        SELECT 'agent_proposed', NEW.agent, 1 WHERE NEW.plan_hash IS NOT NULL
+        ON CONFLICT (name, label) DO UPDATE SET value = value + 1;
+    INSERT INTO counters (name, label, value)
+        SELECT CASE NEW.vote WHEN 'abstained' THEN 'agent_abstained' ELSE 'agent_refused' END, NEW.agent, 1
+         WHERE NEW.vote IN ('abstained', 'rejected')
         ON CONFLICT (name, label) DO UPDATE SET value = value + 1;
     INSERT INTO counters (name, label, value)
         SELECT 'agent_input_tokens', NEW.agent, NEW.input_tokens WHERE NEW.input_tokens IS NOT NULL
