@@ -218,14 +218,46 @@ pub fn prometheus(totals: &Totals, checks: &[CheckState]) -> String {
 /// verdicts people gave, which a later verdict may change (gauges).
 fn agent_series(out: &mut Exposition, totals: &Totals) {
     let counters = [
-        ("agent_consultations_total", "agent_consultations", "Answers recorded from the agent (votes and abstentions)."),
-        ("agent_incidents_total", "agent_incidents", "Incidents the agent was asked about."),
-        ("agent_proposals_total", "agent_proposed", "Answers with a plan in the action vocabulary."),
-        ("agent_fixes_total", "agent_fixed", "The agent's plans verified to fix the incident."),
-        ("agent_refused_total", "agent_refused", "The agent's plans the policy refused, or outside the vocabulary."),
-        ("agent_abstentions_total", "agent_abstained", "Answers without a usable plan (escalate, timeout, garbage)."),
-        ("agent_seconds_total", "agent_seconds", "Time the agent spent answering."),
-        ("agent_cost_usd_total", "agent_cost_usd", "Cost the agent's CLI reported (Claude Code's total_cost_usd)."),
+        (
+            "agent_consultations_total",
+            "agent_consultations",
+            "Answers recorded from the agent (votes and abstentions).",
+        ),
+        (
+            "agent_incidents_total",
+            "agent_incidents",
+            "Incidents the agent was asked about.",
+        ),
+        (
+            "agent_proposals_total",
+            "agent_proposed",
+            "Answers with a plan in the action vocabulary.",
+        ),
+        (
+            "agent_fixes_total",
+            "agent_fixed",
+            "The agent's plans verified to fix the incident.",
+        ),
+        (
+            "agent_refused_total",
+            "agent_refused",
+            "The agent's plans the policy refused, or outside the vocabulary.",
+        ),
+        (
+            "agent_abstentions_total",
+            "agent_abstained",
+            "Answers without a usable plan (escalate, timeout, garbage).",
+        ),
+        (
+            "agent_seconds_total",
+            "agent_seconds",
+            "Time the agent spent answering.",
+        ),
+        (
+            "agent_cost_usd_total",
+            "agent_cost_usd",
+            "Cost the agent's CLI reported (Claude Code's total_cost_usd).",
+        ),
     ];
     for (name, key, help) in counters {
         out.typed_family(name, help, "counter");
@@ -238,7 +270,10 @@ fn agent_series(out: &mut Exposition, totals: &Totals) {
         "Tokens the agent's CLI reported, by direction (cache reads and writes count as input).",
         "counter",
     );
-    for (key, direction) in [("agent_input_tokens", "input"), ("agent_output_tokens", "output")] {
+    for (key, direction) in [
+        ("agent_input_tokens", "input"),
+        ("agent_output_tokens", "output"),
+    ] {
         for (agent, value) in totals.counters.get(key).into_iter().flatten() {
             out.sample(
                 "agent_tokens_total",
@@ -252,8 +287,16 @@ fn agent_series(out: &mut Exposition, totals: &Totals) {
         "A person's verdicts on the agent's diagnoses (incidents feedback), by verdict.",
     );
     for (agent, good, bad) in &totals.verdicts {
-        out.sample("agent_feedback", &[("agent", agent), ("verdict", "good")], good.to_string());
-        out.sample("agent_feedback", &[("agent", agent), ("verdict", "bad")], bad.to_string());
+        out.sample(
+            "agent_feedback",
+            &[("agent", agent), ("verdict", "good")],
+            good.to_string(),
+        );
+        out.sample(
+            "agent_feedback",
+            &[("agent", agent), ("verdict", "bad")],
+            bad.to_string(),
+        );
     }
 }
 

@@ -266,7 +266,10 @@ fn codex_reads_the_output_schema_and_the_mcp_server_before_its_login() {
     let recipe = readme_recipe("codex");
     let missing = recipe.replace("{answer_schema}", "/nonexistent/schema.json");
     let reason = research_with("codex", &missing, "20s", &[]);
-    assert_contains(&reason, "Failed to read output schema file /nonexistent/schema.json");
+    assert_contains(
+        &reason,
+        "Failed to read output schema file /nonexistent/schema.json",
+    );
     let bad_server = recipe.replace("{mcp_server_toml}", "{command = 12}");
     let reason = research_with("codex", &bad_server, "20s", &[]);
     assert_contains(&reason, "mcp_servers.orchestrator.command");

@@ -53,7 +53,8 @@ fn policy_for(host: &Host) -> String {
 fn an_agent_gets_the_mcp_config_the_schema_and_its_placeholders_filled_in() {
     let host = Host::new();
     std::fs::write(host.path("blocker"), "").unwrap();
-    let answer = json!({"diagnosis": "the blocker", "confidence": 0.9, "plan": remove(&host, "blocker")});
+    let answer =
+        json!({"diagnosis": "the blocker", "confidence": 0.9, "plan": remove(&host, "blocker")});
     let script = recording_agent(&host, "agent", &answer);
     host.write_config(&format!(
         "{}{}\n[agents.agent]\ncommand = [\"{script}\", \"--mcp-config\", \"{{mcp_config}}\", \"--schema={{answer_schema}}\", \"#{{incident}}\", \"{{mcp_command}}\"]\n\
@@ -70,7 +71,10 @@ fn an_agent_gets_the_mcp_config_the_schema_and_its_placeholders_filled_in() {
     let given: Value =
         serde_json::from_str(&std::fs::read_to_string(host.path("agent.schema")).unwrap()).unwrap();
     assert_eq!(given, schema);
-    assert_eq!(schema["required"], json!(["diagnosis", "confidence", "plan", "escalate"]));
+    assert_eq!(
+        schema["required"],
+        json!(["diagnosis", "confidence", "plan", "escalate"])
+    );
 
     let mcp: Value =
         serde_json::from_str(&std::fs::read_to_string(host.path("agent.mcp")).unwrap()).unwrap();
@@ -105,7 +109,8 @@ fn an_agent_gets_the_mcp_config_the_schema_and_its_placeholders_filled_in() {
 fn an_answer_of_the_wrong_types_is_an_abstention_that_names_the_field() {
     let host = Host::new();
     std::fs::write(host.path("blocker"), "").unwrap();
-    let answer = json!({"diagnosis": "the blocker", "confidence": "very", "plan": remove(&host, "blocker")});
+    let answer =
+        json!({"diagnosis": "the blocker", "confidence": "very", "plan": remove(&host, "blocker")});
     let script = recording_agent(&host, "agent", &answer);
     host.write_config(&format!(
         "{}{}\n[agents.agent]\ncommand = [\"{script}\"]\n[research]\nagent = \"agent\"\n",
@@ -116,7 +121,10 @@ fn an_answer_of_the_wrong_types_is_an_abstention_that_names_the_field() {
         host.run(&[phase]).ok();
     }
     assert!(host.path("blocker").exists(), "a malformed answer ran");
-    assert_eq!(host.query_text("SELECT vote FROM agent_consultations"), "abstained");
+    assert_eq!(
+        host.query_text("SELECT vote FROM agent_consultations"),
+        "abstained"
+    );
     assert_contains(
         &host.query_text("SELECT error FROM agent_consultations"),
         "does not match its schema (`orchestrator agents schema`): `confidence` must be a number",
@@ -141,9 +149,11 @@ fn the_local_model_recipe_hands_ollama_the_answer_schema() {
             dir = host.dir.path().display()
         ),
     );
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .unwrap();
-    let section = &readme[readme.find("[agents.local]").expect("README has [agents.local]")..];
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = &readme[readme
+        .find("[agents.local]")
+        .expect("README has [agents.local]")..];
     let recipe: Vec<&str> = section
         .lines()
         .skip(1)
@@ -158,13 +168,20 @@ fn the_local_model_recipe_hands_ollama_the_answer_schema() {
     host.run(&["scan"]).ok();
     host.run(&["fix"]).ok();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let out = host.command(&["research"]).env("PATH", path).output().unwrap();
+    let out = host
+        .command(&["research"])
+        .env("PATH", path)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{out:?}");
     assert!(!host.path("blocker").exists(), "the local model's plan ran");
     let argv = std::fs::read_to_string(host.path("ollama.argv")).unwrap();
     let argv: Vec<&str> = argv.lines().collect();
     assert_eq!(&argv[..2], ["run", "llama3.1:8b"]);
-    let format = argv.iter().position(|w| *w == "--format").expect("--format");
+    let format = argv
+        .iter()
+        .position(|w| *w == "--format")
+        .expect("--format");
     let schema: Value = serde_json::from_str(argv[format + 1]).expect("--format is a JSON schema");
     let printed: Value =
         serde_json::from_str(&host.run(&["agents", "schema"]).ok().stdout).unwrap();
@@ -195,8 +212,13 @@ fn a_runbook_reaches_the_prompt_the_dashboard_and_the_mail() {
     ));
     host.run(&["cycle"]).ok();
     let prompt = std::fs::read_to_string(host.path("agent.stdin")).unwrap();
-    let runbook_at = prompt.find("Call Ana, ext. 4711.").expect("the runbook is in the prompt");
-    assert!(runbook_at < prompt.find("<<<UNTRUSTED-DATA ").unwrap(), "given as guidance, before the data");
+    let runbook_at = prompt
+        .find("Call Ana, ext. 4711.")
+        .expect("the runbook is in the prompt");
+    assert!(
+        runbook_at < prompt.find("<<<UNTRUSTED-DATA ").unwrap(),
+        "given as guidance, before the data"
+    );
     assert!(!prompt.contains("s3cr3t-runbook"), "the runbook is masked");
     let mail = host.query_text("SELECT body FROM notifications WHERE channel = 'email'");
     assert_contains(&mail, "Call Ana, ext. 4711.");
@@ -237,7 +259,10 @@ fn claude_like(host: &Host, name: &str, plan: &Value) -> String {
         "usage": {"input_tokens": 100, "cache_read_input_tokens": 900, "output_tokens": 50},
     });
     std::fs::write(host.path(&format!("{name}.json")), envelope.to_string()).unwrap();
-    toml_array(&[answer_script(), host.path(&format!("{name}.json")).display().to_string()])
+    toml_array(&[
+        answer_script(),
+        host.path(&format!("{name}.json")).display().to_string(),
+    ])
 }
 
 #[test]
@@ -265,16 +290,33 @@ fn the_track_record_counts_fixes_refusals_tokens_cost_and_a_persons_verdict() {
     );
     // Phase 3's bolder agent on the other incident: refused by the policy.
     let config = std::fs::read_to_string(host.config_path()).unwrap();
-    host.write_config(&format!("{config}[consult]\nagents = [\"bold\"]\nquorum = 1\n"));
+    host.write_config(&format!(
+        "{config}[consult]\nagents = [\"bold\"]\nquorum = 1\n"
+    ));
     host.run(&["consult"]).ok();
     assert!(Path::new("/etc/passwd").exists());
 
-    let feedback = host.run(&["incidents", "feedback", "1", "--agent", "claude", "good", "--note", "spot on"]).ok();
+    let feedback = host
+        .run(&[
+            "incidents",
+            "feedback",
+            "1",
+            "--agent",
+            "claude",
+            "good",
+            "--note",
+            "spot on",
+        ])
+        .ok();
     assert_contains(&feedback.stdout, "marked good");
     let nobody = host.run(&["incidents", "feedback", "1", "--agent", "nobody", "bad"]);
     assert_eq!(nobody.status, 3, "{}", nobody.stderr);
-    assert_contains(&nobody.stderr, "agent `nobody` was not asked about incident 1");
-    host.run(&["incidents", "feedback", "2", "--agent", "bold", "bad"]).ok();
+    assert_contains(
+        &nobody.stderr,
+        "agent `nobody` was not asked about incident 1",
+    );
+    host.run(&["incidents", "feedback", "2", "--agent", "bold", "bad"])
+        .ok();
 
     let metrics = host.run(&["--json", "metrics"]).ok().json();
     let agents = metrics["agents"].as_array().unwrap();
@@ -290,7 +332,14 @@ fn the_track_record_counts_fixes_refusals_tokens_cost_and_a_persons_verdict() {
     assert_eq!(claude["tokens_per_incident"], 1050.0);
     assert_eq!(claude["cost_usd_per_incident"], 0.0125);
     let bold = agents.iter().find(|a| a["agent"] == "bold").unwrap();
-    assert_eq!((bold["proposed"].as_i64(), bold["refused"].as_i64(), bold["bad"].as_i64()), (Some(1), Some(1), Some(1)));
+    assert_eq!(
+        (
+            bold["proposed"].as_i64(),
+            bold["refused"].as_i64(),
+            bold["bad"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
 
     let table = host.run(&["metrics"]).ok().stdout;
     assert_contains(&table, "AGENT");
@@ -328,7 +377,11 @@ fn the_track_record_counts_fixes_refusals_tokens_cost_and_a_persons_verdict() {
     let csrf = csrf_of(&incident);
     let marked = http
         .post(&dashboard.url("/incidents/2/feedback"))
-        .send_pairs(&[("csrf", csrf.as_str()), ("agent", "claude"), ("verdict", "bad")])
+        .send_pairs(&[
+            ("csrf", csrf.as_str()),
+            ("agent", "claude"),
+            ("verdict", "bad"),
+        ])
         .unwrap();
     assert_eq!(marked.status(), 303);
     let forged = http
@@ -386,7 +439,8 @@ fn vote_with_records(weigh: bool) -> Host {
         ("1", "a", "bad"),
         ("2", "b", "bad"),
     ] {
-        host.run(&["incidents", "feedback", incident, "--agent", agent, verdict]).ok();
+        host.run(&["incidents", "feedback", incident, "--agent", agent, verdict])
+            .ok();
     }
     let config = std::fs::read_to_string(host.config_path()).unwrap();
     host.write_config(&format!("{}{config}", blocker_check(&host, "three")));
@@ -401,7 +455,8 @@ fn votes_weigh_by_the_agents_records_only_when_the_config_says_so() {
     let counted = vote_with_records(false);
     assert!(counted.path("three").exists(), "two votes beat one");
     assert_eq!(
-        counted.query_text("SELECT outcome FROM attempts WHERE incident = 3 AND source = 'consensus'"),
+        counted
+            .query_text("SELECT outcome FROM attempts WHERE incident = 3 AND source = 'consensus'"),
         "not_fixed"
     );
     let weighed = vote_with_records(true);

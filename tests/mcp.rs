@@ -124,12 +124,8 @@ fn a_real_mcp_client_lists_read_only_tools_and_calls_each_on_real_incidents() {
         json!({"diagnosis": "no idea", "plan": [], "escalate": true}).to_string(),
     )
     .unwrap();
-    let agent = |answer: &str| {
-        toml_array(&[
-            answer_script(),
-            answers.join(answer).display().to_string(),
-        ])
-    };
+    let agent =
+        |answer: &str| toml_array(&[answer_script(), answers.join(answer).display().to_string()]);
     host.write_config(&format!(
         r#"
 [cycle]
@@ -191,10 +187,12 @@ quorum = 2
     for phase in ["scan", "fix", "research", "consult", "escalate"] {
         host.run(&[phase]).ok();
     }
-    assert_eq!(host.query_i64("SELECT id FROM incidents WHERE status = 'escalated'"), 2);
-    let policy_reason = host.query_text(
-        "SELECT reason FROM attempts WHERE incident = 2 AND source = 'agent:proposer'",
+    assert_eq!(
+        host.query_i64("SELECT id FROM incidents WHERE status = 'escalated'"),
+        2
     );
+    let policy_reason = host
+        .query_text("SELECT reason FROM attempts WHERE incident = 2 AND source = 'agent:proposer'");
     let pid = service.pid().expect("the service runs");
 
     let calls = json!([
@@ -234,14 +232,25 @@ quorum = 2
     let incident = call_json(&report, "incident");
     assert_eq!(incident["incident"]["id"], 2);
     assert_eq!(incident["incident"]["status"], "escalated");
-    assert!(incident["events"].as_array().unwrap().len() >= 4, "{incident}");
+    assert!(
+        incident["events"].as_array().unwrap().len() >= 4,
+        "{incident}"
+    );
     let attempts = incident["attempts"].as_array().unwrap();
-    assert!(attempts.iter().any(|a| a["outcome"] == "rejected"), "{incident}");
-    assert!(attempts.iter().any(|a| a["source"].as_str().unwrap().starts_with("pattern:")));
+    assert!(
+        attempts.iter().any(|a| a["outcome"] == "rejected"),
+        "{incident}"
+    );
+    assert!(attempts
+        .iter()
+        .any(|a| a["source"].as_str().unwrap().starts_with("pattern:")));
     let votes = incident["consultations"].as_array().unwrap();
     assert_eq!(votes.len(), 3, "{incident}");
     assert!(votes.iter().all(|v| v.get("response").is_none()));
-    assert_contains(incident["runbook"].as_str().unwrap(), "Call Dana (ext. 4242)");
+    assert_contains(
+        incident["runbook"].as_str().unwrap(),
+        "Call Dana (ext. 4242)",
+    );
     assert!(incident["facts"].is_object(), "{incident}");
 
     let listed = call_json(&report, "incidents");
@@ -256,8 +265,14 @@ quorum = 2
     let logs = call_text(&report, "check_logs");
     assert_contains(logs, "maintenance flag");
     assert_contains(logs, "password=[REDACTED]");
-    assert!(!logs.contains(secret), "a secret left through check_logs: {logs}");
-    assert!(!logs.contains("CUSTOMER-88231"), "[context] redact was not applied: {logs}");
+    assert!(
+        !logs.contains(secret),
+        "a secret left through check_logs: {logs}"
+    );
+    assert!(
+        !logs.contains("CUSTOMER-88231"),
+        "[context] redact was not applied: {logs}"
+    );
 
     let journal = call_json(&report, "unit_journal");
     assert_eq!(journal["unit"], "flaky-web.service");
@@ -309,7 +324,6 @@ quorum = 2
     let missing = report["calls"].as_array().unwrap().last().unwrap();
     assert_eq!(missing["is_error"], true);
     assert_contains(missing["text"].as_str().unwrap(), "no incident 99");
-
 }
 
 /// A host whose service answers 500 because of a maintenance flag named only far back in its
@@ -346,13 +360,19 @@ paths = ["{host}/**"]
 fn investigator(host: &Host, name: &str, one_shot: bool) -> String {
     let mut argv = vec![
         mcp_python().display().to_string(),
-        format!("{}/tests/agents/investigator.py", env!("CARGO_MANIFEST_DIR")),
+        format!(
+            "{}/tests/agents/investigator.py",
+            env!("CARGO_MANIFEST_DIR")
+        ),
     ];
     if one_shot {
         argv.push("--one-shot".into());
     }
     argv.push(host.path(name).display().to_string());
-    format!("[agents.{name}]\ncommand = {}\ntimeout = \"60s\"\n", toml_array(&argv))
+    format!(
+        "[agents.{name}]\ncommand = {}\ntimeout = \"60s\"\n",
+        toml_array(&argv)
+    )
 }
 
 #[test]
@@ -365,21 +385,31 @@ fn an_agent_that_investigates_through_mcp_fixes_what_its_prompt_alone_cannot() {
     let (host, service) = flagged_host();
     let one_shot = investigator(&host, "blind", true);
     let config = std::fs::read_to_string(host.config_path()).unwrap();
-    host.write_config(&format!("{config}\n{one_shot}\n[research]\nagent = \"blind\"\n"));
+    host.write_config(&format!(
+        "{config}\n{one_shot}\n[research]\nagent = \"blind\"\n"
+    ));
     for phase in ["scan", "fix", "research"] {
         host.run(&[phase]).ok();
     }
-    assert_eq!(host.query_text("SELECT vote FROM agent_consultations"), "abstained");
+    assert_eq!(
+        host.query_text("SELECT vote FROM agent_consultations"),
+        "abstained"
+    );
     assert!(!service.healthy());
     let prompt = std::fs::read_to_string(host.path("blind.stdin")).unwrap();
-    assert!(!prompt.contains("maintenance flag"), "the prompt names the cause");
+    assert!(
+        !prompt.contains("maintenance flag"),
+        "the prompt names the cause"
+    );
     drop(service);
 
     // Phase 2, with the MCP server orchestrator offers: fixed.
     let (host, service) = flagged_host();
     let agent = investigator(&host, "sleuth", false);
     let config = std::fs::read_to_string(host.config_path()).unwrap();
-    host.write_config(&format!("{config}\n{agent}\n[research]\nagent = \"sleuth\"\n"));
+    host.write_config(&format!(
+        "{config}\n{agent}\n[research]\nagent = \"sleuth\"\n"
+    ));
     for phase in ["scan", "fix"] {
         host.run(&[phase]).ok();
     }

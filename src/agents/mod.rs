@@ -74,7 +74,11 @@ impl Offer {
         let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
         let (command, args) = self.split();
         let args: Vec<String> = args.iter().map(|a| quote(a)).collect();
-        format!("{{command = {}, args = [{}]}}", quote(command), args.join(", "))
+        format!(
+            "{{command = {}, args = [{}]}}",
+            quote(command),
+            args.join(", ")
+        )
     }
 
     /// The server's command line as one string, each word quoted as a POSIX shell reads it,
@@ -92,7 +96,11 @@ impl Offer {
                 format!("'{}'", word.replace('\'', "'\\''"))
             }
         };
-        self.mcp_server.iter().map(quote).collect::<Vec<_>>().join(" ")
+        self.mcp_server
+            .iter()
+            .map(quote)
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -491,11 +499,19 @@ mod tests {
         );
         let schema: Value = serde_json::from_str(&expanded[4]).unwrap();
         assert_eq!(schema, protocol::answer_schema());
-        let toml: toml::Value =
-            toml::from_str(&format!("x = {}", &expanded[6]["mcp_servers.orchestrator=".len()..]))
-                .unwrap();
-        assert_eq!(toml["x"]["command"].as_str(), Some("/opt/my tools/orchestrator"));
-        assert_eq!(expanded[8], "'/opt/my tools/orchestrator' -c /etc/o.toml mcp");
+        let toml: toml::Value = toml::from_str(&format!(
+            "x = {}",
+            &expanded[6]["mcp_servers.orchestrator=".len()..]
+        ))
+        .unwrap();
+        assert_eq!(
+            toml["x"]["command"].as_str(),
+            Some("/opt/my tools/orchestrator")
+        );
+        assert_eq!(
+            expanded[8],
+            "'/opt/my tools/orchestrator' -c /etc/o.toml mcp"
+        );
         assert_eq!(
             std::fs::read_to_string(&expanded[10]).unwrap(),
             serde_json::to_string_pretty(&protocol::answer_schema()).unwrap()

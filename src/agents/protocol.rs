@@ -149,10 +149,14 @@ pub fn usage(text: &str) -> Usage {
             .and_then(Value::as_i64)
             .filter(|n| *n >= 0)
     };
-    let input = ["input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"]
-        .iter()
-        .filter_map(|key| count(key))
-        .reduce(|a, b| a.saturating_add(b));
+    let input = [
+        "input_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    ]
+    .iter()
+    .filter_map(|key| count(key))
+    .reduce(|a, b| a.saturating_add(b));
     Usage {
         input_tokens: input,
         output_tokens: count("output_tokens"),
@@ -330,7 +334,9 @@ mod tests {
     fn the_schema_is_strict_and_every_action_of_the_vocabulary_fits_it() {
         let schema = answer_schema();
         assert_eq!(schema["additionalProperties"], json!(false));
-        let actions = schema["properties"]["plan"]["items"]["anyOf"].as_array().unwrap();
+        let actions = schema["properties"]["plan"]["items"]["anyOf"]
+            .as_array()
+            .unwrap();
         assert_eq!(actions.len(), crate::actions::vocabulary::ACTIONS.len());
         for action in actions {
             let properties = action["properties"].as_object().unwrap();

@@ -172,8 +172,16 @@ fn print_agents(agents: &[metrics::AgentMetrics]) {
         "{}",
         output::table(
             &[
-                "AGENT", "INCIDENTS", "PROPOSED", "FIXED", "REFUSED", "ABSTAINED", "GOOD/BAD",
-                "TIME", "TOKENS/INC", "COST/INC",
+                "AGENT",
+                "INCIDENTS",
+                "PROPOSED",
+                "FIXED",
+                "REFUSED",
+                "ABSTAINED",
+                "GOOD/BAD",
+                "TIME",
+                "TOKENS/INC",
+                "COST/INC",
             ],
             &rows
         )

@@ -269,7 +269,10 @@ impl Tools {
             limit: Some(integer(args, "limit")?.unwrap_or(20).clamp(1, MAX_LISTED)),
             ..IncidentFilter::default()
         };
-        let incidents = self.store()?.incidents(&filter).map_err(|e| e.to_string())?;
+        let incidents = self
+            .store()?
+            .incidents(&filter)
+            .map_err(|e| e.to_string())?;
         let listed: Vec<Value> = incidents
             .iter()
             .map(|i| {
@@ -278,7 +281,9 @@ impl Tools {
                        "detected_at": i.detected_at})
             })
             .collect();
-        Ok(crate::document::with_rfc3339(json!({ "incidents": listed })))
+        Ok(crate::document::with_rfc3339(
+            json!({ "incidents": listed }),
+        ))
     }
 
     fn run_check(&self, args: &Args) -> Result<Value, String> {
@@ -367,9 +372,7 @@ impl Tools {
                 })
             })
             .collect();
-        Ok(crate::document::with_rfc3339(
-            json!({ "patterns": listed }),
-        ))
+        Ok(crate::document::with_rfc3339(json!({ "patterns": listed })))
     }
 
     fn policy(&self, args: &Args) -> Result<Value, String> {
@@ -488,8 +491,8 @@ fn process(args: &Args) -> Result<Value, String> {
         .filter(|p| *p > 0)
         .ok_or("`pid` must be a positive process id")?;
     let dir = PathBuf::from(format!("/proc/{pid}"));
-    let status = read_bounded(&dir.join("status"), 16 * 1024)
-        .ok_or_else(|| format!("no process {pid}"))?;
+    let status =
+        read_bounded(&dir.join("status"), 16 * 1024).ok_or_else(|| format!("no process {pid}"))?;
     let wanted = [
         "Name", "State", "PPid", "Uid", "Gid", "Threads", "VmRSS", "VmSize",
     ];
@@ -497,7 +500,10 @@ fn process(args: &Args) -> Result<Value, String> {
     for line in status.lines() {
         if let Some((key, value)) = line.split_once(':') {
             if wanted.contains(&key) {
-                fields.insert(key.to_lowercase(), json!(value.split_whitespace().collect::<Vec<_>>().join(" ")));
+                fields.insert(
+                    key.to_lowercase(),
+                    json!(value.split_whitespace().collect::<Vec<_>>().join(" ")),
+                );
             }
         }
     }
@@ -505,7 +511,12 @@ fn process(args: &Args) -> Result<Value, String> {
         .map(|c| c.trim_end_matches('\0').replace('\0', " "))
         .unwrap_or_default();
     let cgroup = read_bounded(&dir.join("cgroup"), 4096)
-        .map(|c| c.lines().filter_map(|l| l.rsplit(':').next()).collect::<Vec<_>>().join(" "))
+        .map(|c| {
+            c.lines()
+                .filter_map(|l| l.rsplit(':').next())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .unwrap_or_default();
     let exe = std::fs::read_link(dir.join("exe"))
         .map(|p| p.display().to_string())

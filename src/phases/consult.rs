@@ -206,9 +206,7 @@ impl Tally {
             .filter(|(_, (_, w, _))| (*w - best).abs() < 1e-9)
             .collect();
         let winner = match leaders.as_slice() {
-            [(hash, (n, _, plan))] if *n >= consult.quorum => {
-                Some(((*hash).clone(), plan.clone()))
-            }
+            [(hash, (n, _, plan))] if *n >= consult.quorum => Some(((*hash).clone(), plan.clone())),
             _ => None,
         };
         Tally {

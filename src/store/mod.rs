@@ -97,7 +97,9 @@ pub enum StoreError {
     NothingToAcknowledge(i64),
     #[error("incident {0} is already {1}")]
     AlreadyClosed(i64, String),
-    #[error("agent `{1}` was not asked about incident {0}: only the diagnoses it gave can be marked")]
+    #[error(
+        "agent `{1}` was not asked about incident {0}: only the diagnoses it gave can be marked"
+    )]
     NotConsulted(i64, String),
     #[error("no silence {0} (`orchestrator silence list --all` lists every one)")]
     NoSilence(i64),

@@ -111,7 +111,13 @@ impl Dashboard {
                     _ => return Err(conflict("the verdict is good or bad")),
                 };
                 store
-                    .record_feedback(id, agent, good, form.get("note").filter(|n| !n.is_empty()), by)
+                    .record_feedback(
+                        id,
+                        agent,
+                        good,
+                        form.get("note").filter(|n| !n.is_empty()),
+                        by,
+                    )
                     .map_err(conflict)
             }
             _ => Err(conflict(format!("unknown action `{action}`"))),

@@ -456,7 +456,11 @@ fn spent(vote: &crate::store::Consultation) -> String {
         (i, o) => Some(format!("{} tokens", i.unwrap_or(0) + o.unwrap_or(0))),
     };
     let cost = vote.cost_usd.map(|c| format!("${c:.4}"));
-    [tokens, cost].into_iter().flatten().collect::<Vec<_>>().join(", ")
+    [tokens, cost]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Each agent's record over the overview's week.
@@ -477,14 +481,24 @@ fn agent_records(m: &Metrics) -> Markup {
                 text(&format!("{} / {}", r.good, r.bad)),
                 text(&or_dash(a.mean_seconds.map(|s| format!("{s:.1} s")))),
                 text(&or_dash(a.tokens_per_incident.map(|t| format!("{t:.0}")))),
-                text(&or_dash(a.cost_usd_per_incident.map(|c| format!("${c:.4}")))),
+                text(&or_dash(
+                    a.cost_usd_per_incident.map(|c| format!("${c:.4}")),
+                )),
             ]
         })
         .collect();
     table(
         &[
-            "Agent", "Incidents", "Proposed", "Fixed", "Refused", "Abstained",
-            "Right / wrong", "Time per answer", "Tokens per incident", "Cost per incident",
+            "Agent",
+            "Incidents",
+            "Proposed",
+            "Fixed",
+            "Refused",
+            "Abstained",
+            "Right / wrong",
+            "Time per answer",
+            "Tokens per incident",
+            "Cost per incident",
         ],
         rows,
         "No agent was asked in 7 days.",

@@ -759,7 +759,10 @@ pub const DEBOOTSTRAP: Need = Need::Program("/usr/sbin/debootstrap", "debootstra
 /// The official MCP SDK for Python, the client tests/mcp.rs drives `orchestrator mcp` with;
 /// scripts/test.sh installs it (pinned) into target/mcp-venv and leaves this marker.
 pub const MCP_SDK: Need = Need::PipPackage(
-    concat!(env!("CARGO_MANIFEST_DIR"), "/target/mcp-venv/.installed-mcp==2.3.0"),
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/target/mcp-venv/.installed-mcp==2.3.0"
+    ),
     "mcp==2.3.0",
 );
 
