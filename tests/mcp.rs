@@ -210,6 +210,11 @@ quorum = 2
         ["judge_plan", {"plan": refused}],
         ["runbook", {}],
         ["incident", {"id": 99}],
+        ["process", {"pid": -1}],
+        ["filesystem", {"path": "relative/path"}],
+        ["listeners", {"port": 70000}],
+        ["check_logs", {"check": "no-such-check"}],
+        ["judge_plan", {"plan": [{"action": "format_disk"}]}],
     ]);
     // A cycle holds its lock all along: the server never takes it, so it answers beside one.
     let lock = std::fs::File::open(host.path("state.db.lock")).unwrap();
@@ -321,9 +326,25 @@ quorum = 2
     let runbook = call_json(&report, "runbook");
     assert_contains(runbook["runbook"].as_str().unwrap(), "maintenance flag");
 
-    let missing = report["calls"].as_array().unwrap().last().unwrap();
-    assert_eq!(missing["is_error"], true);
-    assert_contains(missing["text"].as_str().unwrap(), "no incident 99");
+    // Bad arguments are the tool's errors, with the reason, and the session goes on.
+    let calls = report["calls"].as_array().unwrap();
+    let refused: Vec<(&Value, &str)> = calls[13..]
+        .iter()
+        .zip([
+            "no incident 99",
+            "`pid` must be a positive process id",
+            "`path` must be absolute",
+            "`port` must be from 1 to 65535",
+            "unknown check `no-such-check`; the config has: web",
+        ])
+        .collect();
+    for (call, reason) in refused {
+        assert_eq!(call["is_error"], true, "{call}");
+        assert_contains(call["text"].as_str().unwrap(), reason);
+    }
+    let invalid: Value = serde_json::from_str(calls[18]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(invalid["verdict"], "invalid", "{invalid}");
+    assert_contains(invalid["reasons"][0].as_str().unwrap(), "format_disk");
 }
 
 /// A host whose service answers 500 because of a maintenance flag named only far back in its

@@ -266,3 +266,19 @@ impl Store {
 pub fn weight(fixed: f64, proposed: f64, good: f64, bad: f64) -> f64 {
     (fixed + good + 1.0) / (proposed.max(fixed) + good + bad + 2.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::weight;
+
+    #[test]
+    fn a_new_agent_weighs_a_half_and_a_record_moves_it_but_never_to_the_ends() {
+        assert_eq!(weight(0.0, 0.0, 0.0, 0.0), 0.5);
+        assert_eq!(weight(0.0, 0.0, 2.0, 0.0), 0.75);
+        assert!((weight(0.0, 0.0, 0.0, 1.0) - 1.0 / 3.0).abs() < 1e-9);
+        assert!(weight(100.0, 100.0, 50.0, 0.0) < 1.0);
+        assert!(weight(0.0, 100.0, 0.0, 50.0) > 0.0);
+        // More fixes than proposals (a reopened incident fixed again) cannot pass 1.
+        assert!(weight(5.0, 3.0, 0.0, 0.0) < 1.0);
+    }
+}
