@@ -145,6 +145,14 @@ pub enum Command {
     /// `pattern_fixes`: phase-1 fixes by a learned pattern. `agent_agreement{A}`: the share of
     /// phase-3 voting rounds whose agreement was A (`3/3`, `2/3`, ..., `none`).
     ///
+    /// `agents`: each agent's track record over the answers given within the window:
+    /// `consultations`, `incidents` (asked about), `proposed` (answers with a plan in the
+    /// vocabulary), `fixed` (its plans verified to fix the incident), `refused` (plans the policy
+    /// refused or outside the vocabulary), `abstained`, `seconds` answering, `input_tokens`,
+    /// `output_tokens` and `cost_usd` where the CLI reported them (null when it never did),
+    /// `good` and `bad` (a person's verdicts, `incidents feedback`), and `mean_seconds`,
+    /// `tokens_per_incident`, `cost_usd_per_incident`.
+    ///
     /// PROMETHEUS. Counters, kept in the database as events happen (so reading them costs the
     /// same on any history) and never decreasing (retention does not lower them):
     /// `orchestrator_incidents_detected_total`, `_recovered_total`, `_escalated_total`,
@@ -160,7 +168,11 @@ pub enum Command {
     /// `orchestrator_last_cycle_timestamp_seconds` (0 before the first) and
     /// `orchestrator_last_cycle_success` (0 when the newest cycle not still running failed, or
     /// none ran; a cycle unfinished after [serve] stale_after counts as failed) let a stopped
-    /// timer be alerted on; `orchestrator_build_info{version}` is 1. Per check:
+    /// timer be alerted on; `orchestrator_build_info{version}` is 1. Per agent, counters since the
+    /// database began: `orchestrator_agent_consultations_total`, `_incidents_total`,
+    /// `_proposals_total`, `_fixes_total`, `_refused_total`, `_abstentions_total`,
+    /// `_seconds_total`, `_cost_usd_total` `{agent}` and `orchestrator_agent_tokens_total
+    /// {agent,direction}`; the gauge `orchestrator_agent_feedback{agent,verdict}`. Per check:
     /// `orchestrator_check_status{check}` (0-3) and each perfdata value under the name of its
     /// unit, in base units: `orchestrator_check_perfdata_seconds` (s, ms, us),
     /// `_bytes` (B, KB..TB), `_ratio` (%, divided by 100), and `orchestrator_check_perfdata`
