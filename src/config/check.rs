@@ -37,6 +37,9 @@ pub struct Check {
     /// The daemon's own test of its configuration (`nginx -t`), run before any plan that
     /// (re)starts it; empty when none is configured.
     pub config_test: Vec<String>,
+    /// Guidance a person wrote for this check (`runbook = """..."""`, or the file
+    /// `runbooks/NAME.md` beside the config file): known causes, what is safe, whom to call.
+    pub runbook: Option<String>,
 }
 
 impl crate::checks::Runnable for Check {
@@ -88,6 +91,7 @@ pub(super) struct RawCheck {
     depends_on: Vec<String>,
     service: Option<String>,
     config_test: Option<Vec<String>>,
+    runbook: Option<String>,
 }
 
 /// One `[[checks]]` table: the common keys, and the keys that belong to some kind, kept as
@@ -298,6 +302,9 @@ impl CheckTable {
         }
         common.validate_remedies(&mut v);
         common.validate_config_test(&mut v);
+        if let Some(problem) = common.runbook.as_deref().and_then(runbook_problem) {
+            v.problem("runbook", problem);
+        }
         match check_kind {
             Some(check_kind) if v.problems.is_empty() => Ok(Check {
                 name,
@@ -313,10 +320,25 @@ impl CheckTable {
                 depends_on: common.depends_on,
                 service: common.service,
                 config_test: common.config_test.unwrap_or_default(),
+                runbook: common.runbook.filter(|text| !text.trim().is_empty()),
             }),
             _ => Err(v.problems),
         }
     }
+}
+
+/// The longest runbook a check may carry, inline or in its file: it goes whole into every
+/// agent's prompt, the incident page and the escalation mail.
+pub const RUNBOOK_MAX_BYTES: usize = 16 * 1024;
+
+/// Why a runbook's text is refused, if it is.
+pub fn runbook_problem(text: &str) -> Option<String> {
+    (text.len() > RUNBOOK_MAX_BYTES).then(|| {
+        format!(
+            "the runbook is {} bytes; at most {RUNBOOK_MAX_BYTES} (it goes whole into every agent's prompt and the escalation mail)",
+            text.len()
+        )
+    })
 }
 
 /// The registered kind `kind = "..."` names.

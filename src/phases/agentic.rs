@@ -5,7 +5,7 @@ use super::attempt::{try_plan, Candidate, Tried};
 use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
 use super::{cleared, Runtime};
 use crate::agents::context::{self, Facts};
-use crate::agents::{Answer, Consultation};
+use crate::agents::{Answer, Consultation, Offer};
 use crate::config::Check;
 use crate::model::{Phase, Vote};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
@@ -18,6 +18,8 @@ const SIMILAR_FIXES: i64 = 5;
 pub struct Briefing {
     pub context: Value,
     pub prompt: String,
+    /// The MCP server on this incident and the answer's schema, for command agents.
+    pub offer: Offer,
 }
 
 pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result<Briefing> {
@@ -39,7 +41,44 @@ pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result
         rt.store.record_facts(incident.id, &context["facts"])?;
     }
     let prompt = context::prompt(&context);
-    Ok(Briefing { context, prompt })
+    Ok(Briefing {
+        context,
+        prompt,
+        offer: offer(rt, incident),
+    })
+}
+
+/// `orchestrator [-c CONFIG] --db DB mcp --incident ID`: this binary, on the config and the
+/// database this phase runs with, as absolute paths (the agent runs in a directory of its own).
+fn offer(rt: &Runtime, incident: &Incident) -> Offer {
+    let absolute = |path: &std::path::Path| {
+        std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string()
+    };
+    let Ok(binary) = std::env::current_exe() else {
+        return Offer {
+            incident: incident.id,
+            mcp_server: Vec::new(),
+        };
+    };
+    let mut argv = vec![binary.display().to_string()];
+    if rt.config.source != crate::config::EMBEDDED_NAME {
+        argv.push("-c".into());
+        argv.push(absolute(std::path::Path::new(&rt.config.source)));
+    }
+    argv.extend([
+        "--db".into(),
+        absolute(rt.store.path()),
+        "mcp".into(),
+        "--incident".into(),
+        incident.id.to_string(),
+    ]);
+    Offer {
+        incident: incident.id,
+        mcp_server: argv,
+    }
 }
 
 /// What the last scan said of each check this one depends on (a database down explains an
@@ -111,6 +150,9 @@ pub fn record(
         agreement: how.agreement,
         latency_ms: consultation.latency_ms,
         error: how.error,
+        input_tokens: consultation.usage.input_tokens,
+        output_tokens: consultation.usage.output_tokens,
+        cost_usd: consultation.usage.cost_usd,
     })?)
 }
 

@@ -266,6 +266,10 @@ fn compose(
                 held: held.as_ref(),
                 link: &link,
                 facts: &facts,
+                runbook: rt
+                    .config
+                    .check(&incident.check)
+                    .and_then(|c| c.runbook.as_deref()),
             };
             notify::escalation(&brief, kind == NotificationKind::Repeat)
         }

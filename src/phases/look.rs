@@ -93,7 +93,7 @@ fn evidence(incident: &Incident, check: &Check) -> Vec<String> {
         .collect();
     let since = incident.detected_at.min(now()) - LOG_LOOK_BACK_SECS;
     for log in check.logs.iter().filter(|log| written_since(log, since)) {
-        let Some(tail) = context::tail(log) else {
+        let Some(tail) = context::tail(log, context::TAIL_BYTES) else {
             continue;
         };
         let errors = crate::evidence::error_lines(&tail);
