@@ -8,8 +8,8 @@ use crate::config::{Check, Config};
 use crate::random::random_hex;
 use crate::redact::Redactor;
 use crate::store::{Attempt, Incident, Pattern};
+use crate::untrusted_file::{self, Limits};
 use serde_json::{json, Value};
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// Bytes kept of each log tail, of the journal, and of each attempt's output.
@@ -116,44 +116,38 @@ fn describe_attempt(attempt: &Attempt, redactor: &Redactor) -> Value {
     })
 }
 
-/// The last bytes of each log file; for a directory, its largest files (what fills a disk).
+/// Lines kept of each log tail (within [`TAIL_BYTES`]).
+const TAIL_LINES: usize = 200;
+
+/// The last lines of each log file; for a directory, its largest files (what fills a disk).
+/// Logs are read through `untrusted_file`: one that is a symlink, a FIFO or a device is
+/// reported (`{"not_read": "a FIFO (owner uid 0); not read"}`), never read.
 fn log_tails(paths: &[std::path::PathBuf]) -> Value {
     let mut logs = serde_json::Map::new();
     for path in paths {
-        let value = if path.is_dir() {
-            list_dir(path)
-        } else {
-            tail(path).map(Value::String).unwrap_or(Value::Null)
+        let value = match untrusted_file::look(path) {
+            Ok(meta) if meta.kind == untrusted_file::Kind::Directory => list_dir(path),
+            _ => match untrusted_file::read_tail(path, Limits::new(TAIL_BYTES, TAIL_LINES)) {
+                Ok(tail) => Value::String(tail.text()),
+                Err(untrusted_file::Refusal::Missing) => Value::Null,
+                Err(why) => json!({ "not_read": why.to_string() }),
+            },
         };
         logs.insert(path.display().to_string(), value);
     }
     Value::Object(logs)
 }
 
-fn tail(path: &Path) -> Option<String> {
-    let mut file = std::fs::File::open(path).ok()?;
-    let len = file.metadata().ok()?.len();
-    file.seek(SeekFrom::Start(len.saturating_sub(TAIL_BYTES)))
-        .ok()?;
-    let mut bytes = Vec::new();
-    file.take(TAIL_BYTES).read_to_end(&mut bytes).ok()?;
-    Some(String::from_utf8_lossy(&bytes).into_owned())
-}
-
+/// A log directory's size and largest files, listed without following a symlink.
 fn list_dir(dir: &Path) -> Value {
-    let mut files: Vec<(u64, String)> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter_map(|e| {
-                    Some((
-                        e.metadata().ok()?.len(),
-                        e.file_name().to_string_lossy().into_owned(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let entries = match untrusted_file::list_dir(dir) {
+        Ok(entries) => entries,
+        Err(why) => return json!({ "not_read": why.to_string() }),
+    };
+    let mut files: Vec<(u64, String)> = entries
+        .into_iter()
+        .map(|(name, meta)| (meta.size, name.to_string_lossy().into_owned()))
+        .collect();
     files.sort_by(|a, b| b.cmp(a));
     let total: u64 = files.iter().map(|f| f.0).sum();
     let largest: Vec<Value> = files
