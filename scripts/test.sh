@@ -19,6 +19,11 @@ declare -A NEEDS=(
   [/usr/bin/strace]=strace
   [/usr/bin/promtool]=prometheus
   [/usr/bin/python3]=python3
+  [/usr/sbin/nginx]=nginx
+  [/usr/bin/redis-server]=redis-server
+  [/usr/bin/redis-cli]=redis-tools
+  [/usr/lib/postgresql/15/bin/postgres]=postgresql
+  [/usr/sbin/sshd]=openssh-server
 )
 
 missing=()
