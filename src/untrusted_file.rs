@@ -276,13 +276,19 @@ pub fn list_dir(path: &Path) -> Result<Vec<(OsString, Meta)>, Refusal> {
 }
 
 /// Whether the user `uid` could look `path` up: search permission on every directory from `/`
-/// to the nearest existing directory holding it (after root's symlinks are resolved). Only
-/// the owner's and others' bits are read, never the group's: a user's groups are not known
-/// here, and a "no" only withholds a fact. Root may look up anything.
+/// to the nearest existing directory holding it (after symlinks are resolved, as the kernel
+/// would for that user). Only the owner's and others' bits are read, never the group's: a
+/// user's groups are not known here, and a "no" only withholds a fact. Root may look up
+/// anything. A look that takes longer than the deadline is a "no".
 pub fn searchable_by(uid: u32, path: &Path) -> bool {
     if uid == 0 {
         return true;
     }
+    let path = path.to_path_buf();
+    within(DEADLINE, move || Ok(search_permission(uid, &path))).unwrap_or(false)
+}
+
+fn search_permission(uid: u32, path: &Path) -> bool {
     let Some(dir) = path
         .parent()
         .and_then(|p| p.ancestors().find(|a| a.is_dir()))
