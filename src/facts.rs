@@ -203,8 +203,10 @@ pub fn gather(check: &Check, evidence: &str) -> Facts {
         _ => (None, None),
     });
     let unit_user = facts.unit.as_ref().map(|u| u.user.clone());
+    let logs = facts.time("logs", || (LogLooks::of(check), None));
+    facts.unread_logs = logs.unread();
     let writers = facts.time("writers", || {
-        let writers = Writers::of(check, unit_user);
+        let writers = Writers::of(unit_user, &logs);
         let note = writers.describe();
         (writers, note)
     });
@@ -248,7 +250,6 @@ pub fn gather(check: &Check, evidence: &str) -> Facts {
     facts.paths = facts.time("paths", || {
         (path_facts(check, &error_lines, &writers), None)
     });
-    facts.unread_logs = facts.time("logs", || (unread_logs(check), None));
     facts
 }
 
@@ -264,14 +265,8 @@ pub struct Writers {
 }
 
 impl Writers {
-    fn of(check: &Check, unit_user: Option<Option<String>>) -> Writers {
-        let mut uids = BTreeSet::new();
-        for log in &check.logs {
-            uids.extend(writers_of(log));
-            if let Some(dir) = log.parent() {
-                uids.extend(writers_of(dir));
-            }
-        }
+    fn of(unit_user: Option<Option<String>>, logs: &LogLooks) -> Writers {
+        let mut uids = logs.writers();
         if let Some(user) = unit_user {
             uids.insert(match user.as_deref() {
                 None | Some("") | Some("root") => 0,
@@ -281,15 +276,10 @@ impl Writers {
         Writers { uids }
     }
 
-    /// Whether a path the evidence names may be looked at: every writer could look it up.
-    fn may_see(&self, path: &Path) -> bool {
-        self.uids
-            .iter()
-            .all(|uid| untrusted_file::searchable_by(*uid, path))
-    }
-
+    /// The paths the evidence names that may be looked at: every writer could look them up.
     fn visible(&self, paths: Vec<PathBuf>) -> Vec<PathBuf> {
-        paths.into_iter().filter(|p| self.may_see(p)).collect()
+        let uids: Vec<u32> = self.uids.iter().copied().collect();
+        untrusted_file::searchable_by_all(&uids, paths)
     }
 
     /// "written by uid 65534": the probe's note when someone other than root writes.
@@ -307,43 +297,75 @@ impl Writers {
     }
 }
 
-/// The owner of `path`, and anyone when group or others may write it.
-fn writers_of(path: &Path) -> Vec<u32> {
-    match untrusted_file::look(path) {
-        Ok(meta) if meta.kind == Kind::Symlink => vec![meta.uid],
-        Ok(meta) if meta.mode & 0o022 != 0 => vec![meta.uid, ANYONE],
-        Ok(meta) => vec![meta.uid],
-        Err(Refusal::Missing) => Vec::new(),
-        Err(Refusal::LinkOnTheWay { uid, .. }) => vec![uid],
-        Err(_) => vec![ANYONE],
-    }
+/// Each of the check's logs and its directory, looked at once (one helper thread).
+struct LogLooks {
+    logs: Vec<(PathBuf, Result<untrusted_file::Meta, Refusal>)>,
+    directories: Vec<Result<untrusted_file::Meta, Refusal>>,
 }
 
-/// The check's logs that are no regular file nor directory: reported, never read.
-fn unread_logs(check: &Check) -> Vec<PathFact> {
-    check
-        .logs
-        .iter()
-        .filter_map(|log| {
-            let refusal = match untrusted_file::look(log) {
-                Ok(meta) if matches!(meta.kind, Kind::Regular | Kind::Directory) => return None,
-                Ok(meta) if meta.kind == Kind::Symlink => Refusal::Symlink(meta),
-                Ok(meta) => Refusal::NotRegular(meta),
-                Err(Refusal::Missing) => return None,
-                Err(refusal) => refusal,
-            };
-            let meta = refusal.meta().copied();
-            Some(PathFact {
-                path: log.display().to_string(),
-                kind: meta.map(|m| m.kind.word().to_string()),
-                mode: meta.map(|m| format!("{:04o}", m.mode)),
-                uid: meta.map(|m| m.uid),
-                gid: meta.map(|m| m.gid),
-                problem: Some(refusal.to_string()),
+impl LogLooks {
+    fn of(check: &Check) -> LogLooks {
+        let mut paths: Vec<PathBuf> = check.logs.clone();
+        paths.extend(
+            check
+                .logs
+                .iter()
+                .map(|log| log.parent().unwrap_or(Path::new("/")).to_path_buf()),
+        );
+        let mut looks = untrusted_file::look_all(&paths);
+        let directories = looks.split_off(check.logs.len());
+        LogLooks {
+            logs: check.logs.iter().cloned().zip(looks).collect(),
+            directories,
+        }
+    }
+
+    /// The owner of each log and of its directory (who may replace it), and anyone where one
+    /// of them is writable by group or others.
+    fn writers(&self) -> BTreeSet<u32> {
+        self.logs
+            .iter()
+            .map(|(_, look)| look)
+            .chain(&self.directories)
+            .flat_map(|look| match look {
+                Ok(meta) if meta.kind != Kind::Symlink && meta.mode & 0o022 != 0 => {
+                    vec![meta.uid, ANYONE]
+                }
+                Ok(meta) => vec![meta.uid],
+                Err(Refusal::Missing) => Vec::new(),
+                Err(Refusal::LinkOnTheWay { uid, .. }) => vec![*uid],
+                Err(_) => vec![ANYONE],
             })
-        })
-        .take(MAX_PATHS)
-        .collect()
+            .collect()
+    }
+
+    /// The logs that are no regular file nor directory: reported, never read.
+    fn unread(&self) -> Vec<PathFact> {
+        self.logs
+            .iter()
+            .filter_map(|(log, look)| {
+                let refusal = match look {
+                    Ok(meta) if matches!(meta.kind, Kind::Regular | Kind::Directory) => {
+                        return None
+                    }
+                    Ok(meta) if meta.kind == Kind::Symlink => Refusal::Symlink(*meta),
+                    Ok(meta) => Refusal::NotRegular(*meta),
+                    Err(Refusal::Missing) => return None,
+                    Err(refusal) => refusal.clone(),
+                };
+                let meta = refusal.meta().copied();
+                Some(PathFact {
+                    path: log.display().to_string(),
+                    kind: meta.map(|m| m.kind.word().to_string()),
+                    mode: meta.map(|m| format!("{:04o}", m.mode)),
+                    uid: meta.map(|m| m.uid),
+                    gid: meta.map(|m| m.gid),
+                    problem: Some(refusal.to_string()),
+                })
+            })
+            .take(MAX_PATHS)
+            .collect()
+    }
 }
 
 fn unit_of(check: &Check) -> Option<&str> {

@@ -202,10 +202,22 @@ impl Contents {
 /// The facts of the file `path` names, its last name not followed (a symlink is a symlink).
 pub fn look(path: &Path) -> Result<Meta, Refusal> {
     let path = path.to_path_buf();
+    within(DEADLINE, move || look_now(&path))
+}
+
+/// [`look`] at each of `paths`, on one helper thread under one deadline (all `TimedOut` when
+/// it runs out).
+pub fn look_all(paths: &[PathBuf]) -> Vec<Result<Meta, Refusal>> {
+    let owned = paths.to_vec();
     within(DEADLINE, move || {
-        let (dir, name) = reach_parent(&path)?;
-        Ok(Meta::of(&statat(&dir, &name, AtFlags::SYMLINK_NOFOLLOW)?))
+        Ok(owned.iter().map(|p| look_now(p)).collect())
     })
+    .unwrap_or_else(|why| paths.iter().map(|_| Err(why.clone())).collect())
+}
+
+fn look_now(path: &Path) -> Result<Meta, Refusal> {
+    let (dir, name) = reach_parent(path)?;
+    Ok(Meta::of(&statat(&dir, &name, AtFlags::SYMLINK_NOFOLLOW)?))
 }
 
 /// The first `max_bytes` of a regular file, at most `max_lines` lines of it.
@@ -275,17 +287,23 @@ pub fn list_dir(path: &Path) -> Result<Vec<(OsString, Meta)>, Refusal> {
     })
 }
 
-/// Whether the user `uid` could look `path` up: search permission on every directory from `/`
-/// to the nearest existing directory holding it (after symlinks are resolved, as the kernel
-/// would for that user). Only the owner's and others' bits are read, never the group's: a
-/// user's groups are not known here, and a "no" only withholds a fact. Root may look up
-/// anything. A look that takes longer than the deadline is a "no".
-pub fn searchable_by(uid: u32, path: &Path) -> bool {
-    if uid == 0 {
-        return true;
+/// The `paths` every user in `uids` could look up: with search permission on every directory
+/// from `/` to the nearest existing directory holding the path (after symlinks are resolved,
+/// as the kernel would for that user). Only the owner's and others' bits are read, never the
+/// group's: a user's groups are not known here, and a "no" only withholds a fact. Root may
+/// look up anything. Looked at on one helper thread under one deadline; none when it runs out.
+pub fn searchable_by_all(uids: &[u32], paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let uids: Vec<u32> = uids.iter().copied().filter(|uid| *uid != 0).collect();
+    if uids.is_empty() {
+        return paths;
     }
-    let path = path.to_path_buf();
-    within(DEADLINE, move || Ok(search_permission(uid, &path))).unwrap_or(false)
+    within(DEADLINE, move || {
+        Ok(paths
+            .into_iter()
+            .filter(|path| uids.iter().all(|uid| search_permission(*uid, path)))
+            .collect())
+    })
+    .unwrap_or_default()
 }
 
 fn search_permission(uid: u32, path: &Path) -> bool {
@@ -607,10 +625,20 @@ mod tests {
 
     #[test]
     fn search_permission_is_read_from_every_directory_on_the_way() {
-        assert!(searchable_by(0, Path::new("/root/anything")));
+        let searchable_by =
+            |uid: u32, path: &str| searchable_by_all(&[uid], vec![PathBuf::from(path)]).len() == 1;
+        assert!(searchable_by(0, "/root/anything"));
         // /proc/1/fd is root's alone (0500), whatever a test runs as.
-        assert!(!searchable_by(65534, Path::new("/proc/1/fd/0")));
-        assert!(searchable_by(65534, Path::new("/etc/hostname")));
-        assert!(searchable_by(65534, Path::new("/etc/no-such-dir/x")));
+        assert!(!searchable_by(65534, "/proc/1/fd/0"));
+        assert!(searchable_by(65534, "/etc/hostname"));
+        assert!(searchable_by(65534, "/etc/no-such-dir/x"));
+        let both = searchable_by_all(
+            &[0, 65534],
+            vec![
+                PathBuf::from("/proc/1/fd/0"),
+                PathBuf::from("/etc/hostname"),
+            ],
+        );
+        assert_eq!(both, vec![PathBuf::from("/etc/hostname")]);
     }
 }
