@@ -312,7 +312,13 @@ fn race(host: &Host, tree: &RaceTree, phases: &[&str]) {
     let mut racer = Racer::start(&racer_bin(host), &tree.sub, &tree.link, racer_limit);
     let (mut rounds, mut walk_refusals, mut policy_refusals) = (0, 0, 0);
     let started = Instant::now();
-    while rounds < 40 && started.elapsed() < Duration::from_secs(10) {
+    // 10 s of rounds, and at least 5 of them on a loaded machine, while the racer (45 s) runs.
+    let enough = |rounds: u32, elapsed: Duration| {
+        rounds >= 40
+            || (rounds >= 5 && elapsed >= Duration::from_secs(10))
+            || elapsed >= Duration::from_secs(35)
+    };
+    while !enough(rounds, started.elapsed()) {
         rounds += 1;
         tree.refill_steady();
         let outputs = run_phases(host, &host.path(&format!("round-{rounds}.db")), phases);
