@@ -91,8 +91,8 @@ pub enum Command {
     /// bounded in time) and go into the agent's context. The builtin runbook reasons on them:
     /// a dead pid in a pid file the service refuses to start over is removed; a foreign
     /// process on the service's port is stopped (approval as [policy] says); a full filesystem
-    /// (bytes or inodes) is cleaned in the check's logs, rotated and dated files first, never a
-    /// file a process holds open; a permission problem (naming path, mode and owner) and a bad
+    /// (bytes or inodes) is freed of the rotated and dated files in the check's logs, never a
+    /// live log or a data file; a permission problem (naming path, mode and owner) and a bad
     /// config file (quoting the parse error) are escalated.
     Research,
     /// Phase 3: several agents vote; the plan a quorum agrees on runs

@@ -153,6 +153,12 @@ fn prepare_rootfs() {
         "/etc/systemd/system/demo-web.service",
         "[Unit]\nDescription=a web service to break\n[Service]\nExecStart=/usr/bin/python3 -m http.server 8080 --bind 127.0.0.1\n",
     );
+    // A forking daemon whose pid file systemd reads (PIDFile=), written by Debian's
+    // start-stop-daemon as sysvinit-era units do.
+    write(
+        "/etc/systemd/system/forky.service",
+        "[Unit]\nDescription=a forking daemon with a pid file\n[Service]\nType=forking\nPIDFile=/run/forky.pid\nExecStart=/sbin/start-stop-daemon --start --background --make-pidfile --pidfile /run/forky.pid --exec /bin/sleep -- infinity\n",
+    );
     write(
         "/etc/systemd/system/broken.service",
         "[Unit]\nDescription=always fails\n[Service]\nType=oneshot\nExecStart=/bin/false\n",
@@ -193,6 +199,12 @@ kind = "systemd"
 unit = "noisy.service"
 
 [[checks]]
+name = "forky"
+kind = "process"
+pidfile = "/run/forky.pid"
+unit = "forky.service"
+
+[[checks]]
 name = "failed-units"
 kind = "systemd-failed"
 ignore = ["noisy.service"]
@@ -222,6 +234,7 @@ fn on_a_real_systemd_the_timer_runs_the_chain_and_units_are_restarted() {
     prepare_rootfs();
     let container = Container::boot();
     container.ok(&["systemctl", "start", "demo-web.service"]);
+    container.ok(&["systemctl", "start", "forky.service"]);
     let _ = container.run(&["systemctl", "start", "broken.service"]);
     let _ = container.run(&["systemctl", "start", "noisy.service"]);
 
@@ -237,6 +250,27 @@ fn on_a_real_systemd_the_timer_runs_the_chain_and_units_are_restarted() {
     };
     assert_eq!(status("web"), "ok", "{scan}");
     assert_eq!(status("failed-units"), "critical", "{scan}");
+    // The pid file systemd itself took the main pid from (PIDFile=), read by the one reader.
+    let main_pid = container.ok(&[
+        "systemctl",
+        "show",
+        "-p",
+        "MainPID",
+        "--value",
+        "forky.service",
+    ]);
+    assert_eq!(status("forky"), "ok", "{scan}");
+    let forky = scan["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "forky")
+        .unwrap();
+    assert_eq!(
+        forky["summary"],
+        format!("pid {} from /run/forky.pid is running", main_pid.trim()),
+        "{forky}"
+    );
     let failed = scan["checks"]
         .as_array()
         .unwrap()

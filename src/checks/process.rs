@@ -82,27 +82,21 @@ fn process(
     CheckResult::ok(format!("{count} {name} processes running")).with_perf(perf)
 }
 
+/// Through the one pid-file reader (`crate::pidfile`): the pid on the first line, the rest
+/// ignored (PostgreSQL's `postmaster.pid`); a symlink, FIFO or device is refused, not read.
 fn process_by_pidfile(pidfile: &Path) -> CheckResult {
-    let text = match std::fs::read_to_string(pidfile) {
-        Ok(text) => text,
-        Err(err) => {
-            return CheckResult::critical(format!(
-                "cannot read pid file {}: {err}",
-                pidfile.display()
-            ))
+    let shown = pidfile.display();
+    match crate::pidfile::read(pidfile) {
+        Ok(file) if pid_alive(file.pid) => {
+            CheckResult::ok(format!("pid {} from {shown} is running", file.pid))
         }
-    };
-    match text.trim().parse::<i32>() {
-        Ok(pid) if pid_alive(pid) => {
-            CheckResult::ok(format!("pid {pid} from {} is running", pidfile.display()))
+        Ok(file) => CheckResult::critical(format!(
+            "stale pid file {shown}: pid {} is not running",
+            file.pid
+        )),
+        Err(crate::pidfile::PidFileError::Unreadable(why)) => {
+            CheckResult::critical(format!("cannot read pid file {shown}: {why}"))
         }
-        Ok(pid) => CheckResult::critical(format!(
-            "stale pid file {}: pid {pid} is not running",
-            pidfile.display()
-        )),
-        Err(_) => CheckResult::critical(format!(
-            "pid file {} does not hold a pid",
-            pidfile.display()
-        )),
+        Err(no_pid) => CheckResult::critical(format!("pid file {shown} {no_pid}")),
     }
 }

@@ -301,7 +301,7 @@ impl Tools {
             .min(MAX_LOG_LINES);
         let mut logs = Map::new();
         for path in &check.logs {
-            let value = match context::log_tail(path, LOG_TAIL_BYTES) {
+            let value = match context::log_tail(path, LOG_TAIL_BYTES, lines as usize) {
                 Value::String(text) => Value::String(last_lines(&text, lines as usize)),
                 other => other,
             };

@@ -173,7 +173,7 @@ pub fn act(
     candidate: &Candidate,
 ) -> anyhow::Result<(Acted, Option<i64>)> {
     let unit = check.unit.as_deref();
-    let verdict = Policy::new(&rt.config.policy).judge(&candidate.plan, unit);
+    let verdict = Policy::new(&rt.config.policy).judge_for(&candidate.plan, rt.config, check);
     let plan_json = candidate.plan.to_json();
     let plan_hash = candidate.plan.hash(unit);
     match verdict {
