@@ -1444,7 +1444,6 @@ fn a_full_redis_disk_waits_for_its_disk_check_and_redis_is_never_restarted() {
 }
 
 #[test]
-#[ignore = "needs branch files: clean_files must never delete Redis's live log, its dump or its pid file (issue 19.2)"]
 fn a_full_redis_disk_is_freed_keeping_the_live_log_and_the_data() {
     require_system!(
         "a_full_redis_disk_is_freed_keeping_the_live_log_and_the_data",
@@ -1477,7 +1476,6 @@ fn a_database_down_under_its_app_is_restarted_once_and_the_app_never() {
 }
 
 #[test]
-#[ignore = "needs branch files: the process check must read PostgreSQL's many-line postmaster.pid (issue 19.1)"]
 fn a_healthy_postgresql_with_a_many_line_pid_file_is_never_touched() {
     require_system!(
         "a_healthy_postgresql_with_a_many_line_pid_file_is_never_touched",
