@@ -34,6 +34,9 @@ pub struct Check {
     pub depends_on: Vec<String>,
     /// The service this check watches, naming its group (else its `unit` does).
     pub service: Option<String>,
+    /// Scans in a row that must find the check failing before the failure counts (Monit's
+    /// `for N cycles`); 1 counts every failure at once.
+    pub for_cycles: u32,
 }
 
 impl crate::checks::Runnable for Check {
@@ -84,6 +87,7 @@ pub(super) struct RawCheck {
     #[serde(default)]
     depends_on: Vec<String>,
     service: Option<String>,
+    for_cycles: Option<u32>,
 }
 
 /// One `[[checks]]` table: the common keys, and the keys that belong to some kind, kept as
@@ -287,6 +291,7 @@ impl CheckTable {
         };
         let kind_keys = keys_of_kind(info, kind_keys, &mut v);
         let act_on = common.act_on(&mut v);
+        let for_cycles = common.for_cycles(&mut v);
         let mut keys = Keys::new(info.name, kind_keys).with_unit(common.unit.clone());
         let check_kind = CheckKind::parse(info.name, &mut keys);
         for problem in keys.into_problems() {
@@ -307,6 +312,7 @@ impl CheckTable {
                 logs: common.logs,
                 depends_on: common.depends_on,
                 service: common.service,
+                for_cycles,
             }),
             _ => Err(v.problems),
         }
@@ -363,6 +369,22 @@ impl RawCheck {
                     format!("expected \"critical\" or \"warning\", got \"{other}\""),
                 );
                 Severity::Critical
+            }
+        }
+    }
+
+    /// At least one scan; at most a thousand (at five minutes a cycle, over three days).
+    fn for_cycles(&self, v: &mut Validator) -> u32 {
+        const MOST: u32 = 1000;
+        match self.for_cycles {
+            None => 1,
+            Some(n) if (1..=MOST).contains(&n) => n,
+            Some(n) => {
+                v.problem(
+                    "for_cycles",
+                    format!("expected a number of scans from 1 to {MOST}, got {n}"),
+                );
+                1
             }
         }
     }

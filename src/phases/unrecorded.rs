@@ -465,6 +465,7 @@ mod tests {
             incident: None,
             change: None,
             silenced: None,
+            pending: None,
         }
     }
 

@@ -13,6 +13,7 @@ mod dashboard;
 mod escalations;
 mod facts;
 mod incidents;
+mod memory;
 mod metrics;
 pub(crate) mod private;
 mod silences;
@@ -47,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_silences.sql"),
     include_str!("migrations/0011_dash.sql"),
     include_str!("migrations/0012_facts.sql"),
+    include_str!("migrations/0018_check_memory.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
