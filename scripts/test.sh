@@ -19,6 +19,7 @@ declare -A NEEDS=(
   [/usr/bin/strace]=strace
   [/usr/bin/promtool]=prometheus
   [/usr/bin/python3]=python3
+  [/usr/bin/openssl]=openssl
 )
 
 missing=()

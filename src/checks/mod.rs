@@ -166,6 +166,7 @@ check_kinds! {
     File => file::File,
     Command => command::Command,
     Log => log::Log,
+    Certificate => certificate::Certificate,
 }
 
 impl CheckKind {
@@ -313,11 +314,15 @@ pub fn run_all<C: Runnable>(
 ) -> Vec<CheckResult> {
     let indexed: Vec<(usize, &C)> = checks.iter().enumerate().collect();
     crate::pool::map_bounded(&indexed, parallelism, |(i, check)| {
-        run_check(*check, Look::Scan, memories.get(*i).unwrap_or(&Memory::Null))
+        run_check(
+            *check,
+            Look::Scan,
+            memories.get(*i).unwrap_or(&Memory::Null),
+        )
     })
     .into_iter()
-        .map(|r| r.unwrap_or_else(|| CheckResult::unknown("the check did not run")))
-        .collect()
+    .map(|r| r.unwrap_or_else(|| CheckResult::unknown("the check did not run")))
+    .collect()
 }
 
 #[cfg(test)]
