@@ -256,3 +256,210 @@ fn certificate_keys_are_checked_with_their_line() {
     assert_contains(&run.stderr, "orchestrator.toml:10:");
     assert_contains(&run.stderr, "`crit_days` (10) is more than `warn_days` (5)");
 }
+
+fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+}
+
+fn log_check(name: &str, path: &Path, pattern: &str) -> String {
+    format!(
+        "[[checks]]\nname = \"{name}\"\nkind = \"log\"\npath = \"{}\"\npattern = \"{pattern}\"\n",
+        path.display()
+    )
+}
+
+#[test]
+fn a_log_check_follows_rotation_by_rename_and_truncation_across_scans() {
+    let host = Host::new();
+    let log = host.path("app.log");
+    append(&log, "ERROR written before orchestrator watched\n");
+    host.write_config(&log_check("app-log", &log, "ERROR|panic"));
+    let first = scan(&host);
+    assert_eq!(line(&first, "app-log")["status"], "ok", "{first}");
+    assert_contains(
+        line(&first, "app-log")["summary"].as_str().unwrap(),
+        "watching",
+    );
+
+    // Rotation by rename, the daemon still writing to the old file, then a new file.
+    append(&log, "ERROR one\nfine\n");
+    std::fs::rename(&log, host.path("app.log.1")).unwrap();
+    append(
+        &host.path("app.log.1"),
+        "ERROR two, before the daemon reopened its log\n",
+    );
+    append(&log, "panic: three\n");
+    let rotated = scan(&host);
+    let check = line(&rotated, "app-log");
+    assert_eq!(check["status"], "critical", "{check}");
+    let summary = check["summary"].as_str().unwrap();
+    assert_contains(summary, "3 new line(s)");
+    assert_contains(summary, "ERROR one");
+    assert_contains(summary, "rotated");
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM incidents WHERE check_name = 'app-log'"),
+        1
+    );
+    assert_contains(
+        &host.query_text("SELECT output FROM checks WHERE name = 'app-log'"),
+        "panic: three",
+    );
+
+    // Nothing new: the next scan passes and the incident recovers.
+    let quiet = scan(&host);
+    assert_eq!(line(&quiet, "app-log")["status"], "ok", "{quiet}");
+    assert_eq!(line(&quiet, "app-log")["change"], "recovered", "{quiet}");
+
+    // Truncated in place (copytruncate): read from the start again.
+    std::fs::write(&log, "ERROR four\n").unwrap();
+    let truncated = scan(&host);
+    let check = line(&truncated, "app-log");
+    assert_eq!(check["status"], "critical", "{check}");
+    assert_contains(check["summary"].as_str().unwrap(), "ERROR four");
+    assert_contains(check["summary"].as_str().unwrap(), "truncated");
+
+    // Rotated away and deleted (compressed) before a scan: the new file is still read.
+    append(&log, "lost line\n");
+    std::fs::rename(&log, host.path("app.log.2")).unwrap();
+    std::fs::remove_file(host.path("app.log.2")).unwrap();
+    append(&log, "ERROR five\n");
+    let gone = scan(&host);
+    let check = line(&gone, "app-log");
+    assert_eq!(check["status"], "critical", "{check}");
+    let summary = check["summary"].as_str().unwrap();
+    assert_contains(summary, "1 new line(s)");
+    assert_contains(summary, "ERROR five");
+    // The new file may take the deleted one's inode number: its first bytes tell them apart.
+    assert!(
+        summary.contains("the rotated file is gone") || summary.contains("replaced"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_log_match_is_not_cleared_by_the_recheck_before_acting_and_reaches_a_person() {
+    let host = Host::new();
+    let log = host.path("app.log");
+    append(&log, "");
+    host.write_config(&log_check("app-log", &log, "Out of memory"));
+    scan(&host);
+    append(&log, "kernel: Out of memory: Killed process 4242 (java)\n");
+    let found = scan(&host);
+    assert_eq!(line(&found, "app-log")["status"], "critical", "{found}");
+    // Phase 1 looks again before acting: the line does not clear, so the incident is handed
+    // on (nothing to try) rather than marked recovered.
+    host.run(&["fix"]).ok();
+    let incident = "SELECT status || ' ' || phase FROM incidents WHERE check_name = 'app-log'";
+    assert_eq!(host.query_text(incident), "open 2");
+    // The re-check did not move the offset: the next scan sees no new line and passes.
+    let quiet = scan(&host);
+    assert_eq!(line(&quiet, "app-log")["change"], "recovered", "{quiet}");
+}
+
+#[test]
+fn a_log_check_refuses_a_symlink_and_a_fifo_planted_by_another_user() {
+    let host = Host::new();
+    let secret = host.path("secret");
+    std::fs::write(&secret, "ERROR the secret\n").unwrap();
+    let link = host.path("link.log");
+    std::os::unix::fs::symlink(&secret, &link).unwrap();
+    let fifo = host.path("fifo.log");
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success());
+    let config = [
+        log_check("link", &link, "ERROR"),
+        log_check("fifo", &fifo, "ERROR"),
+    ]
+    .concat();
+    host.write_config(&config);
+    let found = scan(&host);
+    for (name, said) in [("link", "symbolic link"), ("fifo", "not a regular file")] {
+        let check = line(&found, name);
+        assert_eq!(check["status"], "unknown", "{check}");
+        assert_contains(check["summary"].as_str().unwrap(), said);
+        assert!(!check["summary"].as_str().unwrap().contains("secret"));
+    }
+}
+
+#[test]
+fn log_keys_are_checked_with_their_line() {
+    let host = Host::new();
+    host.write_config(
+        "[[checks]]\nname = \"a\"\nkind = \"log\"\npath = \"/var/log/x\"\npattern = \"(unclosed\"\n\
+         [[checks]]\nname = \"b\"\nkind = \"log\"\npattern = \"x\"\n\
+         [[checks]]\nname = \"c\"\nkind = \"log\"\npath = \"/x\"\npattern = \"x\"\nmax_bytes = \"1TiB\"\nseverity = \"fatal\"\n",
+    );
+    let run = host.run(&["config", "check"]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    for said in [
+        "orchestrator.toml:5:",
+        "not a regular expression",
+        "needs `path` (a log file) or `journal`",
+        "orchestrator.toml:15:",
+        "expected a size from 1 byte to 64MiB",
+        "orchestrator.toml:16:",
+        "expected \"critical\" or \"warning\", got \"fatal\"",
+    ] {
+        assert_contains(&run.stderr, said);
+    }
+}
+
+#[test]
+fn for_cycles_opens_an_incident_only_after_that_many_failing_scans_in_a_row() {
+    let host = Host::new();
+    let flag = host.path("ready");
+    host.write_config(&format!(
+        "[[checks]]\nname = \"ready\"\nkind = \"file\"\npath = \"{}\"\nfor_cycles = 3\n",
+        flag.display()
+    ));
+    let incidents = || host.query_i64("SELECT COUNT(*) FROM incidents");
+    let pending = |scan: &serde_json::Value| line(scan, "ready")["pending"]["streak"].as_i64();
+    let first = scan(&host);
+    assert_eq!(line(&first, "ready")["status"], "critical", "{first}");
+    assert_eq!(pending(&first), Some(1), "{first}");
+    assert_eq!(line(&first, "ready")["pending"]["of"], 3, "{first}");
+    let text = host.run(&["scan"]).ok().stdout;
+    assert_contains(&text, "[failing 2 of 3 scans: not counted yet]");
+    // Passing once starts the streak over: nobody was woken by the two failures.
+    std::fs::write(&flag, "").unwrap();
+    assert_eq!(pending(&scan(&host)), None);
+    std::fs::remove_file(&flag).unwrap();
+    assert_eq!(pending(&scan(&host)), Some(1));
+    assert_eq!(pending(&scan(&host)), Some(2));
+    assert_eq!(incidents(), 0);
+    let third = scan(&host);
+    assert_eq!(line(&third, "ready")["change"], "opened", "{third}");
+    assert_eq!(pending(&third), None);
+    // Failing on with the incident open: seen, as without for_cycles.
+    assert_eq!(line(&scan(&host), "ready")["change"], "seen");
+    // A pass counts at once.
+    std::fs::write(&flag, "").unwrap();
+    assert_eq!(line(&scan(&host), "ready")["change"], "recovered");
+    // And failing again must again last three scans before the incident reopens.
+    std::fs::remove_file(&flag).unwrap();
+    assert_eq!(pending(&scan(&host)), Some(1));
+    assert_eq!(pending(&scan(&host)), Some(2));
+    let again = scan(&host);
+    assert_eq!(line(&again, "ready")["change"], "reopened", "{again}");
+    assert_eq!(incidents(), 1);
+}
+
+#[test]
+fn for_cycles_out_of_range_is_a_config_error_with_its_line() {
+    let host = Host::new();
+    host.write_config("[[checks]]\nname = \"a\"\nkind = \"file\"\npath = \"/x\"\nfor_cycles = 0\n");
+    let run = host.run(&["config", "check"]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert_contains(&run.stderr, "orchestrator.toml:5:");
+    assert_contains(
+        &run.stderr,
+        "expected a number of scans from 1 to 1000, got 0",
+    );
+}

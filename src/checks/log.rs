@@ -167,11 +167,27 @@ struct Remembered {
 }
 
 /// Where reading stopped in a file: its identity and the offset of the next unread byte.
+/// An inode number is reused once its file is deleted, so the identity includes a hash of the
+/// file's first bytes (up to [`HEAD_BYTES`], never past the offset): a new file that took the
+/// number of a deleted one is read from its start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Position {
     dev: u64,
     ino: u64,
     offset: u64,
+    #[serde(default)]
+    head: u64,
+}
+
+/// Bytes of a file's start that identify it with its inode.
+const HEAD_BYTES: u64 = 256;
+
+/// FNV-1a of the first bytes of `file`, up to `HEAD_BYTES` and never past `offset`.
+fn head_of(file: &std::fs::File, offset: u64) -> u64 {
+    let bytes = read_range(file, 0, offset.min(HEAD_BYTES)).unwrap_or_default();
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -298,11 +314,12 @@ fn regular(fd: rustix::fd::OwnedFd, path: &Path) -> Result<(std::fs::File, Stat)
     Ok((std::fs::File::from(fd), stat))
 }
 
-fn position_of(stat: &Stat, offset: u64) -> Position {
+fn position_of(file: &std::fs::File, stat: &Stat, offset: u64) -> Position {
     Position {
         dev: stat.st_dev,
         ino: stat.st_ino,
         offset,
+        head: head_of(file, offset),
     }
 }
 
@@ -314,12 +331,15 @@ fn read_file(path: &Path, last: Option<Position>, budget: u64) -> Result<NewText
     let start = match last {
         None => {
             new.first = true;
-            new.file_position = Some(position_of(&stat, size));
+            new.file_position = Some(position_of(&file, &stat, size));
             return Ok(new);
         }
         Some(last) if (last.dev, last.ino) == (stat.st_dev, stat.st_ino) => {
             if size < last.offset {
                 new.notes.push("truncated: read from its start".into());
+                0
+            } else if head_of(&file, last.offset) != last.head {
+                new.notes.push("replaced: read from its start".into());
                 0
             } else {
                 last.offset
@@ -349,7 +369,7 @@ fn read_file(path: &Path, last: Option<Position>, budget: u64) -> Result<NewText
         new.notes.push(format!("{} byte(s) left for the next scan", size - next));
     }
     new.text.extend_from_slice(&chunk);
-    new.file_position = Some(position_of(&stat, next));
+    new.file_position = Some(position_of(&file, &stat, next));
     Ok(new)
 }
 
@@ -389,8 +409,13 @@ fn read_rotated_rest(path: &Path, last: Position, budget: u64, new: &mut NewText
     }
 }
 
-/// The name in `path`'s directory of the regular file with `last`'s device and inode.
+/// The name in `path`'s directory of the regular file with `last`'s device and inode. An inode
+/// number is reused once its file is deleted, so only a name that starts like the log's
+/// (`app.log.1`, `app.log-20260101`, `app-20260101.log` for `app.log`) and a file at least as
+/// long as the offset can be the rotated log: never an unrelated file that took the number.
 fn find_inode(path: &Path, last: Position) -> Option<PathBuf> {
+    let own = path.file_name()?.as_encoded_bytes();
+    let stem = path.file_stem()?.as_encoded_bytes();
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let fd = rustix::fs::open(
         dir,
@@ -400,14 +425,18 @@ fn find_inode(path: &Path, last: Position) -> Option<PathBuf> {
     .ok()?;
     let entries = rustix::fs::Dir::read_from(&fd).ok()?;
     for entry in entries.flatten().take(MOST_ENTRIES) {
-        if entry.ino() != last.ino {
+        let name = entry.file_name();
+        let bytes = name.to_bytes();
+        if entry.ino() != last.ino || bytes == own || !bytes.starts_with(stem) {
             continue;
         }
-        let name = entry.file_name();
         let Ok(stat) = rustix::fs::statat(&fd, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) else {
             continue;
         };
-        if stat.st_dev == last.dev && FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile {
+        if stat.st_dev == last.dev
+            && FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile
+            && stat.st_size.max(0) as u64 >= last.offset
+        {
             use std::os::unix::ffi::OsStrExt;
             return Some(dir.join(std::ffi::OsStr::from_bytes(name.to_bytes())));
         }
