@@ -463,3 +463,173 @@ fn for_cycles_out_of_range_is_a_config_error_with_its_line() {
         "expected a number of scans from 1 to 1000, got 0",
     );
 }
+
+const PYTHON3: Need = Need::Program("/usr/bin/python3", "python3");
+
+/// A real process: 150 MiB resident, 40 files open, three `sleep` children, and (with `busy`)
+/// one core spinning. Killed with its children when dropped.
+struct Hog {
+    child: Child,
+}
+
+impl Hog {
+    fn start(host: &Host, busy: bool) -> Hog {
+        let script = format!(
+            r#"
+import os, subprocess, sys, time
+ballast = b"x" * (150 * 1024 * 1024)
+files = [open("{dir}/open-%d" % i, "w") for i in range(40)]
+kids = [subprocess.Popen(["sleep", "600"]) for _ in range(3)]
+open("{dir}/hog.pid", "w").write("%d\n" % os.getpid())
+deadline = time.time() + 600
+while time.time() < deadline:
+    if not {busy}:
+        time.sleep(0.5)
+"#,
+            dir = host.dir.path().display(),
+            busy = if busy { "True" } else { "False" },
+        );
+        let child = Command::new("/usr/bin/python3")
+            .args(["-c", &script])
+            .process_group(0)
+            .spawn()
+            .expect("python3");
+        let pidfile = host.path("hog.pid");
+        wait_until("the hog is up", Duration::from_secs(30), || {
+            std::fs::read_to_string(&pidfile).is_ok_and(|t| t.ends_with('\n'))
+        });
+        Hog { child }
+    }
+}
+
+impl Drop for Hog {
+    fn drop(&mut self) {
+        // The whole group: python and its `sleep` children.
+        // SAFETY: kill takes plain integers; a group already gone only makes it fail.
+        unsafe {
+            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+use std::os::unix::process::CommandExt;
+
+#[test]
+fn resources_of_a_real_process_memory_cpu_files_children() {
+    require_system!(
+        "resources_of_a_real_process_memory_cpu_files_children",
+        PYTHON3
+    );
+    let host = Host::new();
+    let _hog = Hog::start(&host, true);
+    let pidfile = host.path("hog.pid");
+    let check = |name: &str, limits: &str| {
+        format!(
+            "[[checks]]\nname = \"{name}\"\nkind = \"resources\"\npidfile = \"{}\"\n{limits}\n",
+            pidfile.display()
+        )
+    };
+    host.write_config(
+        &[
+            check("memory-over", "max_memory = \"100MiB\""),
+            check("memory-under", "max_memory = \"1GiB\""),
+            check("files-over", "max_open_files = 30"),
+            check("children-over", "max_children = 2"),
+            check("children-under", "max_children = 3"),
+            // A spinning core is 100%, or what a loaded machine leaves it: well above 5%.
+            check("cpu-over", "max_cpu = 5\nfor_cycles = 2"),
+            check("cpu-under", "max_cpu = \"400%\""),
+        ]
+        .concat(),
+    );
+    let first = scan(&host);
+    let expect = [
+        ("memory-over", "critical", "> 100.0 MiB"),
+        ("memory-under", "ok", "3 children"),
+        ("files-over", "critical", "open files > 30"),
+        ("children-over", "critical", "3 children > 2"),
+        ("children-under", "ok", "cpu from the next scan on"),
+        ("cpu-over", "ok", "cpu from the next scan on"),
+    ];
+    for (name, status, said) in expect {
+        let check = line(&first, name);
+        assert_eq!(check["status"], status, "{check}");
+        assert_contains(check["summary"].as_str().unwrap(), said);
+    }
+    // The CPU rate is over the interval between scans: one core spinning is about 100%.
+    std::thread::sleep(Duration::from_secs(1));
+    let second = scan(&host);
+    let cpu = line(&second, "cpu-over");
+    assert_eq!(cpu["status"], "critical", "{cpu}");
+    assert_eq!(cpu["pending"]["streak"], 1, "{cpu}");
+    assert_contains(cpu["summary"].as_str().unwrap(), "> 5%");
+    assert_eq!(line(&second, "cpu-under")["status"], "ok");
+    let third = scan(&host);
+    assert_eq!(line(&third, "cpu-over")["change"], "opened", "{third}");
+    let perf: serde_json::Value = host
+        .query_text("SELECT perfdata FROM checks WHERE name = 'cpu-under'")
+        .parse()
+        .unwrap();
+    let cpu = perf
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["label"] == "cpu")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (5.0..=150.0).contains(&cpu),
+        "one busy core measured as {cpu}%"
+    );
+}
+
+#[test]
+fn resources_by_name_count_the_masters_and_their_workers() {
+    require_system!(
+        "resources_by_name_count_the_masters_and_their_workers",
+        PYTHON3
+    );
+    let host = Host::new();
+    let hog = Hog::start(&host, false);
+    host.write_config(
+        "[[checks]]\nname = \"sleepers\"\nkind = \"resources\"\nprocess = \"sleep\"\nmax_children = 0\nmax_cpu = 5\n\
+         [[checks]]\nname = \"gone\"\nkind = \"resources\"\nprocess = \"no-such-daemon\"\nmax_memory = \"1GiB\"\n",
+    );
+    let found = scan(&host);
+    // Each `sleep` is a master of its own (its parent is python3): none has children.
+    let sleepers = line(&found, "sleepers");
+    assert_eq!(sleepers["status"], "ok", "{sleepers}");
+    assert_contains(sleepers["summary"].as_str().unwrap(), "0 children");
+    // Sleeping processes use no CPU over the interval.
+    std::thread::sleep(Duration::from_millis(500));
+    let again = scan(&host);
+    let sleepers = line(&again, "sleepers");
+    assert_eq!(sleepers["status"], "ok", "{sleepers}");
+    assert!(
+        !sleepers["summary"].as_str().unwrap().contains("next scan"),
+        "{sleepers}"
+    );
+    let gone = line(&found, "gone");
+    assert_eq!(gone["status"], "critical", "{gone}");
+    assert_contains(
+        gone["summary"].as_str().unwrap(),
+        "no process named no-such-daemon",
+    );
+    drop(hog);
+}
+
+#[test]
+fn resources_keys_are_checked_with_their_line() {
+    let host = Host::new();
+    host.write_config(
+        "[[checks]]\nname = \"a\"\nkind = \"resources\"\nprocess = \"nginx\"\n\
+         [[checks]]\nname = \"b\"\nkind = \"resources\"\nprocess = \"nginx\"\nmax_cpu = \"lots\"\n",
+    );
+    let run = host.run(&["config", "check"]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert_contains(&run.stderr, "needs at least one of max_memory, max_cpu");
+    assert_contains(&run.stderr, "orchestrator.toml:9:");
+    assert_contains(&run.stderr, "expected a percentage of one core");
+}

@@ -167,6 +167,7 @@ check_kinds! {
     Command => command::Command,
     Log => log::Log,
     Certificate => certificate::Certificate,
+    Resources => resources::Resources,
 }
 
 impl CheckKind {

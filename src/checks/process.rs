@@ -83,16 +83,7 @@ fn process(
 }
 
 fn process_by_pidfile(pidfile: &Path) -> CheckResult {
-    let text = match std::fs::read_to_string(pidfile) {
-        Ok(text) => text,
-        Err(err) => {
-            return CheckResult::critical(format!(
-                "cannot read pid file {}: {err}",
-                pidfile.display()
-            ))
-        }
-    };
-    match text.trim().parse::<i32>() {
+    match pid_in_file(pidfile) {
         Ok(pid) if pid_alive(pid) => {
             CheckResult::ok(format!("pid {pid} from {} is running", pidfile.display()))
         }
@@ -100,9 +91,16 @@ fn process_by_pidfile(pidfile: &Path) -> CheckResult {
             "stale pid file {}: pid {pid} is not running",
             pidfile.display()
         )),
-        Err(_) => CheckResult::critical(format!(
-            "pid file {} does not hold a pid",
-            pidfile.display()
-        )),
+        Err(problem) => CheckResult::critical(problem),
     }
+}
+
+/// The pid a pid file holds, or what is wrong with it. (The `resources` kind reads pid files
+/// through here too.)
+pub(super) fn pid_in_file(pidfile: &Path) -> Result<i32, String> {
+    let text = std::fs::read_to_string(pidfile)
+        .map_err(|err| format!("cannot read pid file {}: {err}", pidfile.display()))?;
+    text.trim()
+        .parse::<i32>()
+        .map_err(|_| format!("pid file {} does not hold a pid", pidfile.display()))
 }
