@@ -20,6 +20,8 @@ declare -A NEEDS=(
   [/usr/bin/promtool]=prometheus
   [/usr/bin/python3]=python3
   [/usr/bin/openssl]=openssl
+  [/usr/sbin/nginx]=nginx
+  [/usr/bin/redis-server]=redis-server
 )
 
 missing=()

@@ -4,6 +4,7 @@
 mod config;
 mod consult;
 mod cycle;
+mod discover;
 mod error;
 mod escalate;
 mod fix;
