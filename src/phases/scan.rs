@@ -146,6 +146,10 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
     Ok(report)
 }
 
+/// What a scan's result did: the incident it concerns and what happened to it, or the
+/// failure `for_cycles` does not count yet.
+type ScanObservation = (Option<(i64, Observation)>, Option<Pending>);
+
 /// Records a scan's result: keeps what the check remembers for the next scan, counts its
 /// failing streak, and observes the result, except a failure that `for_cycles` does not count
 /// yet (fewer scans in a row than it asks, and no incident open): that one is recorded as the
@@ -154,7 +158,7 @@ fn observe_scan(
     rt: &mut Runtime,
     check: &Check,
     result: &CheckResult,
-) -> crate::store::Result<(Option<(i64, Observation)>, Option<Pending>)> {
+) -> crate::store::Result<ScanObservation> {
     if let Some(memory) = &result.memory {
         rt.store.remember(&check.name, memory)?;
     }
