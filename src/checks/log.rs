@@ -311,6 +311,15 @@ fn regular(fd: rustix::fd::OwnedFd, path: &Path) -> Result<(std::fs::File, Stat)
     if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
         return Err(format!("{} is not a regular file", path.display()));
     }
+    // A second name for a file is how another user would point a log at one they may not
+    // read (where the kernel lets them link it): a log has one name.
+    if stat.st_nlink > 1 {
+        return Err(format!(
+            "{} has {} hard links; a `log` check reads a file with one name",
+            path.display(),
+            stat.st_nlink
+        ));
+    }
     Ok((std::fs::File::from(fd), stat))
 }
 
@@ -618,6 +627,18 @@ mod tests {
             assert!(scans < 10, "never reached the needle");
         }
         assert_eq!(scans, 5);
+    }
+
+    #[test]
+    fn a_second_name_for_a_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("secret");
+        std::fs::write(&secret, "ERROR the secret\n").unwrap();
+        let log = dir.path().join("app.log");
+        std::fs::hard_link(&secret, &log).unwrap();
+        let result = check(&log, "ERROR").probe_after(Duration::from_secs(5), Look::Scan, &Memory::Null);
+        assert_eq!(result.status, Status::Unknown, "{}", result.summary);
+        assert!(result.summary.contains("hard links"), "{}", result.summary);
     }
 
     #[test]
