@@ -673,11 +673,17 @@ fn on_a_real_systemd_a_log_check_reads_the_journal_and_discover_lists_running_un
     .unwrap();
     let wants = root.join("etc/systemd/system/multi-user.target.wants");
     std::fs::create_dir_all(&wants).unwrap();
-    let link = wants.join("demo-web.service");
-    let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink("/etc/systemd/system/demo-web.service", &link).unwrap();
+    // Enabled for this test only: the cached root is shared with the other tests.
+    struct Enabled(PathBuf);
+    impl Drop for Enabled {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let link = Enabled(wants.join("demo-web.service"));
+    let _ = std::fs::remove_file(&link.0);
+    std::os::unix::fs::symlink("/etc/systemd/system/demo-web.service", &link.0).unwrap();
     let container = Container::boot();
-    let _ = std::fs::remove_file(&link);
 
     let status = |scan: &serde_json::Value| scan["checks"][0]["status"].as_str().map(String::from);
     let first = container.orchestrator_json(&["scan"]);

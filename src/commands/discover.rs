@@ -275,7 +275,7 @@ fn daemon_checks(out: &mut String, host: &Host, found: &Found, names: &mut Names
         let _ = writeln!(common, "logs = {}", quoted_list(&logs));
     }
     let _ = writeln!(out, "[[checks]]\nname = {}", quoted(&name));
-    out.push_str(&health_check(host, found));
+    out.push_str(&health_check(found));
     out.push_str(&common);
     match &found.config_test {
         Some(argv) => {
@@ -315,8 +315,7 @@ fn daemon_checks(out: &mut String, host: &Host, found: &Found, names: &mut Names
 }
 
 /// The check that says whether the daemon serves: an HTTP GET, `pg_isready` or a connection.
-fn health_check(host: &Host, found: &Found) -> String {
-    let _ = host;
+fn health_check(found: &Found) -> String {
     let Some(&(ip, port)) = found.ports.first() else {
         return format!(
             "kind = \"process\"   # listens on no TCP port: watched by its processes\nprocess = {}\n",
