@@ -25,6 +25,7 @@ declare -A NEEDS=(
   [/usr/share/doc/python3-venv]=python3-venv
   [/usr/bin/redis-cli]=redis-tools
   [/usr/sbin/sshd]=openssh-server
+  [/usr/bin/openssl]=openssl
 )
 
 missing=()

@@ -461,4 +461,15 @@ pub enum ConfigCommand {
     /// On a host not booted with systemd, the checks that need it are left out, as they are
     /// when the embedded default is used without a file.
     Default,
+    /// Print a commented config for what runs on this host
+    ///
+    /// Known daemons (nginx, Apache, Redis, PostgreSQL, MySQL/MariaDB, sshd, HAProxy, memcached),
+    /// each with its health check, its pid file, its log files and its config test (as a
+    /// comment); the other listening TCP ports and the process behind each; mounted file
+    /// systems; memory and load; and, where systemd runs, the enabled service units that run.
+    /// It only reads (/proc, the daemons' config and pid files, systemd's unit directories, one
+    /// GET of each web server's front page, Redis's CONFIG GET) and writes nothing but stdout;
+    /// `config check` passes on what it prints. A start to edit, not a verdict: add the
+    /// remedies you trust.
+    Discover,
 }

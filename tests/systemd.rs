@@ -682,3 +682,73 @@ fn on_a_real_systemd_the_journal_keeps_the_priorities_of_the_units_lines() {
         "prefixes journald did not take: {prefixed:?}"
     );
 }
+
+/// A `log` check reads a unit's journal from its cursor, and `config discover` lists the
+/// enabled units that run, on a real systemd: the check fails on the scan after the unit
+/// logged the pattern and passes on the next; discover's output passes `config check`.
+#[test]
+fn on_a_real_systemd_a_log_check_reads_the_journal_and_discover_lists_running_units() {
+    require_system!(
+        "on_a_real_systemd_a_log_check_reads_the_journal_and_discover_lists_running_units",
+        Need::Root,
+        NSPAWN,
+        DEBOOTSTRAP
+    );
+    let _one = one_container();
+    if !rootfs().join("lib/systemd/systemd").exists() {
+        drop(Container::boot());
+    }
+    prepare_rootfs();
+    let root = rootfs();
+    std::fs::write(
+        root.join("etc/orchestrator/orchestrator.toml"),
+        "[[checks]]\nname = \"noisy-log\"\nkind = \"log\"\njournal = \"noisy.service\"\npattern = \"journal-marker-[0-9]+\"\n",
+    )
+    .unwrap();
+    let wants = root.join("etc/systemd/system/multi-user.target.wants");
+    std::fs::create_dir_all(&wants).unwrap();
+    // Enabled for this test only: the cached root is shared with the other tests.
+    struct Enabled(PathBuf);
+    impl Drop for Enabled {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let link = Enabled(wants.join("demo-web.service"));
+    let _ = std::fs::remove_file(&link.0);
+    std::os::unix::fs::symlink("/etc/systemd/system/demo-web.service", &link.0).unwrap();
+    let container = Container::boot();
+
+    let status = |scan: &serde_json::Value| scan["checks"][0]["status"].as_str().map(String::from);
+    let first = container.orchestrator_json(&["scan"]);
+    assert_eq!(status(&first).as_deref(), Some("ok"), "{first}");
+    let _ = container.run(&["systemctl", "start", "noisy.service"]);
+    let logged = std::time::Instant::now() + Duration::from_secs(20);
+    while !container
+        .sh("journalctl -u noisy.service -o cat --no-pager || true")
+        .contains("journal-marker-4242")
+        && std::time::Instant::now() < logged
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let found = container.orchestrator_json(&["scan"]);
+    assert_eq!(status(&found).as_deref(), Some("critical"), "{found}");
+    let summary = found["checks"][0]["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains("journal-marker-4242"), "{summary}");
+    let quiet = container.orchestrator_json(&["scan"]);
+    assert_eq!(status(&quiet).as_deref(), Some("ok"), "{quiet}");
+
+    let discovered = container.ok(&["/usr/local/bin/orchestrator", "config", "discover"]);
+    assert!(
+        discovered.contains("kind = \"systemd-failed\""),
+        "{discovered}"
+    );
+    assert!(
+        discovered.contains("unit = \"demo-web.service\""),
+        "the enabled, running demo-web.service is not in:\n{discovered}"
+    );
+    container.sh(
+        "/usr/local/bin/orchestrator config discover > /root/discovered.toml && \
+         /usr/local/bin/orchestrator -c /root/discovered.toml config check",
+    );
+}

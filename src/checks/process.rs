@@ -85,18 +85,27 @@ fn process(
 /// Through the one pid-file reader (`crate::pidfile`): the pid on the first line, the rest
 /// ignored (PostgreSQL's `postmaster.pid`); a symlink, FIFO or device is refused, not read.
 fn process_by_pidfile(pidfile: &Path) -> CheckResult {
+    match pid_in_file(pidfile) {
+        Ok(pid) if pid_alive(pid) => {
+            CheckResult::ok(format!("pid {pid} from {} is running", pidfile.display()))
+        }
+        Ok(pid) => CheckResult::critical(format!(
+            "stale pid file {}: pid {pid} is not running",
+            pidfile.display()
+        )),
+        Err(problem) => CheckResult::critical(problem),
+    }
+}
+
+/// The pid a pid file holds, or what is wrong with it, through the one pid-file reader. (The
+/// `resources` kind reads pid files through here too.)
+pub(super) fn pid_in_file(pidfile: &Path) -> Result<i32, String> {
     let shown = pidfile.display();
     match crate::pidfile::read(pidfile) {
-        Ok(file) if pid_alive(file.pid) => {
-            CheckResult::ok(format!("pid {} from {shown} is running", file.pid))
-        }
-        Ok(file) => CheckResult::critical(format!(
-            "stale pid file {shown}: pid {} is not running",
-            file.pid
-        )),
+        Ok(file) => Ok(file.pid),
         Err(crate::pidfile::PidFileError::Unreadable(why)) => {
-            CheckResult::critical(format!("cannot read pid file {shown}: {why}"))
+            Err(format!("cannot read pid file {shown}: {why}"))
         }
-        Err(no_pid) => CheckResult::critical(format!("pid file {shown} {no_pid}")),
+        Err(no_pid) => Err(format!("pid file {shown} {no_pid}")),
     }
 }

@@ -16,6 +16,10 @@ pub fn exec(global: &Global, command: ConfigCommand) -> Result<ExitCode, Command
             Ok(ExitCode::SUCCESS)
         }
         ConfigCommand::Check { strict } => check(global, strict),
+        ConfigCommand::Discover => {
+            print!("{}", super::discover::discover());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -5,6 +5,7 @@ mod agents;
 mod config;
 mod consult;
 mod cycle;
+mod discover;
 mod error;
 mod escalate;
 mod fix;
@@ -255,7 +256,8 @@ fn run_checks_unrecorded(
     config: &Config,
 ) -> Result<Vec<crate::phases::scan::CheckLine>, CommandError> {
     let redactor = redactor(config)?;
-    let results = crate::checks::run_all(&config.checks, config.cycle.parallelism);
+    // No database: nothing remembered, and nothing to keep.
+    let results = crate::checks::run_all(&config.checks, &[], config.cycle.parallelism);
     Ok(config
         .checks
         .iter()

@@ -40,6 +40,9 @@ pub struct Check {
     /// Guidance a person wrote for this check (`runbook = """..."""`, or the file
     /// `runbooks/NAME.md` beside the config file): known causes, what is safe, whom to call.
     pub runbook: Option<String>,
+    /// Scans in a row that must find the check failing before the failure counts (Monit's
+    /// `for N cycles`); 1 counts every failure at once.
+    pub for_cycles: u32,
 }
 
 impl crate::checks::Runnable for Check {
@@ -92,6 +95,7 @@ pub(super) struct RawCheck {
     service: Option<String>,
     config_test: Option<Vec<String>>,
     runbook: Option<String>,
+    for_cycles: Option<u32>,
 }
 
 /// One `[[checks]]` table: the common keys, and the keys that belong to some kind, kept as
@@ -295,6 +299,7 @@ impl CheckTable {
         };
         let kind_keys = keys_of_kind(info, kind_keys, &mut v);
         let act_on = common.act_on(&mut v);
+        let for_cycles = common.for_cycles(&mut v);
         let mut keys = Keys::new(info.name, kind_keys).with_unit(common.unit.clone());
         let check_kind = CheckKind::parse(info.name, &mut keys);
         for problem in keys.into_problems() {
@@ -321,6 +326,7 @@ impl CheckTable {
                 service: common.service,
                 config_test: common.config_test.unwrap_or_default(),
                 runbook: common.runbook.filter(|text| !text.trim().is_empty()),
+                for_cycles,
             }),
             _ => Err(v.problems),
         }
@@ -404,6 +410,22 @@ impl RawCheck {
                 "config_test",
                 "`config_test` is an argv like [\"nginx\", \"-t\"]: a program first, no shell",
             );
+        }
+    }
+
+    /// At least one scan; at most a thousand (at five minutes a cycle, over three days).
+    fn for_cycles(&self, v: &mut Validator) -> u32 {
+        const MOST: u32 = 1000;
+        match self.for_cycles {
+            None => 1,
+            Some(n) if (1..=MOST).contains(&n) => n,
+            Some(n) => {
+                v.problem(
+                    "for_cycles",
+                    format!("expected a number of scans from 1 to {MOST}, got {n}"),
+                );
+                1
+            }
         }
     }
 

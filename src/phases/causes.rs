@@ -238,7 +238,7 @@ pub fn dependency_down(
         if looked.0.contains_key(name) {
             continue;
         }
-        let result = checks::run_check(dependency);
+        let result = rt.look(dependency, checks::Look::Recheck)?;
         if result.status != Status::Ok {
             rt.observe(dependency, &result)?;
             observed = true;

@@ -545,6 +545,7 @@ mod tests {
             incident: None,
             change: None,
             silenced: None,
+            pending: None,
         }
     }
 

@@ -13,6 +13,7 @@ mod dashboard;
 mod escalations;
 mod facts;
 mod incidents;
+mod memory;
 mod metrics;
 pub(crate) mod private;
 mod record;
@@ -51,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_facts.sql"),
     include_str!("migrations/0013_batches.sql"),
     include_str!("migrations/0014_agent_record.sql"),
+    include_str!("migrations/0015_check_memory.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
