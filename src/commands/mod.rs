@@ -38,7 +38,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Research => research::exec(&global),
         Command::Consult => consult::exec(&global),
         Command::Escalate => escalate::exec(&global),
-        Command::Serve { listen } => serve::exec(&global, listen.as_deref()),
+        Command::Serve { listen, login_link } => {
+            serve::exec(&global, listen.as_deref(), login_link)
+        }
         Command::Cycle => cycle::exec(&global),
         Command::Metrics {
             since,
