@@ -21,8 +21,6 @@ use std::time::Instant;
 pub const ANSWER_BYTES: usize = 1024 * 1024;
 /// An agent writing more than this is killed.
 const KILL_AFTER_BYTES: u64 = 8 * 1024 * 1024;
-/// Environment variables that hold orchestrator's own secrets.
-const SECRET_VARIABLES: [&str; 1] = ["ORCHESTRATOR_SMTP_PASSWORD"];
 
 /// Bytes of the raw response stored with the consultation.
 pub const STORED_RESPONSE_CHARS: usize = 16 * 1024;
@@ -150,8 +148,8 @@ fn ask_command(
     // Their scratch files (Gemini's error reports) go with the workspace, not into /tmp.
     spec.env
         .push(("TMPDIR".into(), workspace.tmp_dir().into_os_string()));
-    // An agent is an outside program: it gets the redacted context, never our secrets.
-    spec.env_remove = SECRET_VARIABLES.iter().map(|v| v.to_string()).collect();
+    // An agent is an outside program: it gets the redacted context, never our secrets (exec
+    // scrubs every child's environment of them).
     spec.keep_bytes = ANSWER_BYTES;
     spec.kill_after_bytes = KILL_AFTER_BYTES;
     // An agent only answers: nothing it started may outlive its answer or its timeout.

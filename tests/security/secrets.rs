@@ -505,3 +505,92 @@ quorum = 1
     assert!(!first.contains(nonce), "the nonce was reused");
     assert!(victim.exists());
 }
+
+/// Issue 18, item 6: orchestrator holds secrets in its environment (the SMTP password) and
+/// systemd's handles for its own service; no child inherits them. A plugin, a remedy, an agent
+/// and the plan that agent proposes each write their whole environment to a file, and none of
+/// them holds an `ORCHESTRATOR_*` variable of orchestrator's own or `NOTIFY_SOCKET`; each
+/// holds its `ORCHESTRATOR_EXEC_ID`, which proves the file is its own.
+#[test]
+fn no_child_inherits_orchestrators_secrets() {
+    let host = Host::new();
+    let dump = host.path("dump-env.sh");
+    write_script(&dump, "env > \"$1\"\nexit \"${2:-0}\"\n");
+    let plugin = host.path("check_app");
+    write_script(
+        &plugin,
+        &format!(
+            "env > {}\necho 'CRITICAL - app down'\nexit 2\n",
+            host.path("plugin.env").display()
+        ),
+    );
+    let plan = serde_json::json!([{"action": "run", "argv": [dump.display().to_string(), host.path("plan.env").display().to_string()]}]);
+    std::fs::write(
+        host.path("agent.answer"),
+        serde_json::json!({"diagnosis": "down", "plan": plan}).to_string(),
+    )
+    .unwrap();
+    host.write_config(&format!(
+        r#"
+[cycle]
+settle = "50ms"
+
+[policy]
+actions = ["run", "remedy"]
+approve = []
+commands = [["{dump}", "**"]]
+
+[[checks]]
+name = "app"
+kind = "command"
+command = ["{plugin}"]
+remedy = [ {{ action = "run", argv = ["{dump}", "{remedy_env}", "1"] }} ]
+
+[agents.spy]
+command = ["sh", "{script}", "{answer}", "{record}"]
+timeout = "10s"
+
+[research]
+agent = "spy"
+"#,
+        dump = dump.display(),
+        plugin = plugin.display(),
+        remedy_env = host.path("remedy.env").display(),
+        script = answer_script(),
+        answer = host.path("agent.answer").display(),
+        record = host.path("agent").display(),
+    ));
+    let planted = [
+        ("ORCHESTRATOR_SMTP_PASSWORD", "SmtpEnvPass42"),
+        ("ORCHESTRATOR_SOME_FUTURE_SECRET", "FutureEnvSecret7"),
+        ("NOTIFY_SOCKET", "/run/systemd/notify-of-orchestrator"),
+    ];
+    let mut cycle = host.command(&["cycle"]);
+    for (name, value) in planted {
+        cycle.env(name, value);
+    }
+    Run::from(cycle.output().unwrap()).ok();
+    for child in ["plugin", "remedy", "agent", "plan"] {
+        let env = std::fs::read_to_string(host.path(&format!("{child}.env")))
+            .unwrap_or_else(|e| panic!("the {child} did not run: {e}"));
+        assert_contains(&env, "ORCHESTRATOR_EXEC_ID=");
+        for (name, value) in planted {
+            assert!(
+                !env.contains(name) && !env.contains(value),
+                "the {child} inherited {name}:\n{env}"
+            );
+        }
+        let ours: Vec<&str> = env
+            .lines()
+            .filter(|l| l.starts_with("ORCHESTRATOR_"))
+            .filter(|l| {
+                !l.starts_with("ORCHESTRATOR_EXEC_ID=") && !l.starts_with("ORCHESTRATOR_CONTEXT=")
+            })
+            .collect();
+        assert!(ours.is_empty(), "the {child} inherited {ours:?}");
+    }
+    assert_contains(
+        &std::fs::read_to_string(host.path("agent.env")).unwrap(),
+        "ORCHESTRATOR_CONTEXT=",
+    );
+}
