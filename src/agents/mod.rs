@@ -14,7 +14,7 @@ use protocol::RawAnswer;
 use serde_json::Value;
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Bytes of an agent's stdout we read; more than this is garbage, not an answer.
@@ -95,13 +95,15 @@ impl Answer {
     }
 }
 
-/// Asks one agent about an incident. Never fails: every failure is an abstention with a reason.
+/// Asks one agent about an incident, in a workspace under `workspaces` (see [`workspaces_dir`]).
+/// Never fails: every failure is an abstention with a reason.
 pub fn consult(
     name: &str,
     agent: &AgentConfig,
     check: &Check,
     context: &Value,
     prompt: &str,
+    workspaces: &Path,
 ) -> Consultation {
     let started = Instant::now();
     let (response, answer) = match (&agent.command, agent.builtin) {
@@ -109,7 +111,7 @@ pub fn consult(
             let raw = runbook::propose(context, check);
             (serde_json::json!({"diagnosis": raw.diagnosis, "confidence": raw.confidence, "plan": raw.plan, "escalate": raw.escalate}).to_string(), Answer::from_raw(raw))
         }
-        (Some(argv), _) => ask_command(argv, agent, context, prompt),
+        (Some(argv), _) => ask_command(argv, agent, context, prompt, workspaces),
         _ => (String::new(), Answer::abstained("the agent has no command")),
     };
     let response: String = response.chars().take(STORED_RESPONSE_CHARS).collect();
@@ -126,8 +128,9 @@ fn ask_command(
     agent: &AgentConfig,
     context: &Value,
     prompt: &str,
+    workspaces: &Path,
 ) -> (String, Answer) {
-    let workspace = match Workspace::new(context) {
+    let workspace = match Workspace::new(workspaces, context) {
         Ok(workspace) => workspace,
         Err(err) => {
             return (
@@ -229,9 +232,87 @@ fn without_terminal_escapes(line: &str) -> String {
     plain
 }
 
+/// Where the consultations of the database `db` happen: `DB.agents`, beside it in the state
+/// directory (root's alone, `0700`), never a shared `/tmp`. The workspaces of a process that
+/// was killed are removed by the next run that takes the cycle lock
+/// ([`remove_abandoned_workspaces`]).
+pub fn workspaces_dir(db: &Path) -> PathBuf {
+    crate::store::private::beside(db, ".agents")
+}
+
+/// Removes the workspaces under `workspaces` whose process is gone (killed in the middle of a
+/// consultation: a normal end removes its own), and returns them. A workspace is named after
+/// the pid and start time of the process that made it, so one of a live process, even of
+/// another database's cycle, is never touched; nor is anything not named like a workspace.
+pub fn remove_abandoned_workspaces(workspaces: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(workspaces) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(owner) = Owner::of_workspace(&name.to_string_lossy()) else {
+            continue;
+        };
+        if owner.alive() {
+            continue;
+        }
+        let path = entry.path();
+        // std's remove_dir_all does not follow symlinks; an agent may have left some.
+        let gone = match entry.file_type() {
+            Ok(kind) if kind.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
+        match gone {
+            Ok(()) => removed.push(path),
+            Err(err) => log::warn!(
+                "cannot remove the abandoned agent workspace {}: {err}",
+                path.display()
+            ),
+        }
+    }
+    removed
+}
+
+/// The process a workspace belongs to: its pid and start time (the pair names one process for
+/// the whole boot, even once the pid is reused).
+#[derive(Debug, PartialEq, Eq)]
+struct Owner {
+    pid: i32,
+    start: u64,
+}
+
+impl Owner {
+    fn this_process() -> Owner {
+        let pid = std::process::id() as i32;
+        Owner {
+            pid,
+            start: crate::sys::proc_stat(pid).map(|s| s.start).unwrap_or(0),
+        }
+    }
+
+    /// `PID-START-` as a workspace's name begins.
+    fn prefix(&self) -> String {
+        format!("{}-{}-", self.pid, self.start)
+    }
+
+    fn of_workspace(name: &str) -> Option<Owner> {
+        let mut parts = name.splitn(3, '-');
+        let pid = parts.next()?.parse().ok()?;
+        let start = parts.next()?.parse().ok()?;
+        parts.next()?;
+        Some(Owner { pid, start })
+    }
+
+    fn alive(&self) -> bool {
+        crate::sys::proc_stat(self.pid).is_some_and(|s| !s.zombie && s.start == self.start)
+    }
+}
+
 /// Where one consultation happens: a private directory (0700) holding the context file, the
 /// agent's working directory, empty when the agent starts, and its TMPDIR. Dropping it removes the whole tree
 /// (std's `remove_dir_all` does not follow symlinks); the agent's processes are gone by then.
+/// If orchestrator is killed first, the next run's recovery removes it.
 struct Workspace {
     dir: tempfile::TempDir,
 }
@@ -241,11 +322,12 @@ impl Workspace {
     const WORK: &'static str = "work";
     const TMP: &'static str = "tmp";
 
-    fn new(context: &Value) -> std::io::Result<Workspace> {
+    fn new(workspaces: &Path, context: &Value) -> std::io::Result<Workspace> {
+        crate::store::private::make_dir(workspaces)?;
         let dir = tempfile::Builder::new()
-            .prefix("orchestrator-agent-")
+            .prefix(&Owner::this_process().prefix())
             .permissions(std::fs::Permissions::from_mode(0o700))
-            .tempdir()?;
+            .tempdir_in(workspaces)?;
         // create_new is O_EXCL: it never opens what is already there, a symlink included.
         let mut file = std::fs::OpenOptions::new()
             .write(true)
@@ -309,7 +391,9 @@ mod tests {
 
     #[test]
     fn the_workspace_is_private_empty_and_removed() {
-        let workspace = Workspace::new(&serde_json::json!({"incident": 1})).unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let workspaces = workspaces_dir(&state.path().join("state.db"));
+        let workspace = Workspace::new(&workspaces, &serde_json::json!({"incident": 1})).unwrap();
         let root = workspace.dir.path().to_path_buf();
         let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&root), 0o700);
@@ -317,7 +401,31 @@ mod tests {
         assert_eq!(std::fs::read_dir(workspace.work_dir()).unwrap().count(), 0);
         assert_eq!(std::fs::read_dir(workspace.tmp_dir()).unwrap().count(), 0);
         std::fs::write(workspace.work_dir().join("left-behind"), "x").unwrap();
+        assert!(root.starts_with(&workspaces));
+        assert_eq!(mode(&workspaces), 0o700);
         drop(workspace);
         assert!(!root.exists());
+    }
+
+    #[test]
+    fn only_the_workspaces_of_processes_that_are_gone_are_removed() {
+        let state = tempfile::tempdir().unwrap();
+        let workspaces = workspaces_dir(&state.path().join("state.db"));
+        let ours = Workspace::new(&workspaces, &serde_json::json!({})).unwrap();
+        // A process that is gone: its pid with another start time.
+        let me = Owner::this_process();
+        let dead = workspaces.join(format!("{}-{}-x1", me.pid, me.start + 1));
+        std::fs::create_dir_all(dead.join("work/deep")).unwrap();
+        let victim = state.path().join("victim");
+        std::fs::create_dir(&victim).unwrap();
+        std::fs::write(victim.join("keep"), "x").unwrap();
+        std::os::unix::fs::symlink(&victim, dead.join("work/link")).unwrap();
+        let stranger = workspaces.join("not-a-workspace");
+        std::fs::create_dir(&stranger).unwrap();
+        assert_eq!(remove_abandoned_workspaces(&workspaces), vec![dead.clone()]);
+        assert!(!dead.exists());
+        assert!(ours.dir.path().exists() && stranger.exists());
+        assert!(victim.join("keep").exists(), "a symlink in it was followed");
+        assert!(remove_abandoned_workspaces(&state.path().join("none")).is_empty());
     }
 }

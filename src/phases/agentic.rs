@@ -18,6 +18,8 @@ const SIMILAR_FIXES: i64 = 5;
 pub struct Briefing {
     pub context: Value,
     pub prompt: String,
+    /// Where the agents' workspaces go: beside the database (`agents::workspaces_dir`).
+    pub workspaces: std::path::PathBuf,
 }
 
 pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result<Briefing> {
@@ -39,7 +41,11 @@ pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result
         rt.store.record_facts(incident.id, &context["facts"])?;
     }
     let prompt = context::prompt(&context);
-    Ok(Briefing { context, prompt })
+    Ok(Briefing {
+        context,
+        prompt,
+        workspaces: crate::agents::workspaces_dir(rt.store.path()),
+    })
 }
 
 /// What the last scan said of each check this one depends on (a database down explains an

@@ -126,7 +126,14 @@ fn ask_all(
 ) -> Vec<Consultation> {
     let config = rt.config;
     let ask = |name: &String| match config.agents.get(name) {
-        Some(agent) => agents::consult(name, agent, check, &briefing.context, &briefing.prompt),
+        Some(agent) => agents::consult(
+            name,
+            agent,
+            check,
+            &briefing.context,
+            &briefing.prompt,
+            &briefing.workspaces,
+        ),
         None => Consultation {
             agent: name.clone(),
             latency_ms: 0,

@@ -86,7 +86,14 @@ fn ask_until_fixed(
             return Ok(line);
         }
         let briefing = brief(rt, incident, check)?;
-        let consultation = agents::consult(name, agent, check, &briefing.context, &briefing.prompt);
+        let consultation = agents::consult(
+            name,
+            agent,
+            check,
+            &briefing.context,
+            &briefing.prompt,
+            &briefing.workspaces,
+        );
         if let Some(reason) = repeated_plan(rt, incident, check, &source, &consultation, &tried)? {
             return pass_on(rt, incident, Phase::Consult, reason, line);
         }

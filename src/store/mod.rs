@@ -158,6 +158,11 @@ impl Store {
         Ok(store)
     }
 
+    /// The database file this store opened.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// A read-only connection, for pages and listings that must never write: it never creates
     /// the file or its directory and never migrates. A missing file, or a schema other than the
     /// one this binary knows, is an error that says so.
