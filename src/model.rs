@@ -191,8 +191,25 @@ text_enum! {
 }
 
 text_enum! {
-    /// Where a notification goes (`notifications.channel`).
-    Channel { Email => "email", Webhook => "webhook" }
+    /// Where a notification goes (`notifications.channel`), named as its `[escalation]` key:
+    /// `webhook` is Alertmanager's API, `json_webhook` the generic JSON body.
+    Channel {
+        Email => "email",
+        Webhook => "webhook",
+        JsonWebhook => "json_webhook",
+        Ntfy => "ntfy",
+        Slack => "slack",
+        Matrix => "matrix",
+    }
+}
+
+impl Channel {
+    /// Whether one message's idempotency key is its own (a Message-ID, a Matrix txnId, the
+    /// JSON body's `key`, an ntfy sequence id). An Alertmanager alert is known by its labels
+    /// instead, so a POST of several alerts has one key per alert.
+    pub fn keyed_per_message(self) -> bool {
+        self != Channel::Webhook
+    }
 }
 
 text_enum! {

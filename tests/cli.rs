@@ -146,7 +146,7 @@ paths = ["/var/{log"]
         .collect();
     assert_eq!(warnings.len(), 5, "{}", run.stderr);
     for expected in [
-        "[escalation]: no email and no webhook",
+        "[escalation]: no channel",
         "[agents.spare]: used by no phase",
         "check `idle`: no `remedy` and no `unit`",
         "[policy] paths: `/var/{log` is not a valid glob",

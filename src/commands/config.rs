@@ -80,16 +80,63 @@ fn warnings(config: &Config, systemd: bool) -> Vec<String> {
 }
 
 fn escalation_warnings(config: &Config, found: &mut Vec<String>) {
-    let has_channel = config
+    let Some(escalation) = config
         .escalation
         .as_ref()
-        .is_some_and(|e| e.email.is_some() || e.webhook.is_some());
-    if !has_channel {
+        .filter(|e| !e.channels().is_empty())
+    else {
         found.push(
-            "[escalation]: no email and no webhook: escalations only reach the dashboard and \
-             nobody is notified"
+            "[escalation]: no channel (email, webhook, json_webhook, ntfy, slack, matrix): \
+             escalations only reach the dashboard and nobody is notified"
                 .into(),
         );
+        return;
+    };
+    // A secret file is read when a message is sent; one missing now fails every message then.
+    let files = [
+        (
+            "email",
+            "password_file",
+            escalation
+                .email
+                .as_ref()
+                .and_then(|c| c.password_file.as_ref()),
+        ),
+        (
+            "json_webhook",
+            "token_file",
+            escalation
+                .json_webhook
+                .as_ref()
+                .and_then(|c| c.token_file.as_ref()),
+        ),
+        (
+            "ntfy",
+            "token_file",
+            escalation.ntfy.as_ref().and_then(|c| c.token_file.as_ref()),
+        ),
+        (
+            "slack",
+            "url_file",
+            escalation.slack.as_ref().and_then(|c| c.url_file.as_ref()),
+        ),
+        (
+            "matrix",
+            "token_file",
+            escalation
+                .matrix
+                .as_ref()
+                .and_then(|c| c.token_file.as_ref()),
+        ),
+    ];
+    for (channel, key, path) in files {
+        let Some(path) = path else { continue };
+        if let Err(e) = std::fs::File::open(path) {
+            found.push(format!(
+                "[escalation.{channel}] {key} {}: {e}: every message on this channel would fail",
+                path.display()
+            ));
+        }
     }
 }
 

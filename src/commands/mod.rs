@@ -23,7 +23,7 @@ use crate::cli::{Cli, Command, Global};
 use crate::config::Config;
 use crate::journal;
 use crate::lock::{CycleLock, DeliveryLock, LockError};
-use crate::phases::escalate::Delivery;
+use crate::phases::deliver::Delivery;
 use crate::phases::Runtime;
 use crate::redact::Redactor;
 use crate::store::Store;
@@ -209,7 +209,7 @@ fn deliver_unlocked(
     store: &mut Store,
 ) -> Result<Vec<Delivery>, CommandError> {
     match DeliveryLock::try_acquire(db) {
-        Ok(_lock) => Ok(crate::phases::escalate::deliver(config, store)?),
+        Ok(_lock) => Ok(crate::phases::deliver::deliver(config, store)?),
         Err(LockError::Busy(path)) => {
             log::debug!(
                 "not delivering: another orchestrator process delivers (it holds {})",

@@ -5,7 +5,8 @@
 use super::output;
 use crate::phases::attempt::Tried;
 use crate::phases::consult::ConsultReport;
-use crate::phases::escalate::{Delivery, EscalateReport};
+use crate::phases::deliver::Delivery;
+use crate::phases::escalate::EscalateReport;
 use crate::phases::fix::FixReport;
 use crate::phases::report::IncidentLine;
 use crate::phases::research::ResearchReport;

@@ -110,10 +110,7 @@ impl Config {
         validate_context(&source, &raw.context, &mut problems);
         if let Some(escalation) = &raw.escalation {
             for (key, message) in escalation.validate() {
-                let span = source
-                    .text
-                    .find("[escalation")
-                    .map(|start| start..start + 1);
+                let span = escalation_span(&source, key);
                 problems.push(Problem::at(&source, span, Some(key), message));
             }
         }
@@ -299,6 +296,29 @@ fn validate_agents(
             problems.push(Problem::at(source, span, Some("consult.quorum"), message));
         }
     }
+}
+
+/// Where `escalation.CHANNEL` is written: its own `[escalation.CHANNEL]` header, else its
+/// `CHANNEL = { … }` line in `[escalation]`, else the `[escalation]` header.
+fn escalation_span(source: &Source, key: &str) -> Option<std::ops::Range<usize>> {
+    let header = source
+        .text
+        .find("[escalation")
+        .map(|start| start..start + 1);
+    let Some(channel) = key.strip_prefix("escalation.") else {
+        return header;
+    };
+    if let Some(start) = source.text.find(&format!("[escalation.{channel}]")) {
+        return Some(start..start + 1);
+    }
+    header
+        .and_then(|table| source.key_span(&table, channel))
+        .or_else(|| {
+            source
+                .text
+                .find("[escalation")
+                .map(|start| start..start + 1)
+        })
 }
 
 fn validate_cycle(source: &Source, cycle: &CycleConfig, problems: &mut Vec<Problem>) {

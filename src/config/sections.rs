@@ -3,7 +3,7 @@
 
 use crate::actions::ActionKind;
 use crate::duration::Duration;
-use crate::model::{BuiltinAgent, WebhookFormat};
+use crate::model::{BuiltinAgent, Channel, WebhookFormat};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -206,6 +206,10 @@ pub struct EscalationConfig {
     pub repeat: Duration,
     pub email: Option<EmailConfig>,
     pub webhook: Option<WebhookConfig>,
+    pub json_webhook: Option<JsonWebhookConfig>,
+    pub ntfy: Option<NtfyConfig>,
+    pub slack: Option<SlackConfig>,
+    pub matrix: Option<MatrixConfig>,
     /// The dashboard's address as people reach it, for links in notifications.
     pub dashboard_url: Option<String>,
     /// The first retry of an unsent notification waits this long; each next one twice as
@@ -215,10 +219,12 @@ pub struct EscalationConfig {
     /// The host's name in notifications (default: the kernel's hostname).
     pub hostname: Option<String>,
     /// The longest one message may take, connection to last answer; past it the message is
-    /// retried later.
+    /// retried later. Each channel may set its own.
     #[serde(default = "EscalationConfig::default_message_timeout")]
     pub message_timeout: Duration,
-    /// The longest one delivery run may take; what is left waits for the next run.
+    /// The longest one channel may spend in one delivery run; what is left waits for the next
+    /// run. Each channel has a budget of its own (and may set its length): the channels are
+    /// delivered at once, so a hanging mail server never delays the webhook.
     #[serde(default = "EscalationConfig::default_delivery_budget")]
     pub delivery_budget: Duration,
     /// A firing alert is re-posted on every delivery run with `endsAt` this far ahead, so
@@ -246,6 +252,58 @@ impl EscalationConfig {
         Duration::from_secs(15 * 60)
     }
 
+    /// The channels configured, in the order of their keys in orchestrator.toml(5).
+    pub fn channels(&self) -> Vec<Channel> {
+        let configured = [
+            (Channel::Email, self.email.is_some()),
+            (Channel::Webhook, self.webhook.is_some()),
+            (Channel::JsonWebhook, self.json_webhook.is_some()),
+            (Channel::Ntfy, self.ntfy.is_some()),
+            (Channel::Slack, self.slack.is_some()),
+            (Channel::Matrix, self.matrix.is_some()),
+        ];
+        configured
+            .into_iter()
+            .filter_map(|(channel, set)| set.then_some(channel))
+            .collect()
+    }
+
+    /// The channel's own `message_timeout` and `delivery_budget`, else `[escalation]`'s.
+    pub fn limits(&self, channel: Channel) -> ChannelLimits {
+        let own = |timeout: &Option<Duration>, budget: &Option<Duration>| (*timeout, *budget);
+        let (timeout, budget) = match channel {
+            Channel::Email => self
+                .email
+                .as_ref()
+                .map(|c| own(&c.message_timeout, &c.delivery_budget)),
+            Channel::Webhook => self
+                .webhook
+                .as_ref()
+                .map(|c| own(&c.message_timeout, &c.delivery_budget)),
+            Channel::JsonWebhook => self
+                .json_webhook
+                .as_ref()
+                .map(|c| own(&c.message_timeout, &c.delivery_budget)),
+            Channel::Ntfy => self
+                .ntfy
+                .as_ref()
+                .map(|c| own(&c.message_timeout, &c.delivery_budget)),
+            Channel::Slack => self
+                .slack
+                .as_ref()
+                .map(|c| own(&c.message_timeout, &c.delivery_budget)),
+            Channel::Matrix => self
+                .matrix
+                .as_ref()
+                .map(|c| own(&c.message_timeout, &c.delivery_budget)),
+        }
+        .unwrap_or_default();
+        ChannelLimits {
+            message_timeout: timeout.unwrap_or(self.message_timeout),
+            delivery_budget: budget.unwrap_or(self.delivery_budget),
+        }
+    }
+
     pub fn validate(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
         for (key, value) in [
@@ -259,6 +317,21 @@ impl EscalationConfig {
                 ));
             }
         }
+        for channel in self.channels() {
+            let limits = self.limits(channel);
+            for (key, value) in [
+                ("message_timeout", limits.message_timeout),
+                ("delivery_budget", limits.delivery_budget),
+            ] {
+                if value.std().is_zero() {
+                    problems.push((
+                        channel_key(channel),
+                        format!("`{key}` must be longer than 0s: nothing could be sent"),
+                    ));
+                }
+            }
+        }
+        self.validate_new_channels(&mut problems);
         if let Some(email) = &self.email {
             let smtp = email.smtp.trim();
             if !(smtp == "sendmail" || smtp.starts_with("smtp://") || smtp.starts_with("smtps://"))
@@ -294,6 +367,164 @@ fn default_repeat() -> Duration {
     Duration::from_secs(86_400)
 }
 
+impl EscalationConfig {
+    fn validate_new_channels(&self, problems: &mut Vec<(&'static str, String)>) {
+        let http_url = |key: &'static str, name: &str, url: &str, problems: &mut Vec<_>| {
+            if !is_http_url(url) {
+                problems.push((key, format!("`{name} = \"{url}\"` is not an http(s) URL")));
+            }
+        };
+        if let Some(json) = &self.json_webhook {
+            http_url("escalation.json_webhook", "url", &json.url, problems);
+        }
+        if let Some(ntfy) = &self.ntfy {
+            http_url("escalation.ntfy", "url", &ntfy.url, problems);
+            if !is_ntfy_topic(&ntfy.topic) {
+                problems.push((
+                    "escalation.ntfy",
+                    format!(
+                        "`topic = \"{}\"`: a topic is 1 to 64 letters, digits, `-` or `_`",
+                        ntfy.topic
+                    ),
+                ));
+            }
+        }
+        if let Some(slack) = &self.slack {
+            if slack.url_file.is_none() && std::env::var_os(SLACK_URL_VARIABLE).is_none() {
+                problems.push((
+                    "escalation.slack",
+                    format!(
+                        "needs `url_file` (a file holding the incoming-webhook URL) or \
+                         {SLACK_URL_VARIABLE} in the environment"
+                    ),
+                ));
+            }
+        }
+        if let Some(matrix) = &self.matrix {
+            http_url(
+                "escalation.matrix",
+                "homeserver",
+                &matrix.homeserver,
+                problems,
+            );
+            if !is_matrix_room_id(&matrix.room) {
+                problems.push((
+                    "escalation.matrix",
+                    format!(
+                        "`room = \"{}\"` is not a room id: expected `!opaque:server` (the id in \
+                         the room's settings; an alias `#name:server` cannot be sent to)",
+                        matrix.room
+                    ),
+                ));
+            }
+            if matrix.token_file.is_none() && std::env::var_os(MATRIX_TOKEN_VARIABLE).is_none() {
+                problems.push((
+                    "escalation.matrix",
+                    format!(
+                        "needs `token_file` (a file holding the access token) or \
+                         {MATRIX_TOKEN_VARIABLE} in the environment"
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// The `[escalation]` key of a channel, as problems name it.
+pub fn channel_key(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Email => "escalation.email",
+        Channel::Webhook => "escalation.webhook",
+        Channel::JsonWebhook => "escalation.json_webhook",
+        Channel::Ntfy => "escalation.ntfy",
+        Channel::Slack => "escalation.slack",
+        Channel::Matrix => "escalation.matrix",
+    }
+}
+
+fn is_http_url(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
+/// ntfy's own rule for topic names.
+fn is_ntfy_topic(topic: &str) -> bool {
+    (1..=64).contains(&topic.len())
+        && topic
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// `!opaque:server.name`: the send API takes a room id, never an alias.
+fn is_matrix_room_id(room: &str) -> bool {
+    let well_formed = room
+        .strip_prefix('!')
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(opaque, server)| !opaque.is_empty() && !server.is_empty());
+    well_formed && !room.chars().any(|c| c.is_whitespace() || c == '/')
+}
+
+/// Where each channel's secret is read from when the config names no file.
+pub const JSON_WEBHOOK_TOKEN_VARIABLE: &str = "ORCHESTRATOR_JSON_WEBHOOK_TOKEN";
+pub const NTFY_TOKEN_VARIABLE: &str = "ORCHESTRATOR_NTFY_TOKEN";
+pub const SLACK_URL_VARIABLE: &str = "ORCHESTRATOR_SLACK_URL";
+pub const MATRIX_TOKEN_VARIABLE: &str = "ORCHESTRATOR_MATRIX_TOKEN";
+
+/// What one channel may spend: its own keys, else `[escalation]`'s.
+#[derive(Debug, Clone, Copy)]
+pub struct ChannelLimits {
+    pub message_timeout: Duration,
+    pub delivery_budget: Duration,
+}
+
+/// The generic JSON webhook: one POST per message, its body documented in orchestrator.toml(5).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonWebhookConfig {
+    pub url: String,
+    /// A file holding a token sent as `Authorization: Bearer` (else
+    /// ORCHESTRATOR_JSON_WEBHOOK_TOKEN, else none).
+    pub token_file: Option<PathBuf>,
+    pub message_timeout: Option<Duration>,
+    pub delivery_budget: Option<Duration>,
+}
+
+/// ntfy: a JSON publish to the server's root URL.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NtfyConfig {
+    /// The server, e.g. `https://ntfy.sh`.
+    pub url: String,
+    pub topic: String,
+    /// A file holding an access token (else ORCHESTRATOR_NTFY_TOKEN, else none).
+    pub token_file: Option<PathBuf>,
+    pub message_timeout: Option<Duration>,
+    pub delivery_budget: Option<Duration>,
+}
+
+/// Slack's incoming webhook. Its URL is the secret, so it is never in the config text.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    /// A file holding the incoming-webhook URL (else ORCHESTRATOR_SLACK_URL).
+    pub url_file: Option<PathBuf>,
+    pub message_timeout: Option<Duration>,
+    pub delivery_budget: Option<Duration>,
+}
+
+/// Matrix through the client-server API, as a user already in the room.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixConfig {
+    /// The homeserver's base URL, e.g. `https://matrix.example.org`.
+    pub homeserver: String,
+    /// The room's id, `!opaque:server`.
+    pub room: String,
+    /// A file holding the access token (else ORCHESTRATOR_MATRIX_TOKEN).
+    pub token_file: Option<PathBuf>,
+    pub message_timeout: Option<Duration>,
+    pub delivery_budget: Option<Duration>,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmailConfig {
@@ -306,6 +537,8 @@ pub struct EmailConfig {
     pub user: Option<String>,
     /// A file holding the SMTP password (never the password itself).
     pub password_file: Option<PathBuf>,
+    pub message_timeout: Option<Duration>,
+    pub delivery_budget: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -315,6 +548,8 @@ pub struct WebhookConfig {
     /// Read so that an unknown format is refused; Alertmanager's is the only one.
     #[serde(default = "default_webhook_format")]
     pub format: WebhookFormat,
+    pub message_timeout: Option<Duration>,
+    pub delivery_budget: Option<Duration>,
 }
 
 fn default_webhook_format() -> WebhookFormat {

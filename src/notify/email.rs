@@ -27,6 +27,8 @@ pub struct Mail<'a> {
     pub message_id: &'a str,
     /// The Message-ID this mail follows up (reminders and the all-clear).
     pub in_reply_to: Option<&'a str>,
+    /// Every Message-ID it follows up: a grouped all-clear answers several first mails.
+    pub references: &'a [String],
 }
 
 /// Sends `mail`, giving up after `deadline` whatever the server does.
@@ -71,9 +73,14 @@ fn build(config: &EmailConfig, mail: &Mail) -> Result<Message, NotifyError> {
         .message_id(Some(mail.message_id.to_string()))
         .header(ContentType::TEXT_PLAIN);
     if let Some(parent) = mail.in_reply_to {
+        let references = if mail.references.is_empty() {
+            parent.to_string()
+        } else {
+            mail.references.join(" ")
+        };
         builder = builder
             .in_reply_to(parent.to_string())
-            .references(parent.to_string());
+            .references(references);
     }
     builder
         .body(mail.body.to_string())

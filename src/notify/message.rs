@@ -136,3 +136,26 @@ pub fn all_clear(host: &str, incident: &Incident, note: &str, link: &str) -> (St
     );
     (subject, body)
 }
+
+/// A few lines for a chat or a push notification (ntfy, Slack, Matrix, the JSON webhook's
+/// `text`): what, where, why, and the link to the rest.
+pub fn short(
+    host: &str,
+    incident: &Incident,
+    kind: crate::model::NotificationKind,
+    why: &str,
+    link: &str,
+) -> String {
+    use crate::model::NotificationKind;
+    let what = format!(
+        "{} on {host} is {}: {}",
+        incident.check, incident.severity, incident.summary
+    );
+    match kind {
+        NotificationKind::AllClear => format!("Resolved: {} on {host}.\n{link}", incident.check),
+        NotificationKind::Repeat | NotificationKind::Refresh => {
+            format!("Still unresolved: {what}\n{link}")
+        }
+        NotificationKind::Escalation => format!("{what}\nWhy: {why}\n{link}"),
+    }
+}

@@ -6,7 +6,7 @@
 //! while its escalation is open, each time with `endsAt` a little past the next run; the
 //! labels stay the same, so Alertmanager sees one alert (its fingerprint is the label set).
 
-use super::NotifyError;
+use super::{http, NotifyError};
 use crate::clock::{now, rfc3339};
 use crate::store::Incident;
 use serde_json::{json, Value};
@@ -63,52 +63,31 @@ pub fn payload_now(stored: &str, lasts: Duration) -> String {
     alerts.to_string()
 }
 
+/// Several stored alert lists as one list: one POST carries every alert of a group, or every
+/// firing alert a run re-posts.
+pub fn merged<'a>(payloads: impl IntoIterator<Item = &'a str>) -> String {
+    let mut alerts = Vec::new();
+    for payload in payloads {
+        match serde_json::from_str::<Value>(payload) {
+            Ok(Value::Array(list)) => alerts.extend(list),
+            Ok(one) => alerts.push(one),
+            // Stored text that is not JSON cannot be an alert: left out, never sent as garbage.
+            Err(_) => {}
+        }
+    }
+    Value::Array(alerts).to_string()
+}
+
 /// POSTs `payload`; `deadline` bounds the whole request (connect, send, answer).
 pub fn post_webhook(url: &str, payload: &str, deadline: Duration) -> Result<(), NotifyError> {
-    // A 4xx/5xx is an answer whose words we keep, so statuses are not turned into errors.
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(deadline))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let response = agent
-        .post(url)
-        .header("Content-Type", "application/json")
-        .send(payload)
-        .map_err(|err| NotifyError::Transient(format!("{url}: {}", cause_of(&err, deadline))))?;
-    let status = response.status();
-    if status.is_success() {
-        return Ok(());
-    }
-    let code = status.as_u16();
-    let error = format!("{url} answered {code}: {}", excerpt(response));
-    // 4xx other than 408/429 means our request is wrong; retrying cannot help.
-    if status.is_client_error() && code != 408 && code != 429 {
-        Err(NotifyError::Permanent(error))
-    } else {
-        Err(NotifyError::Transient(error))
-    }
-}
-
-/// ureq names the kind before an I/O cause ("io: Connection refused"); keep the cause only.
-fn cause_of(err: &ureq::Error, deadline: Duration) -> String {
-    match err {
-        ureq::Error::Io(io) => io.to_string(),
-        ureq::Error::Timeout(_) => format!("no answer within {deadline:?}"),
-        other => other.to_string(),
-    }
-}
-
-/// The first 200 characters of an error answer, reading no more than 4 KiB of it.
-fn excerpt(response: ureq::http::Response<ureq::Body>) -> String {
-    use std::io::Read;
-    let mut body = Vec::new();
-    let _ = response
-        .into_body()
-        .into_reader()
-        .take(4096)
-        .read_to_end(&mut body);
-    String::from_utf8_lossy(&body).chars().take(200).collect()
+    let request = http::Request {
+        method: http::Method::Post,
+        url,
+        shown: url,
+        headers: vec![("Content-Type", "application/json".into())],
+        body: payload,
+    };
+    http::send(&request, deadline)
 }
 
 #[cfg(test)]
@@ -131,6 +110,15 @@ mod tests {
         let sent: Value =
             serde_json::from_str(&payload_now(resolved, Duration::from_secs(900))).unwrap();
         assert_eq!(sent[0]["endsAt"], "2026-01-01T00:05:00Z");
+    }
+
+    #[test]
+    fn alerts_of_a_group_go_out_as_one_list() {
+        let one = r#"[{"labels":{"incident":"1"}}]"#;
+        let two = r#"[{"labels":{"incident":"2"}}]"#;
+        let list: Value = serde_json::from_str(&merged([one, two, "garbage"])).unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 2);
+        assert_eq!(list[1]["labels"]["incident"], "2");
     }
 
     #[test]

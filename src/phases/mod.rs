@@ -6,6 +6,7 @@ pub mod approval;
 pub mod attempt;
 pub mod causes;
 pub mod consult;
+pub mod deliver;
 pub mod escalate;
 pub mod fix;
 pub mod report;

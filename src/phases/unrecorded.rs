@@ -1,10 +1,13 @@
 //! Telling a person when the state itself is broken. With the database on a full, read-only or
 //! failing filesystem nothing can be recorded: no incident opens, no notification can be
-//! queued, so the outbox cannot tell anyone. Here the checks' results are sent directly, once,
-//! through the configured channels (mail and webhook, each within `message_timeout`, all
-//! within `delivery_budget`), marked as unrecorded.
+//! queued, so the outbox cannot tell anyone. Here the checks' results are sent directly
+//! through every configured channel, marked as unrecorded: all channels at once, each within
+//! its own `message_timeout` and `delivery_budget`, so a hanging mail server delays nothing else.
 //!
-//! The disk may stay full for hours, and every timer run would send again. A direct message is
+//! Alertmanager forgets an alert nobody posts again: every run posts the state's alert again,
+//! with the firing alert of each escalation the (read-only) database still holds, so none of
+//! them looks resolved while the disk is full. The disk may stay full for hours, and every timer
+//! run would mail again: a message to a person (mail, the JSON webhook, ntfy, Slack, Matrix) is
 //! sent at most once per `[escalation] repeat` (once per boot when `repeat` is 0) for each
 //! database; the time of the last one is a stamp file in the runtime directory
 //! (`$RUNTIME_DIRECTORY`, else /run/orchestrator for root, else `$XDG_RUNTIME_DIR/orchestrator`),
@@ -12,13 +15,13 @@
 //! records again, so the next outage is told at once. `notify-failure` (systemd's
 //! `OnFailure=`) keeps its own stamp per unit in the same place.
 
-use super::escalate::{host_name, Limits};
+use super::escalate::host_name;
 use super::scan::CheckLine;
 use crate::clock::{now, rfc3339};
 use crate::config::{Config, EscalationConfig};
 use crate::lock::LockError;
 use crate::model::{Channel, Status};
-use crate::notify::{self, Mail, NotifyError};
+use crate::notify::{self, Outbound};
 use crate::store::StoreError;
 use serde::Serialize;
 use serde_json::json;
@@ -132,15 +135,42 @@ pub fn tell_a_person(
     let host = host_name(config);
     let (subject, body) = compose(&host, problem, checks);
     log::error!("CRITICAL: {subject}: {problem}");
-    send_limited(config, &stamp, &subject, &body, dry_run, |escalation| {
-        alert(
+    let message = Direct {
+        kind: "unrecorded",
+        subject: &subject,
+        body: &body,
+    };
+    send_limited(config, &stamp, &message, dry_run, |escalation| {
+        let mut alerts = vec![alert(
             &host,
             "OrchestratorStateUnwritable",
             problem,
             &subject,
             escalation,
-        )
+        )];
+        alerts.extend(firing_alerts(db, escalation));
+        serde_json::Value::Array(alerts)
     })
+}
+
+/// The firing alert of every escalation the database holds open, read without writing: they
+/// would lapse in Alertmanager while the state cannot be written. None when it cannot be read.
+fn firing_alerts(db: &Path, escalation: Option<&EscalationConfig>) -> Vec<serde_json::Value> {
+    let lasts = escalation.map_or_else(EscalationConfig::default_alert_ttl, |e| e.alert_ttl);
+    let alerts = crate::store::Store::open_readonly(db).and_then(|store| store.alerts_to_refresh());
+    let alerts = match alerts {
+        Ok(alerts) => alerts,
+        Err(e) => {
+            log::warn!("cannot read the open escalations to re-post their alerts: {e}");
+            return Vec::new();
+        }
+    };
+    let posted = notify::merged(alerts.iter().map(|a| a.body.as_str()));
+    let list = notify::payload_now(&posted, lasts.std());
+    match serde_json::from_str(&list) {
+        Ok(serde_json::Value::Array(alerts)) => alerts,
+        _ => Vec::new(),
+    }
 }
 
 /// `notify-failure UNIT`: a direct message that a unit failed, needing no database. Quiet when
@@ -169,8 +199,19 @@ pub fn unit_failed(config: &Config, db: &Path, unit: &str, dry_run: bool) -> Dir
     );
     log::error!("CRITICAL: {subject}");
     let stamp = stamp_path(&format!("unit-failed-{}", file_safe(unit)));
-    send_limited(config, &stamp, &subject, &body, dry_run, |escalation| {
-        alert(&host, "OrchestratorUnitFailed", unit, &subject, escalation)
+    let message = Direct {
+        kind: "unit_failed",
+        subject: &subject,
+        body: &body,
+    };
+    send_limited(config, &stamp, &message, dry_run, |escalation| {
+        serde_json::Value::Array(vec![alert(
+            &host,
+            "OrchestratorUnitFailed",
+            unit,
+            &subject,
+            escalation,
+        )])
     })
 }
 
@@ -245,28 +286,73 @@ fn alert(
     if !lasts.std().is_zero() {
         alert["endsAt"] = json!(rfc3339(now() + lasts.as_secs_f64()));
     }
-    json!([alert])
+    alert
 }
 
+/// A direct message: its kind for the JSON webhook's body (`unrecorded`, `unit_failed`) and
+/// its words.
+struct Direct<'a> {
+    kind: &'a str,
+    subject: &'a str,
+    body: &'a str,
+}
+
+/// Sends `message` on every configured channel at once. Alertmanager gets `alerts` on every
+/// run (an alert not posted again lapses); the others, messages to people, go out at most
+/// once per `repeat`, tracked by `stamp`.
 fn send_limited(
     config: &Config,
     stamp: &Path,
-    subject: &str,
-    body: &str,
+    message: &Direct,
     dry_run: bool,
-    payload: impl FnOnce(Option<&EscalationConfig>) -> serde_json::Value,
+    alerts: impl FnOnce(Option<&EscalationConfig>) -> serde_json::Value,
 ) -> DirectReport {
     let escalation = config.escalation.as_ref();
-    let Some(channels) = escalation.filter(|e| e.email.is_some() || e.webhook.is_some()) else {
+    let Some(channels) = escalation.filter(|e| !e.channels().is_empty()) else {
         log::error!("CRITICAL: no [escalation] channel is configured: nobody can be told");
         return DirectReport {
             result: "no_channel",
-            detail: Some("no [escalation] email or webhook is configured".into()),
+            detail: Some("no [escalation] channel (email, webhook, json_webhook, ntfy, slack, matrix) is configured".into()),
             deliveries: Vec::new(),
         };
     };
     let window = channels.repeat.as_secs_f64();
-    if let Some(at) = last_sent(stamp).filter(|at| window == 0.0 || now() - at < window) {
+    let told_at = last_sent(stamp).filter(|at| window == 0.0 || now() - at < window);
+    if dry_run {
+        return DirectReport {
+            result: if told_at.is_some() {
+                "skipped"
+            } else {
+                "dry_run"
+            },
+            detail: Some(format!("would send: {}", message.subject)),
+            deliveries: Vec::new(),
+        };
+    }
+    let alerts = alerts(Some(channels)).to_string();
+    let outgoing = direct_messages(channels, message, &alerts, told_at.is_none());
+    let pushes = outgoing
+        .iter()
+        .filter(|m| m.channel != Channel::Webhook)
+        .count();
+    let deliveries: Vec<DirectDelivery> = crate::phases::deliver::send_at_once(channels, outgoing)
+        .into_iter()
+        .map(|(message, sent)| {
+            if let Err(e) = &sent {
+                log::error!(
+                    "CRITICAL: the direct message to {} was not sent: {e}",
+                    message.recipient
+                );
+            }
+            DirectDelivery {
+                channel: message.channel,
+                recipient: message.recipient,
+                result: if sent.is_ok() { "sent" } else { "failed" },
+                error: sent.err().map(|e| e.to_string()),
+            }
+        })
+        .collect();
+    if let Some(at) = told_at {
         let detail = format!(
             "already told at {} ({}); one direct message per [escalation] repeat",
             rfc3339(at),
@@ -276,18 +362,12 @@ fn send_limited(
         return DirectReport {
             result: "skipped",
             detail: Some(detail),
-            deliveries: Vec::new(),
+            deliveries,
         };
     }
-    if dry_run {
-        return DirectReport {
-            result: "dry_run",
-            detail: Some(format!("would send: {subject}")),
-            deliveries: Vec::new(),
-        };
-    }
-    let deliveries = send_each(channels, subject, body, &payload(Some(channels)));
-    let sent = deliveries.iter().any(|d| d.result == "sent");
+    let sent = deliveries
+        .iter()
+        .any(|d| d.result == "sent" && (pushes == 0 || d.channel != Channel::Webhook));
     if sent {
         write_stamp(stamp);
     }
@@ -298,58 +378,58 @@ fn send_limited(
     }
 }
 
-fn send_each(
+/// The direct message shaped for each channel: the alerts for Alertmanager, always; the words
+/// for the others when `to_people`.
+fn direct_messages(
     channels: &EscalationConfig,
-    subject: &str,
-    body: &str,
-    payload: &serde_json::Value,
-) -> Vec<DirectDelivery> {
-    let limits = Limits::new(Some(channels));
-    let mut deliveries = Vec::new();
-    let mut outcome = |channel, recipient: &str, sent: Option<Result<(), NotifyError>>| {
-        let sent = sent.unwrap_or_else(|| {
-            Err(NotifyError::Transient(
-                "the delivery budget was spent".into(),
-            ))
-        });
-        if let Err(e) = &sent {
-            log::error!("CRITICAL: the direct message to {recipient} was not sent: {e}");
-        }
-        deliveries.push(DirectDelivery {
-            channel,
-            recipient: recipient.to_string(),
-            result: if sent.is_ok() { "sent" } else { "failed" },
-            error: sent.err().map(|e| e.to_string()),
-        });
-    };
-    if let Some(email) = &channels.email {
-        let host = host_name_of(&email.from);
-        for to in &email.to {
-            let message_id = format!(
-                "<orchestrator.unrecorded.{}@{host}>",
-                crate::random::random_hex(8)
-            );
-            let mail = Mail {
-                to,
-                subject,
-                body,
-                message_id: &message_id,
-                in_reply_to: None,
-            };
-            let sent = limits
-                .next_deadline()
-                .map(|deadline| notify::send_email(email, &mail, deadline));
-            outcome(Channel::Email, to, sent);
+    message: &Direct,
+    alerts: &str,
+    to_people: bool,
+) -> Vec<Outbound> {
+    let host = host_name_of(channels.email.as_ref().map_or("", |e| e.from.as_str()));
+    let words = (message.subject, message.body);
+    let key = format!(
+        "orchestrator-{}-{}",
+        message.kind,
+        crate::random::random_hex(8)
+    );
+    let mut outgoing = Vec::new();
+    for channel in channels.channels() {
+        let one = |recipient: &str, key: &str| {
+            notify::direct(channel, recipient, key, &host, message.kind, words, alerts)
+        };
+        match channel {
+            Channel::Webhook => {
+                let url = channels.webhook.as_ref().map_or("", |w| w.url.as_str());
+                outgoing.push(one(&url_host(url), &key));
+            }
+            _ if !to_people => {}
+            Channel::Email => {
+                for to in channels.email.iter().flat_map(|e| e.to.iter()) {
+                    let message_id = format!(
+                        "<orchestrator.{}.{}@{host}>",
+                        message.kind.replace('_', "-"),
+                        crate::random::random_hex(8)
+                    );
+                    outgoing.push(one(to, &message_id));
+                }
+            }
+            other => {
+                let named = notify::recipient_of(channels, other).unwrap_or_default();
+                outgoing.push(one(&named_without_secrets(&named), &key));
+            }
         }
     }
-    if let Some(webhook) = &channels.webhook {
-        let sent = limits
-            .next_deadline()
-            .map(|deadline| notify::post_webhook(&webhook.url, &payload.to_string(), deadline));
-        // The URL may carry a token: the recipient is named by its host only.
-        outcome(Channel::Webhook, &url_host(&webhook.url), sent);
+    outgoing
+}
+
+/// A URL's scheme and host; other names as they are (they hold no secret).
+fn named_without_secrets(recipient: &str) -> String {
+    if recipient.contains("://") {
+        notify::origin(recipient)
+    } else {
+        recipient.to_string()
     }
-    deliveries
 }
 
 /// The domain of the From address, for Message-IDs: `orchestrator@host.example` → `host.example`.

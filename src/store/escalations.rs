@@ -7,7 +7,7 @@ use super::{Lesson, NewAttempt, Result, Store, StoreError, Taught};
 use crate::clock::{now, Timestamp};
 use crate::model::{
     Channel, EscalationStatus, EventKind, HeldDecision, IncidentStatus, NotificationKind,
-    NotificationStatus, Phase,
+    NotificationStatus, Phase, Severity,
 };
 use crate::redact::Redactor;
 use rusqlite::{params, OptionalExtension, Row};
@@ -53,6 +53,9 @@ pub struct Notification {
     pub id: i64,
     pub escalation: i64,
     pub incident: i64,
+    /// The incident's check and severity, for the subject of a grouped message.
+    pub check: String,
+    pub severity: Severity,
     pub channel: Channel,
     pub recipient: String,
     pub kind: NotificationKind,
@@ -68,11 +71,19 @@ pub struct Notification {
     pub idempotency_key: String,
     /// The Message-ID this mail answers (the escalation's first mail to the same person).
     pub in_reply_to: Option<String>,
+    /// Notifications of one run, channel and recipient with the same batch go out as one
+    /// message, under one key (migration 13); None: a message of its own.
+    pub batch: Option<String>,
 }
 
 const NOTIFICATION_COLUMNS: &str =
     "n.id, n.escalation, e.incident, n.channel, n.recipient, n.kind, n.subject, n.body, n.status,
-     n.tries, n.last_error, n.next_try_at, n.sent_at, n.created_at, n.idempotency_key, n.in_reply_to";
+     n.tries, n.last_error, n.next_try_at, n.sent_at, n.created_at, n.idempotency_key, n.in_reply_to,
+     n.batch, i.check_name, i.severity";
+
+/// Where NOTIFICATION_COLUMNS are read from.
+const NOTIFICATIONS: &str = "notifications n JOIN escalations e ON e.id = n.escalation
+     JOIN incidents i ON i.id = e.incident";
 
 fn notification_from_row(row: &Row) -> rusqlite::Result<Notification> {
     Ok(Notification {
@@ -92,6 +103,9 @@ fn notification_from_row(row: &Row) -> rusqlite::Result<Notification> {
         created_at: row.get(13)?,
         idempotency_key: row.get(14)?,
         in_reply_to: row.get(15)?,
+        batch: row.get(16)?,
+        check: row.get(17)?,
+        severity: row.get(18)?,
     })
 }
 
@@ -105,6 +119,9 @@ pub struct Outgoing {
     pub body: String,
     pub idempotency_key: String,
     pub in_reply_to: Option<String>,
+    /// The run's batch: the notifications of one run, channel and recipient that share it go
+    /// out as one message.
+    pub batch: Option<String>,
 }
 
 /// The recipients of one open escalation whose reminder is due.
@@ -138,8 +155,8 @@ fn insert_notifications(
     outgoing: &[Outgoing],
 ) -> Result<()> {
     let mut stmt = tx.prepare(
-        "INSERT INTO notifications (escalation, channel, recipient, kind, subject, body, status, created_at, idempotency_key, in_reply_to)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9)",
+        "INSERT INTO notifications (escalation, channel, recipient, kind, subject, body, status, created_at, idempotency_key, in_reply_to, batch)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9, ?10)",
     )?;
     let at = now();
     for message in outgoing {
@@ -152,7 +169,8 @@ fn insert_notifications(
             redactor.redact_json_text(&message.body),
             at,
             message.idempotency_key,
-            message.in_reply_to
+            message.in_reply_to,
+            message.batch
         ])?;
     }
     Ok(())
@@ -250,84 +268,151 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The next notification to send after `after` (an id): pending ones whose try is due, and
-    /// any left `sending` by a deliverer that died mid-call (only one deliverer runs at a time,
-    /// under the delivery lock, so a `sending` row it did not mark itself is ambiguous).
-    pub fn next_due_notification(&self, at: Timestamp, after: i64) -> Result<Option<Notification>> {
+    /// The next notification of `channel` to send after `after` (an id): pending ones whose
+    /// try is due, and any left `sending` by a deliverer that died mid-call (only one deliverer
+    /// runs at a time, under the delivery lock, so a `sending` row it did not mark itself is
+    /// ambiguous).
+    pub fn next_due_on(
+        &self,
+        channel: Channel,
+        at: Timestamp,
+        after: i64,
+    ) -> Result<Option<Notification>> {
         Ok(self
             .conn
             .query_row(
                 &format!(
-                    "SELECT {NOTIFICATION_COLUMNS} FROM notifications n JOIN escalations e ON e.id = n.escalation
-                     WHERE n.status IN ('pending', 'sending') AND n.id > ?2
+                    "SELECT {NOTIFICATION_COLUMNS} FROM {NOTIFICATIONS}
+                     WHERE n.channel = ?3 AND n.status IN ('pending', 'sending') AND n.id > ?2
                        AND (n.status = 'sending' OR n.next_try_at IS NULL OR n.next_try_at <= ?1)
                      ORDER BY n.id LIMIT 1"
                 ),
-                params![at, after],
+                params![at, after, channel],
                 notification_from_row,
             )
             .optional()?)
     }
 
+    /// The channels that have a notification to send or resend.
+    pub fn channels_due(&self, at: Timestamp) -> Result<Vec<Channel>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT channel FROM notifications WHERE status IN ('pending', 'sending')
+               AND (status = 'sending' OR next_try_at IS NULL OR next_try_at <= ?1)",
+        )?;
+        let rows = stmt.query_map([at], |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The unsent notifications that go out with `notification` as one message: those of its
+    /// batch for the same channel and recipient, oldest first; itself alone when it has none.
+    pub fn batch_of(&self, notification: &Notification) -> Result<Vec<Notification>> {
+        let Some(batch) = &notification.batch else {
+            return Ok(vec![notification.clone()]);
+        };
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {NOTIFICATION_COLUMNS} FROM {NOTIFICATIONS}
+             WHERE n.batch = ?1 AND n.channel = ?2 AND n.recipient = ?3
+               AND n.status IN ('pending', 'sending') ORDER BY n.id"
+        ))?;
+        let rows = stmt.query_map(
+            params![batch, notification.channel, notification.recipient],
+            notification_from_row,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Takes `ids` out of their batch into a new one (they wait while the rest goes out), with
+    /// a new idempotency key when one is given: a key names one message, and these will be
+    /// another.
+    pub fn split_batch(&mut self, ids: &[i64], batch: &str, key: Option<&str>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE notifications SET batch = ?2, idempotency_key = COALESCE(?3, idempotency_key) WHERE id = ?1",
+                params![id, batch, key],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn notifications_of(&self, incident: i64) -> Result<Vec<Notification>> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {NOTIFICATION_COLUMNS} FROM notifications n JOIN escalations e ON e.id = n.escalation
+            "SELECT {NOTIFICATION_COLUMNS} FROM {NOTIFICATIONS}
              WHERE e.incident = ?1 ORDER BY n.id"
         ))?;
         let rows = stmt.query_map([incident], notification_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Written before the network call: from here until it is marked sent, retry or failed, a
-    /// crash leaves the row `sending`, resent later with the same idempotency key.
-    pub fn mark_notification_sending(&self, id: i64) -> Result<()> {
-        self.conn.execute(
-            "UPDATE notifications SET status = 'sending', tries = tries + 1 WHERE id = ?1",
-            [id],
-        )?;
-        Ok(())
+    /// Written before the network call, for every notification the message carries: from
+    /// here until they are marked sent, retry or failed, a crash leaves them `sending`, resent
+    /// later with the same idempotency key.
+    pub fn mark_notifications_sending(&mut self, ids: &[i64]) -> Result<()> {
+        self.each_in_one_transaction(ids, |tx, id| {
+            tx.execute(
+                "UPDATE notifications SET status = 'sending', tries = tries + 1 WHERE id = ?1",
+                [id],
+            )
+        })
     }
 
-    /// Sent: never sent again. The escalation remembers when it last reached someone.
-    pub fn mark_notification_sent(&mut self, id: i64) -> Result<()> {
-        let tx = self.conn.transaction()?;
+    /// Sent: never sent again. Each escalation remembers when it last reached someone.
+    pub fn mark_notifications_sent(&mut self, ids: &[i64]) -> Result<()> {
         let at = now();
-        tx.execute(
-            "UPDATE notifications SET status = 'sent', sent_at = ?2, settled_at = ?2, last_error = NULL WHERE id = ?1",
-            params![id, at],
-        )?;
-        tx.execute(
-            "UPDATE escalations SET last_notified_at = ?2 WHERE id = (SELECT escalation FROM notifications WHERE id = ?1)",
-            params![id, at],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.each_in_one_transaction(ids, |tx, id| {
+            tx.execute(
+                "UPDATE notifications SET status = 'sent', sent_at = ?2, settled_at = ?2, last_error = NULL WHERE id = ?1",
+                params![id, at],
+            )?;
+            tx.execute(
+                "UPDATE escalations SET last_notified_at = ?2 WHERE id = (SELECT escalation FROM notifications WHERE id = ?1)",
+                params![id, at],
+            )
+        })
     }
 
-    /// Not sent this time (the server is unreachable, slow, or answered 4xx): tried again at
-    /// `next_try_at`.
-    pub fn mark_notification_retry(
-        &self,
-        id: i64,
+    /// Not sent this time (the server is unreachable, slow, or asked to retry): tried again
+    /// at `next_try_at`.
+    pub fn mark_notifications_retry(
+        &mut self,
+        ids: &[i64],
         error: &str,
         next_try_at: Timestamp,
     ) -> Result<()> {
         let error = self.mask(error);
-        self.conn.execute(
-            "UPDATE notifications SET status = 'pending', last_error = ?2, next_try_at = ?3 WHERE id = ?1",
-            params![id, error, next_try_at],
-        )?;
-        Ok(())
+        self.each_in_one_transaction(ids, |tx, id| {
+            tx.execute(
+                "UPDATE notifications SET status = 'pending', last_error = ?2, next_try_at = ?3 WHERE id = ?1",
+                params![id, error, next_try_at],
+            )
+        })
     }
 
-    /// Never to be sent as queued: the server refused it for good (SMTP 5xx) or it is
-    /// malformed. `error` keeps the server's words for the dashboard.
-    pub fn mark_notification_failed(&self, id: i64, error: &str) -> Result<()> {
+    /// Never to be sent as queued: the server refused it for good (SMTP 5xx, HTTP 4xx) or it
+    /// is malformed. `error` keeps the server's words for the dashboard.
+    pub fn mark_notifications_failed(&mut self, ids: &[i64], error: &str) -> Result<()> {
         let error = self.mask(error);
-        self.conn.execute(
-            "UPDATE notifications SET status = 'failed', settled_at = ?3, last_error = ?2 WHERE id = ?1",
-            params![id, error, now()],
-        )?;
+        let at = now();
+        self.each_in_one_transaction(ids, |tx, id| {
+            tx.execute(
+                "UPDATE notifications SET status = 'failed', settled_at = ?3, last_error = ?2 WHERE id = ?1",
+                params![id, error, at],
+            )
+        })
+    }
+
+    /// `write` for each id, all in one transaction: a message's notifications change together.
+    fn each_in_one_transaction(
+        &mut self,
+        ids: &[i64],
+        write: impl Fn(&rusqlite::Transaction, i64) -> rusqlite::Result<usize>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            write(&tx, *id)?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -344,7 +429,7 @@ impl Store {
     /// forgets an alert not re-posted in time, so each delivery run posts it again.
     pub fn alerts_to_refresh(&self) -> Result<Vec<Notification>> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {NOTIFICATION_COLUMNS} FROM notifications n JOIN escalations e ON e.id = n.escalation
+            "SELECT {NOTIFICATION_COLUMNS} FROM {NOTIFICATIONS}
              WHERE e.status != 'resolved' AND e.all_clear_queued = 0 AND n.channel = 'webhook'
                AND n.kind = 'escalation' AND n.status = 'sent' ORDER BY n.id"
         ))?;
@@ -367,8 +452,8 @@ impl Store {
     /// reminded on its own, so a rejected address never silences the others.
     pub fn reminders_due(&self, before: Timestamp) -> Result<Vec<DueReminder>> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {ESCALATION_COLUMNS}, n.channel, n.recipient FROM notifications n JOIN escalations e ON e.id = n.escalation
-             WHERE e.status = 'open' AND n.channel = 'email' AND n.kind != 'all_clear'
+            "SELECT {ESCALATION_COLUMNS}, n.channel, n.recipient FROM {NOTIFICATIONS}
+             WHERE e.status = 'open' AND n.channel != 'webhook' AND n.kind != 'all_clear'
                AND n.id = (SELECT MAX(m.id) FROM notifications m WHERE m.escalation = n.escalation
                            AND m.channel = n.channel AND m.recipient = n.recipient AND m.kind != 'all_clear')
                AND n.status IN ('sent', 'failed') AND n.settled_at < ?1

@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_silences.sql"),
     include_str!("migrations/0011_dash.sql"),
     include_str!("migrations/0012_facts.sql"),
+    include_str!("migrations/0013_batches.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

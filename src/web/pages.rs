@@ -420,7 +420,8 @@ fn notifications(store: &Store, id: i64) -> Result<Markup, StoreError> {
                 // A failed one keeps the server's refusal here, word for word.
                 text(n.last_error.as_deref().unwrap_or("")),
                 opt_time(n.sent_at),
-                text(if n.channel == crate::model::Channel::Email {
+                // A message's own key (Message-ID, txnId, …); an alert is known by its labels.
+                text(if n.channel.keyed_per_message() {
                     &n.idempotency_key
                 } else {
                     ""
@@ -437,7 +438,7 @@ fn notifications(store: &Store, id: i64) -> Result<Markup, StoreError> {
             "Tries",
             "Last error",
             "Sent",
-            "Message-ID",
+            "Key",
         ],
         rows,
         "No notification.",
