@@ -675,6 +675,8 @@ agent = "spy"
     ));
     let planted = [
         ("ORCHESTRATOR_SMTP_PASSWORD", "SmtpEnvPass42"),
+        ("ORCHESTRATOR_NTFY_TOKEN", "NtfyEnvToken3"),
+        ("ORCHESTRATOR_MATRIX_TOKEN", "MatrixEnvToken5"),
         ("ORCHESTRATOR_SOME_FUTURE_SECRET", "FutureEnvSecret7"),
         ("NOTIFY_SOCKET", "/run/systemd/notify-of-orchestrator"),
     ];
