@@ -239,7 +239,7 @@ impl Dashboard {
 
 /// A path on this dashboard, never another site (`//host`, `/\\host`) nor a header break: where
 /// a login link may send the browser.
-fn is_local_path(path: &str) -> bool {
+pub(super) fn is_local_path(path: &str) -> bool {
     path.starts_with('/')
         && !path.starts_with("//")
         && !path.contains('\\')

@@ -546,6 +546,23 @@ mod tests {
     }
 
     #[test]
+    fn a_login_link_leads_only_to_a_page_of_this_dashboard() {
+        for ours in ["/", "/incidents/1", "/silences?x=1"] {
+            assert!(super::auth::is_local_path(ours), "{ours}");
+        }
+        for other in [
+            "",
+            "//evil.example/",
+            "/\\evil.example",
+            "https://evil.example/",
+            "/a\r\nSet-Cookie: x",
+            "incidents",
+        ] {
+            assert!(!super::auth::is_local_path(other), "{other:?}");
+        }
+    }
+
+    #[test]
     fn only_the_listen_address_and_localhost_are_our_names() {
         let v4 = "127.0.0.1:8888".parse().unwrap();
         for ours in ["127.0.0.1:8888", "localhost:8888", "LocalHost:8888"] {
