@@ -16,6 +16,9 @@ _orchestrator() {
             ",$1")
                 cmd="orchestrator"
                 ;;
+            orchestrator,agents)
+                cmd="orchestrator__subcmd__agents"
+                ;;
             orchestrator,config)
                 cmd="orchestrator__subcmd__config"
                 ;;
@@ -37,6 +40,9 @@ _orchestrator() {
             orchestrator,incidents)
                 cmd="orchestrator__subcmd__incidents"
                 ;;
+            orchestrator,mcp)
+                cmd="orchestrator__subcmd__mcp"
+                ;;
             orchestrator,metrics)
                 cmd="orchestrator__subcmd__metrics"
                 ;;
@@ -55,6 +61,18 @@ _orchestrator() {
             orchestrator,silence)
                 cmd="orchestrator__subcmd__silence"
                 ;;
+            orchestrator__subcmd__agents,help)
+                cmd="orchestrator__subcmd__agents__subcmd__help"
+                ;;
+            orchestrator__subcmd__agents,schema)
+                cmd="orchestrator__subcmd__agents__subcmd__schema"
+                ;;
+            orchestrator__subcmd__agents__subcmd__help,help)
+                cmd="orchestrator__subcmd__agents__subcmd__help__subcmd__help"
+                ;;
+            orchestrator__subcmd__agents__subcmd__help,schema)
+                cmd="orchestrator__subcmd__agents__subcmd__help__subcmd__schema"
+                ;;
             orchestrator__subcmd__config,check)
                 cmd="orchestrator__subcmd__config__subcmd__check"
                 ;;
@@ -72,6 +90,9 @@ _orchestrator() {
                 ;;
             orchestrator__subcmd__config__subcmd__help,help)
                 cmd="orchestrator__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            orchestrator__subcmd__help,agents)
+                cmd="orchestrator__subcmd__help__subcmd__agents"
                 ;;
             orchestrator__subcmd__help,config)
                 cmd="orchestrator__subcmd__help__subcmd__config"
@@ -94,6 +115,9 @@ _orchestrator() {
             orchestrator__subcmd__help,incidents)
                 cmd="orchestrator__subcmd__help__subcmd__incidents"
                 ;;
+            orchestrator__subcmd__help,mcp)
+                cmd="orchestrator__subcmd__help__subcmd__mcp"
+                ;;
             orchestrator__subcmd__help,metrics)
                 cmd="orchestrator__subcmd__help__subcmd__metrics"
                 ;;
@@ -112,6 +136,9 @@ _orchestrator() {
             orchestrator__subcmd__help,silence)
                 cmd="orchestrator__subcmd__help__subcmd__silence"
                 ;;
+            orchestrator__subcmd__help__subcmd__agents,schema)
+                cmd="orchestrator__subcmd__help__subcmd__agents__subcmd__schema"
+                ;;
             orchestrator__subcmd__help__subcmd__config,check)
                 cmd="orchestrator__subcmd__help__subcmd__config__subcmd__check"
                 ;;
@@ -126,6 +153,9 @@ _orchestrator() {
                 ;;
             orchestrator__subcmd__help__subcmd__incidents,dismiss)
                 cmd="orchestrator__subcmd__help__subcmd__incidents__subcmd__dismiss"
+                ;;
+            orchestrator__subcmd__help__subcmd__incidents,feedback)
+                cmd="orchestrator__subcmd__help__subcmd__incidents__subcmd__feedback"
                 ;;
             orchestrator__subcmd__help__subcmd__incidents,list)
                 cmd="orchestrator__subcmd__help__subcmd__incidents__subcmd__list"
@@ -154,6 +184,9 @@ _orchestrator() {
             orchestrator__subcmd__incidents,dismiss)
                 cmd="orchestrator__subcmd__incidents__subcmd__dismiss"
                 ;;
+            orchestrator__subcmd__incidents,feedback)
+                cmd="orchestrator__subcmd__incidents__subcmd__feedback"
+                ;;
             orchestrator__subcmd__incidents,help)
                 cmd="orchestrator__subcmd__incidents__subcmd__help"
                 ;;
@@ -174,6 +207,9 @@ _orchestrator() {
                 ;;
             orchestrator__subcmd__incidents__subcmd__help,dismiss)
                 cmd="orchestrator__subcmd__incidents__subcmd__help__subcmd__dismiss"
+                ;;
+            orchestrator__subcmd__incidents__subcmd__help,feedback)
+                cmd="orchestrator__subcmd__incidents__subcmd__help__subcmd__feedback"
                 ;;
             orchestrator__subcmd__incidents__subcmd__help,help)
                 cmd="orchestrator__subcmd__incidents__subcmd__help__subcmd__help"
@@ -218,8 +254,102 @@ _orchestrator() {
 
     case "${cmd}" in
         orchestrator)
-            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version scan fix research consult escalate cycle metrics serve incidents silence config notify-failure help"
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version scan fix research consult escalate cycle metrics serve incidents silence config mcp agents notify-failure help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__agents)
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version schema help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__agents__subcmd__help)
+            opts="schema help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__agents__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__agents__subcmd__help__subcmd__schema)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__agents__subcmd__schema)
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -482,8 +612,36 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__help)
-            opts="scan fix research consult escalate cycle metrics serve incidents silence config notify-failure help"
+            opts="scan fix research consult escalate cycle metrics serve incidents silence config mcp agents notify-failure help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__agents)
+            opts="schema"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__agents__subcmd__schema)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -608,7 +766,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__help__subcmd__incidents)
-            opts="list show approve dismiss ack resolve"
+            opts="list show approve dismiss ack resolve feedback"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -663,6 +821,20 @@ _orchestrator() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        orchestrator__subcmd__help__subcmd__incidents__subcmd__feedback)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         orchestrator__subcmd__help__subcmd__incidents__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -694,6 +866,20 @@ _orchestrator() {
         orchestrator__subcmd__help__subcmd__incidents__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__mcp)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -832,7 +1018,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__incidents)
-            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version list show approve dismiss ack resolve help"
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version list show approve dismiss ack resolve feedback help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -939,8 +1125,42 @@ _orchestrator() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        orchestrator__subcmd__incidents__subcmd__feedback)
+            opts="-c -v -q -h -V --agent --note --config --db --json --dry-run --wait --verbose --quiet --help --version good bad"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         orchestrator__subcmd__incidents__subcmd__help)
-            opts="list show approve dismiss ack resolve help"
+            opts="list show approve dismiss ack resolve feedback help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -982,6 +1202,20 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__incidents__subcmd__help__subcmd__dismiss)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__incidents__subcmd__help__subcmd__feedback)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1130,6 +1364,36 @@ _orchestrator() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__mcp)
+            opts="-c -v -q -h -V --incident --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --incident)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -19,6 +19,10 @@ declare -A NEEDS=(
   [/usr/bin/strace]=strace
   [/usr/bin/promtool]=prometheus
   [/usr/bin/python3]=python3
+  [/usr/sbin/nginx]=nginx
+  [/usr/bin/redis-server]=redis-server
+  [/usr/lib/postgresql/15/bin/postgres]=postgresql
+  [/usr/share/doc/python3-venv]=python3-venv
 )
 
 missing=()
@@ -51,6 +55,18 @@ if cargo clippy --version >/dev/null 2>&1; then
   cargo clippy --all-targets --locked -- -D warnings
 else
   echo "scripts/test.sh: skipping the lints: cargo clippy is not installed" >&2
+fi
+
+# The official MCP SDK from PyPI, pinned: the real client tests/mcp.rs drives `orchestrator mcp`
+# with. Installed once into a venv under target/; the marker says which version is there.
+MCP_SDK=mcp==2.3.0
+venv=target/mcp-venv
+if [ ! -e "$venv/.installed-$MCP_SDK" ]; then
+  echo "scripts/test.sh: installing $MCP_SDK into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "$MCP_SDK"
+  touch "$venv/.installed-$MCP_SDK"
 fi
 
 # The system tests (root, the packages above, real systemd) run only when asked; a plain

@@ -145,6 +145,14 @@ pub enum Command {
     /// `pattern_fixes`: phase-1 fixes by a learned pattern. `agent_agreement{A}`: the share of
     /// phase-3 voting rounds whose agreement was A (`3/3`, `2/3`, ..., `none`).
     ///
+    /// `agents`: each agent's track record over the answers given within the window:
+    /// `consultations`, `incidents` (asked about), `proposed` (answers with a plan in the
+    /// vocabulary), `fixed` (its plans verified to fix the incident), `refused` (plans the policy
+    /// refused or outside the vocabulary), `abstained`, `seconds` answering, `input_tokens`,
+    /// `output_tokens` and `cost_usd` where the CLI reported them (null when it never did),
+    /// `good` and `bad` (a person's verdicts, `incidents feedback`), and `mean_seconds`,
+    /// `tokens_per_incident`, `cost_usd_per_incident`.
+    ///
     /// PROMETHEUS. Counters, kept in the database as events happen (so reading them costs the
     /// same on any history) and never decreasing (retention does not lower them):
     /// `orchestrator_incidents_detected_total`, `_recovered_total`, `_escalated_total`,
@@ -160,7 +168,11 @@ pub enum Command {
     /// `orchestrator_last_cycle_timestamp_seconds` (0 before the first) and
     /// `orchestrator_last_cycle_success` (0 when the newest cycle not still running failed, or
     /// none ran; a cycle unfinished after [serve] stale_after counts as failed) let a stopped
-    /// timer be alerted on; `orchestrator_build_info{version}` is 1. Per check:
+    /// timer be alerted on; `orchestrator_build_info{version}` is 1. Per agent, counters since the
+    /// database began: `orchestrator_agent_consultations_total`, `_incidents_total`,
+    /// `_proposals_total`, `_fixes_total`, `_refused_total`, `_abstentions_total`,
+    /// `_seconds_total`, `_cost_usd_total` `{agent}` and `orchestrator_agent_tokens_total
+    /// {agent,direction}`; the gauge `orchestrator_agent_feedback{agent,verdict}`. Per check:
     /// `orchestrator_check_status{check}` (0-3) and each perfdata value under the name of its
     /// unit, in base units: `orchestrator_check_perfdata_seconds` (s, ms, us),
     /// `_bytes` (B, KB..TB), `_ratio` (%, divided by 100), and `orchestrator_check_perfdata`
@@ -246,6 +258,30 @@ pub enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Serve read-only investigation tools to an agent over MCP (Model Context Protocol) on stdio
+    ///
+    /// The tools: incident (summary, facts, timeline, attempts, votes, the check's runbook),
+    /// incidents, run_check (runs a check again; records and acts on nothing), check_logs (the
+    /// last lines of the check's logs), unit_journal, listeners (on a port), filesystem (its
+    /// usage), process (its status), similar_incidents (past incidents like this one and what
+    /// fixed them), patterns, policy, judge_plan (the policy's verdict and reasons on a plan;
+    /// runs nothing) and runbook. Every tool is annotated read-only; every answer is masked by
+    /// the redactor ([context] redact too) and cut at 64 KiB. The database is read through a
+    /// read-only connection, the cycle lock is never taken, and a missing database is an error
+    /// of each tool that needs it, not of the server.
+    ///
+    /// Phases 2 and 3 offer it to command agents: the MCP config file (ORCHESTRATOR_MCP_CONFIG,
+    /// placeholder {mcp_config}) starts `orchestrator -c CONFIG --db DB mcp --incident ID`.
+    Mcp {
+        /// The incident the agent was asked about: the default of the tools' `id`
+        #[arg(long, value_name = "ID")]
+        incident: Option<i64>,
+    },
+    /// What agents are held to: the JSON Schema of their answer
+    Agents {
+        #[command(subcommand)]
+        command: AgentsCommand,
     },
     /// Tell a person directly that a systemd unit failed (what OnFailure= runs)
     ///
@@ -333,6 +369,46 @@ pub enum IncidentsCommand {
         #[arg(long, requires = "plan")]
         outside_policy: bool,
     },
+    /// Mark an agent's diagnosis of an incident right (good) or wrong (bad)
+    ///
+    /// Kept in the agent's track record (`metrics`, /metrics, the dashboard) and, when
+    /// [consult] weigh_by_record is on, in the weight of its votes. A later verdict on the same
+    /// incident and agent replaces the earlier one.
+    Feedback {
+        /// The incident's id
+        id: i64,
+        /// The agent, as configured ([agents.NAME]); it must have been asked about the incident
+        #[arg(long, value_name = "NAME")]
+        agent: String,
+        /// good or bad
+        #[arg(value_enum)]
+        verdict: Verdict,
+        /// Why (kept with the verdict)
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentsCommand {
+    /// Print the JSON Schema of the answer object an agent must print
+    ///
+    /// The same schema is written into every command agent's workspace
+    /// (ORCHESTRATOR_ANSWER_SCHEMA, placeholders {answer_schema} for its path and
+    /// {answer_schema_json} for its text), for CLIs that hold a model to a schema: `claude -p
+    /// --json-schema`, `codex exec --output-schema`, `llm --schema`, ollama's `--format`. It is
+    /// strict (every property required, none other allowed; fields a plan may leave out are
+    /// nullable). An answer whose fields have the wrong types is an abstention with the reason.
+    Schema,
+}
+
+/// A person's verdict on an agent's diagnosis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Verdict {
+    /// The diagnosis was right
+    Good,
+    /// The diagnosis was wrong
+    Bad,
 }
 
 #[derive(Debug, Subcommand)]

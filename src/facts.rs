@@ -99,9 +99,13 @@ pub struct Listener {
     pub port: u16,
     pub pid: i32,
     pub command: String,
-    /// The service's own process (its unit's cgroup, its pid file's pid, or the check's process
-    /// name), not a squatter.
+    /// The service's own process (its unit's cgroup, its pid file's pid or a process of the
+    /// session that pid leads, or the check's process name), not a squatter.
     pub own: bool,
+    /// The service's own, left behind: it belongs to the session of a pid file's pid that is
+    /// dead (nginx's workers after their master was killed keep its port).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub orphan: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -114,6 +118,9 @@ pub struct Filesystem {
     pub free_inodes: u64,
     /// Less than 1% of bytes or of inodes free.
     pub full: bool,
+    /// The filesystem's device: the same filesystem whichever path was probed.
+    #[serde(skip)]
+    pub device: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -142,6 +149,9 @@ pub struct DependencyState {
     pub check: String,
     pub status: String,
     pub summary: String,
+    /// Not written in `depends_on`: a `disk` check watching the filesystem of the check's paths.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub implicit: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -162,6 +172,11 @@ impl Facts {
 
     pub fn squatters(&self) -> impl Iterator<Item = &Listener> {
         self.listeners.iter().filter(|l| !l.own)
+    }
+
+    /// The service's own listeners left behind by a dead leader (see [`Listener::orphan`]).
+    pub fn orphans(&self) -> impl Iterator<Item = &Listener> {
+        self.listeners.iter().filter(|l| l.own && l.orphan)
     }
 
     pub fn full_filesystems(&self) -> impl Iterator<Item = &Filesystem> {
@@ -217,7 +232,18 @@ pub fn gather(check: &Check, evidence: &str) -> Facts {
         }
         proc_walk(&sockets, want_deleted, &own)
     });
-    facts.listeners = walk.listeners;
+    // The service's own processes first, found by their session: a walk cut short on a busy
+    // host must not miss an orphaned worker holding the port.
+    facts.listeners = facts.time("own_listeners", || (own_listeners(&sockets, &own), None));
+    for listener in walk.listeners {
+        if !facts
+            .listeners
+            .iter()
+            .any(|l| l.pid == listener.pid && l.port == listener.port)
+        {
+            facts.listeners.push(listener);
+        }
+    }
     let devices: BTreeSet<u64> = paths.iter().map(|(_, device)| *device).collect();
     facts.deleted_open = walk
         .deleted
@@ -482,8 +508,20 @@ pub fn ports_in_use(evidence: &str) -> Vec<u16> {
 #[derive(Default)]
 struct OwnProcesses {
     pids: BTreeSet<i32>,
+    /// The pids the service's pid files name, alive or not, and whether each lives: a daemon's
+    /// master leads the session (and process group) its workers keep, even once it is dead.
+    leaders: BTreeMap<i32, bool>,
     control_group: Option<String>,
     name: Option<String>,
+}
+
+/// Whose a listening process is.
+#[derive(Debug, PartialEq)]
+enum Whose {
+    Foreign,
+    Own,
+    /// The service's own, whose leader (the pid file's pid) is dead.
+    Orphan,
 }
 
 impl OwnProcesses {
@@ -495,31 +533,100 @@ impl OwnProcesses {
             .filter_map(|p| p.pid)
             .collect();
         pids.extend(facts.unit.as_ref().and_then(|u| u.main_pid));
+        let leaders = facts
+            .pid_files
+            .iter()
+            .filter_map(|p| Some((p.pid?, p.alive)))
+            .collect();
         let name = match &check.kind {
             CheckKind::Process(process) => process.process.clone(),
             _ => None,
         };
         OwnProcesses {
             pids,
+            leaders,
             control_group: facts.unit.as_ref().and_then(|u| u.control_group.clone()),
             name,
         }
     }
 
-    fn owns(&self, pid: i32, command: &str) -> bool {
+    fn whose(&self, pid: i32, command: &str) -> Whose {
         if self.pids.contains(&pid) || self.name.as_deref() == Some(command) {
-            return true;
+            return Whose::Own;
+        }
+        if let Some(stat) = crate::sys::proc_stat(pid) {
+            let led = [stat.session, stat.group]
+                .iter()
+                .find_map(|id| self.leaders.get(id).copied());
+            match led {
+                Some(true) => return Whose::Own,
+                Some(false) => return Whose::Orphan,
+                None => {}
+            }
         }
         let Some(group) = &self.control_group else {
-            return false;
+            return Whose::Foreign;
         };
-        std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        let in_unit = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
             .map(|text| {
                 text.lines()
                     .any(|l| l.rsplit(':').next() == Some(group.as_str()))
             })
-            .unwrap_or(false)
+            .unwrap_or(false);
+        if in_unit {
+            Whose::Own
+        } else {
+            Whose::Foreign
+        }
     }
+}
+
+/// The listeners among the processes of the sessions (or process groups) the service's pid
+/// files name: one `stat` read per process, then the descriptors of those few only.
+fn own_listeners(sockets: &BTreeMap<String, u16>, own: &OwnProcesses) -> Vec<Listener> {
+    let mut found = Vec::new();
+    if sockets.is_empty() || own.leaders.is_empty() {
+        return found;
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    let pids = entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok());
+    for pid in pids {
+        let led = crate::sys::proc_stat(pid).is_some_and(|stat| {
+            own.leaders.contains_key(&stat.session) || own.leaders.contains_key(&stat.group)
+        });
+        if !led {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        for fd in fds.flatten().take(MAX_FDS) {
+            let Ok(target) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let Some(port) = sockets.get(target.to_string_lossy().as_ref()) else {
+                continue;
+            };
+            if found
+                .iter()
+                .any(|l: &Listener| l.pid == pid && l.port == *port)
+            {
+                continue;
+            }
+            let command = process_name(pid);
+            let whose = own.whose(pid, &command);
+            found.push(Listener {
+                port: *port,
+                pid,
+                command,
+                own: whose != Whose::Foreign,
+                orphan: whose == Whose::Orphan,
+            });
+        }
+    }
+    found
 }
 
 /// The processes listening on TCP `port`, found by the same bounded /proc walk as the facts'
@@ -582,7 +689,7 @@ fn proc_walk(
         let target = target.to_string_lossy();
         if let Some(port) = sockets.get(target.as_ref()) {
             let command = command.get_or_insert_with(|| process_name(pid)).clone();
-            let own = own.owns(pid, &command);
+            let whose = own.whose(pid, &command);
             if !walk
                 .listeners
                 .iter()
@@ -592,7 +699,8 @@ fn proc_walk(
                     port: *port,
                     pid,
                     command,
-                    own,
+                    own: whose != Whose::Foreign,
+                    orphan: whose == Whose::Orphan,
                 });
             }
         } else if let Some(path) = target.strip_suffix(" (deleted)").filter(|_| want_deleted) {
@@ -679,6 +787,14 @@ fn check_paths(check: &Check, named: &[PathBuf]) -> Vec<(PathBuf, u64)> {
         .collect()
 }
 
+/// The full filesystems (under 1% of bytes or inodes free) holding the check's paths, its logs,
+/// and the paths `evidence` names: a few `statvfs` calls, cheap enough for phase 1 to look
+/// before it restarts anything, and to look again before it calls a fix verified.
+pub fn full_filesystems_under(check: &Check, evidence: &str) -> Vec<Filesystem> {
+    let paths = check_paths(check, &named_paths(evidence));
+    filesystems(&paths).into_iter().filter(|f| f.full).collect()
+}
+
 /// The path itself, or its nearest existing ancestor (a file that could not be written may
 /// not exist, but its directory's filesystem is the one that is full), and its device.
 fn nearest_existing(path: &Path) -> Option<(PathBuf, u64)> {
@@ -694,12 +810,12 @@ fn filesystems(paths: &[(PathBuf, u64)]) -> Vec<Filesystem> {
     paths
         .iter()
         .filter(|(_, device)| seen.insert(*device))
-        .filter_map(|(path, _)| statvfs(path))
+        .filter_map(|(path, device)| statvfs(path, *device))
         .take(MAX_FILESYSTEMS)
         .collect()
 }
 
-fn statvfs(path: &Path) -> Option<Filesystem> {
+fn statvfs(path: &Path, device: u64) -> Option<Filesystem> {
     let size = crate::sys::statvfs(path).ok()?;
     let total_bytes = size.blocks * size.block_size;
     let free_bytes = size.blocks_available * size.block_size;
@@ -711,6 +827,7 @@ fn statvfs(path: &Path) -> Option<Filesystem> {
         total_inodes: size.inodes,
         free_inodes: size.inodes_free,
         full,
+        device,
     })
 }
 
@@ -835,10 +952,10 @@ pub fn describe(facts: &Facts) -> Vec<String> {
     }
     lines.extend(facts.pid_files.iter().map(describe_pid_file));
     lines.extend(facts.listeners.iter().map(|l| {
-        let whose = if l.own {
-            "the service's own"
-        } else {
-            "NOT the service's"
+        let whose = match (l.own, l.orphan) {
+            (true, true) => "the service's own, orphaned (its leader is dead)",
+            (true, false) => "the service's own",
+            (false, _) => "NOT the service's",
         };
         format!(
             "port {}: held by pid {} ({}), {whose}",
@@ -866,12 +983,14 @@ pub fn describe(facts: &Facts) -> Vec<String> {
             d.command
         )
     }));
-    lines.extend(
-        facts
-            .dependencies
-            .iter()
-            .map(|d| format!("depends on {}: {} — {}", d.check, d.status, d.summary)),
-    );
+    lines.extend(facts.dependencies.iter().map(|d| {
+        let how = if d.implicit {
+            " (implicitly: its paths are on the filesystem it watches)"
+        } else {
+            ""
+        };
+        format!("depends on {}{how}: {} — {}", d.check, d.status, d.summary)
+    }));
     lines
 }
 
@@ -953,6 +1072,62 @@ mod tests {
         assert_eq!(state.main_pid, None);
         assert_eq!(state.pid_file.as_deref(), Some("/run/web.pid"));
         assert_eq!(state.control_group, None);
+    }
+
+    /// A session leader that exits, leaving its child on a listening port: a master killed,
+    /// its worker orphaned. The pid file names the dead leader.
+    #[test]
+    fn a_listener_left_in_a_dead_pid_files_session_is_the_services_own_orphan() {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // The socket is inherited by the shell and its `sleep`, then closed here.
+        rustix::io::fcntl_setfd(&listener, rustix::io::FdFlags::empty()).unwrap();
+        let output = std::process::Command::new("setsid")
+            .args(["sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $$ $!"])
+            .output()
+            .unwrap();
+        drop(listener);
+        let text = String::from_utf8_lossy(&output.stdout);
+        let pids: Vec<i32> = text
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        let (leader, worker) = (pids[0], pids[1]);
+        let pidfile = dir.path().join("nginx.pid");
+        std::fs::write(&pidfile, format!("{leader}\n")).unwrap();
+        let config = crate::config::Config::parse(
+            "t.toml",
+            &format!(
+                "[[checks]]\nname = \"nginx-pid\"\nkind = \"process\"\npidfile = \"{}\"\n",
+                pidfile.display()
+            ),
+        )
+        .unwrap();
+        let evidence = format!(
+            "nginx: [emerg] bind() to 127.0.0.1:{port} failed (98: Address already in use)"
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let facts = loop {
+            let facts = gather(&config.checks[0], &evidence);
+            if facts.pid_files.iter().any(|p| !p.alive) || Instant::now() > deadline {
+                break facts;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let _ = rustix::process::kill_process(
+            rustix::process::Pid::from_raw(worker).unwrap(),
+            rustix::process::Signal::KILL,
+        );
+        let found: Vec<&Listener> = facts.listeners.iter().filter(|l| l.pid == worker).collect();
+        assert_eq!(found.len(), 1, "{:?}", facts.listeners);
+        assert!(found[0].own && found[0].orphan, "{:?}", found[0]);
+        assert_eq!(facts.orphans().count(), 1);
+        let described = describe(&facts).join("\n");
+        assert!(
+            described.contains("the service's own, orphaned"),
+            "{described}"
+        );
     }
 
     #[test]

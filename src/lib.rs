@@ -4,7 +4,7 @@
 //! Layers, lowest first (a module never imports a higher one, and no import goes round a loop):
 //! `duration`, `clock`, `model`, `sys`, `exec`, `pool`, `random`, `redact`, `journal`, `learning`,
 //! `evidence`, `document`, `exit` → `actions`, `checks`, `config`, `policy` → `store`, `lock`,
-//! `facts` → `agents`, `notify`, `metrics` → `phases` → `web`, `commands` (with `cli`). The
+//! `facts` → `agents`, `notify`, `metrics` → `phases` → `web`, `mcp`, `commands` (with `cli`). The
 //! fact, checked: `scripts/module-graph.sh` counts cycles and upward imports, and
 //! tests/layers.rs fails on any.
 
@@ -24,6 +24,7 @@ pub(crate) mod facts;
 pub mod journal;
 pub(crate) mod learning;
 pub(crate) mod lock;
+pub(crate) mod mcp;
 pub(crate) mod metrics;
 pub(crate) mod model;
 pub(crate) mod notify;

@@ -3,7 +3,7 @@
 //! exposition format.
 
 use crate::checks::Perf;
-use crate::store::{CheckState, Counts, Store, Totals};
+use crate::store::{AgentRecord, CheckState, Counts, Store, Totals};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -36,6 +36,35 @@ pub struct Metrics {
     pub pattern_fixes: i64,
     pub agent_agreement: BTreeMap<String, f64>,
     pub notifications_failed: i64,
+    /// Each agent's track record over the window.
+    pub agents: Vec<AgentMetrics>,
+}
+
+/// An agent's record, and what it costs per incident it was asked about.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentMetrics {
+    #[serde(flatten)]
+    pub record: AgentRecord,
+    /// Seconds per answer.
+    pub mean_seconds: Option<f64>,
+    pub tokens_per_incident: Option<f64>,
+    pub cost_usd_per_incident: Option<f64>,
+}
+
+impl AgentMetrics {
+    fn of(record: AgentRecord) -> AgentMetrics {
+        let per = |total: Option<f64>, n: i64| total.filter(|_| n > 0).map(|t| t / n as f64);
+        let tokens = match (record.input_tokens, record.output_tokens) {
+            (None, None) => None,
+            (i, o) => Some((i.unwrap_or(0) + o.unwrap_or(0)) as f64),
+        };
+        AgentMetrics {
+            mean_seconds: per(Some(record.seconds), record.consultations),
+            tokens_per_incident: per(tokens, record.incidents),
+            cost_usd_per_incident: per(record.cost_usd, record.incidents),
+            record,
+        }
+    }
 }
 
 fn ratio(part: i64, whole: i64) -> Option<f64> {
@@ -52,8 +81,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 pub fn compute(store: &Store, since_secs: f64) -> crate::store::Result<Metrics> {
-    let counts = store.metric_counts(crate::clock::now() - since_secs)?;
-    Ok(from_counts(counts))
+    let since = crate::clock::now() - since_secs;
+    let counts = store.metric_counts(since)?;
+    let mut metrics = from_counts(counts);
+    metrics.agents = store
+        .agent_records(since)?
+        .into_iter()
+        .map(AgentMetrics::of)
+        .collect();
+    Ok(metrics)
 }
 
 fn from_counts(counts: Counts) -> Metrics {
@@ -108,6 +144,7 @@ fn from_counts(counts: Counts) -> Metrics {
         pattern_fixes: counts.pattern_fixes,
         agent_agreement,
         notifications_failed: counts.notifications_failed,
+        agents: Vec::new(),
     }
 }
 
@@ -172,8 +209,95 @@ pub fn prometheus(totals: &Totals, checks: &[CheckState]) -> String {
     );
     out.single("patterns", "Learned patterns.", totals.patterns.to_string());
     cycle_and_build(&mut out, totals);
+    agent_series(&mut out, totals);
     check_series(&mut out, checks);
     out.0
+}
+
+/// Each agent's track record: counters since the database began (migration 14), and the
+/// verdicts people gave, which a later verdict may change (gauges).
+fn agent_series(out: &mut Exposition, totals: &Totals) {
+    let counters = [
+        (
+            "agent_consultations_total",
+            "agent_consultations",
+            "Answers recorded from the agent (votes and abstentions).",
+        ),
+        (
+            "agent_incidents_total",
+            "agent_incidents",
+            "Incidents the agent was asked about.",
+        ),
+        (
+            "agent_proposals_total",
+            "agent_proposed",
+            "Answers with a plan in the action vocabulary.",
+        ),
+        (
+            "agent_fixes_total",
+            "agent_fixed",
+            "The agent's plans verified to fix the incident.",
+        ),
+        (
+            "agent_refused_total",
+            "agent_refused",
+            "The agent's plans the policy refused, or outside the vocabulary.",
+        ),
+        (
+            "agent_abstentions_total",
+            "agent_abstained",
+            "Answers without a usable plan (escalate, timeout, garbage).",
+        ),
+        (
+            "agent_seconds_total",
+            "agent_seconds",
+            "Time the agent spent answering.",
+        ),
+        (
+            "agent_cost_usd_total",
+            "agent_cost_usd",
+            "Cost the agent's CLI reported (Claude Code's total_cost_usd).",
+        ),
+    ];
+    for (name, key, help) in counters {
+        out.typed_family(name, help, "counter");
+        for (agent, value) in totals.counters.get(key).into_iter().flatten() {
+            out.sample(name, &[("agent", agent)], counter_value(*value));
+        }
+    }
+    out.typed_family(
+        "agent_tokens_total",
+        "Tokens the agent's CLI reported, by direction (cache reads and writes count as input).",
+        "counter",
+    );
+    for (key, direction) in [
+        ("agent_input_tokens", "input"),
+        ("agent_output_tokens", "output"),
+    ] {
+        for (agent, value) in totals.counters.get(key).into_iter().flatten() {
+            out.sample(
+                "agent_tokens_total",
+                &[("agent", agent), ("direction", direction)],
+                counter_value(*value),
+            );
+        }
+    }
+    out.family(
+        "agent_feedback",
+        "A person's verdicts on the agent's diagnoses (incidents feedback), by verdict.",
+    );
+    for (agent, good, bad) in &totals.verdicts {
+        out.sample(
+            "agent_feedback",
+            &[("agent", agent), ("verdict", "good")],
+            good.to_string(),
+        );
+        out.sample(
+            "agent_feedback",
+            &[("agent", agent), ("verdict", "bad")],
+            bad.to_string(),
+        );
+    }
 }
 
 fn counter_value(value: f64) -> String {

@@ -148,6 +148,9 @@ pub struct ProcStat {
     pub start: u64,
     /// The process group id.
     pub group: i32,
+    /// The session id: the pid of the session's leader (a daemon's master after `setsid`),
+    /// kept by its children after the leader is gone.
+    pub session: i32,
     pub zombie: bool,
     /// Stopped by a signal (state `T`; `t` is stopped by a tracer, and may be let go).
     pub stopped: bool,
@@ -170,7 +173,7 @@ pub fn parent_in_stat(text: &str) -> Option<i32> {
     fields_after_comm(text)?.get(1)?.parse().ok()
 }
 
-/// Parses `/proc/PID/stat`: state, ppid, group, and start time as the 20th field after comm.
+/// Parses `/proc/PID/stat`: state, ppid, group, session, and start time as the 20th field after comm.
 pub fn parse_proc_stat(text: &str) -> Option<ProcStat> {
     let fields = fields_after_comm(text)?;
     let state = *fields.first()?;
@@ -179,6 +182,7 @@ pub fn parse_proc_stat(text: &str) -> Option<ProcStat> {
         stopped: state == "T",
         parent: fields.get(1)?.parse().ok()?,
         group: fields.get(2)?.parse().ok()?,
+        session: fields.get(3)?.parse().ok()?,
         start: fields.get(19)?.parse().ok()?,
     })
 }

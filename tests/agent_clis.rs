@@ -98,7 +98,8 @@ fn cli_name(package: &str) -> &'static str {
     }
 }
 
-/// The recipe exactly as the README configures it: `[agents.NAME]`'s `command = [...]` line.
+/// The recipe exactly as the README configures it: `[agents.NAME]`'s `command = [...]` line,
+/// and its `env = {...}` line when it has one.
 fn readme_recipe(name: &str) -> String {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
         .expect("README.md");
@@ -106,16 +107,27 @@ fn readme_recipe(name: &str) -> String {
     let section = &readme[readme
         .find(&header)
         .unwrap_or_else(|| panic!("README has no {header}"))..];
-    section
+    let lines: Vec<&str> = section
         .lines()
-        .find(|line| line.starts_with("command = "))
-        .unwrap_or_else(|| panic!("README's {header} has no command"))
-        .to_string()
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        .filter(|line| line.starts_with("command = ") || line.starts_with("env = "))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.starts_with("command = ")),
+        "README's {header} has no command"
+    );
+    lines.join("\n")
 }
 
 /// Runs the README's recipe NAME as the research agent on a failing check, with nobody logged
 /// in, and returns the recorded abstention's reason.
 fn research_with_recipe(name: &str, timeout: &str, env: &[(&str, &str)]) -> String {
+    research_with(name, &readme_recipe(name), timeout, env)
+}
+
+/// As [`research_with_recipe`], with the recipe given.
+fn research_with(name: &str, recipe: &str, timeout: &str, env: &[(&str, &str)]) -> String {
     let dir = installed().unwrap();
     let host = Host::new();
     let home = host.path("home");
@@ -134,7 +146,6 @@ timeout = "{timeout}"
 [research]
 agent = "{name}"
 "#,
-        recipe = readme_recipe(name),
     ));
     host.run(&["scan"]).ok();
     host.run(&["fix"]).ok();
@@ -227,4 +238,50 @@ fn llm_asks_for_a_key() {
     let reason = research_with_recipe("llm", "60s", &[]);
     assert_contains(&reason, "No key found");
     assert_contains(&reason, "OPENAI_API_KEY");
+}
+
+/// Claude Code reads the MCP config and the answer's schema before it asks for a login: with
+/// the recipe's files it reaches "Not logged in" (above); with a missing config or a schema that
+/// is not JSON it stops at them, in its own words. So the recipe's flags and what orchestrator
+/// writes for them are accepted.
+#[test]
+fn claude_reads_the_mcp_config_and_the_schema_before_its_login() {
+    require_clis!("claude_reads_the_mcp_config_and_the_schema_before_its_login");
+    let recipe = readme_recipe("claude");
+    assert_contains(&recipe, "\"--mcp-config\", \"{mcp_config}\"");
+    assert_contains(&recipe, "\"--json-schema\", \"{answer_schema_json}\"");
+    let missing = recipe.replace("{mcp_config}", "/nonexistent/mcp.json");
+    let reason = research_with("claude", &missing, "60s", &[]);
+    assert_contains(&reason, "MCP config file not found: /nonexistent/mcp.json");
+    let garbage = recipe.replace("{answer_schema_json}", "not json");
+    let reason = research_with("claude", &garbage, "60s", &[]);
+    assert_contains(&reason, "--json-schema is not valid JSON");
+}
+
+/// Codex reads `--output-schema` and the `-c mcp_servers.orchestrator=…` table before it calls
+/// OpenAI (where nobody logged in ends it, above).
+#[test]
+fn codex_reads_the_output_schema_and_the_mcp_server_before_its_login() {
+    require_clis!("codex_reads_the_output_schema_and_the_mcp_server_before_its_login");
+    let recipe = readme_recipe("codex");
+    let missing = recipe.replace("{answer_schema}", "/nonexistent/schema.json");
+    let reason = research_with("codex", &missing, "20s", &[]);
+    assert_contains(
+        &reason,
+        "Failed to read output schema file /nonexistent/schema.json",
+    );
+    let bad_server = recipe.replace("{mcp_server_toml}", "{command = 12}");
+    let reason = research_with("codex", &bad_server, "20s", &[]);
+    assert_contains(&reason, "mcp_servers.orchestrator.command");
+}
+
+/// llm reads `--schema` (the schema file orchestrator writes) before it looks for a key.
+#[test]
+fn llm_reads_the_schema_before_its_key() {
+    require_clis!("llm_reads_the_schema_before_its_key");
+    let recipe = readme_recipe("llm");
+    assert_contains(&recipe, "\"--schema\", \"{answer_schema}\"");
+    let missing = recipe.replace("{answer_schema}", "/nonexistent/schema.json");
+    let reason = research_with("llm", &missing, "60s", &[]);
+    assert_contains(&reason, "Invalid schema");
 }

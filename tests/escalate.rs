@@ -71,6 +71,11 @@ fn an_escalation_is_mailed_once_with_its_story_and_alertmanager_gets_an_alert() 
     assert_contains(mail, "Severity:  critical");
     assert_contains(mail, "backup.tar: No such file or directory");
     assert_contains(mail, "phase 1: no learned pattern and no configured remedy");
+    // "Why:" names where the cause was found, not the phases that had nothing to do.
+    assert_contains(
+        mail,
+        "Why:       phase 1: no learned pattern and no configured remedy",
+    );
     assert_contains(mail, "http://dash.example:8888/incidents/1");
     assert_eq!(
         host.query_i64("SELECT COUNT(*) FROM notifications WHERE status = 'sent'"),

@@ -70,6 +70,7 @@ fn metrics_report_a_real_history() {
         "notifications_failed",
         "flapped",
         "silenced",
+        "agents",
         "version", // of every --json document (orchestrator(1), JSON OUTPUT)
     ];
     expected.sort();

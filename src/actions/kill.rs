@@ -207,6 +207,8 @@ struct Target {
     cgroup: String,
     /// Its parent, grandparent, … up to PID 1.
     ancestors: Vec<i32>,
+    /// Its session and process group: a daemon's workers keep their master's after it died.
+    leaders: [i32; 2],
 }
 
 impl Target {
@@ -231,6 +233,7 @@ impl Target {
         ) else {
             return Ok(None);
         };
+        let stat = read_at(&dir, "stat");
         let target = Target {
             pid,
             comm: read_at(&dir, "comm").trim_end().to_string(),
@@ -246,7 +249,8 @@ impl Target {
                 .map(|s| (s.st_dev, s.st_ino)),
             uid: rustix::fs::fstat(&dir).map(|s| s.st_uid).unwrap_or(0),
             cgroup: read_at(&dir, "cgroup"),
-            ancestors: ancestors_of(&read_at(&dir, "stat")),
+            ancestors: ancestors_of(&stat),
+            leaders: sys::parse_proc_stat(&stat).map_or([0, 0], |s| [s.session, s.group]),
             pidfd,
         };
         // Facts read while the pidfd's process still lives are that process's own.
@@ -348,7 +352,10 @@ fn describe_scope(scope: &KillScope) -> String {
         ));
     }
     if let Some(file) = scope.pidfile {
-        parts.push(format!("not the pid in {}", file.display()));
+        parts.push(format!(
+            "neither the pid in {} nor left behind by it",
+            file.display()
+        ));
     }
     if let Some(name) = scope.process {
         parts.push(format!("not named `{name}`"));
@@ -394,7 +401,16 @@ fn pidfile_names(file: &Path, target: &Target) -> bool {
     };
     let mut text = String::new();
     let _ = std::fs::File::from(fd).take(64).read_to_string(&mut text);
-    text.trim().parse::<i32>() == Ok(target.pid) && (owner == 0 || owner == target.uid)
+    let Ok(pid) = text.trim().parse::<i32>() else {
+        return false;
+    };
+    (owner == 0 || owner == target.uid) && (pid == target.pid || orphaned_by(pid, target))
+}
+
+/// `target` is left behind by the dead process `leader` (a pid file's pid): it is in the session
+/// or process group `leader` led, as nginx's workers are after their master was killed.
+fn orphaned_by(leader: i32, target: &Target) -> bool {
+    leader > 1 && target.leaders.contains(&leader) && !sys::pid_alive(leader)
 }
 
 #[cfg(test)]
@@ -469,7 +485,7 @@ mod tests {
             refused.contains("outside the incident's scope"),
             "{refused}"
         );
-        assert!(refused.contains("not the pid in"), "{refused}");
+        assert!(refused.contains("neither the pid in"), "{refused}");
         assert!(sys::pid_alive(pid));
         std::fs::write(&pidfile, format!("{pid}\n")).unwrap();
         if rustix::process::geteuid().is_root() {
@@ -478,11 +494,55 @@ mod tests {
             let refused = kill_process(Some(pid), None, "TERM", &scope)
                 .unwrap_err()
                 .to_string();
-            assert!(refused.contains("not the pid in"), "{refused}");
+            assert!(refused.contains("neither the pid in"), "{refused}");
             std::os::unix::fs::chown(&pidfile, Some(0), None).unwrap();
         }
         let killed = kill_process(Some(pid), None, "TERM", &scope).unwrap();
         assert!(killed.ends_with("exited"), "{killed}");
+    }
+
+    #[test]
+    fn what_a_dead_pid_files_process_left_in_its_session_is_in_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("nginx.pid");
+        let scope = KillScope {
+            pidfile: Some(&pidfile),
+            ..KillScope::default()
+        };
+        // A session leader (the shell) that exits, leaving its `sleep` in its session: a
+        // master killed, its worker orphaned.
+        let output = std::process::Command::new("setsid")
+            .args(["sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $$ $!"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        let pids: Vec<i32> = text
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        let (leader, worker) = (pids[0], pids[1]);
+        let other = orphan_sleep();
+        std::fs::write(&pidfile, format!("{leader}\n")).unwrap();
+        let refused = kill_process(Some(other), None, "TERM", &scope)
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("nor left behind by it"), "{refused}");
+        assert!(sys::pid_alive(other));
+        signal_kill(other);
+        let killed = kill_process(Some(worker), None, "TERM", &scope).unwrap();
+        assert!(killed.ends_with("exited"), "{killed}");
+    }
+
+    fn signal_kill(pid: i32) {
+        let _ = kill_process(
+            Some(pid),
+            None,
+            "KILL",
+            &KillScope {
+                admin_written: true,
+                ..KillScope::default()
+            },
+        );
     }
 
     #[test]

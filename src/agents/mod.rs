@@ -32,6 +32,118 @@ pub struct Consultation {
     pub latency_ms: u64,
     pub response: String,
     pub answer: Answer,
+    /// Tokens and cost, where the CLI reports them (Claude Code's JSON envelope).
+    pub usage: protocol::Usage,
+}
+
+/// What orchestrator offers a command agent besides its prompt, at run time: an MCP server of
+/// read-only tools on the incident (`orchestrator mcp`), and the answer's JSON Schema. Both are
+/// written into the agent's workspace; their paths reach the agent as environment variables
+/// and as placeholders in its argv (see [`expand`]).
+#[derive(Debug, Clone, Default)]
+pub struct Offer {
+    pub incident: i64,
+    /// The argv that starts `orchestrator … mcp --incident N`; none offered when empty.
+    pub mcp_server: Vec<String>,
+    /// Where the workspace is made: `workspaces_dir` of the database.
+    pub workspaces: PathBuf,
+}
+
+/// The name the MCP server goes by in the config written for the agent: Claude Code calls its
+/// tools `mcp__orchestrator__NAME`.
+pub const MCP_SERVER_NAME: &str = "orchestrator";
+
+impl Offer {
+    fn split(&self) -> (&str, &[String]) {
+        match self.mcp_server.split_first() {
+            Some((command, args)) => (command, args),
+            None => ("", &[]),
+        }
+    }
+
+    /// The MCP client config most CLIs read (`claude --mcp-config FILE`, Gemini's and
+    /// Cursor's `mcpServers`): one stdio server.
+    pub fn mcp_config(&self) -> Value {
+        let (command, args) = self.split();
+        serde_json::json!({"mcpServers": {MCP_SERVER_NAME: {"command": command, "args": args}}})
+    }
+
+    /// The server as one TOML inline table, for Codex: `-c mcp_servers.orchestrator=VALUE`.
+    /// JSON strings are TOML basic strings.
+    fn mcp_server_toml(&self) -> String {
+        let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        let (command, args) = self.split();
+        let args: Vec<String> = args.iter().map(|a| quote(a)).collect();
+        format!(
+            "{{command = {}, args = [{}]}}",
+            quote(command),
+            args.join(", ")
+        )
+    }
+
+    /// The server's command line as one string, each word quoted as a POSIX shell reads it,
+    /// for CLIs that take it so (goose's `--with-extension`). Nothing runs it through a shell
+    /// here.
+    fn mcp_command_line(&self) -> String {
+        let quote = |word: &String| {
+            let plain = !word.is_empty()
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+%".contains(c));
+            if plain {
+                word.clone()
+            } else {
+                format!("'{}'", word.replace('\'', "'\\''"))
+            }
+        };
+        self.mcp_server
+            .iter()
+            .map(quote)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The placeholders an agent's argv may use, each replaced wherever it appears in a word:
+/// `{mcp_config}` (the path of the MCP config file), `{mcp_server_toml}` (the server as a TOML
+/// inline table), `{mcp_command}` (its command line as one string), `{answer_schema}` (the
+/// path of the schema file), `{answer_schema_json}` (the schema itself, on one line) and
+/// `{incident}` (the incident's id). The values are orchestrator's own (paths it made, its
+/// config), never text from the incident.
+pub const PLACEHOLDERS: [&str; 6] = [
+    "{mcp_config}",
+    "{mcp_server_toml}",
+    "{mcp_command}",
+    "{answer_schema}",
+    "{answer_schema_json}",
+    "{incident}",
+];
+
+fn expand(argv: &[String], offer: &Offer, workspace: &Workspace) -> Vec<String> {
+    argv.iter()
+        .map(|word| expand_word(word, offer, workspace))
+        .collect()
+}
+
+fn expand_word(word: &str, offer: &Offer, workspace: &Workspace) -> String {
+    if !word.contains('{') {
+        return word.to_string();
+    }
+    let values = [
+        workspace.mcp_config_file().display().to_string(),
+        offer.mcp_server_toml(),
+        offer.mcp_command_line(),
+        workspace.schema_file().display().to_string(),
+        protocol::answer_schema().to_string(),
+        offer.incident.to_string(),
+    ];
+    let mut word = word.to_string();
+    for (placeholder, value) in PLACEHOLDERS.iter().zip(&values) {
+        if word.contains(placeholder) {
+            word = word.replace(placeholder, value);
+        }
+    }
+    word
 }
 
 #[derive(Debug, Clone)]
@@ -101,9 +213,8 @@ pub fn consult(
     name: &str,
     agent: &AgentConfig,
     check: &Check,
-    context: &Value,
-    prompt: &str,
-    workspaces: &Path,
+    (context, prompt): (&Value, &str),
+    offer: &Offer,
 ) -> Consultation {
     let started = Instant::now();
     let (response, answer) = match (&agent.command, agent.builtin) {
@@ -111,15 +222,17 @@ pub fn consult(
             let raw = runbook::propose(context, check);
             (serde_json::json!({"diagnosis": raw.diagnosis, "confidence": raw.confidence, "plan": raw.plan, "escalate": raw.escalate}).to_string(), Answer::from_raw(raw))
         }
-        (Some(argv), _) => ask_command(argv, agent, context, prompt, workspaces),
+        (Some(argv), _) => ask_command(argv, agent, context, prompt, offer),
         _ => (String::new(), Answer::abstained("the agent has no command")),
     };
+    let usage = protocol::usage(&response);
     let response: String = response.chars().take(STORED_RESPONSE_CHARS).collect();
     Consultation {
         agent: name.to_string(),
         latency_ms: started.elapsed().as_millis() as u64,
         response,
         answer,
+        usage,
     }
 }
 
@@ -128,9 +241,9 @@ fn ask_command(
     agent: &AgentConfig,
     context: &Value,
     prompt: &str,
-    workspaces: &Path,
+    offer: &Offer,
 ) -> (String, Answer) {
-    let workspace = match Workspace::new(workspaces, context) {
+    let workspace = match Workspace::new(context, offer) {
         Ok(workspace) => workspace,
         Err(err) => {
             return (
@@ -139,12 +252,30 @@ fn ask_command(
             )
         }
     };
-    let mut spec = CommandSpec::new(argv.to_vec(), agent.timeout.std());
+    let mut spec = CommandSpec::new(expand(argv, offer, &workspace), agent.timeout.std());
     spec.stdin = Some(prompt.as_bytes().to_vec());
     spec.env.push((
         "ORCHESTRATOR_CONTEXT".into(),
         workspace.context_file().into_os_string(),
     ));
+    spec.env.push((
+        "ORCHESTRATOR_ANSWER_SCHEMA".into(),
+        workspace.schema_file().into_os_string(),
+    ));
+    spec.env.push((
+        "ORCHESTRATOR_INCIDENT".into(),
+        offer.incident.to_string().into(),
+    ));
+    if !offer.mcp_server.is_empty() {
+        spec.env.push((
+            "ORCHESTRATOR_MCP_CONFIG".into(),
+            workspace.mcp_config_file().into_os_string(),
+        ));
+    }
+    for (name, value) in &agent.env {
+        spec.env
+            .push((name.into(), expand_word(value, offer, &workspace).into()));
+    }
     // Not orchestrator's own directory (`/` under systemd): a CLI that reads its working
     // directory as context (Gemini) or keeps per-directory state must find nothing there.
     spec.cwd = Some(workspace.work_dir());
@@ -310,8 +441,9 @@ impl Owner {
 }
 
 /// Where one consultation happens: a private directory (0700) holding the context file, the
-/// agent's working directory, empty when the agent starts, and its TMPDIR. Dropping it removes the whole tree
-/// (std's `remove_dir_all` does not follow symlinks); the agent's processes are gone by then.
+/// answer's schema, the MCP config (when a server is offered), the agent's working directory,
+/// empty when the agent starts, and its TMPDIR. Dropping it removes the whole tree (std's
+/// `remove_dir_all` does not follow symlinks); the agent's processes are gone by then.
 /// If orchestrator is killed first, the next run's recovery removes it.
 struct Workspace {
     dir: tempfile::TempDir,
@@ -319,23 +451,22 @@ struct Workspace {
 
 impl Workspace {
     const CONTEXT: &'static str = "context.json";
+    const SCHEMA: &'static str = "answer-schema.json";
+    const MCP_CONFIG: &'static str = "mcp.json";
     const WORK: &'static str = "work";
     const TMP: &'static str = "tmp";
 
-    fn new(workspaces: &Path, context: &Value) -> std::io::Result<Workspace> {
-        crate::store::private::make_dir(workspaces)?;
+    fn new(context: &Value, offer: &Offer) -> std::io::Result<Workspace> {
+        crate::store::private::make_dir(&offer.workspaces)?;
         let dir = tempfile::Builder::new()
             .prefix(&Owner::this_process().prefix())
             .permissions(std::fs::Permissions::from_mode(0o700))
-            .tempdir_in(workspaces)?;
-        // create_new is O_EXCL: it never opens what is already there, a symlink included.
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(dir.path().join(Self::CONTEXT))?;
-        serde_json::to_writer_pretty(&mut file, context)?;
-        file.flush()?;
+            .tempdir_in(&offer.workspaces)?;
+        write_private(&dir.path().join(Self::CONTEXT), context)?;
+        write_private(&dir.path().join(Self::SCHEMA), &protocol::answer_schema())?;
+        if !offer.mcp_server.is_empty() {
+            write_private(&dir.path().join(Self::MCP_CONFIG), &offer.mcp_config())?;
+        }
         for subdir in [Self::WORK, Self::TMP] {
             std::fs::DirBuilder::new()
                 .mode(0o700)
@@ -348,6 +479,14 @@ impl Workspace {
         self.dir.path().join(Self::CONTEXT)
     }
 
+    fn schema_file(&self) -> PathBuf {
+        self.dir.path().join(Self::SCHEMA)
+    }
+
+    fn mcp_config_file(&self) -> PathBuf {
+        self.dir.path().join(Self::MCP_CONFIG)
+    }
+
     fn work_dir(&self) -> PathBuf {
         self.dir.path().join(Self::WORK)
     }
@@ -355,6 +494,18 @@ impl Workspace {
     fn tmp_dir(&self) -> PathBuf {
         self.dir.path().join(Self::TMP)
     }
+}
+
+/// `value` as JSON in a new file of mode 0600. create_new is O_EXCL: it never opens what is
+/// already there, a symlink included.
+fn write_private(path: &std::path::Path, value: &Value) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    serde_json::to_writer_pretty(&mut file, value)?;
+    file.flush()
 }
 
 #[cfg(test)]
@@ -390,14 +541,83 @@ mod tests {
     }
 
     #[test]
+    fn placeholders_are_filled_with_the_workspace_and_the_server() {
+        let state = tempfile::tempdir().unwrap();
+        let offer = Offer {
+            workspaces: workspaces_dir(&state.path().join("state.db")),
+            incident: 42,
+            mcp_server: vec![
+                "/opt/my tools/orchestrator".into(),
+                "-c".into(),
+                "/etc/o.toml".into(),
+                "mcp".into(),
+            ],
+        };
+        let workspace = Workspace::new(&serde_json::json!({}), &offer).unwrap();
+        let argv: Vec<String> = [
+            "claude",
+            "--mcp-config",
+            "{mcp_config}",
+            "--json-schema",
+            "{answer_schema_json}",
+            "-c",
+            "mcp_servers.orchestrator={mcp_server_toml}",
+            "--with-extension",
+            "{mcp_command}",
+            "--output-schema",
+            "{answer_schema}",
+            "incident-{incident}",
+            "{unknown}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let expanded = expand(&argv, &offer, &workspace);
+        let config: Value =
+            serde_json::from_str(&std::fs::read_to_string(&expanded[2]).unwrap()).unwrap();
+        assert_eq!(
+            config["mcpServers"]["orchestrator"]["args"],
+            serde_json::json!(["-c", "/etc/o.toml", "mcp"])
+        );
+        let schema: Value = serde_json::from_str(&expanded[4]).unwrap();
+        assert_eq!(schema, protocol::answer_schema());
+        let toml: toml::Value = toml::from_str(&format!(
+            "x = {}",
+            &expanded[6]["mcp_servers.orchestrator=".len()..]
+        ))
+        .unwrap();
+        assert_eq!(
+            toml["x"]["command"].as_str(),
+            Some("/opt/my tools/orchestrator")
+        );
+        assert_eq!(
+            expanded[8],
+            "'/opt/my tools/orchestrator' -c /etc/o.toml mcp"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&expanded[10]).unwrap(),
+            serde_json::to_string_pretty(&protocol::answer_schema()).unwrap()
+        );
+        assert_eq!(expanded[11], "incident-42");
+        assert_eq!(expanded[12], "{unknown}");
+    }
+
+    #[test]
     fn the_workspace_is_private_empty_and_removed() {
         let state = tempfile::tempdir().unwrap();
         let workspaces = workspaces_dir(&state.path().join("state.db"));
-        let workspace = Workspace::new(&workspaces, &serde_json::json!({"incident": 1})).unwrap();
+        let offer = Offer {
+            incident: 7,
+            mcp_server: vec!["/usr/bin/orchestrator".into(), "mcp".into()],
+            workspaces: workspaces.clone(),
+        };
+        let workspace = Workspace::new(&serde_json::json!({"incident": 1}), &offer).unwrap();
         let root = workspace.dir.path().to_path_buf();
         let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&root), 0o700);
         assert_eq!(mode(&workspace.context_file()), 0o600);
+        assert_eq!(mode(&workspace.schema_file()), 0o600);
+        assert_eq!(mode(&workspace.mcp_config_file()), 0o600);
         assert_eq!(std::fs::read_dir(workspace.work_dir()).unwrap().count(), 0);
         assert_eq!(std::fs::read_dir(workspace.tmp_dir()).unwrap().count(), 0);
         std::fs::write(workspace.work_dir().join("left-behind"), "x").unwrap();
@@ -411,7 +631,12 @@ mod tests {
     fn only_the_workspaces_of_processes_that_are_gone_are_removed() {
         let state = tempfile::tempdir().unwrap();
         let workspaces = workspaces_dir(&state.path().join("state.db"));
-        let ours = Workspace::new(&workspaces, &serde_json::json!({})).unwrap();
+        let offer = Offer {
+            incident: 1,
+            mcp_server: Vec::new(),
+            workspaces: workspaces.clone(),
+        };
+        let ours = Workspace::new(&serde_json::json!({}), &offer).unwrap();
         // A process that is gone: its pid with another start time.
         let me = Owner::this_process();
         let dead = workspaces.join(format!("{}-{}-x1", me.pid, me.start + 1));

@@ -38,9 +38,10 @@ struct Evidence {
 /// A rule reads the evidence and the check, and may answer.
 type Rule = fn(&Evidence, &Check) -> Option<RawAnswer>;
 
-/// Rules on facts first (a dead pid, a foreign listener, a full filesystem, a path's mode, a
-/// config parse error), then the word rules as a fallback for contexts without facts.
-const RULES: [Rule; 11] = [
+/// Rules on facts first (the service's own orphans on its port, a dead pid, a foreign listener,
+/// a full filesystem, a path's mode, a config parse error), then the word rules as a fallback for contexts without facts.
+const RULES: [Rule; 12] = [
+    orphaned_workers,
     stale_pid_file,
     squatter,
     full_filesystem,
@@ -117,11 +118,14 @@ pub(crate) fn evidence_text(context: &Value) -> String {
     if let Some(logs) = context.get("logs").and_then(Value::as_object) {
         parts.extend(logs.values().filter_map(Value::as_str).map(str::to_string));
     }
+    // A plan that was not run (`rejected`) printed nothing: its reason is orchestrator's own
+    // judgement, which may quote the service's words already read above.
     for attempt in context
         .get("attempts")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
+        .filter(|a| a.get("outcome").and_then(Value::as_str) != Some("rejected"))
     {
         for key in ["output", "reason"] {
             if let Some(s) = attempt.get(key).and_then(Value::as_str) {
@@ -184,6 +188,50 @@ fn says_address_in_use(lower: &str) -> bool {
     lower.contains("address already in use")
         || lower.contains("eaddrinuse")
         || lower.contains("address in use")
+}
+
+/// The service's main process died (its pid file names a dead pid) and left its own processes
+/// holding its port, as nginx's workers do when their master is killed: they are the service's
+/// own, not a squatter, and a new start cannot bind until they are stopped.
+fn orphaned_workers(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
+    if !says_address_in_use(&evidence.lower) {
+        return None;
+    }
+    let facts = &evidence.facts;
+    let mut orphans: Vec<&facts::Listener> = Vec::new();
+    for listener in facts.orphans() {
+        if !orphans.iter().any(|o| o.pid == listener.pid) {
+            orphans.push(listener);
+        }
+    }
+    let first = orphans.first()?;
+    let leader = facts
+        .stale_pid_files()
+        .next()
+        .map(|p| {
+            format!(
+                "its main process (pid {}, pid file {}) is dead",
+                p.pid.unwrap_or_default(),
+                p.path
+            )
+        })
+        .unwrap_or_else(|| "its main process is dead".into());
+    let held: Vec<String> = orphans
+        .iter()
+        .map(|o| format!("pid {}, {}", o.pid, o.command))
+        .collect();
+    let diagnosis = format!(
+        "The service cannot bind port {}: {leader}, but processes it left behind still hold the \
+         port ({}): the service's own orphaned workers, not a squatter. Stopping them and starting \
+         the service again should fix it.",
+        first.port,
+        held.join("; ")
+    );
+    let kills = orphans
+        .iter()
+        .map(|o| json!({"action": "kill_process", "pid": o.pid, "signal": "TERM"}))
+        .collect();
+    Some(answer(diagnosis, 0.85, with_restart(kills, check)))
 }
 
 /// A process that is not the service's own listens on the port the service wants.
@@ -403,6 +451,19 @@ const CONFIG_ERROR_WORDS: [&str; 14] = [
     "unknown configuration",
 ];
 
+/// nginx's own words for a file it cannot parse: an `[emerg]` line that ends with the place in
+/// the file (`[emerg] unexpected "}" in /etc/nginx/nginx.conf:6`), or `nginx -t`'s verdict
+/// (`configuration file /etc/nginx/nginx.conf test failed`). A bind or an open() failure is an
+/// `[emerg]` too, but names no place in the configuration.
+fn nginx_config_error(line: &str) -> bool {
+    static PATTERN: OnceLock<Regex> = OnceLock::new();
+    let pattern = PATTERN.get_or_init(|| {
+        Regex::new(r#"(?i)\[emerg\].*\sin\s+\S+:\d+\s*$|configuration file \S+ test failed"#)
+            .expect("regex")
+    });
+    pattern.is_match(line)
+}
+
 /// A service refusing to start on a bad config file: a person must mend the file; the
 /// diagnosis quotes the parse error.
 fn bad_config(evidence: &Evidence, _check: &Check) -> Option<RawAnswer> {
@@ -427,7 +488,8 @@ pub fn config_error_lines(text: &str) -> Vec<String> {
         }
         let lower = line.to_lowercase();
         let decisive = CONFIG_ERROR_WORDS.iter().any(|w| lower.contains(w))
-            || (lower.contains("config") && lower.contains("line") && lower.contains("error"));
+            || (lower.contains("config") && lower.contains("line") && lower.contains("error"))
+            || nginx_config_error(line);
         if !decisive {
             continue;
         }
@@ -723,6 +785,7 @@ mod tests {
                 pid: 4242,
                 command: "python3".into(),
                 own: false,
+                orphan: false,
             }],
             ..Facts::default()
         }
@@ -784,6 +847,7 @@ mod tests {
                 total_inodes: 1024,
                 free_inodes: 10,
                 full: true,
+                ..crate::facts::Filesystem::default()
             }],
             deleted_open: deleted
                 .then(|| crate::facts::DeletedOpen {
@@ -910,6 +974,62 @@ mod tests {
             assert_contains_text(&answer.diagnosis, quoted);
             assert_contains_text(&answer.diagnosis, "bad configuration file");
         }
+    }
+
+    #[test]
+    fn nginx_names_a_config_error_by_its_place_in_the_file() {
+        let check = check_with_unit();
+        for (log, quoted) in [
+            ("nginx: [emerg] unexpected \"}\" in /srv/nginx/nginx.conf:6", "unexpected \"}\" in /srv/nginx/nginx.conf:6"),
+            ("2026/11/27 08:15:42 [emerg] 812#812: unexpected end of file, expecting \";\" or \"}\" in /etc/nginx/sites-enabled/app:14", "unexpected end of file"),
+            ("nginx: [emerg] invalid number of arguments in \"listen\" directive in /etc/nginx/nginx.conf:9\nnginx: configuration file /etc/nginx/nginx.conf test failed", "configuration file /etc/nginx/nginx.conf test failed"),
+        ] {
+            let answer = propose(&json!({ "journal": log }), &check);
+            assert!(answer.escalate, "{log}: {answer:?}");
+            assert_contains_text(&answer.diagnosis, quoted);
+            assert_contains_text(&answer.diagnosis, "bad configuration file");
+        }
+        // A bind or open() failure is an [emerg] too, but not a config error.
+        for line in [
+            "nginx: [emerg] bind() to 127.0.0.1:8080 failed (98: Address already in use)",
+            "nginx: [emerg] open() \"/srv/nginx/error.log\" failed (13: Permission denied)",
+            "nginx: the configuration file /srv/nginx/nginx.conf syntax is ok\nnginx: configuration file /srv/nginx/nginx.conf test is successful",
+        ] {
+            assert!(config_error_lines(line).is_empty(), "{line}");
+        }
+    }
+
+    #[test]
+    fn the_services_own_orphans_on_its_port_are_stopped_not_called_squatters() {
+        let check = check_named(
+            "kind = \"process\"\npidfile = \"/srv/nginx/nginx.pid\"\nremedy = [{ action = \"run\", argv = [\"/srv/nginx/ctl\", \"restart\"] }]",
+        );
+        let facts = Facts {
+            pid_files: vec![crate::facts::PidFile {
+                path: "/srv/nginx/nginx.pid".into(),
+                pid: Some(DEAD_PID),
+                ..crate::facts::PidFile::default()
+            }],
+            listeners: vec![crate::facts::Listener {
+                port: 8080,
+                pid: 4242,
+                command: "nginx".into(),
+                own: true,
+                orphan: true,
+            }],
+            ..Facts::default()
+        };
+        let log = "nginx: [emerg] bind() to 127.0.0.1:8080 failed (98: Address already in use)";
+        let answer = propose(&context_with(log, facts), &check);
+        assert_eq!(
+            plan_of(&answer),
+            r#"[{"action":"kill_process","pid":4242,"signal":"TERM"},{"action":"remedy"}]"#
+        );
+        assert_contains_text(&answer.diagnosis, "own orphaned workers, not a squatter");
+        assert_contains_text(
+            &answer.diagnosis,
+            &format!("pid {DEAD_PID}, pid file /srv/nginx/nginx.pid"),
+        );
     }
 
     fn assert_contains_text(text: &str, needle: &str) {

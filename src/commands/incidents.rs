@@ -70,7 +70,34 @@ pub fn exec(global: &Global, command: IncidentsCommand) -> Result<ExitCode, Comm
             };
             resolve(global, store, &config, id, &note, plan.as_deref(), teaching)
         }
+        IncidentsCommand::Feedback {
+            id,
+            agent,
+            verdict,
+            note,
+        } => feedback(global, store, id, &agent, verdict, note.as_deref()),
     }
+}
+
+/// A person's verdict on an agent's diagnosis: kept in the agent's track record.
+fn feedback(
+    global: &Global,
+    mut store: Store,
+    id: i64,
+    agent: &str,
+    verdict: crate::cli::Verdict,
+    note: Option<&str>,
+) -> Result<ExitCode, CommandError> {
+    let good = verdict == crate::cli::Verdict::Good;
+    let by = super::operator();
+    store.record_feedback(id, agent, good, note, &by)?;
+    let word = if good { "good" } else { "bad" };
+    if global.json {
+        output::print_json(&json!({"incident": id, "agent": agent, "verdict": word, "by": by}));
+    } else {
+        println!("incident {id}: the diagnosis of agent {agent} is marked {word}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list(global: &Global, store: &Store, filter: &IncidentFilter) -> Result<ExitCode, CommandError> {
@@ -145,6 +172,7 @@ fn show(global: &Global, store: &Store, id: i64) -> Result<ExitCode, CommandErro
         cause,
         symptoms,
         facts,
+        feedback,
     } = record;
     println!(
         "incident {}  {}  phase {}  {}",
@@ -210,6 +238,17 @@ fn show(global: &Global, store: &Store, id: i64) -> Result<ExitCode, CommandErro
         }
     }
     print_votes(&votes);
+    for verdict in &feedback {
+        let note = verdict
+            .note
+            .as_deref()
+            .map(|n| format!(": {n}"))
+            .unwrap_or_default();
+        println!(
+            "  feedback: agent {} {} (by {}){note}",
+            verdict.agent, verdict.verdict, verdict.by
+        );
+    }
     if let Some(escalation) = &escalation {
         let by = escalation
             .acknowledged_by
@@ -259,8 +298,16 @@ fn print_votes(votes: &[crate::store::Consultation]) {
             .as_deref()
             .map(|a| format!(" [{a}]"))
             .unwrap_or_default();
+        let tokens = match (vote.input_tokens, vote.output_tokens) {
+            (None, None) => String::new(),
+            (i, o) => format!(", {} tokens", i.unwrap_or(0) + o.unwrap_or(0)),
+        };
+        let cost = vote
+            .cost_usd
+            .map(|c| format!(", ${c:.4}"))
+            .unwrap_or_default();
         println!(
-            "  phase {}{round} {} → {}{agreement} ({} ms)",
+            "  phase {}{round} {} → {}{agreement} ({} ms{tokens}{cost})",
             vote.phase, vote.agent, vote.vote, vote.latency_ms
         );
         if !vote.diagnosis.is_empty() {

@@ -141,4 +141,49 @@ fn print_table(m: &Metrics, since: Duration) {
             .collect();
         println!("agent agreement in phase 3: {}", shares.join(", "));
     }
+    if !m.agents.is_empty() {
+        println!();
+        print_agents(&m.agents);
+    }
+}
+
+/// Each agent's track record: a row per agent.
+fn print_agents(agents: &[metrics::AgentMetrics]) {
+    let or_dash = |value: Option<String>| value.unwrap_or_else(|| "-".into());
+    let rows: Vec<Vec<String>> = agents
+        .iter()
+        .map(|a| {
+            let r = &a.record;
+            vec![
+                r.agent.clone(),
+                r.incidents.to_string(),
+                r.proposed.to_string(),
+                r.fixed.to_string(),
+                r.refused.to_string(),
+                r.abstained.to_string(),
+                format!("{}/{}", r.good, r.bad),
+                or_dash(a.mean_seconds.map(|s| format!("{s:.1}s"))),
+                or_dash(a.tokens_per_incident.map(|t| format!("{t:.0}"))),
+                or_dash(a.cost_usd_per_incident.map(|c| format!("${c:.4}"))),
+            ]
+        })
+        .collect();
+    println!(
+        "{}",
+        output::table(
+            &[
+                "AGENT",
+                "INCIDENTS",
+                "PROPOSED",
+                "FIXED",
+                "REFUSED",
+                "ABSTAINED",
+                "GOOD/BAD",
+                "TIME",
+                "TOKENS/INC",
+                "COST/INC",
+            ],
+            &rows
+        )
+    );
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand (house style: thin commands). Each turns arguments into a call to
 //! the core and prints the result, as a table or, with `--json`, one JSON document.
 
+mod agents;
 mod config;
 mod consult;
 mod cycle;
@@ -8,6 +9,7 @@ mod error;
 mod escalate;
 mod fix;
 mod incidents;
+mod mcp;
 mod metrics;
 mod notify_failure;
 mod output;
@@ -51,6 +53,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Silence { command } => silence::exec(&global, command),
         Command::Config { command } => config::exec(&global, command),
         Command::NotifyFailure { unit } => notify_failure::exec(&global, &unit),
+        Command::Mcp { incident } => mcp::exec(&global, incident),
+        Command::Agents { command } => agents::exec(&global, command),
     };
     match result {
         Ok(code) => code,

@@ -34,6 +34,12 @@ pub struct Check {
     pub depends_on: Vec<String>,
     /// The service this check watches, naming its group (else its `unit` does).
     pub service: Option<String>,
+    /// The daemon's own test of its configuration (`nginx -t`), run before any plan that
+    /// (re)starts it; empty when none is configured.
+    pub config_test: Vec<String>,
+    /// Guidance a person wrote for this check (`runbook = """..."""`, or the file
+    /// `runbooks/NAME.md` beside the config file): known causes, what is safe, whom to call.
+    pub runbook: Option<String>,
 }
 
 impl crate::checks::Runnable for Check {
@@ -84,6 +90,8 @@ pub(super) struct RawCheck {
     #[serde(default)]
     depends_on: Vec<String>,
     service: Option<String>,
+    config_test: Option<Vec<String>>,
+    runbook: Option<String>,
 }
 
 /// One `[[checks]]` table: the common keys, and the keys that belong to some kind, kept as
@@ -293,6 +301,10 @@ impl CheckTable {
             v.key_problem(problem);
         }
         common.validate_remedies(&mut v);
+        common.validate_config_test(&mut v);
+        if let Some(problem) = common.runbook.as_deref().and_then(runbook_problem) {
+            v.problem("runbook", problem);
+        }
         match check_kind {
             Some(check_kind) if v.problems.is_empty() => Ok(Check {
                 name,
@@ -307,10 +319,26 @@ impl CheckTable {
                 logs: common.logs,
                 depends_on: common.depends_on,
                 service: common.service,
+                config_test: common.config_test.unwrap_or_default(),
+                runbook: common.runbook.filter(|text| !text.trim().is_empty()),
             }),
             _ => Err(v.problems),
         }
     }
+}
+
+/// The longest runbook a check may carry, inline or in its file: it goes whole into every
+/// agent's prompt, the incident page and the escalation mail.
+pub const RUNBOOK_MAX_BYTES: usize = 16 * 1024;
+
+/// Why a runbook's text is refused, if it is.
+pub fn runbook_problem(text: &str) -> Option<String> {
+    (text.len() > RUNBOOK_MAX_BYTES).then(|| {
+        format!(
+            "the runbook is {} bytes; at most {RUNBOOK_MAX_BYTES} (it goes whole into every agent's prompt and the escalation mail)",
+            text.len()
+        )
+    })
 }
 
 /// The registered kind `kind = "..."` names.
@@ -364,6 +392,18 @@ impl RawCheck {
                 );
                 Severity::Critical
             }
+        }
+    }
+
+    fn validate_config_test(&self, v: &mut Validator) {
+        let Some(argv) = &self.config_test else {
+            return;
+        };
+        if argv.first().is_none_or(|program| program.is_empty()) {
+            v.problem(
+                "config_test",
+                "`config_test` is an argv like [\"nginx\", \"-t\"]: a program first, no shell",
+            );
         }
     }
 
@@ -468,6 +508,27 @@ mod tests {
         assert_eq!(file.min_size, Some(1000));
         assert_eq!(file.max_size, Some(2 * 1024 * 1024));
         assert_eq!(file.max_age.map(|d| d.std().as_secs()), Some(26 * 3600));
+    }
+
+    #[test]
+    fn a_config_test_is_an_argv() {
+        let config = Config::parse(
+            "test.toml",
+            "[[checks]]\nname = \"web\"\nkind = \"tcp\"\naddress = \"127.0.0.1:80\"\nconfig_test = [\"nginx\", \"-t\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.checks[0].config_test, ["nginx", "-t"]);
+        let found = problems(
+            "name = \"web\"\nkind = \"tcp\"\naddress = \"127.0.0.1:80\"\nconfig_test = []\n",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("test.toml:5:1: key `config_test`"),
+            "{}",
+            found[0]
+        );
+        let found = problems("name = \"web\"\nkind = \"tcp\"\naddress = \"127.0.0.1:80\"\nconfig_test = \"nginx -t\"\n");
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 
     #[test]

@@ -77,7 +77,47 @@ impl Config {
             path: path.to_path_buf(),
             cause,
         })?;
-        Config::parse(&path.display().to_string(), &text)
+        let mut config = Config::parse(&path.display().to_string(), &text)?;
+        config.read_runbook_files(path)?;
+        Ok(config)
+    }
+
+    /// The directory of runbook files beside a config file: `runbooks/NAME.md` for the check
+    /// NAME (names are letters, digits and `- _ . @ :`, and `.md` is added, so a name never
+    /// leads out of it).
+    pub fn runbook_dir(config_file: &Path) -> PathBuf {
+        config_file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .join("runbooks")
+    }
+
+    /// Each check without an inline `runbook` takes its file, if there is one. The files are
+    /// the admin's, like the config (root's directory); still, one larger than
+    /// [`check::RUNBOOK_MAX_BYTES`], not a regular file, or unreadable, is a config error.
+    fn read_runbook_files(&mut self, config_file: &Path) -> Result<(), ConfigError> {
+        let dir = Config::runbook_dir(config_file);
+        let mut problems = Vec::new();
+        for check in self.checks.iter_mut().filter(|c| c.runbook.is_none()) {
+            let path = dir.join(format!("{}.md", check.name));
+            match read_runbook(&path) {
+                Ok(text) => check.runbook = text.filter(|t| !t.trim().is_empty()),
+                Err(message) => problems.push(Problem {
+                    file: path.display().to_string(),
+                    line: None,
+                    column: None,
+                    key: None,
+                    message: format!("runbook of check `{}`: {message}", check.name),
+                    source_line: None,
+                }),
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
     }
 
     /// The embedded default, less the checks that need systemd on a host not booted with it.
@@ -173,6 +213,40 @@ impl Config {
         }
         default_db_path()
     }
+}
+
+/// A runbook file's text; `None` when there is none. Read through a bounded handle, never
+/// following a symlink at its last component, so a FIFO or /dev/zero there cannot hang or fill
+/// the load.
+fn read_runbook(path: &Path) -> Result<Option<String>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err.to_string()),
+    };
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    let mut bytes = Vec::new();
+    file.take(check::RUNBOOK_MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() > check::RUNBOOK_MAX_BYTES {
+        return Err(format!(
+            "larger than {} bytes (it goes whole into every agent's prompt and the escalation mail)",
+            check::RUNBOOK_MAX_BYTES
+        ));
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| "not UTF-8 text".to_string())
 }
 
 fn default_db_path() -> PathBuf {

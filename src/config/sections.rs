@@ -70,6 +70,17 @@ pub struct AgentConfig {
     pub builtin: Option<BuiltinAgent>,
     #[serde(default = "default_agent_timeout")]
     pub timeout: Duration,
+    /// Variables set for a command agent, placeholders filled in (`{mcp_config}`, …): for a
+    /// CLI that reads its MCP servers from a file an environment variable names (Gemini's
+    /// `GEMINI_CLI_SYSTEM_SETTINGS_PATH`).
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+}
+
+fn valid_variable(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn default_agent_timeout() -> Duration {
@@ -86,7 +97,15 @@ impl AgentConfig {
                 Err("an agent needs `command = [...]` or `builtin = \"runbook\"`".into())
             }
             (Some(argv), None) if argv.is_empty() => Err("`command` must name a program".into()),
-            _ => Ok(()),
+            (None, Some(_)) if !self.env.is_empty() => {
+                Err("`env` is for a `command` agent; the builtin runs no program".into())
+            }
+            _ => match self.env.keys().find(|name| !valid_variable(name)) {
+                Some(name) => Err(format!(
+                    "`env`: `{name}` is not a variable name (letters, digits and _, not starting with a digit)"
+                )),
+                None => Ok(()),
+            },
         }
     }
 }
@@ -104,6 +123,10 @@ pub struct ConsultConfig {
     pub agents: Vec<String>,
     #[serde(default = "default_quorum")]
     pub quorum: usize,
+    /// Rank plans by their voters' track records instead of their count (docs/agents.md,
+    /// "Phase 3"); a winner still needs `quorum` agents.
+    #[serde(default)]
+    pub weigh_by_record: bool,
 }
 
 fn default_quorum() -> usize {

@@ -558,6 +558,7 @@ mod tests {
         Stat {
             parent: 1,
             group,
+            session: group,
             start,
             zombie: false,
             stopped: false,
@@ -628,6 +629,7 @@ mod tests {
                 let s = Stat {
                     parent,
                     group: pid,
+                    session: pid,
                     start: 0,
                     zombie: false,
                     stopped: false,

@@ -20,6 +20,8 @@ pub struct Brief<'a> {
     pub link: &'a str,
     /// What was found on the host before agents were asked, one line each.
     pub facts: &'a [String],
+    /// The admin's runbook for the check, if one is written.
+    pub runbook: Option<&'a str>,
 }
 
 /// Subject and body of the first (or repeated) escalation mail.
@@ -71,6 +73,15 @@ pub fn escalation(brief: &Brief, repeat: bool) -> (String, String) {
     if !incident.evidence.is_empty() {
         let evidence: String = incident.evidence.chars().take(1500).collect();
         let _ = writeln!(body, "Evidence:\n{evidence}\n");
+    }
+    if let Some(runbook) = brief.runbook {
+        let _ = writeln!(
+            body,
+            "Your runbook for {} (runbook = ... or runbooks/{}.md):\n{}\n",
+            incident.check,
+            incident.check,
+            runbook.trim_end()
+        );
     }
     let _ = writeln!(body, "Dashboard: {}", brief.link);
     (subject, body)

@@ -5,7 +5,7 @@ use super::attempt::{try_plan, Candidate, Tried};
 use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
 use super::{cleared, Runtime};
 use crate::agents::context::{self, Facts};
-use crate::agents::{Answer, Consultation};
+use crate::agents::{Answer, Consultation, Offer};
 use crate::config::Check;
 use crate::model::{Phase, Vote};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
@@ -18,8 +18,9 @@ const SIMILAR_FIXES: i64 = 5;
 pub struct Briefing {
     pub context: Value,
     pub prompt: String,
-    /// Where the agents' workspaces go: beside the database (`agents::workspaces_dir`).
-    pub workspaces: std::path::PathBuf,
+    /// The MCP server on this incident and the answer's schema, for command agents, and where
+    /// their workspaces go.
+    pub offer: Offer,
 }
 
 pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result<Briefing> {
@@ -44,8 +45,45 @@ pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result
     Ok(Briefing {
         context,
         prompt,
-        workspaces: crate::agents::workspaces_dir(rt.store.path()),
+        offer: offer(rt, incident),
     })
+}
+
+/// `orchestrator [-c CONFIG] --db DB mcp --incident ID`: this binary, on the config and the
+/// database this phase runs with, as absolute paths (the agent runs in a directory of its own).
+/// The workspaces go beside the database (`agents::workspaces_dir`).
+fn offer(rt: &Runtime, incident: &Incident) -> Offer {
+    let absolute = |path: &std::path::Path| {
+        std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string()
+    };
+    let workspaces = crate::agents::workspaces_dir(rt.store.path());
+    let Ok(binary) = std::env::current_exe() else {
+        return Offer {
+            incident: incident.id,
+            mcp_server: Vec::new(),
+            workspaces,
+        };
+    };
+    let mut argv = vec![binary.display().to_string()];
+    if rt.config.source != crate::config::EMBEDDED_NAME {
+        argv.push("-c".into());
+        argv.push(absolute(std::path::Path::new(&rt.config.source)));
+    }
+    argv.extend([
+        "--db".into(),
+        absolute(rt.store.path()),
+        "mcp".into(),
+        "--incident".into(),
+        incident.id.to_string(),
+    ]);
+    Offer {
+        incident: incident.id,
+        mcp_server: argv,
+        workspaces,
+    }
 }
 
 /// What the last scan said of each check this one depends on (a database down explains an
@@ -61,6 +99,7 @@ fn dependency_states(
                 check: name.to_string(),
                 status,
                 summary,
+                implicit: super::causes::is_implicit(rt.config, check, name),
             });
         }
     }
@@ -116,6 +155,9 @@ pub fn record(
         agreement: how.agreement,
         latency_ms: consultation.latency_ms,
         error: how.error,
+        input_tokens: consultation.usage.input_tokens,
+        output_tokens: consultation.usage.output_tokens,
+        cost_usd: consultation.usage.cost_usd,
     })?)
 }
 
@@ -229,6 +271,16 @@ pub fn conclude(
             }))
         }
         Acted::Rejected(reason) => Tried::Failed(reason),
+        Acted::Tried(Tried::ConfigTestFailed(why)) => {
+            let reason = format!("phase {}: not restarted: {why}", incident.phase);
+            return Ok(Step::Done(pass_on(
+                rt,
+                incident,
+                Phase::Escalate,
+                reason,
+                line,
+            )?));
+        }
         Acted::Tried(Tried::RestartLimit(reason)) => {
             return Ok(Step::Done(pass_on(
                 rt,

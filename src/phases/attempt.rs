@@ -1,6 +1,7 @@
 //! Trying one plan on one incident, the step every acting phase shares: guard the restart
 //! limit, record the attempt, run the plan, wait `settle`, verify with the check, learn.
 
+use super::look::{self, ConfigTest};
 use super::Runtime;
 use crate::actions::{execute_plan, ExecOptions, KillScope, Plan};
 use crate::clock::now;
@@ -45,6 +46,9 @@ pub enum Tried {
     /// Not run: a replayed plan (a learned pattern, an approved plan) that the policy as it is
     /// now refuses.
     Refused(String),
+    /// Not run: the daemon's configuration test failed, so a restart would stop it for good; the
+    /// incident needs a person (the reason quotes the test's output).
+    ConfigTestFailed(String),
 }
 
 impl Tried {
@@ -85,6 +89,18 @@ pub fn try_plan(
 ) -> anyhow::Result<Trial> {
     let plan = &candidate.plan;
     let unit = check.unit.as_deref();
+    // Restart only what would start: the daemon's own test of its configuration first.
+    let mut config_test = String::new();
+    if let Some(argv) = look::config_test_of(rt.config, check).filter(|_| plan.restarts()) {
+        if !rt.dry_run {
+            match look::run_config_test(argv) {
+                ConfigTest::Passed(said) => config_test = format!("{said}\n"),
+                ConfigTest::Failed(why) => {
+                    return refuse_restart(rt, incident, check, phase, candidate, why)
+                }
+            }
+        }
+    }
     if plan.restarts() && !candidate.approved {
         if let Some(reason) = restart_limit_reached(rt, check)? {
             return Ok(Trial {
@@ -130,8 +146,9 @@ pub fn try_plan(
         kill_scope: kill_scope(check, &rt.config.policy.processes, candidate),
         on_trace: &record_trace,
     };
+    let full_before = look::full_filesystems(incident, check);
     let report = execute_plan(plan, &options);
-    let output = report.output();
+    let output = format!("{config_test}{}", report.output());
     if !report.ok() {
         let reason = report
             .actions
@@ -153,6 +170,26 @@ pub fn try_plan(
     }
     std::thread::sleep(rt.config.cycle.settle.std());
     let verdict = rt.verify(check)?;
+    // A fix is verified when the failing fact is gone too: a service that answers again on a
+    // filesystem still full is only hiding the fault until its next write.
+    let hidden = (verdict.status == Status::Ok)
+        .then(|| look::still_full(&full_before, incident, check))
+        .flatten();
+    if let Some(still) = hidden {
+        let reason = format!(
+            "not verified: the check passes after {}, but {still}",
+            rt.config.cycle.settle
+        );
+        log::warn!("incident {}: {reason}", incident.id);
+        rt.store.finish_attempt(
+            attempt,
+            Outcome::NotFixed,
+            &reason,
+            &output,
+            &incident.signature,
+        )?;
+        return Ok(Trial::recorded(attempt, Tried::NotFixed(reason)));
+    }
     if verdict.status == Status::Ok {
         let lesson = Lesson {
             signature: &incident.signature,
@@ -188,6 +225,30 @@ pub fn try_plan(
         &incident.signature,
     )?;
     Ok(Trial::recorded(attempt, Tried::NotFixed(reason)))
+}
+
+/// A restarting plan not run because the daemon's configuration test failed: recorded as a
+/// `rejected` attempt (it restarted nothing, and no learned pattern is blamed) whose reason
+/// quotes the test's output.
+fn refuse_restart(
+    rt: &mut Runtime,
+    incident: &Incident,
+    check: &Check,
+    phase: Phase,
+    candidate: &Candidate,
+    why: String,
+) -> anyhow::Result<Trial> {
+    let reason = format!("{} not run: {why}", candidate.source);
+    log::warn!("incident {} ({}): {reason}", incident.id, check.name);
+    let attempt = rt.store.record_rejected_plan(
+        incident.id,
+        phase,
+        &candidate.source,
+        &candidate.plan.to_json(),
+        &candidate.plan.hash(check.unit.as_deref()),
+        &reason,
+    )?;
+    Ok(Trial::recorded(attempt, Tried::ConfigTestFailed(why)))
 }
 
 /// What the plan's kills may reach: the incident's unit, the check's own process, the processes

@@ -1,15 +1,17 @@
 //! Root cause first: which active incident explains which. A check's failure is a symptom when
-//! a check it depends on (`depends_on`, followed transitively) fails too, or when another check
+//! a check it depends on (`depends_on`, or implicitly a `disk` check watching the filesystem of
+//! its paths, followed transitively) fails too, or when another check
 //! of its service (`service`, else `unit`) already holds the incident: the group's first
 //! incident leads, the others are its symptoms. Symptoms wait in phase 1 while their cause is
 //! active (`Store::incidents_waiting`); phase 1 re-checks them once it closes.
 
 use super::Runtime;
 use crate::checks::{self, CheckResult};
-use crate::config::{Check, Config};
+use crate::config::{Check, CheckKind, Config};
 use crate::model::Status;
 use crate::store::{Incident, IncidentFilter};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 /// Active incidents by check name.
 type Active = HashMap<String, Incident>;
@@ -99,7 +101,14 @@ fn first_cause<'a>(
     active: &Active,
 ) -> Option<(&'a str, String)> {
     if let Some(dependency) = failing_dependency(config, check, active) {
-        let why = format!("`{}` depends on `{dependency}`", check.name);
+        let why = if is_implicit(config, check, dependency) {
+            format!(
+                "`{}` keeps files on the filesystem `{dependency}` watches (an implicit dependency)",
+                check.name
+            )
+        } else {
+            format!("`{}` depends on `{dependency}`", check.name)
+        };
         return Some((dependency, why));
     }
     let group = check.group()?;
@@ -131,15 +140,32 @@ fn failing_dependency<'a>(
         .find(|name| active.contains_key(*name))
 }
 
-/// Every check `check` depends on, transitively, nearest first (breadth first, each once).
+/// Every check `check` depends on, transitively, nearest first (breadth first, each once):
+/// those its `depends_on` names, and implicitly each `disk` check watching a filesystem that
+/// holds one of its paths (see [`disks_under`]).
 pub fn dependencies<'a>(config: &'a Config, check: &'a Check) -> Vec<&'a str> {
+    reachable(config, check, true)
+}
+
+/// Whether `check` needs `dependency` only implicitly: no chain of `depends_on` reaches it.
+pub fn is_implicit(config: &Config, check: &Check, dependency: &str) -> bool {
+    !reachable(config, check, false).contains(&dependency)
+}
+
+fn reachable<'a>(config: &'a Config, check: &'a Check, implicit: bool) -> Vec<&'a str> {
     let mut found: Vec<&str> = Vec::new();
     let mut next = 0;
     let mut frontier = vec![check];
     while let Some(current) = frontier.get(next) {
         next += 1;
-        for name in &current.depends_on {
-            if name == &check.name || found.contains(&name.as_str()) {
+        let written = current.depends_on.iter().map(String::as_str);
+        let disks = if implicit {
+            disks_under(config, current)
+        } else {
+            Vec::new()
+        };
+        for name in written.chain(disks) {
+            if name == check.name || found.contains(&name) {
                 continue;
             }
             found.push(name);
@@ -149,6 +175,44 @@ pub fn dependencies<'a>(config: &'a Config, check: &'a Check) -> Vec<&'a str> {
         }
     }
     found
+}
+
+/// The `disk` checks watching a filesystem that holds one of `check`'s paths (its file or pid
+/// file, its logs): a full disk there explains its failure, so it depends on them without the
+/// admin writing it. A `disk` check itself depends on none this way.
+fn disks_under<'a>(config: &'a Config, check: &Check) -> Vec<&'a str> {
+    let paths: Vec<&Path> = match &check.kind {
+        CheckKind::Disk(_) => return Vec::new(),
+        CheckKind::File(file) => vec![file.path.as_path()],
+        CheckKind::Process(process) => process.pidfile.iter().map(PathBuf::as_path).collect(),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .chain(check.logs.iter().map(PathBuf::as_path))
+    .collect();
+    let devices: Vec<u64> = paths.iter().filter_map(|p| device_of(p)).collect();
+    if devices.is_empty() {
+        return Vec::new();
+    }
+    config
+        .checks
+        .iter()
+        .filter(|c| c.name != check.name)
+        .filter(|c| match &c.kind {
+            CheckKind::Disk(disk) => device_of(&disk.path).is_some_and(|d| devices.contains(&d)),
+            _ => false,
+        })
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
+/// The device of the filesystem holding `path`: its own, or its nearest existing ancestor's
+/// (a log not written yet is on its directory's filesystem).
+fn device_of(path: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    path.ancestors()
+        .find_map(|p| std::fs::symlink_metadata(p).ok())
+        .map(|meta| meta.dev())
 }
 
 /// What phase 1 saw of dependencies in one pass over the waiting incidents: each is run once,
@@ -297,6 +361,35 @@ mod tests {
         let db = rt.store.incidents(&filter).unwrap();
         assert_eq!(db.len(), 1);
         assert_eq!(db[0].occurrences, 1, "one failure, seen once: {db:?}");
+    }
+
+    #[test]
+    fn a_check_on_a_filesystem_a_disk_check_watches_depends_on_it_implicitly() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let config = config(&format!(
+            "[[checks]]\nname = \"redis\"\nkind = \"tcp\"\naddress = \"127.0.0.1:9\"\nlogs = [\"{d}/log/redis.log\"]\n\
+             [[checks]]\nname = \"backup\"\nkind = \"file\"\npath = \"{d}/backup.tar\"\ndepends_on = [\"redis\"]\n\
+             [[checks]]\nname = \"kernel\"\nkind = \"file\"\npath = \"/proc/version\"\n\
+             [[checks]]\nname = \"redis-disk\"\nkind = \"disk\"\npath = \"{d}\"\n"
+        ));
+        let redis = config.check("redis").unwrap();
+        assert_eq!(dependencies(&config, redis), ["redis-disk"]);
+        assert!(is_implicit(&config, redis, "redis-disk"));
+        let backup = config.check("backup").unwrap();
+        assert_eq!(dependencies(&config, backup), ["redis", "redis-disk"]);
+        assert!(!is_implicit(&config, backup, "redis"));
+        // On another filesystem (procfs), and the disk check itself: none.
+        assert!(dependencies(&config, config.check("kernel").unwrap()).is_empty());
+        assert!(dependencies(&config, config.check("redis-disk").unwrap()).is_empty());
+        let all = active(&[(1, "redis"), (2, "redis-disk")]);
+        let cause = cause_of(&config, redis, &all).expect("a cause");
+        assert_eq!(cause.root, "redis-disk");
+        assert!(
+            cause.why.contains("an implicit dependency"),
+            "{}",
+            cause.why
+        );
     }
 
     #[test]

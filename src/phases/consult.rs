@@ -4,7 +4,7 @@
 
 use super::agentic::{act, brief, conclude, ready, record, Briefing, Ready, Recorded, Step};
 use super::attempt::Candidate;
-use super::report::{pass_on, IncidentLine};
+use super::report::{pass_on, IncidentLine, NO_CONSULT_AGENTS};
 use super::Runtime;
 use crate::actions::Plan;
 use crate::agents::{self, Answer, Consultation};
@@ -41,7 +41,7 @@ fn consult_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<Inc
             rt,
             incident,
             Phase::Escalate,
-            "phase 3: no consult agents configured".into(),
+            NO_CONSULT_AGENTS.into(),
             line,
         );
     };
@@ -73,7 +73,7 @@ fn vote_until_fixed(
         }
         let briefing = brief(rt, incident, check)?;
         let answers = ask_all(rt, consult, check, &briefing);
-        let tally = Tally::count(rt, check, &answers, consult.quorum);
+        let tally = Tally::count(rt, check, &answers, consult);
         let consultation_ids = record_votes(rt, incident, check, &answers, &tally)?;
         let Some((hash, plan)) = tally.winner.clone() else {
             let reason = format!(
@@ -130,15 +130,15 @@ fn ask_all(
             name,
             agent,
             check,
-            &briefing.context,
-            &briefing.prompt,
-            &briefing.workspaces,
+            (&briefing.context, &briefing.prompt),
+            &briefing.offer,
         ),
         None => Consultation {
             agent: name.clone(),
             latency_ms: 0,
             response: String::new(),
             answer: Answer::abstained("no such agent"),
+            usage: Default::default(),
         },
     };
     // An agent that panicked gives no answer, as it did before the pool.
@@ -150,17 +150,31 @@ fn ask_all(
 
 /// Votes by normalised plan hash. Plans the policy rejects do not vote.
 struct Tally {
-    votes: BTreeMap<String, (usize, Plan)>,
+    /// Per plan hash: its votes, the sum of their weights (1 each unless `weigh_by_record`),
+    /// and the plan.
+    votes: BTreeMap<String, (usize, f64, Plan)>,
     /// Per answer: its hash if it voted, else why not.
     ballots: Vec<Result<String, String>>,
     winner: Option<(String, Plan)>,
 }
 
 impl Tally {
-    fn count(rt: &Runtime, check: &Check, answers: &[Consultation], quorum: usize) -> Tally {
+    fn count(
+        rt: &Runtime,
+        check: &Check,
+        answers: &[Consultation],
+        consult: &ConsultConfig,
+    ) -> Tally {
         let policy = Policy::new(&rt.config.policy);
         let unit = check.unit.as_deref();
-        let mut votes: BTreeMap<String, (usize, Plan)> = BTreeMap::new();
+        let weight_of = |agent: &str| {
+            if !consult.weigh_by_record {
+                return 1.0;
+            }
+            // An agent whose record cannot be read weighs as one with none.
+            rt.store.agent_weight(agent).unwrap_or(0.5)
+        };
+        let mut votes: BTreeMap<String, (usize, f64, Plan)> = BTreeMap::new();
         let mut ballots = Vec::new();
         for consultation in answers {
             let ballot = match &consultation.answer {
@@ -170,10 +184,11 @@ impl Tally {
                     }
                     _ => {
                         let hash = plan.hash(unit);
-                        votes
+                        let entry = votes
                             .entry(hash.clone())
-                            .or_insert_with(|| (0, plan.clone()))
-                            .0 += 1;
+                            .or_insert_with(|| (0, 0.0, plan.clone()));
+                        entry.0 += 1;
+                        entry.1 += weight_of(&consultation.agent);
                         Ok(hash)
                     }
                 },
@@ -183,11 +198,15 @@ impl Tally {
             };
             ballots.push(ballot);
         }
-        let best = votes.values().map(|(n, _)| *n).max().unwrap_or(0);
-        let leaders: Vec<(&String, &(usize, Plan))> =
-            votes.iter().filter(|(_, (n, _))| *n == best).collect();
+        // The most weight wins (votes, when unweighted); a tie is no consensus, and the winner
+        // needs `quorum` agents however much it weighs.
+        let best = votes.values().map(|(_, w, _)| *w).fold(0.0, f64::max);
+        let leaders: Vec<(&String, &(usize, f64, Plan))> = votes
+            .iter()
+            .filter(|(_, (_, w, _))| (*w - best).abs() < 1e-9)
+            .collect();
         let winner = match leaders.as_slice() {
-            [(hash, (n, plan))] if *n >= quorum => Some(((*hash).clone(), plan.clone())),
+            [(hash, (n, _, plan))] if *n >= consult.quorum => Some(((*hash).clone(), plan.clone())),
             _ => None,
         };
         Tally {
@@ -201,18 +220,24 @@ impl Tally {
     fn agreement(&self, asked: usize) -> String {
         match &self.winner {
             Some((hash, _)) => {
-                format!("{}/{asked}", self.votes.get(hash).map(|v| v.0).unwrap_or(0))
+                format!("{}/{asked}", self.votes.get(hash).map_or(0, |v| v.0))
             }
             None => "none".into(),
         }
     }
 
     fn describe(&self, asked: usize) -> String {
-        let voted: usize = self.votes.values().map(|(n, _)| n).sum();
+        let voted: usize = self.votes.values().map(|(n, _, _)| n).sum();
         let counts: Vec<String> = self
             .votes
             .values()
-            .map(|(n, plan)| format!("{n}× {}", plan.describe()))
+            .map(|(n, w, plan)| {
+                if (*w - *n as f64).abs() < 1e-9 {
+                    format!("{n}× {}", plan.describe())
+                } else {
+                    format!("{n}× (weight {w:.2}) {}", plan.describe())
+                }
+            })
             .collect();
         format!(
             "{voted} of {asked} agents proposed a usable plan{}{}",

@@ -169,6 +169,26 @@ fn what_each_phase_found(rt: &Runtime, incident: &Incident, last: &str) -> anyho
     Ok(handoffs.join("; "))
 }
 
+/// The mail's "Why:": the last hand-off that says something about the fault. A phase that had
+/// nothing to do (no agent configured) passes the incident on without a word about its cause,
+/// so the cause comes from the phase that found it (phase 1's look, phase 2's runbook);
+/// `last` when every hand-off is such a one.
+fn cause_found(events: &[crate::store::Event], last: &str) -> String {
+    if !super::report::says_nothing(last) {
+        return last.to_string();
+    }
+    let since_opened = events
+        .iter()
+        .rposition(|e| matches!(e.kind, EventKind::Opened | EventKind::Reopened))
+        .map_or(0, |i| i + 1);
+    events[since_opened..]
+        .iter()
+        .filter(|e| e.kind.is_handoff() && !super::report::says_nothing(&e.detail))
+        .map(|e| e.detail.clone())
+        .next_back()
+        .unwrap_or_else(|| last.to_string())
+}
+
 /// The facts gathered before agents were asked, as the mail quotes them: what was found, then
 /// the last error lines the service printed.
 fn facts_lines(rt: &Runtime, incident: i64) -> anyhow::Result<Vec<String>> {
@@ -234,17 +254,22 @@ fn compose(
             let held = rt.store.held_plan(incident.id)?;
             let events = rt.store.events(incident.id)?;
             let facts = facts_lines(rt, incident.id)?;
+            let why = cause_found(&events, incident.handoff.as_deref().unwrap_or(reason));
             let brief = Brief {
                 host: &host,
                 incident,
-                // The mail lists each phase below; "Why" is the last hand-off.
-                reason: incident.handoff.as_deref().unwrap_or(reason),
+                // The mail lists each phase below; "Why" is where the cause was found.
+                reason: &why,
                 attempts: &attempts,
                 events: &events,
                 votes: &votes,
                 held: held.as_ref(),
                 link: &link,
                 facts: &facts,
+                runbook: rt
+                    .config
+                    .check(&incident.check)
+                    .and_then(|c| c.runbook.as_deref()),
             };
             notify::escalation(&brief, kind == NotificationKind::Repeat)
         }

@@ -4,7 +4,7 @@
 
 use super::attempt::{try_plan, Candidate, Tried};
 use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
-use super::{causes, cleared, Runtime};
+use super::{causes, cleared, look, Runtime};
 use crate::actions::{Action, Plan};
 use crate::checks::host;
 use crate::config::{Check, CheckKind, PolicyConfig};
@@ -149,13 +149,24 @@ fn try_candidates(
     let (mut tried, mut refused) = (plans.run, plans.refused);
     // A remedy refused because it would start a second copy of a live process.
     let mut second_copy = None;
+    // Look before restarting: what a restart cannot mend is handed on, not restarted over.
+    let found = look::before_restarting(rt.config, incident, check);
+    let mut not_restarted = 0;
     for (candidate, refusal) in candidates(rt, incident, check)? {
         let hash = candidate.plan.hash(check.unit.as_deref());
         if tried.contains(&hash) || refused.contains(&hash) {
             continue;
         }
+        let (refusal, looked) = match &found {
+            Some(found) if refusal.is_none() && candidate.plan.restarts() => {
+                (Some(format!("a restart would hide {found}")), true)
+            }
+            _ => (refusal, false),
+        };
         if let Some(reason) = refusal {
-            if candidate.is_admins_remedy() {
+            if looked {
+                not_restarted += 1;
+            } else if candidate.is_admins_remedy() {
                 second_copy = Some(format!("the remedy was not run: {reason}"));
             }
             refuse(rt, incident, check, &candidate, reason, &mut line)?;
@@ -184,6 +195,10 @@ fn try_candidates(
             Tried::RestartLimit(reason) => {
                 return pass_on(rt, incident, Phase::Escalate, reason, line)
             }
+            Tried::ConfigTestFailed(why) => {
+                let reason = format!("phase 1: not restarted: {why}");
+                return pass_on(rt, incident, Phase::Escalate, reason, line);
+            }
             Tried::DryRun => {}
             Tried::NotFixed(_) | Tried::Failed(_) | Tried::Refused(_) => tried.push(hash),
         }
@@ -199,10 +214,18 @@ fn try_candidates(
         0 if second_copy.is_some() && refused.len() == 1 => {
             "phase 1: no plan it may run".to_string()
         }
+        0 if not_restarted > 0 => "phase 1: nothing restarted".to_string(),
         0 => "phase 1: no plan the policy lets run".to_string(),
         n => format!("phase 1: {n} plan(s) tried, none fixed it"),
     };
-    let patterns_refused = refused.len() - usize::from(second_copy.is_some());
+    if let Some(found) = found.filter(|_| not_restarted > 0) {
+        reason.push_str(&format!(
+            "; {found}: a restart cannot mend it, and would hide it"
+        ));
+    }
+    let patterns_refused = refused
+        .len()
+        .saturating_sub(usize::from(second_copy.is_some()) + not_restarted);
     if patterns_refused > 0 {
         reason.push_str(&format!(
             "; {patterns_refused} learned pattern(s) skipped: the current [policy] refuses them"

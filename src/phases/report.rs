@@ -86,3 +86,14 @@ pub fn pass_on(
     line.detail = format!("→ phase {phase}: {reason}");
     Ok(line)
 }
+
+/// The hand-off of phase 2 when no research agent is configured: it passes the incident on
+/// without a word about its cause.
+pub const NO_RESEARCH_AGENT: &str = "phase 2: no research agent configured";
+/// The same for phase 3 without consult agents.
+pub const NO_CONSULT_AGENTS: &str = "phase 3: no consult agents configured";
+
+/// A hand-off that says only that its phase had nothing to do.
+pub fn says_nothing(reason: &str) -> bool {
+    reason == NO_RESEARCH_AGENT || reason == NO_CONSULT_AGENTS
+}

@@ -5,7 +5,7 @@
 
 use super::agentic::{act, brief, conclude, describe_answer, ready, record, Ready, Recorded, Step};
 use super::attempt::{Candidate, Tried};
-use super::report::{pass_on, AttemptLine, IncidentLine};
+use super::report::{pass_on, AttemptLine, IncidentLine, NO_RESEARCH_AGENT};
 use super::Runtime;
 use crate::agents::{self, Answer};
 use crate::config::{AgentConfig, Check};
@@ -36,13 +36,7 @@ fn research_incident(rt: &mut Runtime, incident: &Incident) -> anyhow::Result<In
     let line = IncidentLine::new(incident);
     let config = rt.config;
     let Some(research) = &config.research else {
-        return pass_on(
-            rt,
-            incident,
-            Phase::Consult,
-            "phase 2: no research agent configured".into(),
-            line,
-        );
+        return pass_on(rt, incident, Phase::Consult, NO_RESEARCH_AGENT.into(), line);
     };
     let Some(agent) = config.agents.get(&research.agent) else {
         return pass_on(
@@ -90,9 +84,8 @@ fn ask_until_fixed(
             name,
             agent,
             check,
-            &briefing.context,
-            &briefing.prompt,
-            &briefing.workspaces,
+            (&briefing.context, &briefing.prompt),
+            &briefing.offer,
         );
         if let Some(reason) = repeated_plan(rt, incident, check, &source, &consultation, &tried)? {
             return pass_on(rt, incident, Phase::Consult, reason, line);

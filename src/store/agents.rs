@@ -22,6 +22,10 @@ pub struct NewConsultation<'a> {
     pub agreement: Option<&'a str>,
     pub latency_ms: u64,
     pub error: Option<&'a str>,
+    /// What the CLI reported it spent, where it did.
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cost_usd: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,6 +45,9 @@ pub struct Consultation {
     pub error: Option<String>,
     pub response: String,
     pub created_at: Timestamp,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cost_usd: Option<f64>,
 }
 
 /// A plan waiting for (or decided by) a person.
@@ -90,8 +97,8 @@ impl Store {
         let plan = c.plan_json.map(|p| self.redactor().redact_json_text(p));
         self.conn.execute(
             "INSERT INTO agent_consultations (incident, agent, phase, round, response, diagnosis, plan, plan_hash, confidence,
-                 vote, agreement, latency_ms, error, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 vote, agreement, latency_ms, error, created_at, input_tokens, output_tokens, cost_usd)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 c.incident,
                 c.agent,
@@ -106,7 +113,10 @@ impl Store {
                 c.agreement,
                 c.latency_ms as i64,
                 error,
-                now()
+                now(),
+                c.input_tokens,
+                c.output_tokens,
+                c.cost_usd
             ],
         )?;
         Ok(self.conn.last_insert_rowid())
@@ -126,7 +136,7 @@ impl Store {
     pub fn consultations(&self, incident: i64) -> Result<Vec<Consultation>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, attempt, agent, phase, round, diagnosis, plan, plan_hash, confidence, vote, agreement, latency_ms, error,
-                    response, created_at
+                    response, created_at, input_tokens, output_tokens, cost_usd
              FROM agent_consultations WHERE incident = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([incident], |row| {
@@ -147,6 +157,9 @@ impl Store {
                 error: row.get(12)?,
                 response: row.get(13)?,
                 created_at: row.get(14)?,
+                input_tokens: row.get(15)?,
+                output_tokens: row.get(16)?,
+                cost_usd: row.get(17)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -30,11 +30,11 @@ pub struct Incident {
     pub caused_by: Option<i64>,
 }
 
-const INCIDENT_COLUMNS: &str = "id, check_name, signature, severity, status, phase, summary, evidence, occurrences, \
+pub(super) const INCIDENT_COLUMNS: &str = "id, check_name, signature, severity, status, phase, summary, evidence, occurrences, \
      detected_at, last_seen_at, resolved_at, resolved_phase, resolved_by, reopened, flapping, handoff, caused_by";
 
 impl Incident {
-    fn from_row(row: &Row) -> rusqlite::Result<Incident> {
+    pub(super) fn from_row(row: &Row) -> rusqlite::Result<Incident> {
         Ok(Incident {
             id: row.get(0)?,
             check: row.get(1)?,

@@ -47,6 +47,8 @@ pub struct Totals {
     pub last_cycle_finished_at: Option<Timestamp>,
     /// Whether the newest cycle that is not still running finished; `None` before any cycle.
     pub last_cycle_success: Option<bool>,
+    /// (agent, good, bad): people's verdicts on each agent's diagnoses.
+    pub verdicts: Vec<(String, i64, i64)>,
 }
 
 impl Totals {
@@ -202,6 +204,7 @@ impl Store {
                 .query_row("SELECT COUNT(*) FROM patterns", [], |r| r.get(0))?,
             last_cycle_finished_at: self.last_cycle_finished_at()?,
             last_cycle_success: self.last_cycle_success(crate::clock::now() - running_for)?,
+            verdicts: self.verdicts(None)?,
         })
     }
 

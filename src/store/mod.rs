@@ -15,6 +15,7 @@ mod facts;
 mod incidents;
 mod metrics;
 pub(crate) mod private;
+mod record;
 mod silences;
 mod symptoms;
 
@@ -24,6 +25,7 @@ pub use dashboard::{CheckResultAt, DayOutcomes};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
+pub use record::{AgentRecord, Feedback};
 pub use silences::{NewSilence, Silence};
 pub use symptoms::Linked;
 
@@ -48,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_dash.sql"),
     include_str!("migrations/0012_facts.sql"),
     include_str!("migrations/0013_batches.sql"),
+    include_str!("migrations/0014_agent_record.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +98,10 @@ pub enum StoreError {
     NothingToAcknowledge(i64),
     #[error("incident {0} is already {1}")]
     AlreadyClosed(i64, String),
+    #[error(
+        "agent `{1}` was not asked about incident {0}: only the diagnoses it gave can be marked"
+    )]
+    NotConsulted(i64, String),
     #[error("no silence {0} (`orchestrator silence list --all` lists every one)")]
     NoSilence(i64),
     #[error("silence {0} already ended at {1}")]
@@ -128,6 +135,8 @@ pub struct IncidentRecord {
     pub symptoms: Vec<Linked>,
     /// What was probed on the host before agents were asked (src/facts.rs).
     pub facts: Option<serde_json::Value>,
+    /// People's verdicts on the agents' diagnoses (`incidents feedback`).
+    pub feedback: Vec<Feedback>,
 }
 
 impl Store {
@@ -157,11 +166,6 @@ impl Store {
         };
         store.migrate()?;
         Ok(store)
-    }
-
-    /// The database file this store opened.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// A read-only connection, for pages and listings that must never write: it never creates
@@ -234,6 +238,11 @@ impl Store {
         Ok(store)
     }
 
+    /// The database file, as it was opened.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Read as an immutable snapshot: a long-lived reader (the dashboard) opens it again for
     /// each page, so it never serves a file that changed after a remount.
     pub fn is_snapshot(&self) -> bool {
@@ -270,6 +279,7 @@ impl Store {
             cause: self.cause_of(id)?,
             symptoms: self.symptoms_of(id)?,
             facts: self.facts_of(id)?,
+            feedback: self.feedback_of(id)?,
         })
     }
 
@@ -405,6 +415,7 @@ impl StoreError {
             | StoreError::NothingToAcknowledge(_)
             | StoreError::AlreadyClosed(..)
             | StoreError::NoSilence(_)
+            | StoreError::NotConsulted(..)
             | StoreError::SilenceEnded(..) => EXIT_NOTHING_TO_DO,
             _ => EXIT_FAILURE,
         }

@@ -1,5 +1,5 @@
-//! A person's decisions on the dashboard: acknowledge, approve, dismiss, resolve, and
-//! silences. Each is one store transaction, by the same rules as the CLI
+//! A person's decisions on the dashboard: acknowledge, approve, dismiss, resolve, a verdict on
+//! an agent's diagnosis, and silences. Each is one store transaction, by the same rules as the CLI
 //! (`phases::approval`); the web process never acts on the host.
 
 use super::forms::Form;
@@ -99,6 +99,26 @@ impl Dashboard {
                     ),
                     ResolveError::Store(_) => conflict(err),
                 })
+            }
+            "feedback" => {
+                let agent = form
+                    .get("agent")
+                    .filter(|a| !a.is_empty())
+                    .ok_or_else(|| conflict("which agent?"))?;
+                let good = match form.get("verdict") {
+                    Some("good") => true,
+                    Some("bad") => false,
+                    _ => return Err(conflict("the verdict is good or bad")),
+                };
+                store
+                    .record_feedback(
+                        id,
+                        agent,
+                        good,
+                        form.get("note").filter(|n| !n.is_empty()),
+                        by,
+                    )
+                    .map_err(conflict)
             }
             _ => Err(conflict(format!("unknown action `{action}`"))),
         }

@@ -339,9 +339,9 @@ impl Dashboard {
                 Err(problem) => Reply::text(400, &problem),
             },
             (Method::Get, ["incidents", id]) => match id.parse() {
-                Ok(id) => {
-                    self.read(|s| pages::incident(s, id, csrf, &self.frame(s)?).map(Reply::html))
-                }
+                Ok(id) => self.read(|s| {
+                    pages::incident(s, id, csrf, &self.config, &self.frame(s)?).map(Reply::html)
+                }),
                 Err(_) => Reply::text(404, "no such incident"),
             },
             (Method::Get, ["patterns"]) => {

@@ -143,6 +143,8 @@ pub fn overview(
         h2 { "Recent fixes" }
         (table(&["Incident", "Check", "Fixed in", "By", "Summary", "Resolved"],
             recent, "No fixes yet."))
+        h2 { "Agents' track record, last 7 days" }
+        (agent_records(m))
     };
     Ok(page(frame, "Overview", Refresh::Every30s, body))
 }
@@ -209,9 +211,13 @@ pub fn incident(
     store: &Store,
     id: i64,
     csrf: Option<&str>,
+    config: &crate::config::Config,
     frame: &Frame,
 ) -> Result<String, StoreError> {
     let incident = store.incident(id)?;
+    let runbook = config
+        .check(&incident.check)
+        .and_then(|c| c.runbook.as_deref());
     let escalation = store.escalation_of(id)?;
     let facts = html! {
         dl.facts {
@@ -231,11 +237,17 @@ pub fn incident(
         h1 { "Incident #" (id) ": " (incident.check) }
         (facts)
         (actions(store, &incident, escalation.as_ref(), csrf)?)
+        @if let Some(runbook) = runbook {
+            h2 { "Runbook" }
+            p { "Written by the host's administrator for " code { (incident.check) } "; every agent gets it." }
+            pre.runbook { (store.mask(runbook)) }
+        }
         @if !incident.evidence.is_empty() { h2 { "Evidence" } pre { (incident.evidence) } }
         (host_facts(store, id)?)
         h2 { "Timeline" } (timeline(store, id)?)
         h2 { "Attempts" } (attempts(store, id)?)
         h2 { "Agent votes" } (votes(store, id)?)
+        (diagnosis_feedback(store, id, csrf)?)
         h2 { "Notifications" } (notifications(store, id)?)
     };
     // No refresh: a person may be typing a note into the forms here.
@@ -366,6 +378,54 @@ fn attempts(store: &Store, id: i64) -> Result<Markup, StoreError> {
     ))
 }
 
+/// Whether each agent's diagnosis was right, in a person's words, with the two buttons that
+/// say so (the same token, CSRF and same-origin checks as every decision).
+/// Each agent's verdict; with `csrf` (a person logged in) the buttons to give one.
+fn diagnosis_feedback(store: &Store, id: i64, csrf: Option<&str>) -> Result<Markup, StoreError> {
+    let mut agents: Vec<String> = store
+        .consultations(id)?
+        .into_iter()
+        .map(|c| c.agent)
+        .collect();
+    agents.sort();
+    agents.dedup();
+    if agents.is_empty() {
+        return Ok(html! {});
+    }
+    let verdicts = store.feedback_of(id)?;
+    let rows: Vec<Vec<Markup>> = agents
+        .iter()
+        .map(|agent| {
+            let given = verdicts.iter().find(|v| &v.agent == agent);
+            vec![
+                text(agent),
+                match given {
+                    Some(v) => html! { (badge(&v.verdict)) " by " (v.by) " " (time(v.at)) @if let Some(note) = &v.note { ": " (note) } },
+                    None => text("not marked"),
+                },
+                match csrf {
+                    Some(csrf) => html! {
+                        @for (verdict, label) in [("good", "Right"), ("bad", "Wrong")] {
+                            form.inline method="post" action={ "/incidents/" (id) "/feedback" } {
+                                (hidden_csrf(csrf))
+                                input type="hidden" name="agent" value=(agent);
+                                input type="hidden" name="verdict" value=(verdict);
+                                button.secondary { (label) }
+                            }
+                        }
+                    },
+                    None => html! { a href="/login" { "log in" } },
+                },
+            ]
+        })
+        .collect();
+    Ok(html! {
+        h2 { "Were the diagnoses right?" }
+        p { "Your verdict goes into each agent's track record (metrics, /metrics, the overview)." }
+        (table(&["Agent", "Verdict", "Mark it"], rows, ""))
+    })
+}
+
 fn votes(store: &Store, id: i64) -> Result<Markup, StoreError> {
     let rows: Vec<Vec<Markup>> = store
         .consultations(id)?
@@ -385,6 +445,7 @@ fn votes(store: &Store, id: i64) -> Result<Markup, StoreError> {
                 code(&plan),
                 text(&v.confidence.map(|c| format!("{c:.2}")).unwrap_or_default()),
                 text(&format!("{} ms", v.latency_ms)),
+                text(&spent(v)),
                 text(v.error.as_deref().unwrap_or("")),
             ]
         })
@@ -399,11 +460,68 @@ fn votes(store: &Store, id: i64) -> Result<Markup, StoreError> {
             "Plan",
             "Confidence",
             "Latency",
+            "Spent",
             "Why",
         ],
         rows,
         "No agent was asked.",
     ))
+}
+
+/// Tokens and cost of one answer, where the CLI reported them.
+fn spent(vote: &crate::store::Consultation) -> String {
+    let tokens = match (vote.input_tokens, vote.output_tokens) {
+        (None, None) => None,
+        (i, o) => Some(format!("{} tokens", i.unwrap_or(0) + o.unwrap_or(0))),
+    };
+    let cost = vote.cost_usd.map(|c| format!("${c:.4}"));
+    [tokens, cost]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Each agent's record over the overview's week.
+fn agent_records(m: &Metrics) -> Markup {
+    let or_dash = |value: Option<String>| value.unwrap_or_else(|| "—".into());
+    let rows: Vec<Vec<Markup>> = m
+        .agents
+        .iter()
+        .map(|a| {
+            let r = &a.record;
+            vec![
+                text(&r.agent),
+                text(&r.incidents.to_string()),
+                text(&r.proposed.to_string()),
+                text(&r.fixed.to_string()),
+                text(&r.refused.to_string()),
+                text(&r.abstained.to_string()),
+                text(&format!("{} / {}", r.good, r.bad)),
+                text(&or_dash(a.mean_seconds.map(|s| format!("{s:.1} s")))),
+                text(&or_dash(a.tokens_per_incident.map(|t| format!("{t:.0}")))),
+                text(&or_dash(
+                    a.cost_usd_per_incident.map(|c| format!("${c:.4}")),
+                )),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "Agent",
+            "Incidents",
+            "Proposed",
+            "Fixed",
+            "Refused",
+            "Abstained",
+            "Right / wrong",
+            "Time per answer",
+            "Tokens per incident",
+            "Cost per incident",
+        ],
+        rows,
+        "No agent was asked in 7 days.",
+    )
 }
 
 fn notifications(store: &Store, id: i64) -> Result<Markup, StoreError> {

@@ -768,6 +768,9 @@ pub enum Need {
     Root,
     /// (path, the Debian package that provides it)
     Program(&'static str, &'static str),
+    /// (a file the install leaves, the PyPI requirement scripts/test.sh installs into a venv
+    /// under target/)
+    PipPackage(&'static str, &'static str),
 }
 
 pub const CHROMIUM: Need = Need::Program("/usr/bin/chromium", "chromium");
@@ -788,6 +791,20 @@ pub const PYTHON: Need = Need::Program("/usr/bin/python3", "python3");
 pub const SETPRIV: Need = Need::Program("/usr/bin/setpriv", "util-linux");
 pub const NSPAWN: Need = Need::Program("/usr/bin/systemd-nspawn", "systemd-container");
 pub const DEBOOTSTRAP: Need = Need::Program("/usr/sbin/debootstrap", "debootstrap");
+/// The official MCP SDK for Python, the client tests/mcp.rs drives `orchestrator mcp` with;
+/// scripts/test.sh installs it (pinned) into target/mcp-venv and leaves this marker.
+pub const MCP_SDK: Need = Need::PipPackage(
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/target/mcp-venv/.installed-mcp==2.3.0"
+    ),
+    "mcp==2.3.0",
+);
+
+/// The Python of the venv holding the MCP SDK.
+pub fn mcp_python() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/mcp-venv/bin/python")
+}
 
 impl Need {
     fn missing(self) -> Option<String> {
@@ -797,6 +814,9 @@ impl Need {
             Need::Program(path, package) if !Path::new(path).exists() => {
                 Some(format!("{path} (apt-get install {package})"))
             }
+            Need::PipPackage(marker, requirement) if !Path::new(marker).exists() => Some(format!(
+                "{requirement} in target/mcp-venv (scripts/test.sh installs it with pip)"
+            )),
             _ => None,
         }
     }
@@ -822,6 +842,7 @@ pub fn system_test(name: &str, needs: &[Need]) -> bool {
         .map(|n| match n {
             Need::Root => "root".to_string(),
             Need::Program(_, package) => package.to_string(),
+            Need::PipPackage(_, requirement) => format!("{requirement} from PyPI"),
         })
         .collect();
     // Straight to the stream, not through `eprintln!`, which the test harness captures: a

@@ -695,12 +695,18 @@ agent = "spy"
                 "the {child} inherited {name}:\n{env}"
             );
         }
+        // What orchestrator sets for the child itself: its marker, and an agent's files.
+        let set_for_the_child = [
+            "ORCHESTRATOR_EXEC_ID=",
+            "ORCHESTRATOR_CONTEXT=",
+            "ORCHESTRATOR_ANSWER_SCHEMA=",
+            "ORCHESTRATOR_MCP_CONFIG=",
+            "ORCHESTRATOR_INCIDENT=",
+        ];
         let ours: Vec<&str> = env
             .lines()
             .filter(|l| l.starts_with("ORCHESTRATOR_"))
-            .filter(|l| {
-                !l.starts_with("ORCHESTRATOR_EXEC_ID=") && !l.starts_with("ORCHESTRATOR_CONTEXT=")
-            })
+            .filter(|l| !set_for_the_child.iter().any(|set| l.starts_with(set)))
             .collect();
         assert!(ours.is_empty(), "the {child} inherited {ours:?}");
     }
