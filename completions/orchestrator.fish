@@ -118,6 +118,7 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -s V 
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l listen -d 'Address to listen on [default: `[serve] listen`]; a non-loopback address needs `[serve] token_file`' -r
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l login-link -d 'Print a one-time login link (valid 10 minutes) and exit, instead of serving; needs read access to the state directory, where the dashboard\'s token is (root)'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l json -d 'Print one JSON document instead of tables'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l dry-run -d 'Decide and record what would be done, but execute no action'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'

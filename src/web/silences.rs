@@ -14,10 +14,11 @@ use maud::{html, Markup};
 /// How far back the page lists silences that ended.
 const RECENT: f64 = 7.0 * 86_400.0;
 
+/// The page; with `csrf` (a person logged in) its forms, else where to log in.
 pub fn page_html(
     store: &Store,
     config: &Config,
-    csrf: &str,
+    csrf: Option<&str>,
     frame: &Frame,
 ) -> Result<String, StoreError> {
     let listed = store.silences(true, Some(RECENT))?;
@@ -30,18 +31,23 @@ pub fn page_html(
             "notified. It ends by itself at its end time."
         }
         h2 { "In force" }
-        (silence_table(&in_force, Some(csrf), "No silence in force: orchestrator acts on every check."))
+        (silence_table(&in_force, csrf, "Ends", "No silence in force: orchestrator acts on every check."))
         h2 { "Add a silence" }
-        (add_form(config, csrf))
+        @match csrf {
+            Some(csrf) => (add_form(config, csrf)),
+            None => p { a href="/login" { "Log in" } " to add or end a silence." },
+        }
         h2 { "Ended in the last 7 days" }
-        (silence_table(&ended, None, "None."))
+        (silence_table(&ended, None, "Ended", "None."))
     };
     // No refresh: a person may be filling in the form.
     Ok(page(frame, "Silences", Refresh::Never, body))
 }
 
-fn silence_table(silences: &[&Silence], csrf: Option<&str>, empty: &str) -> Markup {
-    let last = if csrf.is_some() { "End it" } else { "Ended" };
+/// With `csrf`, the last column is a button ending each; else it says when each ends, under
+/// the heading `when`.
+fn silence_table(silences: &[&Silence], csrf: Option<&str>, when: &str, empty: &str) -> Markup {
+    let last = if csrf.is_some() { "End it" } else { when };
     let rows: Vec<Vec<Markup>> = silences
         .iter()
         .map(|s| {
