@@ -57,14 +57,44 @@ impl fmt::Display for Problem {
         }
         write!(f, "{}", self.message)?;
         if let (Some(line), Some(text)) = (self.line, &self.source_line) {
-            let gutter = line.to_string().len();
-            write!(f, "\n {line} | {text}")?;
-            if let Some(column) = self.column {
-                write!(f, "\n {:gutter$} | {:>width$}", "", "^", width = column)?;
+            let gutter = " ".repeat(line.to_string().len());
+            let (shown, caret) = excerpt(text, self.column);
+            write!(f, "\n {line} | {shown}")?;
+            if let Some(caret) = caret {
+                write!(f, "\n {gutter} | {}^", " ".repeat(caret))?;
             }
         }
         Ok(())
     }
+}
+
+/// Characters of a source line shown with a problem: a longer line is cut around the column.
+const SHOWN: usize = 100;
+
+/// The part of `text` shown, and how many characters precede the caret in it. `column` counts
+/// bytes from 1, as `Source::line_col` gives it; a line of 70 000 characters is shown as the
+/// [`SHOWN`] around the problem, an ellipsis marking each cut.
+fn excerpt(text: &str, column: Option<usize>) -> (String, Option<usize>) {
+    let total = text.chars().count();
+    let at = column.map(|column| {
+        text.get(..column.saturating_sub(1).min(text.len()))
+            .map_or(total, |before| before.chars().count())
+    });
+    if total <= SHOWN {
+        return (text.to_string(), at);
+    }
+    let start = at.unwrap_or(0).saturating_sub(SHOWN / 2).min(total - SHOWN);
+    let end = start + SHOWN;
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(text.chars().skip(start).take(SHOWN));
+    if end < total {
+        shown.push('…');
+    }
+    let lead = usize::from(start > 0);
+    (shown, at.map(|at| at - start + lead))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +193,33 @@ impl Source {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_line_is_shown_cut_around_its_problem() {
+        let source = Source {
+            name: "t.toml".into(),
+            text: format!("x = \"{}\", bogus = 1\n", "p".repeat(70_000)),
+        };
+        let offset = source.text.find("bogus").unwrap();
+        let problem = Problem::at(&source, Some(offset..offset + 5), Some("bogus"), "unknown");
+        let shown = problem.to_string();
+        assert!(shown.len() < 400, "{shown}");
+        let lines: Vec<&str> = shown.lines().collect();
+        assert!(lines[1].starts_with(" 1 | …ppp"), "{shown}");
+        let caret = lines[2].find('^').unwrap();
+        let under: String = lines[1].chars().skip(caret).take(5).collect();
+        assert_eq!(under, "bogus", "{shown}");
+        // A short line is shown whole, the caret under its column.
+        let short = Source {
+            name: "t.toml".into(),
+            text: "a = 1\nsetle = 2\n".into(),
+        };
+        let problem = Problem::at(&short, Some(6..11), Some("setle"), "unknown");
+        assert_eq!(
+            problem.to_string(),
+            "t.toml:2:1: key `setle`: unknown\n 2 | setle = 2\n   | ^"
+        );
+    }
 
     #[test]
     fn a_config_that_cannot_be_read_or_is_invalid_is_the_users_to_fix() {

@@ -5,6 +5,7 @@
 mod check;
 mod depends;
 mod error;
+mod limits;
 mod recover;
 mod sections;
 
@@ -206,6 +207,16 @@ fn validate_checks(
     raw: Vec<Spanned<check::CheckTable>>,
     problems: &mut Vec<Problem>,
 ) -> Vec<Check> {
+    if raw.len() > limits::MAX_CHECKS {
+        let first_over = raw.get(limits::MAX_CHECKS).map(Spanned::span);
+        let message = format!(
+            "the config has {} checks; at most {} are allowed",
+            raw.len(),
+            limits::MAX_CHECKS
+        );
+        problems.push(Problem::at(source, first_over, Some("checks"), message));
+        return Vec::new();
+    }
     let mut seen = HashSet::new();
     let mut checks = Vec::new();
     let mut tables = Vec::new();
@@ -214,7 +225,7 @@ fn validate_checks(
         let raw = spanned.into_inner();
         let name_span = raw.common.name.span();
         if !seen.insert(raw.common.name.get_ref().clone()) {
-            let message = format!("duplicate check name `{}`: check names must be unique (incidents are keyed by them)", raw.common.name.get_ref());
+            let message = format!("duplicate check name `{}`: check names must be unique (incidents are keyed by them)", crate::duration::quoted(raw.common.name.get_ref()));
             problems.push(Problem::at(source, Some(name_span), Some("name"), message));
             continue;
         }
@@ -240,6 +251,16 @@ fn validate_agents(
     problems: &mut Vec<Problem>,
 ) {
     for (name, agent) in agents {
+        let too_long = limits::name_too_long("an agent name", name);
+        let wait = agent.get_ref().timeout.over_wait_limit();
+        for message in too_long.into_iter().chain(wait) {
+            problems.push(Problem::at(
+                source,
+                Some(agent.span()),
+                Some(&format!("agents.{}", crate::duration::quoted(name))),
+                message,
+            ));
+        }
         if let Err(message) = agent.get_ref().validate() {
             problems.push(Problem::at(
                 source,
@@ -310,6 +331,39 @@ fn validate_cycle(source: &Source, cycle: &CycleConfig, problems: &mut Vec<Probl
             "must be at least 1",
         ));
     }
+    let waits = [
+        ("cycle", "settle", &cycle.settle),
+        ("cycle.phase_timeout", "fix", &cycle.phase_timeout.fix),
+        (
+            "cycle.phase_timeout",
+            "research",
+            &cycle.phase_timeout.research,
+        ),
+        (
+            "cycle.phase_timeout",
+            "consult",
+            &cycle.phase_timeout.consult,
+        ),
+    ];
+    for (table, key, value) in waits {
+        if let Some(why) = value.over_wait_limit() {
+            // `[cycle.phase_timeout]`, else `phase_timeout = { … }` in `[cycle]`.
+            let span = key_in_table(source, table, key)
+                .or_else(|| key_in_table(source, "cycle", "phase_timeout"));
+            problems.push(Problem::at(
+                source,
+                span,
+                Some(&format!("{table}.{key}")),
+                why,
+            ));
+        }
+    }
+}
+
+/// Where `key = …` is written in the table `[header]`, if it is.
+fn key_in_table(source: &Source, header: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let start = source.text.find(&format!("[{header}]"))?;
+    source.key_span(&(start..start + 1), key)
 }
 
 fn validate_context(source: &Source, context: &ContextConfig, problems: &mut Vec<Problem>) {

@@ -258,6 +258,9 @@ impl EscalationConfig {
                     format!("`{key}` must be longer than 0s: nothing could be sent"),
                 ));
             }
+            if let Some(why) = value.over_wait_limit() {
+                problems.push(("escalation", format!("`{key}`: {why}")));
+            }
         }
         if let Some(email) = &self.email {
             let smtp = email.smtp.trim();

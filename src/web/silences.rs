@@ -8,7 +8,7 @@ use super::html::{hidden_csrf, opt_time, page, table, time, Frame, Refresh};
 use super::Reply;
 use crate::clock;
 use crate::config::Config;
-use crate::store::{NewSilence, Silence, Store, StoreError};
+use crate::store::{check_silence_span, NewSilence, Silence, Store, StoreError};
 use maud::{html, Markup};
 
 /// How far back the page lists silences that ended.
@@ -112,6 +112,9 @@ pub fn add(store: &Store, config: &Config, form: &Form) -> Result<(), Reply> {
     if duration.as_secs_f64() <= 0.0 {
         return Err(bad("for: a silence must last longer than 0s".into()));
     }
+    let starts_at = clock::now();
+    let ends_at = starts_at + duration.as_secs_f64();
+    check_silence_span(starts_at, ends_at).map_err(|why| bad(format!("for: {why}")))?;
     let note = form
         .get("note")
         .map(str::trim)
@@ -121,14 +124,13 @@ pub fn add(store: &Store, config: &Config, form: &Form) -> Result<(), Reply> {
         Some(name) => format!("dashboard:{name}"),
         None => "dashboard".into(),
     };
-    let starts_at = clock::now();
     store
         .add_silence(&NewSilence {
             check: check.as_deref(),
             created_by: &by,
             note,
             starts_at,
-            ends_at: starts_at + duration.as_secs_f64(),
+            ends_at,
         })
         .map(|_| ())
         .map_err(|err| Reply::text(409, &err.to_string()))
