@@ -14,7 +14,7 @@ pub use error::{ConfigError, Problem, Source};
 pub use sections::*;
 
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
@@ -36,6 +36,9 @@ pub struct Config {
     pub escalation: Option<EscalationConfig>,
     pub serve: ServeConfig,
     pub context: ContextConfig,
+    /// Each check's place in `checks` by name, so that [`Config::check`] does not search:
+    /// the dependency walks ask it once per edge.
+    index: HashMap<String, usize>,
 }
 
 #[derive(Deserialize)]
@@ -86,6 +89,7 @@ impl Config {
         let mut config = Config::parse(EMBEDDED_NAME, DEFAULT_CONFIG_TEXT)?;
         if !crate::sys::systemd_is_running() {
             config.checks.retain(|c| !c.kind.needs_systemd());
+            config.index = index_of(&config.checks);
         }
         Ok(config)
     }
@@ -126,6 +130,7 @@ impl Config {
             source: name.to_string(),
             state: raw.state,
             cycle: raw.cycle,
+            index: index_of(&checks),
             checks,
             agents: raw
                 .agents
@@ -159,7 +164,12 @@ impl Config {
     }
 
     pub fn check(&self, name: &str) -> Option<&Check> {
-        self.checks.iter().find(|c| c.name == name)
+        let indexed = self.index.get(name).and_then(|&i| self.checks.get(i));
+        match indexed {
+            Some(check) if check.name == name => Some(check),
+            // `checks` changed since the index was made: search.
+            _ => self.checks.iter().find(|c| c.name == name),
+        }
     }
 
     /// The unit the named check guards, if the check is configured and guards one.
@@ -177,6 +187,14 @@ impl Config {
         }
         default_db_path()
     }
+}
+
+fn index_of(checks: &[Check]) -> HashMap<String, usize> {
+    checks
+        .iter()
+        .enumerate()
+        .map(|(i, check)| (check.name.clone(), i))
+        .collect()
 }
 
 fn default_db_path() -> PathBuf {

@@ -9,7 +9,7 @@ use crate::checks::{self, CheckResult};
 use crate::config::{Check, Config};
 use crate::model::Status;
 use crate::store::{Incident, IncidentFilter};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Active incidents by check name.
 type Active = HashMap<String, Incident>;
@@ -26,12 +26,13 @@ struct Cause<'a> {
 /// the incidents newly marked.
 pub fn link_symptoms(rt: &mut Runtime) -> crate::store::Result<Vec<i64>> {
     let active = active_incidents(rt)?;
+    let causes = Causes::of(rt.config, &active);
     let mut marked = Vec::new();
     for incident in active.values() {
         let Some(check) = rt.config.check(&incident.check) else {
             continue;
         };
-        match cause_of(rt.config, check, &active) {
+        match causes.of_check(check) {
             Some(cause) => {
                 let root = &active[cause.root];
                 // Already linked: every scan finds it so; no write needed.
@@ -72,74 +73,218 @@ fn active_incidents(rt: &Runtime) -> crate::store::Result<Active> {
     Ok(active)
 }
 
-/// The check whose incident explains `check`'s, if another one does.
-fn cause_of<'a>(config: &'a Config, check: &'a Check, active: &Active) -> Option<Cause<'a>> {
-    let mut seen = vec![check.name.as_str()];
-    let (next, why) = first_cause(config, check, active)?;
-    let mut root = next;
-    while !seen.contains(&root) {
-        seen.push(root);
-        match config
-            .check(root)
-            .and_then(|c| first_cause(config, c, active))
-        {
-            Some((next, _)) => root = next,
-            None => break,
+/// One step towards a failing check's root cause: the nearest failing check among its
+/// dependencies (followed transitively, breadth first: direct ones in `depends_on` order, then
+/// theirs), else the check leading its service group's incident (the oldest). The root is
+/// reached by following steps until a check has none, or the walk comes back to a check it
+/// passed (a loop through groups and dependencies: each of its checks is worked on).
+///
+/// Worked out for every check at once, each step and each dependency looked at once: linear
+/// in checks plus dependencies, however deep the chains (a walk per incident was cubic in the
+/// depth of a chain: a 3 000-deep one never finished).
+struct Causes<'a> {
+    config: &'a Config,
+    /// Each check's place in `config.checks`.
+    places: HashMap<&'a str, usize>,
+    /// Per check: its first step and why, for checks with an active incident.
+    step: Vec<Option<(usize, String)>>,
+    /// Per check: where a walk through it ends (itself when it has no step or is on a loop).
+    end: Vec<usize>,
+    /// Per check: whether it is on a loop of steps.
+    on_loop: Vec<bool>,
+}
+
+impl<'a> Causes<'a> {
+    fn of(config: &'a Config, active: &Active) -> Causes<'a> {
+        let checks = &config.checks;
+        let places: HashMap<&str, usize> = checks
+            .iter()
+            .enumerate()
+            .map(|(i, check)| (check.name.as_str(), i))
+            .collect();
+        let failing: Vec<bool> = checks
+            .iter()
+            .map(|check| active.contains_key(&check.name))
+            .collect();
+        let nearest = nearest_failing(checks, &places, &failing);
+        let leads = group_leads(checks, active);
+        let step = (0..checks.len())
+            .map(|i| {
+                if !failing[i] {
+                    return None;
+                }
+                let check = &checks[i];
+                if let Some((_, dependency)) = nearest[i] {
+                    let why = format!("`{}` depends on `{}`", check.name, checks[dependency].name);
+                    return Some((dependency, why));
+                }
+                let group = check.group()?;
+                let lead = leads.get(group).map(|(_, lead)| *lead)?;
+                (lead != i).then(|| {
+                    let why = format!(
+                        "`{}` and `{}` watch one service, `{group}`",
+                        checks[lead].name, check.name
+                    );
+                    (lead, why)
+                })
+            })
+            .collect();
+        let mut causes = Causes {
+            config,
+            places,
+            step,
+            end: (0..checks.len()).collect(),
+            on_loop: vec![false; checks.len()],
+        };
+        causes.follow_steps();
+        causes
+    }
+
+    /// Fills `end` and `on_loop`, visiting each check once: a walk stops at a check already
+    /// resolved, or at one on its own path (a loop, whose checks end at themselves).
+    fn follow_steps(&mut self) {
+        let count = self.step.len();
+        let mut resolved = vec![false; count];
+        let mut on_path = vec![false; count];
+        for start in 0..count {
+            let mut path = Vec::new();
+            let mut at = start;
+            while !resolved[at] && !on_path[at] {
+                on_path[at] = true;
+                path.push(at);
+                match &self.step[at] {
+                    Some((next, _)) => at = *next,
+                    None => break,
+                }
+            }
+            if on_path[at] && self.step[at].is_some() && !resolved[at] {
+                // Back at a check of this walk with a step out of it: a loop from `at` on.
+                let from = path.iter().position(|i| *i == at).unwrap_or(0);
+                for &i in &path[from..] {
+                    self.on_loop[i] = true;
+                    resolved[i] = true;
+                }
+                path.truncate(from);
+            }
+            // What is left of the path ends where its next check ends, last first.
+            for &i in path.iter().rev() {
+                if !resolved[i] {
+                    self.end[i] = match &self.step[i] {
+                        Some((next, _)) => self.end[*next],
+                        None => i,
+                    };
+                    resolved[i] = true;
+                }
+            }
+            for &i in &path {
+                on_path[i] = false;
+            }
         }
     }
-    // A loop through groups and dependencies explains nothing: each is worked on.
-    (root != check.name).then_some(Cause { root, why })
-}
 
-/// One step towards the root: a failing dependency first (the nearest, in `depends_on`
-/// order), else the check leading the group's incident.
-fn first_cause<'a>(
-    config: &'a Config,
-    check: &'a Check,
-    active: &Active,
-) -> Option<(&'a str, String)> {
-    if let Some(dependency) = failing_dependency(config, check, active) {
-        let why = format!("`{}` depends on `{dependency}`", check.name);
-        return Some((dependency, why));
+    /// The check whose incident explains `check`'s, if another one does.
+    fn of_check(&self, check: &Check) -> Option<Cause<'a>> {
+        let i = *self.places.get(check.name.as_str())?;
+        if self.on_loop[i] {
+            return None;
+        }
+        let (next, why) = self.step[i].as_ref()?;
+        let root = self.end[*next];
+        (root != i).then(|| Cause {
+            root: self.config.checks[root].name.as_str(),
+            why: why.clone(),
+        })
     }
-    let group = check.group()?;
-    let lead = config
-        .checks
-        .iter()
-        .filter(|c| c.group() == Some(group))
-        .filter_map(|c| active.get(&c.name).map(|incident| (incident.id, c)))
-        .min_by_key(|(id, _)| *id)?
-        .1;
-    (lead.name != check.name).then(|| {
-        let why = format!(
-            "`{}` and `{}` watch one service, `{group}`",
-            lead.name, check.name
-        );
-        (lead.name.as_str(), why)
-    })
 }
 
-/// The nearest check among `check`'s dependencies, direct first, then theirs, that has an
-/// active incident.
-fn failing_dependency<'a>(
-    config: &'a Config,
-    check: &'a Check,
-    active: &Active,
-) -> Option<&'a str> {
-    dependencies(config, check)
-        .into_iter()
-        .find(|name| active.contains_key(*name))
+/// For each check, its nearest failing dependency as (distance, place), found by the first
+/// direct dependency, in `depends_on` order, that leads to one at the least distance: what a
+/// breadth-first walk from the check meets first. Each check is solved once, after its
+/// dependencies (depth first, on an explicit stack: a chain may be thousands deep).
+fn nearest_failing(
+    checks: &[Check],
+    places: &HashMap<&str, usize>,
+    failing: &[bool],
+) -> Vec<Option<(usize, usize)>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        Open,
+        Solved,
+    }
+    let mut state = vec![State::New; checks.len()];
+    let mut nearest: Vec<Option<(usize, usize)>> = vec![None; checks.len()];
+    let dependencies = |i: usize| {
+        checks[i]
+            .depends_on
+            .iter()
+            .filter_map(|name| places.get(name.as_str()).copied())
+            .filter(move |&j| j != i)
+    };
+    for start in 0..checks.len() {
+        if state[start] != State::New {
+            continue;
+        }
+        let mut stack = vec![start];
+        while let Some(&i) = stack.last() {
+            if state[i] == State::New {
+                state[i] = State::Open;
+                stack.extend(dependencies(i).filter(|&j| state[j] == State::New));
+                continue;
+            }
+            stack.pop();
+            if state[i] == State::Solved {
+                continue;
+            }
+            // Every dependency is solved now (or open: a loop, which validation refuses and
+            // which then counts as leading nowhere).
+            let mut best: Option<(usize, usize)> = None;
+            for j in dependencies(i) {
+                let candidate = if failing[j] {
+                    Some((1, j))
+                } else if state[j] == State::Solved {
+                    nearest[j].map(|(distance, at)| (distance + 1, at))
+                } else {
+                    None
+                };
+                if let Some(candidate) = candidate {
+                    if best.is_none_or(|best| candidate.0 < best.0) {
+                        best = Some(candidate);
+                    }
+                }
+            }
+            nearest[i] = best;
+            state[i] = State::Solved;
+        }
+    }
+    nearest
+}
+
+/// Each service group's leader: the check holding its oldest active incident.
+fn group_leads<'a>(checks: &'a [Check], active: &Active) -> HashMap<&'a str, (i64, usize)> {
+    let mut leads: HashMap<&str, (i64, usize)> = HashMap::new();
+    for (i, check) in checks.iter().enumerate() {
+        let (Some(group), Some(incident)) = (check.group(), active.get(&check.name)) else {
+            continue;
+        };
+        let lead = leads.entry(group).or_insert((incident.id, i));
+        if incident.id < lead.0 {
+            *lead = (incident.id, i);
+        }
+    }
+    leads
 }
 
 /// Every check `check` depends on, transitively, nearest first (breadth first, each once).
 pub fn dependencies<'a>(config: &'a Config, check: &'a Check) -> Vec<&'a str> {
     let mut found: Vec<&str> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::from([check.name.as_str()]);
     let mut next = 0;
     let mut frontier = vec![check];
     while let Some(current) = frontier.get(next) {
         next += 1;
         for name in &current.depends_on {
-            if name == &check.name || found.contains(&name.as_str()) {
+            if !seen.insert(name.as_str()) {
                 continue;
             }
             found.push(name);
@@ -166,20 +311,24 @@ pub fn dependency_down(
 ) -> crate::store::Result<Option<(String, CheckResult)>> {
     let config = rt.config;
     let names = dependencies(config, check);
+    // Run at once, as a scan runs them: a chain of slow checks costs one timeout, not their sum.
+    let unseen: Vec<&Check> = names
+        .iter()
+        .filter(|name| !looked.0.contains_key(**name))
+        .filter_map(|name| config.check(name))
+        .collect();
+    let results = crate::pool::map_bounded(&unseen, config.cycle.parallelism, |dependency| {
+        checks::run_check(*dependency)
+    });
     let mut observed = false;
-    for &name in &names {
-        let Some(dependency) = config.check(name) else {
-            continue;
-        };
-        if looked.0.contains_key(name) {
-            continue;
-        }
-        let result = checks::run_check(dependency);
+    for (dependency, result) in unseen.into_iter().zip(results) {
+        let result =
+            result.unwrap_or_else(|| CheckResult::unknown("the dependency's check did not run"));
         if result.status != Status::Ok {
             rt.observe(dependency, &result)?;
             observed = true;
         }
-        looked.0.insert(name.to_string(), result);
+        looked.0.insert(dependency.name.clone(), result);
     }
     if observed {
         link_symptoms(rt)?;
@@ -230,7 +379,9 @@ mod tests {
     }
 
     fn root<'a>(config: &'a Config, check: &str, active: &Active) -> Option<&'a str> {
-        cause_of(config, config.check(check).unwrap(), active).map(|c| c.root)
+        Causes::of(config, active)
+            .of_check(config.check(check).unwrap())
+            .map(|c| c.root)
     }
 
     const CHAIN: &str = "[[checks]]\nname = \"web\"\nkind = \"memory\"\ndepends_on = [\"app\"]\n\
