@@ -36,7 +36,7 @@ echo "depends_on chain of N failing file checks, median of $RUNS runs (wall / CP
 printf '%-6s %-20s %-20s %-20s\n' N "first scan" "repeated scan" fix
 for n in "${SIZES[@]}"; do
   chain "$n" > "$WORK/chain.toml"
-  "$BIN" -c "$WORK/chain.toml" config check >/dev/null
+  "$BIN" -c "$WORK/chain.toml" config check >/dev/null 2>&1
   rm -f "$WORK"/first "$WORK"/again "$WORK"/fix
   for ((r = 0; r < RUNS; r++)); do
     rm -f "$WORK"/state.db*
