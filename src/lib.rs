@@ -30,6 +30,8 @@ pub(crate) mod notify;
 pub(crate) mod phases;
 pub(crate) mod policy;
 pub(crate) mod pool;
+#[cfg(test)]
+mod properties;
 pub(crate) mod random;
 pub(crate) mod redact;
 pub(crate) mod store;

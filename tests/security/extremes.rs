@@ -7,7 +7,6 @@
 use crate::common::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// The longest duration any entry point accepts, as its errors name it.
@@ -335,18 +334,24 @@ fn chain(host: &Host, n: usize) -> String {
     config
 }
 
-/// Runs the binary, killing it at `limit`: a command that never ends fails the test.
+/// Runs the binary, killing it at `limit`: a command that never ends fails the test. Its
+/// output goes to files (a pipe nobody reads while it runs would fill and stop it).
 fn run_within(host: &Host, args: &[&str], limit: Duration) -> Run {
+    let (out, err) = (host.path("run.stdout"), host.path("run.stderr"));
     let mut child = host
         .command(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stdout(std::fs::File::create(&out).expect("stdout file"))
+        .stderr(std::fs::File::create(&err).expect("stderr file"))
         .spawn()
         .expect("start orchestrator");
     let started = Instant::now();
     loop {
-        if child.try_wait().expect("wait").is_some() {
-            return Run::from(child.wait_with_output().expect("output"));
+        if let Some(status) = child.try_wait().expect("wait") {
+            return Run {
+                status: status.code().unwrap_or(-1),
+                stdout: std::fs::read_to_string(&out).expect("stdout"),
+                stderr: std::fs::read_to_string(&err).expect("stderr"),
+            };
         }
         if started.elapsed() > limit {
             let _ = child.kill();
