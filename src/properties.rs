@@ -303,21 +303,21 @@ proptest! {
         };
         // `silence add --for`: clap reads it with Duration's parser; the command then checks
         // the span it makes.
-        if parse(&["silence", "add", "web", "--note", "n", "--for", &duration]).is_ok() {
+        if parse(&["silence", "add", "web", "--note", "n", &format!("--for={duration}")]).is_ok() {
             let parsed: Duration = duration.parse().expect("clap took it");
             prop_assert!(parsed <= Duration::LIMIT);
             let _ = crate::store::check_silence_span(now, now + parsed.as_secs_f64());
         }
         // `--until` is read by the command: an RFC 3339 time, then the span.
-        prop_assert!(parse(&["silence", "add", "--all", "--note", "n", "--until", &until]).is_ok());
+        prop_assert!(parse(&["silence", "add", "--all", "--note", "n", &format!("--until={until}")]).is_ok());
         if let Some(ends_at) = clock::parse_rfc3339(&until) {
             prop_assert!((0.0..=LAST_TIME).contains(&ends_at));
             if crate::store::check_silence_span(now, ends_at).is_ok() {
                 prop_assert!(ends_at - now <= Duration::LIMIT.as_secs_f64());
             }
         }
-        let _ = parse(&["metrics", "--since", &duration]);
-        let _ = parse(&["incidents", "list", "--limit", &limit]);
+        let _ = parse(&["metrics", &format!("--since={duration}")]);
+        let _ = parse(&["incidents", "list", &format!("--limit={limit}")]);
     }
 
     #[test]

@@ -36,10 +36,23 @@ impl Problem {
             line,
             column,
             key: key.map(str::to_string),
-            message: message.into(),
+            message: cut(message.into()),
             source_line,
         }
     }
+}
+
+/// Characters of a problem's message: the parser's own words quote a value whole, and a value
+/// may be 70 000 characters long.
+const MESSAGE: usize = 1_000;
+
+fn cut(message: String) -> String {
+    if message.chars().count() <= MESSAGE {
+        return message;
+    }
+    let mut cut: String = message.chars().take(MESSAGE).collect();
+    cut.push('…');
+    cut
 }
 
 impl fmt::Display for Problem {
