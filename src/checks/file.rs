@@ -135,7 +135,7 @@ fn stat_nofollow(path: &Path) -> std::io::Result<Stat> {
 /// set any mtime on a tmpfs, up to the year 292 billion).
 fn age_of(stat: &Stat) -> std::time::Duration {
     let since_epoch = std::time::Duration::from_secs(stat.st_mtime.max(0) as u64)
-        .saturating_add(std::time::Duration::from_nanos(stat.st_mtime_nsec.max(0) as u64));
+        .saturating_add(std::time::Duration::from_nanos(stat.st_mtime_nsec));
     UNIX_EPOCH
         .checked_add(since_epoch)
         .and_then(|modified| SystemTime::now().duration_since(modified).ok())
