@@ -148,8 +148,18 @@ pub struct Source {
 }
 
 impl Source {
+    /// `offset` moved back to the start of the character it falls in: a span from the parser
+    /// may point inside a multi-byte character, and slicing there panics.
+    fn floor(&self, offset: usize) -> usize {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        offset
+    }
+
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let before = &self.text[..offset.min(self.text.len())];
+        let before = &self.text[..self.floor(offset)];
         let line = before.matches('\n').count() + 1;
         let column = before
             .rfind('\n')
@@ -168,8 +178,8 @@ impl Source {
     /// The span of `key = ...` inside a table's span, so a problem can point at the key's own
     /// line rather than at the table header.
     pub fn key_span(&self, table: &Range<usize>, key: &str) -> Option<Range<usize>> {
-        let end = self.table_end(table).min(self.text.len());
-        let start = table.start.min(end);
+        let end = self.floor(self.table_end(table));
+        let start = self.floor(table.start.min(end));
         let body = &self.text[start..end];
         let mut offset = start;
         for line in body.split_inclusive('\n') {
@@ -188,7 +198,7 @@ impl Source {
     /// Where a table's keys end: the next table header after its own, else the end of the
     /// file. (The span toml gives a table of an array of tables may cover its header only.)
     fn table_end(&self, table: &Range<usize>) -> usize {
-        let start = table.start.min(self.text.len());
+        let start = self.floor(table.start);
         let after_header = self.text[start..]
             .find('\n')
             .map_or(self.text.len(), |newline| start + newline + 1);
@@ -206,6 +216,23 @@ impl Source {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the property test: the parser's span fell inside `ଏ` (three bytes).
+    #[test]
+    fn a_span_inside_a_multibyte_character_is_located_without_panic() {
+        let text = "[agents.a]\ncommand = \"/¥𞹔:\\\\🕴Ѩዔ$d𐮯<ⵯ%\u{fffd}'7ଏ𞊓(𝼗?:\"\ntimeout = [\"r\\\"{𝄦Fsࡣ𞺓z=Zᝮ\"]\n";
+        let found = match crate::config::Config::parse("t.toml", text) {
+            Ok(_) => panic!("a command that is a string was accepted"),
+            Err(err) => err.to_string(),
+        };
+        assert!(found.contains("t.toml:"), "{found}");
+        let source = Source {
+            name: "t.toml".into(),
+            text: "aଏb".into(),
+        };
+        assert_eq!(source.line_col(2), (1, 2));
+        assert_eq!(source.key_span(&(2..3), "b"), None);
+    }
 
     #[test]
     fn a_long_line_is_shown_cut_around_its_problem() {
