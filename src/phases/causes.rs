@@ -461,4 +461,101 @@ mod tests {
         assert_eq!(root(&config, "a", &both), None);
         assert_eq!(root(&config, "c", &both), None);
     }
+
+    /// The walk per incident that `Causes` replaced (cubic in a chain's depth), kept as the
+    /// reference the one-pass result must equal.
+    mod reference {
+        use super::*;
+
+        pub fn cause_of<'a>(
+            config: &'a Config,
+            check: &'a Check,
+            active: &Active,
+        ) -> Option<&'a str> {
+            let mut seen = vec![check.name.as_str()];
+            let mut root = first_cause(config, check, active)?;
+            while !seen.contains(&root) {
+                seen.push(root);
+                match config
+                    .check(root)
+                    .and_then(|c| first_cause(config, c, active))
+                {
+                    Some(next) => root = next,
+                    None => break,
+                }
+            }
+            (root != check.name).then_some(root)
+        }
+
+        fn first_cause<'a>(
+            config: &'a Config,
+            check: &'a Check,
+            active: &Active,
+        ) -> Option<&'a str> {
+            if let Some(dependency) = dependencies(config, check)
+                .into_iter()
+                .find(|name| active.contains_key(*name))
+            {
+                return Some(dependency);
+            }
+            let group = check.group()?;
+            let lead = config
+                .checks
+                .iter()
+                .filter(|c| c.group() == Some(group))
+                .filter_map(|c| active.get(&c.name).map(|incident| (incident.id, c)))
+                .min_by_key(|(id, _)| *id)?
+                .1;
+            (lead.name != check.name).then_some(lead.name.as_str())
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::properties::cases())]
+
+        /// Random graphs of up to 9 checks (dependencies only on later checks: no cycle),
+        /// some in service groups, some failing with random incident ids: the one-pass causes
+        /// are those of the walk per incident.
+        #[test]
+        fn the_one_pass_causes_are_those_of_the_walk_per_incident(
+            checks in proptest::collection::vec(
+                (proptest::collection::vec(0usize..9, 0..4), proptest::option::of(0usize..3), proptest::option::of(1i64..50)),
+                1..10
+            )
+        ) {
+            let n = checks.len();
+            let mut text = String::new();
+            let mut failing = Vec::new();
+            for (i, (deps, group, incident)) in checks.iter().enumerate() {
+                let deps: Vec<String> = deps
+                    .iter()
+                    .map(|d| i + 1 + d)
+                    .filter(|d| *d < n)
+                    .map(|d| format!("\"c{d}\""))
+                    .collect();
+                text.push_str(&format!(
+                    "[[checks]]\nname = \"c{i}\"\nkind = \"memory\"\ndepends_on = [{}]\n",
+                    deps.join(", ")
+                ));
+                if let Some(group) = group {
+                    text.push_str(&format!("service = \"s{group}\"\n"));
+                }
+                if let Some(id) = incident {
+                    failing.push((*id * 10 + i as i64, format!("c{i}")));
+                }
+            }
+            let config = config(&text);
+            let pairs: Vec<(i64, &str)> = failing.iter().map(|(id, c)| (*id, c.as_str())).collect();
+            let active = active(&pairs);
+            let causes = Causes::of(&config, &active);
+            for (_, name) in &failing {
+                let check = config.check(name).unwrap();
+                proptest::prop_assert_eq!(
+                    causes.of_check(check).map(|c| c.root),
+                    reference::cause_of(&config, check, &active),
+                    "{}", name
+                );
+            }
+        }
+    }
 }
