@@ -20,7 +20,7 @@ use crate::web::{api_filter, requested_silence, since, Form, IncidentList};
 use clap::Parser;
 use proptest::prelude::*;
 
-pub(crate) fn cases() -> ProptestConfig {
+fn cases() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|n| n.parse().ok())

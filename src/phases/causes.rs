@@ -511,7 +511,10 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(crate::properties::cases())]
+        // PROPTEST_CASES raises it for a longer hunt.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64)
+        ))]
 
         /// Random graphs of up to 9 checks (dependencies only on later checks: no cycle),
         /// some in service groups, some failing with random incident ids: the one-pass causes
