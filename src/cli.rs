@@ -421,7 +421,7 @@ pub enum SilenceCommand {
         /// Silence every check, including those added to the config later
         #[arg(long, conflicts_with = "check")]
         all: bool,
-        /// How long, like 30m, 2h or 1h30m
+        /// How long, like 30m, 2h or 1h30m; at most 36500d (100 years)
         #[arg(
             long = "for",
             value_name = "DURATION",
@@ -429,7 +429,8 @@ pub enum SilenceCommand {
             conflicts_with = "until"
         )]
         duration: Option<crate::duration::Duration>,
-        /// Until when, as RFC 3339: 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00
+        /// Until when, as RFC 3339: 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00; within
+        /// 36500d from now
         #[arg(long, value_name = "TIME")]
         until: Option<String>,
         /// Why: shown on the dashboard and in `silence list`

@@ -86,14 +86,19 @@ fn offer(rt: &Runtime, incident: &Incident) -> Offer {
     }
 }
 
+/// Dependencies an agent is told about: the nearest ones. A chain thousands deep would
+/// otherwise fill the prompt.
+const DEPENDENCY_STATES: usize = 32;
+
 /// What the last scan said of each check this one depends on (a database down explains an
-/// application failing in front of it).
+/// application failing in front of it), the nearest [`DEPENDENCY_STATES`] of them.
 fn dependency_states(
     rt: &Runtime,
     check: &Check,
 ) -> anyhow::Result<Vec<crate::facts::DependencyState>> {
     let mut states = Vec::new();
-    for name in super::causes::dependencies(rt.config, check) {
+    let nearest = super::causes::dependencies(rt.config, check);
+    for name in nearest.into_iter().take(DEPENDENCY_STATES) {
         if let Some((status, summary, _)) = rt.store.last_check_result(name)? {
             states.push(crate::facts::DependencyState {
                 check: name.to_string(),

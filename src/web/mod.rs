@@ -21,6 +21,7 @@ mod token;
 
 use crate::config::Config;
 use crate::exit::{EXIT_FAILURE, EXIT_USAGE};
+// What reads a request's query and form, for the property tests (src/properties.rs).
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 use auth::{Access, Caller};
@@ -31,6 +32,12 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+#[cfg(test)]
+pub(crate) use {
+    forms::Form,
+    listing::{api_filter, IncidentList},
+    silences::requested as requested_silence,
+};
 
 /// Larger request bodies are refused (413): forms here are a note and a plan.
 const MAX_BODY: usize = 64 * 1024;
@@ -481,7 +488,8 @@ fn cycle_is_fresh(finished_at: Option<f64>, now: f64, stale_after: f64) -> bool 
     finished_at.is_some_and(|at| now - at <= stale_after)
 }
 
-fn since(query: &str) -> f64 {
+/// `?since=DURATION` of `/api/metrics`: a week when absent or not a duration.
+pub(crate) fn since(query: &str) -> f64 {
     form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == "since")
         .and_then(|(_, v)| v.parse::<crate::duration::Duration>().ok())

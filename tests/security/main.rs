@@ -7,6 +7,7 @@
 mod common;
 
 mod children;
+mod extremes;
 mod files;
 mod fs;
 mod policy;
