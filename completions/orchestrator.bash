@@ -1589,7 +1589,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__serve)
-            opts="-c -v -q -h -V --listen --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --listen --login-link --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

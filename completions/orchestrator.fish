@@ -118,6 +118,7 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -s V 
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l listen -d 'Address to listen on [default: `[serve] listen`]; a non-loopback address needs `[serve] token_file`' -r
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l login-link -d 'Print a one-time login link (valid 10 minutes) and exit, instead of serving; needs read access to the state directory, where the dashboard\'s token is (root)'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l json -d 'Print one JSON document instead of tables'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l dry-run -d 'Decide and record what would be done, but execute no action'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
@@ -236,8 +237,8 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and n
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and not __fish_seen_subcommand_from add list expire help" -f -a "list" -d 'List silences in force or still to come, newest first; --all adds those that ended'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and not __fish_seen_subcommand_from add list expire help" -f -a "expire" -d 'End a silence now; it is kept, marked expired'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and not __fish_seen_subcommand_from add list expire help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from add" -l for -d 'How long, like 30m, 2h or 1h30m' -r
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from add" -l until -d 'Until when, as RFC 3339: 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00' -r
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from add" -l for -d 'How long, like 30m, 2h or 1h30m; at most 36500d (100 years)' -r
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from add" -l until -d 'Until when, as RFC 3339: 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00; within 36500d from now' -r
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from add" -l note -d 'Why: shown on the dashboard and in `silence list`' -r
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from add" -l by -d 'Who [default: $SUDO_USER, else $USER, else the user id]' -r
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from add" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F

@@ -13,7 +13,7 @@ LAYERS='
 2 store lock facts
 3 agents notify metrics
 4 phases
-5 web mcp commands cli
+5 web mcp commands cli properties
 '
 
 edges() {

@@ -191,6 +191,15 @@ pub enum Command {
     },
     /// Serve the dashboard, the JSON API, /health and /metrics (default 127.0.0.1:8888)
     ///
+    /// Every decision (acknowledge, approve, dismiss, resolve, silences) needs a person who
+    /// logged in. Without [serve] token_file, the first start generates a token into
+    /// DB.dashboard-token (0600, beside the database) and `serve --login-link` prints a
+    /// one-time login link made from it (valid 10 minutes); reads stay open, on loopback only.
+    /// The session cookie is a random id (HttpOnly, SameSite=Strict, 12 hours), never the
+    /// token; failed logins are throttled (10 per address and 100 in all per 10 minutes, then
+    /// 429). With [serve] token_file, every request needs that token (a bearer header or a
+    /// login), reads too.
+    ///
     /// Without [serve] token_file it listens on loopback only and answers only requests
     /// addressed to it: a Host header other than its listen address or localhost:PORT gets
     /// 421 Misdirected Request on every path, /health and /metrics included, so a web page
@@ -210,6 +219,10 @@ pub enum Command {
         /// `[serve] token_file`
         #[arg(long, value_name = "IP:PORT")]
         listen: Option<String>,
+        /// Print a one-time login link (valid 10 minutes) and exit, instead of serving; needs
+        /// read access to the state directory, where the dashboard's token is (root)
+        #[arg(long)]
+        login_link: bool,
     },
     /// List, show and handle incidents
     ///
@@ -408,7 +421,7 @@ pub enum SilenceCommand {
         /// Silence every check, including those added to the config later
         #[arg(long, conflicts_with = "check")]
         all: bool,
-        /// How long, like 30m, 2h or 1h30m
+        /// How long, like 30m, 2h or 1h30m; at most 36500d (100 years)
         #[arg(
             long = "for",
             value_name = "DURATION",
@@ -416,7 +429,8 @@ pub enum SilenceCommand {
             conflicts_with = "until"
         )]
         duration: Option<crate::duration::Duration>,
-        /// Until when, as RFC 3339: 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00
+        /// Until when, as RFC 3339: 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00; within
+        /// 36500d from now
         #[arg(long, value_name = "TIME")]
         until: Option<String>,
         /// Why: shown on the dashboard and in `silence list`

@@ -33,6 +33,8 @@ pub(crate) mod phases;
 pub(crate) mod pidfile;
 pub(crate) mod policy;
 pub(crate) mod pool;
+#[cfg(test)]
+mod properties;
 pub(crate) mod random;
 pub(crate) mod redact;
 pub(crate) mod service_files;

@@ -113,7 +113,13 @@ impl<'a> Policy<'a> {
             | Action::ResetFailed { unit } => {
                 self.check_unit(unit.as_deref().or(incident_unit), incident_unit)
             }
-            Action::Run { argv, .. } => self.check_argv(argv),
+            Action::Run { argv, timeout } => {
+                // A plan may not hold the cycle longer than a configured remedy could.
+                if let Some(why) = timeout.as_ref().and_then(|t| t.over_wait_limit()) {
+                    return Err(format!("`run` timeout: {why}"));
+                }
+                self.check_argv(argv)
+            }
             Action::KillProcess { pid, name, signal } => check_kill(*pid, name.as_deref(), signal),
             Action::CleanFiles { path, glob, .. } => {
                 if glob.as_deref().is_some_and(|g| g.contains('/')) {
@@ -437,6 +443,26 @@ mod tests {
         assert!(matches!(verdict, Verdict::Rejected(_)));
         let verdict = policy.judge(&plan(r#"[{"action":"vacuum_journal"}]"#), None);
         assert!(matches!(verdict, Verdict::Rejected(_)));
+    }
+
+    #[test]
+    fn a_run_that_would_hold_the_cycle_past_a_day_is_refused() {
+        let config = policy_config();
+        let policy = Policy::new(&config);
+        let run = |timeout: &str| {
+            policy.judge(
+                &plan(&format!(
+                    r#"[{{"action":"run","argv":["systemctl","reload","web"],"timeout":"{timeout}"}}]"#
+                )),
+                None,
+            )
+        };
+        assert!(matches!(run("24h"), Verdict::Allowed), "{:?}", run("24h"));
+        let refused = run("36500d");
+        assert!(
+            matches!(refused, Verdict::Rejected(ref r) if r[0].contains("a timeout or a wait is at most 24h")),
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -374,8 +374,11 @@ fn the_track_record_counts_fixes_refusals_tokens_cost_and_a_persons_verdict() {
     // On the dashboard: the votes' cost, the verdict, and a person's mark through its form.
     let dashboard = Dashboard::start(&host);
     let http = http_agent();
+    // A person logged in, as decisions need.
+    let cookie = dashboard.login(&host);
     let page = |path: &str| {
         http.get(&dashboard.url(path))
+            .header("Cookie", &cookie)
             .call()
             .unwrap()
             .body_mut()
@@ -388,6 +391,7 @@ fn the_track_record_counts_fixes_refusals_tokens_cost_and_a_persons_verdict() {
     let csrf = csrf_of(&incident);
     let marked = http
         .post(&dashboard.url("/incidents/2/feedback"))
+        .header("Cookie", &cookie)
         .send_pairs(&[
             ("csrf", csrf.as_str()),
             ("agent", "claude"),
@@ -397,6 +401,7 @@ fn the_track_record_counts_fixes_refusals_tokens_cost_and_a_persons_verdict() {
     assert_eq!(marked.status(), 303);
     let forged = http
         .post(&dashboard.url("/incidents/2/feedback"))
+        .header("Cookie", &cookie)
         .send_pairs(&[("csrf", "wrong"), ("agent", "claude"), ("verdict", "good")])
         .unwrap();
     assert_eq!(forged.status(), 403);

@@ -476,7 +476,12 @@ fn every_shipped_unit_starts_verifies_and_scores_on_a_real_systemd() {
             )
         })["id"]
         .to_string();
-    container.ok(&["python3", "-c", ACKNOWLEDGE, &incident]);
+    // A person logs in as root does, with the one-time link `serve --login-link` prints.
+    let link = container.orchestrator_json(&["serve", "--login-link"])["login_link"]
+        .as_str()
+        .expect("a login link")
+        .to_string();
+    container.ok(&["python3", "-c", ACKNOWLEDGE, &incident, &link]);
     let escalation = container.ok(&["python3", "-c", ESCALATION_STATUS, &incident]);
     assert_eq!(
         escalation.trim(),
@@ -507,14 +512,17 @@ fn every_shipped_unit_starts_verifies_and_scores_on_a_real_systemd() {
 
 const FETCH_HEALTH: &str = "import urllib.request as u; print(u.urlopen('http://127.0.0.1:8888/health', timeout=5).read().decode())";
 
-/// Acknowledges incident argv[1] the way a browser does: the page's CSRF token, then the form.
+/// Acknowledges incident argv[1] the way a browser does: the login link argv[2] (its session
+/// cookie kept), the page's CSRF token, then the form.
 const ACKNOWLEDGE: &str = r#"
-import re, sys, urllib.parse, urllib.request as u
+import re, sys, http.cookiejar, urllib.parse, urllib.request as u
+browser = u.build_opener(u.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+browser.open(sys.argv[2], timeout=5).read()
 base = 'http://127.0.0.1:8888/incidents/' + sys.argv[1]
-page = u.urlopen(base, timeout=5).read().decode()
+page = browser.open(base, timeout=5).read().decode()
 csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
 form = urllib.parse.urlencode({'csrf': csrf, 'note': 'seen'}).encode()
-u.urlopen(u.Request(base + '/ack', data=form), timeout=5).read()
+browser.open(u.Request(base + '/ack', data=form), timeout=5).read()
 "#;
 
 /// The status of incident argv[1]'s escalation and who acted on it, read from the database.

@@ -266,8 +266,10 @@ impl CleanWalk<'_> {
     }
 
     fn wanted(&self, name: &CString, stat: &Stat) -> bool {
-        let modified = UNIX_EPOCH + Duration::new(stat.st_mtime.max(0) as u64, 0);
-        modified <= self.cutoff && self.glob.is_match(OsStr::from_bytes(name.as_bytes()))
+        // A modification time past what SystemTime holds is in the future: not old enough.
+        let modified = UNIX_EPOCH.checked_add(Duration::from_secs(stat.st_mtime.max(0) as u64));
+        modified.is_some_and(|modified| modified <= self.cutoff)
+            && self.glob.is_match(OsStr::from_bytes(name.as_bytes()))
     }
 
     fn unlink(&mut self, dir: BorrowedFd, name: &CString, path: &Path, stat: &Stat) {

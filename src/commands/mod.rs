@@ -41,7 +41,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Research => research::exec(&global),
         Command::Consult => consult::exec(&global),
         Command::Escalate => escalate::exec(&global),
-        Command::Serve { listen } => serve::exec(&global, listen.as_deref()),
+        Command::Serve { listen, login_link } => {
+            serve::exec(&global, listen.as_deref(), login_link)
+        }
         Command::Cycle => cycle::exec(&global),
         Command::Metrics {
             since,
@@ -145,6 +147,7 @@ where
             }
             Err(err) => return Err(err.into()),
         };
+        remove_abandoned_workspaces(&db);
         let mut store = Store::open(&db)?.masking_with(redactor(config)?);
         let cycle = store.begin_cycle(name)?;
         let mut runtime = Runtime {
@@ -171,6 +174,20 @@ where
         println!("{}", report.render_text());
     }
     Ok(Some(report))
+}
+
+/// Recovery of a killed run's agent workspaces (its context files hold the incident, facts
+/// and logs): the run that takes the cycle lock removes those whose process is gone.
+fn remove_abandoned_workspaces(db: &std::path::Path) {
+    let removed = crate::agents::remove_abandoned_workspaces(&crate::agents::workspaces_dir(db));
+    if !removed.is_empty() {
+        let names: Vec<String> = removed.iter().map(|p| p.display().to_string()).collect();
+        log::warn!(
+            "removed {} agent workspace(s) a killed run left: {}",
+            removed.len(),
+            names.join(", ")
+        );
+    }
 }
 
 fn print_skipped(global: &Global, name: &str, lock: &std::path::Path) {

@@ -4,6 +4,7 @@
 //! deserializing, with a span, as serde's `deny_unknown_fields` would.
 
 use super::error::{Problem, Source};
+use super::limits;
 use crate::actions::Action;
 pub use crate::checks::CheckKind;
 use crate::checks::{KeyProblem, Keys, KindInfo, KINDS};
@@ -285,7 +286,7 @@ impl CheckTable {
         let mut v = Validator {
             source,
             table,
-            check: name.clone(),
+            check: crate::duration::quoted(&name),
             problems: Vec::new(),
         };
         if !valid_name(&name) {
@@ -294,6 +295,7 @@ impl CheckTable {
                 "a check name uses letters, digits and - _ . @ : only",
             );
         }
+        common.within_limits(&mut v);
         let Some(info) = known_kind(&common, &mut v) else {
             return Err(v.problems);
         };
@@ -425,6 +427,45 @@ impl RawCheck {
                     format!("expected a number of scans from 1 to {MOST}, got {n}"),
                 );
                 1
+            }
+        }
+    }
+
+    /// The name and service within their length, the timeouts within the wait limit, and
+    /// `depends_on` within its count (see `limits`).
+    fn within_limits(&self, v: &mut Validator) {
+        if let Some(why) = limits::name_too_long("a check name", self.name.get_ref()) {
+            v.problem("name", why);
+        }
+        if let Some(why) = self
+            .service
+            .as_deref()
+            .and_then(|service| limits::name_too_long("a service name", service))
+        {
+            v.problem("service", why);
+        }
+        if let Some(why) = self.timeout.as_ref().and_then(Duration::over_wait_limit) {
+            v.problem("timeout", why);
+        }
+        let count = self.depends_on.len();
+        if count > limits::MAX_DEPENDS_ON {
+            v.problem(
+                "depends_on",
+                format!(
+                    "`depends_on` names {count} checks; at most {} are allowed",
+                    limits::MAX_DEPENDS_ON
+                ),
+            );
+        }
+        for action in &self.remedy {
+            if let Action::Run {
+                timeout: Some(timeout),
+                ..
+            } = action
+            {
+                if let Some(why) = timeout.over_wait_limit() {
+                    v.problem("remedy", format!("a `run` action's timeout: {why}"));
+                }
             }
         }
     }

@@ -123,7 +123,7 @@ fn symptom_cleared(
     let settle = rt.config.cycle.settle.as_secs_f64();
     if let Some(closed_at) = rt.store.closed_at(cause)? {
         let wait = (closed_at + settle - crate::clock::now()).clamp(0.0, settle);
-        std::thread::sleep(std::time::Duration::from_secs_f64(wait));
+        std::thread::sleep(crate::clock::duration_from_secs(wait));
     }
     if let Some(summary) = cleared(rt, check)? {
         return Ok(Some(format!(

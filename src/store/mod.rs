@@ -27,10 +27,10 @@ pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
 pub use record::{AgentRecord, Feedback};
-pub use silences::{NewSilence, Silence};
+pub use silences::{check_silence_span, NewSilence, Silence};
 pub use symptoms::Linked;
 
-use crate::exit::{EXIT_FAILURE, EXIT_NOTHING_TO_DO};
+use crate::exit::{EXIT_FAILURE, EXIT_NOTHING_TO_DO, EXIT_USAGE};
 use crate::redact::Redactor;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -108,6 +108,9 @@ pub enum StoreError {
     NoSilence(i64),
     #[error("silence {0} already ended at {1}")]
     SilenceEnded(i64, String),
+    /// A silence that would end before it starts, or too far ahead: refused, never stored.
+    #[error("{0}")]
+    SilenceOutOfRange(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -419,6 +422,7 @@ impl StoreError {
             | StoreError::NoSilence(_)
             | StoreError::NotConsulted(..)
             | StoreError::SilenceEnded(..) => EXIT_NOTHING_TO_DO,
+            StoreError::SilenceOutOfRange(_) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
     }
