@@ -289,7 +289,10 @@ fn the_track_record_counts_fixes_refusals_tokens_cost_and_a_persons_verdict() {
         host.query_text("SELECT resolved_by FROM incidents WHERE id = 1"),
         "agent:claude"
     );
-    assert_eq!(host.query_i64("SELECT phase FROM incidents WHERE id = 2"), 4);
+    assert_eq!(
+        host.query_i64("SELECT phase FROM incidents WHERE id = 2"),
+        4
+    );
     // Phase 3's bolder agent on a third incident (no research agent this time): refused by the
     // policy.
     std::fs::write(host.path("third"), "").unwrap();

@@ -879,7 +879,8 @@ fn fill_with_rotated_log(path: &Path) {
     // Rotated an hour ago, as a real one would be: a file written in the last minutes is live
     // and never freed for space.
     let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    file.set_modified(hour_ago).expect("backdate the rotated log");
+    file.set_modified(hour_ago)
+        .expect("backdate the rotated log");
 }
 
 /// Redis's data directory loses its permissions: it cannot save and refuses writes, but still
