@@ -1,9 +1,35 @@
 #!/usr/bin/env bash
-# The one test command (README, .ci/run): installs with apt-get what the tests need when it is
-# missing, checks the format and the lints, then runs every test with cargo. Extra arguments go
-# to `cargo test`.
+# The one test command (README, .ci/run): checks the format and the lints (first: they need
+# nothing installed), installs with apt-get what the tests need when it is missing, then runs
+# every test with cargo. Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Format and lints before the tests. Where rustup manages the toolchain it adds rustfmt and
+# clippy first. A developer's machine without them says so and skips that check; under CI
+# (`CI` set, as .ci/run is run) a missing tool fails the run, so a green CI always means
+# formatted and lint-clean.
+if command -v rustup >/dev/null 2>&1; then
+  rustup component add rustfmt clippy >/dev/null 2>&1 ||
+    echo "scripts/test.sh: rustup could not add rustfmt and clippy" >&2
+fi
+missing_tool() {
+  if [ -n "${CI:-}" ]; then
+    echo "scripts/test.sh: $1 is not installed, and CI must run it" >&2
+    exit 1
+  fi
+  echo "scripts/test.sh: skipping $2: $1 is not installed" >&2
+}
+if cargo fmt --version >/dev/null 2>&1; then
+  cargo fmt --check
+else
+  missing_tool "cargo fmt" "the format check"
+fi
+if cargo clippy --version >/dev/null 2>&1; then
+  cargo clippy --all-targets --locked -- -D warnings
+else
+  missing_tool "cargo clippy" "the lints"
+fi
 
 # Debian packages the tests run for real, keyed by a file each one provides.
 declare -A NEEDS=(
@@ -41,23 +67,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-
-# Format and lints before the tests. A machine without rustfmt or clippy says so and skips
-# that check instead of failing; where rustup manages the toolchain it adds them first.
-if command -v rustup >/dev/null 2>&1; then
-  rustup component add rustfmt clippy >/dev/null 2>&1 ||
-    echo "scripts/test.sh: rustup could not add rustfmt and clippy" >&2
-fi
-if cargo fmt --version >/dev/null 2>&1; then
-  cargo fmt --check
-else
-  echo "scripts/test.sh: skipping the format check: cargo fmt is not installed" >&2
-fi
-if cargo clippy --version >/dev/null 2>&1; then
-  cargo clippy --all-targets --locked -- -D warnings
-else
-  echo "scripts/test.sh: skipping the lints: cargo clippy is not installed" >&2
 fi
 
 # The official MCP SDK from PyPI, pinned: the real client tests/mcp.rs drives `orchestrator mcp`
