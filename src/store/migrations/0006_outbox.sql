@@ -1,4 +1,4 @@
--- Version 5: notifications are an outbox. Each row carries its idempotency key, chosen when the
+-- Version 6: notifications are an outbox. Each row carries its idempotency key, chosen when the
 -- row is created and sent unchanged on every try: the mail's Message-ID, or the alert's
 -- identity for the webhook. A row is `sending` while its network call is in flight, so a crash
 -- leaves it visibly ambiguous and the next delivery run resends it with the same key.
