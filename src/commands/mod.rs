@@ -73,16 +73,16 @@ pub(crate) fn load_config(global: &Global) -> Result<Config, CommandError> {
 /// Opens the store to record a person's decision (no lock: WAL lets readers in during a cycle).
 /// On a full or read-only state disk it fails saying so: the decision is not recorded.
 pub(crate) fn open_store(global: &Global, config: &Config) -> Result<Store, CommandError> {
-    use crate::phases::unrecorded;
+    use crate::phases::broken_state;
     let path = config.db_path(global.db.as_deref());
     let store = Store::open(&path).map_err(|err| {
         if !err.is_storage_failure() {
             return CommandError::from(err);
         }
-        let cause = unrecorded::storage_failure(&err.into()).unwrap_or_default();
+        let cause = broken_state::storage_failure(&err.into()).unwrap_or_default();
         CommandError::Failure(anyhow::anyhow!(
             "{}; nothing was recorded",
-            unrecorded::describe(&path, &cause)
+            broken_state::describe(&path, &cause)
         ))
     })?;
     Ok(store.masking_with(redactor(config)?))
@@ -228,33 +228,33 @@ fn deliver_unlocked(
 
 /// For the commands that run the checks (`scan`, `cycle`): when the state cannot be kept (a
 /// full, read-only or failing disk), the checks still run and print, a person is told directly
-/// (see [`crate::phases::unrecorded`]) and the exit status is 1, so systemd's `OnFailure=`
+/// (see [`crate::phases::broken_state`]) and the exit status is 1, so systemd's `OnFailure=`
 /// fires too. Any other error is returned as it is. `config` is the one the phase ran with.
 pub(crate) fn or_tell_a_person(
     global: &Global,
     config: &Config,
     result: Result<ExitCode, CommandError>,
 ) -> Result<ExitCode, CommandError> {
-    use crate::phases::unrecorded;
+    use crate::phases::broken_state;
     let db = config.db_path(global.db.as_deref());
     let err = match result {
         Ok(code) => {
-            unrecorded::state_is_back(&db);
+            broken_state::state_is_back(&db);
             return Ok(code);
         }
         // Only a failure can be the state's: the other errors say what the user can do.
         Err(CommandError::Failure(err)) => err,
         Err(other) => return Err(other),
     };
-    let Some(cause) = unrecorded::storage_failure(&err) else {
+    let Some(cause) = broken_state::storage_failure(&err) else {
         return Err(CommandError::Failure(err));
     };
-    let problem = unrecorded::describe(&db, &cause);
-    let checks = match unrecorded::checks_kept(&err) {
+    let problem = broken_state::describe(&db, &cause);
+    let checks = match broken_state::checks_kept(&err) {
         Some(checks) => checks,
         None => run_checks_unrecorded(config)?,
     };
-    let told = unrecorded::tell_a_person(config, &db, &problem, &checks, global.dry_run);
+    let told = broken_state::tell_a_person(config, &db, &problem, &checks, global.dry_run);
     let report = UnrecordedReport {
         unrecorded: true,
         state_error: problem,

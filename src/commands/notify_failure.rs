@@ -3,13 +3,13 @@
 
 use super::{load_config, CommandError};
 use crate::cli::Global;
-use crate::phases::unrecorded;
+use crate::phases::broken_state;
 use std::process::ExitCode;
 
 pub fn exec(global: &Global, unit: &str) -> Result<ExitCode, CommandError> {
     let config = load_config(global)?;
     let db = config.db_path(global.db.as_deref());
-    let told = unrecorded::unit_failed(&config, &db, unit, global.dry_run);
+    let told = broken_state::unit_failed(&config, &db, unit, global.dry_run);
     if global.json {
         super::output::print_json(&serde_json::to_value(&told)?);
     } else {

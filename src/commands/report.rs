@@ -11,7 +11,7 @@ use crate::phases::fix::FixReport;
 use crate::phases::report::IncidentLine;
 use crate::phases::research::ResearchReport;
 use crate::phases::scan::{CheckLine, ScanReport};
-use crate::phases::unrecorded::DirectReport;
+use crate::phases::broken_state::DirectReport;
 use crate::store::Observation;
 use serde::Serialize;
 use serde_json::{json, Value};

@@ -13,7 +13,7 @@ pub mod look;
 pub mod report;
 pub mod research;
 pub mod scan;
-pub mod unrecorded;
+pub mod broken_state;
 
 use crate::checks::{self, CheckResult, Look};
 use crate::config::{Check, Config};
