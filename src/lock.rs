@@ -34,7 +34,7 @@ impl LockError {
 }
 
 pub fn lock_path(db: &Path) -> PathBuf {
-    crate::store::private::beside(db, ".lock")
+    crate::store::file_modes::beside(db, ".lock")
 }
 
 /// Held while notifications are sent; see the module comment.
@@ -43,7 +43,7 @@ pub struct DeliveryLock {
 }
 
 pub fn delivery_lock_path(db: &Path) -> PathBuf {
-    crate::store::private::beside(db, ".deliver.lock")
+    crate::store::file_modes::beside(db, ".deliver.lock")
 }
 
 impl CycleLock {
@@ -66,13 +66,13 @@ impl DeliveryLock {
 
 fn flock(path: PathBuf, wait: bool) -> Result<File, LockError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let _ = crate::store::private::make_dir(dir);
+        let _ = crate::store::file_modes::make_dir(dir);
     }
     let io_err = |cause| LockError::Io {
         path: path.clone(),
         cause,
     };
-    let file = crate::store::private::open_file(&path).map_err(io_err)?;
+    let file = crate::store::file_modes::open_file(&path).map_err(io_err)?;
     match crate::sys::flock(&file, wait) {
         Ok(()) => Ok(file),
         Err(FlockError::Busy) => Err(LockError::Busy(path)),

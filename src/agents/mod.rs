@@ -368,7 +368,7 @@ fn without_terminal_escapes(line: &str) -> String {
 /// was killed are removed by the next run that takes the cycle lock
 /// ([`remove_abandoned_workspaces`]).
 pub fn workspaces_dir(db: &Path) -> PathBuf {
-    crate::store::private::beside(db, ".agents")
+    crate::store::file_modes::beside(db, ".agents")
 }
 
 /// Removes the workspaces under `workspaces` whose process is gone (killed in the middle of a
@@ -457,7 +457,7 @@ impl Workspace {
     const TMP: &'static str = "tmp";
 
     fn new(context: &Value, offer: &Offer) -> std::io::Result<Workspace> {
-        crate::store::private::make_dir(&offer.workspaces)?;
+        crate::store::file_modes::make_dir(&offer.workspaces)?;
         let dir = tempfile::Builder::new()
             .prefix(&Owner::this_process().prefix())
             .permissions(std::fs::Permissions::from_mode(0o700))

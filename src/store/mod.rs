@@ -15,7 +15,7 @@ mod facts;
 mod incidents;
 mod memory;
 mod metrics;
-pub(crate) mod private;
+pub(crate) mod file_modes;
 mod record;
 mod silences;
 mod symptoms;
@@ -148,12 +148,12 @@ impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            private::create_dir(dir).map_err(|cause| StoreError::Directory {
+            file_modes::create_dir(dir).map_err(|cause| StoreError::Directory {
                 path: dir.to_path_buf(),
                 cause,
             })?;
         }
-        private::prepare_database(path).map_err(|cause| StoreError::File {
+        file_modes::prepare_database(path).map_err(|cause| StoreError::File {
             path: path.to_path_buf(),
             cause,
         })?;
@@ -380,7 +380,7 @@ fn snapshot_uri(path: &Path) -> String {
 /// A snapshot read is safe when nothing can write the file (its filesystem is mounted
 /// read-only, or has no byte left for a writer's -wal) and no -wal holds pages the file lacks.
 fn snapshot_is_safe(path: &Path) -> bool {
-    let wal = private::beside(path, "-wal");
+    let wal = file_modes::beside(path, "-wal");
     let wal_is_empty = std::fs::metadata(wal).map_or(true, |m| m.len() == 0);
     let dir = path
         .parent()

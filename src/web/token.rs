@@ -26,7 +26,7 @@ const LINK_PURPOSE: &[u8] = b"orchestrator dashboard login link\n";
 
 /// Where the generated token of the database `db` lives.
 pub fn generated_path(db: &Path) -> PathBuf {
-    crate::store::private::beside(db, ".dashboard-token")
+    crate::store::file_modes::beside(db, ".dashboard-token")
 }
 
 /// The generated token, created `0600` on first use. Two processes creating it at once agree:
@@ -40,7 +40,7 @@ pub fn generated(db: &Path) -> std::io::Result<String> {
         Err(err) => return Err(err),
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::store::private::make_dir(dir)?;
+        crate::store::file_modes::make_dir(dir)?;
     }
     let token = crate::random::random_hex(TOKEN_BYTES);
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
