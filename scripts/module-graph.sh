@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # The layers, lowest first; keep in step with src/lib.rs and docs/architecture.md. A module may
 # import its own layer and the ones below; a module missing here is reported as unplaced.
 LAYERS='
-0 duration clock model sys untrusted_file pidfile exec pool random redact journal learning evidence document exit
+0 duration clock model sys untrusted_file pidfile exec pool random redact journald learning evidence document exit
 1 actions config checks service_files policy
 2 store lock facts
 3 agents notify metrics

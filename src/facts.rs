@@ -404,7 +404,7 @@ fn unit_of(check: &Check) -> Option<&str> {
 /// One `systemctl show` for the properties the runbook reads.
 fn unit_state(unit: &str) -> Result<UnitState, String> {
     let unit = crate::actions::full_unit_name(unit);
-    let values = crate::checks::journal::unit_properties(
+    let values = crate::checks::unit_info::unit_properties(
         &unit,
         &[
             "ActiveState",

@@ -3,7 +3,7 @@
 //!
 //! Layers, lowest first (a module never imports a higher one, and no import goes round a loop):
 //! `duration`, `clock`, `model`, `sys`, `untrusted_file`, `pidfile`, `exec`, `pool`, `random`,
-//! `redact`, `journal`, `learning`, `evidence`, `document`, `exit` → `actions`, `checks`,
+//! `redact`, `journald`, `learning`, `evidence`, `document`, `exit` → `actions`, `checks`,
 //! `config`, `service_files`, `policy` → `store`, `lock`,
 //! `facts` → `agents`, `notify`, `metrics` → `phases` → `web`, `mcp`, `commands` (with `cli`). The
 //! fact, checked: `scripts/module-graph.sh` counts cycles and upward imports, and
@@ -22,7 +22,7 @@ pub(crate) mod evidence;
 pub(crate) mod exec;
 pub(crate) mod exit;
 pub(crate) mod facts;
-pub mod journal;
+pub mod journald;
 pub(crate) mod learning;
 pub(crate) mod lock;
 pub(crate) mod mcp;

@@ -1,6 +1,6 @@
 use clap::Parser;
 use orchestrator::cli::Cli;
-use orchestrator::journal;
+use orchestrator::journald;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -15,7 +15,7 @@ fn main() -> ExitCode {
 /// (a systemd unit): info too, since those lines are the state changes a person reads back
 /// with `journalctl -u`, each with its priority prefix and without a timestamp of its own.
 fn init_logging(cli: &Cli) {
-    let journal = journal::stderr_is_journal();
+    let journal = journald::stderr_is_journal();
     let level = match (cli.global.quiet, cli.global.verbose, journal) {
         (true, _, _) => "error",
         (false, 0, false) => "warn",
@@ -28,7 +28,7 @@ fn init_logging(cli: &Cli) {
     if journal {
         builder.format(|buf, record| {
             let text = record.args().to_string();
-            journal::write_prefixed(buf, journal::priority(record.level()), &text)
+            journald::write_prefixed(buf, journald::priority(record.level()), &text)
         });
     }
     builder.init();

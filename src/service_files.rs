@@ -139,7 +139,7 @@ impl ServiceFiles {
     }
 
     fn add_unit(&mut self, unit: &str, words: &mut Vec<String>) {
-        let Ok(values) = crate::checks::journal::unit_properties(
+        let Ok(values) = crate::checks::unit_info::unit_properties(
             unit,
             &[
                 "PIDFile",

@@ -3,7 +3,7 @@
 //! policy allows. Bounded in size, masked before it leaves the host, and presented in the
 //! prompt as data between markers that the data cannot forge, never as instructions.
 
-use crate::checks::journal;
+use crate::checks::unit_info;
 use crate::config::{Check, Config};
 use crate::random::random_hex;
 use crate::redact::Redactor;
@@ -56,8 +56,8 @@ fn build_without_facts(facts: &Facts, redactor: &Redactor) -> Value {
     let mut live = json!({
         "host": crate::sys::hostname().unwrap_or_default(),
         "check": describe_check(check),
-        "unit_status": unit.and_then(journal::unit_status),
-        "journal": unit.and_then(|u| journal::journal_tail(u, journal_lines)),
+        "unit_status": unit.and_then(unit_info::unit_status),
+        "journal": unit.and_then(|u| unit_info::journal_tail(u, journal_lines)),
         "logs": log_tails(&check.logs),
         "policy": describe_policy(facts.config, unit),
         "runbook": check.runbook,

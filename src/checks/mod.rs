@@ -5,7 +5,7 @@
 //! `run_all` runs many at once, each under its own deadline.
 
 pub mod host;
-pub mod journal;
+pub mod unit_info;
 pub mod keys;
 mod perfdata;
 

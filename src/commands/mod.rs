@@ -24,7 +24,7 @@ pub use error::CommandError;
 
 use crate::cli::{Cli, Command, Global};
 use crate::config::Config;
-use crate::journal;
+use crate::journald;
 use crate::lock::{CycleLock, DeliveryLock, LockError};
 use crate::phases::deliver::Delivery;
 use crate::phases::Runtime;
@@ -60,7 +60,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            journal::print_error(&format!("orchestrator: {err}"));
+            journald::print_error(&format!("orchestrator: {err}"));
             ExitCode::from(err.exit_code())
         }
     }
@@ -164,7 +164,7 @@ where
     }
     if global.json {
         output::print_json(&serde_json::to_value(&report)?);
-    } else if journal::stdout_is_journal() {
+    } else if journald::stdout_is_journal() {
         // In a unit the table would be a dozen journal lines per run: the phases have logged
         // each change of state already, and a scan adds its one summary line.
         if let Some(summary) = report.journal_summary() {

@@ -323,11 +323,11 @@ impl Tools {
         let lines = integer(args, "lines")?
             .map_or(DEFAULT_LOG_LINES, |n| n.max(1) as u64)
             .min(MAX_JOURNAL_LINES);
-        use crate::checks::journal;
+        use crate::checks::unit_info;
         Ok(json!({
             "unit": unit,
-            "status": journal::unit_status(unit),
-            "journal": journal::journal_tail(unit, lines as usize),
+            "status": unit_info::unit_status(unit),
+            "journal": unit_info::journal_tail(unit, lines as usize),
         }))
     }
 
