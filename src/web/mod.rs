@@ -15,7 +15,7 @@ mod pages;
 mod server;
 mod sessions;
 mod silences;
-mod systemd;
+mod sd_notify;
 mod throttle;
 mod token;
 

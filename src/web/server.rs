@@ -14,7 +14,7 @@
 //! in. Workers turn a complete request into bytes and hand them back; the loop writes them.
 //! One request per connection (`Connection: close`): a dashboard needs no more.
 
-use super::systemd::Watchdog;
+use super::sd_notify::Watchdog;
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::io::Errno;
 use std::collections::HashMap;
@@ -313,7 +313,7 @@ pub fn serve(listener: TcpListener, limits: Limits, handler: Arc<Handler>) -> io
             gone: false,
         },
     };
-    super::systemd::notify("READY=1");
+    super::sd_notify::notify("READY=1");
     let mut watchdog = Watchdog::from_env();
     loop {
         event_loop.turn()?;
