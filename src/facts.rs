@@ -12,7 +12,7 @@
 //! ([`Writers`]): a log line never makes the facts, the dashboard or the CLI tell whether a
 //! file exists in a directory its writer cannot search.
 
-use crate::checks::host::pid_alive;
+use crate::sys::pid_alive;
 use crate::checks::http::port_of;
 use crate::config::{Check, CheckKind};
 use crate::pidfile::PidFileError;
@@ -211,7 +211,7 @@ pub fn gather(check: &Check, evidence: &str) -> Facts {
     let mut facts = Facts::default();
     facts.error_lines = facts.time("error_lines", || (error_lines(evidence), None));
     facts.unit = facts.time("unit", || match unit_of(check) {
-        Some(unit) if crate::checks::systemd_is_running() => match unit_state(unit) {
+        Some(unit) if crate::sys::systemd_is_running() => match unit_state(unit) {
             Ok(state) => (Some(state), None),
             Err(why) => (None, Some(why)),
         },
@@ -1103,8 +1103,8 @@ pub fn describe(facts: &Facts) -> Vec<String> {
         format!(
             "filesystem of {}: {} of {} free, {} of {} inodes free{}",
             f.path,
-            crate::checks::host::human_bytes(f.free_bytes),
-            crate::checks::host::human_bytes(f.total_bytes),
+            crate::sys::human_bytes(f.free_bytes),
+            crate::sys::human_bytes(f.total_bytes),
             f.free_inodes,
             f.total_inodes,
             if f.full { " — FULL" } else { "" }
@@ -1122,7 +1122,7 @@ pub fn describe(facts: &Facts) -> Vec<String> {
         format!(
             "deleted but open: {} ({}) held by pid {} ({})",
             d.path,
-            crate::checks::host::human_bytes(d.bytes),
+            crate::sys::human_bytes(d.bytes),
             d.pid,
             d.command
         )

@@ -83,7 +83,7 @@ impl ServiceFiles {
         for member in &group {
             files.add_check(member, &mut words);
         }
-        if crate::checks::systemd_is_running() {
+        if crate::sys::systemd_is_running() {
             let units: BTreeSet<String> = group
                 .iter()
                 .filter_map(|c| unit_of(c))

@@ -3,7 +3,7 @@
 //! plans pass the same policy. It makes the tool useful with no LLM at all.
 
 use super::protocol::RawAnswer;
-use crate::checks::host::human_bytes;
+use crate::sys::human_bytes;
 use crate::config::{Check, CheckKind};
 use crate::facts::{self, Facts};
 use globset::GlobMatcher;
@@ -389,7 +389,7 @@ fn freeing_plan(directories: &[PathBuf], check: &Check) -> Option<Vec<Value>> {
         .iter()
         .flat_map(|dir| clean_steps(dir))
         .collect();
-    if crate::checks::systemd_is_running() {
+    if crate::sys::systemd_is_running() {
         plan.push(
             json!({"action": "vacuum_journal", "max_size": crate::actions::DEFAULT_JOURNAL_SIZE}),
         );
@@ -710,7 +710,7 @@ mod tests {
             &json!({"incident": {"summary": "/: 99% used"}}),
             &config.checks[0],
         );
-        if crate::checks::systemd_is_running() {
+        if crate::sys::systemd_is_running() {
             assert_contains_text(&plan_of(&answer), "vacuum_journal");
         } else {
             assert!(answer.escalate);
@@ -901,7 +901,7 @@ mod tests {
         );
         context["policy"] = json!({"paths": ["/elsewhere/**"]});
         let answer = propose(&context, &check);
-        if !crate::checks::systemd_is_running() {
+        if !crate::sys::systemd_is_running() {
             assert!(answer.escalate, "{answer:?}");
             assert_contains_text(&answer.diagnosis, "[policy] paths");
         }

@@ -1,6 +1,7 @@
 //! `disk` checks: space and inodes of the filesystem holding `path`, by statvfs(3).
 
-use super::host::{human_bytes, statvfs, DiskUsage};
+use super::host::{statvfs, DiskUsage};
+use crate::sys::human_bytes;
 use super::keys::{parse_percent, parse_size};
 use super::{CheckResult, Keys, Kind, Perf};
 use crate::model::Status;

@@ -5,7 +5,7 @@
 //! the last name is never followed, so a symlink is reported as one, not judged by whatever it
 //! points to, and every fact comes from the one inode that was opened.
 
-use super::host::human_bytes;
+use crate::sys::human_bytes;
 use super::{CheckResult, Keys, Kind, Perf};
 use crate::duration::Duration;
 use rustix::fs::{FileType, Mode, OFlags, Stat};

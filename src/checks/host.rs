@@ -5,7 +5,6 @@
 use crate::sys;
 use std::path::Path;
 
-pub(crate) use crate::sys::{human_bytes, pid_alive, pids_named};
 
 pub(crate) struct DiskUsage {
     pub total: u64,

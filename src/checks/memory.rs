@@ -1,6 +1,6 @@
 //! `memory` checks: available memory (MemAvailable) as a percentage of the total.
 
-use super::host::human_bytes;
+use crate::sys::human_bytes;
 use super::{CheckResult, Keys, Kind, Perf};
 use crate::model::Status;
 use serde_json::json;

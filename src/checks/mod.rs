@@ -12,7 +12,6 @@ mod perfdata;
 pub use keys::{KeyProblem, Keys};
 pub use perfdata::{parse_perfdata, Perf};
 // agents::runbook still reads this from here.
-pub(crate) use crate::sys::systemd_is_running;
 
 use crate::model::Status;
 use serde::Serialize;

@@ -1,6 +1,6 @@
 //! `process` checks: how many processes of a name run, or whether a pid file's pid lives.
 
-use super::host::{pid_alive, pids_named};
+use crate::sys::{pid_alive, pids_named};
 use super::{CheckResult, Keys, Kind, Perf};
 use serde_json::json;
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@
 //! next look divides what was spent since by the time that passed. 100% is one core busy, as
 //! top and ps count (two busy cores are 200%); the first scan has no rate yet.
 
-use super::host::{human_bytes, pids_named};
+use crate::sys::{human_bytes, pids_named};
 use super::{CheckResult, Keys, Kind, Look, Memory, Perf};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -143,7 +143,7 @@ impl Resources {
     fn roots(&self) -> Result<Vec<i32>, String> {
         if let Some(pidfile) = &self.pidfile {
             let pid = super::process::pid_in_file(pidfile)?;
-            if !super::host::pid_alive(pid) {
+            if !crate::sys::pid_alive(pid) {
                 return Err(format!(
                     "stale pid file {}: pid {pid} is not running",
                     pidfile.display()

@@ -36,7 +36,7 @@ impl Kind for SystemdFailed {
 /// On a host not booted with systemd no unit can fail: ok, saying why, rather than an unknown
 /// that would open an incident nobody can fix.
 fn failed_units(ignore: &[String], timeout: Duration) -> CheckResult {
-    if !super::systemd_is_running() {
+    if !crate::sys::systemd_is_running() {
         return CheckResult::ok(
             "systemd is not running on this host (no /run/systemd/system): no unit to fail",
         );

@@ -11,7 +11,7 @@ pub fn exec(global: &Global, command: ConfigCommand) -> Result<ExitCode, Command
         ConfigCommand::Default => {
             print!(
                 "{}",
-                default_for_this_host(crate::checks::systemd_is_running())
+                default_for_this_host(crate::sys::systemd_is_running())
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -46,7 +46,7 @@ fn check(global: &Global, strict: bool) -> Result<ExitCode, CommandError> {
         }
         Err(err) => return Err(err.into()),
     };
-    let warnings = warnings(&config, crate::checks::systemd_is_running());
+    let warnings = warnings(&config, crate::sys::systemd_is_running());
     let checks: Vec<_> = config
         .checks
         .iter()

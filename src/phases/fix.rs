@@ -6,7 +6,6 @@ use super::attempt::{try_plan, Candidate, Tried};
 use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
 use super::{causes, cleared, look, Runtime};
 use crate::actions::{Action, Plan};
-use crate::checks::host;
 use crate::config::{Check, CheckKind, Config};
 use crate::model::{Phase, Severity};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
@@ -330,7 +329,7 @@ fn second_copy(check: &Check, plan: &Plan, alive: &OnceCell<Vec<i32>>) -> Option
     if stops_first {
         return None;
     }
-    let alive = alive.get_or_init(|| host::pids_named(name));
+    let alive = alive.get_or_init(|| crate::sys::pids_named(name));
     if alive.is_empty() {
         return None;
     }
