@@ -6,7 +6,7 @@
 use super::forms::read_form;
 use super::server::{Method, Request};
 use super::sessions::SESSION_TTL;
-use super::token;
+use super::token::{self, constant_time_eq};
 use super::{pages, Dashboard, Reply, COOKIE, LOGIN_FRAME};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -244,14 +244,6 @@ pub(super) fn is_local_path(path: &str) -> bool {
         && !path.starts_with("//")
         && !path.contains('\\')
         && path.bytes().all(|b| b.is_ascii_graphic())
-}
-
-pub(super) fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// Whether a Host header names the listen address itself or `localhost` on its port, as a

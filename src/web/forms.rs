@@ -1,7 +1,7 @@
 //! A decision's form: the body read within its bound, and the CSRF token and origin checked
 //! before anything in it is believed.
 
-use super::auth::constant_time_eq;
+use super::token::constant_time_eq;
 use super::server::Request;
 use super::{Dashboard, Reply};
 
