@@ -12,10 +12,10 @@
 //! ([`Writers`]): a log line never makes the facts, the dashboard or the CLI tell whether a
 //! file exists in a directory its writer cannot search.
 
-use crate::sys::pid_alive;
 use crate::checks::http::port_of;
 use crate::config::{Check, CheckKind};
 use crate::pidfile::PidFileError;
+use crate::sys::pid_alive;
 use crate::untrusted_file::{self, Kind, Refusal};
 use regex::Regex;
 use rustix::fs::AtFlags;

@@ -189,3 +189,80 @@ fn no_error_message_prints_its_source_field() {
         offenders.join("\n")
     );
 }
+
+/// The files of one folder (`phases/deliver.rs`, `phases/escalate.rs`) as a graph: which
+/// siblings each names, as `super::NAME` or `crate::FOLDER::NAME`, outside comments.
+fn sibling_imports(folder: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let module = folder.file_name().unwrap().to_string_lossy().to_string();
+    let siblings: BTreeSet<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs") || p.is_dir())
+        .map(|p| p.file_stem().unwrap().to_string_lossy().to_string())
+        .filter(|name| name != "mod")
+        .collect();
+    let mut graph = BTreeMap::new();
+    for name in &siblings {
+        let file = folder.join(format!("{name}.rs"));
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue; // a sub-folder: its own graph
+        };
+        let targets: &mut BTreeSet<String> = graph.entry(name.clone()).or_default();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for prefix in ["super::".to_string(), format!("crate::{module}::")] {
+                for (at, _) in line.match_indices(prefix.as_str()) {
+                    let rest = &line[at + prefix.len()..];
+                    // `super::{a::x, b}` names a and b
+                    let named = match rest.strip_prefix('{') {
+                        Some(group) => group.split('}').next().unwrap_or("").to_string(),
+                        None => rest.to_string(),
+                    };
+                    for item in named.split(',') {
+                        let target: String = item
+                            .trim()
+                            .chars()
+                            .take_while(|c| {
+                                c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'
+                            })
+                            .collect();
+                        if siblings.contains(&target) && target != *name {
+                            targets.insert(target);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    graph
+}
+
+#[test]
+fn no_two_files_of_a_folder_import_each_other() {
+    let mut cycles = Vec::new();
+    let mut folders = 0;
+    for entry in std::fs::read_dir(root().join("src")).unwrap() {
+        let folder = entry.unwrap().path();
+        if !folder.is_dir() {
+            continue;
+        }
+        folders += 1;
+        let graph = sibling_imports(&folder);
+        for (file, targets) in &graph {
+            for target in targets {
+                if reaches(&graph, target, file) {
+                    cycles.push(format!(
+                        "{}: {file} -> {target} -> ... -> {file}",
+                        folder.display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(folders > 5, "found only {folders} folders under src/");
+    assert!(
+        cycles.is_empty(),
+        "files import each other round a loop; move what both need into one of them or a file \
+         of its own:\n{}",
+        cycles.join("\n")
+    );
+}

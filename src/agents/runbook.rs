@@ -3,9 +3,9 @@
 //! plans pass the same policy. It makes the tool useful with no LLM at all.
 
 use super::protocol::RawAnswer;
-use crate::sys::human_bytes;
 use crate::config::{Check, CheckKind};
 use crate::facts::{self, Facts};
+use crate::sys::human_bytes;
 use globset::GlobMatcher;
 use regex::Regex;
 use serde_json::{json, Value};

@@ -5,7 +5,6 @@
 use crate::sys;
 use std::path::Path;
 
-
 pub(crate) struct DiskUsage {
     pub total: u64,
     pub free: u64,

@@ -5,9 +5,9 @@
 //! `run_all` runs many at once, each under its own deadline.
 
 pub mod host;
-pub mod unit_info;
 pub mod keys;
 mod perfdata;
+pub mod unit_info;
 
 pub use keys::{KeyProblem, Keys};
 pub use perfdata::{parse_perfdata, Perf};

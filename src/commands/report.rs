@@ -4,6 +4,7 @@
 
 use super::output;
 use crate::phases::attempt::Tried;
+use crate::phases::broken_state::DirectReport;
 use crate::phases::consult::ConsultReport;
 use crate::phases::deliver::Delivery;
 use crate::phases::escalate::EscalateReport;
@@ -11,7 +12,6 @@ use crate::phases::fix::FixReport;
 use crate::phases::report::IncidentLine;
 use crate::phases::research::ResearchReport;
 use crate::phases::scan::{CheckLine, ScanReport};
-use crate::phases::broken_state::DirectReport;
 use crate::store::Observation;
 use serde::Serialize;
 use serde_json::{json, Value};

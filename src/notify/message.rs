@@ -3,6 +3,7 @@
 
 use crate::actions::Plan;
 use crate::clock::rfc3339;
+use crate::config::Config;
 use crate::model::{EventKind, Phase};
 use crate::store::{Attempt, Consultation, Event, HeldPlan, Incident};
 use std::fmt::Write;
@@ -168,5 +169,64 @@ pub fn short(
             format!("Still unresolved: {what}\n{link}")
         }
         NotificationKind::Escalation => format!("{what}\nWhy: {why}\n{link}"),
+    }
+}
+/// The host's name in messages: `[escalation] hostname`, else the kernel's.
+pub fn host_name(config: &Config) -> String {
+    config
+        .escalation
+        .as_ref()
+        .and_then(|e| e.hostname.clone())
+        .or_else(crate::sys::hostname)
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// The incident's page on the dashboard.
+pub fn incident_link(config: &Config, incident: i64) -> String {
+    let base = config
+        .escalation
+        .as_ref()
+        .and_then(|e| e.dashboard_url.clone())
+        .unwrap_or_else(|| format!("http://{}", config.serve.listen));
+    format!("{}/incidents/{incident}", base.trim_end_matches('/'))
+}
+
+/// A Message-ID chosen once, when the notification is queued: every try of the row sends it,
+/// so a resend after a crash is the same message to the receiving side.
+/// Format: `<orchestrator.INCIDENT.RANDOM@HOST>`.
+pub fn message_id(incident: i64, host: &str) -> String {
+    let domain: String = host
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+        .collect();
+    let domain = if domain.is_empty() {
+        "localhost".to_string()
+    } else {
+        domain
+    };
+    format!(
+        "<orchestrator.{incident}.{}@{domain}>",
+        crate::random::random_hex(8)
+    )
+}
+
+/// The idempotency key of a message on a channel other than mail: a Matrix txnId, an ntfy
+/// sequence id, the JSON webhook's `key`; letters, digits and dashes only, so that it is a
+/// valid identifier on each. Format: `orchestrator-INCIDENT-RANDOM`.
+pub fn message_key(incident: i64) -> String {
+    format!("orchestrator-{incident}-{}", crate::random::random_hex(8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_id_names_the_incident_and_a_clean_host() {
+        let id = message_id(42, "web 01<x>.example");
+        assert!(id.starts_with("<orchestrator.42."), "{id}");
+        assert!(id.ends_with("@web01x.example>"), "{id}");
+        assert_ne!(id, message_id(42, "web 01<x>.example"), "random part");
+        assert!(message_id(1, "<>").ends_with("@localhost>"));
     }
 }

@@ -21,7 +21,9 @@ pub use email::{send_email, Mail};
 pub use group::{direct, outbound};
 pub use http::origin;
 pub use json::item as json_item;
-pub use message::{all_clear, escalation, short, Brief};
+pub use message::{
+    all_clear, escalation, host_name, incident_link, message_id, message_key, short, Brief,
+};
 pub use webhook::{alert_key, alert_payload, merged, payload_now, post_webhook};
 
 use crate::config::EscalationConfig;

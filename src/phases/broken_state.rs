@@ -15,12 +15,12 @@
 //! records again, so the next outage is told at once. `notify-failure` (systemd's
 //! `OnFailure=`) keeps its own stamp per unit in the same place.
 
-use super::escalate::host_name;
 use super::scan::CheckLine;
 use crate::clock::{now, rfc3339};
 use crate::config::{Config, EscalationConfig};
 use crate::lock::LockError;
 use crate::model::{Channel, Status};
+use crate::notify::host_name;
 use crate::notify::{self, Outbound};
 use crate::store::StoreError;
 use serde::Serialize;

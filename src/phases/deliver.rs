@@ -12,11 +12,11 @@
 //! `sending` before the thread gets it, and sent, retry or failed when it reports back. A crash
 //! in between leaves them `sending`, resent by the next run under the same idempotency key.
 
-use super::escalate::{host_name, incident_link};
 use crate::clock::now;
 use crate::config::{Config, EscalationConfig};
 use crate::model::{Channel, NotificationKind};
 use crate::notify::{self, NotifyError, Outbound};
+use crate::notify::{host_name, incident_link};
 use crate::store::{Notification, Store};
 use serde::Serialize;
 use std::sync::{mpsc, Arc};
@@ -291,8 +291,8 @@ impl Server<'_> {
         let ids: Vec<i64> = held.iter().map(|m| m.id).collect();
         let batch = crate::random::random_hex(8);
         let key = channel.keyed_per_message().then(|| match channel {
-            Channel::Email => super::escalate::message_id(held[0].incident, &self.host),
-            _ => super::escalate::message_key(held[0].incident),
+            Channel::Email => crate::notify::message_id(held[0].incident, &self.host),
+            _ => crate::notify::message_key(held[0].incident),
         });
         self.store.split_batch(&ids, &batch, key.as_deref())?;
         Ok(())

@@ -16,9 +16,8 @@ use super::deliver::Delivery;
 use super::report::{IncidentLine, Verdict};
 use super::{cleared, Runtime};
 use crate::clock::now;
-use crate::config::Config;
 use crate::model::{Channel, EventKind, NotificationKind, Phase};
-use crate::notify::{self, Brief};
+use crate::notify::{self, host_name, incident_link, message_id, message_key, Brief};
 use crate::store::{Incident, Outgoing};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -206,25 +205,6 @@ fn facts_lines(rt: &Runtime, incident: i64) -> anyhow::Result<Vec<String>> {
     Ok(lines)
 }
 
-pub(crate) fn host_name(config: &Config) -> String {
-    config
-        .escalation
-        .as_ref()
-        .and_then(|e| e.hostname.clone())
-        .or_else(crate::sys::hostname)
-        .unwrap_or_else(|| "localhost".into())
-}
-
-/// The incident's page on the dashboard.
-pub fn incident_link(config: &Config, incident: i64) -> String {
-    let base = config
-        .escalation
-        .as_ref()
-        .and_then(|e| e.dashboard_url.clone())
-        .unwrap_or_else(|| format!("http://{}", config.serve.listen));
-    format!("{}/incidents/{incident}", base.trim_end_matches('/'))
-}
-
 /// The escalation's messages of `kind` (escalation | repeat | all_clear), one per channel and
 /// recipient, each in the run's batch with its idempotency key; `only` limits them to those
 /// (channel, recipient), as stored. Follow-ups of `escalation` thread under the first mail each
@@ -356,32 +336,6 @@ fn compose(
     Ok(messages)
 }
 
-/// A Message-ID chosen once, when the notification is queued: every try of the row sends it,
-/// so a resend after a crash is the same message to the receiving side.
-/// Format: `<orchestrator.INCIDENT.RANDOM@HOST>`.
-pub fn message_id(incident: i64, host: &str) -> String {
-    let domain: String = host
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
-        .collect();
-    let domain = if domain.is_empty() {
-        "localhost".to_string()
-    } else {
-        domain
-    };
-    format!(
-        "<orchestrator.{incident}.{}@{domain}>",
-        crate::random::random_hex(8)
-    )
-}
-
-/// The idempotency key of a message on a channel other than mail: a Matrix txnId, an ntfy
-/// sequence id, the JSON webhook's `key`; letters, digits and dashes only, so that it is a
-/// valid identifier on each. Format: `orchestrator-INCIDENT-RANDOM`.
-pub fn message_key(incident: i64) -> String {
-    format!("orchestrator-{incident}-{}", crate::random::random_hex(8))
-}
-
 fn queue_all_clears(rt: &mut Runtime, batches: &mut Batches) -> anyhow::Result<Vec<i64>> {
     let mut incidents = Vec::new();
     for escalation in rt.store.escalations_needing_all_clear()? {
@@ -446,18 +400,4 @@ fn queue_reminders(rt: &mut Runtime, batches: &mut Batches) -> anyhow::Result<Ve
         incidents.push(escalation.incident);
     }
     Ok(incidents)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_message_id_names_the_incident_and_a_clean_host() {
-        let id = message_id(42, "web 01<x>.example");
-        assert!(id.starts_with("<orchestrator.42."), "{id}");
-        assert!(id.ends_with("@web01x.example>"), "{id}");
-        assert_ne!(id, message_id(42, "web 01<x>.example"), "random part");
-        assert!(message_id(1, "<>").ends_with("@localhost>"));
-    }
 }

@@ -4,6 +4,7 @@
 pub mod agentic;
 pub mod approval;
 pub mod attempt;
+pub mod broken_state;
 pub mod causes;
 pub mod consult;
 pub mod deliver;
@@ -13,7 +14,6 @@ pub mod look;
 pub mod report;
 pub mod research;
 pub mod scan;
-pub mod broken_state;
 
 use crate::checks::{self, CheckResult, Look};
 use crate::config::{Check, Config};

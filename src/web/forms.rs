@@ -1,8 +1,8 @@
 //! A decision's form: the body read within its bound, and the CSRF token and origin checked
 //! before anything in it is believed.
 
-use super::token::constant_time_eq;
 use super::server::Request;
+use super::token::constant_time_eq;
 use super::{Dashboard, Reply};
 
 pub(crate) struct Form(Vec<(String, String)>);

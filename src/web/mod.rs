@@ -12,10 +12,10 @@ mod forms;
 mod html;
 mod listing;
 mod pages;
+mod sd_notify;
 mod server;
 mod sessions;
 mod silences;
-mod sd_notify;
 mod throttle;
 mod token;
 
