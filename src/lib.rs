@@ -48,8 +48,9 @@ pub(crate) mod web;
 pub use actions::fs::clean_files;
 // Each action described once: for tests that compare documentation (man pages) against it.
 pub use actions::vocabulary::{
-    vocabulary as action_vocabulary, ActionSpec, Field, FieldDefault, FieldType, ACTIONS,
+    vocabulary as action_vocabulary, ActionSpec, Field, FieldDefault, FieldType,
 };
+pub use actions::ACTIONS;
 pub use commands::run;
 pub use exec::become_subreaper;
 pub use facts::time_gathering as time_facts;

@@ -322,7 +322,8 @@ mod tests {
     mod vocabulary {
         //! The actions as described to agents (`actions::vocabulary`) and the policy agree.
         use crate::actions::vocabulary::tests::with_fields;
-        use crate::actions::vocabulary::{Field, ACTIONS};
+        use crate::actions::vocabulary::Field;
+        use crate::actions::ACTIONS;
         use crate::actions::{ActionKind, Plan};
         use crate::config::PolicyConfig;
         use crate::policy::{Policy, Verdict};

@@ -1,7 +1,8 @@
-//! Plans: lists of typed actions (docs/agents.md, "The action vocabulary"). Parsing them is strict (unknown actions or fields
-//! are errors), so that what reaches the executor is only ever the vocabulary below. Each
-//! action is described once, in `vocabulary::ACTIONS`; what agents are shown is generated from
-//! it, and its tests hold this parser, the executor and the policy to it.
+//! Plans: lists of typed actions (docs/agents.md, "The action vocabulary"). Parsing them is
+//! strict (unknown actions or fields are errors), so that what reaches the executor is only
+//! ever the vocabulary below. Each action is declared once, in the `actions!` list below: its
+//! fields, its name and its description ([`ACTIONS`]); what agents are shown is generated from
+//! it (`vocabulary`), and the tests there hold this parser, the executor and the policy to it.
 
 pub mod fs;
 mod kill;
@@ -9,86 +10,242 @@ mod run;
 pub mod vocabulary;
 
 pub use kill::{signal_number, KillScope, SIGNALS};
+pub use vocabulary::ActionSpec;
+
 pub use run::{execute_plan, ExecOptions};
+use vocabulary::{field, Field, FieldDefault, FieldType, UNIT};
 
 use crate::duration::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Action {
-    RestartUnit {
+/// Declares the action vocabulary from one list: the [`Action`] a plan holds (its fields as the
+/// plan's JSON writes them), its [`ActionKind`] and name, [`Action::kind`], and its description
+/// ([`ActionSpec`], in [`ACTIONS`], in the list's order: the order agents are shown them). A new
+/// action is one entry here; the compiler then points at every `match` that gives it a
+/// meaning (normalisation, description, the policy's judgement, the executor).
+macro_rules! actions {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident = $name:literal {
+            $($(#[$field_meta:meta])* $field:ident: $ty:ty,)*
+        } => { $($spec:tt)* }
+    )*) => {
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(tag = "action", deny_unknown_fields)]
+        pub enum Action {
+            $($(#[$doc])* #[serde(rename = $name)] $variant { $($(#[$field_meta])* $field: $ty,)* },)*
+        }
+
+        /// The action names, for the policy's allow lists.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum ActionKind {
+            $(#[serde(rename = $name)] $variant,)*
+        }
+
+        /// Every action described, in the order agents are shown them.
+        pub const ACTIONS: &[ActionSpec] = &[
+            $(ActionSpec { kind: ActionKind::$variant, $($spec)* },)*
+        ];
+
+        impl ActionKind {
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(ActionKind::$variant => $name,)*
+                }
+            }
+
+            /// This action's description.
+            pub fn spec(self) -> &'static ActionSpec {
+                &ACTIONS[self as usize]
+            }
+        }
+
+        impl Action {
+            pub fn kind(&self) -> ActionKind {
+                match self {
+                    $(Action::$variant { .. } => ActionKind::$variant,)*
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    RestartUnit = "restart_unit" {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         unit: Option<String>,
-    },
-    StartUnit {
+    } => {
+        fields: &[UNIT],
+        effect: "systemctl restart -- UNIT (90s timeout)",
+        scope: None,
+        restarts: true,
+        starts: false,
+        stops: true,
+        needs_unit: true,
+    }
+    StartUnit = "start_unit" {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         unit: Option<String>,
-    },
-    ResetFailed {
+    } => {
+        fields: &[UNIT],
+        effect: "systemctl start -- UNIT (90s timeout)",
+        scope: None,
+        restarts: true,
+        starts: true,
+        stops: false,
+        needs_unit: true,
+    }
+    ResetFailed = "reset_failed" {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         unit: Option<String>,
-    },
-    Run {
+    } => {
+        fields: &[UNIT],
+        effect: "systemctl reset-failed -- UNIT (90s timeout)",
+        scope: None,
+        restarts: false,
+        starts: false,
+        stops: false,
+        needs_unit: true,
+    }
+    Run = "run" {
         argv: Vec<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         timeout: Option<Duration>,
-    },
-    KillProcess {
+    } => {
+        fields: &[
+            field(
+                "argv",
+                FieldType::Argv,
+                FieldDefault::Required,
+                "the program and its arguments, run without a shell",
+            ),
+            field(
+                "timeout",
+                FieldType::Duration,
+                FieldDefault::Value("1m"),
+                "killed with everything it started past this, e.g. \"30s\"",
+            ),
+        ],
+        effect: "runs argv directly, no shell",
+        scope: Some("argv must match one of policy.commands, word by word"),
+        restarts: true,
+        starts: true,
+        stops: false,
+        needs_unit: false,
+    }
+    KillProcess = "kill_process" {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pid: Option<i32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         signal: Option<String>,
-    },
-    CleanFiles {
+    } => {
+        fields: &[
+            field(
+                "pid",
+                FieldType::Pid,
+                FieldDefault::Nothing,
+                "the process id (give pid or name)",
+            ),
+            field(
+                "name",
+                FieldType::ProcessName,
+                FieldDefault::Nothing,
+                "every process of this name (comm or executable name, not a path)",
+            ),
+            Field {
+                name: "signal",
+                ty: FieldType::Signal,
+                default: FieldDefault::Value(DEFAULT_SIGNAL),
+                meaning: "a signal name, with or without SIG, or its number",
+                allowed: &SIGNALS,
+            },
+        ],
+        effect: "signals the matching processes, waits up to 10s for them to exit",
+        scope: Some("only the incident's processes (its unit's cgroup, the check's pid file or process name) and names matching policy.processes; never orchestrator, its children or PID 1"),
+        restarts: false,
+        starts: false,
+        stops: true,
+        needs_unit: false,
+    }
+    CleanFiles = "clean_files" {
         path: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         older_than: Option<Duration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         glob: Option<String>,
-    },
-    RemoveFile {
+    } => {
+        fields: &[
+            field(
+                "path",
+                FieldType::Directory,
+                FieldDefault::Required,
+                "the directory, cleaned recursively without following symlinks",
+            ),
+            field(
+                "older_than",
+                FieldType::Duration,
+                FieldDefault::Value("0s"),
+                "only files last modified longer ago, e.g. \"7d\"",
+            ),
+            field(
+                "glob",
+                FieldType::FileGlob,
+                FieldDefault::Value(DEFAULT_CLEAN_GLOB),
+                "file name glob, e.g. \"*.log.*\"",
+            ),
+        ],
+        effect: "deletes the matching regular files under path",
+        scope: Some("path must match policy.paths; unless a person approved the plan, live files are kept: held open, named by the service (its logs, pid files, configuration), written in the last 15 minutes, data files"),
+        restarts: false,
+        starts: false,
+        stops: false,
+        needs_unit: false,
+    }
+    RemoveFile = "remove_file" {
         path: String,
-    },
-    VacuumJournal {
+    } => {
+        fields: &[field(
+            "path",
+            FieldType::File,
+            FieldDefault::Required,
+            "one file, e.g. a stale pid or lock file",
+        )],
+        effect: "removes that one file; never a directory or a symlink",
+        scope: Some("path must match policy.paths; a file the service's config or systemd does not name (nor its user's file in its directories), a live log or a data file waits for a person's approval"),
+        restarts: false,
+        starts: false,
+        stops: false,
+        needs_unit: false,
+    }
+    VacuumJournal = "vacuum_journal" {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_size: Option<String>,
-    },
-    Remedy {},
-}
-
-/// The action names, for the policy's allow lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionKind {
-    RestartUnit,
-    StartUnit,
-    ResetFailed,
-    Run,
-    KillProcess,
-    CleanFiles,
-    RemoveFile,
-    VacuumJournal,
-    Remedy,
-}
-
-impl ActionKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            ActionKind::RestartUnit => "restart_unit",
-            ActionKind::StartUnit => "start_unit",
-            ActionKind::ResetFailed => "reset_failed",
-            ActionKind::Run => "run",
-            ActionKind::KillProcess => "kill_process",
-            ActionKind::CleanFiles => "clean_files",
-            ActionKind::RemoveFile => "remove_file",
-            ActionKind::VacuumJournal => "vacuum_journal",
-            ActionKind::Remedy => "remedy",
-        }
+    } => {
+        fields: &[field(
+            "max_size",
+            FieldType::Size,
+            FieldDefault::Value(DEFAULT_JOURNAL_SIZE),
+            "the journal's size after vacuuming, e.g. \"500M\"",
+        )],
+        effect: "journalctl --vacuum-size=MAX_SIZE",
+        scope: None,
+        restarts: false,
+        starts: false,
+        stops: false,
+        needs_unit: false,
+    }
+    Remedy = "remedy" {} => {
+        fields: &[],
+        effect: "runs the check's configured remedy list",
+        scope: None,
+        restarts: true,
+        starts: true,
+        stops: false,
+        needs_unit: false,
     }
 }
 
@@ -107,17 +264,18 @@ pub const DEFAULT_CLEAN_GLOB: &str = "*";
 pub const DEFAULT_CLEAN_AGE: Duration = Duration::from_secs(0);
 
 impl Action {
-    pub fn kind(&self) -> ActionKind {
+    /// The unit it names, for the actions that take one (none names it: the check's unit).
+    pub fn unit(&self) -> Option<&str> {
         match self {
-            Action::RestartUnit { .. } => ActionKind::RestartUnit,
-            Action::StartUnit { .. } => ActionKind::StartUnit,
-            Action::ResetFailed { .. } => ActionKind::ResetFailed,
-            Action::Run { .. } => ActionKind::Run,
-            Action::KillProcess { .. } => ActionKind::KillProcess,
-            Action::CleanFiles { .. } => ActionKind::CleanFiles,
-            Action::RemoveFile { .. } => ActionKind::RemoveFile,
-            Action::VacuumJournal { .. } => ActionKind::VacuumJournal,
-            Action::Remedy {} => ActionKind::Remedy,
+            Action::RestartUnit { unit }
+            | Action::StartUnit { unit }
+            | Action::ResetFailed { unit } => unit.as_deref(),
+            Action::Run { .. }
+            | Action::KillProcess { .. }
+            | Action::CleanFiles { .. }
+            | Action::RemoveFile { .. }
+            | Action::VacuumJournal { .. }
+            | Action::Remedy {} => None,
         }
     }
 

@@ -1,11 +1,12 @@
-//! Each action described once: its name, its fields with their types, meanings, defaults and
-//! allowed values, what it does, and whether it (re)starts something. The agents' vocabulary
-//! (`vocabulary`, in every agent context) is generated from [`ACTIONS`], and the tests below
+//! What an action's description holds: its fields with their types, meanings, defaults and
+//! allowed values, what it does, whether it (re)starts, starts or stops something, whether it
+//! needs a unit. Each is written once, in the `actions!` list (actions/mod.rs). The agents'
+//! vocabulary (`vocabulary`, in every agent context) is generated from [`ACTIONS`], and the tests below
 //! hold the parser (`Action`), the executor (`signal_number`, the defaults normalisation fills
 //! in) and the policy to it. `ACTIONS` is public so that documentation, such as the ACTIONS
 //! section of a man page, can be compared against it by a test.
 
-use super::{ActionKind, DEFAULT_CLEAN_GLOB, DEFAULT_JOURNAL_SIZE, DEFAULT_SIGNAL, SIGNALS};
+use super::{ActionKind, ACTIONS};
 use serde_json::{json, Map, Value};
 
 /// What a field holds, as the plan's JSON writes it.
@@ -67,6 +68,7 @@ pub struct Field {
     pub allowed: &'static [&'static str],
 }
 
+/// An action's description, written once in the `actions!` list (actions/mod.rs).
 #[derive(Debug, Clone, Copy)]
 pub struct ActionSpec {
     pub kind: ActionKind,
@@ -76,6 +78,13 @@ pub struct ActionSpec {
     pub scope: Option<&'static str>,
     /// Whether it (re)starts something: these count against `[policy] restart_limit`.
     pub restarts: bool,
+    /// Whether it starts the service (`start_unit`, `run`, `remedy`): phase 1 never runs one
+    /// while the service is alive unless an action before it stops it.
+    pub starts: bool,
+    /// Whether it stops the service first (`kill_process`, `restart_unit`).
+    pub stops: bool,
+    /// Whether, without a `unit`, it acts on the check's: a remedy needs the check to name one.
+    pub needs_unit: bool,
 }
 
 impl ActionSpec {
@@ -84,7 +93,7 @@ impl ActionSpec {
     }
 }
 
-const fn field(
+pub(super) const fn field(
     name: &'static str,
     ty: FieldType,
     default: FieldDefault,
@@ -99,151 +108,12 @@ const fn field(
     }
 }
 
-const UNIT: Field = field(
+pub(super) const UNIT: Field = field(
     "unit",
     FieldType::Unit,
     FieldDefault::Means("the check's unit"),
     "the systemd unit",
 );
-
-/// Every action, in the order agents are shown them.
-pub const ACTIONS: &[ActionSpec] = &[
-    ActionSpec {
-        kind: ActionKind::RestartUnit,
-        fields: &[UNIT],
-        effect: "systemctl restart -- UNIT (90s timeout)",
-        scope: None,
-        restarts: true,
-    },
-    ActionSpec {
-        kind: ActionKind::StartUnit,
-        fields: &[UNIT],
-        effect: "systemctl start -- UNIT (90s timeout)",
-        scope: None,
-        restarts: true,
-    },
-    ActionSpec {
-        kind: ActionKind::ResetFailed,
-        fields: &[UNIT],
-        effect: "systemctl reset-failed -- UNIT (90s timeout)",
-        scope: None,
-        restarts: false,
-    },
-    ActionSpec {
-        kind: ActionKind::Run,
-        fields: &[
-            field(
-                "argv",
-                FieldType::Argv,
-                FieldDefault::Required,
-                "the program and its arguments, run without a shell",
-            ),
-            field(
-                "timeout",
-                FieldType::Duration,
-                FieldDefault::Value("1m"),
-                "killed with everything it started past this, e.g. \"30s\"",
-            ),
-        ],
-        effect: "runs argv directly, no shell",
-        scope: Some("argv must match one of policy.commands, word by word"),
-        restarts: true,
-    },
-    ActionSpec {
-        kind: ActionKind::KillProcess,
-        fields: &[
-            field(
-                "pid",
-                FieldType::Pid,
-                FieldDefault::Nothing,
-                "the process id (give pid or name)",
-            ),
-            field(
-                "name",
-                FieldType::ProcessName,
-                FieldDefault::Nothing,
-                "every process of this name (comm or executable name, not a path)",
-            ),
-            Field {
-                name: "signal",
-                ty: FieldType::Signal,
-                default: FieldDefault::Value(DEFAULT_SIGNAL),
-                meaning: "a signal name, with or without SIG, or its number",
-                allowed: &SIGNALS,
-            },
-        ],
-        effect: "signals the matching processes, waits up to 10s for them to exit",
-        scope: Some("only the incident's processes (its unit's cgroup, the check's pid file or process name) and names matching policy.processes; never orchestrator, its children or PID 1"),
-        restarts: false,
-    },
-    ActionSpec {
-        kind: ActionKind::CleanFiles,
-        fields: &[
-            field(
-                "path",
-                FieldType::Directory,
-                FieldDefault::Required,
-                "the directory, cleaned recursively without following symlinks",
-            ),
-            field(
-                "older_than",
-                FieldType::Duration,
-                FieldDefault::Value("0s"),
-                "only files last modified longer ago, e.g. \"7d\"",
-            ),
-            field(
-                "glob",
-                FieldType::FileGlob,
-                FieldDefault::Value(DEFAULT_CLEAN_GLOB),
-                "file name glob, e.g. \"*.log.*\"",
-            ),
-        ],
-        effect: "deletes the matching regular files under path",
-        scope: Some("path must match policy.paths; unless a person approved the plan, live files are kept: held open, named by the service (its logs, pid files, configuration), written in the last 15 minutes, data files"),
-        restarts: false,
-    },
-    ActionSpec {
-        kind: ActionKind::RemoveFile,
-        fields: &[field(
-            "path",
-            FieldType::File,
-            FieldDefault::Required,
-            "one file, e.g. a stale pid or lock file",
-        )],
-        effect: "removes that one file; never a directory or a symlink",
-        scope: Some("path must match policy.paths; a file the service's config or systemd does not name (nor its user's file in its directories), a live log or a data file waits for a person's approval"),
-        restarts: false,
-    },
-    ActionSpec {
-        kind: ActionKind::VacuumJournal,
-        fields: &[field(
-            "max_size",
-            FieldType::Size,
-            FieldDefault::Value(DEFAULT_JOURNAL_SIZE),
-            "the journal's size after vacuuming, e.g. \"500M\"",
-        )],
-        effect: "journalctl --vacuum-size=MAX_SIZE",
-        scope: None,
-        restarts: false,
-    },
-    ActionSpec {
-        kind: ActionKind::Remedy,
-        fields: &[],
-        effect: "runs the check's configured remedy list",
-        scope: None,
-        restarts: true,
-    },
-];
-
-impl ActionKind {
-    /// This action's description.
-    pub fn spec(self) -> &'static ActionSpec {
-        ACTIONS
-            .iter()
-            .find(|spec| spec.kind == self)
-            .expect("every ActionKind is described in ACTIONS (tested)")
-    }
-}
 
 /// The vocabulary as agents see it in their context.
 pub fn vocabulary() -> Value {
@@ -288,7 +158,7 @@ fn describe_field(field: &Field) -> Value {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::actions::{signal_number, Action};
+    use crate::actions::{signal_number, Action, SIGNALS};
 
     /// A value of the field's type that the policy below accepts.
     pub(crate) fn sample(field: &Field) -> Value {
@@ -318,24 +188,18 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn every_action_kind_is_described_once() {
-        let names: Vec<&str> = ACTIONS.iter().map(ActionSpec::name).collect();
-        for spec in ACTIONS {
-            assert_eq!(names.iter().filter(|n| **n == spec.name()).count(), 1);
-            // The name the spec shows is the one the parser reads.
+    fn every_action_kind_is_described_once_under_its_name() {
+        for (index, spec) in ACTIONS.iter().enumerate() {
+            assert_eq!(spec.kind as usize, index, "{}", spec.name());
+            assert_eq!(spec.kind.spec().name(), spec.name());
+            // The name the spec shows is the one the parser reads and writes.
             let kind: ActionKind = serde_json::from_value(json!(spec.name())).unwrap();
             assert_eq!(kind, spec.kind);
+            assert_eq!(serde_json::to_value(kind).unwrap(), json!(spec.name()));
         }
         let vocabulary = vocabulary();
         assert_eq!(vocabulary.as_array().unwrap().len(), ACTIONS.len());
-        // And every action the parser knows is described: serde lists them all when refusing
-        // an unknown one.
-        let refusal = serde_json::from_value::<Action>(json!({"action": "?"}))
-            .unwrap_err()
-            .to_string();
-        let (_, known) = refusal.split_once("expected one of ").unwrap();
-        let known: Vec<&str> = known.split(", ").map(|n| n.trim_matches('`')).collect();
-        assert_eq!(known, names, "{refusal}");
+        assert!(serde_json::from_value::<Action>(json!({"action": "?"})).is_err());
     }
 
     /// Every field the vocabulary lists parses, with every field given and with only the
@@ -435,6 +299,27 @@ pub(crate) mod tests {
             .map(ActionSpec::name)
             .collect();
         assert_eq!(restarting, ["restart_unit", "start_unit", "run", "remedy"]);
+    }
+
+    #[test]
+    fn what_starts_stops_and_needs_a_unit_is_described_so() {
+        let names = |pick: fn(&ActionSpec) -> bool| -> Vec<&str> {
+            ACTIONS
+                .iter()
+                .filter(|a| pick(a))
+                .map(ActionSpec::name)
+                .collect()
+        };
+        assert_eq!(names(|a| a.starts), ["start_unit", "run", "remedy"]);
+        assert_eq!(names(|a| a.stops), ["restart_unit", "kill_process"]);
+        assert_eq!(
+            names(|a| a.needs_unit),
+            ["restart_unit", "start_unit", "reset_failed"]
+        );
+        // Each that needs a unit has the `unit` field it may leave out.
+        for spec in ACTIONS.iter().filter(|a| a.needs_unit) {
+            assert!(spec.fields.iter().any(|f| f.ty == FieldType::Unit));
+        }
     }
 
     /// docs/agents.md documents the vocabulary: each action and field appears there.

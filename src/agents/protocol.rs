@@ -73,7 +73,8 @@ fn schema_problem(object: &Value) -> Option<String> {
 /// properties as required and allows no others, and a field the plan may leave out is
 /// nullable (`null` means left out, as [`parse`] and the plan's parser read it).
 pub fn answer_schema() -> Value {
-    use crate::actions::vocabulary::{FieldDefault, FieldType, ACTIONS};
+    use crate::actions::vocabulary::{FieldDefault, FieldType};
+    use crate::actions::ACTIONS;
     let actions: Vec<Value> = ACTIONS
         .iter()
         .map(|spec| {
@@ -337,7 +338,7 @@ mod tests {
         let actions = schema["properties"]["plan"]["items"]["anyOf"]
             .as_array()
             .unwrap();
-        assert_eq!(actions.len(), crate::actions::vocabulary::ACTIONS.len());
+        assert_eq!(actions.len(), crate::actions::ACTIONS.len());
         for action in actions {
             let properties = action["properties"].as_object().unwrap();
             let required: Vec<&str> = action["required"]
