@@ -12,8 +12,7 @@
 //! ([`Writers`]): a log line never makes the facts, the dashboard or the CLI tell whether a
 //! file exists in a directory its writer cannot search.
 
-use crate::checks::http::port_of;
-use crate::config::{Check, CheckKind};
+use crate::config::Check;
 use crate::pidfile::PidFileError;
 use crate::sys::pid_alive;
 use crate::untrusted_file::{self, Kind, Refusal};
@@ -395,10 +394,7 @@ impl LogLooks {
 }
 
 fn unit_of(check: &Check) -> Option<&str> {
-    match &check.kind {
-        CheckKind::Systemd(systemd) => Some(&systemd.unit),
-        _ => check.unit.as_deref(),
-    }
+    check.kind.unit().or(check.unit.as_deref())
 }
 
 /// One `systemctl show` for the properties the runbook reads.
@@ -487,11 +483,8 @@ fn pid_files(
     writers: &Writers,
 ) -> Vec<PidFile> {
     let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(path) = match &check.kind {
-        CheckKind::Process(process) => process.pidfile.as_ref(),
-        _ => None,
-    } {
-        candidates.push(path.clone());
+    if let Some(path) = check.kind.pid_file() {
+        candidates.push(path.to_path_buf());
     }
     candidates.extend(unit_pid_file.map(PathBuf::from));
     let directories: Vec<&PathBuf> = named.iter().filter(|p| p.is_dir()).collect();
@@ -583,11 +576,7 @@ fn process_name(pid: i32) -> String {
 
 /// The port an HTTP or TCP check connects to.
 pub fn check_port(check: &Check) -> Option<u16> {
-    match &check.kind {
-        CheckKind::Http(http) => port_of(&http.url),
-        CheckKind::Tcp(tcp) => port_of(&tcp.address),
-        _ => None,
-    }
+    check.kind.port()
 }
 
 /// The check's own port and the ports its evidence says were taken.
@@ -671,10 +660,7 @@ impl OwnProcesses {
             .iter()
             .filter_map(|p| Some((p.pid?, p.alive)))
             .collect();
-        let name = match &check.kind {
-            CheckKind::Process(process) => process.process.clone(),
-            _ => None,
-        };
+        let name = check.kind.process_name().map(str::to_string);
         OwnProcesses {
             pids,
             leaders,
@@ -906,12 +892,12 @@ fn listening_inode(line: &str, ports: &[u16]) -> Option<(String, u16)> {
 /// The check's paths, its logs, and the existing directories holding paths the evidence names,
 /// each with its filesystem's device.
 fn check_paths(check: &Check, named: &[PathBuf]) -> Vec<(PathBuf, u64)> {
-    let mut paths: Vec<PathBuf> = match &check.kind {
-        CheckKind::Disk(disk) => vec![disk.path.clone()],
-        CheckKind::File(file) => vec![file.path.clone()],
-        CheckKind::Process(process) => process.pidfile.iter().cloned().collect(),
-        _ => Vec::new(),
-    };
+    let kind = &check.kind;
+    let mut paths: Vec<PathBuf> = (kind.filesystem().into_iter())
+        .chain(kind.files())
+        .chain(kind.pid_file())
+        .map(Path::to_path_buf)
+        .collect();
     paths.extend(check.paths.iter().cloned());
     paths.extend(check.logs.iter().cloned());
     paths.extend(named.iter().take(MAX_PATHS).cloned());
@@ -1003,11 +989,8 @@ fn path_facts(check: &Check, error_lines: &[String], writers: &Writers) -> Vec<P
             .collect(),
     );
     paths.extend(check.logs.iter().cloned());
-    match &check.kind {
-        CheckKind::File(file) => paths.push(file.path.clone()),
-        CheckKind::Disk(disk) => paths.push(disk.path.clone()),
-        _ => {}
-    }
+    paths.extend(check.kind.files().into_iter().map(Path::to_path_buf));
+    paths.extend(check.kind.filesystem().map(Path::to_path_buf));
     let mut seen = BTreeSet::new();
     paths
         .into_iter()

@@ -24,7 +24,7 @@
 
 use crate::actions::fs::{is_data_name, Keep};
 use crate::actions::Action;
-use crate::config::{Check, CheckKind, Config};
+use crate::config::{Check, Config};
 use crate::untrusted_file::{self, Kind, Limits};
 use regex::Regex;
 use std::collections::{BTreeSet, HashSet};
@@ -99,16 +99,14 @@ impl ServiceFiles {
     }
 
     fn add_check(&mut self, check: &Check, words: &mut Vec<String>) {
-        match &check.kind {
-            CheckKind::Process(process) => {
-                if let Some(pidfile) = &process.pidfile {
-                    self.name_pid_file(pidfile, "the check's `pidfile`");
-                }
-            }
-            CheckKind::File(file) => self.name(&file.path, "the `file` check's `path`"),
-            CheckKind::Command(command) => words.extend(command.argv.iter().cloned()),
-            _ => {}
+        if let Some(pidfile) = check.kind.pid_file() {
+            self.name_pid_file(pidfile, "the check's `pidfile`");
         }
+        let what = format!("the `{}` check's `path`", check.kind.name());
+        for file in check.kind.files() {
+            self.name(file, &what);
+        }
+        words.extend(check.kind.argv().iter().cloned());
         for path in &check.paths {
             self.trees.push(canonical(path));
         }
@@ -296,10 +294,7 @@ impl ServiceFiles {
 }
 
 fn unit_of(check: &Check) -> Option<&str> {
-    match &check.kind {
-        CheckKind::Systemd(systemd) => Some(&systemd.unit),
-        _ => check.unit.as_deref(),
-    }
+    check.kind.unit().or(check.unit.as_deref())
 }
 
 /// The path with its directory's symlinks resolved (`/var/run/x.pid` is `/run/x.pid`), so that

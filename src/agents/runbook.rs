@@ -3,7 +3,7 @@
 //! plans pass the same policy. It makes the tool useful with no LLM at all.
 
 use super::protocol::RawAnswer;
-use crate::config::{Check, CheckKind};
+use crate::config::Check;
 use crate::facts::{self, Facts};
 use crate::sys::human_bytes;
 use globset::GlobMatcher;
@@ -265,7 +265,7 @@ fn says_no_space(lower: &str) -> bool {
 fn full_filesystem(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     let facts = &evidence.facts;
     let full: Vec<&facts::Filesystem> = facts.full_filesystems().collect();
-    let disk_check = matches!(check.kind, CheckKind::Disk { .. });
+    let disk_check = check.kind.filesystem().is_some();
     if full.is_empty() && !says_no_space(&evidence.lower) && !disk_check {
         return None;
     }
@@ -397,7 +397,7 @@ fn freeing_plan(directories: &[PathBuf], check: &Check) -> Option<Vec<Value>> {
     if plan.is_empty() {
         return None;
     }
-    if !matches!(check.kind, CheckKind::Disk { .. }) {
+    if check.kind.filesystem().is_none() {
         plan.extend(restart(check));
     }
     Some(plan)
@@ -585,7 +585,7 @@ fn address_in_use(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
 }
 
 fn no_space(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
-    let disk_full = matches!(check.kind, CheckKind::Disk { .. });
+    let disk_full = check.kind.filesystem().is_some();
     if !(disk_full || says_no_space(&evidence.lower)) {
         return None;
     }

@@ -38,6 +38,9 @@ impl Kind for Command {
         run(&self.argv, deadline)
     }
 
+    fn argv(&self) -> &[String] {
+        &self.argv
+    }
     fn details(&self) -> serde_json::Value {
         json!({ "command": self.argv })
     }

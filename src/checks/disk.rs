@@ -51,6 +51,9 @@ impl Kind for Disk {
         )
     }
 
+    fn filesystem(&self) -> Option<&Path> {
+        Some(&self.path)
+    }
     fn details(&self) -> serde_json::Value {
         json!({ "path": self.path })
     }

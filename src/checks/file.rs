@@ -66,6 +66,9 @@ impl Kind for File {
         }
     }
 
+    fn files(&self) -> Vec<&Path> {
+        vec![self.path.as_path()]
+    }
     fn details(&self) -> serde_json::Value {
         json!({
             "path": self.path,

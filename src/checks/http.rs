@@ -33,6 +33,9 @@ impl Kind for Http {
         http(self, deadline)
     }
 
+    fn port(&self) -> Option<u16> {
+        port_of(&self.url)
+    }
     fn details(&self) -> serde_json::Value {
         json!({ "url": self.url, "expect_status": self.expect_status, "contains": self.contains, "port": port_of(&self.url) })
     }

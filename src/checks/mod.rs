@@ -15,6 +15,7 @@ pub use perfdata::{parse_perfdata, Perf};
 
 use crate::model::Status;
 use serde::Serialize;
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -47,9 +48,42 @@ pub trait Kind: Sized {
     }
     /// Its settings as facts for an agent's context (`check.details`).
     fn details(&self) -> serde_json::Value;
+    /// What a check of this kind leaves a note on when systemd is not running (`config check`
+    /// warns of it for a kind that `NEEDS_SYSTEMD`).
+    const WITHOUT_SYSTEMD: &'static str = "it reports unknown";
+
+    // What the check names on the host, for the code outside checks/ that works on its service
+    // (the facts, root causes, the files tied to the service, the kill scope, phase 1): asked
+    // here, never by matching on `CheckKind`, so a new kind that names one of these says so in
+    // its own module and every user follows.
+
     /// The unit it watches, when the kind itself names one.
     fn unit(&self) -> Option<&str> {
         None
+    }
+    /// The port it connects to.
+    fn port(&self) -> Option<u16> {
+        None
+    }
+    /// The pid file it reads.
+    fn pid_file(&self) -> Option<&Path> {
+        None
+    }
+    /// The name of the processes it counts.
+    fn process_name(&self) -> Option<&str> {
+        None
+    }
+    /// The files it looks at (not a pid file, not a filesystem it watches).
+    fn files(&self) -> Vec<&Path> {
+        Vec::new()
+    }
+    /// The filesystem it watches the usage of: a full disk there is its fault, not a cause.
+    fn filesystem(&self) -> Option<&Path> {
+        None
+    }
+    /// The command it runs, whose words may name the service's files.
+    fn argv(&self) -> &[String] {
+        &[]
     }
 }
 
@@ -77,6 +111,7 @@ pub struct KindInfo {
     pub keys: &'static [&'static str],
     pub default_timeout: crate::duration::Duration,
     pub needs_systemd: bool,
+    pub without_systemd: &'static str,
     keeps_deadline: bool,
 }
 
@@ -87,6 +122,7 @@ impl KindInfo {
             keys: K::KEYS,
             default_timeout: K::DEFAULT_TIMEOUT,
             needs_systemd: K::NEEDS_SYSTEMD,
+            without_systemd: K::WITHOUT_SYSTEMD,
             keeps_deadline: K::KEEPS_DEADLINE,
         }
     }
@@ -102,6 +138,12 @@ trait Probe {
     fn probe(&self, deadline: Duration, look: Look, memory: &Memory) -> CheckResult;
     fn details(&self) -> serde_json::Value;
     fn unit(&self) -> Option<&str>;
+    fn port(&self) -> Option<u16>;
+    fn pid_file(&self) -> Option<&Path>;
+    fn process_name(&self) -> Option<&str>;
+    fn files(&self) -> Vec<&Path>;
+    fn filesystem(&self) -> Option<&Path>;
+    fn argv(&self) -> &[String];
 }
 
 /// Declares the kind modules and builds [`CheckKind`] (one variant per kind, holding the
@@ -149,6 +191,24 @@ macro_rules! check_kinds {
             fn unit(&self) -> Option<&str> {
                 Kind::unit(self)
             }
+            fn port(&self) -> Option<u16> {
+                Kind::port(self)
+            }
+            fn pid_file(&self) -> Option<&Path> {
+                Kind::pid_file(self)
+            }
+            fn process_name(&self) -> Option<&str> {
+                Kind::process_name(self)
+            }
+            fn files(&self) -> Vec<&Path> {
+                Kind::files(self)
+            }
+            fn filesystem(&self) -> Option<&Path> {
+                Kind::filesystem(self)
+            }
+            fn argv(&self) -> &[String] {
+                Kind::argv(self)
+            }
         })*
     };
 }
@@ -183,9 +243,44 @@ impl CheckKind {
         self.as_probe().details()
     }
 
+    /// What a check of this kind does when systemd is not running.
+    pub fn without_systemd(&self) -> &'static str {
+        self.as_probe().info().without_systemd
+    }
+
     /// The unit the kind itself names (a `systemd` check's), if any.
     pub fn unit(&self) -> Option<&str> {
         self.as_probe().unit()
+    }
+
+    /// The port it connects to ([`Kind::port`]).
+    pub fn port(&self) -> Option<u16> {
+        self.as_probe().port()
+    }
+
+    /// The pid file it reads ([`Kind::pid_file`]).
+    pub fn pid_file(&self) -> Option<&Path> {
+        self.as_probe().pid_file()
+    }
+
+    /// The name of the processes it counts ([`Kind::process_name`]).
+    pub fn process_name(&self) -> Option<&str> {
+        self.as_probe().process_name()
+    }
+
+    /// The files it looks at ([`Kind::files`]).
+    pub fn files(&self) -> Vec<&Path> {
+        self.as_probe().files()
+    }
+
+    /// The filesystem it watches ([`Kind::filesystem`]).
+    pub fn filesystem(&self) -> Option<&Path> {
+        self.as_probe().filesystem()
+    }
+
+    /// The command it runs ([`Kind::argv`]).
+    pub fn argv(&self) -> &[String] {
+        self.as_probe().argv()
     }
 
     fn probe(&self, deadline: Duration, look: Look, memory: &Memory) -> CheckResult {

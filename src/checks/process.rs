@@ -48,6 +48,12 @@ impl Kind for Process {
         )
     }
 
+    fn pid_file(&self) -> Option<&Path> {
+        self.pidfile.as_deref()
+    }
+    fn process_name(&self) -> Option<&str> {
+        self.process.as_deref()
+    }
     fn details(&self) -> serde_json::Value {
         json!({ "process": self.process, "pidfile": self.pidfile, "min": self.min, "max": self.max })
     }

@@ -16,6 +16,7 @@ impl Kind for SystemdFailed {
     const NAME: &'static str = "systemd-failed";
     const KEYS: &'static [&'static str] = &["ignore"];
     const NEEDS_SYSTEMD: bool = true;
+    const WITHOUT_SYSTEMD: &'static str = "it reports ok with a note";
     const KEEPS_DEADLINE: bool = true;
 
     fn parse(keys: &mut Keys) -> Option<Self> {

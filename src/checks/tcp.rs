@@ -28,6 +28,9 @@ impl Kind for Tcp {
         tcp(&self.address, deadline)
     }
 
+    fn port(&self) -> Option<u16> {
+        super::http::port_of(&self.address)
+    }
     fn details(&self) -> serde_json::Value {
         json!({ "address": self.address, "port": port_of(&self.address) })
     }

@@ -2,7 +2,7 @@ use super::error::EXIT_USAGE;
 use super::{output, CommandError};
 use crate::actions::full_unit_name;
 use crate::cli::{ConfigCommand, Global};
-use crate::config::{CheckKind, Config, DEFAULT_CONFIG_TEXT};
+use crate::config::{Config, DEFAULT_CONFIG_TEXT};
 use serde_json::json;
 use std::process::ExitCode;
 
@@ -174,10 +174,7 @@ fn check_warnings(config: &Config, systemd: bool, found: &mut Vec<String>) {
             ));
         }
         if check.kind.needs_systemd() && !systemd {
-            let what = match &check.kind {
-                CheckKind::SystemdFailed { .. } => "it reports ok with a note",
-                _ => "it reports unknown",
-            };
+            let what = check.kind.without_systemd();
             found.push(format!(
                 "check `{}`: kind `{}` needs systemd, which is not running on this host: {what}",
                 check.name,

@@ -504,13 +504,7 @@ impl RawCheck {
     fn validate_remedies(&self, v: &mut Validator) {
         let has_unit = self.unit.is_some();
         for action in &self.remedy {
-            let needs_unit = matches!(
-                action,
-                Action::RestartUnit { unit: None }
-                    | Action::StartUnit { unit: None }
-                    | Action::ResetFailed { unit: None }
-            );
-            if needs_unit && !has_unit {
+            if action.kind().spec().needs_unit && action.unit().is_none() && !has_unit {
                 v.problem(
                     "remedy",
                     format!(
@@ -596,7 +590,7 @@ mod tests {
             "[[checks]]\nname = \"backup\"\nkind = \"file\"\npath = \"/b\"\nmin_size = \"1KB\"\nmax_size = \"2MiB\"\nmax_age = \"26h\"\n",
         )
         .unwrap();
-        let crate::config::CheckKind::File(file) = &config.checks[0].kind else {
+        let crate::checks::CheckKind::File(file) = &config.checks[0].kind else {
             panic!("not a file check: {:?}", config.checks[0].kind);
         };
         assert_eq!(file.min_size, Some(1000));

@@ -9,7 +9,7 @@ mod limits;
 mod recover;
 mod sections;
 
-pub use check::{Check, CheckKind};
+pub use check::Check;
 pub use error::{ConfigError, Problem, Source};
 pub use sections::*;
 

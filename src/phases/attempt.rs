@@ -6,7 +6,7 @@ use super::Runtime;
 use crate::actions::fs::Keep;
 use crate::actions::{execute_plan, Action, ExecOptions, KillScope, Plan};
 use crate::clock::now;
-use crate::config::{Check, CheckKind};
+use crate::config::Check;
 use crate::model::{Outcome, Phase, Status};
 use crate::service_files::ServiceFiles;
 use crate::store::{Incident, Lesson, NewAttempt, Taught};
@@ -262,14 +262,10 @@ fn kill_scope<'a>(
     processes: &'a [String],
     candidate: &Candidate,
 ) -> KillScope<'a> {
-    let (process, pidfile) = match &check.kind {
-        CheckKind::Process(found) => (found.process.as_deref(), found.pidfile.as_deref()),
-        _ => (None, None),
-    };
     KillScope {
         unit: check.unit.as_deref(),
-        pidfile,
-        process,
+        pidfile: check.kind.pid_file(),
+        process: check.kind.process_name(),
         processes,
         admin_written: candidate.is_admins_remedy(),
     }

@@ -7,7 +7,7 @@
 
 use super::Runtime;
 use crate::checks::{self, CheckResult};
-use crate::config::{Check, CheckKind, Config};
+use crate::config::{Check, Config};
 use crate::model::Status;
 use crate::store::{Incident, IncidentFilter};
 use std::collections::{HashMap, HashSet};
@@ -379,10 +379,7 @@ impl<'a> DiskChecks<'a> {
             config
                 .checks
                 .iter()
-                .filter_map(|c| match &c.kind {
-                    CheckKind::Disk(disk) => Some((c.name.as_str(), device_of(&disk.path)?)),
-                    _ => None,
-                })
+                .filter_map(|c| Some((c.name.as_str(), device_of(c.kind.filesystem()?)?)))
                 .collect(),
         )
     }
@@ -394,16 +391,14 @@ impl<'a> DiskChecks<'a> {
         if self.0.is_empty() {
             return Vec::new();
         }
-        let paths: Vec<&Path> = match &check.kind {
-            CheckKind::Disk(_) => return Vec::new(),
-            CheckKind::File(file) => vec![file.path.as_path()],
-            CheckKind::Process(process) => process.pidfile.iter().map(PathBuf::as_path).collect(),
-            _ => Vec::new(),
+        if check.kind.filesystem().is_some() {
+            return Vec::new();
         }
-        .into_iter()
-        .chain(check.paths.iter().map(PathBuf::as_path))
-        .chain(check.logs.iter().map(PathBuf::as_path))
-        .collect();
+        let paths: Vec<&Path> = (check.kind.files().into_iter())
+            .chain(check.kind.pid_file())
+            .chain(check.paths.iter().map(PathBuf::as_path))
+            .chain(check.logs.iter().map(PathBuf::as_path))
+            .collect();
         let devices: Vec<u64> = paths.iter().filter_map(|p| device_of(p)).collect();
         self.0
             .iter()

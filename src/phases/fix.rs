@@ -6,7 +6,7 @@ use super::attempt::{try_plan, Candidate, Tried};
 use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
 use super::{causes, cleared, look, Runtime};
 use crate::actions::{Action, Plan};
-use crate::config::{Check, CheckKind, Config};
+use crate::config::{Check, Config};
 use crate::model::{Phase, Severity};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
 use crate::store::{Incident, Taught};
@@ -310,22 +310,14 @@ fn candidates(
 /// stopping it (`kill_process`, or `restart_unit`, which stops before it starts) is not run.
 /// Returns why, naming the live pids (`alive`: found once, on the first plan that asks).
 fn second_copy(check: &Check, plan: &Plan, alive: &OnceCell<Vec<i32>>) -> Option<String> {
-    let CheckKind::Process(process) = &check.kind else {
-        return None;
-    };
-    let name = process.process.as_deref()?;
-    let first_start = plan.0.iter().position(|action| {
-        matches!(
-            action,
-            Action::StartUnit { .. } | Action::Run { .. } | Action::Remedy {}
-        )
-    })?;
-    let stops_first = plan.0[..first_start].iter().any(|action| {
-        matches!(
-            action,
-            Action::KillProcess { .. } | Action::RestartUnit { .. }
-        )
-    });
+    let name = check.kind.process_name()?;
+    let first_start = plan
+        .0
+        .iter()
+        .position(|action| action.kind().spec().starts)?;
+    let stops_first = plan.0[..first_start]
+        .iter()
+        .any(|action| action.kind().spec().stops);
     if stops_first {
         return None;
     }
