@@ -9,7 +9,7 @@ use std::process::ExitCode;
 pub fn exec(global: &Global, command: ConfigCommand) -> Result<ExitCode, CommandError> {
     match command {
         ConfigCommand::Default => {
-            print!(
+            out!(
                 "{}",
                 default_for_this_host(crate::checks::systemd_is_running())
             );
@@ -55,11 +55,11 @@ fn check(global: &Global, strict: bool) -> Result<ExitCode, CommandError> {
         }));
     } else {
         let names: Vec<&str> = config.checks.iter().map(|c| c.name.as_str()).collect();
-        println!("{}: ok", config.source);
-        println!("  {} checks: {}", names.len(), names.join(", "));
-        println!("  database: {}", db.display());
+        outln!("{}: ok", config.source);
+        outln!("  {} checks: {}", names.len(), names.join(", "));
+        outln!("  database: {}", db.display());
         for warning in &warnings {
-            eprintln!("warning: {warning}");
+            errln!("warning: {warning}");
         }
     }
     if strict && !warnings.is_empty() {

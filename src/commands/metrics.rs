@@ -23,7 +23,7 @@ pub fn exec(
         let text = metrics::prometheus(&totals, &store.check_states()?);
         match textfile {
             Some(path) => write_atomically(path, &text)?,
-            None => print!("{text}"),
+            None => out!("{text}"),
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -68,31 +68,31 @@ fn percent(rate: Option<f64>) -> String {
 }
 
 fn print_table(m: &Metrics, since: Duration) {
-    println!("incidents detected in the last {since}: {}", m.detected);
-    println!(
+    outln!("incidents detected in the last {since}: {}", m.detected);
+    outln!(
         "  auto-fixed     {:>6}   auto-fix rate    {}",
         m.auto_fixed,
         percent(m.auto_fix_rate)
     );
-    println!(
+    outln!(
         "  escalated      {:>6}   escalation rate  {}",
         m.escalated,
         percent(m.escalation_rate)
     );
-    println!(
+    outln!(
         "  recovered      {:>6}   (the check passed before a plan fixed it)",
         m.recovered
     );
-    println!("  open           {:>6}   (still in phases 1-3)", m.open);
-    println!(
+    outln!("  open           {:>6}   (still in phases 1-3)", m.open);
+    outln!(
         "  flapped        {:>6}   (came back too often; their verified fixes still count)",
         m.flapped
     );
-    println!(
+    outln!(
         "  silenced       {:>6}   (detected under a silence, not acted on while it lasted)",
         m.silenced
     );
-    println!();
+    outln!();
     let rows: Vec<Vec<String>> = (1..=4)
         .map(|phase| {
             let key = phase.to_string();
@@ -121,17 +121,19 @@ fn print_table(m: &Metrics, since: Duration) {
             ]
         })
         .collect();
-    println!(
+    outln!(
         "{}",
         output::table(
             &["PHASE", "FIXED", "SUCCESS", "TTR P50", "TTR P90", "TTR MEAN"],
             &rows
         )
     );
-    println!();
-    println!(
+    outln!();
+    outln!(
         "patterns: {} learned ({} new), {} phase-1 fixes by a pattern",
-        m.patterns_total, m.patterns_new, m.pattern_fixes
+        m.patterns_total,
+        m.patterns_new,
+        m.pattern_fixes
     );
     if !m.agent_agreement.is_empty() {
         let shares: Vec<String> = m
@@ -139,6 +141,6 @@ fn print_table(m: &Metrics, since: Duration) {
             .iter()
             .map(|(k, v)| format!("{k} {}", percent(Some(*v))))
             .collect();
-        println!("agent agreement in phase 3: {}", shares.join(", "));
+        outln!("agent agreement in phase 3: {}", shares.join(", "));
     }
 }

@@ -1,5 +1,38 @@
 //! One module per subcommand (house style: thin commands). Each turns arguments into a call to
 //! the core and prints the result, as a table or, with `--json`, one JSON document.
+//!
+//! Output goes through `outln!`, `out!` and `errln!` ([`output::write_out`]): `println!` panics
+//! when the reader of a pipe went away (`orchestrator incidents show 1 | head`), and these end
+//! the printing quietly instead. The lints below keep it so.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+/// `println!` that stops quietly when stdout's reader went away (see `output`).
+macro_rules! outln {
+    () => { $crate::commands::output::write_out($crate::commands::output::Stream::Stdout, format_args!("\n")) };
+    ($($arg:tt)*) => {
+        $crate::commands::output::write_out(
+            $crate::commands::output::Stream::Stdout,
+            format_args!("{}\n", format_args!($($arg)*)),
+        )
+    };
+}
+
+/// `print!` that stops quietly when stdout's reader went away.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::commands::output::write_out($crate::commands::output::Stream::Stdout, format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` that never panics.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::commands::output::write_out(
+            $crate::commands::output::Stream::Stderr,
+            format_args!("{}\n", format_args!($($arg)*)),
+        )
+    };
+}
 
 mod config;
 mod consult;
@@ -50,6 +83,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Config { command } => config::exec(&global, command),
         Command::NotifyFailure { unit } => notify_failure::exec(&global, &unit),
     };
+    // Output lost for another reason than a closed reader fails the command (exit 1).
+    let result = result.and_then(|code| {
+        output::finish()
+            .map(|()| code)
+            .map_err(|err| CommandError::Failure(anyhow::anyhow!(err)))
+    });
     match result {
         Ok(code) => code,
         Err(err) => {
@@ -163,7 +202,7 @@ where
             log::info!("{summary}");
         }
     } else {
-        println!("{}", report.render_text());
+        outln!("{}", report.render_text());
     }
     Ok(Some(report))
 }
@@ -176,7 +215,7 @@ fn print_skipped(global: &Global, name: &str, lock: &std::path::Path) {
     if global.json {
         output::print_json(&serde_json::json!({ "skipped": true, "reason": message }));
     } else {
-        println!("{message}; use --wait to wait for it");
+        outln!("{message}; use --wait to wait for it");
     }
 }
 
@@ -242,7 +281,7 @@ pub(crate) fn or_tell_a_person(
     if global.json {
         output::print_json(&serde_json::to_value(&report)?);
     } else {
-        println!("{}", report.render_text());
+        outln!("{}", report.render_text());
     }
     Ok(ExitCode::from(1))
 }

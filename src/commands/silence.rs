@@ -111,7 +111,7 @@ fn print_one(global: &Global, what: &str, silence: &Silence) {
         output::print_json(&json!({ "silence": silence }));
         return;
     }
-    println!(
+    outln!(
         "silence {} {what}: {} {}",
         silence.id,
         silence.target(),
@@ -124,7 +124,7 @@ fn print_one(global: &Global, what: &str, silence: &Silence) {
 
 fn print_table(silences: &[Silence]) {
     if silences.is_empty() {
-        println!("no silence in force (silence list --all shows those that ended)");
+        outln!("no silence in force (silence list --all shows those that ended)");
         return;
     }
     let now = clock::now();
@@ -146,7 +146,7 @@ fn print_table(silences: &[Silence]) {
             ]
         })
         .collect();
-    println!(
+    outln!(
         "{}",
         output::table(
             &["ID", "STATE", "CHECK", "BY", "FROM", "UNTIL", "NOTE"],
