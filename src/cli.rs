@@ -82,6 +82,11 @@ pub enum Command {
         /// whatever the checks found, so the timer's chain of units goes on to fix them
         #[arg(long)]
         exit_status: bool,
+        /// Run only this check (repeat for more), as named in the config: its result is
+        /// recorded and its incident opened, updated or recovered as by a full scan; no phase
+        /// acts on it. For trying a check after changing it, or a fault just repaired
+        #[arg(long = "check", value_name = "NAME")]
+        checks: Vec<String>,
     },
     /// Phase 1: try learned patterns, then the check's remedies, on incidents waiting for it
     Fix,
@@ -98,7 +103,24 @@ pub enum Command {
     /// Phase 3: several agents vote; the plan a quorum agrees on runs
     Consult,
     /// Phase 4: escalate to a person (email, webhook, dashboard) and retry unsent notifications
-    Escalate,
+    ///
+    /// --resend ID sends again a notification that failed for good (or one waiting for a
+    /// retry) now, instead of running the phase: `incidents show` and `metrics` give the ids. It
+    /// goes as the message it was, with the other notifications of its batch for the same
+    /// channel and recipient, under the same idempotency key; the incident's timeline records
+    /// who asked (a `resent` event). --test sends a test message to every configured channel
+    /// (every mail recipient, the JSON webhook, ntfy, Slack, Matrix, and a test alert
+    /// `OrchestratorTest` with severity info to Alertmanager, which lapses after 5 minutes)
+    /// and prints what each channel answered; it needs no database and records nothing. It
+    /// exits 1 when a channel did not take the message, 2 when no channel is configured.
+    Escalate {
+        /// Send this notification again now (repeat for more)
+        #[arg(long, value_name = "ID", conflicts_with = "test")]
+        resend: Vec<i64>,
+        /// Send a test message to every configured channel and report each one's answer
+        #[arg(long)]
+        test: bool,
+    },
     /// Run the phases in order in one process: scan, fix, research, consult, escalate
     ///
     /// When the state database cannot be written (a full, read-only or failing disk), the
@@ -324,7 +346,7 @@ pub enum IncidentsCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum SilenceCommand {
-    /// Silence a check (or every check with --all) from now on, for --for or until --until
+    /// Silence a check (or every check with --all) from now (or --from), for --for or until --until
     Add {
         /// The check to silence, as named in the config
         #[arg(value_name = "CHECK", required_unless_present = "all")]
@@ -332,7 +354,12 @@ pub enum SilenceCommand {
         /// Silence every check, including those added to the config later
         #[arg(long, conflicts_with = "check")]
         all: bool,
-        /// How long, like 30m, 2h or 1h30m
+        /// When it starts, as RFC 3339 (see --until) [default: now]. A silence that starts
+        /// later is listed as pending and acts on nothing until then; a time in the past is
+        /// refused
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// How long, like 30m, 2h or 1h30m, from its start
         #[arg(
             long = "for",
             value_name = "DURATION",

@@ -36,6 +36,7 @@ pub struct Metrics {
     pub pattern_fixes: i64,
     pub agent_agreement: BTreeMap<String, f64>,
     pub notifications_failed: i64,
+    pub notifications_unsent: i64,
 }
 
 fn ratio(part: i64, whole: i64) -> Option<f64> {
@@ -108,6 +109,7 @@ fn from_counts(counts: Counts) -> Metrics {
         pattern_fixes: counts.pattern_fixes,
         agent_agreement,
         notifications_failed: counts.notifications_failed,
+        notifications_unsent: counts.notifications_unsent,
     }
 }
 

@@ -236,7 +236,8 @@ fn show(global: &Global, store: &Store, id: i64) -> Result<ExitCode, CommandErro
                 .map(|e| format!(" — {e}"))
                 .unwrap_or_default();
             outln!(
-                "  {} {} to {}: {} after {} tries{error}",
+                "  #{} {} {} to {}: {} after {} tries{error}",
+                n.id,
                 n.kind,
                 n.channel,
                 n.recipient,

@@ -32,8 +32,41 @@ pub fn exec(
         output::print_json(&serde_json::to_value(&computed)?);
     } else {
         print_table(&computed, since);
+        print_failed(&computed, &store.failed_notifications(FAILED_SHOWN)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How many of the notifications that failed for good the table names, newest first.
+const FAILED_SHOWN: i64 = 5;
+
+/// Notifications that failed for good, and those still waiting to go out: a message nobody
+/// got is what a person must not miss.
+fn print_failed(m: &Metrics, failed: &[crate::store::Notification]) {
+    outln!();
+    outln!(
+        "notifications: {} failed for good (ever), {} not sent yet",
+        m.notifications_failed,
+        m.notifications_unsent
+    );
+    for n in failed {
+        outln!(
+            "  #{} {} {} to {} (incident {}, {}): {}",
+            n.id,
+            n.kind,
+            n.channel,
+            n.recipient,
+            n.incident,
+            crate::clock::rfc3339(n.created_at),
+            output::cell(n.last_error.as_deref().unwrap_or("no reason kept"), 100)
+        );
+    }
+    if let Some(newest) = failed.first() {
+        outln!(
+            "  send one again: orchestrator escalate --resend {}",
+            newest.id
+        );
+    }
 }
 
 /// node_exporter must never read half a file: write a temporary file beside it, then rename.

@@ -66,11 +66,14 @@ use std::process::ExitCode;
 pub fn run(cli: Cli) -> ExitCode {
     let global = cli.global;
     let result = match cli.command {
-        Command::Scan { exit_status } => scan::exec(&global, exit_status),
+        Command::Scan {
+            exit_status,
+            checks,
+        } => scan::exec(&global, exit_status, &checks),
         Command::Fix => fix::exec(&global),
         Command::Research => research::exec(&global),
         Command::Consult => consult::exec(&global),
-        Command::Escalate => escalate::exec(&global),
+        Command::Escalate { resend, test } => escalate::exec(&global, &resend, test),
         Command::Serve { listen } => serve::exec(&global, listen.as_deref()),
         Command::Cycle => cycle::exec(&global),
         Command::Metrics {
@@ -225,7 +228,7 @@ pub(crate) fn redactor(config: &Config) -> Result<Redactor, CommandError> {
 }
 
 /// Delivery under its own lock; when another process holds it, that one sends what is due.
-fn deliver_unlocked(
+pub(crate) fn deliver_unlocked(
     config: &Config,
     db: &std::path::Path,
     store: &mut Store,

@@ -145,7 +145,7 @@ impl Config {
         }
         let known: Vec<&str> = self.checks.iter().map(|c| c.name.as_str()).collect();
         Err(format!(
-            "unknown check `{name}`; the config has: {} (or silence all checks)",
+            "unknown check `{name}`; the config has: {}",
             if known.is_empty() {
                 "no checks".to_string()
             } else {

@@ -99,6 +99,10 @@ pub enum StoreError {
     NoSilence(i64),
     #[error("silence {0} already ended at {1}")]
     SilenceEnded(i64, String),
+    #[error("no notification {0} (`incidents show ID` and `metrics` name them)")]
+    NoNotification(i64),
+    #[error("notification {0} was sent at {1}: there is nothing to send again")]
+    NotificationSent(i64, String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -400,7 +404,9 @@ impl StoreError {
             | StoreError::NothingToAcknowledge(_)
             | StoreError::AlreadyClosed(..)
             | StoreError::NoSilence(_)
-            | StoreError::SilenceEnded(..) => EXIT_NOTHING_TO_DO,
+            | StoreError::SilenceEnded(..)
+            | StoreError::NoNotification(_)
+            | StoreError::NotificationSent(..) => EXIT_NOTHING_TO_DO,
             _ => EXIT_FAILURE,
         }
     }
@@ -470,6 +476,8 @@ mod tests {
             StoreError::AlreadyClosed(1, "resolved".into()),
             StoreError::NoSilence(1),
             StoreError::SilenceEnded(1, "2026-11-27T18:00:00Z".into()),
+            StoreError::NoNotification(1),
+            StoreError::NotificationSent(1, "2026-11-27T18:00:00Z".into()),
         ];
         for err in nothing_to_do {
             assert_eq!(err.exit_code(), EXIT_NOTHING_TO_DO, "{err}");
