@@ -251,6 +251,19 @@ pub enum Command {
         #[command(subcommand)]
         command: SilenceCommand,
     },
+    /// List, show, disable, enable and forget learned patterns
+    ///
+    /// Every verified fix becomes a pattern of its failure's signature, and phase 1 replays
+    /// patterns first, best record first. A disabled pattern is never replayed: phase 1 names
+    /// it in its report and hand-off ("not replayed: disabled by alice: ..."), agents no longer
+    /// see it as a past fix, and it keeps its record until it is enabled again. Forgetting
+    /// deletes it, so that the same fix learned again starts afresh under a new id; what it
+    /// was, who forgot it, when and why stay in its history (`patterns show ID`), and a pattern
+    /// id is never given twice. `list` and `show` only read the database.
+    Patterns {
+        #[command(subcommand)]
+        command: PatternsCommand,
+    },
     /// Validate the config or print the embedded default
     Config {
         #[command(subcommand)]
@@ -389,6 +402,56 @@ pub enum SilenceCommand {
     Expire {
         /// The silence's id (`silence list` shows it)
         id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PatternsCommand {
+    /// List the learned patterns, best record first: their state (active, disabled, or skipped
+    /// because they failed more often than they worked) and record
+    List {
+        /// Only the patterns of this check
+        #[arg(long, value_name = "NAME")]
+        check: Option<String>,
+    },
+    /// Show one pattern: its plan, signature, record, the attempts that replayed it and every
+    /// change a person made to it (also for a forgotten one)
+    Show {
+        /// The pattern's id (`patterns list`; `pattern:ID` in attempts)
+        id: i64,
+    },
+    /// Stop phase 1 from replaying a pattern; its record is kept
+    Disable {
+        /// The pattern's id
+        id: i64,
+        /// Why: shown with the pattern and wherever phase 1 says it did not replay it
+        #[arg(long, value_name = "TEXT")]
+        note: String,
+        /// Who [default: $SUDO_USER, else $USER, else the user id]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Let phase 1 replay a disabled pattern again
+    Enable {
+        /// The pattern's id
+        id: i64,
+        /// Why (optional)
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        note: String,
+        /// Who [default: $SUDO_USER, else $USER, else the user id]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Delete a pattern; its history keeps what it was, who forgot it and why
+    Forget {
+        /// The pattern's id
+        id: i64,
+        /// Why
+        #[arg(long, value_name = "TEXT")]
+        note: String,
+        /// Who [default: $SUDO_USER, else $USER, else the user id]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
 }
 

@@ -44,6 +44,7 @@ mod incidents;
 mod metrics;
 mod notify_failure;
 mod output;
+mod patterns;
 mod report;
 mod research;
 mod scan;
@@ -83,6 +84,7 @@ pub fn run(cli: Cli) -> ExitCode {
         } => metrics::exec(&global, since, prometheus, textfile.as_deref()),
         Command::Incidents { command } => incidents::exec(&global, command),
         Command::Silence { command } => silence::exec(&global, command),
+        Command::Patterns { command } => patterns::exec(&global, command),
         Command::Config { command } => config::exec(&global, command),
         Command::NotifyFailure { unit } => notify_failure::exec(&global, &unit),
     };

@@ -14,6 +14,7 @@ mod escalations;
 mod facts;
 mod incidents;
 mod metrics;
+mod patterns;
 pub(crate) mod private;
 mod silences;
 mod symptoms;
@@ -24,6 +25,7 @@ pub use dashboard::{CheckResultAt, DayOutcomes};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
+pub use patterns::PatternChange;
 pub use silences::{NewSilence, Silence};
 pub use symptoms::Linked;
 
@@ -48,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_dash.sql"),
     include_str!("migrations/0012_facts.sql"),
     include_str!("migrations/0013_batches.sql"),
+    include_str!("migrations/0021_daily_tools.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +106,10 @@ pub enum StoreError {
     NoNotification(i64),
     #[error("notification {0} was sent at {1}: there is nothing to send again")]
     NotificationSent(i64, String),
+    #[error("no pattern {0} (`orchestrator patterns list` lists them)")]
+    NoPattern(i64),
+    #[error("pattern {0} is already {1}")]
+    PatternAlready(i64, String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -406,7 +413,9 @@ impl StoreError {
             | StoreError::NoSilence(_)
             | StoreError::SilenceEnded(..)
             | StoreError::NoNotification(_)
-            | StoreError::NotificationSent(..) => EXIT_NOTHING_TO_DO,
+            | StoreError::NotificationSent(..)
+            | StoreError::NoPattern(_)
+            | StoreError::PatternAlready(..) => EXIT_NOTHING_TO_DO,
             _ => EXIT_FAILURE,
         }
     }
@@ -478,6 +487,8 @@ mod tests {
             StoreError::SilenceEnded(1, "2026-11-27T18:00:00Z".into()),
             StoreError::NoNotification(1),
             StoreError::NotificationSent(1, "2026-11-27T18:00:00Z".into()),
+            StoreError::NoPattern(1),
+            StoreError::PatternAlready(1, "disabled".into()),
         ];
         for err in nothing_to_do {
             assert_eq!(err.exit_code(), EXIT_NOTHING_TO_DO, "{err}");

@@ -12,6 +12,7 @@ mod forms;
 mod html;
 mod listing;
 mod pages;
+mod patterns;
 mod server;
 mod silences;
 mod systemd;
@@ -285,8 +286,9 @@ impl Dashboard {
                 Err(_) => Reply::text(404, "no such incident"),
             },
             (Method::Get, ["patterns"]) => {
-                self.read(|s| pages::patterns(s, &self.frame(s)?).map(Reply::html))
+                self.read(|s| patterns::page_html(s, &self.csrf, &self.frame(s)?).map(Reply::html))
             }
+            (Method::Post, ["patterns", id, action]) => self.pattern_change(request, id, action),
             (Method::Get, ["checks"]) => {
                 self.read(|s| pages::checks(s, &self.frame(s)?).map(Reply::html))
             }

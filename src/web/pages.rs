@@ -7,9 +7,7 @@ use super::listing::{IncidentList, PAGE_SIZE};
 use crate::actions::Plan;
 use crate::metrics::Metrics;
 use crate::model::IncidentStatus;
-use crate::store::{
-    DayOutcomes, Escalation, Incident, IncidentFilter, Silence, Store, StoreError, Taught,
-};
+use crate::store::{DayOutcomes, Escalation, Incident, IncidentFilter, Silence, Store, StoreError};
 use maud::{html, Markup};
 
 fn incident_link(id: i64) -> Markup {
@@ -423,42 +421,6 @@ fn notifications(store: &Store, id: i64) -> Result<Markup, StoreError> {
         rows,
         "No notification.",
     ))
-}
-
-pub fn patterns(store: &Store, frame: &Frame) -> Result<String, StoreError> {
-    let rows: Vec<Vec<Markup>> = store
-        .patterns()?
-        .iter()
-        .map(|p| {
-            vec![
-                text(&p.id.to_string()),
-                text(&p.check),
-                code(&p.signature),
-                code(&store.mask(&Plan::describe_stored_text(&p.plan))),
-                text(&format!("phase {}", p.source_phase)),
-                text(taught(p.taught)),
-                text(&p.successes.to_string()),
-                text(&p.failures.to_string()),
-                opt_time(p.last_used_at),
-            ]
-        })
-        .collect();
-    let body = html! {
-        h1 { "Learned patterns" }
-        p { "Every verified fix becomes a pattern; phase 1 tries them first, best record first." }
-        (table(&["#", "Check", "Signature", "Plan", "Learned in", "Vouched for by", "Worked", "Failed", "Last used"],
-            rows, "Nothing learned yet."))
-    };
-    Ok(page(frame, "Patterns", Refresh::Never, body))
-}
-
-/// Who vouched for a pattern's plan, which decides how phase 1 judges its replay.
-fn taught(taught: Taught) -> &'static str {
-    match taught {
-        Taught::Unattended => "[policy]",
-        Taught::Person => "a person",
-        Taught::OutsidePolicy => "root, outside [policy]",
-    }
 }
 
 /// Results shown in each check's history strip.
