@@ -19,7 +19,8 @@ pub fn exec(
     let store = open_store_readonly(global, &config)?;
     if prometheus || textfile.is_some() {
         // Counters since the database began, not the window: `--since` is for people.
-        let totals = store.totals(config.serve.stale_after.as_secs_f64())?;
+        let mut totals = store.totals(config.serve.stale_after.as_secs_f64())?;
+        totals.breaker = store.breaker(&config.policy.budget)?;
         let text = metrics::prometheus(&totals, &store.check_states()?);
         match textfile {
             Some(path) => write_atomically(path, &text)?,
@@ -27,14 +28,49 @@ pub fn exec(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let computed = metrics::compute(&store, since.as_secs_f64())?;
+    let mut computed = metrics::compute(&store, since.as_secs_f64())?;
+    computed.circuit_breaker = store.breaker(&config.policy.budget)?;
     if global.json {
         output::print_json(&serde_json::to_value(&computed)?);
     } else {
         print_table(&computed, since);
         print_failed(&computed, &store.failed_notifications(FAILED_SHOWN)?);
+        print_breaker(&computed.circuit_breaker);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `[policy] budget`: open (plans are held, and why) or closed, with what it counts now.
+fn print_breaker(breaker: &crate::store::Breaker) {
+    let cap = |n: u32| match n {
+        0 => "no cap".to_string(),
+        n => n.to_string(),
+    };
+    outln!();
+    if breaker.open {
+        outln!("circuit breaker: OPEN, new plans are held for a person's approval");
+        for reason in &breaker.reasons {
+            outln!("  {reason}");
+        }
+        return;
+    }
+    let unit = breaker
+        .most_restarted_unit
+        .as_ref()
+        .map(|most| {
+            format!(
+                "; most (re)started unit in the last day: {}, {} of {}",
+                most.unit,
+                most.restarts,
+                cap(breaker.restarts_per_unit_per_day)
+            )
+        })
+        .unwrap_or_default();
+    outln!(
+        "circuit breaker: closed ({} of {} actions in the last hour{unit})",
+        breaker.actions_last_hour,
+        cap(breaker.actions_per_hour)
+    );
 }
 
 /// How many of the notifications that failed for good the table names, newest first.

@@ -253,6 +253,7 @@ fn tried_words(tried: &Tried) -> (&'static str, Option<&str>) {
         Tried::DryRun => ("dry_run", None),
         Tried::RestartLimit(detail) => ("restart_limit", Some(detail)),
         Tried::Refused(detail) => ("refused", Some(detail)),
+        Tried::Held(detail) => ("held", Some(detail)),
     }
 }
 

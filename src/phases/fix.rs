@@ -185,6 +185,12 @@ fn try_candidates(
             Tried::RestartLimit(reason) => {
                 return pass_on(rt, incident, Phase::Escalate, reason, line)
             }
+            // Held by the circuit breaker: the hold moved the incident to phase 4.
+            Tried::Held(reason) => {
+                line.verdict = Verdict::Held;
+                line.detail = reason;
+                return Ok(line);
+            }
             Tried::DryRun => {}
             Tried::NotFixed(_) | Tried::Failed(_) | Tried::Refused(_) => tried.push(hash),
         }

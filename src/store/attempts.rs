@@ -145,6 +145,10 @@ pub struct NewAttempt<'a> {
     pub plan_json: &'a str,
     pub plan_hash: &'a str,
     pub restarts: bool,
+    /// How many actions the plan runs, and the units it (re)starts: what `[policy] budget`
+    /// counts (a person's own resolution runs nothing: 0 and none).
+    pub actions: usize,
+    pub units: &'a [String],
 }
 
 /// What a verified fix teaches.
@@ -166,9 +170,19 @@ impl Store {
     /// a trace the next run closes as interrupted.
     pub fn begin_attempt(&self, new: &NewAttempt) -> Result<i64> {
         self.conn.execute(
-            "INSERT INTO attempts (incident, phase, source, plan, plan_hash, restarts, outcome, started_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7)",
-            params![new.incident, new.phase.number(), new.source, new.plan_json, new.plan_hash, new.restarts as i64, now()],
+            "INSERT INTO attempts (incident, phase, source, plan, plan_hash, restarts, outcome, started_at, actions, units)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9)",
+            params![
+                new.incident,
+                new.phase.number(),
+                new.source,
+                new.plan_json,
+                new.plan_hash,
+                new.restarts as i64,
+                now(),
+                new.actions as i64,
+                serde_json::to_string(new.units).unwrap_or_else(|_| "[]".into())
+            ],
         )?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -470,6 +484,8 @@ mod tests {
                 plan_json: "[]",
                 plan_hash: plan,
                 restarts: false,
+                actions: 1,
+                units: &[],
             })
             .unwrap();
         let trace = Trace {

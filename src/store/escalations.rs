@@ -625,6 +625,8 @@ impl Store {
                 plan_json,
                 plan_hash,
                 restarts: false,
+                actions: 0,
+                units: &[],
             })?;
             let lesson = Lesson {
                 signature: &record.signature,

@@ -49,6 +49,9 @@ pub struct Totals {
     pub last_cycle_finished_at: Option<Timestamp>,
     /// Whether the newest cycle that is not still running finished; `None` before any cycle.
     pub last_cycle_success: Option<bool>,
+    /// The circuit breaker, as the caller reads it with the config's `[policy] budget`
+    /// (`Store::breaker`); closed by default.
+    pub breaker: super::Breaker,
 }
 
 impl Totals {
@@ -205,6 +208,7 @@ impl Store {
                 .query_row("SELECT COUNT(*) FROM patterns", [], |r| r.get(0))?,
             last_cycle_finished_at: self.last_cycle_finished_at()?,
             last_cycle_success: self.last_cycle_success(crate::clock::now() - running_for)?,
+            breaker: super::Breaker::default(),
         })
     }
 

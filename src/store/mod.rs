@@ -9,6 +9,7 @@
 
 mod agents;
 mod attempts;
+mod budget;
 mod dashboard;
 mod escalations;
 mod facts;
@@ -21,6 +22,7 @@ mod symptoms;
 
 pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
+pub use budget::Breaker;
 pub use dashboard::{CheckResultAt, DayOutcomes};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};

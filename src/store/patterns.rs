@@ -187,6 +187,8 @@ mod tests {
                 plan_json: "[]",
                 plan_hash,
                 restarts: false,
+                actions: 1,
+                units: &[],
             })
             .unwrap();
         let lesson = Lesson {

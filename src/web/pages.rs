@@ -127,6 +127,7 @@ pub fn overview(
         .collect();
     let body = html! {
         h1 { "Overview" }
+        (breaker_notice(&m.circuit_breaker))
         (cards)
         h2 { "Open escalations" }
         (table(&["Incident", "Check", "Status", "Why a person is needed", "Acknowledged", "Since"],
@@ -143,6 +144,19 @@ pub fn overview(
             recent, "No fixes yet."))
     };
     Ok(page(frame, "Overview", Refresh::Every30s, body))
+}
+
+/// A red line while `[policy] budget` is reached: new plans wait for a person's approval.
+fn breaker_notice(breaker: &crate::store::Breaker) -> Markup {
+    html! {
+        @if breaker.open {
+            div.notice.breaker {
+                b { "Circuit breaker open: " }
+                "new plans are held for a person's approval ([policy] budget). "
+                (breaker.reasons.join("; "))
+            }
+        }
+    }
 }
 
 /// The silence in force over `check` (one on the check, or one on all checks), if any: the
