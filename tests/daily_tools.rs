@@ -1,89 +1,12 @@
 //! The admin's daily tools (issue 22.4) on the built binary: `scan --check NAME`, `silence add
 //! --from`, failed notifications in `metrics` and `escalate --resend ID`, and `escalate --test`
 //! on every channel. An HTTP receiver of the test's own, answering the statuses it is told,
-//! stands in for the JSON webhook, ntfy, Slack, Matrix and Alertmanager.
+//! (`common::ScriptedSink`) stands in for the JSON webhook, ntfy, Slack, Matrix and Alertmanager.
 
 mod common;
 use common::*;
 use serde_json::Value;
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// An HTTP receiver that answers each request with the next status of its script (the last
-/// one repeats) and keeps every request as (request line, body).
-struct Sink {
-    port: u16,
-    requests: Arc<Mutex<Vec<(String, String)>>>,
-    statuses: Arc<Mutex<VecDeque<u16>>>,
-}
-
-impl Sink {
-    fn start(statuses: &[u16]) -> Sink {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let statuses = Arc::new(Mutex::new(
-            statuses.iter().copied().collect::<VecDeque<_>>(),
-        ));
-        let (kept, script) = (requests.clone(), statuses.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut reader = BufReader::new(stream);
-                let mut request_line = String::new();
-                let _ = reader.read_line(&mut request_line);
-                let mut length = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let status = {
-                    let mut script = script.lock().unwrap();
-                    if script.len() > 1 {
-                        script.pop_front().unwrap()
-                    } else {
-                        script.front().copied().unwrap_or(200)
-                    }
-                };
-                kept.lock().unwrap().push((
-                    request_line.trim().to_string(),
-                    String::from_utf8_lossy(&body).into_owned(),
-                ));
-                let reply = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
-                );
-                let _ = reader.get_mut().write_all(reply.as_bytes());
-            }
-        });
-        Sink {
-            port,
-            requests,
-            statuses,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn requests(&self) -> Vec<(String, String)> {
-        self.requests.lock().unwrap().clone()
-    }
-
-    fn answer(&self, status: u16) {
-        *self.statuses.lock().unwrap() = [status].into_iter().collect();
-    }
-}
 
 #[test]
 fn scan_check_runs_and_records_one_check_and_acts_on_nothing() {
@@ -193,7 +116,7 @@ fn a_silence_from_later_is_pending_until_its_start_and_then_silences() {
 #[test]
 fn a_refused_notification_shows_in_metrics_and_is_sent_again_on_request() {
     let host = Host::new();
-    let sink = Sink::start(&[400]);
+    let sink = ScriptedSink::start(&[400]);
     host.write_config(&format!(
         "[escalation]\nretry = \"1ms\"\njson_webhook = {{ url = \"{}\" }}\n{}",
         sink.url("/hook"),
@@ -263,7 +186,7 @@ fn a_refused_notification_shows_in_metrics_and_is_sent_again_on_request() {
 #[test]
 fn escalate_test_reaches_every_channel_records_nothing_and_says_which_failed() {
     let host = Host::new();
-    let sink = Sink::start(&[200]);
+    let sink = ScriptedSink::start(&[200]);
     let dead_smtp = free_port();
     let channels = format!(
         "hostname = \"web-01\"\nmessage_timeout = \"3s\"\n\

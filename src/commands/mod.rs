@@ -191,6 +191,8 @@ where
             store: &mut store,
             dry_run: global.dry_run,
         };
+        // Maintenance windows become silences before anything reads silences.
+        crate::phases::maintenance::sync(&mut runtime)?;
         let report = work(&mut runtime)?;
         store.finish_cycle(cycle, &report.counts())?;
         (store, report)
@@ -236,7 +238,15 @@ pub(crate) fn deliver_unlocked(
     store: &mut Store,
 ) -> Result<Vec<Delivery>, CommandError> {
     match DeliveryLock::try_acquire(db) {
-        Ok(_lock) => Ok(crate::phases::deliver::deliver(config, store)?),
+        Ok(_lock) => {
+            let delivered = crate::phases::deliver::deliver(config, store)?;
+            // Under the same lock, so that two deliverers never tell it twice. A notice that
+            // cannot be recorded now is told by the next run: the delivery stands.
+            if let Err(err) = crate::phases::maintenance::announce(config, store) {
+                log::warn!("maintenance notices wait for the next run: {err}");
+            }
+            Ok(delivered)
+        }
         Err(LockError::Busy(path)) => {
             log::debug!(
                 "not delivering: another orchestrator process delivers (it holds {})",

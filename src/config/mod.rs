@@ -5,11 +5,13 @@
 mod check;
 mod depends;
 mod error;
+mod maintenance;
 mod recover;
 mod sections;
 
 pub use check::{Check, CheckKind};
 pub use error::{ConfigError, Problem, Source};
+pub use maintenance::Maintenance;
 pub use sections::*;
 
 use serde::Deserialize;
@@ -35,6 +37,8 @@ pub struct Config {
     pub escalation: Option<EscalationConfig>,
     pub serve: ServeConfig,
     pub context: ContextConfig,
+    /// `[[maintenance]]`: recurring windows that silence checks.
+    pub maintenance: Vec<Maintenance>,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +61,8 @@ struct RawConfig {
     serve: ServeConfig,
     #[serde(default)]
     context: ContextConfig,
+    #[serde(default)]
+    maintenance: Vec<Spanned<maintenance::MaintenanceTable>>,
 }
 
 impl Config {
@@ -99,6 +105,7 @@ impl Config {
             return Err(ConfigError::Invalid(problems));
         };
         let checks = validate_checks(&source, raw.checks, &mut problems);
+        let maintenance = maintenance::validate(&source, raw.maintenance, &checks, &mut problems);
         validate_agents(
             &source,
             &raw.agents,
@@ -134,6 +141,7 @@ impl Config {
             escalation: raw.escalation,
             serve: raw.serve,
             context: raw.context,
+            maintenance,
         })
     }
 

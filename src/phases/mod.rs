@@ -9,6 +9,7 @@ pub mod consult;
 pub mod deliver;
 pub mod escalate;
 pub mod fix;
+pub mod maintenance;
 pub mod notices;
 pub mod report;
 pub mod research;

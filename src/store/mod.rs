@@ -28,7 +28,7 @@ pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
 pub use patterns::PatternChange;
-pub use silences::{NewSilence, Silence};
+pub use silences::{MaintenanceRow, NewSilence, Silence, WindowState};
 pub use symptoms::Linked;
 
 use crate::exit::{EXIT_FAILURE, EXIT_NOTHING_TO_DO};

@@ -496,6 +496,7 @@ mod tests {
             ends_at,
             expired_at: None,
             state,
+            maintenance: None,
         }
     }
 
