@@ -167,6 +167,13 @@ pub enum Command {
     /// `pattern_fixes`: phase-1 fixes by a learned pattern. `agent_agreement{A}`: the share of
     /// phase-3 voting rounds whose agreement was A (`3/3`, `2/3`, ..., `none`).
     ///
+    /// `notifications_failed`: notifications refused for good, ever (not windowed); the table
+    /// names the newest, for `escalate --resend ID`. `notifications_unsent`: queued or waiting
+    /// for a retry now. `circuit_breaker`: [policy] budget as it stands now: `open` (a cap is
+    /// reached: new plans are held for a person's approval), `reasons`, `actions_last_hour`
+    /// and its cap `actions_per_hour`, `most_restarted_unit` (`unit`, `restarts` in the last
+    /// day) and its cap `restarts_per_unit_per_day` (0: no cap).
+    ///
     /// PROMETHEUS. Counters, kept in the database as events happen (so reading them costs the
     /// same on any history) and never decreasing (retention does not lower them):
     /// `orchestrator_incidents_detected_total`, `_recovered_total`, `_escalated_total`,
@@ -177,7 +184,8 @@ pub enum Command {
     /// symptoms, `_escalated_total` never does (a symptom never enters phase 4). Gauges:
     /// `orchestrator_auto_fix_ratio`, `orchestrator_escalation_ratio`,
     /// `orchestrator_phase_success_ratio{phase}` (over the counters), `orchestrator_incidents_open`,
-    /// `orchestrator_patterns`. The histogram `orchestrator_time_to_resolve_seconds{phase}`
+    /// `orchestrator_patterns`, `orchestrator_circuit_breaker_open` (1 while [policy] budget is
+    /// reached) and `orchestrator_plan_actions_last_hour`. The histogram `orchestrator_time_to_resolve_seconds{phase}`
     /// (`_bucket{le}`, `_sum`, `_count`; bounds 1 s to 1 day) sums across hosts.
     /// `orchestrator_last_cycle_timestamp_seconds` (0 before the first) and
     /// `orchestrator_last_cycle_success` (0 when the newest cycle not still running failed, or

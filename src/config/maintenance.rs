@@ -371,13 +371,19 @@ mod tests {
     use super::*;
     use crate::config::Config;
 
-    fn window(every: &str, lasts: &str, zone: &str) -> Maintenance {
+    /// Berlin's rules as a POSIX TZ string, so that the test needs no time zone database.
+    const BERLIN: &str = "CET-1CEST,M3.5.0,M10.5.0/3";
+
+    fn window(every: &str, lasts: &str) -> Maintenance {
         let text = format!(
             "[[checks]]\nname = \"web\"\nkind = \"memory\"\n\
-             [[maintenance]]\nname = \"w\"\nchecks = [\"web\"]\nevery = \"{every}\"\nfor = \"{lasts}\"\ntimezone = \"{zone}\"\n"
+             [[maintenance]]\nname = \"w\"\nchecks = [\"web\"]\nevery = \"{every}\"\nfor = \"{lasts}\"\ntimezone = \"UTC\"\n"
         );
         let config = Config::parse("t.toml", &text).unwrap_or_else(|e| panic!("{e}"));
-        config.maintenance[0].clone()
+        Maintenance {
+            tz: TimeZone::posix(BERLIN).unwrap(),
+            ..config.maintenance[0].clone()
+        }
     }
 
     fn at(rfc3339: &str) -> Timestamp {
@@ -386,7 +392,7 @@ mod tests {
 
     #[test]
     fn the_window_in_force_and_the_next_one_in_the_windows_time_zone() {
-        let w = window("sun 02:00", "2h", "Europe/Berlin");
+        let w = window("sun 02:00", "2h");
         // Sunday 2026-12-13, 02:00 in Berlin (CET, +01:00) is 01:00 UTC.
         let (current, next) = w.around(at("2026-12-13T01:30:00Z"));
         assert_eq!(current.unwrap().starts_at, at("2026-12-13T01:00:00Z"));
@@ -399,7 +405,7 @@ mod tests {
 
     #[test]
     fn a_start_the_clocks_skip_moves_forward_and_a_repeated_one_starts_at_the_first() {
-        let w = window("sun 02:30", "1h", "Europe/Berlin");
+        let w = window("sun 02:30", "1h");
         // 2026-03-29: 02:00 CET jumps to 03:00 CEST; 02:30 does not exist: 03:30 CEST.
         let (_, next) = w.around(at("2026-03-28T12:00:00Z"));
         assert_eq!(next.unwrap().starts_at, at("2026-03-29T01:30:00Z"));
@@ -440,6 +446,18 @@ mod tests {
         assert_eq!(shortest_gap(&weekend).as_secs(), 86_400);
         let sunday = [false, false, false, false, false, false, true];
         assert_eq!(shortest_gap(&sunday).as_secs(), 7 * 86_400);
+    }
+
+    #[test]
+    fn the_man_page_describes_every_key_of_a_window() {
+        let page = include_str!("../../man/orchestrator.toml.5");
+        let section = page
+            .split_once(".SH [[maintenance]]")
+            .and_then(|(_, rest)| rest.split(".SH ").next())
+            .expect("orchestrator.toml(5) has a [[maintenance]] section");
+        for key in ["name", "checks", "every", "for", "timezone", "note"] {
+            assert!(section.contains(&format!("\\fB{key}\\fR")), "{key}");
+        }
     }
 
     #[test]
