@@ -33,13 +33,13 @@ pub fn exec(global: &Global, command: SilenceCommand) -> Result<ExitCode, Comman
                 (None, None) => return Err(CommandError::Usage("give --for or --until".into())),
             };
             if ends_at <= starts_at {
-                let after = if starts_at > now {
-                    format!("its start, {}", clock::rfc3339(starts_at))
+                let when = if starts_at > now {
+                    format!("after its start, {}", clock::rfc3339(starts_at))
                 } else {
-                    "now".to_string()
+                    "in the future".to_string()
                 };
                 return Err(CommandError::Usage(format!(
-                    "the silence would end at {}, which is not after {after}",
+                    "the silence would end at {}, which is not {when}",
                     clock::rfc3339(ends_at)
                 )));
             }
