@@ -240,10 +240,15 @@ fn escalate_test_reaches_every_channel_records_nothing_and_says_which_failed() {
     assert_eq!(report["failed"], 1);
     let got = sink.requests();
     assert_eq!(got.len(), 5, "{got:?}");
-    let alert = got.iter().find(|(line, _)| line.contains("/am/")).unwrap();
+    let to = |path: &str| {
+        got.iter()
+            .find(|(line, _)| line.starts_with(&format!("POST {path}")))
+            .unwrap_or_else(|| panic!("nothing posted to {path}: {got:?}"))
+    };
+    let alert = to("/am/");
     assert_contains(&alert.1, "\"alertname\":\"OrchestratorTest\"");
     assert_contains(&alert.1, "\"severity\":\"info\"");
-    let hook = got.iter().find(|(line, _)| line.contains("/hook")).unwrap();
+    let hook = to("/hook ");
     let body: Value = serde_json::from_str(&hook.1).unwrap();
     assert_eq!(body["kind"], "test");
     assert_contains(
