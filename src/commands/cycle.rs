@@ -7,7 +7,7 @@ use super::{load_config, or_tell_a_person, run_phase, CommandError};
 use crate::cli::Global;
 use crate::phases::report::{IncidentLine, Verdict};
 use crate::phases::{self, Runtime};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use std::process::ExitCode;
@@ -56,15 +56,14 @@ impl Progress {
             return Ok(phase(rt)?);
         }
         let started = Instant::now();
-        print!("{name} …");
-        // A failed flush only delays the line: nothing to report.
-        let _ = std::io::stdout().flush();
+        out!("{name} …");
+        super::output::flush();
         let report = phase(rt);
         let outcome = match &report {
             Ok(report) => summary(report),
             Err(_) => "failed".to_string(),
         };
-        println!(
+        outln!(
             "\r{name}: {outcome} ({:.1} s)",
             started.elapsed().as_secs_f64()
         );

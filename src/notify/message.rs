@@ -181,14 +181,20 @@ pub fn host_name(config: &Config) -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
-/// The incident's page on the dashboard.
-pub fn incident_link(config: &Config, incident: i64) -> String {
+/// The dashboard's address as people reach it: `[escalation] dashboard_url`, else `[serve]
+/// listen`.
+pub fn dashboard_url(config: &Config) -> String {
     let base = config
         .escalation
         .as_ref()
         .and_then(|e| e.dashboard_url.clone())
         .unwrap_or_else(|| format!("http://{}", config.serve.listen));
-    format!("{}/incidents/{incident}", base.trim_end_matches('/'))
+    base.trim_end_matches('/').to_string()
+}
+
+/// The incident's page on the dashboard.
+pub fn incident_link(config: &Config, incident: i64) -> String {
+    format!("{}/incidents/{incident}", dashboard_url(config))
 }
 
 /// A Message-ID chosen once, when the notification is queued: every try of the row sends it,
