@@ -1,4 +1,4 @@
-//! The time to gather the facts for one incident (src/facts.rs), for the closing note of
+//! The time to gather the facts for one incident (src/facts/), for the closing note of
 //! issue 13: a check with a port, a pid file and a log, on this host as it is, gathered RUNS
 //! times in-process; prints the median, the fastest and the slowest, and one gathering.
 //!

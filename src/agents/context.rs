@@ -40,7 +40,7 @@ pub fn build(facts: &Facts, redactor: &Redactor) -> Value {
     context
 }
 
-/// The host's facts about the check (src/facts.rs), found from the check's config and the
+/// The host's facts about the check (src/facts/), found from the check's config and the
 /// evidence an operator would read in the context.
 fn gather_facts(facts: &Facts, context: &Value) -> Value {
     let evidence = super::runbook::evidence_text(context);

@@ -544,7 +544,7 @@ fn stale_file(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
 
 /// A pid file whose pid is dead, or a lock file that holds no pid, as the facts found it. The
 /// runbook reads no file itself: the facts looked only where the log's writers could look
-/// (src/facts.rs, `Writers`), so a log line cannot make it judge a file they cannot see.
+/// (src/facts/writers.rs, `Writers`), so a log line cannot make it judge a file they cannot see.
 fn is_stale(facts: &Facts, path: &str) -> bool {
     facts.pid_files.iter().any(|file| {
         file.path == path

@@ -151,7 +151,7 @@ pub struct IncidentRecord {
     pub cause: Option<Linked>,
     /// The incidents that are symptoms of this one.
     pub symptoms: Vec<Linked>,
-    /// What was probed on the host before agents were asked (src/facts.rs).
+    /// What was probed on the host before agents were asked (src/facts/).
     pub facts: Option<serde_json::Value>,
     /// People's verdicts on the agents' diagnoses (`incidents feedback`).
     pub feedback: Vec<Feedback>,

@@ -282,7 +282,7 @@ fn chain(store: &Store, id: i64) -> Result<Markup, StoreError> {
     })
 }
 
-/// What was probed on the host before agents were asked (src/facts.rs), if anything was.
+/// What was probed on the host before agents were asked (src/facts/), if anything was.
 fn host_facts(store: &Store, id: i64) -> Result<Markup, StoreError> {
     let Some(facts) = store
         .facts_of(id)?
