@@ -29,7 +29,7 @@ impl Kind for Tcp {
     }
 
     fn port(&self) -> Option<u16> {
-        super::http::port_of(&self.address)
+        port_of(&self.address)
     }
     fn details(&self) -> serde_json::Value {
         json!({ "address": self.address, "port": port_of(&self.address) })
