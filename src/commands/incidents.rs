@@ -253,7 +253,9 @@ fn show(global: &Global, store: &Store, id: i64) -> Result<ExitCode, CommandErro
             .unwrap_or_default();
         outln!(
             "  feedback: agent {} {} (by {}){note}",
-            verdict.agent, verdict.verdict, verdict.by
+            verdict.agent,
+            verdict.verdict,
+            verdict.by
         );
     }
     if let Some(escalation) = &escalation {
