@@ -64,19 +64,19 @@ pub struct HeldPlan {
     pub executed_at: Option<Timestamp>,
 }
 
-const HELD_COLUMNS: &str = "id, incident, held_plan, COALESCE(held_source, ''), COALESCE(held_phase, 4), reason, decision, decided_by, executed_at";
+const HELD_COLUMNS: &str = "id, incident, held_plan, COALESCE(held_source, '') AS held_source, COALESCE(held_phase, 4) AS held_phase, reason, decision, decided_by, executed_at";
 
 fn held_from_row(row: &Row) -> rusqlite::Result<HeldPlan> {
     Ok(HeldPlan {
-        escalation: row.get(0)?,
-        incident: row.get(1)?,
-        plan: row.get(2)?,
-        source: row.get(3)?,
-        phase: row.get(4)?,
-        reason: row.get(5)?,
-        decision: row.get(6)?,
-        decided_by: row.get(7)?,
-        executed_at: row.get(8)?,
+        escalation: row.get("id")?,
+        incident: row.get("incident")?,
+        plan: row.get("held_plan")?,
+        source: row.get("held_source")?,
+        phase: row.get("held_phase")?,
+        reason: row.get("reason")?,
+        decision: row.get("decision")?,
+        decided_by: row.get("decided_by")?,
+        executed_at: row.get("executed_at")?,
     })
 }
 
@@ -140,26 +140,26 @@ impl Store {
              FROM agent_consultations WHERE incident = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([incident], |row| {
-            let plan: Option<String> = row.get(6)?;
+            let plan: Option<String> = row.get("plan")?;
             Ok(Consultation {
-                id: row.get(0)?,
-                attempt: row.get(1)?,
-                agent: row.get(2)?,
-                phase: row.get(3)?,
-                round: row.get(4)?,
-                diagnosis: row.get(5)?,
+                id: row.get("id")?,
+                attempt: row.get("attempt")?,
+                agent: row.get("agent")?,
+                phase: row.get("phase")?,
+                round: row.get("round")?,
+                diagnosis: row.get("diagnosis")?,
                 plan: plan.and_then(|p| serde_json::from_str(&p).ok()),
-                plan_hash: row.get(7)?,
-                confidence: row.get(8)?,
-                vote: row.get(9)?,
-                agreement: row.get(10)?,
-                latency_ms: row.get(11)?,
-                error: row.get(12)?,
-                response: row.get(13)?,
-                created_at: row.get(14)?,
-                input_tokens: row.get(15)?,
-                output_tokens: row.get(16)?,
-                cost_usd: row.get(17)?,
+                plan_hash: row.get("plan_hash")?,
+                confidence: row.get("confidence")?,
+                vote: row.get("vote")?,
+                agreement: row.get("agreement")?,
+                latency_ms: row.get("latency_ms")?,
+                error: row.get("error")?,
+                response: row.get("response")?,
+                created_at: row.get("created_at")?,
+                input_tokens: row.get("input_tokens")?,
+                output_tokens: row.get("output_tokens")?,
+                cost_usd: row.get("cost_usd")?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -307,7 +307,7 @@ impl Store {
             .query_row(
                 "SELECT status, summary, output FROM checks WHERE name = ?1",
                 [check],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                |row| Ok((row.get("status")?, row.get("summary")?, row.get("output")?)),
             )
             .optional()?)
     }
