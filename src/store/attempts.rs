@@ -43,19 +43,19 @@ pub struct Attempt {
 
 impl Attempt {
     pub(super) fn from_row(row: &Row) -> rusqlite::Result<Attempt> {
-        let plan: String = row.get(4)?;
+        let plan: String = row.get("plan")?;
         Ok(Attempt {
-            id: row.get(0)?,
-            incident: row.get(1)?,
-            phase: row.get(2)?,
-            source: row.get(3)?,
+            id: row.get("id")?,
+            incident: row.get("incident")?,
+            phase: row.get("phase")?,
+            source: row.get("source")?,
             plan: serde_json::from_str(&plan).unwrap_or(serde_json::Value::Null),
-            plan_hash: row.get(5)?,
-            outcome: row.get(6)?,
-            reason: row.get(7)?,
-            output: row.get(8)?,
-            started_at: row.get(9)?,
-            finished_at: row.get(10)?,
+            plan_hash: row.get("plan_hash")?,
+            outcome: row.get("outcome")?,
+            reason: row.get("reason")?,
+            output: row.get("output")?,
+            started_at: row.get("started_at")?,
+            finished_at: row.get("finished_at")?,
         })
     }
 }
@@ -322,7 +322,7 @@ impl Store {
                 "SELECT outcome, reason FROM attempts WHERE incident = ?1 AND phase = ?2 AND plan_hash = ?3
                  ORDER BY id DESC LIMIT 1",
                 params![incident, phase.number(), plan_hash],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get("outcome")?, row.get("reason")?)),
             )
             .optional()?)
     }
@@ -337,7 +337,7 @@ impl Store {
             "WITH episode AS (
                  SELECT plan_hash, outcome FROM attempts WHERE incident = ?1 AND phase = ?2
                  AND started_at >= COALESCE((SELECT MAX(at) FROM incident_events WHERE incident = ?1 AND kind = 'reopened'), 0))
-             SELECT plan_hash, outcome = 'rejected' FROM episode
+             SELECT plan_hash, outcome = 'rejected' AS refused FROM episode
               WHERE outcome NOT IN ('dry_run', 'running', 'interrupted')
              UNION ALL
              SELECT plan_hash, 0 FROM episode WHERE outcome = 'interrupted'
@@ -345,7 +345,12 @@ impl Store {
         )?;
         let rows = stmt.query_map(
             params![incident, phase.number(), INTERRUPTIONS_THAT_COUNT],
-            |row| Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?)),
+            |row| {
+                Ok((
+                    row.get::<_, String>("plan_hash")?,
+                    row.get::<_, bool>("refused")?,
+                ))
+            },
         )?;
         let mut plans = EpisodePlans::default();
         for row in rows {
@@ -431,17 +436,17 @@ pub struct RunningAttempt {
 
 impl RunningAttempt {
     fn from_row(row: &Row) -> rusqlite::Result<RunningAttempt> {
-        let marker: Option<String> = row.get(2)?;
-        let group: Option<i32> = row.get(3)?;
-        let start: Option<i64> = row.get(4)?;
-        let boot: Option<String> = row.get(5)?;
+        let marker: Option<String> = row.get("exec_marker")?;
+        let group: Option<i32> = row.get("exec_group")?;
+        let start: Option<i64> = row.get("exec_leader_start")?;
+        let boot: Option<String> = row.get("exec_boot")?;
         let leader = group.zip(start).map(|(pid, start)| Leader {
             pid,
             start: start as u64,
         });
         Ok(RunningAttempt {
-            id: row.get(0)?,
-            incident: row.get(1)?,
+            id: row.get("id")?,
+            incident: row.get("incident")?,
             trace: marker.map(|marker| Trace {
                 marker,
                 leader,
@@ -453,20 +458,20 @@ impl RunningAttempt {
 
 pub(super) fn pattern_from_row(row: &Row) -> rusqlite::Result<Pattern> {
     Ok(Pattern {
-        id: row.get(0)?,
-        signature: row.get(1)?,
-        check: row.get(2)?,
-        plan: row.get(3)?,
-        plan_hash: row.get(4)?,
-        source_phase: row.get(5)?,
-        successes: row.get(6)?,
-        failures: row.get(7)?,
-        created_at: row.get(8)?,
-        last_used_at: row.get(9)?,
-        taught: Taught::from_column(row.get(10)?),
-        disabled_at: row.get(11)?,
-        disabled_by: row.get(12)?,
-        disabled_note: row.get(13)?,
+        id: row.get("id")?,
+        signature: row.get("signature")?,
+        check: row.get("check_name")?,
+        plan: row.get("plan")?,
+        plan_hash: row.get("plan_hash")?,
+        source_phase: row.get("source_phase")?,
+        successes: row.get("successes")?,
+        failures: row.get("failures")?,
+        created_at: row.get("created_at")?,
+        last_used_at: row.get("last_used_at")?,
+        taught: Taught::from_column(row.get("taught")?),
+        disabled_at: row.get("disabled_at")?,
+        disabled_by: row.get("disabled_by")?,
+        disabled_note: row.get("disabled_note")?,
     })
 }
 
