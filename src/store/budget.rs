@@ -53,12 +53,14 @@ impl Store {
     /// (unit, times it was (re)started since `since`), most first; only `unit` when given.
     fn restarts_since_by_unit(&self, since: f64, unit: Option<&str>) -> Result<Vec<(String, i64)>> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT u.value, COUNT(*) FROM attempts a, json_each(a.units) u
+            "SELECT u.value AS unit, COUNT(*) AS starts FROM attempts a, json_each(a.units) u
               WHERE a.started_at >= ?1 AND a.units IS NOT NULL AND {COUNTED}
                 AND (?2 IS NULL OR u.value = ?2)
               GROUP BY u.value ORDER BY COUNT(*) DESC, u.value"
         ))?;
-        let rows = stmt.query_map(params![since, unit], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let rows = stmt.query_map(params![since, unit], |row| {
+            Ok((row.get("unit")?, row.get("starts")?))
+        })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
