@@ -78,11 +78,14 @@ impl Store {
         let mut history: BTreeMap<String, Vec<CheckResultAt>> = BTreeMap::new();
         let mut rows = stmt.query([limit])?;
         while let Some(row) = rows.next()? {
-            history.entry(row.get(0)?).or_default().push(CheckResultAt {
-                status: row.get(1)?,
-                summary: row.get(2)?,
-                checked_at: row.get(3)?,
-            });
+            history
+                .entry(row.get("name")?)
+                .or_default()
+                .push(CheckResultAt {
+                    status: row.get("status")?,
+                    summary: row.get("summary")?,
+                    checked_at: row.get("checked_at")?,
+                });
         }
         Ok(history)
     }
@@ -91,10 +94,11 @@ impl Store {
     pub fn outcomes_per_day(&self, since: Timestamp) -> Result<Vec<DayOutcomes>> {
         let mut stmt = self.conn.prepare(
             "SELECT CAST(detected_at / 86400 AS INTEGER) AS day,
-                    COALESCE(SUM(fixed_in = 1), 0), COALESCE(SUM(fixed_in = 2), 0), COALESCE(SUM(fixed_in = 3), 0),
-                    COALESCE(SUM(fixed_in IS NULL AND max_phase = 4), 0),
-                    COALESCE(SUM(fixed_in IS NULL AND max_phase < 4 AND status = 'recovered'), 0),
-                    COALESCE(SUM(fixed_in IS NULL AND max_phase < 4 AND status != 'recovered'), 0)
+                    COALESCE(SUM(fixed_in = 1), 0) AS fixed_1, COALESCE(SUM(fixed_in = 2), 0) AS fixed_2,
+                    COALESCE(SUM(fixed_in = 3), 0) AS fixed_3,
+                    COALESCE(SUM(fixed_in IS NULL AND max_phase = 4), 0) AS escalated,
+                    COALESCE(SUM(fixed_in IS NULL AND max_phase < 4 AND status = 'recovered'), 0) AS recovered,
+                    COALESCE(SUM(fixed_in IS NULL AND max_phase < 4 AND status != 'recovered'), 0) AS open
              FROM (SELECT detected_at, status, max_phase,
                           CASE WHEN status = 'resolved' AND resolved_phase BETWEEN 1 AND 3
                                     AND resolved_by NOT LIKE 'person%' THEN resolved_phase END AS fixed_in
@@ -103,11 +107,11 @@ impl Store {
         )?;
         let rows = stmt.query_map([since], |r| {
             Ok(DayOutcomes {
-                day: r.get(0)?,
-                fixed: [r.get(1)?, r.get(2)?, r.get(3)?],
-                escalated: r.get(4)?,
-                recovered: r.get(5)?,
-                open: r.get(6)?,
+                day: r.get("day")?,
+                fixed: [r.get("fixed_1")?, r.get("fixed_2")?, r.get("fixed_3")?],
+                escalated: r.get("escalated")?,
+                recovered: r.get("recovered")?,
+                open: r.get("open")?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -120,7 +124,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT id, check_name FROM incidents WHERE id IN (SELECT value FROM json_each(?1))",
         )?;
-        let rows = stmt.query_map([ids], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map([ids], |r| Ok((r.get("id")?, r.get("check_name")?)))?;
         Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
     }
 
