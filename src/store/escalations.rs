@@ -34,17 +34,17 @@ const ESCALATION_COLUMNS: &str =
 
 fn escalation_from_row(row: &Row) -> rusqlite::Result<Escalation> {
     Ok(Escalation {
-        id: row.get(0)?,
-        incident: row.get(1)?,
-        status: row.get(2)?,
-        reason: row.get(3)?,
-        held_plan: row.get(4)?,
-        created_at: row.get(5)?,
-        acknowledged_by: row.get(6)?,
-        acknowledged_at: row.get(7)?,
-        note: row.get(8)?,
-        last_notified_at: row.get(9)?,
-        decision: row.get(10)?,
+        id: row.get("id")?,
+        incident: row.get("incident")?,
+        status: row.get("status")?,
+        reason: row.get("reason")?,
+        held_plan: row.get("held_plan")?,
+        created_at: row.get("created_at")?,
+        acknowledged_by: row.get("acknowledged_by")?,
+        acknowledged_at: row.get("acknowledged_at")?,
+        note: row.get("note")?,
+        last_notified_at: row.get("last_notified_at")?,
+        decision: row.get("decision")?,
     })
 }
 
@@ -87,25 +87,25 @@ const NOTIFICATIONS: &str = "notifications n JOIN escalations e ON e.id = n.esca
 
 fn notification_from_row(row: &Row) -> rusqlite::Result<Notification> {
     Ok(Notification {
-        id: row.get(0)?,
-        escalation: row.get(1)?,
-        incident: row.get(2)?,
-        channel: row.get(3)?,
-        recipient: row.get(4)?,
-        kind: row.get(5)?,
-        subject: row.get(6)?,
-        body: row.get(7)?,
-        status: row.get(8)?,
-        tries: row.get(9)?,
-        last_error: row.get(10)?,
-        next_try_at: row.get(11)?,
-        sent_at: row.get(12)?,
-        created_at: row.get(13)?,
-        idempotency_key: row.get(14)?,
-        in_reply_to: row.get(15)?,
-        batch: row.get(16)?,
-        check: row.get(17)?,
-        severity: row.get(18)?,
+        id: row.get("id")?,
+        escalation: row.get("escalation")?,
+        incident: row.get("incident")?,
+        channel: row.get("channel")?,
+        recipient: row.get("recipient")?,
+        kind: row.get("kind")?,
+        subject: row.get("subject")?,
+        body: row.get("body")?,
+        status: row.get("status")?,
+        tries: row.get("tries")?,
+        last_error: row.get("last_error")?,
+        next_try_at: row.get("next_try_at")?,
+        sent_at: row.get("sent_at")?,
+        created_at: row.get("created_at")?,
+        idempotency_key: row.get("idempotency_key")?,
+        in_reply_to: row.get("in_reply_to")?,
+        batch: row.get("batch")?,
+        check: row.get("check_name")?,
+        severity: row.get("severity")?,
     })
 }
 
@@ -263,7 +263,10 @@ impl Store {
              WHERE escalation = ?1 AND kind = 'escalation' ORDER BY id DESC",
         )?;
         let rows = stmt.query_map([escalation], |row| {
-            Ok(((row.get(0)?, row.get(1)?), row.get(2)?))
+            Ok((
+                (row.get("channel")?, row.get("recipient")?),
+                row.get("idempotency_key")?,
+            ))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -544,9 +547,9 @@ impl Store {
         let mut rows = stmt.query([before])?;
         let mut due: Vec<DueReminder> = Vec::new();
         while let Some(row) = rows.next()? {
-            let recipient = (row.get(11)?, row.get(12)?);
+            let recipient = (row.get("channel")?, row.get("recipient")?);
             match due.last_mut() {
-                Some(last) if last.escalation.id == row.get::<_, i64>(0)? => {
+                Some(last) if last.escalation.id == row.get::<_, i64>("id")? => {
                     last.recipients.push(recipient)
                 }
                 _ => due.push(DueReminder {
