@@ -36,24 +36,24 @@ pub(super) const INCIDENT_COLUMNS: &str = "id, check_name, signature, severity, 
 impl Incident {
     pub(super) fn from_row(row: &Row) -> rusqlite::Result<Incident> {
         Ok(Incident {
-            id: row.get(0)?,
-            check: row.get(1)?,
-            signature: row.get(2)?,
-            severity: row.get(3)?,
-            status: row.get(4)?,
-            phase: row.get(5)?,
-            summary: row.get(6)?,
-            evidence: row.get(7)?,
-            occurrences: row.get(8)?,
-            detected_at: row.get(9)?,
-            last_seen_at: row.get(10)?,
-            resolved_at: row.get(11)?,
-            resolved_phase: row.get(12)?,
-            resolved_by: row.get(13)?,
-            reopened: row.get(14)?,
-            flapping: row.get::<_, i64>(15)? != 0,
-            handoff: row.get(16)?,
-            caused_by: row.get(17)?,
+            id: row.get("id")?,
+            check: row.get("check_name")?,
+            signature: row.get("signature")?,
+            severity: row.get("severity")?,
+            status: row.get("status")?,
+            phase: row.get("phase")?,
+            summary: row.get("summary")?,
+            evidence: row.get("evidence")?,
+            occurrences: row.get("occurrences")?,
+            detected_at: row.get("detected_at")?,
+            last_seen_at: row.get("last_seen_at")?,
+            resolved_at: row.get("resolved_at")?,
+            resolved_phase: row.get("resolved_phase")?,
+            resolved_by: row.get("resolved_by")?,
+            reopened: row.get("reopened")?,
+            flapping: row.get::<_, i64>("flapping")? != 0,
+            handoff: row.get("handoff")?,
+            caused_by: row.get("caused_by")?,
         })
     }
 }
@@ -302,9 +302,9 @@ impl Store {
         )?;
         let rows = stmt.query_map([incident], |row| {
             Ok(Event {
-                at: row.get(0)?,
-                kind: row.get(1)?,
-                detail: row.get(2)?,
+                at: row.get("at")?,
+                kind: row.get("kind")?,
+                detail: row.get("detail")?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
