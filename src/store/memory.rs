@@ -30,7 +30,10 @@ impl Store {
             .conn
             .prepare("SELECT name, memory FROM check_memory WHERE memory IS NOT NULL")?;
         let rows = stmt.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            Ok((
+                row.get::<_, String>("name")?,
+                row.get::<_, String>("memory")?,
+            ))
         })?;
         let mut found = HashMap::new();
         for row in rows {
