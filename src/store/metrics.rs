@@ -118,31 +118,39 @@ impl Store {
     /// A fix counts for its phase unless a person did it; `resolved_by` is the source of the
     /// attempt that fixed it, so a pattern fix reads `pattern:ID`.
     fn window_counts(&self, since: Timestamp) -> Result<Counts> {
-        let sql = "SELECT COUNT(*),
-                COALESCE(SUM(status = 'recovered'), 0),
-                COALESCE(SUM(max_phase = 4), 0),
-                COALESCE(SUM(status = 'open' AND phase < 4), 0),
-                COALESCE(SUM(max_phase >= 2), 0),
-                COALESCE(SUM(max_phase >= 3), 0),
-                COALESCE(SUM(status = 'resolved' AND resolved_phase = 1 AND resolved_by LIKE 'pattern:%'), 0),
-                COALESCE(SUM(status = 'resolved' AND resolved_phase = 1 AND resolved_by NOT LIKE 'person%'), 0),
-                COALESCE(SUM(status = 'resolved' AND resolved_phase = 2 AND resolved_by NOT LIKE 'person%'), 0),
-                COALESCE(SUM(status = 'resolved' AND resolved_phase = 3 AND resolved_by NOT LIKE 'person%'), 0)
+        let sql = "SELECT COUNT(*) AS detected,
+                COALESCE(SUM(status = 'recovered'), 0) AS recovered,
+                COALESCE(SUM(max_phase = 4), 0) AS escalated,
+                COALESCE(SUM(status = 'open' AND phase < 4), 0) AS open,
+                COALESCE(SUM(max_phase >= 2), 0) AS entered_2,
+                COALESCE(SUM(max_phase >= 3), 0) AS entered_3,
+                COALESCE(SUM(status = 'resolved' AND resolved_phase = 1 AND resolved_by LIKE 'pattern:%'), 0) AS pattern_fixes,
+                COALESCE(SUM(status = 'resolved' AND resolved_phase = 1 AND resolved_by NOT LIKE 'person%'), 0) AS fixed_1,
+                COALESCE(SUM(status = 'resolved' AND resolved_phase = 2 AND resolved_by NOT LIKE 'person%'), 0) AS fixed_2,
+                COALESCE(SUM(status = 'resolved' AND resolved_phase = 3 AND resolved_by NOT LIKE 'person%'), 0) AS fixed_3
              FROM incidents INDEXED BY incidents_window WHERE detected_at >= ?1 AND caused_by IS NULL";
         Ok(self.conn.query_row(sql, [since], |r| {
-            let detected: i64 = r.get(0)?;
+            let detected: i64 = r.get("detected")?;
             Ok(Counts {
                 detected,
-                recovered: r.get(1)?,
-                escalated: r.get(2)?,
-                open: r.get(3)?,
-                entered_phase: [(1, detected), (2, r.get(4)?), (3, r.get(5)?)]
-                    .into_iter()
-                    .collect(),
-                pattern_fixes: r.get(6)?,
-                fixed_by_phase: [(1, r.get(7)?), (2, r.get(8)?), (3, r.get(9)?)]
-                    .into_iter()
-                    .collect(),
+                recovered: r.get("recovered")?,
+                escalated: r.get("escalated")?,
+                open: r.get("open")?,
+                entered_phase: [
+                    (1, detected),
+                    (2, r.get("entered_2")?),
+                    (3, r.get("entered_3")?),
+                ]
+                .into_iter()
+                .collect(),
+                pattern_fixes: r.get("pattern_fixes")?,
+                fixed_by_phase: [
+                    (1, r.get("fixed_1")?),
+                    (2, r.get("fixed_2")?),
+                    (3, r.get("fixed_3")?),
+                ]
+                .into_iter()
+                .collect(),
                 ..Counts::default()
             })
         })?)
@@ -153,7 +161,7 @@ impl Store {
     /// (the one after it, if any, is the incident's resolution, counted by `window_counts`).
     fn add_undone_fixes(&self, since: Timestamp, counts: &mut Counts) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT a.phase, COUNT(*), COALESCE(SUM(a.source LIKE 'pattern:%'), 0)
+            "SELECT a.phase, COUNT(*) AS fixes, COALESCE(SUM(a.source LIKE 'pattern:%'), 0) AS pattern_fixes
                FROM incidents i JOIN attempts a ON a.incident = i.id
               WHERE i.detected_at >= ?1 AND i.reopened > 0 AND a.outcome = 'fixed'
                 AND a.source != 'person' AND a.phase BETWEEN 1 AND 3
@@ -163,10 +171,10 @@ impl Store {
         )?;
         let mut rows = stmt.query([since])?;
         while let Some(row) = rows.next()? {
-            let phase: i64 = row.get(0)?;
-            *counts.fixed_by_phase.entry(phase).or_default() += row.get::<_, i64>(1)?;
+            let phase: i64 = row.get("phase")?;
+            *counts.fixed_by_phase.entry(phase).or_default() += row.get::<_, i64>("fixes")?;
             if phase == 1 {
-                counts.pattern_fixes += row.get::<_, i64>(2)?;
+                counts.pattern_fixes += row.get::<_, i64>("pattern_fixes")?;
             }
         }
         Ok(())
@@ -174,23 +182,26 @@ impl Store {
 
     fn durations(&self, since: Timestamp) -> Result<BTreeMap<i64, Vec<f64>>> {
         let mut stmt = self.conn.prepare(
-            "SELECT resolved_phase, resolved_at - detected_at FROM incidents INDEXED BY incidents_window
+            "SELECT resolved_phase, resolved_at - detected_at AS took FROM incidents INDEXED BY incidents_window
              WHERE detected_at >= ?1 AND status = 'resolved' AND resolved_phase IS NOT NULL AND caused_by IS NULL",
         )?;
         let mut by_phase: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
         let mut rows = stmt.query([since])?;
         while let Some(row) = rows.next()? {
-            by_phase.entry(row.get(0)?).or_default().push(row.get(1)?);
+            by_phase
+                .entry(row.get("resolved_phase")?)
+                .or_default()
+                .push(row.get("took")?);
         }
         Ok(by_phase)
     }
 
     fn agreements(&self, since: Timestamp) -> Result<BTreeMap<String, i64>> {
         let mut stmt = self.conn.prepare(
-            "SELECT agreement, COUNT(DISTINCT round) FROM agent_consultations INDEXED BY agent_consultations_rounds
+            "SELECT agreement, COUNT(DISTINCT round) AS rounds FROM agent_consultations INDEXED BY agent_consultations_rounds
              WHERE phase = 3 AND created_at >= ?1 AND round IS NOT NULL AND agreement IS NOT NULL GROUP BY agreement",
         )?;
-        let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map([since], |r| Ok((r.get("agreement")?, r.get("rounds")?)))?;
         Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
     }
 
@@ -223,9 +234,9 @@ impl Store {
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             counters
-                .entry(row.get(0)?)
+                .entry(row.get("name")?)
                 .or_default()
-                .insert(row.get(1)?, row.get(2)?);
+                .insert(row.get("label")?, row.get("value")?);
         }
         Ok(counters)
     }
@@ -238,9 +249,9 @@ impl Store {
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             buckets
-                .entry(row.get(0)?)
+                .entry(row.get("phase")?)
                 .or_default()
-                .push((row.get(1)?, row.get(2)?));
+                .push((row.get("le")?, row.get("count")?));
         }
         Ok(buckets)
     }
@@ -265,14 +276,14 @@ impl Store {
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(CheckState {
-                name: r.get(0)?,
-                kind: r.get(1)?,
-                status: r.get(2)?,
-                summary: r.get(3)?,
-                duration_ms: r.get(4)?,
-                checked_at: r.get(5)?,
-                last_ok_at: r.get(6)?,
-                perfdata: r.get(7)?,
+                name: r.get("name")?,
+                kind: r.get("kind")?,
+                status: r.get("status")?,
+                summary: r.get("summary")?,
+                duration_ms: r.get("duration_ms")?,
+                checked_at: r.get("checked_at")?,
+                last_ok_at: r.get("last_ok_at")?,
+                perfdata: r.get("perfdata")?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
