@@ -30,17 +30,17 @@ const CHANGE_COLUMNS: &str =
 
 fn change_from_row(row: &Row) -> rusqlite::Result<PatternChange> {
     Ok(PatternChange {
-        id: row.get(0)?,
-        pattern: row.get(1)?,
-        action: row.get(2)?,
-        by: row.get(3)?,
-        at: row.get(4)?,
-        note: row.get(5)?,
-        signature: row.get(6)?,
-        check: row.get(7)?,
-        plan: row.get(8)?,
-        successes: row.get(9)?,
-        failures: row.get(10)?,
+        id: row.get("id")?,
+        pattern: row.get("pattern")?,
+        action: row.get("action")?,
+        by: row.get("by")?,
+        at: row.get("at")?,
+        note: row.get("note")?,
+        signature: row.get("signature")?,
+        check: row.get("check_name")?,
+        plan: row.get("plan")?,
+        successes: row.get("successes")?,
+        failures: row.get("failures")?,
     })
 }
 
