@@ -38,7 +38,7 @@ impl Store {
         ))?;
         let rows = stmt.query_map(
             params![incident.id, incident.signature, incident.check, limit],
-            |row| Ok((Incident::from_row(row)?, row.get::<_, bool>(18)?)),
+            |row| Ok((Incident::from_row(row)?, row.get::<_, bool>("same")?)),
         )?;
         let found = rows.collect::<rusqlite::Result<Vec<_>>>()?;
         let mut similar = Vec::with_capacity(found.len());
@@ -49,7 +49,12 @@ impl Store {
                     "SELECT plan, source FROM attempts WHERE incident = ?1 AND outcome = 'fixed'
                       ORDER BY id DESC LIMIT 1",
                     [past.id],
-                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
+                    |row| {
+                        Ok((
+                            row.get::<_, String>("plan")?,
+                            row.get::<_, String>("source")?,
+                        ))
+                    },
                 )
                 .ok();
             let note = self
@@ -160,12 +165,12 @@ impl Store {
         )?;
         let rows = stmt.query_map([incident], |row| {
             Ok(Feedback {
-                incident: row.get(0)?,
-                agent: row.get(1)?,
-                verdict: row.get(2)?,
-                note: row.get(3)?,
-                by: row.get(4)?,
-                at: row.get(5)?,
+                incident: row.get("incident")?,
+                agent: row.get("agent")?,
+                verdict: row.get("verdict")?,
+                note: row.get("note")?,
+                by: row.get("by")?,
+                at: row.get("at")?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -175,30 +180,33 @@ impl Store {
     /// then), by the definitions the counters of migration 14 keep for all time.
     pub fn agent_records(&self, since: crate::clock::Timestamp) -> Result<Vec<AgentRecord>> {
         let mut stmt = self.conn.prepare(
-            "SELECT agent, COUNT(*), COUNT(DISTINCT incident),
-                    COALESCE(SUM(plan_hash IS NOT NULL), 0),
+            "SELECT agent, COUNT(*) AS consultations, COUNT(DISTINCT incident) AS incidents,
+                    COALESCE(SUM(plan_hash IS NOT NULL), 0) AS proposed,
                     COALESCE(SUM(EXISTS (SELECT 1 FROM attempts a WHERE a.incident = c.incident
-                        AND a.phase = c.phase AND a.plan_hash = c.plan_hash AND a.outcome = 'fixed')), 0),
+                        AND a.phase = c.phase AND a.plan_hash = c.plan_hash AND a.outcome = 'fixed')), 0)
+                        AS fixed,
                     COALESCE(SUM(vote = 'rejected' OR (attempt IS NOT NULL
-                        AND (SELECT outcome FROM attempts a WHERE a.id = c.attempt) = 'rejected')), 0),
-                    COALESCE(SUM(vote = 'abstained'), 0),
-                    COALESCE(SUM(latency_ms), 0) / 1000.0,
-                    SUM(input_tokens), SUM(output_tokens), SUM(cost_usd)
+                        AND (SELECT outcome FROM attempts a WHERE a.id = c.attempt) = 'rejected')), 0)
+                        AS refused,
+                    COALESCE(SUM(vote = 'abstained'), 0) AS abstained,
+                    COALESCE(SUM(latency_ms), 0) / 1000.0 AS seconds,
+                    SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+                    SUM(cost_usd) AS cost_usd
                FROM agent_consultations c WHERE created_at >= ?1 GROUP BY agent ORDER BY agent",
         )?;
         let rows = stmt.query_map([since], |row| {
             Ok(AgentRecord {
-                agent: row.get(0)?,
-                consultations: row.get(1)?,
-                incidents: row.get(2)?,
-                proposed: row.get(3)?,
-                fixed: row.get(4)?,
-                refused: row.get(5)?,
-                abstained: row.get(6)?,
-                seconds: row.get(7)?,
-                input_tokens: row.get(8)?,
-                output_tokens: row.get(9)?,
-                cost_usd: row.get(10)?,
+                agent: row.get("agent")?,
+                consultations: row.get("consultations")?,
+                incidents: row.get("incidents")?,
+                proposed: row.get("proposed")?,
+                fixed: row.get("fixed")?,
+                refused: row.get("refused")?,
+                abstained: row.get("abstained")?,
+                seconds: row.get("seconds")?,
+                input_tokens: row.get("input_tokens")?,
+                output_tokens: row.get("output_tokens")?,
+                cost_usd: row.get("cost_usd")?,
                 good: 0,
                 bad: 0,
             })
@@ -222,11 +230,12 @@ impl Store {
     /// (agent, good, bad) verdicts given since `since`, or ever.
     pub fn verdicts(&self, since: Option<f64>) -> Result<Vec<(String, i64, i64)>> {
         let mut stmt = self.conn.prepare(
-            "SELECT agent, COALESCE(SUM(verdict = 'good'), 0), COALESCE(SUM(verdict = 'bad'), 0)
+            "SELECT agent, COALESCE(SUM(verdict = 'good'), 0) AS good,
+                    COALESCE(SUM(verdict = 'bad'), 0) AS bad
                FROM agent_feedback WHERE at >= ?1 GROUP BY agent ORDER BY agent",
         )?;
         let rows = stmt.query_map([since.unwrap_or(f64::MIN)], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            Ok((row.get("agent")?, row.get("good")?, row.get("bad")?))
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
@@ -251,10 +260,10 @@ impl Store {
                 .unwrap_or(0.0))
         };
         let (good, bad): (f64, f64) = self.conn.query_row(
-            "SELECT COALESCE(SUM(verdict = 'good'), 0), COALESCE(SUM(verdict = 'bad'), 0)
+            "SELECT COALESCE(SUM(verdict = 'good'), 0) AS good, COALESCE(SUM(verdict = 'bad'), 0) AS bad
                FROM agent_feedback WHERE agent = ?1",
             [agent],
-            |row| Ok((row.get::<_, i64>(0)? as f64, row.get::<_, i64>(1)? as f64)),
+            |row| Ok((row.get::<_, i64>("good")? as f64, row.get::<_, i64>("bad")? as f64)),
         )?;
         let fixed = counter("agent_fixed")?;
         let proposed = counter("agent_proposed")?;
