@@ -121,9 +121,9 @@ const IN_FORCE: &str =
 /// A stored silence, its times clamped to what can be shown (`clock::clamp`): a row an older
 /// binary wrote may end after the year 9999, or at infinity.
 fn silence_from_row(row: &Row, at: Timestamp) -> rusqlite::Result<Silence> {
-    let starts_at = clamp(row.get(5)?);
-    let ends_at = clamp(row.get(6)?);
-    let expired_at: Option<Timestamp> = row.get::<_, Option<Timestamp>>(7)?.map(clamp);
+    let starts_at = clamp(row.get("starts_at")?);
+    let ends_at = clamp(row.get("ends_at")?);
+    let expired_at: Option<Timestamp> = row.get::<_, Option<Timestamp>>("expired_at")?.map(clamp);
     let state = if expired_at.is_some_and(|e| e <= at) || ends_at <= at {
         "expired"
     } else if starts_at > at {
@@ -132,16 +132,16 @@ fn silence_from_row(row: &Row, at: Timestamp) -> rusqlite::Result<Silence> {
         "active"
     };
     Ok(Silence {
-        id: row.get(0)?,
-        check: row.get(1)?,
-        created_at: clamp(row.get(2)?),
-        created_by: row.get(3)?,
-        note: row.get(4)?,
+        id: row.get("id")?,
+        check: row.get("check_name")?,
+        created_at: clamp(row.get("created_at")?),
+        created_by: row.get("created_by")?,
+        note: row.get("note")?,
         starts_at,
         ends_at,
         expired_at,
         state,
-        maintenance: row.get(8)?,
+        maintenance: row.get("maintenance")?,
     })
 }
 
@@ -237,7 +237,14 @@ impl Store {
               WHERE maintenance IS NOT NULL AND expired_at IS NULL AND ends_at > ?1",
         )?;
         let live: Vec<(i64, String, Option<String>, Timestamp)> = stmt
-            .query_map([at], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .query_map([at], |r| {
+                Ok((
+                    r.get("id")?,
+                    r.get("maintenance")?,
+                    r.get("check_name")?,
+                    r.get("starts_at")?,
+                ))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         drop(stmt);
         let mut expired = 0;
@@ -262,7 +269,7 @@ impl Store {
         let at = now();
         let mut stmt = self.conn.prepare(
             "SELECT id, maintenance, check_name, note, starts_at,
-                    MIN(ends_at, COALESCE(expired_at, ends_at)), start_noticed_at, end_noticed_at
+                    MIN(ends_at, COALESCE(expired_at, ends_at)) AS ended_at, start_noticed_at, end_noticed_at
                FROM silences
               WHERE maintenance IS NOT NULL AND starts_at <= ?1
                 AND (start_noticed_at IS NULL OR end_noticed_at IS NULL)
@@ -271,11 +278,15 @@ impl Store {
         let mut rows = stmt.query([at])?;
         let mut windows: Vec<WindowState> = Vec::new();
         while let Some(row) = rows.next()? {
-            let (id, window, check): (i64, String, Option<String>) =
-                (row.get(0)?, row.get(1)?, row.get(2)?);
-            let (starts_at, ended_at): (Timestamp, Timestamp) = (row.get(4)?, row.get(5)?);
-            let start_noticed = row.get::<_, Option<f64>>(6)?.is_some();
-            let end_noticed = row.get::<_, Option<f64>>(7)?.is_some();
+            let (id, window, check): (i64, String, Option<String>) = (
+                row.get("id")?,
+                row.get("maintenance")?,
+                row.get("check_name")?,
+            );
+            let (starts_at, ended_at): (Timestamp, Timestamp) =
+                (row.get("starts_at")?, row.get("ended_at")?);
+            let start_noticed = row.get::<_, Option<f64>>("start_noticed_at")?.is_some();
+            let end_noticed = row.get::<_, Option<f64>>("end_noticed_at")?.is_some();
             match windows
                 .iter_mut()
                 .find(|w| w.window == window && w.starts_at == starts_at)
@@ -292,7 +303,7 @@ impl Store {
                     starts_at,
                     ended_at,
                     checks: vec![check],
-                    note: row.get(3)?,
+                    note: row.get("note")?,
                     silences: vec![id],
                     start_noticed,
                     end_noticed,
