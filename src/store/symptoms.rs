@@ -87,8 +87,8 @@ impl Store {
 
 fn linked(row: &rusqlite::Row) -> rusqlite::Result<Linked> {
     Ok(Linked {
-        id: row.get(0)?,
-        check: row.get(1)?,
-        status: row.get(2)?,
+        id: row.get("id")?,
+        check: row.get("check_name")?,
+        status: row.get("status")?,
     })
 }
