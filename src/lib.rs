@@ -52,5 +52,7 @@ pub use actions::vocabulary::{
 };
 pub use actions::ACTIONS;
 pub use commands::run;
+// Each config table's keys, as the parser takes them: for the man page's test.
+pub use config::config_keys;
 pub use exec::become_subreaper;
 pub use facts::time_gathering as time_facts;

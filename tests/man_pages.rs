@@ -4,7 +4,7 @@
 
 use clap::CommandFactory;
 use orchestrator::cli::Cli;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -78,104 +78,88 @@ fn committed_man_pages_and_completions_match_the_cli() {
     );
 }
 
-/// Field names of the config structs, read from their source, each of which the
-/// orchestrator.toml(5) page must describe.
-fn config_keys(file: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(file).unwrap();
-    let mut keys = Vec::new();
-    let mut in_struct = false;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with("pub struct") || line.starts_with("pub(super) struct") {
-            in_struct = true;
-        } else if line == "}" {
-            in_struct = false;
-        } else if in_struct {
-            let field = line
-                .trim_start_matches("pub(super) ")
-                .trim_start_matches("pub ");
-            if let Some((name, _)) = field.split_once(':') {
-                if name.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !name.is_empty() {
-                    keys.push(name.to_string());
-                }
+/// The text of `.SH NAME` in a man page, up to the next `.SH`.
+fn man_section<'a>(page: &'a str, name: &str) -> &'a str {
+    let heading = format!(".SH {name}\n");
+    let start = page
+        .find(&heading)
+        .unwrap_or_else(|| panic!("orchestrator.toml(5) has no section {name}"))
+        + heading.len();
+    let rest = &page[start..];
+    &rest[..rest.find("\n.SH ").unwrap_or(rest.len())]
+}
+
+/// The `.TP` entries of a section, by each bold word on the line that heads it (`\fBa\fR,
+/// \fBb\fR` heads one entry for both).
+fn tagged_entries(section: &str) -> Vec<(String, String)> {
+    let mut entries = Vec::new();
+    for entry in section.split("\n.TP\n").skip(1) {
+        let (tag, _) = entry.split_once('\n').unwrap_or((entry, ""));
+        let body = entry.split("\n.PP").next().unwrap_or(entry);
+        for word in tag.split("\\fB").skip(1) {
+            if let Some((name, _)) = word.split_once("\\fR") {
+                entries.push((name.replace("\\-", "-"), body.to_string()));
             }
         }
     }
-    keys
+    entries
 }
 
+fn bold(word: &str) -> String {
+    format!("\\fB{}\\fR", word.replace('-', "\\-"))
+}
+
+/// Every key the parser takes (the serde structs' field names, `orchestrator::config_keys`)
+/// is described in its own section of orchestrator.toml(5).
 #[test]
-fn the_config_page_describes_every_key() {
+fn the_config_page_describes_every_key_in_its_section() {
     let page = std::fs::read_to_string(root().join("man/orchestrator.toml.5")).unwrap();
+    let keys = orchestrator::config_keys();
+    assert!(
+        keys.len() > 10 && keys.iter().all(|(_, keys)| !keys.is_empty()),
+        "{keys:?}"
+    );
     let mut missing = Vec::new();
-    for file in ["src/config/sections.rs", "src/config/check.rs"] {
-        for key in config_keys(&root().join(file)) {
-            // Internal fields of the validated Check, not keys.
-            if ["kind", "remedy", "logs"].contains(&key.as_str())
-                && file.ends_with("check.rs")
-                && page.contains(&key)
-            {
-                continue;
-            }
-            if !page.contains(&format!("\\fB{key}\\fR")) {
-                missing.push(format!("{file}: {key}"));
+    for (section, keys) in keys {
+        let text = man_section(&page, section);
+        for key in keys {
+            if !text.contains(&bold(key)) {
+                missing.push(format!("{section} {key}"));
             }
         }
     }
     assert!(
         missing.is_empty(),
-        "orchestrator.toml(5) lacks: {missing:?}"
+        "orchestrator.toml(5) lacks, in the section named: {missing:?}"
     );
 }
 
-/// The field names of each action in `src/actions/mod.rs`, which the ACTIONS section of
-/// orchestrator.toml(5) must describe.
-fn action_fields() -> Vec<String> {
-    let text = std::fs::read_to_string(root().join("src/actions/mod.rs")).unwrap();
-    let body = text
-        .split_once("pub enum Action {")
-        .and_then(|(_, rest)| rest.split_once("\n}"))
-        .map(|(body, _)| body.to_string())
-        .expect("pub enum Action");
-    let mut fields: Vec<String> = body
-        .lines()
-        .filter_map(|line| {
-            line.trim()
-                .split_once(':')
-                .map(|(name, _)| name.to_string())
-        })
-        .filter(|name| name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-        .collect();
-    fields.sort();
-    fields.dedup();
-    fields
-}
-
+/// Every action (`orchestrator::ACTIONS`, what the parser takes) has its entry in the ACTIONS
+/// section of orchestrator.toml(5), and the entry names each of its fields.
 #[test]
 fn the_config_page_describes_every_action_and_its_fields() {
     let page = std::fs::read_to_string(root().join("man/orchestrator.toml.5")).unwrap();
-    let actions = page
-        .split_once(".SH ACTIONS")
-        .map(|(_, rest)| rest.split(".SH ").next().unwrap_or(""))
-        .expect("orchestrator.toml(5) has an ACTIONS section");
-    let fields = action_fields();
-    assert!(fields.len() >= 8, "{fields:?}");
-    let missing: Vec<&String> = fields
-        .iter()
-        .filter(|field| !actions.contains(&format!("\\fB{field}\\fR")))
-        .collect();
-    assert!(missing.is_empty(), "ACTIONS lacks the fields {missing:?}");
-    for action in [
-        "restart_unit",
-        "start_unit",
-        "reset_failed",
-        "run",
-        "kill_process",
-        "clean_files",
-        "remove_file",
-        "vacuum_journal",
-        "remedy",
-    ] {
-        assert!(actions.contains(action), "ACTIONS lacks {action}");
+    let entries = tagged_entries(man_section(&page, "ACTIONS"));
+    let mut missing = Vec::new();
+    for spec in orchestrator::ACTIONS {
+        let Some((_, body)) = entries.iter().find(|(name, _)| name == spec.name()) else {
+            missing.push(spec.name().to_string());
+            continue;
+        };
+        for field in spec.fields {
+            if !body.contains(&bold(field.name)) {
+                missing.push(format!("{}.{}", spec.name(), field.name));
+            }
+        }
     }
+    assert!(missing.is_empty(), "ACTIONS lacks {missing:?}");
+    let described: Vec<&str> = entries.iter().map(|(name, _)| name.as_str()).collect();
+    let known: Vec<&str> = orchestrator::ACTIONS
+        .iter()
+        .map(|spec| spec.name())
+        .collect();
+    assert_eq!(
+        described, known,
+        "ACTIONS describes actions there are not, or out of order"
+    );
 }

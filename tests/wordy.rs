@@ -516,6 +516,7 @@ fn fault_suite_table() {
             None => rows.push((case.fault, good as usize, 1)),
         }
     }
+    let rows_total: Vec<(Fault, usize)> = rows.iter().map(|r| (r.0, r.2)).collect();
     let mut table = format!("fault suite for {}\n", bin.display());
     table.push_str("| fault class | outcome wanted | result |\n|---|---|---|\n");
     for (fault, good, total) in rows {
@@ -535,6 +536,27 @@ fn fault_suite_table() {
         ));
     }
     let _ = std::io::stderr().write_all(table.as_bytes());
+    // A table is only worth printing when every case ran and was judged: each class of the
+    // suite has its row, with every one of its cases counted.
+    let expected = |fault: Fault| {
+        SUITE
+            .iter()
+            .filter(|case| case.fault == fault && (root || fault != Fault::DiskFull))
+            .count()
+    };
+    for fault in SUITE.iter().map(|case| case.fault) {
+        let counted = rows_total
+            .iter()
+            .find(|(f, _)| *f == fault)
+            .map_or(0, |r| r.1);
+        assert_eq!(
+            counted,
+            expected(fault),
+            "cases of {} counted",
+            fault.name()
+        );
+    }
+    assert_eq!(disk_cases, expected(Fault::DiskFull));
 }
 
 #[test]

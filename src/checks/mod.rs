@@ -431,15 +431,26 @@ mod tests {
         let man = include_str!("../../man/orchestrator.toml.5");
         for kind in KINDS {
             let name = kind.name.replace('-', "\\-");
-            assert!(
-                man.contains(&format!("\\fB{name}\\fR")),
-                "man/orchestrator.toml.5 lacks the `{}` kind",
-                kind.name
-            );
+            // The kind's own entry: from its tag to the next entry or paragraph.
+            let tag = format!(".TP\n\\fB{name}\\fR\n");
+            let entry = man
+                .find(&tag)
+                .map(|at| &man[at + tag.len()..])
+                .map(|rest| {
+                    &rest[..[".TP\n", ".PP\n", ".SH "]
+                        .iter()
+                        .filter_map(|next| rest.find(next))
+                        .min()
+                        .unwrap_or(rest.len())]
+                })
+                .unwrap_or_else(|| {
+                    panic!("man/orchestrator.toml.5 lacks an entry `.TP` `\\fB{name}\\fR`")
+                });
             for key in kind.keys {
                 assert!(
-                    man.contains(&format!("\\fB{key}\\fR")),
-                    "man/orchestrator.toml.5 lacks `{key}` of the `{}` kind",
+                    entry.contains(&format!("\\fB{key}\\fR")),
+                    "man/orchestrator.toml.5: the entry of the `{}` kind does not name its key \
+                     `{key}`",
                     kind.name
                 );
             }

@@ -106,9 +106,7 @@ pub(super) struct RawCheck {
 }
 
 /// One `[[checks]]` table: the common keys, and the keys that belong to some kind, kept as
-/// TOML values with their spans until the kind is known. (Its fields are not config keys:
-/// tests/man_pages.rs reads `pub(super)` structs here as key lists; the kinds' keys are held
-/// to the man page by `checks::tests`.)
+/// TOML values with their spans until the kind is known.
 #[derive(Debug)]
 pub(in crate::config) struct CheckTable {
     pub common: RawCheck,
@@ -116,13 +114,17 @@ pub(in crate::config) struct CheckTable {
 }
 
 /// The field names of `RawCheck`, as its derived `Deserialize` hands them to the deserializer.
-fn common_keys() -> &'static [&'static str] {
+pub(super) fn common_keys() -> &'static [&'static str] {
     static COMMON: OnceLock<&'static [&'static str]> = OnceLock::new();
-    COMMON.get_or_init(|| {
-        let mut fields: &'static [&'static str] = &[];
-        let _ = RawCheck::deserialize(FieldNames(&mut fields));
-        fields
-    })
+    COMMON.get_or_init(field_names::<RawCheck>)
+}
+
+/// The field names of a struct, as its derived `Deserialize` hands them to the deserializer:
+/// the keys its TOML table takes.
+pub(super) fn field_names<T: Deserialize<'static>>() -> &'static [&'static str] {
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(FieldNames(&mut fields));
+    fields
 }
 
 /// A deserializer that only notes the field names of the struct asked of it.

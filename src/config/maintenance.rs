@@ -455,7 +455,9 @@ mod tests {
             .split_once(".SH [[maintenance]]")
             .and_then(|(_, rest)| rest.split(".SH ").next())
             .expect("orchestrator.toml(5) has a [[maintenance]] section");
-        for key in ["name", "checks", "every", "for", "timezone", "note"] {
+        let keys = super::super::check::field_names::<MaintenanceTable>();
+        assert!(keys.contains(&"every"), "{keys:?}");
+        for key in keys {
             assert!(section.contains(&format!("\\fB{key}\\fR")), "{key}");
         }
     }

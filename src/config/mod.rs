@@ -15,6 +15,39 @@ pub use error::{ConfigError, Problem, Source};
 pub use maintenance::Maintenance;
 pub use sections::*;
 
+/// Every key the config file takes outside a check kind's own, by the section of
+/// orchestrator.toml(5) that describes it: the field names of each table's serde struct (what
+/// the parser accepts), so the man page is held to the parser, not to source text.
+pub fn config_keys() -> Vec<(&'static str, &'static [&'static str])> {
+    use check::field_names;
+    vec![
+        ("[state]", field_names::<StateConfig>()),
+        ("[cycle]", field_names::<CycleConfig>()),
+        ("[cycle]", field_names::<PhaseTimeouts>()),
+        ("[[checks]]", check::common_keys()),
+        ("[agents.NAME]", field_names::<AgentConfig>()),
+        ("[research]", field_names::<ResearchConfig>()),
+        ("[consult]", field_names::<ConsultConfig>()),
+        ("[policy]", field_names::<PolicyConfig>()),
+        ("[policy]", field_names::<Budget>()),
+        ("[policy]", field_names::<RestartLimit>()),
+        ("[policy]", field_names::<Flapping>()),
+        ("[escalation]", field_names::<EscalationConfig>()),
+        ("[escalation]", field_names::<EmailConfig>()),
+        ("[escalation]", field_names::<WebhookConfig>()),
+        ("[escalation]", field_names::<JsonWebhookConfig>()),
+        ("[escalation]", field_names::<NtfyConfig>()),
+        ("[escalation]", field_names::<SlackConfig>()),
+        ("[escalation]", field_names::<MatrixConfig>()),
+        (
+            "[[maintenance]]",
+            field_names::<maintenance::MaintenanceTable>(),
+        ),
+        ("[serve]", field_names::<ServeConfig>()),
+        ("[context]", field_names::<ContextConfig>()),
+    ]
+}
+
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
