@@ -7,5 +7,5 @@
 # usage: sudo scripts/bench-daemons.sh   (root; installs nothing: run scripts/test.sh once first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ORCHESTRATOR_SYSTEM_TESTS=1 cargo test --quiet --test daemons -- --ignored --nocapture --exact fault_table 2>/dev/null |
+ORCHESTRATOR_SYSTEM_TESTS=1 cargo test --quiet --test integration -- --ignored --nocapture --exact daemons::fault_table 2>/dev/null |
   grep '^|'

@@ -18,7 +18,7 @@ fi
 (cd "$SRC" && CARGO_TARGET_DIR=$TARGET cargo build --quiet --bin orchestrator)
 cargo build --quiet --bin orchestrator --example wordy-service
 table() {
-  ORCHESTRATOR_BENCH_BIN=$1 cargo test --quiet --test wordy fault_suite_table -- --ignored --nocapture 2>&1 |
+  ORCHESTRATOR_BENCH_BIN=$1 cargo test --quiet --test integration wordy::fault_suite_table -- --ignored --nocapture 2>&1 |
     sed -n '/^fault suite for/,/^$/p' | grep -E '^(fault suite|\||disk full:|missed)' | cut -c1-400
 }
 echo "before ($BASE):"

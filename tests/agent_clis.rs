@@ -2,12 +2,11 @@
 //! Nobody is logged in (HOME is an empty directory), so each recipe must get as far as its
 //! authentication failure, and the recorded abstention must say so in the CLI's own words.
 //!
-//! Opt-in: `ORCHESTRATOR_AGENT_CLI_TESTS=1 cargo test --test agent_clis`. It downloads, so it is
+//! Opt-in: `ORCHESTRATOR_AGENT_CLI_TESTS=1 cargo test --test integration agent_clis::`. It downloads, so it is
 //! in neither `cargo test` nor `scripts/test.sh`, and it skips with the reason when the registry
 //! cannot be reached. The CLIs are kept under `target/agent-clis/`, so a rerun is quick.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

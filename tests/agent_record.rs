@@ -3,8 +3,7 @@
 //! agent's track record: counted in `metrics`, `/metrics` and the dashboard, marked right or
 //! wrong by a person, and weighing votes when `[consult] weigh_by_record` says so.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::path::Path;
 

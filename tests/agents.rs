@@ -1,8 +1,7 @@
 //! Phases 2 and 3 with agent commands that print chosen answers (stand-ins for LLM CLIs; the
 //! protocol between them is real), on the real breakable service.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 
 /// `[agents.NAME]` answering `answer` (JSON text), recording what it got under `host/NAME`.

@@ -4,8 +4,7 @@
 //! Prometheus), `/health` and the dashboard's overview say the breaker is open. A person's
 //! approval runs the plan all the same.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// `backup` fails while its file is missing; its remedy (one action) creates it.
 fn config(host: &Host, budget: &str) -> String {

@@ -4,8 +4,7 @@
 //! message per channel. A Python `http.server` (tests/servers/http_sink.py) stands in for each
 //! receiver and records what it got; the mail goes through the local aiosmtpd.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

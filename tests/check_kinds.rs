@@ -2,8 +2,7 @@
 //! certificates made by openssl), log files rotated by rename and truncated, processes loading
 //! memory and CPU; and `for_cycles` on a check that fails and passes for real.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

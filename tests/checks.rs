@@ -1,7 +1,6 @@
 //! The in-process check kinds against real files, sockets and processes.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn every_in_process_kind_reports_what_the_host_shows() {

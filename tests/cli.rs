@@ -2,8 +2,7 @@
 //! --exit-status`, every config problem in one run, warnings, the JSON documents' `version`
 //! and times, and `cycle` output that is the same as ever when piped.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 /// A `command` check that prints `summary` and exits `code` (the plugin protocol).

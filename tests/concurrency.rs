@@ -1,8 +1,7 @@
 //! The cycle lock and crash safety: two cycles at once act once; a cycle killed mid-remedy
 //! leaves a consistent database whose next run closes the attempt as interrupted.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::time::Duration;
 
 fn slow_remedy_config(service: &Service, sleep_secs: u32) -> String {

@@ -1,7 +1,6 @@
 //! Bad config files: exit status 2 and a message naming the file, the line and the key.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn check_config(text: &str) -> Run {
     let host = Host::new();

@@ -4,8 +4,7 @@
 //! its live log and its `dump.rdb`. (A systemd `PIDFile=` is read on a real systemd in
 //! tests/systemd.rs.)
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

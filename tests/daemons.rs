@@ -9,8 +9,7 @@
 //! System tests: root (the daemons run as their own users: nobody, redis, postgres) and the
 //! packages nginx, redis-server, postgresql and monitoring-plugins-basic.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -928,7 +927,7 @@ fn redis_data_directory_permission() -> Row {
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
-/// One `initdb` per test binary (it takes a few seconds); each test copies it.
+/// One `initdb` per test run (it takes a few seconds); each test copies it.
 fn pg_template() -> &'static Path {
     static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
     TEMPLATE.get_or_init(|| {

@@ -3,8 +3,7 @@
 //! on every channel. An HTTP receiver of the test's own, answering the statuses it is told,
 //! (`common::ScriptedSink`) stands in for the JSON webhook, ntfy, Slack, Matrix and Alertmanager.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::time::Duration;
 

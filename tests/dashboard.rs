@@ -1,8 +1,7 @@
 //! The dashboard in a real headless browser, its API, and its defences: escaping, CSRF,
 //! same-origin, tokens, non-loopback refusal; decisions recorded for `fix` to carry out.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const HOSTILE: &str = "<script>alert(1)</script>\\\"><img src=x onerror=alert(2)>";
 

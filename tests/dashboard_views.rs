@@ -2,8 +2,7 @@
 //! ran and whether the timer still runs, critical in red, acknowledgements, filters and pages,
 //! the 30-day pictures and the check history, on a 1280 px screen and a 390 px phone.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// A file check for a file that is not there: `cycle` opens a critical incident and, with no
 /// agent configured, escalates it (a real incident, today).

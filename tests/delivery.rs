@@ -2,8 +2,7 @@
 //! mail server or webhook never holds up healing, SMTP 5xx is permanent and 4xx transient,
 //! reminders are per recipient, and Alertmanager keeps an open escalation firing.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -5,8 +5,7 @@
 //! marker file exists and the application's own marker does. The "database" is a `file` check
 //! on its marker. Remedies are scripts that write down each run, so a test can prove what ran.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::time::Duration;
 

@@ -2,8 +2,7 @@
 //! binaries in a temporary directory. What it prints passes `config check`, its checks pass on
 //! the host it was made on, and it writes nothing but stdout.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -1,7 +1,6 @@
 //! Phase 4 against a real SMTP server (aiosmtpd) and an HTTP receiver in Alertmanager's place.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn escalation_config(
     host: &Host,

@@ -2,8 +2,7 @@
 //! told directly (marked as unrecorded) and only once per `[escalation] repeat`, the exit
 //! status says it failed, and the read commands never create, migrate or write the database.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -1,8 +1,7 @@
 //! Phase 1 on a real service: a killed service is detected, restarted by its remedy, verified,
 //! learned, and fixed by the learned pattern next time.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::time::Duration;
 
 fn web_config(service: &Service, extra: &str) -> String {

@@ -1,8 +1,7 @@
 //! scripts/install.sh staged into a temporary DESTDIR: every file under the staged root, the
 //! live host untouched, nothing enabled, and back out.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};

@@ -4,8 +4,7 @@
 //! The "journal" here is a plain file whose device and inode `JOURNAL_STREAM` names, as
 //! systemd names its stream socket; tests/systemd.rs reads a real journal.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 use std::process::{Command, Stdio};

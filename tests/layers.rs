@@ -2,8 +2,7 @@
 //! modules (checked here in Rust, so a plain `cargo test` runs it; scripts/module-graph.sh
 //! prints the same graph and owns the layer table), and the script finds one when it is there.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

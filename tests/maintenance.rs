@@ -4,8 +4,7 @@
 //! and the checks are acted on again afterwards. The config's errors name the file, line and
 //! key. A scripted HTTP receiver stands in for the JSON webhook the notices go to.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! The man pages and shell completions are generated from the clap definitions (house style:
 //! one definition feeds help, man pages and completions). This test regenerates them and fails
-//! when the committed files differ; `UPDATE_MAN=1 cargo test --test man_pages` rewrites them.
+//! when the committed files differ; `UPDATE_MAN=1 cargo test --test integration man_pages::` rewrites them.
 
 use clap::CommandFactory;
 use orchestrator::cli::Cli;
@@ -74,7 +74,7 @@ fn committed_man_pages_and_completions_match_the_cli() {
     }
     assert!(
         stale.is_empty(),
-        "out of date: {stale:?}\nrun: UPDATE_MAN=1 cargo test --test man_pages"
+        "out of date: {stale:?}\nrun: UPDATE_MAN=1 cargo test --test integration man_pages::"
     );
 }
 

@@ -5,8 +5,7 @@
 //! prompt alone cannot explain, in phase 2 and in phase 3; and `judge_plan` refuses an
 //! out-of-policy plan with the words the policy gave when phase 2 refused the same plan.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Command;

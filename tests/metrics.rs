@@ -2,8 +2,7 @@
 //! (counters, histogram, per-check status and perfdata) that Debian's `promtool` accepts on all
 //! three outputs, the atomic textfile, and `/health` going stale without cycles.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::time::Duration;
 
 /// web fixed twice in phase 1 (by the remedy, then by the learned pattern), a check_tcp plugin

@@ -2,8 +2,7 @@
 //! and the dashboard's patterns page. A disabled pattern is never replayed by phase 1, which
 //! says so; a forgotten one is deleted and its history keeps what it was.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// `backup` fails while its file is missing and has no remedy: only what a person taught fixes
 /// it, a `run` of touch, which [policy] lets a person vouch for.

@@ -4,8 +4,7 @@
 //! closed before it started, so its very first write meets EPIPE (`println!` would panic there:
 //! exit 101). Output lost for another reason (`> /dev/full`) is an error, exit 1.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::Stdio;
 
 /// A missing file that a remedy creates (`fixed`), and one nothing fixes (escalated).

@@ -1,8 +1,7 @@
 //! Real monitoring-plugins from Debian as `command` checks: OK, WARNING and CRITICAL, with
 //! their perfdata kept, and only CRITICAL acted on.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const PLUGIN_DIR: &str = "/usr/lib/nagios/plugins";
 

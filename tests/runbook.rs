@@ -2,8 +2,7 @@
 //! crash, a port held by a stray process, a log directory filling a small filesystem. Each is
 //! fixed in phase 2, and the same fault again is fixed in phase 1 by the learned pattern.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 

@@ -2,10 +2,9 @@
 //! connections past the open-file limit, 64 MiB header lines, a listening socket that dies. The
 //! victim each time is `/health` for a new client: it answers within a bound throughout, or the
 //! process exits non-zero so its supervisor restarts it. Each test prints the median latency of
-//! `/health` it saw (`cargo test --test serve_abuse -- --nocapture`).
+//! `/health` it saw (`cargo test --test integration serve_abuse:: -- --nocapture`).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -674,6 +673,7 @@ fn under_systemd_the_dashboard_is_ready_watched_and_restarted_when_frozen() {
         NSPAWN,
         DEBOOTSTRAP
     );
+    let _one = one_testhost();
     // The root must exist before it can be prepared: the first `up` builds it (debootstrap).
     if !testhost_root().join("lib/systemd/systemd").exists() {
         drop(Systemd::boot());

@@ -2,8 +2,7 @@
 //! and nobody is mailed; once the silence ends (by `silence expire` or by its time) the phases
 //! take its incident up again. Also the CLI's errors, `silence list --json` and `metrics`.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::time::Duration;
 
 /// A killed service `web` that its remedy restarts, and `backup`, a missing file that nothing

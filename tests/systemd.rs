@@ -4,11 +4,10 @@
 //! unit, and find the unit's journal lines in an agent's context; and start every unit shipped in
 //! systemd/, verified and scored by systemd-analyze.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
 /// The container's machine name: one per checkout, so that two clones (worktrees, or CI beside
@@ -22,13 +21,10 @@ fn container_name() -> String {
     format!("orchtest-{:08x}", hash as u32)
 }
 
-/// The tests here share one container name and one cached root: one at a time.
-static ONE_CONTAINER: Mutex<()> = Mutex::new(());
-
+/// The tests here share one container name and one cached root (with `serve_abuse`'s): one
+/// at a time.
 fn one_container() -> MutexGuard<'static, ()> {
-    ONE_CONTAINER
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    one_testhost()
 }
 
 fn repo() -> PathBuf {

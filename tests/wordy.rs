@@ -7,8 +7,7 @@
 //! `fault_suite_table` (ignored; scripts/bench-runbook.sh runs it) prints fixed/total per
 //! class, for the binary named by `ORCHESTRATOR_BENCH_BIN` (default: this build).
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

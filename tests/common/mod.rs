@@ -861,6 +861,19 @@ pub fn system_test(name: &str, needs: &[Need]) -> bool {
     false
 }
 
+/// The test host of scripts/systemd-testhost.sh boots from one root cached under target/:
+/// the tests that boot it (`systemd`, `serve_abuse`) hold this while they do, one at a time,
+/// whatever name their container has. (They ran in separate binaries, one after the other,
+/// before the integration tests became one crate.)
+pub fn one_testhost() -> std::sync::MutexGuard<'static, ()> {
+    static ONE_TESTHOST: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE_TESTHOST
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub use crate::require_system;
+
 /// Returns from the calling test unless system tests are on; see [`system_test`].
 #[macro_export]
 macro_rules! require_system {

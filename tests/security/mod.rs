@@ -3,9 +3,6 @@
 //! an escaping grandchild, a local user at the dashboard, a crash loop during consultations),
 //! plants a victim, and asserts that the victim survives and that the refusal names its reason. The README's safety section states what these prove.
 
-#[path = "../common/mod.rs"]
-mod common;
-
 mod children;
 mod extremes;
 mod files;
