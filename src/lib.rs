@@ -4,7 +4,7 @@
 //! Layers, lowest first (a module never imports a higher one, and no import goes round a loop):
 //! `duration`, `clock`, `model`, `sys`, `exec`, `pool`, `random`, `redact`, `journal`, `learning`,
 //! `evidence`, `document`, `exit` → `actions`, `checks`, `config`, `policy` → `store`, `lock`,
-//! `facts` → `agents`, `notify`, `metrics` → `phases` → `web`, `commands` (with `cli`). The
+//! `facts` → `agents`, `notify`, `metrics`, `fleet` → `phases` → `web`, `commands` (with `cli`). The
 //! fact, checked: `scripts/module-graph.sh` counts cycles and upward imports, and
 //! tests/layers.rs fails on any.
 
@@ -21,6 +21,7 @@ pub(crate) mod evidence;
 pub(crate) mod exec;
 pub(crate) mod exit;
 pub(crate) mod facts;
+pub(crate) mod fleet;
 pub mod journal;
 pub(crate) mod learning;
 pub(crate) mod lock;

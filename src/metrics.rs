@@ -172,6 +172,7 @@ pub fn prometheus(totals: &Totals, checks: &[CheckState]) -> String {
     );
     out.single("patterns", "Learned patterns.", totals.patterns.to_string());
     cycle_and_build(&mut out, totals);
+    fleet_series(&mut out, totals);
     check_series(&mut out, checks);
     out.0
 }
@@ -311,6 +312,45 @@ fn ttr_histogram(out: &mut Exposition, totals: &Totals) {
         );
         let count = cumulative.to_string();
         out.sample(&format!("{name}_count"), &[("phase", &phase)], count);
+    }
+}
+
+/// In a fleet only: what waits for the central database, the last sync that reached it, and
+/// what the blast radius did (contrib/prometheus/ alerts on them).
+fn fleet_series(out: &mut Exposition, totals: &Totals) {
+    let Some(fleet) = &totals.fleet else {
+        return;
+    };
+    out.single(
+        "fleet_outbox_events",
+        "Events waiting in the outbox for the fleet database.",
+        fleet.backlog.to_string(),
+    );
+    out.single(
+        "fleet_last_sync_timestamp_seconds",
+        "When a fleet sync last reached the fleet database (Unix time); 0 before the first.",
+        format!("{}", fleet.last_sync_ok_at.unwrap_or(0.0)),
+    );
+    let counters = [
+        (
+            "fleet_lease_waits_total",
+            "fleet_lease_waits",
+            "Plans that waited because the blast radius of their signature was reached.",
+        ),
+        (
+            "fleet_local_leases_total",
+            "fleet_local_leases",
+            "Plans run with a lease granted locally because the fleet database could not be reached.",
+        ),
+        (
+            "fleet_pattern_fixed_total",
+            "fleet_pattern_fixed",
+            "Phase-1 fixes by a plan learned on other hosts of the fleet.",
+        ),
+    ];
+    for (name, key, help) in counters {
+        out.typed_family(name, help, "counter");
+        out.sample(name, &[], counter_value(totals.counter(key, "")));
     }
 }
 

@@ -272,6 +272,7 @@ text_enum! {
         Recovered => "recovered",
         Symptom => "symptom",
         Released => "released",
+        Fleet => "fleet",
     }
 }
 

@@ -7,6 +7,7 @@ mod cycle;
 mod error;
 mod escalate;
 mod fix;
+mod fleet;
 mod incidents;
 mod metrics;
 mod notify_failure;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Silence { command } => silence::exec(&global, command),
         Command::Config { command } => config::exec(&global, command),
         Command::NotifyFailure { unit } => notify_failure::exec(&global, &unit),
+        Command::Fleet { command } => fleet::exec(&global, command),
     };
     match result {
         Ok(code) => code,
@@ -141,6 +143,8 @@ where
             Err(err) => return Err(err.into()),
         };
         let mut store = Store::open(&db)?.masking_with(redactor(config)?);
+        // The fleet's outbox is filled (by triggers) only while `[fleet]` is configured.
+        store.set_fleet_enabled(config.fleet.is_some())?;
         let cycle = store.begin_cycle(name)?;
         let mut runtime = Runtime {
             config,

@@ -254,6 +254,7 @@ fn tried_words(tried: &Tried) -> (&'static str, Option<&str>) {
         Tried::RestartLimit(detail) => ("restart_limit", Some(detail)),
         Tried::Refused(detail) => ("refused", Some(detail)),
         Tried::ConfigTestFailed(detail) => ("config_test_failed", Some(detail)),
+        Tried::Waiting(detail) => ("waiting", Some(detail)),
     }
 }
 

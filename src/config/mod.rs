@@ -35,6 +35,7 @@ pub struct Config {
     pub escalation: Option<EscalationConfig>,
     pub serve: ServeConfig,
     pub context: ContextConfig,
+    pub fleet: Option<FleetConfig>,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +58,7 @@ struct RawConfig {
     serve: ServeConfig,
     #[serde(default)]
     context: ContextConfig,
+    fleet: Option<FleetConfig>,
 }
 
 impl Config {
@@ -114,6 +116,12 @@ impl Config {
                 problems.push(Problem::at(&source, span, Some(key), message));
             }
         }
+        if let Some(fleet) = &raw.fleet {
+            for (key, message) in fleet.validate() {
+                let span = section_span(&source, key);
+                problems.push(Problem::at(&source, span, Some(key), message));
+            }
+        }
         if !problems.is_empty() {
             problems.sort_by_key(|problem| problem.line.unwrap_or(usize::MAX));
             return Err(ConfigError::Invalid(problems));
@@ -134,6 +142,7 @@ impl Config {
             escalation: raw.escalation,
             serve: raw.serve,
             context: raw.context,
+            fleet: raw.fleet,
         })
     }
 
@@ -319,6 +328,15 @@ fn escalation_span(source: &Source, key: &str) -> Option<std::ops::Range<usize>>
                 .find("[escalation")
                 .map(|start| start..start + 1)
         })
+}
+
+/// Where `fleet.KEY` is written: the key's line in `[fleet]`, else the `[fleet]` header.
+fn section_span(source: &Source, key: &str) -> Option<std::ops::Range<usize>> {
+    let header = source.text.find("[fleet]").map(|start| start..start + 1)?;
+    let Some(inner) = key.strip_prefix("fleet.") else {
+        return Some(header);
+    };
+    source.key_span(&header, inner).or(Some(header))
 }
 
 fn validate_cycle(source: &Source, cycle: &CycleConfig, problems: &mut Vec<Problem>) {

@@ -47,6 +47,14 @@ pub struct Totals {
     pub last_cycle_finished_at: Option<Timestamp>,
     /// Whether the newest cycle that is not still running finished; `None` before any cycle.
     pub last_cycle_success: Option<bool>,
+    /// In a fleet: the outbox and the last sync (migration 22); `None` outside one.
+    pub fleet: Option<FleetTotals>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct FleetTotals {
+    pub backlog: i64,
+    pub last_sync_ok_at: Option<Timestamp>,
 }
 
 impl Totals {
@@ -202,7 +210,16 @@ impl Store {
                 .query_row("SELECT COUNT(*) FROM patterns", [], |r| r.get(0))?,
             last_cycle_finished_at: self.last_cycle_finished_at()?,
             last_cycle_success: self.last_cycle_success(crate::clock::now() - running_for)?,
+            fleet: self.fleet_totals()?,
         })
+    }
+
+    fn fleet_totals(&self) -> Result<Option<FleetTotals>> {
+        let state = self.fleet_state()?;
+        Ok(state.enabled.then_some(FleetTotals {
+            backlog: state.backlog,
+            last_sync_ok_at: state.last_sync_ok_at,
+        }))
     }
 
     fn counters(&self) -> Result<BTreeMap<String, BTreeMap<String, f64>>> {

@@ -12,6 +12,7 @@ mod attempts;
 mod dashboard;
 mod escalations;
 mod facts;
+mod fleet;
 mod incidents;
 mod metrics;
 pub(crate) mod private;
@@ -22,6 +23,7 @@ pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
 pub use dashboard::{CheckResultAt, DayOutcomes};
 pub use escalations::{Escalation, Notification, Outgoing};
+pub use fleet::{FleetPattern, OutboxEvent};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
 pub use silences::{NewSilence, Silence};
@@ -48,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_dash.sql"),
     include_str!("migrations/0012_facts.sql"),
     include_str!("migrations/0013_batches.sql"),
+    include_str!("migrations/0022_fleet.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
