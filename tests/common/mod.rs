@@ -2,6 +2,8 @@
 //! real `orchestrator` binary, and the real `flaky-service` program to break and mend.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use rusqlite::Connection;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

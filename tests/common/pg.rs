@@ -1,0 +1,157 @@
+//! A real PostgreSQL for the fleet's tests: Debian's server binaries run from a temporary
+//! directory as the `postgres` user (trust authentication, no fsync), on a free port, stopped
+//! when dropped. `psql` reads what orchestrator wrote.
+
+use super::{free_port, wait_until, Need};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// Debian 12's PostgreSQL (the `postgresql` package depends on `postgresql-15`).
+pub const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+pub const POSTGRES: Need = Need::Program("/usr/lib/postgresql/15/bin/postgres", "postgresql");
+pub const PSQL: Need = Need::Program("/usr/bin/psql", "postgresql-client");
+
+pub struct Postgres {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    /// The address it listens on besides 127.0.0.1, if any.
+    pub address: String,
+}
+
+fn as_postgres(program: &str) -> Command {
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--reuid=postgres", "--regid=postgres", "--init-groups"])
+        .arg(format!("{PG_BIN}/{program}"))
+        .current_dir("/");
+    command
+}
+
+fn chown_postgres(path: &Path) {
+    let status = Command::new("chown")
+        .args(["-R", "postgres:postgres"])
+        .arg(path)
+        .status()
+        .expect("chown");
+    assert!(status.success());
+}
+
+impl Postgres {
+    /// A new cluster listening on 127.0.0.1 (and `extra`, an address of this machine, when
+    /// given), started and ready.
+    pub fn start(extra: Option<&str>) -> Postgres {
+        let dir = tempfile::Builder::new()
+            .prefix("orch-fleet-pg-")
+            .tempdir()
+            .expect("tempdir");
+        chown_postgres(dir.path());
+        let data = dir.path().join("data");
+        let output = as_postgres("initdb")
+            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "-D"])
+            .arg(&data)
+            .output()
+            .expect("initdb");
+        assert!(
+            output.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let port = free_port();
+        let listen = match extra {
+            Some(address) => format!("127.0.0.1,{address}"),
+            None => "127.0.0.1".to_string(),
+        };
+        let conf = format!(
+            "port = {port}\nlisten_addresses = '{listen}'\nunix_socket_directories = '{}'\n\
+             fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nshared_buffers = 32MB\n\
+             max_connections = 100\nlog_min_messages = warning\n",
+            dir.path().display()
+        );
+        std::fs::write(data.join("postgresql.auto.conf"), conf).expect("write postgresql.auto.conf");
+        // Hosts on the test's own namespaces reach it by their addresses: trust them all.
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhost all all 0.0.0.0/0 trust\n",
+        )
+        .expect("write pg_hba.conf");
+        chown_postgres(dir.path());
+        let pg = Postgres {
+            dir,
+            port,
+            address: extra.unwrap_or("127.0.0.1").to_string(),
+        };
+        pg.ctl("start");
+        pg.sql("postgres", "CREATE DATABASE fleet");
+        pg
+    }
+
+    pub fn ctl(&self, verb: &str) {
+        let data = self.dir.path().join("data");
+        let log = self.dir.path().join("postgres.log");
+        let mut command = as_postgres("pg_ctl");
+        command.arg("-D").arg(&data).args(["-w", "-t", "30"]);
+        match verb {
+            "start" => command.arg("-l").arg(&log).arg("start"),
+            _ => command.args(["-m", "fast", verb]),
+        };
+        let output = command.output().expect("pg_ctl");
+        assert!(
+            output.status.success(),
+            "pg_ctl {verb}: {}{}",
+            String::from_utf8_lossy(&output.stderr),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        if verb == "start" {
+            wait_until("PostgreSQL accepts connections", Duration::from_secs(30), || {
+                Command::new(format!("{PG_BIN}/pg_isready"))
+                    .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
+                    .status()
+                    .is_ok_and(|s| s.success())
+            });
+        }
+    }
+
+    /// The URL a host's `[fleet] database` names.
+    pub fn url(&self) -> String {
+        format!("postgresql://postgres@{}:{}/fleet", self.address, self.port)
+    }
+
+    /// Runs `sql` with psql on database `db`; its output, unaligned, tuples only.
+    #[track_caller]
+    pub fn sql(&self, db: &str, sql: &str) -> String {
+        let output = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", db])
+            .args(["-v", "ON_ERROR_STOP=1", "-XAtq", "-c", sql])
+            .output()
+            .expect("psql");
+        assert!(
+            output.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
+    /// A number from the fleet database.
+    #[track_caller]
+    pub fn count(&self, sql: &str) -> i64 {
+        let text = self.sql("fleet", sql);
+        text.parse()
+            .unwrap_or_else(|_| panic!("{sql}: expected a number, got {text:?}"))
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = as_postgres("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "-w", "-t", "10", "stop"])
+            .output();
+    }
+}
