@@ -173,6 +173,7 @@ pub fn prometheus(totals: &Totals, checks: &[CheckState]) -> String {
     out.single("patterns", "Learned patterns.", totals.patterns.to_string());
     cycle_and_build(&mut out, totals);
     fleet_series(&mut out, totals);
+    escalation_series(&mut out, totals, checks);
     check_series(&mut out, checks);
     out.0
 }
@@ -371,6 +372,22 @@ fn cycle_and_build(out: &mut Exposition, totals: &Totals) {
         &[("version", env!("CARGO_PKG_VERSION"))],
         "1".into(),
     );
+}
+
+/// Per check, so that Alertmanager can group the alert by host and check; 0 for every check
+/// known, so the series exists before the first escalation.
+fn escalation_series(out: &mut Exposition, totals: &Totals, checks: &[CheckState]) {
+    out.family(
+        "escalations_open",
+        "Escalations of the check that no person has acknowledged yet.",
+    );
+    let mut names: std::collections::BTreeSet<&str> =
+        checks.iter().map(|c| c.name.as_str()).collect();
+    names.extend(totals.escalations_open.keys().map(String::as_str));
+    for name in names {
+        let open = totals.escalations_open.get(name).copied().unwrap_or(0);
+        out.sample("escalations_open", &[("check", name)], open.to_string());
+    }
 }
 
 fn check_series(out: &mut Exposition, checks: &[CheckState]) {

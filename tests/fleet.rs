@@ -92,7 +92,11 @@ impl FleetHost {
 
     fn sync(&self) -> serde_json::Value {
         let run = self.run(&["--json", "fleet", "sync"]);
-        assert_eq!(run.status, 0, "fleet sync failed:\n{}{}", run.stdout, run.stderr);
+        assert_eq!(
+            run.status, 0,
+            "fleet sync failed:\n{}{}",
+            run.stdout, run.stderr
+        );
         run.json()
     }
 
@@ -129,8 +133,8 @@ fn shared_dir() -> tempfile::TempDir {
 }
 
 #[test]
-fn a_fix_is_a_hint_below_the_trust_rule_then_run_by_phase_1_and_withdrawn_when_it_fails_on_k_hosts(
-) {
+fn a_fix_is_a_hint_below_the_trust_rule_then_run_by_phase_1_and_withdrawn_when_it_fails_on_k_hosts()
+{
     require_system!(
         "a_fix_is_a_hint_below_the_trust_rule_then_run_by_phase_1_and_withdrawn_when_it_fails_on_k_hosts",
         Need::Root,
@@ -155,8 +159,11 @@ fn a_fix_is_a_hint_below_the_trust_rule_then_run_by_phase_1_and_withdrawn_when_i
 
     // alpha learns it in phase 2 and tells the fleet.
     alpha.cycle();
-    assert_eq!(alpha.last_outcome(), ("resolved".into(), 2, "agent:fixer".into()));
-    assert_eq!(alpha.sync()["pushed"].as_i64().unwrap() > 0, true);
+    assert_eq!(
+        alpha.last_outcome(),
+        ("resolved".into(), 2, "agent:fixer".into())
+    );
+    assert!(alpha.sync()["pushed"].as_i64().unwrap() > 0);
 
     // bravo: one fix on one host is below the rule: a hint to its agent, not a phase-1 plan.
     std::fs::remove_file(&flag).unwrap();
@@ -174,7 +181,10 @@ fn a_fix_is_a_hint_below_the_trust_rule_then_run_by_phase_1_and_withdrawn_when_i
         );
     bravo.host.write_config(&bravo_config);
     bravo.cycle();
-    assert_eq!(bravo.last_outcome(), ("resolved".into(), 2, "agent:fixer".into()));
+    assert_eq!(
+        bravo.last_outcome(),
+        ("resolved".into(), 2, "agent:fixer".into())
+    );
     let context: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(format!("{}.context", record.display())).unwrap(),
     )
@@ -217,13 +227,19 @@ fn a_fix_is_a_hint_below_the_trust_rule_then_run_by_phase_1_and_withdrawn_when_i
     alpha.sync();
     let alpha_config = std::fs::read_to_string(alpha.host.config_path())
         .unwrap()
-        .replace_once(&format!("{:?}]", answer.display().to_string()), &format!("{:?}]", abstain.display().to_string()));
+        .replace_once(
+            &format!("{:?}]", answer.display().to_string()),
+            &format!("{:?}]", abstain.display().to_string()),
+        );
     alpha.host.write_config(&alpha_config);
     alpha.cycle();
     let replayed = alpha.host.query_i64(
         "SELECT COUNT(*) FROM attempts WHERE incident = (SELECT MAX(id) FROM incidents) AND source LIKE 'pattern:%'",
     );
-    assert_eq!(replayed, 0, "a withdrawn pattern is not replayed, not even where it was learned");
+    assert_eq!(
+        replayed, 0,
+        "a withdrawn pattern is not replayed, not even where it was learned"
+    );
     assert!(!flag.exists());
 }
 
@@ -292,7 +308,15 @@ fn with_the_fleet_database_down_healing_goes_on_and_the_outbox_drains_later() {
         flag.display().to_string()
     );
     let alpha = FleetHost::new("alpha", |_| {
-        host_config("alpha", &pg.url(), &flag, "", Some(&remedy), "100ms", &answer)
+        host_config(
+            "alpha",
+            &pg.url(),
+            &flag,
+            "",
+            Some(&remedy),
+            "100ms",
+            &answer,
+        )
     });
     alpha.cycle();
     alpha.sync();
@@ -300,7 +324,11 @@ fn with_the_fleet_database_down_healing_goes_on_and_the_outbox_drains_later() {
     std::fs::remove_file(&flag).unwrap();
     let started = std::time::Instant::now();
     alpha.cycle();
-    assert_eq!(alpha.last_outcome().0, "resolved", "it heals without the fleet");
+    assert_eq!(
+        alpha.last_outcome().0,
+        "resolved",
+        "it heals without the fleet"
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     let note = alpha.host.query_text(
         "SELECT detail FROM incident_events WHERE kind = 'fleet' ORDER BY id DESC LIMIT 1",
@@ -329,7 +357,10 @@ fn with_the_fleet_database_down_healing_goes_on_and_the_outbox_drains_later() {
         pg.count("SELECT COUNT(DISTINCT seq) FROM events WHERE host = 'alpha'"),
         last_seq
     );
-    assert_eq!(pg.count("SELECT MAX(seq) FROM events WHERE host = 'alpha'"), last_seq);
+    assert_eq!(
+        pg.count("SELECT MAX(seq) FROM events WHERE host = 'alpha'"),
+        last_seq
+    );
 }
 
 #[test]
@@ -353,7 +384,15 @@ fn the_blast_radius_holds_when_hosts_race_for_one_signature() {
                     "[{{ action = \"run\", argv = [\"/usr/bin/touch\", {:?}] }}]",
                     flag.display().to_string()
                 );
-                host_config(&name, &pg.url(), &flag, radius, Some(&remedy), "4s", &abstain)
+                host_config(
+                    &name,
+                    &pg.url(),
+                    &flag,
+                    radius,
+                    Some(&remedy),
+                    "4s",
+                    &abstain,
+                )
             })
         })
         .collect();
@@ -374,10 +413,19 @@ fn the_blast_radius_holds_when_hosts_race_for_one_signature() {
     assert!(overlap <= 2, "{overlap} hosts acted at once");
     assert!(pg.count("SELECT COUNT(*) FROM leases") <= 4);
     assert_eq!(pg.count("SELECT COUNT(*) FROM leases"), 4);
-    let waited = |outputs: &[String], words: &str| outputs.iter().filter(|o| o.contains(words)).count();
-    assert_eq!(waited(&first, "hosts act on this signature now"), 4, "{first:#?}");
+    let waited =
+        |outputs: &[String], words: &str| outputs.iter().filter(|o| o.contains(words)).count();
+    assert_eq!(
+        waited(&first, "hosts act on this signature now"),
+        4,
+        "{first:#?}"
+    );
     assert_eq!(waited(&second, "waits: blast radius"), 2, "{second:#?}");
-    assert_eq!(waited(&third, "hosts acted on this signature within the hour"), 2, "{third:#?}");
+    assert_eq!(
+        waited(&third, "hosts acted on this signature within the hour"),
+        2,
+        "{third:#?}"
+    );
     let fixed = hosts
         .iter()
         .filter(|h| h.last_outcome().0 == "resolved")
@@ -385,10 +433,16 @@ fn the_blast_radius_holds_when_hosts_race_for_one_signature() {
     assert_eq!(fixed, 4);
     let waiting = &hosts.iter().find(|h| h.last_outcome().0 == "open").unwrap();
     assert_contains(
-        &waiting.host.query_text("SELECT detail FROM incident_events WHERE kind = 'fleet' ORDER BY id DESC LIMIT 1"),
+        &waiting.host.query_text(
+            "SELECT detail FROM incident_events WHERE kind = 'fleet' ORDER BY id DESC LIMIT 1",
+        ),
         "waits: blast radius",
     );
-    assert_eq!(waiting.host.query_i64("SELECT phase FROM incidents"), 1, "it waits in phase 1");
+    assert_eq!(
+        waiting.host.query_i64("SELECT phase FROM incidents"),
+        1,
+        "it waits in phase 1"
+    );
     assert_contains(
         &waiting.run(&["metrics", "--prometheus"]).ok().stdout,
         "orchestrator_fleet_lease_waits_total 3",

@@ -22,7 +22,10 @@ pub fn exec(global: &Global, command: FleetCommand) -> Result<ExitCode, CommandE
                 Err(LockError::Busy(path)) => {
                     say(
                         global,
-                        &format!("fleet sync skipped: another one runs (it holds {})", path.display()),
+                        &format!(
+                            "fleet sync skipped: another one runs (it holds {})",
+                            path.display()
+                        ),
                     );
                     return Ok(ExitCode::SUCCESS);
                 }
@@ -64,7 +67,14 @@ pub fn exec(global: &Global, command: FleetCommand) -> Result<ExitCode, CommandE
                     at.map(crate::clock::rfc3339)
                         .unwrap_or_else(|| "never".to_string())
                 };
-                println!("fleet:          {}", if config.fleet.is_some() { "configured" } else { "not configured" });
+                println!(
+                    "fleet:          {}",
+                    if config.fleet.is_some() {
+                        "configured"
+                    } else {
+                        "not configured"
+                    }
+                );
                 println!("host:           {host}");
                 println!("outbox:         {} events waiting", state.backlog);
                 println!("last sync:      {}", when(state.last_sync_at));

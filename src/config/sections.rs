@@ -715,19 +715,26 @@ impl FleetConfig {
         if self.blast_radius.hosts == 0 || self.blast_radius.per_hour == 0 {
             problems.push((
                 "fleet.blast_radius",
-                "`hosts` and `per_hour` must be at least 1: with 0 no host could ever act".to_string(),
+                "`hosts` and `per_hour` must be at least 1: with 0 no host could ever act"
+                    .to_string(),
             ));
         }
         if !(1.0..=3600.0).contains(&lease) {
             problems.push((
                 "fleet.blast_radius",
-                format!("`lease` must be between 1s and 1h, got {}", self.blast_radius.lease),
+                format!(
+                    "`lease` must be between 1s and 1h, got {}",
+                    self.blast_radius.lease
+                ),
             ));
         }
         if self.outbox_limit < 100 {
             problems.push((
                 "fleet",
-                format!("`outbox_limit` must be at least 100, got {}", self.outbox_limit),
+                format!(
+                    "`outbox_limit` must be at least 100, got {}",
+                    self.outbox_limit
+                ),
             ));
         }
         problems

@@ -167,7 +167,9 @@ fn tls_wanted(config: &FleetConfig) -> bool {
 /// server's certificate and name (libpq's `verify-full`): against `sslrootcert=FILE` when
 /// given, else the web's public roots. libpq's `require` would accept any certificate, which
 /// a host that runs plans on the fleet's word must not.
-fn tls_of(config: &FleetConfig) -> Result<Option<tokio_postgres_rustls::MakeRustlsConnect>, FleetError> {
+fn tls_of(
+    config: &FleetConfig,
+) -> Result<Option<tokio_postgres_rustls::MakeRustlsConnect>, FleetError> {
     if !tls_wanted(config) {
         return Ok(None);
     }

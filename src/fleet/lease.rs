@@ -28,7 +28,7 @@ pub enum Lease {
 
 enum Link {
     Untried,
-    Up(Central),
+    Up(Box<Central>),
     Down(String),
 }
 
@@ -112,7 +112,7 @@ fn with_link<T>(
     let mut link = LINK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Link::Untried = *link {
         *link = match Central::connect(fleet) {
-            Ok(central) => Link::Up(central),
+            Ok(central) => Link::Up(Box::new(central)),
             Err(err) => Link::Down(err.to_string()),
         };
     }

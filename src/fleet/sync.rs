@@ -123,7 +123,12 @@ fn heartbeat(
         .fleet
         .as_ref()
         .and_then(|f| f.dashboard_url.clone())
-        .or_else(|| config.escalation.as_ref().and_then(|e| e.dashboard_url.clone()));
+        .or_else(|| {
+            config
+                .escalation
+                .as_ref()
+                .and_then(|e| e.dashboard_url.clone())
+        });
     let last_cycle = store.last_cycle_finished_at()?;
     let backlog = store.fleet_state()?.backlog;
     central

@@ -40,7 +40,13 @@ pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result
     if rt.config.fleet.is_some() {
         // What other hosts learned, with its record: plans verified there but not yet trusted
         // here are hints, never run by phase 1.
-        let hints = crate::fleet::hints(rt.store, rt.config, &check.name, &incident.signature, FLEET_HINTS)?;
+        let hints = crate::fleet::hints(
+            rt.store,
+            rt.config,
+            &check.name,
+            &incident.signature,
+            FLEET_HINTS,
+        )?;
         let mut hints = serde_json::to_value(hints).unwrap_or_default();
         rt.store.redactor().redact_value(&mut hints);
         context["fleet_hints"] = hints;

@@ -288,8 +288,14 @@ fn candidates(
         if pattern.failures > pattern.successes {
             continue;
         }
-        if let Some(why) = fleet::withdrawn(rt.store, rt.config, &pattern.signature, &pattern.plan_hash)? {
-            log::info!("incident {}: pattern {} is not replayed: {why}", incident.id, pattern.id);
+        if let Some(why) =
+            fleet::withdrawn(rt.store, rt.config, &pattern.signature, &pattern.plan_hash)?
+        {
+            log::info!(
+                "incident {}: pattern {} is not replayed: {why}",
+                incident.id,
+                pattern.id
+            );
             continue;
         }
         match serde_json::from_str::<Plan>(&pattern.plan) {

@@ -321,7 +321,11 @@ mod tests {
     #[test]
     fn the_outbox_is_filled_only_in_a_fleet_and_summarised_past_its_limit() {
         let (_dir, mut store, _incident) = crate::store::store_with_incident();
-        assert_eq!(store.fleet_state().unwrap().backlog, 0, "no fleet, no outbox");
+        assert_eq!(
+            store.fleet_state().unwrap().backlog,
+            0,
+            "no fleet, no outbox"
+        );
         store.set_fleet_enabled(true).unwrap();
         for n in 0..150 {
             store
@@ -375,7 +379,12 @@ mod tests {
                 [incident],
             )
             .unwrap();
-        let kinds: Vec<String> = store.outbox(10).unwrap().into_iter().map(|e| e.kind).collect();
+        let kinds: Vec<String> = store
+            .outbox(10)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
         assert_eq!(kinds, ["incident_closed"]);
     }
 }

@@ -49,6 +49,8 @@ pub struct Totals {
     pub last_cycle_success: Option<bool>,
     /// In a fleet: the outbox and the last sync (migration 22); `None` outside one.
     pub fleet: Option<FleetTotals>,
+    /// Escalations no person has acknowledged yet, per check.
+    pub escalations_open: BTreeMap<String, i64>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -211,7 +213,17 @@ impl Store {
             last_cycle_finished_at: self.last_cycle_finished_at()?,
             last_cycle_success: self.last_cycle_success(crate::clock::now() - running_for)?,
             fleet: self.fleet_totals()?,
+            escalations_open: self.escalations_open_by_check()?,
         })
+    }
+
+    fn escalations_open_by_check(&self) -> Result<BTreeMap<String, i64>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT i.check_name, COUNT(*) FROM escalations e JOIN incidents i ON i.id = e.incident
+              WHERE e.status = 'open' GROUP BY i.check_name",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
     }
 
     fn fleet_totals(&self) -> Result<Option<FleetTotals>> {

@@ -92,7 +92,10 @@ fn host_link(name: &str, dashboard: Option<&str>) -> Markup {
 /// said of itself, and a `javascript:` one must not become a link.
 fn incident_url(dashboard: Option<&str>, incident: i64) -> Option<String> {
     let base = dashboard.filter(|url| is_http(url))?;
-    Some(format!("{}/incidents/{incident}", base.trim_end_matches('/')))
+    Some(format!(
+        "{}/incidents/{incident}",
+        base.trim_end_matches('/')
+    ))
 }
 
 fn is_http(url: &str) -> bool {

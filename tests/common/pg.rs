@@ -48,7 +48,16 @@ impl Postgres {
         chown_postgres(dir.path());
         let data = dir.path().join("data");
         let output = as_postgres("initdb")
-            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "-D"])
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "-D",
+            ])
             .arg(&data)
             .output()
             .expect("initdb");
@@ -68,7 +77,8 @@ impl Postgres {
              max_connections = 100\nlog_min_messages = warning\n",
             dir.path().display()
         );
-        std::fs::write(data.join("postgresql.auto.conf"), conf).expect("write postgresql.auto.conf");
+        std::fs::write(data.join("postgresql.auto.conf"), conf)
+            .expect("write postgresql.auto.conf");
         // Hosts on the test's own namespaces reach it by their addresses: trust them all.
         std::fs::write(
             data.join("pg_hba.conf"),
@@ -103,12 +113,16 @@ impl Postgres {
             std::fs::read_to_string(&log).unwrap_or_default()
         );
         if verb == "start" {
-            wait_until("PostgreSQL accepts connections", Duration::from_secs(30), || {
-                Command::new(format!("{PG_BIN}/pg_isready"))
-                    .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
-                    .status()
-                    .is_ok_and(|s| s.success())
-            });
+            wait_until(
+                "PostgreSQL accepts connections",
+                Duration::from_secs(30),
+                || {
+                    Command::new(format!("{PG_BIN}/pg_isready"))
+                        .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
+                        .status()
+                        .is_ok_and(|s| s.success())
+                },
+            );
         }
     }
 
@@ -121,7 +135,16 @@ impl Postgres {
     #[track_caller]
     pub fn sql(&self, db: &str, sql: &str) -> String {
         let output = Command::new("psql")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", db])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                db,
+            ])
             .args(["-v", "ON_ERROR_STOP=1", "-XAtq", "-c", sql])
             .output()
             .expect("psql");
