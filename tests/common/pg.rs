@@ -17,15 +17,33 @@ pub struct Postgres {
     pub port: u16,
     /// The address it listens on besides 127.0.0.1, if any.
     pub address: String,
+    /// The network namespace it runs in (`ip netns`), if not this one.
+    pub netns: Option<String>,
 }
 
-fn as_postgres(program: &str) -> Command {
-    let mut command = Command::new("setpriv");
+/// `program` in the network namespace `netns` (when given).
+fn in_netns(netns: Option<&str>, program: &str) -> Command {
+    match netns {
+        Some(ns) => {
+            let mut command = Command::new("ip");
+            command.args(["netns", "exec", ns, program]);
+            command
+        }
+        None => Command::new(program),
+    }
+}
+
+fn as_postgres_in(netns: Option<&str>, program: &str) -> Command {
+    let mut command = in_netns(netns, "setpriv");
     command
         .args(["--reuid=postgres", "--regid=postgres", "--init-groups"])
         .arg(format!("{PG_BIN}/{program}"))
         .current_dir("/");
     command
+}
+
+fn as_postgres(program: &str) -> Command {
+    as_postgres_in(None, program)
 }
 
 fn chown_postgres(path: &Path) {
@@ -41,6 +59,12 @@ impl Postgres {
     /// A new cluster listening on 127.0.0.1 (and `extra`, an address of this machine, when
     /// given), started and ready.
     pub fn start(extra: Option<&str>) -> Postgres {
+        Postgres::start_in(None, extra)
+    }
+
+    /// The same in the network namespace `netns` (`ip netns exec`), listening on its
+    /// 127.0.0.1 and on `extra` there.
+    pub fn start_in(netns: Option<&str>, extra: Option<&str>) -> Postgres {
         let dir = tempfile::Builder::new()
             .prefix("orch-fleet-pg-")
             .tempdir()
@@ -90,6 +114,7 @@ impl Postgres {
             dir,
             port,
             address: extra.unwrap_or("127.0.0.1").to_string(),
+            netns: netns.map(str::to_string),
         };
         pg.ctl("start");
         pg.sql("postgres", "CREATE DATABASE fleet");
@@ -99,7 +124,7 @@ impl Postgres {
     pub fn ctl(&self, verb: &str) {
         let data = self.dir.path().join("data");
         let log = self.dir.path().join("postgres.log");
-        let mut command = as_postgres("pg_ctl");
+        let mut command = as_postgres_in(self.netns.as_deref(), "pg_ctl");
         command.arg("-D").arg(&data).args(["-w", "-t", "30"]);
         match verb {
             "start" => command.arg("-l").arg(&log).arg("start"),
@@ -117,7 +142,7 @@ impl Postgres {
                 "PostgreSQL accepts connections",
                 Duration::from_secs(30),
                 || {
-                    Command::new(format!("{PG_BIN}/pg_isready"))
+                    in_netns(self.netns.as_deref(), &format!("{PG_BIN}/pg_isready"))
                         .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
                         .status()
                         .is_ok_and(|s| s.success())
@@ -134,7 +159,7 @@ impl Postgres {
     /// Runs `sql` with psql on database `db`; its output, unaligned, tuples only.
     #[track_caller]
     pub fn sql(&self, db: &str, sql: &str) -> String {
-        let output = Command::new("psql")
+        let output = in_netns(self.netns.as_deref(), "psql")
             .args([
                 "-h",
                 "127.0.0.1",
@@ -171,7 +196,7 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let _ = as_postgres("pg_ctl")
+        let _ = as_postgres_in(self.netns.as_deref(), "pg_ctl")
             .arg("-D")
             .arg(self.dir.path().join("data"))
             .args(["-m", "immediate", "-w", "-t", "10", "stop"])
