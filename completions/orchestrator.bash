@@ -31,6 +31,9 @@ _orchestrator() {
             orchestrator,fix)
                 cmd="orchestrator__subcmd__fix"
                 ;;
+            orchestrator,fleet)
+                cmd="orchestrator__subcmd__fleet"
+                ;;
             orchestrator,help)
                 cmd="orchestrator__subcmd__help"
                 ;;
@@ -73,6 +76,24 @@ _orchestrator() {
             orchestrator__subcmd__config__subcmd__help,help)
                 cmd="orchestrator__subcmd__config__subcmd__help__subcmd__help"
                 ;;
+            orchestrator__subcmd__fleet,help)
+                cmd="orchestrator__subcmd__fleet__subcmd__help"
+                ;;
+            orchestrator__subcmd__fleet,status)
+                cmd="orchestrator__subcmd__fleet__subcmd__status"
+                ;;
+            orchestrator__subcmd__fleet,sync)
+                cmd="orchestrator__subcmd__fleet__subcmd__sync"
+                ;;
+            orchestrator__subcmd__fleet__subcmd__help,help)
+                cmd="orchestrator__subcmd__fleet__subcmd__help__subcmd__help"
+                ;;
+            orchestrator__subcmd__fleet__subcmd__help,status)
+                cmd="orchestrator__subcmd__fleet__subcmd__help__subcmd__status"
+                ;;
+            orchestrator__subcmd__fleet__subcmd__help,sync)
+                cmd="orchestrator__subcmd__fleet__subcmd__help__subcmd__sync"
+                ;;
             orchestrator__subcmd__help,config)
                 cmd="orchestrator__subcmd__help__subcmd__config"
                 ;;
@@ -87,6 +108,9 @@ _orchestrator() {
                 ;;
             orchestrator__subcmd__help,fix)
                 cmd="orchestrator__subcmd__help__subcmd__fix"
+                ;;
+            orchestrator__subcmd__help,fleet)
+                cmd="orchestrator__subcmd__help__subcmd__fleet"
                 ;;
             orchestrator__subcmd__help,help)
                 cmd="orchestrator__subcmd__help__subcmd__help"
@@ -117,6 +141,12 @@ _orchestrator() {
                 ;;
             orchestrator__subcmd__help__subcmd__config,default)
                 cmd="orchestrator__subcmd__help__subcmd__config__subcmd__default"
+                ;;
+            orchestrator__subcmd__help__subcmd__fleet,status)
+                cmd="orchestrator__subcmd__help__subcmd__fleet__subcmd__status"
+                ;;
+            orchestrator__subcmd__help__subcmd__fleet,sync)
+                cmd="orchestrator__subcmd__help__subcmd__fleet__subcmd__sync"
                 ;;
             orchestrator__subcmd__help__subcmd__incidents,ack)
                 cmd="orchestrator__subcmd__help__subcmd__incidents__subcmd__ack"
@@ -218,7 +248,7 @@ _orchestrator() {
 
     case "${cmd}" in
         orchestrator)
-            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version scan fix research consult escalate cycle metrics serve incidents silence config notify-failure help"
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version scan fix research consult escalate cycle metrics serve incidents silence config notify-failure fleet help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -481,8 +511,142 @@ _orchestrator() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        orchestrator__subcmd__fleet)
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version sync status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__fleet__subcmd__help)
+            opts="sync status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__fleet__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__fleet__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__fleet__subcmd__help__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__fleet__subcmd__status)
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__fleet__subcmd__sync)
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         orchestrator__subcmd__help)
-            opts="scan fix research consult escalate cycle metrics serve incidents silence config notify-failure help"
+            opts="scan fix research consult escalate cycle metrics serve incidents silence config notify-failure fleet help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -582,6 +746,48 @@ _orchestrator() {
         orchestrator__subcmd__help__subcmd__fix)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__fleet)
+            opts="sync status"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__fleet__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__fleet__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

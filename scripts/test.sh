@@ -22,6 +22,10 @@ declare -A NEEDS=(
   [/usr/sbin/nginx]=nginx
   [/usr/bin/redis-server]=redis-server
   [/usr/lib/postgresql/15/bin/postgres]=postgresql
+  [/usr/bin/psql]=postgresql-client
+  [/usr/sbin/ip]=iproute2
+  [/usr/bin/unshare]=util-linux
+  [/usr/bin/openssl]=openssl
 )
 
 missing=()

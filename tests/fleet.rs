@@ -474,3 +474,127 @@ fn fix_all_at_once(hosts: &[FleetHost]) -> Vec<String> {
         })
         .collect()
 }
+
+#[test]
+fn an_outbox_over_its_limit_is_summarised_and_every_fix_still_counts_in_the_fleet() {
+    require_system!(
+        "an_outbox_over_its_limit_is_summarised_and_every_fix_still_counts_in_the_fleet",
+        Need::Root,
+        POSTGRES,
+        PSQL
+    );
+    let pg = Postgres::start(None);
+    let shared = shared_dir();
+    let flag = shared.path().join("flag");
+    let answer = touch_answer(&shared.path().join("answer.json"), &flag);
+    let alpha = FleetHost::new("alpha", |_| {
+        host_config(
+            "alpha",
+            &pg.url(),
+            &flag,
+            "outbox_limit = 100",
+            None,
+            "100ms",
+            &answer,
+        )
+    });
+    alpha.run(&["scan"]).ok();
+    // A long time away from the fleet: 250 verified fixes and 50 failures of one plan.
+    let db = alpha.host.db();
+    for n in 0..300 {
+        let kind = if n % 6 == 5 {
+            "fix_failed"
+        } else {
+            "fix_verified"
+        };
+        db.execute(
+            "INSERT INTO fleet_outbox (kind, at, body) VALUES (?1, ?2, json_object('signature', 'flag: CRITICAL: the flag is gone', 'plan_hash', 'abcd', 'check', 'flag', 'plan', '[]'))",
+            rusqlite::params![kind, n as f64],
+        )
+        .unwrap();
+    }
+    let report = alpha.sync();
+    assert!(report["summarised"].as_i64().unwrap() > 200, "{report}");
+    assert_eq!(report["backlog"], 0);
+    assert_eq!(
+        pg.sql(
+            "fleet",
+            "SELECT fixes || '/' || failures FROM pattern_hosts WHERE plan_hash = 'abcd'"
+        ),
+        "250/50",
+        "summarised, not lost"
+    );
+    assert_eq!(
+        pg.count("SELECT COUNT(*) FROM events WHERE kind = 'summary'"),
+        1
+    );
+}
+
+#[test]
+fn the_fleet_page_shows_every_host_stale_ones_in_red_and_open_escalations_linked_to_their_host() {
+    require_system!(
+        "the_fleet_page_shows_every_host_stale_ones_in_red_and_open_escalations_linked_to_their_host",
+        Need::Root,
+        POSTGRES,
+        PSQL
+    );
+    let pg = Postgres::start(None);
+    let shared = shared_dir();
+    let flag = shared.path().join("flag");
+    let abstain = shared.path().join("no-such-answer");
+    let make = |name: &str| {
+        FleetHost::new(name, |_| {
+            host_config(
+                name,
+                &pg.url(),
+                &flag,
+                &format!("dashboard_url = \"http://{name}.example.org:8888\""),
+                None,
+                "100ms",
+                &abstain,
+            )
+        })
+    };
+    let (alpha, bravo) = (make("alpha"), make("bravo"));
+    // Nobody can fix it on alpha: a person is needed there.
+    alpha.cycle();
+    assert_eq!(alpha.last_outcome().0, "escalated");
+    alpha.sync();
+    std::fs::write(&flag, "").unwrap();
+    bravo.cycle();
+    bravo.sync();
+    pg.sql(
+        "fleet",
+        "UPDATE hosts SET last_heartbeat_at = now() - interval '2 hours' WHERE name = 'bravo'",
+    );
+    let dashboard = Dashboard::start(&bravo.host);
+    let (status, page) = ureq_get(&dashboard.url("/fleet")).expect("GET /fleet");
+    assert_eq!(status, 200, "{page}");
+    assert_contains(&page, "href=\"http://alpha.example.org:8888/incidents/1\"");
+    assert_contains(&page, "<span class=\"stale\">stale</span>");
+    assert_contains(&page, "1 stale");
+    assert_contains(&page, "bravo");
+    assert_contains(&page, "href=\"/fleet\"");
+    // Read-only: no form, no decision on another host's escalation.
+    assert!(!page.contains("<form"), "{page}");
+    drop(pg);
+    let (status, said) = ureq_get(&dashboard.url("/fleet")).expect("GET /fleet");
+    assert_eq!(status, 503);
+    assert_contains(&said, "the fleet page cannot be shown");
+}
+
+#[test]
+fn fleet_sync_without_a_fleet_does_nothing_and_says_so() {
+    let host = Host::new();
+    host.write_config(&file_check("backup", host.path("missing").display()));
+    let run = host.run(&["fleet", "sync"]).ok();
+    assert_contains(&run.stdout, "no [fleet] database is configured");
+    host.run(&["scan"]).ok();
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM fleet_outbox"),
+        0,
+        "outside a fleet nothing is queued"
+    );
+    let status = host.run(&["--json", "fleet", "status"]).ok().json();
+    assert_eq!(status["configured"], false);
+}

@@ -53,7 +53,15 @@ impl Hub {
         ip(&["netns", "add", &hub.ns]);
         ip(&["-n", &hub.ns, "link", "set", "lo", "up"]);
         ip(&["-n", &hub.ns, "link", "add", "br0", "type", "bridge"]);
-        ip(&["-n", &hub.ns, "addr", "add", &format!("{SUBNET}.1/24"), "dev", "br0"]);
+        ip(&[
+            "-n",
+            &hub.ns,
+            "addr",
+            "add",
+            &format!("{SUBNET}.1/24"),
+            "dev",
+            "br0",
+        ]);
         ip(&["-n", &hub.ns, "link", "set", "br0", "up"]);
         hub
     }
@@ -72,7 +80,15 @@ impl Hub {
             "netns", &ns,
         ]);
         ip(&["-n", &self.ns, "link", "set", &veth, "master", "br0", "up"]);
-        ip(&["-n", &ns, "addr", "add", &format!("{SUBNET}.{}/24", 10 + n), "dev", "eth0"]);
+        ip(&[
+            "-n",
+            &ns,
+            "addr",
+            "add",
+            &format!("{SUBNET}.{}/24", 10 + n),
+            "dev",
+            "eth0",
+        ]);
         ip(&["-n", &ns, "link", "set", "eth0", "up"]);
         ip(&["-n", &ns, "link", "set", "lo", "up"]);
         ns
@@ -164,7 +180,9 @@ impl StormHost {
         let mut all = vec!["-c", config.as_str(), "--db", db.as_str()];
         all.extend_from_slice(args);
         let mut command = self.command(&orchestrator_bin(), &all);
-        command.env_remove("ORCHESTRATOR_CONFIG").env_remove("ORCHESTRATOR_DB");
+        command
+            .env_remove("ORCHESTRATOR_CONFIG")
+            .env_remove("ORCHESTRATOR_DB");
         command
     }
 
@@ -336,7 +354,10 @@ fn start_prometheus(hub: &Hub, dir: &Path, hosts: &[StormHost]) -> (Killed, Kill
         .unwrap()
         .replace("scrape_interval: 1m", "scrape_interval: 1s")
         .replace("evaluation_interval: 1m", "evaluation_interval: 1s")
-        .replace("/etc/prometheus/orchestrator.token", &dir.join("token").display().to_string())
+        .replace(
+            "/etc/prometheus/orchestrator.token",
+            &dir.join("token").display().to_string(),
+        )
         .replace(
             "['web1.example.org:8888', 'web2.example.org:8888', 'db1.example.org:8888']",
             &format!("[{}]", targets.join(", ")),
@@ -349,17 +370,29 @@ fn start_prometheus(hub: &Hub, dir: &Path, hosts: &[StormHost]) -> (Killed, Kill
     .unwrap();
     let alertmanager = hub
         .command("/usr/bin/prometheus-alertmanager")
-        .arg(format!("--config.file={}", dir.join("alertmanager.yml").display()))
+        .arg(format!(
+            "--config.file={}",
+            dir.join("alertmanager.yml").display()
+        ))
         .arg(format!("--storage.path={}", dir.join("am").display()))
-        .args(["--web.listen-address=127.0.0.1:9093", "--cluster.listen-address="])
+        .args([
+            "--web.listen-address=127.0.0.1:9093",
+            "--cluster.listen-address=",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("alertmanager");
     let prometheus = hub
         .command("/usr/bin/prometheus")
-        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))
+        .arg(format!(
+            "--config.file={}",
+            dir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("tsdb").display()
+        ))
         .args(["--web.listen-address=127.0.0.1:9090"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -447,10 +480,17 @@ fn a_fault_storm_across_ten_hosts_is_learned_once_and_fixed_everywhere() {
         assert_eq!(pg.count("SELECT COUNT(*) FROM hosts"), HOSTS as i64);
         // Each host named itself by its UTS namespace's host name.
         let mut dashboard = None;
-        wait_until("host03's dashboard answers", Duration::from_secs(20), || {
-            dashboard = hub.get(&format!("http://{}:8888/", hosts[2].address()), Some("fleet-token"));
-            dashboard.is_some()
-        });
+        wait_until(
+            "host03's dashboard answers",
+            Duration::from_secs(20),
+            || {
+                dashboard = hub.get(
+                    &format!("http://{}:8888/", hosts[2].address()),
+                    Some("fleet-token"),
+                );
+                dashboard.is_some()
+            },
+        );
         assert_contains(&dashboard.unwrap_or_default(), "host03");
     }
 
@@ -477,12 +517,23 @@ fn a_fault_storm_across_ten_hosts_is_learned_once_and_fixed_everywhere() {
         let cycle = host.run(&["cycle"]).ok();
         let incident = host.host.query_i64("SELECT MAX(id) FROM incidents");
         let outcome = host.outcome(incident);
-        assert_eq!(outcome.0, "resolved", "{}:\n{}{}", host.name, cycle.stdout, cycle.stderr);
+        assert_eq!(
+            outcome.0, "resolved",
+            "{}:\n{}{}",
+            host.name, cycle.stdout, cycle.stderr
+        );
         incidents.push(incident);
         // The unit's step after the cycle (it fails on the cut host; the outbox keeps all).
         if !isolated {
             let sync = host.sync();
-            assert_eq!(sync.status != 0, host.n == CUT, "{}: {}{}", host.name, sync.stdout, sync.stderr);
+            assert_eq!(
+                sync.status != 0,
+                host.n == CUT,
+                "{}: {}{}",
+                host.name,
+                sync.stdout,
+                sync.stderr
+            );
         }
     }
 
@@ -492,7 +543,10 @@ fn a_fault_storm_across_ten_hosts_is_learned_once_and_fixed_everywhere() {
         .zip(&incidents)
         .map(|(h, &i)| h.outcome(i))
         .collect();
-    let fixed = outcomes.iter().filter(|o| o.0 == "resolved" && !o.2.starts_with("person")).count();
+    let fixed = outcomes
+        .iter()
+        .filter(|o| o.0 == "resolved" && !o.2.starts_with("person"))
+        .count();
     let ratio = fixed as f64 / HOSTS as f64;
     let ttf = median(outcomes.iter().map(|o| o.3).collect());
     let by_phase: Vec<String> = hosts
@@ -510,9 +564,12 @@ fn a_fault_storm_across_ten_hosts_is_learned_once_and_fixed_everywhere() {
     assert_eq!(ratio, 1.0);
 
     if isolated {
-        write_figures("fleet-storm-isolated.json", &serde_json::json!({
-            "auto_fix_ratio": ratio, "median_seconds_to_fix": ttf, "outcomes": by_phase,
-        }));
+        write_figures(
+            "fleet-storm-isolated.json",
+            &serde_json::json!({
+                "auto_fix_ratio": ratio, "median_seconds_to_fix": ttf, "outcomes": by_phase,
+            }),
+        );
         for o in &outcomes {
             assert_eq!(o.1, 2, "without a fleet every host asks its agent");
         }
@@ -520,7 +577,10 @@ fn a_fault_storm_across_ten_hosts_is_learned_once_and_fixed_everywhere() {
     }
 
     // The first host learned it in phase 2; the others used the fleet's pattern in phase 1.
-    assert_eq!((outcomes[0].1, outcomes[0].2.as_str()), (2, "agent:thinker"));
+    assert_eq!(
+        (outcomes[0].1, outcomes[0].2.as_str()),
+        (2, "agent:thinker")
+    );
     for (host, outcome) in hosts.iter().zip(&outcomes).skip(1) {
         assert_eq!(outcome.1, 1, "{}: {outcome:?}", host.name);
         assert!(
@@ -532,14 +592,18 @@ fn a_fault_storm_across_ten_hosts_is_learned_once_and_fixed_everywhere() {
     // The cut host healed alone, with a lease granted locally, and told the fleet later.
     let cut = &hosts[CUT - 1];
     assert_contains(
-        &cut.host.query_text("SELECT group_concat(detail, ' | ') FROM incident_events WHERE kind = 'fleet'"),
+        &cut.host.query_text(
+            "SELECT group_concat(detail, ' | ') FROM incident_events WHERE kind = 'fleet'",
+        ),
         "lease granted locally",
     );
     for run in all_at_once(&hosts, |h| h.sync()) {
         assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
     }
     assert_eq!(cut.host.query_i64("SELECT COUNT(*) FROM fleet_outbox"), 0);
-    let last_seq = cut.host.query_i64("SELECT seq FROM sqlite_sequence WHERE name = 'fleet_outbox'");
+    let last_seq = cut
+        .host
+        .query_i64("SELECT seq FROM sqlite_sequence WHERE name = 'fleet_outbox'");
     let name = &cut.name;
     assert_eq!(
         pg.sql("fleet", &format!("SELECT COUNT(*) || '/' || COUNT(DISTINCT seq) || '/' || MAX(seq) FROM events WHERE host = '{name}'")),
@@ -547,7 +611,9 @@ fn a_fault_storm_across_ten_hosts_is_learned_once_and_fixed_everywhere() {
         "every event of the cut host arrived, each once"
     );
     assert_eq!(
-        pg.count(&format!("SELECT COUNT(*) FROM incidents WHERE host = '{name}' AND status = 'resolved'")),
+        pg.count(&format!(
+            "SELECT COUNT(*) FROM incidents WHERE host = '{name}' AND status = 'resolved'"
+        )),
         1
     );
     assert_eq!(pg.count("SELECT SUM(fixes) FROM patterns"), HOSTS as i64);
@@ -568,10 +634,11 @@ fn a_fault_storm_across_ten_hosts_is_learned_once_and_fixed_everywhere() {
             .iter()
             .filter(|r| r.stdout.contains("waits: blast radius"))
             .count();
-        if hosts
-            .iter()
-            .all(|h| h.outcome(h.host.query_i64("SELECT MAX(id) FROM incidents")).0 == "resolved")
-        {
+        if hosts.iter().all(|h| {
+            h.outcome(h.host.query_i64("SELECT MAX(id) FROM incidents"))
+                .0
+                == "resolved"
+        }) {
             break;
         }
     }
@@ -581,7 +648,10 @@ fn a_fault_storm_across_ten_hosts_is_learned_once_and_fixed_everywhere() {
            FROM leases l WHERE l.id > {leases_before}) t"
     ));
     assert!(overlap <= 3, "{overlap} hosts acted at once");
-    assert!(waited > 0, "ten hosts at once, three at a time: some must wait");
+    assert!(
+        waited > 0,
+        "ten hosts at once, three at a time: some must wait"
+    );
     for host in &hosts {
         let last = host.host.query_i64("SELECT MAX(id) FROM incidents");
         assert_eq!(host.outcome(last).0, "resolved", "{}", host.name);
@@ -589,19 +659,30 @@ fn a_fault_storm_across_ten_hosts_is_learned_once_and_fixed_everywhere() {
 
     // One view: the fleet page of any host lists every host and the pattern's hosts.
     let page = hub
-        .get(&format!("http://{}:8888/fleet", hosts[0].address()), Some("fleet-token"))
+        .get(
+            &format!("http://{}:8888/fleet", hosts[0].address()),
+            Some("fleet-token"),
+        )
         .expect("the fleet page");
     for host in &hosts {
         assert_contains(&page, &host.name);
     }
-    assert_contains(&page, &format!("href=\"http://{}:8888\"", hosts[0].address()));
+    assert_contains(
+        &page,
+        &format!("href=\"http://{}:8888\"", hosts[0].address()),
+    );
 
     // Prometheus scrapes all ten and hands the blast-radius alert to Alertmanager.
-    let query = "http://127.0.0.1:9090/api/v1/query?query=count(up%7Bjob%3D%22orchestrator%22%7D%3D%3D1)";
-    wait_until("Prometheus scrapes the ten dashboards", Duration::from_secs(30), || {
-        hub.get(query, None)
-            .is_some_and(|body| body.contains(&format!("\"{HOSTS}\"")))
-    });
+    let query =
+        "http://127.0.0.1:9090/api/v1/query?query=count(up%7Bjob%3D%22orchestrator%22%7D%3D%3D1)";
+    wait_until(
+        "Prometheus scrapes the ten dashboards",
+        Duration::from_secs(30),
+        || {
+            hub.get(query, None)
+                .is_some_and(|body| body.contains(&format!("\"{HOSTS}\"")))
+        },
+    );
     wait_until(
         "Alertmanager holds OrchestratorBlastRadiusReached",
         Duration::from_secs(40),
@@ -624,20 +705,28 @@ fn a_fault_storm_across_ten_hosts_is_learned_once_and_fixed_everywhere() {
         event_bytes / events.max(1),
         began.elapsed().as_secs_f64()
     );
-    write_figures("fleet-storm.json", &serde_json::json!({
-        "auto_fix_ratio": ratio,
-        "median_seconds_to_fix": ttf,
-        "median_sync_millis": median(sync_millis),
-        "outcomes": by_phase,
-        "events": events,
-        "event_row_bytes": event_bytes,
-        "tables": sizes,
-        "race_waits": waited,
-        "race_max_overlap": overlap,
-    }));
+    write_figures(
+        "fleet-storm.json",
+        &serde_json::json!({
+            "auto_fix_ratio": ratio,
+            "median_seconds_to_fix": ttf,
+            "median_sync_millis": median(sync_millis),
+            "outcomes": by_phase,
+            "events": events,
+            "event_row_bytes": event_bytes,
+            "tables": sizes,
+            "race_waits": waited,
+            "race_max_overlap": overlap,
+        }),
+    );
 }
 
 fn write_figures(name: &str, figures: &serde_json::Value) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join(name);
-    let _ = std::fs::write(path, serde_json::to_string_pretty(figures).unwrap_or_default());
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(name);
+    let _ = std::fs::write(
+        path,
+        serde_json::to_string_pretty(figures).unwrap_or_default(),
+    );
 }

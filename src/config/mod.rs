@@ -425,6 +425,33 @@ mod tests {
     }
 
     #[test]
+    fn a_fleet_database_url_must_be_postgresql_without_a_password_and_with_a_known_sslmode() {
+        let fleet = |url: &str| problems(&format!("[cycle]\n\n[fleet]\ndatabase = \"{url}\"\n"));
+        assert!(
+            fleet("postgresql://orchestrator@db.example.org/fleet?sslmode=verify-full").is_empty()
+        );
+        let found = fleet("postgresql://orchestrator:hunter2@db.example.org/fleet");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("test.toml:4:"), "{}", found[0]);
+        assert!(found[0].contains("password_file"), "{}", found[0]);
+        let found = fleet("postgresql://o@db/fleet?sslmode=prefer");
+        assert!(found[0].contains("sslmode `prefer`"), "{found:?}");
+        assert!(fleet("mysql://o@db/fleet")[0].contains("not a postgresql:// URL"));
+    }
+
+    #[test]
+    fn a_blast_radius_of_nobody_or_a_lease_past_an_hour_is_refused() {
+        let found = problems(
+            "[fleet]\ndatabase = \"postgresql://o@db/fleet\"\nblast_radius = { hosts = 0, per_hour = 5, lease = \"2h\" }\n",
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found.iter().all(|p| p.starts_with("test.toml:3:")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
     fn a_syntax_error_stops_there() {
         let found = problems("[cycle\nparallelism = 2\nsetle = 1\n");
         assert_eq!(found.len(), 1, "{found:?}");

@@ -180,11 +180,11 @@ impl Store {
                              json_extract(f.value, '$.fixes'), json_extract(f.value, '$.failures')
                         FROM old, json_each(old.body, '$.fixes') f WHERE old.kind = 'summary')
              SELECT json_object(
-                 'events', (SELECT json_group_object(kind, n) FROM kinds),
+                 'events', json((SELECT json_group_object(kind, n) FROM kinds)),
                  'from', (SELECT MIN(at) FROM old), 'to', (SELECT MAX(at) FROM old),
-                 'fixes', (SELECT json_group_array(json_object('signature', signature,
+                 'fixes', json((SELECT json_group_array(json_object('signature', signature,
                            'plan_hash', plan_hash, 'check', check_name, 'plan', plan,
-                           'fixes', fixes, 'failures', failures)) FROM fixes))",
+                           'fixes', fixes, 'failures', failures)) FROM fixes)))",
             [last],
             |r| r.get(0),
         )?;
