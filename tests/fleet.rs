@@ -598,3 +598,136 @@ fn fleet_sync_without_a_fleet_does_nothing_and_says_so() {
     let status = host.run(&["--json", "fleet", "status"]).ok().json();
     assert_eq!(status["configured"], false);
 }
+
+/// A test CA and a server certificate for `localhost` and 127.0.0.1 it signed, made by
+/// openssl: (CA certificate, server certificate, server key), PEM.
+fn certificates(dir: &Path, name: &str) -> (PathBuf, Vec<u8>, Vec<u8>) {
+    let path = |file: &str| dir.join(format!("{name}-{file}"));
+    let openssl = |args: &[&str]| {
+        let output = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let (ca_key, ca, key, csr, cert, ext) = (
+        path("ca.key"),
+        path("ca.pem"),
+        path("server.key"),
+        path("server.csr"),
+        path("server.crt"),
+        path("ext.cnf"),
+    );
+    let s = |p: &PathBuf| p.display().to_string();
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &s(&ca_key),
+        "-out",
+        &s(&ca),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=orchestrator test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &s(&key),
+        "-out",
+        &s(&csr),
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(
+        &ext,
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &s(&csr),
+        "-CA",
+        &s(&ca),
+        "-CAkey",
+        &s(&ca_key),
+        "-CAcreateserial",
+        "-out",
+        &s(&cert),
+        "-days",
+        "2",
+        "-extfile",
+        &s(&ext),
+    ]);
+    (
+        ca,
+        std::fs::read(&cert).unwrap(),
+        std::fs::read(&key).unwrap(),
+    )
+}
+
+#[test]
+fn tls_is_used_when_the_url_asks_and_the_servers_certificate_is_verified() {
+    require_system!(
+        "tls_is_used_when_the_url_asks_and_the_servers_certificate_is_verified",
+        Need::Root,
+        POSTGRES,
+        PSQL,
+        Need::Program("/usr/bin/openssl", "openssl")
+    );
+    let shared = shared_dir();
+    let (ca, cert, key) = certificates(shared.path(), "good");
+    let (other_ca, _, _) = certificates(shared.path(), "other");
+    // Only TLS connections over TCP are let in.
+    let pg = Postgres::start_with(
+        None,
+        None,
+        "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n",
+        "local all all trust\nhostssl all all 0.0.0.0/0 trust\nhostnossl all all 0.0.0.0/0 reject\n",
+        &[("server.crt", &cert), ("server.key", &key)],
+    );
+    let flag = shared.path().join("flag");
+    std::fs::write(&flag, "").unwrap();
+    let abstain = shared.path().join("no-such-answer");
+    let base = format!("postgresql://postgres@localhost:{}/fleet", pg.port);
+    let with = |url: &str| {
+        let host = FleetHost::new("alpha", |_| {
+            host_config("alpha", url, &flag, "", None, "100ms", &abstain)
+        });
+        host.run(&["--json", "fleet", "sync"])
+    };
+    let verified = with(&format!(
+        "{base}?sslmode=verify-full&sslrootcert={}",
+        ca.display()
+    ));
+    assert_eq!(verified.status, 0, "{}{}", verified.stdout, verified.stderr);
+    assert_eq!(
+        pg.count("SELECT COUNT(*) FROM hosts WHERE name = 'alpha'"),
+        1
+    );
+    // `require` verifies too: a server whose certificate no trusted CA signed is refused.
+    let forged = with(&format!(
+        "{base}?sslmode=require&sslrootcert={}",
+        other_ca.display()
+    ));
+    assert_eq!(forged.status, 1);
+    assert_contains(&forged.stderr, "certificate");
+    // Without sslmode it is plain text, which this server refuses.
+    let plain = with(&base);
+    assert_eq!(plain.status, 1);
+    assert_contains(&plain.stderr, "no encryption");
+}

@@ -65,6 +65,24 @@ impl Postgres {
     /// The same in the network namespace `netns` (`ip netns exec`), listening on its
     /// 127.0.0.1 and on `extra` there.
     pub fn start_in(netns: Option<&str>, extra: Option<&str>) -> Postgres {
+        Postgres::start_with(
+            netns,
+            extra,
+            "",
+            "local all all trust\nhost all all 0.0.0.0/0 trust\n",
+            &[],
+        )
+    }
+
+    /// The most general: `conf` appended to its settings, `hba` as its pg_hba.conf, `files`
+    /// (name, contents) written into its data directory, mode 0600, before it starts.
+    pub fn start_with(
+        netns: Option<&str>,
+        extra: Option<&str>,
+        conf: &str,
+        hba: &str,
+        files: &[(&str, &[u8])],
+    ) -> Postgres {
         let dir = tempfile::Builder::new()
             .prefix("orch-fleet-pg-")
             .tempdir()
@@ -98,17 +116,19 @@ impl Postgres {
         let conf = format!(
             "port = {port}\nlisten_addresses = '{listen}'\nunix_socket_directories = '{}'\n\
              fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nshared_buffers = 32MB\n\
-             max_connections = 100\nlog_min_messages = warning\n",
+             max_connections = 100\nlog_min_messages = warning\n{conf}",
             dir.path().display()
         );
         std::fs::write(data.join("postgresql.auto.conf"), conf)
             .expect("write postgresql.auto.conf");
-        // Hosts on the test's own namespaces reach it by their addresses: trust them all.
-        std::fs::write(
-            data.join("pg_hba.conf"),
-            "local all all trust\nhost all all 0.0.0.0/0 trust\n",
-        )
-        .expect("write pg_hba.conf");
+        // Hosts on the test's own namespaces reach it by their addresses.
+        std::fs::write(data.join("pg_hba.conf"), hba).expect("write pg_hba.conf");
+        for (name, contents) in files {
+            use std::os::unix::fs::PermissionsExt;
+            let path = data.join(name);
+            std::fs::write(&path, contents).expect("write a file of the cluster");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         chown_postgres(dir.path());
         let pg = Postgres {
             dir,
