@@ -175,7 +175,7 @@ fn pull(central: &mut Central, since: i64) -> Result<Vec<FleetPattern>, FleetErr
 }
 
 /// Keeps the central database bounded: this host's events after `RETENTION_DAYS` (far past
-/// any resend), its leases after a day.
+/// any resend), its leases after a day, its closed incidents and escalations after 90 days.
 fn prune(central: &mut Central, host: &str) -> Result<(), FleetError> {
     central
         .client
@@ -191,5 +191,16 @@ fn prune(central: &mut Central, host: &str) -> Result<(), FleetError> {
             &[&host],
         )
         .map_err(super::central::sql)?;
+    // What is over: as long as a host keeps its own (`[state] retention`'s default).
+    for sql in [
+        "DELETE FROM incidents WHERE host = $1 AND closed_at < now() - interval '90 days'",
+        "DELETE FROM escalations WHERE host = $1 AND status = 'resolved'
+            AND updated_at < now() - interval '90 days'",
+    ] {
+        central
+            .client
+            .execute(sql, &[&host])
+            .map_err(super::central::sql)?;
+    }
     Ok(())
 }
