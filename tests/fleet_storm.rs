@@ -622,7 +622,7 @@ fn a_fault_storm_across_ten_hosts_is_learned_once_and_fixed_everywhere() {
     for host in &hosts {
         let config = std::fs::read_to_string(host.host.config_path())
             .unwrap()
-            .replace("settle = \"500ms\"", "settle = \"3s\"");
+            .replace("settle = \"500ms\"", "settle = \"5s\"");
         host.host.write_config(&config);
         host.break_it();
     }

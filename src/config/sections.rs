@@ -693,9 +693,15 @@ impl FleetConfig {
             ("connect_timeout", &self.connect_timeout),
             ("statement_timeout", &self.statement_timeout),
             ("sync_budget", &self.sync_budget),
+            ("stale_after", &self.stale_after),
         ] {
-            if value.std().is_zero() {
-                problems.push(("fleet", format!("`{key}` must be longer than 0s")));
+            // Bounded above too: a cycle may wait this long, and PostgreSQL takes a
+            // statement_timeout in milliseconds that fit in 31 bits.
+            if value.std().is_zero() || value.as_secs_f64() > 86_400.0 {
+                problems.push((
+                    "fleet",
+                    format!("`{key}` must be between 1ms and 1d, got {value}"),
+                ));
             }
         }
         if self.trust_after.fixes == 0 || self.trust_after.hosts == 0 {

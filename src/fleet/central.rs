@@ -109,7 +109,7 @@ fn pg_config(config: &FleetConfig) -> Result<postgres::Config, FleetError> {
     }
     let statement = config.statement_timeout.std();
     pg.connect_timeout(config.connect_timeout.std())
-        .tcp_user_timeout(statement + Duration::from_secs(1))
+        .tcp_user_timeout(statement.saturating_add(Duration::from_secs(1)))
         .keepalives(true)
         .keepalives_idle(Duration::from_secs(30))
         .application_name(&format!("orchestrator {}", env!("CARGO_PKG_VERSION")))

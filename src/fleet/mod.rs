@@ -121,20 +121,34 @@ pub fn hints(
             standing: standing(&pattern, fleet),
             same_signature: pattern.signature == signature,
             plan: serde_json::from_str(&pattern.plan).unwrap_or(serde_json::Value::Null),
-            pattern,
+            signature: pattern.signature,
+            plan_hash: pattern.plan_hash,
+            check: pattern.check,
+            fixes: pattern.fixes,
+            failures: pattern.failures,
+            hosts: pattern.hosts,
+            failed_hosts: pattern.failed_hosts,
+            verified_on: pattern.verified_on,
         })
         .collect())
 }
 
-/// One of the fleet's plans as an agent sees it.
+/// One of the fleet's plans as an agent sees it: the plan and its record across the fleet.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hint {
     pub standing: Standing,
     /// Learned on the same failure signature (else only on the same check).
     pub same_signature: bool,
     pub plan: serde_json::Value,
-    #[serde(flatten)]
-    pub pattern: FleetPattern,
+    pub signature: String,
+    pub plan_hash: String,
+    pub check: String,
+    pub fixes: i64,
+    pub failures: i64,
+    pub hosts: i64,
+    pub failed_hosts: i64,
+    /// The hosts where it fixed at least once.
+    pub verified_on: Vec<String>,
 }
 
 #[cfg(test)]

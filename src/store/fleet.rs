@@ -69,13 +69,17 @@ const FLEET_PATTERN_COLUMNS: &str =
 
 impl Store {
     /// Turns the outbox triggers on or off, as `[fleet]` is configured. Turned on, the host's
-    /// patterns so far are queued once, so the fleet learns what the host already knew.
+    /// patterns so far are queued once, so the fleet learns what the host already knew. Turned
+    /// off (`[fleet]` removed), what waits is dropped: no sync would ever send it.
     pub fn set_fleet_enabled(&mut self, enabled: bool) -> Result<()> {
         let tx = self.conn.transaction()?;
         let changed = tx.execute(
             "UPDATE fleet_state SET enabled = ?1 WHERE id = 1 AND enabled != ?1",
             [enabled as i64],
         )?;
+        if changed == 1 && !enabled {
+            tx.execute("DELETE FROM fleet_outbox", [])?;
+        }
         if changed == 1 && enabled {
             tx.execute(
                 "INSERT INTO fleet_outbox (kind, at, body)
