@@ -42,6 +42,7 @@ mod discover;
 mod error;
 mod escalate;
 mod fix;
+mod fleet;
 mod incidents;
 mod mcp;
 mod metrics;
@@ -94,6 +95,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::NotifyFailure { unit } => notify_failure::exec(&global, &unit),
         Command::Mcp { incident } => mcp::exec(&global, incident),
         Command::Agents { command } => agents::exec(&global, command),
+        Command::Fleet { command } => fleet::exec(&global, command),
     };
     // Output lost for another reason than a closed reader fails the command (exit 1).
     let result = result.and_then(|code| {
@@ -193,6 +195,8 @@ where
         };
         remove_abandoned_workspaces(&db);
         let mut store = Store::open(&db)?.masking_with(redactor(config)?);
+        // The fleet's outbox is filled (by triggers) only while `[fleet]` is configured.
+        store.set_fleet_enabled(config.fleet.is_some())?;
         let cycle = store.begin_cycle(name)?;
         let mut runtime = Runtime {
             config,

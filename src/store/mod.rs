@@ -13,6 +13,7 @@ mod budget;
 mod dashboard;
 mod escalations;
 mod facts;
+mod fleet;
 mod incidents;
 mod memory;
 mod metrics;
@@ -27,6 +28,7 @@ pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
 pub use budget::Breaker;
 pub use dashboard::{CheckResultAt, DayOutcomes};
 pub use escalations::{Escalation, Notification, Outgoing};
+pub use fleet::{FleetPattern, OutboxEvent};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
 pub use patterns::PatternChange;
@@ -58,6 +60,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_agent_record.sql"),
     include_str!("migrations/0015_check_memory.sql"),
     include_str!("migrations/0016_daily_tools.sql"),
+    include_str!("migrations/0017_fleet.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
