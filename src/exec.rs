@@ -494,6 +494,32 @@ mod tests {
     }
 
     #[test]
+    fn a_double_forked_setsid_descendant_is_ended_without_listing_the_host() {
+        // The subshell forks the `setsid` grandchild and exits at once: the grandchild is an
+        // orphan before any poll can see it under the command, so only the subreaper and the
+        // marker lead the sweep to it, and the sweep looks at orchestrator's subtree only.
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid").display().to_string();
+        let script = format!(
+            "(setsid sh -c 'echo $$ > {pidfile}; exec sleep 30' &); \
+             while [ ! -s {pidfile} ]; do sleep 0.01; done"
+        );
+        let walks = tree::host_walks_on_this_thread();
+        let out = contained(&script, Duration::from_secs(5), Containment::Tree);
+        let pid = pid_in(std::path::Path::new(&pidfile));
+        assert_eq!(out.ending, Ending::Exited(0));
+        assert!(
+            !exists(pid),
+            "the double-forked grandchild {pid} outlived its command"
+        );
+        assert_eq!(
+            tree::host_walks_on_this_thread(),
+            walks,
+            "the sweep listed every process of the host"
+        );
+    }
+
+    #[test]
     fn a_child_that_cleared_its_environment_is_still_ended() {
         // No marker to find it by: it is known because a poll saw it in the tree.
         let (ending, pid) = with_setsid_grandchild(
