@@ -4,6 +4,7 @@ use orchestrator::journal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    orchestrator::mark_start();
     let cli = Cli::parse();
     init_logging(&cli);
     // Before any thread or command: orphans of the commands we run become ours to find and reap.

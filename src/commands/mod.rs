@@ -50,6 +50,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Config { command } => config::exec(&global, command),
         Command::NotifyFailure { unit } => notify_failure::exec(&global, &unit),
     };
+    crate::clock::span("command done");
+    if log::log_enabled!(log::Level::Debug) {
+        log::debug!("memory: {}", crate::sys::memory_use());
+    }
     match result {
         Ok(code) => code,
         Err(err) => {
@@ -60,7 +64,10 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 pub(crate) fn load_config(global: &Global) -> Result<Config, CommandError> {
-    Ok(Config::load(global.config.as_deref())?)
+    crate::clock::span("command line read");
+    let config = Config::load(global.config.as_deref())?;
+    crate::clock::span("config loaded");
+    Ok(config)
 }
 
 /// Opens the store to record a person's decision (no lock: WAL lets readers in during a cycle).
@@ -140,7 +147,11 @@ where
             }
             Err(err) => return Err(err.into()),
         };
-        let mut store = Store::open(&db)?.masking_with(redactor(config)?);
+        crate::clock::span("cycle lock taken");
+        let store = Store::open(&db)?;
+        crate::clock::span("database opened and migrations checked");
+        let mut store = store.masking_with(redactor(config)?);
+        crate::clock::span("redaction rules compiled");
         let cycle = store.begin_cycle(name)?;
         let mut runtime = Runtime {
             config,
@@ -148,6 +159,7 @@ where
             dry_run: global.dry_run,
         };
         let report = work(&mut runtime)?;
+        crate::clock::span(&format!("{name} done"));
         store.finish_cycle(cycle, &report.counts())?;
         (store, report)
     };
@@ -165,6 +177,7 @@ where
     } else {
         println!("{}", report.render_text());
     }
+    crate::clock::span("report printed");
     Ok(Some(report))
 }
 

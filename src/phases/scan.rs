@@ -68,6 +68,7 @@ pub fn unrecorded_line(check: &Check, result: &CheckResult, redactor: &Redactor)
 pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
     let config = rt.config;
     let results = checks::run_all(&config.checks, config.cycle.parallelism);
+    crate::clock::span("checks ran");
     let unrecorded = |rt: &Runtime, source: StoreError| -> anyhow::Error {
         if !source.is_storage_failure() {
             return source.into();
@@ -117,12 +118,14 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
             ..line
         });
     }
+    crate::clock::span("results recorded");
     report.symptoms = super::causes::link_symptoms(rt).map_err(|e| unrecorded(rt, e))?;
     let retention = config.state.retention.as_secs_f64();
     report.pruned = rt
         .store
         .prune_closed(crate::clock::now() - retention)
         .map_err(|e| unrecorded(rt, e))?;
+    crate::clock::span("symptoms linked, old incidents pruned");
     Ok(report)
 }
 
