@@ -82,8 +82,39 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
         Unrecorded { checks, source }.into()
     };
     let mut report = ScanReport::default();
-    for (check, result) in config.checks.iter().zip(&results) {
-        let observed = rt.observe(check, result).map_err(|e| unrecorded(rt, e))?;
+    // One transaction for every result of the scan: one commit, not a few per check; a scan
+    // killed midway leaves the state of the scan before it, whole.
+    let dry_run = rt.dry_run;
+    rt.store
+        .in_one_transaction(|store| {
+            let mut rt = Runtime {
+                config,
+                store,
+                dry_run,
+            };
+            record(&mut rt, &results, &mut report)
+        })
+        .map_err(|e| unrecorded(rt, e))?;
+    crate::clock::span("results recorded");
+    report.symptoms = super::causes::link_symptoms(rt).map_err(|e| unrecorded(rt, e))?;
+    let retention = config.state.retention.as_secs_f64();
+    report.pruned = rt
+        .store
+        .prune_closed(crate::clock::now() - retention)
+        .map_err(|e| unrecorded(rt, e))?;
+    crate::clock::span("symptoms linked, old incidents pruned");
+    Ok(report)
+}
+
+/// Records each check's result and what it changes of its incident, and adds its line to
+/// `report`.
+fn record(
+    rt: &mut Runtime,
+    results: &[CheckResult],
+    report: &mut ScanReport,
+) -> Result<(), StoreError> {
+    for (check, result) in rt.config.checks.iter().zip(results) {
+        let observed = rt.observe(check, result)?;
         // The report is printed (and mailed by cron): the summary as the store keeps it.
         let line = unrecorded_line(check, result, rt.store.redactor());
         let summary = &line.summary;
@@ -106,11 +137,7 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
             result.duration_ms,
             summary
         );
-        let silenced = rt
-            .store
-            .silence_of(&check.name)
-            .map_err(|e| unrecorded(rt, e))?
-            .map(|s| s.describe());
+        let silenced = rt.store.silence_of(&check.name)?.map(|s| s.describe());
         report.checks.push(CheckLine {
             incident: observed.map(|(id, _)| id),
             change: observed.map(|(_, change)| change),
@@ -118,15 +145,7 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
             ..line
         });
     }
-    crate::clock::span("results recorded");
-    report.symptoms = super::causes::link_symptoms(rt).map_err(|e| unrecorded(rt, e))?;
-    let retention = config.state.retention.as_secs_f64();
-    report.pruned = rt
-        .store
-        .prune_closed(crate::clock::now() - retention)
-        .map_err(|e| unrecorded(rt, e))?;
-    crate::clock::span("symptoms linked, old incidents pruned");
-    Ok(report)
+    Ok(())
 }
 
 /// Only a change of state is worth a line: a check that starts failing (again) is a warning,
