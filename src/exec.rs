@@ -285,6 +285,7 @@ fn wait_with_deadline(
     stderr: &File,
     started: Instant,
 ) -> Ending {
+    let exited = pid.and_then(exit_notifier);
     let mut pause = Duration::from_millis(1);
     loop {
         tree.record();
@@ -308,9 +309,31 @@ fn wait_with_deadline(
                 Ending::TooMuchOutput
             };
         }
-        std::thread::sleep(pause);
+        wait_for_exit(exited.as_ref(), pause);
         pause = (pause * 2).min(Duration::from_millis(20));
     }
+}
+
+/// A pidfd of the command's direct child: readable once it has exited, so the wait ends at
+/// the exit instead of at the next poll. Opened while the child cannot have been reaped yet
+/// (only this thread waits for it), so the pid is still the child's. None before Linux 5.3.
+fn exit_notifier(pid: u32) -> Option<std::os::fd::OwnedFd> {
+    let pid = rustix::process::Pid::from_raw(i32::try_from(pid).ok()?)?;
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+}
+
+/// Waits `pause`, or less if the child exits meanwhile.
+fn wait_for_exit(exited: Option<&std::os::fd::OwnedFd>, pause: Duration) {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let Some(fd) = exited else {
+        return std::thread::sleep(pause);
+    };
+    let timeout = Timespec {
+        tv_sec: pause.as_secs().try_into().unwrap_or(i64::MAX),
+        tv_nsec: pause.subsec_nanos().into(),
+    };
+    // An interrupted poll just ends this pause early; the caller looks again either way.
+    let _ = poll(&mut [PollFd::new(fd, PollFlags::IN)], Some(&timeout));
 }
 
 fn ending_of(status: std::process::ExitStatus) -> Ending {
