@@ -498,6 +498,8 @@ mod tests {
             "88.1% memory available (20.7 GiB of 23.5 GiB)",
             "OK - load average per CPU: 0.52, 0.60, 0.71",
             "TCP OK - 0.000 second response time on 127.0.0.1 port 8080",
+            "HTTP 200 from http://127.0.0.1:8080/health in 0.001s",
+            "127.0.0.1:8080 accepts connections",
         ] {
             assert_eq!(r.redact(text), text);
         }

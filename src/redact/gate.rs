@@ -1,7 +1,8 @@
 //! Which masking rules a text needs. Compiling every rule costs a process milliseconds and
 //! megabytes, and most texts a healthy host produces (`DISK OK - free space: / 3326 MiB`) can
-//! match none of them. A rule's [`Gate`] is read from its pattern's syntax: strings one of which
-//! every match must contain. A text that holds none of them cannot match, and the rule is
+//! match none of them. A rule's [`Gate`] is read from its pattern's syntax: clauses of strings,
+//! each clause naming strings one of which every match must contain (`://`, then `:`, then
+//! `@` for credentials in a URL). A text that fails a clause cannot match, and the rule is
 //! neither compiled nor run for it.
 //!
 //! The gate is exact about ASCII only. A text with any other character opens every gate: with
@@ -12,12 +13,15 @@
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 
-/// Strings one of which every match of a pattern contains, in an ASCII text.
+/// What every match of a pattern contains, in an ASCII text: of each clause, one needle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gate {
-    /// `None`: nothing is known, every text is tried.
-    needles: Option<Vec<Needle>>,
+    /// No clause: nothing is known, every text is tried.
+    clauses: Vec<Clause>,
 }
+
+/// Needles one of which every match contains.
+type Clause = Vec<Needle>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Needle {
@@ -57,62 +61,64 @@ impl Gate {
     /// The gate of `pattern` as `regex::Regex` reads it (its default syntax). A pattern that
     /// does not parse gets an open gate: compiling it will say what is wrong.
     pub fn of(pattern: &str) -> Gate {
-        let needles = regex_syntax::Parser::new()
+        let clauses = regex_syntax::Parser::new()
             .parse(pattern)
-            .ok()
-            .and_then(|hir| needles(&hir));
-        Gate { needles }
+            .map(|hir| clauses(&hir))
+            .unwrap_or_default();
+        Gate { clauses }
     }
 
     /// Whether a match in `text` is possible. `lower` caches the text's ASCII lower case
     /// between the rules; the caller clears it when the text changes.
     pub fn may_match(&self, text: &str, lower: &mut Option<String>) -> bool {
-        let Some(needles) = &self.needles else {
-            return true;
-        };
-        if !text.is_ascii() {
+        if self.clauses.is_empty() || !text.is_ascii() {
             return true;
         }
         let lower = lower.get_or_insert_with(|| text.to_ascii_lowercase());
-        needles.iter().any(|needle| needle.found(text, lower))
+        self.clauses
+            .iter()
+            .all(|clause| clause.iter().any(|needle| needle.found(text, lower)))
     }
 }
 
-/// Strings one of which every match of `hir` contains; `None` when no such set is known.
-fn needles(hir: &Hir) -> Option<Vec<Needle>> {
+/// Clauses every match of `hir` satisfies; none when nothing is known.
+fn clauses(hir: &Hir) -> Vec<Clause> {
     match hir.kind() {
-        HirKind::Empty | HirKind::Look(_) => None,
-        HirKind::Literal(_) | HirKind::Class(_) => {
-            let (text, exact) = as_text(hir)?;
-            Some(vec![needle(text, exact, None)])
-        }
-        HirKind::Repetition(repetition) if repetition.min >= 1 => needles(&repetition.sub),
-        HirKind::Repetition(_) => None,
-        HirKind::Capture(capture) => needles(&capture.sub),
-        // Every branch must give one; the union is the gate.
+        HirKind::Empty | HirKind::Look(_) => Vec::new(),
+        HirKind::Literal(_) | HirKind::Class(_) => match as_text(hir) {
+            Some((text, exact)) => vec![vec![needle(text, exact, None)]],
+            None => Vec::new(),
+        },
+        HirKind::Repetition(repetition) if repetition.min >= 1 => clauses(&repetition.sub),
+        HirKind::Repetition(_) => Vec::new(),
+        HirKind::Capture(capture) => clauses(&capture.sub),
+        // A match goes through one branch: each branch's most selective clause, joined.
         HirKind::Alternation(branches) => {
-            let mut all = Vec::new();
+            let mut joined = Clause::new();
             for branch in branches {
-                all.extend(needles(branch)?);
+                match best(clauses(branch)) {
+                    Some(clause) => joined.extend(clause),
+                    None => return Vec::new(),
+                }
             }
-            Some(all)
+            vec![joined]
         }
-        // Every item is part of each match: the best of what the items and the runs of
-        // adjacent characters give.
+        // A match goes through every item: all their clauses, and the runs of adjacent
+        // characters.
         HirKind::Concat(items) => {
-            let mut best = None;
+            let mut all = Vec::new();
             let mut run = Run::default();
             for item in items {
                 match as_text(item) {
                     Some((text, exact)) => run.push(&text, exact),
                     None => {
-                        keep_best(&mut best, run.take(first_character(item)));
-                        keep_best(&mut best, needles(item));
+                        all.extend(run.take(first_character(item)));
+                        all.extend(clauses(item));
                     }
                 }
             }
-            keep_best(&mut best, run.take(None));
-            best
+            all.extend(run.take(None));
+            all
         }
     }
 }
@@ -134,8 +140,8 @@ impl Run {
         self.text.push_str(text);
     }
 
-    /// The run as a needle, followed by one of `then` if known.
-    fn take(&mut self, then: Option<u128>) -> Option<Vec<Needle>> {
+    /// The run as a clause of one needle, followed by one of `then` if known.
+    fn take(&mut self, then: Option<u128>) -> Option<Clause> {
         let run = std::mem::take(self);
         (!run.text.is_empty()).then(|| vec![needle(run.text, run.exact, then)])
     }
@@ -170,16 +176,10 @@ fn first_character(hir: &Hir) -> Option<u128> {
     Some(set)
 }
 
-/// Keeps the gate whose shortest needle is longest: the one that lets fewest texts through.
-fn keep_best(best: &mut Option<Vec<Needle>>, candidate: Option<Vec<Needle>>) {
-    let Some(candidate) = candidate else { return };
-    let shortest = |needles: &[Needle]| needles.iter().map(Needle::len).min().unwrap_or(usize::MAX);
-    if best
-        .as_ref()
-        .is_none_or(|kept| shortest(&candidate) > shortest(kept))
-    {
-        *best = Some(candidate);
-    }
+/// The clause whose shortest needle is longest: the one that lets fewest texts through.
+fn best(clauses: Vec<Clause>) -> Option<Clause> {
+    let shortest = |clause: &Clause| clause.iter().map(Needle::len).min().unwrap_or(usize::MAX);
+    clauses.into_iter().max_by_key(shortest)
 }
 
 /// What a literal or a one-character class must look like in an ASCII text, and whether in
@@ -255,7 +255,7 @@ mod tests {
                     .fold(0, |set, &b| set | 1 << b),
             ),
         };
-        assert_eq!(gate.needles, Some(vec![bearer]));
+        assert_eq!(gate.clauses, vec![vec![bearer]]);
         assert!(opens(r"(?i)\bbearer\s+\S+", "Authorization: BeArEr abc"));
         assert!(!opens(
             r"(?i)\bbearer\s+\S+",
@@ -291,6 +291,13 @@ mod tests {
     }
 
     #[test]
+    fn every_part_of_a_concatenation_is_required() {
+        let url = r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):(?:\[REDACTED\]|[^@\s/]+)@";
+        assert!(opens(url, "postgres://app:pa55@db/x"));
+        assert!(!opens(url, "HTTP 200 from http://127.0.0.1:8080/health"));
+    }
+
+    #[test]
     fn an_optional_part_is_not_required() {
         assert!(opens(r"(?i)(?:proxy-)?authorization:", "authorization: x"));
         assert!(!opens(r"(?i)(?:proxy-)?authorization:", "proxy- alone"));
@@ -308,8 +315,8 @@ mod tests {
 
     #[test]
     fn a_pattern_with_no_required_text_is_always_tried() {
-        assert_eq!(Gate::of(r"[0-9]{8,}").needles, None);
+        assert!(Gate::of(r"[0-9]{8,}").clauses.is_empty());
         assert!(opens(r"[0-9]{8,}", "anything"));
-        assert_eq!(Gate::of("(unclosed").needles, None);
+        assert!(Gate::of("(unclosed").clauses.is_empty());
     }
 }
