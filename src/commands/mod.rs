@@ -151,7 +151,7 @@ where
         let store = Store::open(&db)?;
         crate::clock::span("database opened and migrations checked");
         let mut store = store.masking_with(redactor(config)?);
-        crate::clock::span("redaction rules compiled");
+        crate::clock::span("redaction rules read");
         let cycle = store.begin_cycle(name)?;
         let mut runtime = Runtime {
             config,
