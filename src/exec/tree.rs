@@ -278,6 +278,9 @@ impl Tree {
             if quiet.settled(live.is_empty()) {
                 break;
             }
+            if live.is_empty() {
+                continue;
+            }
             killed.extend(live.into_iter().filter(|&p| kill(p)));
             if Instant::now() >= deadline {
                 log::warn!("processes of a command kept appearing for {KILL_FOR:?}; gave up");
@@ -318,6 +321,10 @@ impl Tree {
                 .collect();
             if quiet.settled(running.is_empty()) || Instant::now() >= deadline {
                 return stopped;
+            }
+            if running.is_empty() {
+                // Confirmed by a second look at once: it guards against a read, not a delay.
+                continue;
             }
             for proc in running {
                 if !stopped.contains(&proc) && send(proc, Signal::STOP) {
