@@ -72,6 +72,7 @@ thread_local! {
     /// sweep never does.
     static HOST_WALKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
+
 /// Members that outlived their command and will be orchestrator's zombies when they exit.
 static ADOPTED: Mutex<Vec<Proc>> = Mutex::new(Vec::new());
 
@@ -506,8 +507,8 @@ fn own_pid() -> Pid {
 
 /// Two looks in a row must agree that nothing is left before a sweep stops. A children list
 /// is read entry by entry, and one read while a listed sibling exits may skip the entry after
-/// it (the kernel documents the file as exact only for frozen tasks); two such races on the
-/// same process, one look after the other, do not happen. A listing of /proc skips nothing that
+/// it (the kernel documents the file as exact only for frozen tasks); the second look would
+/// have to lose the same race again, on the same process. A listing of /proc skips nothing that
 /// lives throughout, so one look is enough there.
 struct QuietLooks {
     needed: u32,
