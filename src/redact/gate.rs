@@ -11,6 +11,7 @@
 //! is made of ASCII characters, so a literal must appear as written, and a class whose ASCII
 //! members are one letter in either case must appear as that letter in some case.
 
+use memchr::memmem::Finder;
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 /// What every match of a pattern contains, in an ASCII text: of each clause, one needle.
@@ -23,15 +24,25 @@ pub struct Gate {
 /// Needles one of which every match contains.
 type Clause = Vec<Needle>;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 struct Needle {
     text: String,
+    /// Searches for `text`; built once, since the gates are asked for every text.
+    finder: Finder<'static>,
     /// Appears as written; otherwise in some mix of cases, compared with the text's ASCII
     /// lower case (and `text` is lower case).
     exact: bool,
     /// The ASCII characters one of which must follow it (bit N: character N), when the
     /// pattern says (`SK[0-9a-fA-F]{32}` is not found in `DISK OK`).
     then: Option<u128>,
+}
+
+impl Eq for Needle {}
+
+impl PartialEq for Needle {
+    fn eq(&self, other: &Needle) -> bool {
+        (&self.text, self.exact, self.then) == (&other.text, other.exact, other.then)
+    }
 }
 
 impl Needle {
@@ -42,18 +53,13 @@ impl Needle {
     /// Whether it occurs in `text` (whose ASCII lower case is `lower`).
     fn found(&self, text: &str, lower: &str) -> bool {
         let haystack = if self.exact { text } else { lower };
-        let mut from = 0;
-        while let Some(at) = haystack[from..].find(self.text.as_str()) {
-            let end = from + at + self.text.len();
-            let next = text.as_bytes().get(end).copied();
-            match (self.then, next) {
-                (None, _) => return true,
-                (Some(set), Some(byte)) if byte < 128 && set & (1 << byte) != 0 => return true,
-                _ => {}
-            }
-            from += at + 1;
-        }
-        false
+        let Some(set) = self.then else {
+            return self.finder.find(haystack.as_bytes()).is_some();
+        };
+        self.finder.find_iter(haystack.as_bytes()).any(|at| {
+            let next = text.as_bytes().get(at + self.text.len());
+            next.is_some_and(|&byte| byte < 128 && set & (1 << byte) != 0)
+        })
     }
 }
 
@@ -153,7 +159,12 @@ fn needle(text: String, exact: bool, then: Option<u128>) -> Needle {
     } else {
         text.to_ascii_lowercase()
     };
-    Needle { text, exact, then }
+    Needle {
+        finder: Finder::new(text.as_bytes()).into_owned(),
+        text,
+        exact,
+        then,
+    }
 }
 
 /// The ASCII characters a match of `hir` must start with, when it is a class that is matched
@@ -245,16 +256,11 @@ mod tests {
     #[test]
     fn a_case_insensitive_word_must_appear_in_some_case() {
         let gate = Gate::of(r"(?i)\bbearer\s+\S+");
-        let bearer = Needle {
-            text: "bearer".into(),
-            exact: false,
-            // `\s+` follows: ASCII whitespace.
-            then: Some(
-                [9u8, 10, 11, 12, 13, 32]
-                    .iter()
-                    .fold(0, |set, &b| set | 1 << b),
-            ),
-        };
+        // `\s+` follows: ASCII whitespace.
+        let space = [9u8, 10, 11, 12, 13, 32]
+            .iter()
+            .fold(0, |set, &b| set | 1 << b);
+        let bearer = needle("bearer".into(), false, Some(space));
         assert_eq!(gate.clauses, vec![vec![bearer]]);
         assert!(opens(r"(?i)\bbearer\s+\S+", "Authorization: BeArEr abc"));
         assert!(!opens(
