@@ -149,7 +149,9 @@ fn builtin_rules() -> Vec<(String, String)> {
 struct Rule {
     pattern: String,
     replacement: String,
-    gate: Gate,
+    /// Read from the pattern when a text first asks, so a command that masks nothing never
+    /// parses the patterns at all.
+    gate: OnceLock<Gate>,
     /// `None` inside: the pattern did not compile (a bug the tests catch for the built-in ones);
     /// the rule then masks the whole text rather than let a secret through.
     regex: OnceLock<Option<Regex>>,
@@ -158,11 +160,15 @@ struct Rule {
 impl Rule {
     fn new(pattern: String, replacement: String) -> Rule {
         Rule {
-            gate: Gate::of(&pattern),
+            gate: OnceLock::new(),
             pattern,
             replacement,
             regex: OnceLock::new(),
         }
+    }
+
+    fn gate(&self) -> &Gate {
+        self.gate.get_or_init(|| Gate::of(&self.pattern))
     }
 
     fn regex(&self) -> Option<&Regex> {
@@ -217,7 +223,7 @@ impl Redactor {
         // The text's lower case, for the gates; made again after a rule changed the text.
         let mut lower = None;
         for rule in &self.rules {
-            if rule.gate.may_match(&text, &mut lower) && rule.apply(&mut text) {
+            if rule.gate().may_match(&text, &mut lower) && rule.apply(&mut text) {
                 lower = None;
             }
         }
