@@ -205,6 +205,10 @@ impl Store {
     /// A check passed: its active incident, unless flapping, is marked recovered. A flapping
     /// incident stays escalated until a person closes it: it is escalated once.
     pub fn observe_pass(&mut self, check: &str) -> Result<Option<i64>> {
+        // Most passing checks have no incident: one cached query answers, no savepoint needed.
+        if active_incident(&self.conn, check)?.is_none() {
+            return Ok(None);
+        }
         let tx = self.conn.savepoint()?;
         let Some(active) = active_incident(&tx, check)? else {
             return Ok(None);
