@@ -106,12 +106,6 @@ PY
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 column_median() { awk -v c="$2" '{print $c}' "$WORK/$1.times" | median; }
 
-for _ in $(seq 1 "$RUNS"); do
-  measure one one
-  measure fifty fifty
-  measure ten ten-quiet
-done
-
 # The fifty's ten plugins run alone, one after the other: the sum of their median CPU times.
 python3 - "$RUNS" "$WORK/fifty.toml" > "$WORK/plugins-alone" <<'PY'
 import os, subprocess, sys, tomllib
@@ -130,8 +124,9 @@ PY
 
 # Idle processes: one Python parent forks them (copy-on-write, a few pages each) in a process
 # group of its own, so the cleanup ends them all at once.
-python3 - "$IDLE" > "$WORK/idle.pid" <<'PY' &
-import os, signal, sys, time
+start_idle() {
+  python3 - "$IDLE" > "$WORK/idle.pid" <<'PY' &
+import os, signal, sys
 os.setpgid(0, 0)
 print(os.getpid(), flush=True)
 for _ in range(int(sys.argv[1])):
@@ -141,13 +136,31 @@ for _ in range(int(sys.argv[1])):
 while True:
     signal.pause()
 PY
-until [ -s "$WORK/idle.pid" ]; do sleep 0.1; done
-IDLE_PID=$(cat "$WORK/idle.pid")
+  until [ -s "$WORK/idle.pid" ]; do sleep 0.1; done
+  IDLE_PID=$(cat "$WORK/idle.pid")
+  until [ "$(pgrep -c -g "$IDLE_PID")" -gt "$IDLE" ]; do sleep 0.2; done
+  LOADED=$(ls /proc | grep -c '^[0-9]')
+}
+stop_idle() {
+  local group=$IDLE_PID
+  kill -- "-$group"; IDLE_PID=; rm -f "$WORK/idle.pid"
+  while pgrep -g "$group" >/dev/null; do sleep 0.1; done
+}
+
+# Three blocks, so that the machine's other load weighs on the quiet and the loaded runs
+# alike: in each, a third of the runs of every scan on the quiet host, then a third of the
+# ten-plugin runs beside the idle processes.
 BEFORE=$(ls /proc | grep -c '^[0-9]')
-until [ "$(pgrep -c -g "$IDLE_PID")" -gt "$IDLE" ]; do sleep 0.2; done
-for _ in $(seq 1 "$RUNS"); do measure ten ten-loaded; done
-LOADED=$(ls /proc | grep -c '^[0-9]')
-kill -- "-$IDLE_PID"; IDLE_PID=
+for block in 1 2 3; do
+  for _ in $(seq "$block" 3 "$RUNS"); do
+    measure one one
+    measure fifty fifty
+    measure ten ten-quiet
+  done
+  start_idle
+  for _ in $(seq "$block" 3 "$RUNS"); do measure ten ten-loaded; done
+  stop_idle
+done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 report() { # name, label
