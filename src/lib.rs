@@ -51,6 +51,7 @@ pub use actions::fs::clean_files;
 pub use actions::vocabulary::{
     vocabulary as action_vocabulary, ActionSpec, Field, FieldDefault, FieldType, ACTIONS,
 };
+pub use clock::mark_start;
 pub use commands::run;
 pub use exec::become_subreaper;
 pub use facts::time_gathering as time_facts;

@@ -354,6 +354,27 @@ impl Store {
         Ok(())
     }
 
+    /// Runs `work` as one transaction: what it writes is committed together, or none of it is.
+    /// The store's own transactions within it are savepoints. A scan records all its results
+    /// this way: one commit instead of a few per check, and a scan killed midway leaves the
+    /// state of the scan before it, whole.
+    pub fn in_one_transaction<T>(
+        &mut self,
+        work: impl FnOnce(&mut Store) -> Result<T>,
+    ) -> Result<T> {
+        // IMMEDIATE: the write lock is taken now, so no reader turned writer meets a busy
+        // database halfway through.
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let done = work(self).and_then(|value| {
+            self.conn.execute_batch("COMMIT")?;
+            Ok(value)
+        });
+        if done.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        done
+    }
+
     pub fn begin_cycle(&self, phase: &str) -> Result<i64> {
         self.conn.execute(
             "INSERT INTO cycles (phase, started_at) VALUES (?1, ?2)",
