@@ -968,7 +968,6 @@ mod tests {
         }
     }
 
-    #[test]
     /// Every rule applied to every text, gates or not: what the gates must not change.
     fn redact_ungated(redactor: &Redactor, text: &str) -> String {
         let mut text = text.to_string();
@@ -1150,7 +1149,11 @@ mod tests {
             assert!(Regex::new(&ascii_boundaries(&pattern)).is_ok(), "{pattern}");
         }
         for options in SECRET_OPTIONS {
-            assert!(ArgvOptions::compile(options).is_ok(), "{}", options.programs);
+            assert!(
+                ArgvOptions::compile(options).is_ok(),
+                "{}",
+                options.programs
+            );
         }
     }
 

@@ -39,7 +39,7 @@ pub fn exec(global: &Global, command: FleetCommand) -> Result<ExitCode, CommandE
             if global.json {
                 output::print_json(&serde_json::to_value(&report)?);
             } else {
-                println!(
+                outln!(
                     "fleet sync ({}): {} events pushed, {} already known, {} summarised, {} patterns pulled, {} waiting, {} ms",
                     report.host, report.pushed, report.already_known, report.summarised,
                     report.pulled, report.backlog, report.millis
@@ -70,7 +70,7 @@ pub fn exec(global: &Global, command: FleetCommand) -> Result<ExitCode, CommandE
                     at.map(crate::clock::rfc3339)
                         .unwrap_or_else(|| "never".to_string())
                 };
-                println!(
+                outln!(
                     "fleet:          {}",
                     if config.fleet.is_some() {
                         "configured"
@@ -78,12 +78,12 @@ pub fn exec(global: &Global, command: FleetCommand) -> Result<ExitCode, CommandE
                         "not configured"
                     }
                 );
-                println!("host:           {host}");
-                println!("outbox:         {} events waiting", state.backlog);
-                println!("last sync:      {}", when(state.last_sync_at));
-                println!("last success:   {}", when(state.last_sync_ok_at));
+                outln!("host:           {host}");
+                outln!("outbox:         {} events waiting", state.backlog);
+                outln!("last sync:      {}", when(state.last_sync_at));
+                outln!("last success:   {}", when(state.last_sync_ok_at));
                 if let Some(error) = &state.last_sync_error {
-                    println!("last error:     {error}");
+                    outln!("last error:     {error}");
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -95,6 +95,6 @@ fn say(global: &Global, message: &str) {
     if global.json {
         output::print_json(&json!({ "skipped": true, "reason": message }));
     } else {
-        println!("{message}");
+        outln!("{message}");
     }
 }

@@ -7,7 +7,7 @@ use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
 use super::{causes, cleared, look, Runtime};
 use crate::actions::{Action, Plan};
 use crate::checks::host;
-use crate::config::{Check, CheckKind, Config, PolicyConfig};
+use crate::config::{Check, CheckKind, Config};
 use crate::fleet;
 use crate::model::{Phase, Severity};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
@@ -376,7 +376,7 @@ fn fleet_candidates(
         }
         match serde_json::from_str::<Plan>(&pattern.plan) {
             Ok(plan) => {
-                let refusal = replay_refusal(&rt.config.policy, check, Taught::Unattended, &plan)
+                let refusal = replay_refusal(rt.config, check, Taught::Unattended, &plan)
                     .or_else(|| second_copy(check, &plan, alive));
                 let source = format!("fleet:{}", pattern.plan_hash);
                 list.push((Candidate::new(source, plan), refusal));
