@@ -5,8 +5,8 @@
 //! `duration`, `clock`, `model`, `sys`, `untrusted_file`, `pidfile`, `exec`, `pool`, `random`,
 //! `redact`, `journald`, `learning`, `evidence`, `document`, `exit` → `actions`, `checks`,
 //! `config`, `service_files`, `policy` → `store`, `lock`,
-//! `facts` → `agents`, `notify`, `metrics` → `phases` → `web`, `mcp`, `commands` (with `cli`). The
-//! fact, checked: `scripts/module-graph.sh` counts cycles and upward imports, and
+//! `facts` → `agents`, `notify`, `metrics`, `fleet` → `phases` → `web`, `mcp`, `commands` (with
+//! `cli`). The fact, checked: `scripts/module-graph.sh` counts cycles and upward imports, and
 //! tests/layers.rs fails on any.
 
 pub(crate) mod actions;
@@ -22,6 +22,7 @@ pub(crate) mod evidence;
 pub(crate) mod exec;
 pub(crate) mod exit;
 pub(crate) mod facts;
+pub(crate) mod fleet;
 pub mod journald;
 pub(crate) mod learning;
 pub(crate) mod lock;
@@ -51,6 +52,7 @@ pub use actions::vocabulary::{
     vocabulary as action_vocabulary, ActionSpec, Field, FieldDefault, FieldType,
 };
 pub use actions::ACTIONS;
+pub use clock::mark_start;
 pub use commands::run;
 // Each config table's keys, as the parser takes them: for the man page's test.
 pub use config::config_keys;
