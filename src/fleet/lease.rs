@@ -57,9 +57,9 @@ pub fn lease(config: &Config, signature: &str) -> Lease {
             )
             .map_err(super::central::sql)?;
         Ok((
-            row.get::<_, Option<i64>>(0),
-            row.get::<_, i64>(1),
-            row.get::<_, i64>(2),
+            row.get::<_, Option<i64>>("lease"),
+            row.get::<_, i64>("active"),
+            row.get::<_, i64>("last_hour"),
         ))
     });
     match result {

@@ -160,16 +160,16 @@ fn pull(central: &mut Central, since: i64) -> Result<Vec<FleetPattern>, FleetErr
     Ok(rows
         .iter()
         .map(|row| FleetPattern {
-            signature: row.get(0),
-            plan_hash: row.get(1),
-            check: row.get(2),
-            plan: row.get(3),
-            fixes: row.get(4),
-            failures: row.get(5),
-            hosts: row.get(6),
-            failed_hosts: row.get(7),
-            verified_on: row.get(8),
-            revision: row.get(9),
+            signature: row.get("signature"),
+            plan_hash: row.get("plan_hash"),
+            check: row.get("check_name"),
+            plan: row.get("plan"),
+            fixes: row.get("fixes"),
+            failures: row.get("failures"),
+            hosts: row.get("hosts"),
+            failed_hosts: row.get("failed_hosts"),
+            verified_on: row.get("verified_on"),
+            revision: row.get("revision"),
         })
         .collect())
 }

@@ -59,20 +59,20 @@ impl FleetView {
         let sql = super::central::sql;
         let hosts = client
             .query(
-                "SELECT name, version, dashboard_url, extract(epoch FROM last_heartbeat_at)::float8,
-                        extract(epoch FROM last_cycle_at)::float8, backlog
+                "SELECT name, version, dashboard_url, extract(epoch FROM last_heartbeat_at)::float8 AS last_heartbeat_at,
+                        extract(epoch FROM last_cycle_at)::float8 AS last_cycle_at, backlog
                    FROM hosts ORDER BY name LIMIT $1",
                 &[&ROWS],
             )
             .map_err(sql)?
             .iter()
             .map(|r| HostRow {
-                name: r.get(0),
-                version: r.get(1),
-                dashboard_url: r.get(2),
-                last_heartbeat_at: r.get(3),
-                last_cycle_at: r.get(4),
-                backlog: r.get(5),
+                name: r.get("name"),
+                version: r.get("version"),
+                dashboard_url: r.get("dashboard_url"),
+                last_heartbeat_at: r.get("last_heartbeat_at"),
+                last_cycle_at: r.get("last_cycle_at"),
+                backlog: r.get("backlog"),
             })
             .collect();
         // Worst first: critical, then unknown (a broken check), then warning; not yet
@@ -80,7 +80,7 @@ impl FleetView {
         let escalations = client
             .query(
                 "SELECT e.host, h.dashboard_url, e.incident, e.check_name, e.severity, e.summary,
-                        e.reason, e.status, extract(epoch FROM e.opened_at)::float8
+                        e.reason, e.status, extract(epoch FROM e.opened_at)::float8 AS opened_at
                    FROM escalations e LEFT JOIN hosts h ON h.name = e.host
                   WHERE e.status != 'resolved'
                   ORDER BY CASE e.severity WHEN 'critical' THEN 0 WHEN 'unknown' THEN 1 ELSE 2 END,
@@ -91,15 +91,15 @@ impl FleetView {
             .map_err(sql)?
             .iter()
             .map(|r| OpenEscalation {
-                host: r.get(0),
-                dashboard_url: r.get(1),
-                incident: r.get(2),
-                check: r.get(3),
-                severity: r.get(4),
-                summary: r.get(5),
-                reason: r.get(6),
-                status: r.get(7),
-                opened_at: r.get(8),
+                host: r.get("host"),
+                dashboard_url: r.get("dashboard_url"),
+                incident: r.get("incident"),
+                check: r.get("check_name"),
+                severity: r.get("severity"),
+                summary: r.get("summary"),
+                reason: r.get("reason"),
+                status: r.get("status"),
+                opened_at: r.get("opened_at"),
             })
             .collect();
         let patterns = client
@@ -112,15 +112,15 @@ impl FleetView {
             .map_err(sql)?
             .iter()
             .map(|r| PatternRow {
-                signature: r.get(0),
-                plan_hash: r.get(1),
-                check: r.get(2),
-                plan: r.get(3),
-                fixes: r.get(4),
-                failures: r.get(5),
-                hosts: r.get(6),
-                failed_hosts: r.get(7),
-                verified_on: r.get(8),
+                signature: r.get("signature"),
+                plan_hash: r.get("plan_hash"),
+                check: r.get("check_name"),
+                plan: r.get("plan"),
+                fixes: r.get("fixes"),
+                failures: r.get("failures"),
+                hosts: r.get("hosts"),
+                failed_hosts: r.get("failed_hosts"),
+                verified_on: r.get("verified_on"),
             })
             .collect();
         Ok(FleetView {

@@ -48,18 +48,18 @@ pub struct FleetPattern {
 
 impl FleetPattern {
     fn from_row(row: &Row) -> rusqlite::Result<FleetPattern> {
-        let verified: String = row.get(8)?;
+        let verified: String = row.get("verified_on")?;
         Ok(FleetPattern {
-            signature: row.get(0)?,
-            plan_hash: row.get(1)?,
-            check: row.get(2)?,
-            plan: row.get(3)?,
-            fixes: row.get(4)?,
-            failures: row.get(5)?,
-            hosts: row.get(6)?,
-            failed_hosts: row.get(7)?,
+            signature: row.get("signature")?,
+            plan_hash: row.get("plan_hash")?,
+            check: row.get("check_name")?,
+            plan: row.get("plan")?,
+            fixes: row.get("fixes")?,
+            failures: row.get("failures")?,
+            hosts: row.get("hosts")?,
+            failed_hosts: row.get("failed_hosts")?,
             verified_on: serde_json::from_str(&verified).unwrap_or_default(),
-            revision: row.get(9)?,
+            revision: row.get("revision")?,
         })
     }
 }
@@ -97,18 +97,18 @@ impl Store {
     pub fn fleet_state(&self) -> Result<FleetState> {
         Ok(self.conn.query_row(
             "SELECT enabled, origin, last_sync_at, last_sync_ok_at, last_sync_error, pull_revision,
-                    (SELECT COUNT(*) FROM fleet_outbox)
+                    (SELECT COUNT(*) FROM fleet_outbox) AS backlog
                FROM fleet_state WHERE id = 1",
             [],
             |row| {
                 Ok(FleetState {
-                    enabled: row.get(0)?,
-                    origin: row.get(1)?,
-                    last_sync_at: row.get(2)?,
-                    last_sync_ok_at: row.get(3)?,
-                    last_sync_error: row.get(4)?,
-                    pull_revision: row.get(5)?,
-                    backlog: row.get(6)?,
+                    enabled: row.get("enabled")?,
+                    origin: row.get("origin")?,
+                    last_sync_at: row.get("last_sync_at")?,
+                    last_sync_ok_at: row.get("last_sync_ok_at")?,
+                    last_sync_error: row.get("last_sync_error")?,
+                    pull_revision: row.get("pull_revision")?,
+                    backlog: row.get("backlog")?,
                 })
             },
         )?)
@@ -120,11 +120,11 @@ impl Store {
             .conn
             .prepare("SELECT seq, kind, at, body FROM fleet_outbox ORDER BY seq LIMIT ?1")?;
         let rows = stmt.query_map([limit], |row| {
-            let body: String = row.get(3)?;
+            let body: String = row.get("body")?;
             Ok(OutboxEvent {
-                seq: row.get(0)?,
-                kind: row.get(1)?,
-                at: row.get(2)?,
+                seq: row.get("seq")?,
+                kind: row.get("kind")?,
+                at: row.get("at")?,
                 body: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
             })
         })?;

@@ -240,10 +240,10 @@ impl Store {
 
     fn escalations_open_by_check(&self) -> Result<BTreeMap<String, i64>> {
         let mut stmt = self.conn.prepare(
-            "SELECT i.check_name, COUNT(*) FROM escalations e JOIN incidents i ON i.id = e.incident
+            "SELECT i.check_name, COUNT(*) AS open FROM escalations e JOIN incidents i ON i.id = e.incident
               WHERE e.status = 'open' GROUP BY i.check_name",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map([], |r| Ok((r.get("check_name")?, r.get("open")?)))?;
         Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
     }
 
