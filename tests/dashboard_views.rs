@@ -446,3 +446,187 @@ fn regex_like_minute(page: &str) -> bool {
             })
     })
 }
+
+/// tests/servers/bad_smtp.py on a free port in `mode` (`reject:WORD`, `550@rcpt`, …), for a
+/// minute; killed when dropped.
+struct SmtpServer {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl SmtpServer {
+    fn start(mode: &str) -> SmtpServer {
+        let port = free_port();
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/bad_smtp.py");
+        let child = std::process::Command::new("/usr/bin/python3")
+            .arg(script)
+            .args([&port.to_string(), mode, "120"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start bad_smtp.py");
+        wait_until(
+            "bad_smtp.py listens",
+            std::time::Duration::from_secs(10),
+            || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        );
+        SmtpServer { port, child }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A small demo host, built by real cycles: the flaky service `web` crashes twice and phase 1
+/// restarts it; the nightly backup goes missing and is escalated (the mail goes out) and
+/// acknowledged by alice; then `web` reports itself unhealthy, nothing fixes it, and its
+/// escalation's mail is refused for good (550); a load plugin warns and is watched. Earlier
+/// days' incidents are added as past cycles would have left them, for the charts.
+struct DemoHost {
+    host: Host,
+    web: Service,
+    /// The failing check's summary, as the scan words it.
+    web_summary: String,
+}
+
+fn demo_config(host: &Host, web: &Service, smtp_port: u16) -> String {
+    format!(
+        r#"[cycle]
+settle = "300ms"
+
+[[checks]]
+name = "web"
+kind = "http"
+url = "{url}"
+timeout = "2s"
+logs = ["{log}"]
+remedy = [ {{ action = "run", argv = {start} }} ]
+
+[[checks]]
+name = "nightly-backup"
+kind = "file"
+path = "{backup}"
+max_age = "1d"
+
+[[checks]]
+name = "load-plugin"
+kind = "command"
+command = ["/bin/sh", "-c", "echo 'LOAD WARNING - load average per core: 2.61, 2.40, 2.02'; exit 1"]
+
+[escalation]
+hostname = "web-01"
+email = {{ to = ["ops@example.com"], from = "orchestrator@web-01", smtp = "smtp://127.0.0.1:{smtp_port}" }}
+
+[policy]
+reopen_within = "0s"
+"#,
+        url = web.url(),
+        log = web.logdir.join("service.log").display(),
+        start = web.start_toml(),
+        backup = host.path("backup.tar").display(),
+    )
+}
+
+fn demo_host() -> DemoHost {
+    let host = Host::new();
+    let web = Service::new(&host, "web");
+    std::fs::write(host.path("backup.tar"), "data").unwrap();
+    let accepting = SmtpServer::start("reject:nobody-is-refused");
+    host.write_config(&demo_config(&host, &web, accepting.port));
+    web.start();
+    host.run(&["cycle"]).ok();
+    for _ in 0..2 {
+        web.crash_clean();
+        host.run(&["cycle"]).ok();
+        assert!(web.healthy(), "phase 1 did not restart web");
+    }
+    std::fs::remove_file(host.path("backup.tar")).unwrap();
+    host.run(&["cycle"]).ok();
+    let backup = host.query_i64("SELECT id FROM incidents WHERE check_name = 'nightly-backup'");
+    assert_eq!(
+        host.query_text(&format!(
+            "SELECT n.status FROM notifications n JOIN escalations e ON e.id = n.escalation WHERE e.incident = {backup}"
+        )),
+        "sent"
+    );
+    host.command(&[
+        "incidents",
+        "ack",
+        &backup.to_string(),
+        "--note",
+        "restoring last night's backup from tape",
+    ])
+    .env("SUDO_USER", "alice")
+    .output()
+    .unwrap();
+
+    let refusing = SmtpServer::start("550@rcpt");
+    host.write_config(&demo_config(&host, &web, refusing.port));
+    web.set_flag("unhealthy", "");
+    host.run(&["cycle"]).ok();
+    let web_incident = host
+        .query_i64("SELECT id FROM incidents WHERE check_name = 'web' AND status = 'escalated'");
+    assert_eq!(
+        host.query_text(&format!(
+            "SELECT n.status FROM notifications n JOIN escalations e ON e.id = n.escalation WHERE e.incident = {web_incident}"
+        )),
+        "failed"
+    );
+    let web_summary = host.query_text(&format!(
+        "SELECT summary FROM incidents WHERE id = {web_incident}"
+    ));
+    past_incidents(&host, 20, 1);
+    DemoHost {
+        host,
+        web,
+        web_summary,
+    }
+}
+
+/// A page as a phone of `width`×`height` shows it, painted into `png`. Headless Chromium lays
+/// a window out at least 500 px wide, so the page's own bytes are shown in an iframe exactly
+/// that size (as [`scroll_width`] measures them), and the window is cut to it.
+fn phone_screenshot(html: &str, width: u32, height: u32, png: &std::path::Path) -> Screenshot {
+    let srcdoc = html.replace('&', "&amp;").replace('"', "&quot;");
+    let frame = format!(
+        "<!DOCTYPE html><html><body style=\"margin:0\"><iframe width=\"{width}\" height=\"{height}\" \
+         style=\"border:0;display:block\" srcdoc=\"{srcdoc}\"></iframe></body></html>"
+    );
+    let file = png.with_extension("html");
+    std::fs::write(&file, frame).unwrap();
+    let shot = Screenshot::take(&format!("file://{}", file.display()), width, height, png);
+    let _ = std::fs::remove_file(&file);
+    shot
+}
+
+#[test]
+fn the_overviews_first_screen_names_what_is_broken_on_a_desktop_and_a_phone() {
+    require_system!(
+        "the_overviews_first_screen_names_what_is_broken_on_a_desktop_and_a_phone",
+        CHROMIUM
+    );
+    let demo = demo_host();
+    let dashboard = Dashboard::start(&demo.host);
+    for (path, name) in [("/", "overview"), ("/incidents", "incidents")] {
+        let html = ureq_get(&dashboard.url(path)).unwrap().1;
+        phone_screenshot(
+            &html,
+            390,
+            844,
+            &screenshot_path(&format!("first-screen-{name}-390.png")),
+        );
+        phone_screenshot(
+            &html,
+            1280,
+            800,
+            &screenshot_path(&format!("first-screen-{name}-1280.png")),
+        );
+    }
+    let _ = &demo.web;
+    let _ = &demo.web_summary;
+}
