@@ -119,7 +119,9 @@ pub enum Command {
     /// database, works on a read-only or full state disk, and fails when the database does not
     /// exist or its schema is not this binary's.
     ///
-    /// `detected`: incidents opened. `recovered`: closed by their check passing again.
+    /// `host`: the host's one name (`[escalation] hostname`, else the kernel's), as the
+    /// dashboard, mail and alerts give it. `detected`: incidents opened. `recovered`: closed by
+    /// their check passing again.
     /// `open`: still open in phases 1-3. A symptom (an incident caused by a failing dependency
     /// or by its service's incident, `incidents show`: `caused by`) counts in none of these
     /// names: its cause does.
@@ -168,7 +170,7 @@ pub enum Command {
     /// `orchestrator_last_cycle_timestamp_seconds` (0 before the first) and
     /// `orchestrator_last_cycle_success` (0 when the newest cycle not still running failed, or
     /// none ran; a cycle unfinished after [serve] stale_after counts as failed) let a stopped
-    /// timer be alerted on; `orchestrator_build_info{version}` is 1. Per agent, counters since the
+    /// timer be alerted on; `orchestrator_build_info{version,host}` is 1. Per agent, counters since the
     /// database began: `orchestrator_agent_consultations_total`, `_incidents_total`,
     /// `_proposals_total`, `_fixes_total`, `_refused_total`, `_abstentions_total`,
     /// `_seconds_total`, `_cost_usd_total` `{agent}` and `orchestrator_agent_tokens_total

@@ -630,3 +630,46 @@ fn the_overviews_first_screen_names_what_is_broken_on_a_desktop_and_a_phone() {
     let _ = &demo.web;
     let _ = &demo.web_summary;
 }
+
+#[test]
+fn the_host_has_one_name_on_the_dashboard_in_the_cli_and_in_metrics() {
+    let host = Host::new();
+    host.write_config(&format!(
+        "{}[escalation]\nhostname = \"web-01\"\n",
+        missing_file_config(&host)
+    ));
+    host.run(&["cycle"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let (_, overview) = get(&dashboard.url("/"));
+    assert_contains(&overview, "<span class=\"host\">web-01</span>");
+    assert_contains(&overview, "<title>Overview · web-01 · orchestrator</title>");
+    let kernel = hostname();
+    if kernel != "web-01" {
+        assert!(
+            !overview.contains(&format!(">{kernel}<")),
+            "the kernel's name {kernel} beside web-01"
+        );
+    }
+    let (_, api) = get(&dashboard.url("/api/metrics"));
+    assert_contains(&api, "\"host\":\"web-01\"");
+    let (_, prometheus) = get(&dashboard.url("/metrics"));
+    assert_contains(&prometheus, "host=\"web-01\"");
+
+    let text = host.run(&["metrics"]).ok().stdout;
+    assert!(
+        text.starts_with("incidents detected on web-01 in the last 7d: 1"),
+        "{text}"
+    );
+    assert_eq!(
+        host.run(&["--json", "metrics"]).ok().json()["host"],
+        "web-01"
+    );
+    let exposition = host.run(&["metrics", "--prometheus"]).ok().stdout;
+    assert_contains(
+        &exposition,
+        &format!(
+            "orchestrator_build_info{{version=\"{}\",host=\"web-01\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        ),
+    );
+}

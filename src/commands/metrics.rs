@@ -20,7 +20,7 @@ pub fn exec(
     if prometheus || textfile.is_some() {
         // Counters since the database began, not the window: `--since` is for people.
         let totals = store.totals(config.serve.stale_after.as_secs_f64())?;
-        let text = metrics::prometheus(&totals, &store.check_states()?);
+        let text = metrics::prometheus(&totals, &store.check_states()?, &config.host_name());
         match textfile {
             Some(path) => write_atomically(path, &text)?,
             None => print!("{text}"),
@@ -28,10 +28,13 @@ pub fn exec(
         return Ok(ExitCode::SUCCESS);
     }
     let computed = metrics::compute(&store, since.as_secs_f64())?;
+    let host = config.host_name();
     if global.json {
-        output::print_json(&serde_json::to_value(&computed)?);
+        let mut document = serde_json::to_value(&computed)?;
+        document["host"] = host.into();
+        output::print_json(&document);
     } else {
-        print_table(&computed, since);
+        print_table(&computed, since, &host);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -67,8 +70,11 @@ fn percent(rate: Option<f64>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn print_table(m: &Metrics, since: Duration) {
-    println!("incidents detected in the last {since}: {}", m.detected);
+fn print_table(m: &Metrics, since: Duration, host: &str) {
+    println!(
+        "incidents detected on {host} in the last {since}: {}",
+        m.detected
+    );
     println!(
         "  auto-fixed     {:>6}   auto-fix rate    {}",
         m.auto_fixed,

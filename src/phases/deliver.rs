@@ -12,7 +12,7 @@
 //! `sending` before the thread gets it, and sent, retry or failed when it reports back. A crash
 //! in between leaves them `sending`, resent by the next run under the same idempotency key.
 
-use super::escalate::{host_name, incident_link};
+use super::escalate::incident_link;
 use crate::clock::now;
 use crate::config::{Config, EscalationConfig};
 use crate::model::{Channel, NotificationKind};
@@ -92,7 +92,7 @@ pub fn deliver(config: &Config, store: &mut Store) -> anyhow::Result<Vec<Deliver
     drop(asks);
     let mut server = Server {
         store,
-        host: host_name(config),
+        host: config.host_name(),
         at,
         cursors: Vec::new(),
         deliveries,

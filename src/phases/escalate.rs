@@ -206,15 +206,6 @@ fn facts_lines(rt: &Runtime, incident: i64) -> anyhow::Result<Vec<String>> {
     Ok(lines)
 }
 
-pub(crate) fn host_name(config: &Config) -> String {
-    config
-        .escalation
-        .as_ref()
-        .and_then(|e| e.hostname.clone())
-        .or_else(crate::sys::hostname)
-        .unwrap_or_else(|| "localhost".into())
-}
-
 /// The incident's page on the dashboard.
 pub fn incident_link(config: &Config, incident: i64) -> String {
     let base = config
@@ -243,7 +234,7 @@ fn compose(
     let Some(channels) = rt.config.escalation.as_ref() else {
         return Ok(Vec::new());
     };
-    let host = host_name(rt.config);
+    let host = rt.config.host_name();
     let link = incident_link(rt.config, incident.id);
     let (subject, body) = match kind {
         NotificationKind::AllClear => notify::all_clear(&host, incident, note, &link),
