@@ -121,7 +121,7 @@ fn list(global: &Global, store: &Store, filter: &IncidentFilter) -> Result<ExitC
                 i.severity.to_string(),
                 i.check.clone(),
                 i.occurrences.to_string(),
-                clock::age(i.detected_at, now),
+                clock::relative(i.detected_at, now),
                 output::cell(&i.summary, 70),
             ]
         })

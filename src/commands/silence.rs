@@ -140,7 +140,7 @@ fn print_table(silences: &[Silence]) {
                 format!(
                     "{} ({})",
                     clock::rfc3339(s.ended_at()),
-                    until_or_ago(s.ended_at(), now)
+                    clock::relative(s.ended_at(), now)
                 ),
                 s.note.clone(),
             ]
@@ -153,19 +153,6 @@ fn print_table(silences: &[Silence]) {
             &rows
         )
     );
-}
-
-fn until_or_ago(at: Timestamp, now: Timestamp) -> String {
-    if at <= now {
-        return clock::age(at, now);
-    }
-    let secs = (at - now) as u64;
-    match secs {
-        0..=59 => format!("in {secs}s"),
-        60..=3599 => format!("in {}m", secs / 60),
-        3600..=86_399 => format!("in {}h{:02}m", secs / 3600, secs % 3600 / 60),
-        _ => format!("in {}d", secs / 86_400),
-    }
 }
 
 #[cfg(test)]

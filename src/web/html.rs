@@ -33,7 +33,7 @@ pub fn time(ts: clock::Timestamp) -> Markup {
     let rfc = clock::rfc3339(ts);
     html! {
         time datetime=(rfc) title=(rfc) { (absolute(ts)) }
-        " " span.ago { "(" (clock::age(ts, clock::now())) ")" }
+        " " span.ago { "(" (clock::relative(ts, clock::now())) ")" }
     }
 }
 
