@@ -272,15 +272,36 @@ fn show(global: &Global, store: &Store, id: i64) -> Result<ExitCode, CommandErro
         }
     }
     if let Some(held) = held {
-        let state = held
-            .decision
-            .map_or("awaiting approval", |decision| decision.as_str());
-        println!("\nheld plan from {} ({state}): {}", held.source, held.plan);
+        println!(
+            "\nheld plan from {} ({}): {}",
+            held.source,
+            held_state(&held),
+            held.plan
+        );
         if held.decision.is_none() {
             println!("  approve: orchestrator incidents approve {id}    dismiss: orchestrator incidents dismiss {id}");
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a held plan stands: `awaiting approval`, `approved by cli:alice, not run yet`,
+/// `approved by cli:alice, ran 2026-11-27T03:12:00Z` (its attempt says how it went),
+/// `dismissed by cli:bob`.
+fn held_state(held: &crate::store::HeldPlan) -> String {
+    let by = held
+        .decided_by
+        .as_deref()
+        .map(|by| format!(" by {by}"))
+        .unwrap_or_default();
+    match (held.decision, held.executed_at) {
+        (None, _) => "awaiting approval".into(),
+        (Some(decision), Some(at)) => format!("{decision}{by}, ran {}", clock::rfc3339(at)),
+        (Some(crate::model::HeldDecision::Approved), None) => {
+            format!("approved{by}, not run yet: the next `fix` runs it")
+        }
+        (Some(decision), None) => format!("{decision}{by}"),
+    }
 }
 
 fn print_votes(votes: &[crate::store::Consultation]) {
