@@ -1044,13 +1044,17 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__incidents__subcmd__ack)
-            opts="-c -v -q -h -V --note --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --note --by --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1074,12 +1078,16 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__incidents__subcmd__approve)
-            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --by --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1100,12 +1108,16 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__incidents__subcmd__dismiss)
-            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --by --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1126,7 +1138,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__incidents__subcmd__feedback)
-            opts="-c -v -q -h -V --agent --note --config --db --json --dry-run --wait --verbose --quiet --help --version good bad"
+            opts="-c -v -q -h -V --agent --note --by --config --db --json --dry-run --wait --verbose --quiet --help --version good bad"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1137,6 +1149,10 @@ _orchestrator() {
                     return 0
                     ;;
                 --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1324,7 +1340,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__incidents__subcmd__resolve)
-            opts="-c -v -q -h -V --note --plan --outside-policy --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --note --plan --outside-policy --by --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1335,6 +1351,10 @@ _orchestrator() {
                     return 0
                     ;;
                 --plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

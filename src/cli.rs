@@ -323,11 +323,19 @@ pub enum IncidentsCommand {
     Approve {
         /// The incident's id
         id: i64,
+        /// Who decides, recorded as cli:NAME [default: $SUDO_USER, else the login name (the
+        /// login uid, the terminal's owner, $LOGNAME), else $USER, else your user's name]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
     /// Dismiss the plan held for an incident; the incident stays escalated
     Dismiss {
         /// The incident's id
         id: i64,
+        /// Who decides, recorded as cli:NAME [default: $SUDO_USER, else the login name (the
+        /// login uid, the terminal's owner, $LOGNAME), else $USER, else your user's name]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
     /// Acknowledge an escalation: you are on it, so reminders stop
     Ack {
@@ -336,6 +344,10 @@ pub enum IncidentsCommand {
         /// A note kept with the escalation
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+        /// Who decides, recorded as cli:NAME [default: $SUDO_USER, else the login name (the
+        /// login uid, the terminal's owner, $LOGNAME), else $USER, else your user's name]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
     /// Resolve an incident by hand; with --plan, the plan that fixed it is learned
     ///
@@ -357,6 +369,10 @@ pub enum IncidentsCommand {
         /// deleted from the patterns table. The dashboard cannot do this
         #[arg(long, requires = "plan")]
         outside_policy: bool,
+        /// Who decides, recorded as cli:NAME [default: $SUDO_USER, else the login name (the
+        /// login uid, the terminal's owner, $LOGNAME), else $USER, else your user's name]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
     /// Mark an agent's diagnosis of an incident right (good) or wrong (bad)
     ///
@@ -375,6 +391,10 @@ pub enum IncidentsCommand {
         /// Why (kept with the verdict)
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+        /// Who decides, recorded as cli:NAME [default: $SUDO_USER, else the login name (the
+        /// login uid, the terminal's owner, $LOGNAME), else $USER, else your user's name]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
 }
 
@@ -424,7 +444,8 @@ pub enum SilenceCommand {
         /// Why: shown on the dashboard and in `silence list`
         #[arg(long, value_name = "TEXT")]
         note: String,
-        /// Who [default: $SUDO_USER, else $USER, else the user id]
+        /// Who [default: $SUDO_USER, else the login name (the login uid, the terminal's
+        /// owner, $LOGNAME), else $USER, else your user's name]
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
     },

@@ -480,7 +480,7 @@ fn a_plan_needing_approval_is_held_until_a_person_approves_it() {
 #[test]
 fn an_approved_plan_that_fails_leaves_the_incident_to_a_person_and_counts_as_no_cycle() {
     let host = Host::new();
-    let service = broken_service(&host, "");
+    let _service = broken_service(&host, "");
     // A plan a person may approve that cannot fix it: the service refuses the option.
     let plan = format!(
         r#"[{{"action": "run", "argv": ["{}", "--no-such-option"]}}]"#,
@@ -569,12 +569,13 @@ fn a_dismissed_plan_never_runs() {
         + "[research]\nagent = \"claude\"\n";
     host.write_config(&config);
     host.run(&["research"]).ok();
-    host.run(&["incidents", "dismiss", "1"]).ok();
+    host.run(&["incidents", "dismiss", "1", "--by", "carol"])
+        .ok();
     host.run(&["cycle"]).ok();
     assert!(service.pidfile.exists());
     assert_eq!(
-        host.query_text("SELECT decision FROM escalations"),
-        "dismissed"
+        host.query_text("SELECT decision || ' by ' || decided_by FROM escalations"),
+        "dismissed by cli:carol"
     );
     assert_eq!(host.run(&["incidents", "approve", "1"]).status, 3);
 }

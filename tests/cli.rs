@@ -315,3 +315,149 @@ fn every_log_line_about_an_escalation_links_the_incident() {
         assert!(line.ends_with(link), "{line}\n{}", cycle.stderr);
     }
 }
+
+/// `incidents ack 1` on an escalated incident, run as `command` sets it up; who it recorded.
+fn acknowledged_by(host: &Host, mut command: std::process::Command) -> String {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let by = host.query_text("SELECT acknowledged_by FROM escalations");
+    host.db()
+        .execute(
+            "UPDATE escalations SET status = 'open', acknowledged_by = NULL, acknowledged_at = NULL",
+            [],
+        )
+        .unwrap();
+    by
+}
+
+/// The test process's own login uid is unset (CI, containers): the environment decides.
+fn no_login_uid() -> bool {
+    std::fs::read_to_string("/proc/self/loginuid").is_ok_and(|uid| uid.trim() == "4294967295")
+}
+
+#[test]
+fn acts_are_recorded_as_the_person_and_a_second_acknowledgement_says_by_whom() {
+    let host = host_with_checks(&[2]);
+    host.run(&["cycle"]).ok();
+    let ack = |env: &[(&str, &str)], args: &[&str]| {
+        let mut command = host.command(&[&["incidents", "ack", "1"][..], args].concat());
+        command
+            .env_remove("SUDO_USER")
+            .env_remove("LOGNAME")
+            .env_remove("USER")
+            .stdin(std::process::Stdio::null());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command
+    };
+    assert_eq!(
+        acknowledged_by(&host, ack(&[("SUDO_USER", "alice"), ("USER", "root")], &[])),
+        "cli:alice"
+    );
+    assert_eq!(
+        acknowledged_by(&host, ack(&[("SUDO_USER", "alice")], &["--by", "bob"])),
+        "cli:bob",
+        "--by names the person"
+    );
+    if no_login_uid() {
+        // No sudo, no login uid, no terminal: the login name is $LOGNAME, before $USER.
+        assert_eq!(
+            acknowledged_by(&host, ack(&[("LOGNAME", "carol"), ("USER", "root")], &[])),
+            "cli:carol"
+        );
+        // Nothing names anyone else: the user running it, by name, never `cli:unknown`.
+        // SAFETY: getuid(2) has no preconditions.
+        let uid = unsafe { libc::getuid() };
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+        let name = passwd
+            .lines()
+            .find(|l| l.split(':').nth(2) == Some(&uid.to_string()))
+            .and_then(|l| l.split(':').next())
+            .map_or(format!("uid {uid}"), str::to_string);
+        assert_eq!(acknowledged_by(&host, ack(&[], &[])), format!("cli:{name}"));
+    } else {
+        eprintln!("this process has a login uid: the $LOGNAME fallback is not reachable here");
+    }
+    let bad = host.run(&["incidents", "ack", "1", "--by", " "]);
+    assert_eq!(bad.status, 2, "{}", bad.stderr);
+
+    // A second acknowledgement names the first.
+    host.run(&["incidents", "ack", "1", "--by", "dave"]).ok();
+    let again = host.run(&["incidents", "ack", "1", "--by", "erin"]);
+    assert_eq!(again.status, 3, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .starts_with("orchestrator: incident 1 is already acknowledged by cli:dave at 20"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        host.query_text("SELECT acknowledged_by FROM escalations"),
+        "cli:dave"
+    );
+
+    // Resolving records the person too (`--by`), in the incident and its timeline.
+    host.run(&[
+        "incidents",
+        "resolve",
+        "1",
+        "--note",
+        "swapped the disk",
+        "--by",
+        "frank",
+    ])
+    .ok();
+    assert_eq!(
+        host.query_text("SELECT resolved_by FROM incidents WHERE id = 1"),
+        "person:cli:frank"
+    );
+}
+
+#[test]
+fn behind_su_the_login_uid_and_the_terminal_name_the_person_not_root() {
+    require_system!(
+        "behind_su_the_login_uid_and_the_terminal_name_the_person_not_root",
+        Need::Root
+    );
+    let host = host_with_checks(&[2]);
+    host.run(&["cycle"]).ok();
+    let bin = orchestrator_bin().display().to_string();
+    let config = host.config_path().display().to_string();
+    let db = host.db_path().display().to_string();
+    // As root's shell reached by `su -` from a login of nobody (uid 65534): the kernel keeps
+    // the login uid, and $LOGNAME and $USER say root.
+    let mut su = std::process::Command::new("sh");
+    su.args([
+        "-c",
+        "echo 65534 > /proc/self/loginuid && exec \"$0\" -c \"$1\" --db \"$2\" incidents ack 1",
+        &bin,
+        &config,
+        &db,
+    ])
+    .env_remove("SUDO_USER")
+    .env("LOGNAME", "root")
+    .env("USER", "root");
+    assert_eq!(acknowledged_by(&host, su), "cli:nobody");
+    if no_login_uid() {
+        // On a terminal nobody owns (script(1) gives one), with no login uid: its owner.
+        let mut on_tty = std::process::Command::new("script");
+        on_tty
+            .args([
+                "-qec",
+                &format!("sh -c 'chown 65534 \"$(tty)\" && exec {bin} -c {config} --db {db} incidents ack 1'"),
+                "/dev/null",
+            ])
+            .env_remove("SUDO_USER")
+            .env("LOGNAME", "root")
+            .env("USER", "root");
+        assert_eq!(acknowledged_by(&host, on_tty), "cli:nobody");
+    } else {
+        eprintln!("this process has a login uid, which outranks the terminal's owner");
+    }
+}

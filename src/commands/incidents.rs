@@ -54,28 +54,46 @@ pub fn exec(global: &Global, command: IncidentsCommand) -> Result<ExitCode, Comm
             )
         }
         IncidentsCommand::Show { id } => show(global, &store, id),
-        IncidentsCommand::Approve { id } => decide(global, "approve", id, true),
-        IncidentsCommand::Dismiss { id } => decide(global, "dismiss", id, false),
-        IncidentsCommand::Ack { id, note } => acknowledge(global, store, id, note.as_deref()),
+        IncidentsCommand::Approve { id, by } => decide(global, "approve", id, true, by),
+        IncidentsCommand::Dismiss { id, by } => decide(global, "dismiss", id, false, by),
+        IncidentsCommand::Ack { id, note, by } => acknowledge(
+            global,
+            store,
+            id,
+            note.as_deref(),
+            &super::operator(by.as_deref())?,
+        ),
         IncidentsCommand::Resolve {
             id,
             note,
             plan,
             outside_policy,
+            by,
         } => {
+            let by = super::operator(by.as_deref())?;
             let teaching = if outside_policy {
                 Teaching::OutsidePolicy
             } else {
                 Teaching::WithinPolicy
             };
-            resolve(global, store, &config, id, &note, plan.as_deref(), teaching)
+            let resolution = Resolution {
+                note: &note,
+                plan: plan.as_deref(),
+                teaching,
+                by: &by,
+            };
+            resolve(global, store, &config, id, &resolution)
         }
         IncidentsCommand::Feedback {
             id,
             agent,
             verdict,
             note,
-        } => feedback(global, store, id, &agent, verdict, note.as_deref()),
+            by,
+        } => {
+            let by = super::operator(by.as_deref())?;
+            feedback(global, store, id, &agent, verdict, note.as_deref(), &by)
+        }
     }
 }
 
@@ -87,10 +105,10 @@ fn feedback(
     agent: &str,
     verdict: crate::cli::Verdict,
     note: Option<&str>,
+    by: &str,
 ) -> Result<ExitCode, CommandError> {
     let good = verdict == crate::cli::Verdict::Good;
-    let by = super::operator();
-    store.record_feedback(id, agent, good, note, &by)?;
+    store.record_feedback(id, agent, good, note, by)?;
     let word = if good { "good" } else { "bad" };
     if global.json {
         output::print_json(&json!({"incident": id, "agent": agent, "verdict": word, "by": by}));
@@ -344,8 +362,14 @@ fn print_votes(votes: &[crate::store::Consultation]) {
 }
 
 /// `approve` and `dismiss` act on the host (approve runs the plan), so they take the cycle lock.
-fn decide(global: &Global, name: &str, id: i64, approve: bool) -> Result<ExitCode, CommandError> {
-    let by = super::operator();
+fn decide(
+    global: &Global,
+    name: &str,
+    id: i64,
+    approve: bool,
+    by: Option<String>,
+) -> Result<ExitCode, CommandError> {
+    let by = super::operator(by.as_deref())?;
     if approve {
         return super::with_phase_lock(global, name, |rt| approval::approve(rt, id, &by));
     }
@@ -375,10 +399,10 @@ fn acknowledge(
     mut store: Store,
     id: i64,
     note: Option<&str>,
+    by: &str,
 ) -> Result<ExitCode, CommandError> {
-    let by = super::operator();
-    // No such incident, or nothing left to acknowledge: nothing to do.
-    store.acknowledge(id, &by, note)?;
+    // No such incident, nothing left to acknowledge, or acknowledged already: nothing to do.
+    store.acknowledge(id, by, note)?;
     report(
         global,
         json!({ "incident": id, "acknowledged_by": by }),
@@ -387,20 +411,31 @@ fn acknowledge(
     Ok(ExitCode::SUCCESS)
 }
 
+/// What a person says in `incidents resolve`.
+struct Resolution<'a> {
+    note: &'a str,
+    plan: Option<&'a str>,
+    teaching: Teaching,
+    by: &'a str,
+}
+
 fn resolve(
     global: &Global,
     mut store: Store,
     config: &crate::config::Config,
     id: i64,
-    note: &str,
-    plan: Option<&str>,
-    teaching: Teaching,
+    resolution: &Resolution,
 ) -> Result<ExitCode, CommandError> {
-    let by = super::operator();
+    let &Resolution {
+        note,
+        plan,
+        teaching,
+        by,
+    } = resolution;
     if teaching == Teaching::OutsidePolicy {
-        announce_outside_policy(&store, config, id, plan.unwrap_or_default(), &by)?;
+        announce_outside_policy(&store, config, id, plan.unwrap_or_default(), by)?;
     }
-    let learned = approval::resolve_by_person(&mut store, config, id, &by, note, plan, teaching)
+    let learned = approval::resolve_by_person(&mut store, config, id, by, note, plan, teaching)
         .map_err(|err| match err {
             ResolveError::Store(err) => CommandError::from(err),
             ResolveError::NotAPlan(_) => CommandError::Usage(format!("--plan is {err}")),

@@ -33,7 +33,7 @@ pub fn exec(global: &Global, command: SilenceCommand) -> Result<ExitCode, Comman
                     clock::rfc3339(ends_at)
                 )));
             }
-            let by = by.unwrap_or_else(invoking_user);
+            let by = super::person(by.as_deref())?;
             let store = open_store(global, &config)?;
             let silence = store.add_silence(&NewSilence {
                 check: check.as_deref(),
@@ -60,15 +60,6 @@ pub fn exec(global: &Global, command: SilenceCommand) -> Result<ExitCode, Comman
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Who runs the command: the person behind sudo first, as `incidents ack` records it.
-fn invoking_user() -> String {
-    ["SUDO_USER", "USER"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .find(|user| !user.is_empty())
-        .unwrap_or_else(|| format!("uid {}", rustix::process::getuid().as_raw()))
 }
 
 /// RFC 3339 with `Z` or a numeric offset (humantime reads only UTC).

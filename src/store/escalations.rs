@@ -176,6 +176,24 @@ fn insert_notifications(
     Ok(())
 }
 
+/// Who acknowledged the incident's escalation still in force, and when, if someone did: the
+/// answer to a second acknowledgement.
+fn already_acknowledged(conn: &rusqlite::Connection, incident: i64) -> Result<Option<StoreError>> {
+    let found: Option<(String, Timestamp)> = conn
+        .query_row(
+            "SELECT COALESCE(acknowledged_by, '?'), COALESCE(acknowledged_at, 0) FROM escalations
+              WHERE incident = ?1 AND status = 'acknowledged' ORDER BY id DESC LIMIT 1",
+            [incident],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    Ok(found.map(|(by, at)| StoreError::AlreadyAcknowledged {
+        incident,
+        by,
+        at: crate::clock::rfc3339(at),
+    }))
+}
+
 impl Store {
     /// The incident's open (or acknowledged) escalation, if any.
     pub fn unresolved_escalation(&self, incident: i64) -> Result<Option<Escalation>> {
@@ -506,7 +524,8 @@ impl Store {
             params![incident, by, at, note],
         )?;
         if changed == 0 {
-            return Err(StoreError::NothingToAcknowledge(incident));
+            return Err(already_acknowledged(&tx, incident)?
+                .unwrap_or(StoreError::NothingToAcknowledge(incident)));
         }
         add_event(
             &tx,

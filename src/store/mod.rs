@@ -96,6 +96,12 @@ pub enum StoreError {
     NoIncident(i64),
     #[error("incident {0} has no open escalation to acknowledge")]
     NothingToAcknowledge(i64),
+    #[error("incident {incident} is already acknowledged by {by} at {at}")]
+    AlreadyAcknowledged {
+        incident: i64,
+        by: String,
+        at: String,
+    },
     #[error("incident {0} is already {1}")]
     AlreadyClosed(i64, String),
     #[error(
@@ -432,6 +438,7 @@ impl StoreError {
         match self {
             StoreError::NoIncident(_)
             | StoreError::NothingToAcknowledge(_)
+            | StoreError::AlreadyAcknowledged { .. }
             | StoreError::AlreadyClosed(..)
             | StoreError::NoSilence(_)
             | StoreError::NotConsulted(..)
@@ -527,6 +534,11 @@ mod tests {
             StoreError::NoIncident(1),
             StoreError::NothingToAcknowledge(1),
             StoreError::AlreadyClosed(1, "resolved".into()),
+            StoreError::AlreadyAcknowledged {
+                incident: 1,
+                by: "cli:alice".into(),
+                at: "2026-11-27T03:12:00Z".into(),
+            },
             StoreError::NoSilence(1),
             StoreError::SilenceEnded(1, "2026-11-27T18:00:00Z".into()),
         ];
