@@ -29,10 +29,10 @@ pub struct Escalation {
 }
 
 /// Read `FROM escalations e`, so that a query joining notifications can select them too.
-const ESCALATION_COLUMNS: &str =
+pub(super) const ESCALATION_COLUMNS: &str =
     "e.id, e.incident, e.status, e.reason, e.held_plan, e.created_at, e.acknowledged_by, e.acknowledged_at, e.note, e.last_notified_at, e.decision";
 
-fn escalation_from_row(row: &Row) -> rusqlite::Result<Escalation> {
+pub(super) fn escalation_from_row(row: &Row) -> rusqlite::Result<Escalation> {
     Ok(Escalation {
         id: row.get(0)?,
         incident: row.get(1)?,
@@ -503,14 +503,6 @@ impl Store {
                 escalation_from_row,
             )
             .optional()?)
-    }
-
-    pub fn open_escalations(&self, limit: i64) -> Result<Vec<Escalation>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {ESCALATION_COLUMNS} FROM escalations e WHERE status != 'resolved' ORDER BY id DESC LIMIT ?1"
-        ))?;
-        let rows = stmt.query_map([limit], escalation_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     /// A person has seen it: repeats stop; the escalation stays until resolved.

@@ -21,7 +21,7 @@ mod symptoms;
 
 pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
-pub use dashboard::{CheckResultAt, DayOutcomes};
+pub use dashboard::{CheckResultAt, DayOutcomes, NeedsPerson, Undelivered};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
