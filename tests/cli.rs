@@ -239,14 +239,9 @@ fn a_piped_cycle_prints_the_report_and_nothing_else() {
     );
 }
 
-#[test]
-fn a_cycle_on_a_terminal_shows_each_phase() {
-    // script(1) gives the command a terminal; without it there is nothing to show this on.
-    if !Path::new("/usr/bin/script").exists() {
-        eprintln!("skipping: script(1) is not installed");
-        return;
-    }
-    let host = host_with_checks(&[0]);
+/// `cycle` run on a terminal (script(1) gives it one, stdout and stderr alike), as a person
+/// types it; what the terminal showed, carriage returns and colours left in.
+fn cycle_on_a_terminal(host: &Host) -> String {
     let command = format!(
         "{} -c {} --db {} cycle",
         orchestrator_bin().display(),
@@ -256,10 +251,23 @@ fn a_cycle_on_a_terminal_shows_each_phase() {
     let out = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .env_remove("ORCHESTRATOR_CONFIG")
+        .env_remove("RUST_LOG")
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}");
+    text
+}
+
+#[test]
+fn a_cycle_on_a_terminal_shows_each_phase() {
+    // script(1) gives the command a terminal; without it there is nothing to show this on.
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipping: script(1) is not installed");
+        return;
+    }
+    let host = host_with_checks(&[0]);
+    let text = cycle_on_a_terminal(&host);
     for progress in [
         "scan: 1 check, 1 ok; no incident (",
         "fix: no incident (",
@@ -269,7 +277,60 @@ fn a_cycle_on_a_terminal_shows_each_phase() {
     ] {
         assert_contains(&text, progress);
     }
-    assert_contains(&text, "phase 4: no incident waits for it");
+    // Said once, by the line of its phase: not again in a report at the end.
+    assert!(!text.contains("no incident waits for it"), "{text}");
+    assert_eq!(text.matches("CHECK").count(), 1, "{text}");
+}
+
+#[test]
+fn a_cycle_on_a_terminal_says_each_result_once() {
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipping: script(1) is not installed");
+        return;
+    }
+    let host = Host::new();
+    // Nothing listens on port 1: the webhook's message waits for a retry.
+    host.write_config(&format!(
+        "{}[escalation]\nwebhook = {{ url = \"http://127.0.0.1:1/hook\" }}\n",
+        plugin_check("broken", 2)
+    ));
+    let text = cycle_on_a_terminal(&host);
+    for (said_once, what) in [
+        ("[incident 1 opened]", "the scan's result"),
+        (
+            "→ phase 2: phase 1: no learned pattern",
+            "phase 1's hand-off",
+        ),
+        (
+            "→ phase 4: phase 3: no consult agents",
+            "phase 3's hand-off",
+        ),
+        ("escalated (", "the escalation"),
+        ("to http://127.0.0.1:1/hook", "the delivery"),
+        ("broken says 2", "the check's summary"),
+    ] {
+        assert_eq!(
+            text.matches(said_once).count(),
+            1,
+            "{what} ({said_once}) is not said exactly once:\n{text}"
+        );
+    }
+    for progress in [
+        "scan: 1 check, 0 ok, 1 failing (broken); incidents: 1 opened (",
+        "fix: 1 incident (",
+        "escalate: 1 incident (",
+        "delivered:\r\n  escalation webhook to http://127.0.0.1:1/hook → retry: ",
+    ] {
+        assert_contains(&text, progress);
+    }
+    // The log's words for the same changes (`Opened`, `not sent, retry in`) stay for the
+    // journal; piped, the report and the log lines are as before.
+    assert!(
+        !text.contains("Opened") && !text.contains("not sent"),
+        "{text}"
+    );
+    let piped = host.run(&["cycle"]).ok();
+    assert_contains(&piped.stdout, "CHECK");
 }
 
 #[test]

@@ -167,7 +167,11 @@ where
             log::info!("{summary}");
         }
     } else {
-        println!("{}", report.render_text());
+        let text = report.render_text();
+        // Nothing left to print when `cycle` showed every part as it ran.
+        if !text.is_empty() {
+            println!("{text}");
+        }
     }
     Ok(Some(report))
 }

@@ -11,6 +11,7 @@ use super::Runtime;
 use crate::actions::Plan;
 use crate::config::Config;
 use crate::exit::{EXIT_FAILURE, EXIT_NOTHING_TO_DO, EXIT_USAGE};
+use crate::journal::CHANGE;
 use crate::model::{HeldDecision, Phase};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
 use crate::store::{HeldPlan, Store, StoreError, Taught};
@@ -278,7 +279,7 @@ fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<Inc
             "approved plan from {} not run again: it was interrupted twice; it is left to a person",
             held.source
         );
-        log::warn!("incident {}: {}", incident.id, line.detail);
+        log::warn!(target: CHANGE, "incident {}: {}", incident.id, line.detail);
         return Ok(line);
     }
     let tried = try_plan(rt, &incident, check, phase, &candidate)?.tried;
@@ -291,7 +292,7 @@ fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<Inc
         line.verdict = Verdict::Fixed;
     } else if let Some(why) = tried.failure().filter(|_| !rt.dry_run) {
         let reason = not_fixed_by_approval(held, why);
-        log::warn!("incident {}: {reason}", incident.id);
+        log::warn!(target: CHANGE, "incident {}: {reason}", incident.id);
         rt.store.approved_plan_failed(held.escalation, &reason)?;
         line.verdict = Verdict::Escalated;
     }
@@ -333,7 +334,7 @@ fn refuse_held(
     let reason = format!(
         "the approved plan was not run: the current [policy] refuses it: {reasons}; it waits for a person's decision again"
     );
-    log::warn!("incident {}: {reason}", held.incident);
+    log::warn!(target: CHANGE, "incident {}: {reason}", held.incident);
     if !rt.dry_run {
         let unit = rt.config.unit_of(&line.check);
         rt.store.record_rejected_plan(

@@ -6,6 +6,7 @@ use super::Runtime;
 use crate::actions::{execute_plan, ExecOptions, KillScope, Plan};
 use crate::clock::now;
 use crate::config::{Check, CheckKind};
+use crate::journal::CHANGE;
 use crate::model::{Outcome, Phase, Status};
 use crate::store::{Incident, Lesson, NewAttempt, Taught};
 use serde::Serialize;
@@ -158,7 +159,7 @@ pub fn try_plan(
             .unwrap_or_default();
         // The reason quotes the command's output: logged and reported as it is stored.
         let reason = rt.store.mask(&reason);
-        log::warn!("incident {}: {reason}", incident.id);
+        log::warn!(target: CHANGE, "incident {}: {reason}", incident.id);
         rt.store.finish_attempt(
             attempt,
             Outcome::Failed,
@@ -180,7 +181,7 @@ pub fn try_plan(
             "not verified: the check passes after {}, but {still}",
             rt.config.cycle.settle
         );
-        log::warn!("incident {}: {reason}", incident.id);
+        log::warn!(target: CHANGE, "incident {}: {reason}", incident.id);
         rt.store.finish_attempt(
             attempt,
             Outcome::NotFixed,
@@ -239,7 +240,7 @@ fn refuse_restart(
     why: String,
 ) -> anyhow::Result<Trial> {
     let reason = format!("{} not run: {why}", candidate.source);
-    log::warn!("incident {} ({}): {reason}", incident.id, check.name);
+    log::warn!(target: CHANGE, "incident {} ({}): {reason}", incident.id, check.name);
     let attempt = rt.store.record_rejected_plan(
         incident.id,
         phase,

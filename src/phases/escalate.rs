@@ -17,6 +17,7 @@ use super::report::{IncidentLine, Verdict};
 use super::{cleared, Runtime};
 use crate::clock::now;
 use crate::config::Config;
+use crate::journal::CHANGE;
 use crate::model::{Channel, EventKind, NotificationKind, Phase};
 use crate::notify::{self, Brief};
 use crate::store::{Incident, Outgoing};
@@ -139,6 +140,7 @@ fn escalate_incident(
         .store
         .open_escalation(incident.id, &story, &reason, &announce)?;
     log::warn!(
+        target: CHANGE,
         "incident {} ({}) escalated: {reason} — {}",
         incident.id,
         incident.check,
