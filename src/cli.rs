@@ -471,7 +471,8 @@ pub enum ConfigCommand {
     /// Every type, key and value problem of the file is printed in one run (a TOML syntax
     /// error alone, since the parser cannot read past it), and the exit status is 2. A valid
     /// config may still get warnings, on stderr: no escalation channel, agents no phase uses,
-    /// checks with no remedy and no unit, checks that need systemd on a host without it,
+    /// checks of a service with no remedy and no unit (disk, memory, load and systemd-failed
+    /// watch the whole host), checks that need systemd on a host without it,
     /// [policy] globs that do not compile, and a [policy] that refuses what the builtin
     /// runbook proposes. Warnings leave the exit status 0 unless --strict.
     Check {

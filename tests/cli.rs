@@ -119,6 +119,12 @@ fn a_valid_config_gets_warnings_and_strict_makes_them_fail() {
         r#"
 [[checks]]
 name = "idle"
+kind = "tcp"
+address = "127.0.0.1:1"
+
+# A host-wide kind has no service to restart: no remedy is no oversight, and no warning.
+[[checks]]
+name = "load"
 kind = "load"
 warn = 50.0
 crit = 99.0

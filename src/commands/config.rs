@@ -160,9 +160,15 @@ fn agent_warnings(config: &Config, found: &mut Vec<String>) {
     }
 }
 
+/// Kinds that watch the whole host, not one service: there is no unit to restart, and what
+/// can be done (free a full disk, name the failed units) is the runbook's and a person's, so
+/// having no `remedy` is no oversight.
+const HOST_WIDE: [&str; 4] = ["disk", "memory", "load", "systemd-failed"];
+
 fn check_warnings(config: &Config, systemd: bool, found: &mut Vec<String>) {
     for check in &config.checks {
-        if check.remedy.is_empty() && check.unit.is_none() {
+        let host_wide = HOST_WIDE.contains(&check.kind.name());
+        if check.remedy.is_empty() && check.unit.is_none() && !host_wide {
             found.push(format!(
                 "check `{}`: no `remedy` and no `unit`: phase 1 has nothing to try, so its \
                  incidents go to the agents or a person",
