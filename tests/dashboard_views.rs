@@ -799,20 +799,19 @@ fn the_overviews_first_screen_names_what_is_broken_on_a_desktop_and_a_phone() {
             );
         }
     }
-    for (path, name) in [("/", "overview"), ("/incidents", "incidents")] {
-        let html = get_page(path);
-        phone_screenshot(
-            &html,
-            390,
-            844,
-            &screenshot_path(&format!("first-screen-{name}-390.png")),
-        );
-        phone_screenshot(
-            &html,
-            1280,
-            800,
-            &screenshot_path(&format!("first-screen-{name}-1280.png")),
-        );
+    let html = get_page("/incidents");
+    for (width, height) in screens {
+        let png = screenshot_path(&format!("first-screen-incidents-{width}.png"));
+        phone_screenshot(&html, width, height, &png);
+    }
+    // The README's two pictures: UPDATE_SCREENSHOTS=1 draws them again from this demo host.
+    if std::env::var_os("UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::create_dir_all(&docs).unwrap();
+        for (width, _) in screens {
+            let shot = screenshot_path(&format!("first-screen-overview-{width}.png"));
+            std::fs::copy(&shot, docs.join(format!("overview-{width}.png"))).unwrap();
+        }
     }
     let _ = &demo.web;
 }
