@@ -112,12 +112,11 @@ fn every_safety_guarantee_is_a_table_row_naming_tests_that_exist() {
     );
     for row in rows {
         // Cells split on `|` not escaped as `\|`.
-        let cells: Vec<&str> = row
+        let cells: Vec<String> = row
             .replace("\\|", "\u{1}")
             .split('|')
             .map(|c| c.trim().to_string())
             .filter(|c| !c.is_empty())
-            .map(|c| Box::leak(c.into_boxed_str()) as &str)
             .collect();
         assert_eq!(
             cells.len(),
