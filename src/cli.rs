@@ -167,7 +167,8 @@ pub enum Command {
     /// `orchestrator_phase_success_ratio{phase}` (over the counters), `orchestrator_incidents_open`,
     /// `orchestrator_patterns`. The histogram `orchestrator_time_to_resolve_seconds{phase}`
     /// (`_bucket{le}`, `_sum`, `_count`; bounds 1 s to 1 day) sums across hosts.
-    /// `orchestrator_last_cycle_timestamp_seconds` (0 before the first) and
+    /// `orchestrator_last_cycle_timestamp_seconds` (the last `scan` or `cycle` that finished, 0
+    /// before the first; a person's `incidents approve` or `dismiss` is no cycle) and
     /// `orchestrator_last_cycle_success` (0 when the newest cycle not still running failed, or
     /// none ran; a cycle unfinished after [serve] stale_after counts as failed) let a stopped
     /// timer be alerted on; `orchestrator_build_info{version,host}` is 1. Per agent, counters since the
