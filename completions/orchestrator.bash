@@ -79,6 +79,9 @@ _orchestrator() {
             orchestrator__subcmd__config,default)
                 cmd="orchestrator__subcmd__config__subcmd__default"
                 ;;
+            orchestrator__subcmd__config,discover)
+                cmd="orchestrator__subcmd__config__subcmd__discover"
+                ;;
             orchestrator__subcmd__config,help)
                 cmd="orchestrator__subcmd__config__subcmd__help"
                 ;;
@@ -87,6 +90,9 @@ _orchestrator() {
                 ;;
             orchestrator__subcmd__config__subcmd__help,default)
                 cmd="orchestrator__subcmd__config__subcmd__help__subcmd__default"
+                ;;
+            orchestrator__subcmd__config__subcmd__help,discover)
+                cmd="orchestrator__subcmd__config__subcmd__help__subcmd__discover"
                 ;;
             orchestrator__subcmd__config__subcmd__help,help)
                 cmd="orchestrator__subcmd__config__subcmd__help__subcmd__help"
@@ -144,6 +150,9 @@ _orchestrator() {
                 ;;
             orchestrator__subcmd__help__subcmd__config,default)
                 cmd="orchestrator__subcmd__help__subcmd__config__subcmd__default"
+                ;;
+            orchestrator__subcmd__help__subcmd__config,discover)
+                cmd="orchestrator__subcmd__help__subcmd__config__subcmd__discover"
                 ;;
             orchestrator__subcmd__help__subcmd__incidents,ack)
                 cmd="orchestrator__subcmd__help__subcmd__incidents__subcmd__ack"
@@ -374,7 +383,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__config)
-            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version check default help"
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version check default discover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -451,8 +460,34 @@ _orchestrator() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        orchestrator__subcmd__config__subcmd__discover)
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         orchestrator__subcmd__config__subcmd__help)
-            opts="check default help"
+            opts="check default discover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -480,6 +515,20 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__config__subcmd__help__subcmd__default)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__config__subcmd__help__subcmd__discover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -654,7 +703,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__help__subcmd__config)
-            opts="check default"
+            opts="check default discover"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -682,6 +731,20 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__help__subcmd__config__subcmd__default)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__config__subcmd__discover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1546,7 +1609,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__serve)
-            opts="-c -v -q -h -V --listen --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --listen --login-link --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -118,6 +118,7 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand metrics" -s V 
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l listen -d 'Address to listen on [default: `[serve] listen`]; a non-loopback address needs `[serve] token_file`' -r
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l login-link -d 'Print a one-time login link (valid 10 minutes) and exit, instead of serving; needs read access to the state directory, where the dashboard\'s token is (root)'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l json -d 'Print one JSON document instead of tables'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l dry-run -d 'Decide and record what would be done, but execute no action'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand serve" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
@@ -241,8 +242,8 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and n
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and not __fish_seen_subcommand_from add list expire help" -f -a "list" -d 'List silences in force or still to come, newest first; --all adds those that ended'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and not __fish_seen_subcommand_from add list expire help" -f -a "expire" -d 'End a silence now; it is kept, marked expired'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and not __fish_seen_subcommand_from add list expire help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from add" -l for -d 'How long, like 30m, 2h or 1h30m' -r
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from add" -l until -d 'Until when, as RFC 3339: 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00' -r
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from add" -l for -d 'How long, like 30m, 2h or 1h30m; at most 36500d (100 years)' -r
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from add" -l until -d 'Until when, as RFC 3339: 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00; within 36500d from now' -r
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from add" -l note -d 'Why: shown on the dashboard and in `silence list`' -r
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from add" -l by -d 'Who [default: $SUDO_USER, else the login name (the login uid, the terminal\'s owner, $LOGNAME), else $USER, else your user\'s name]' -r
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from add" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
@@ -278,18 +279,19 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and _
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from help" -f -a "list" -d 'List silences in force or still to come, newest first; --all adds those that ended'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from help" -f -a "expire" -d 'End a silence now; it is kept, marked expired'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand silence; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -l json -d 'Print one JSON document instead of tables'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -l dry-run -d 'Decide and record what would be done, but execute no action'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -s q -l quiet -d 'Log errors only'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -s h -l help -d 'Print help'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -s V -l version -d 'Print version'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -f -a "check" -d 'Validate the config; print each problem with its file, line and key'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -f -a "default" -d 'Print the embedded default config'
-complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default discover help" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default discover help" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default discover help" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default discover help" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default discover help" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default discover help" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default discover help" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default discover help" -s h -l help -d 'Print help'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default discover help" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default discover help" -f -a "check" -d 'Validate the config; print each problem with its file, line and key'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default discover help" -f -a "default" -d 'Print the embedded default config'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default discover help" -f -a "discover" -d 'Print a commented config for what runs on this host'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and not __fish_seen_subcommand_from check default discover help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from check" -l strict -d 'Exit 2 when there are warnings'
@@ -309,8 +311,18 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -s q -l quiet -d 'Log errors only'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from default" -s V -l version -d 'Print version'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from discover" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from discover" -l db -d 'SQLite database [default: `[state] db`, else /var/lib/orchestrator/orchestrator.db for root and $XDG_STATE_HOME/orchestrator/orchestrator.db otherwise]' -r -F
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from discover" -l json -d 'Print one JSON document instead of tables'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from discover" -l dry-run -d 'Decide and record what would be done, but execute no action'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from discover" -l wait -d 'When another cycle holds the lock, wait for it instead of skipping'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from discover" -s v -l verbose -d 'Log more (-v: what is done, -vv: debugging); RUST_LOG overrides'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from discover" -s q -l quiet -d 'Log errors only'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from discover" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from discover" -s V -l version -d 'Print version'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate the config; print each problem with its file, line and key'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "default" -d 'Print the embedded default config'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "discover" -d 'Print a commented config for what runs on this host'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand mcp" -l incident -d 'The incident the agent was asked about: the default of the tools\' `id`' -r
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand mcp" -s c -l config -d 'Config file [default: /etc/orchestrator/orchestrator.toml when it exists, else the embedded default]' -r -F
@@ -380,4 +392,5 @@ complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fi
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from silence" -f -a "expire" -d 'End a silence now; it is kept, marked expired'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate the config; print each problem with its file, line and key'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "default" -d 'Print the embedded default config'
+complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "discover" -d 'Print a commented config for what runs on this host'
 complete -c orchestrator -n "__fish_orchestrator_using_subcommand help; and __fish_seen_subcommand_from agents" -f -a "schema" -d 'Print the JSON Schema of the answer object an agent must print'

@@ -20,8 +20,13 @@ fn main() {
     {
         ["build", dir, dirs, files] => build(Path::new(dir), parse(dirs), parse(files)),
         ["fd", dir] => {
-            let cleaned = orchestrator::clean_files(Path::new(dir), Duration::ZERO, &glob)
-                .unwrap_or_else(|why| panic!("{why}"));
+            let cleaned = orchestrator::clean_files(
+                Path::new(dir),
+                Duration::ZERO,
+                &glob,
+                &Default::default(),
+            )
+            .unwrap_or_else(|why| panic!("{why}"));
             println!("{}", cleaned.files);
         }
         ["paths", dir] => println!("{}", clean_by_path(Path::new(dir), &glob)),

@@ -8,12 +8,12 @@ cd "$(dirname "$0")/.."
 # The layers, lowest first; keep in step with src/lib.rs and docs/architecture.md. A module may
 # import its own layer and the ones below; a module missing here is reported as unplaced.
 LAYERS='
-0 duration clock model sys exec pool random redact journal learning evidence document exit
-1 actions config checks policy
+0 duration clock model sys untrusted_file pidfile exec pool random redact journal learning evidence document exit
+1 actions config checks service_files policy
 2 store lock facts
 3 agents notify metrics
 4 phases
-5 web mcp commands cli
+5 web mcp commands cli properties
 '
 
 edges() {

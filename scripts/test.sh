@@ -23,6 +23,9 @@ declare -A NEEDS=(
   [/usr/bin/redis-server]=redis-server
   [/usr/lib/postgresql/15/bin/postgres]=postgresql
   [/usr/share/doc/python3-venv]=python3-venv
+  [/usr/bin/redis-cli]=redis-tools
+  [/usr/sbin/sshd]=openssh-server
+  [/usr/bin/openssl]=openssl
 )
 
 missing=()

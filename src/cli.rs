@@ -91,8 +91,8 @@ pub enum Command {
     /// bounded in time) and go into the agent's context. The builtin runbook reasons on them:
     /// a dead pid in a pid file the service refuses to start over is removed; a foreign
     /// process on the service's port is stopped (approval as [policy] says); a full filesystem
-    /// (bytes or inodes) is cleaned in the check's logs, rotated and dated files first, never a
-    /// file a process holds open; a permission problem (naming path, mode and owner) and a bad
+    /// (bytes or inodes) is freed of the rotated and dated files in the check's logs, never a
+    /// live log or a data file; a permission problem (naming path, mode and owner) and a bad
     /// config file (quoting the parse error) are escalated.
     Research,
     /// Phase 3: several agents vote; the plan a quorum agrees on runs
@@ -194,6 +194,15 @@ pub enum Command {
     },
     /// Serve the dashboard, the JSON API, /health and /metrics (default 127.0.0.1:8888)
     ///
+    /// Every decision (acknowledge, approve, dismiss, resolve, silences) needs a person who
+    /// logged in. Without [serve] token_file, the first start generates a token into
+    /// DB.dashboard-token (0600, beside the database) and `serve --login-link` prints a
+    /// one-time login link made from it (valid 10 minutes); reads stay open, on loopback only.
+    /// The session cookie is a random id (HttpOnly, SameSite=Strict, 12 hours), never the
+    /// token; failed logins are throttled (10 per address and 100 in all per 10 minutes, then
+    /// 429). With [serve] token_file, every request needs that token (a bearer header or a
+    /// login), reads too.
+    ///
     /// Without [serve] token_file it listens on loopback only and answers only requests
     /// addressed to it: a Host header other than its listen address or localhost:PORT gets
     /// 421 Misdirected Request on every path, /health and /metrics included, so a web page
@@ -213,6 +222,10 @@ pub enum Command {
         /// `[serve] token_file`
         #[arg(long, value_name = "IP:PORT")]
         listen: Option<String>,
+        /// Print a one-time login link (valid 10 minutes) and exit, instead of serving; needs
+        /// read access to the state directory, where the dashboard's token is (root)
+        #[arg(long)]
+        login_link: bool,
     },
     /// List, show and handle incidents
     ///
@@ -431,7 +444,7 @@ pub enum SilenceCommand {
         /// Silence every check, including those added to the config later
         #[arg(long, conflicts_with = "check")]
         all: bool,
-        /// How long, like 30m, 2h or 1h30m
+        /// How long, like 30m, 2h or 1h30m; at most 36500d (100 years)
         #[arg(
             long = "for",
             value_name = "DURATION",
@@ -439,7 +452,8 @@ pub enum SilenceCommand {
             conflicts_with = "until"
         )]
         duration: Option<crate::duration::Duration>,
-        /// Until when, as RFC 3339: 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00
+        /// Until when, as RFC 3339: 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00; within
+        /// 36500d from now
         #[arg(long, value_name = "TIME")]
         until: Option<String>,
         /// Why: shown on the dashboard and in `silence list`
@@ -472,10 +486,10 @@ pub enum ConfigCommand {
     /// Every type, key and value problem of the file is printed in one run (a TOML syntax
     /// error alone, since the parser cannot read past it), and the exit status is 2. A valid
     /// config may still get warnings, on stderr: no escalation channel, agents no phase uses,
-    /// checks of a service with no remedy and no unit (disk, memory, load and systemd-failed
-    /// watch the whole host), checks that need systemd on a host without it,
-    /// [policy] globs that do not compile, and a [policy] that refuses what the builtin
-    /// runbook proposes. Warnings leave the exit status 0 unless --strict.
+    /// checks of a service with no remedy and no unit (not disk, memory, load, systemd-failed,
+    /// log and certificate checks: they have nothing to restart), checks that need systemd on a
+    /// host without it, [policy] globs that do not compile, and a [policy] that refuses what
+    /// the builtin runbook proposes. Warnings leave the exit status 0 unless --strict.
     Check {
         /// Exit 2 when there are warnings
         #[arg(long)]
@@ -486,4 +500,15 @@ pub enum ConfigCommand {
     /// On a host not booted with systemd, the checks that need it are left out, as they are
     /// when the embedded default is used without a file.
     Default,
+    /// Print a commented config for what runs on this host
+    ///
+    /// Known daemons (nginx, Apache, Redis, PostgreSQL, MySQL/MariaDB, sshd, HAProxy, memcached),
+    /// each with its health check, its pid file, its log files and its config test (as a
+    /// comment); the other listening TCP ports and the process behind each; mounted file
+    /// systems; memory and load; and, where systemd runs, the enabled service units that run.
+    /// It only reads (/proc, the daemons' config and pid files, systemd's unit directories, one
+    /// GET of each web server's front page, Redis's CONFIG GET) and writes nothing but stdout;
+    /// `config check` passes on what it prints. A start to edit, not a verdict: add the
+    /// remedies you trust.
+    Discover,
 }

@@ -1,5 +1,8 @@
 //! Human durations as the config writes them: `500ms`, `30s`, `5m`, `24h`, `7d`, or sums such
-//! as `1h30m`. A bare number is rejected on purpose: `timeout = 30` is ambiguous.
+//! as `1h30m`. A bare number is rejected on purpose: `timeout = 30` is ambiguous. None is longer
+//! than [`Duration::LIMIT`], 100 years, wherever it is written (config, command line,
+//! dashboard): a time that far from now is still one RFC 3339 can write and a float holds
+//! to the millisecond, so no arithmetic on durations and times can overflow.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -9,6 +12,25 @@ use std::str::FromStr;
 pub struct Duration(pub std::time::Duration);
 
 impl Duration {
+    /// The longest duration accepted anywhere: 36500d (100 years).
+    pub const LIMIT: Duration = Duration::from_secs(36_500 * 86_400);
+    /// How [`Duration::LIMIT`] is named in errors.
+    pub const LIMIT_TEXT: &'static str = "36500d (100 years)";
+    /// The longest timeout or wait inside a cycle (a check's or an agent's `timeout`, `settle`,
+    /// a phase's time, a `run` action's): one day. The cycle holds its lock meanwhile.
+    pub const WAIT_LIMIT: Duration = Duration::from_secs(86_400);
+    pub const WAIT_LIMIT_TEXT: &'static str = "24h";
+
+    /// Why `self`, a timeout or a wait, is refused: longer than [`Duration::WAIT_LIMIT`].
+    pub fn over_wait_limit(&self) -> Option<String> {
+        (*self > Duration::WAIT_LIMIT).then(|| {
+            format!(
+                "{self} is too long: a timeout or a wait is at most {}",
+                Duration::WAIT_LIMIT_TEXT
+            )
+        })
+    }
+
     pub const fn from_secs(secs: u64) -> Self {
         Duration(std::time::Duration::from_secs(secs))
     }
@@ -24,31 +46,56 @@ impl Duration {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error("invalid duration `{input}`: {why} (expected a number with a unit, like 500ms, 30s, 5m, 24h or 7d)")]
+#[error("invalid duration `{input}`: {why}")]
 pub struct ParseDurationError {
+    /// The text as given, cut to a readable length.
     input: String,
-    why: &'static str,
+    why: String,
+}
+
+/// How an error quotes what it was given: at most this many characters.
+const QUOTED: usize = 40;
+
+/// `text` as an error quotes it: cut, with an ellipsis, when longer than [`QUOTED`].
+pub fn quoted(text: &str) -> String {
+    if text.chars().count() <= QUOTED {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(QUOTED - 1).collect();
+    format!("{head}…")
 }
 
 impl FromStr for Duration {
     type Err = ParseDurationError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let fail = |why| ParseDurationError {
-            input: input.to_string(),
-            why,
+        let fail = |why: &str| ParseDurationError {
+            input: quoted(input),
+            why: why.to_string(),
+        };
+        let grammar = |why: &str| {
+            fail(&format!(
+                "{why} (expected a number with a unit, like 500ms, 30s, 5m, 24h or 7d)"
+            ))
+        };
+        let too_long = || {
+            fail(&format!(
+                "longer than the limit of {}",
+                Duration::LIMIT_TEXT
+            ))
         };
         let text = input.trim();
-        check_config_grammar(text).map_err(fail)?;
+        check_config_grammar(text).map_err(grammar)?;
         // humantime does the arithmetic; the grammar check above keeps the config's stricter
         // rules (no bare numbers, no spaces, only the units the README documents).
         let parsed = humantime::parse_duration(text).map_err(|error| match error {
-            humantime::DurationError::NumberOverflow => fail("the duration is too large"),
-            _ => fail("unknown unit"),
+            humantime::DurationError::NumberOverflow => too_long(),
+            _ => grammar("unknown unit"),
         })?;
-        let ms =
-            u64::try_from(parsed.as_millis()).map_err(|_| fail("the duration is too large"))?;
-        Ok(Duration::from_millis(ms))
+        if parsed > Duration::LIMIT.0 {
+            return Err(too_long());
+        }
+        Ok(Duration(parsed))
     }
 }
 
@@ -161,9 +208,30 @@ mod tests {
     }
 
     #[test]
-    fn a_sum_too_large_is_refused() {
-        let error = "99999999999999999999d".parse::<Duration>().unwrap_err();
-        assert!(error.to_string().contains("too large"), "{error}");
+    fn a_duration_past_100_years_is_refused_naming_the_limit() {
+        assert_eq!("36500d".parse::<Duration>().unwrap(), Duration::LIMIT);
+        for text in [
+            "36500d1ms",
+            "36501d",
+            "3000000d",
+            "2913000d",
+            "99999999999999999999d",
+            "5215w",
+        ] {
+            let error = text.parse::<Duration>().unwrap_err().to_string();
+            assert!(
+                error.contains("longer than the limit of 36500d (100 years)"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_error_quotes_a_long_input_cut() {
+        let long = "1".repeat(70_000) + "x";
+        let error = long.parse::<Duration>().unwrap_err().to_string();
+        assert!(error.len() < 200, "{error}");
+        assert!(error.contains("11111…`"), "{error}");
     }
 
     #[test]

@@ -191,6 +191,9 @@ pub fn run_traced(
     if let Some(dir) = &spec.cwd {
         expression = expression.dir(dir);
     }
+    for key in inherited_secrets(spec) {
+        expression = expression.env_remove(key);
+    }
     for (key, value) in &spec.env {
         expression = expression.env(key, value);
     }
@@ -242,6 +245,34 @@ pub fn run_traced(
         truncated: cut_out || cut_err,
         elapsed,
     })
+}
+
+/// systemd's handles meant for orchestrator's own process: its notify socket and watchdog
+/// (a child could report it ready or alive), sockets it passes, and its credentials directory.
+const SERVICE_HANDLES: &[&str] = &[
+    "NOTIFY_SOCKET",
+    "WATCHDOG_PID",
+    "WATCHDOG_USEC",
+    "LISTEN_FDS",
+    "LISTEN_PID",
+    "LISTEN_FDNAMES",
+    "CREDENTIALS_DIRECTORY",
+];
+
+/// The variables of orchestrator's own environment no child inherits: every `ORCHESTRATOR_*`
+/// (its settings and secrets, `ORCHESTRATOR_SMTP_PASSWORD` first) and systemd's handles for
+/// its own service. Plugins, remedies, agent-proposed commands and agents alike get a scrubbed
+/// environment; what the command's spec sets itself (an agent's `ORCHESTRATOR_CONTEXT`), and
+/// the marker set after, it keeps.
+fn inherited_secrets(spec: &CommandSpec) -> Vec<OsString> {
+    std::env::vars_os()
+        .map(|(key, _)| key)
+        .filter(|key| {
+            let name = key.to_string_lossy();
+            (name.starts_with("ORCHESTRATOR_") || SERVICE_HANDLES.contains(&name.as_ref()))
+                && !spec.env.iter().any(|(set, _)| set.as_str() == name)
+        })
+        .collect()
 }
 
 /// In the child, before exec: SIGKILL when orchestrator dies. The signal follows the thread that

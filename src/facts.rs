@@ -5,13 +5,18 @@
 //! themselves. Agents and the runbook reason on these instead of guessing from wording.
 //!
 //! Every probe is read-only and bounded in time and count, and records how long it took.
-//! Paths are looked at with `lstat` and pid files opened with `O_NOFOLLOW`: a symlink planted
-//! where a pid file should be is reported, never followed.
+//! Pid files are read by the one pid-file reader (`crate::pidfile`) and logs looked at through
+//! `crate::untrusted_file`: a symlink, FIFO or device planted where a pid file or a log should
+//! be is reported, never followed or read. A path that only the evidence names is looked at
+//! only if every user who could have written the evidence could look it up themselves
+//! ([`Writers`]): a log line never makes the facts, the dashboard or the CLI tell whether a
+//! file exists in a directory its writer cannot search.
 
 use crate::checks::host::pid_alive;
 use crate::checks::http::port_of;
 use crate::config::{Check, CheckKind};
-use crate::exec::{self, CommandSpec};
+use crate::pidfile::PidFileError;
+use crate::untrusted_file::{self, Kind, Refusal};
 use regex::Regex;
 use rustix::fs::AtFlags;
 use serde::{Deserialize, Serialize};
@@ -34,8 +39,6 @@ const MAX_PATHS: usize = 16;
 const MAX_PID_FILES: usize = 8;
 const MAX_FILESYSTEMS: usize = 8;
 const MAX_DELETED_OPEN: usize = 10;
-/// A pid file bigger than this is not a pid file.
-const PID_FILE_MAX_BYTES: u64 = 4096;
 /// A filesystem with less than this share free (of bytes or inodes) counts as full.
 const FULL_PERCENT: f64 = 1.0;
 
@@ -53,6 +56,9 @@ pub struct Facts {
     /// Paths named in error lines (and the check's own), as `lstat` sees them.
     #[serde(default)]
     pub paths: Vec<PathFact>,
+    /// The check's logs that are not read: a symlink, a FIFO, a device (with kind and owner).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread_logs: Vec<PathFact>,
     /// Files deleted but still held open: their space is not freed until the holder lets go.
     #[serde(default)]
     pub deleted_open: Vec<DeletedOpen>,
@@ -79,6 +85,9 @@ pub struct UnitState {
     pub pid_file: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control_group: Option<String>,
+    /// `User=`; absent when the unit runs as root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -89,7 +98,8 @@ pub struct PidFile {
     pub owner_uid: Option<u32>,
     /// The command name of the live process the file names.
     pub command: Option<String>,
-    /// Why the file could not be read (missing, a symlink, not a number).
+    /// Why the file could not be read (a symlink, a FIFO). Neither a pid nor a problem: a
+    /// regular file that holds no pid (a lock file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
 }
@@ -200,7 +210,6 @@ impl Facts {
 pub fn gather(check: &Check, evidence: &str) -> Facts {
     let mut facts = Facts::default();
     facts.error_lines = facts.time("error_lines", || (error_lines(evidence), None));
-    let named = facts.time("named_paths", || (named_paths(evidence), None));
     facts.unit = facts.time("unit", || match unit_of(check) {
         Some(unit) if crate::checks::systemd_is_running() => match unit_state(unit) {
             Ok(state) => (Some(state), None),
@@ -208,10 +217,21 @@ pub fn gather(check: &Check, evidence: &str) -> Facts {
         },
         _ => (None, None),
     });
+    let unit_user = facts.unit.as_ref().map(|u| u.user.clone());
+    let logs = facts.time("logs", || (LogLooks::of(check), None));
+    facts.unread_logs = logs.unread();
+    let writers = facts.time("writers", || {
+        let writers = Writers::of(unit_user, &logs);
+        let note = writers.describe();
+        (writers, note)
+    });
+    let named = facts.time("named_paths", || {
+        (writers.visible(named_paths(evidence)), None)
+    });
     let unit_pid_file = facts.unit.as_ref().and_then(|u| u.pid_file.clone());
     facts.pid_files = facts.time("pid_files", || {
         (
-            pid_files(check, unit_pid_file.as_deref(), evidence, &named),
+            pid_files(check, unit_pid_file.as_deref(), evidence, &named, &writers),
             None,
         )
     });
@@ -253,8 +273,125 @@ pub fn gather(check: &Check, evidence: &str) -> Facts {
         .take(MAX_DELETED_OPEN)
         .collect();
     let error_lines = facts.error_lines.clone();
-    facts.paths = facts.time("paths", || (path_facts(check, &error_lines), None));
+    facts.paths = facts.time("paths", || {
+        (path_facts(check, &error_lines, &writers), None)
+    });
     facts
+}
+
+/// A stand-in uid for "any local user": a log or its directory others may write.
+const ANYONE: u32 = u32::MAX;
+
+/// Who could have written the evidence a path was read from: the owner of each of the check's
+/// logs and of its directory (who may replace it), anyone where either is writable by group
+/// or others, and the unit's user (its journal; root when the unit names none). Check output
+/// and attempt output come from processes orchestrator ran as root.
+pub struct Writers {
+    uids: BTreeSet<u32>,
+}
+
+impl Writers {
+    fn of(unit_user: Option<Option<String>>, logs: &LogLooks) -> Writers {
+        let mut uids = logs.writers();
+        if let Some(user) = unit_user {
+            uids.insert(match user.as_deref() {
+                None | Some("") | Some("root") => 0,
+                Some(name) => crate::service_files::uid_of_user(name).unwrap_or(ANYONE),
+            });
+        }
+        Writers { uids }
+    }
+
+    /// The paths the evidence names that may be looked at: every writer could look them up.
+    fn visible(&self, paths: Vec<PathBuf>) -> Vec<PathBuf> {
+        let uids: Vec<u32> = self.uids.iter().copied().collect();
+        untrusted_file::searchable_by_all(&uids, paths)
+    }
+
+    /// "written by uid 65534": the probe's note when someone other than root writes.
+    fn describe(&self) -> Option<String> {
+        let others: Vec<String> = self
+            .uids
+            .iter()
+            .filter(|uid| **uid != 0)
+            .map(|uid| match *uid {
+                ANYONE => "any user".to_string(),
+                uid => format!("uid {uid}"),
+            })
+            .collect();
+        (!others.is_empty()).then(|| format!("evidence written by {}", others.join(", ")))
+    }
+}
+
+/// Each of the check's logs and its directory, looked at once (one helper thread).
+struct LogLooks {
+    logs: Vec<(PathBuf, Result<untrusted_file::Meta, Refusal>)>,
+    directories: Vec<Result<untrusted_file::Meta, Refusal>>,
+}
+
+impl LogLooks {
+    fn of(check: &Check) -> LogLooks {
+        let mut paths: Vec<PathBuf> = check.logs.clone();
+        paths.extend(
+            check
+                .logs
+                .iter()
+                .map(|log| log.parent().unwrap_or(Path::new("/")).to_path_buf()),
+        );
+        let mut looks = untrusted_file::look_all(&paths);
+        let directories = looks.split_off(check.logs.len());
+        LogLooks {
+            logs: check.logs.iter().cloned().zip(looks).collect(),
+            directories,
+        }
+    }
+
+    /// The owner of each log and of its directory (who may replace it), and anyone where one
+    /// of them is writable by group or others.
+    fn writers(&self) -> BTreeSet<u32> {
+        self.logs
+            .iter()
+            .map(|(_, look)| look)
+            .chain(&self.directories)
+            .flat_map(|look| match look {
+                Ok(meta) if meta.kind != Kind::Symlink && meta.mode & 0o022 != 0 => {
+                    vec![meta.uid, ANYONE]
+                }
+                Ok(meta) => vec![meta.uid],
+                Err(Refusal::Missing) => Vec::new(),
+                Err(Refusal::LinkOnTheWay { uid, .. }) => vec![*uid],
+                Err(_) => vec![ANYONE],
+            })
+            .collect()
+    }
+
+    /// The logs that are no regular file nor directory: reported, never read.
+    fn unread(&self) -> Vec<PathFact> {
+        self.logs
+            .iter()
+            .filter_map(|(log, look)| {
+                let refusal = match look {
+                    Ok(meta) if matches!(meta.kind, Kind::Regular | Kind::Directory) => {
+                        return None
+                    }
+                    Ok(meta) if meta.kind == Kind::Symlink => Refusal::Symlink(*meta),
+                    Ok(meta) => Refusal::NotRegular(*meta),
+                    Err(Refusal::Missing) => return None,
+                    Err(refusal) => refusal.clone(),
+                };
+                let meta = refusal.meta().copied();
+                Some(PathFact {
+                    path: log.display().to_string(),
+                    kind: meta.map(|m| m.kind.word().to_string()),
+                    mode: meta.map(|m| format!("{:04o}", m.mode)),
+                    uid: meta.map(|m| m.uid),
+                    gid: meta.map(|m| m.gid),
+                    problem: Some(refusal.to_string()),
+                })
+            })
+            .take(MAX_PATHS)
+            .collect()
+    }
 }
 
 fn unit_of(check: &Check) -> Option<&str> {
@@ -267,37 +404,26 @@ fn unit_of(check: &Check) -> Option<&str> {
 /// One `systemctl show` for the properties the runbook reads.
 fn unit_state(unit: &str) -> Result<UnitState, String> {
     let unit = crate::actions::full_unit_name(unit);
-    let argv = [
-        "systemctl",
-        "show",
-        "--property=ActiveState,SubState,Result,NRestarts,MainPID,PIDFile,ControlGroup",
-        "--",
+    let values = crate::checks::journal::unit_properties(
         &unit,
-    ];
-    let mut spec = CommandSpec::new(
-        argv.iter().map(|a| a.to_string()).collect(),
+        &[
+            "ActiveState",
+            "SubState",
+            "Result",
+            "NRestarts",
+            "MainPID",
+            "PIDFile",
+            "ControlGroup",
+            "User",
+        ],
         SYSTEMCTL_TIMEOUT,
-    );
-    spec.keep_bytes = 8 * 1024;
-    let output = exec::run(&spec).map_err(|e| e.to_string())?;
-    if !output.success() {
-        return Err(format!("systemctl show: {}", output.describe_ending()));
-    }
-    Ok(parse_unit_state(&unit, &output.stdout))
+    )?;
+    Ok(unit_state_of(&unit, &values))
 }
 
-fn parse_unit_state(unit: &str, text: &str) -> UnitState {
-    let values: BTreeMap<&str, &str> = text
-        .lines()
-        .filter_map(|line| line.split_once('='))
-        .collect();
-    let text_of = |key: &str| values.get(key).map(|v| v.to_string()).unwrap_or_default();
-    let non_empty = |key: &str| {
-        values
-            .get(key)
-            .filter(|v| !v.is_empty())
-            .map(|v| v.to_string())
-    };
+fn unit_state_of(unit: &str, values: &BTreeMap<String, String>) -> UnitState {
+    let text_of = |key: &str| values.get(key).cloned().unwrap_or_default();
+    let non_empty = |key: &str| values.get(key).filter(|v| !v.is_empty()).cloned();
     UnitState {
         unit: unit.to_string(),
         active_state: text_of("ActiveState"),
@@ -310,6 +436,7 @@ fn parse_unit_state(unit: &str, text: &str) -> UnitState {
             .filter(|pid| *pid > 0),
         pid_file: non_empty("PIDFile"),
         control_group: non_empty("ControlGroup"),
+        user: non_empty("User"),
     }
 }
 
@@ -357,6 +484,7 @@ fn pid_files(
     unit_pid_file: Option<&str>,
     evidence: &str,
     named: &[PathBuf],
+    writers: &Writers,
 ) -> Vec<PidFile> {
     let mut candidates: Vec<PathBuf> = Vec::new();
     if let Some(path) = match &check.kind {
@@ -373,9 +501,12 @@ fn pid_files(
             continue;
         }
         candidates.extend(
-            absolute_path_pattern()
-                .captures_iter(line)
-                .map(|c| PathBuf::from(clean_path(&c[1]))),
+            writers.visible(
+                absolute_path_pattern()
+                    .captures_iter(line)
+                    .map(|c| PathBuf::from(clean_path(&c[1])))
+                    .collect(),
+            ),
         );
         for name in quoted_name_pattern().captures_iter(line) {
             let name = &name[1];
@@ -393,49 +524,51 @@ fn pid_files(
         .collect()
 }
 
-/// A pid file's facts, or `None` when the path is no small regular file holding a pid (a
-/// directory or a log file named on the same line).
+/// A pid file's facts, read by the one pid-file reader (`crate::pidfile`); `None` when the
+/// path is no pid file: missing, a directory, or a regular file that holds no pid and is not
+/// named like a pid or lock file (a log named on the same line).
 pub fn read_pid_file(path: &Path) -> Option<PidFile> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let meta = std::fs::symlink_metadata(path).ok()?;
-    if meta.file_type().is_symlink() {
-        return Some(PidFile {
-            path: path.display().to_string(),
-            problem: Some("a symlink; not followed".into()),
-            owner_uid: Some(meta.uid()),
-            ..PidFile::default()
-        });
-    }
-    if !meta.is_file() || meta.len() > PID_FILE_MAX_BYTES {
-        return None;
-    }
-    let mut text = String::new();
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .ok()?
-        .take(PID_FILE_MAX_BYTES)
-        .read_to_string(&mut text)
-        .ok()?;
-    // PostgreSQL's postmaster.pid holds the pid on its first line, then more.
-    let pid: i32 = text
-        .lines()
-        .next()?
-        .trim()
-        .parse()
-        .ok()
-        .filter(|p| *p > 0)?;
-    let alive = pid_alive(pid);
-    Some(PidFile {
+    let fact = PidFile {
         path: path.display().to_string(),
-        pid: Some(pid),
-        alive,
-        owner_uid: Some(meta.uid()),
-        command: alive.then(|| process_name(pid)),
-        problem: None,
-    })
+        ..PidFile::default()
+    };
+    match crate::pidfile::read(path) {
+        Ok(file) => {
+            let alive = pid_alive(file.pid);
+            Some(PidFile {
+                pid: Some(file.pid),
+                alive,
+                owner_uid: Some(file.meta.uid),
+                command: alive.then(|| process_name(file.pid)),
+                ..fact
+            })
+        }
+        Err(PidFileError::NoPid { meta, .. }) => named_like_a_pid_file(path).then_some(PidFile {
+            owner_uid: Some(meta.uid),
+            ..fact
+        }),
+        Err(PidFileError::Unreadable(Refusal::Missing)) => None,
+        Err(PidFileError::Unreadable(Refusal::NotRegular(meta)))
+            if meta.kind == Kind::Directory =>
+        {
+            None
+        }
+        Err(PidFileError::Unreadable(why)) => Some(PidFile {
+            owner_uid: why.meta().map(|m| m.uid),
+            problem: Some(why.to_string()),
+            ..fact
+        }),
+    }
+}
+
+/// `x.pid`, `x.lock`, `pid`, `lock`: a file whose being there means something even when it
+/// holds no pid.
+pub fn named_like_a_pid_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    name == "pid" || name == "lock" || name.ends_with(".pid") || name.ends_with(".lock")
 }
 
 /// The process's command name, or `unknown` once it is gone (a fact must name something).
@@ -851,9 +984,10 @@ pub fn is_permission_line(line: &str) -> bool {
     PERMISSION_WORDS.iter().any(|w| lower.contains(w))
 }
 
-/// `lstat` of the paths named on permission lines, then of the check's own paths (a Redis
-/// says "Can't open the log file: Permission denied" without naming the file).
-fn path_facts(check: &Check, error_lines: &[String]) -> Vec<PathFact> {
+/// `lstat` of the paths named on permission lines (those their writers could look up), then of
+/// the check's own paths (a Redis says "Can't open the log file: Permission denied" without
+/// naming the file).
+fn path_facts(check: &Check, error_lines: &[String], writers: &Writers) -> Vec<PathFact> {
     let permission_lines: Vec<&String> = error_lines
         .iter()
         .filter(|l| is_permission_line(l))
@@ -861,10 +995,12 @@ fn path_facts(check: &Check, error_lines: &[String]) -> Vec<PathFact> {
     if permission_lines.is_empty() {
         return Vec::new();
     }
-    let mut paths: Vec<PathBuf> = permission_lines
-        .iter()
-        .flat_map(|line| named_paths(line))
-        .collect();
+    let mut paths: Vec<PathBuf> = writers.visible(
+        permission_lines
+            .iter()
+            .flat_map(|line| named_paths(line))
+            .collect(),
+    );
     paths.extend(check.logs.iter().cloned());
     match &check.kind {
         CheckKind::File(file) => paths.push(file.path.clone()),
@@ -974,6 +1110,13 @@ pub fn describe(facts: &Facts) -> Vec<String> {
         )
     }));
     lines.extend(facts.paths.iter().map(describe_path));
+    lines.extend(facts.unread_logs.iter().map(|log| {
+        format!(
+            "log {}: {}",
+            log.path,
+            log.problem.as_deref().unwrap_or("not read")
+        )
+    }));
     lines.extend(facts.deleted_open.iter().map(|d| {
         format!(
             "deleted but open: {} ({}) held by pid {} ({})",
@@ -1003,7 +1146,7 @@ pub fn describe_pid_file(p: &PidFile) -> String {
             p.command.as_deref().unwrap_or("?")
         ),
         (Some(pid), None) => format!("pid file {}: pid {pid} is dead (stale)", p.path),
-        (None, None) => format!("pid file {}: no pid", p.path),
+        (None, None) => format!("pid file {}: holds no pid", p.path),
     }
 }
 
@@ -1062,16 +1205,19 @@ mod tests {
 
     #[test]
     fn a_unit_state_is_parsed_from_systemctl_show() {
-        let state = parse_unit_state(
-            "web.service",
-            "ActiveState=failed\nSubState=failed\nResult=exit-code\nNRestarts=3\nMainPID=0\nPIDFile=/run/web.pid\nControlGroup=\n",
-        );
+        let values = "ActiveState=failed\nSubState=failed\nResult=exit-code\nNRestarts=3\nMainPID=0\nPIDFile=/run/web.pid\nControlGroup=\nUser=\n"
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let state = unit_state_of("web.service", &values);
         assert_eq!(state.active_state, "failed");
         assert_eq!(state.result, "exit-code");
         assert_eq!(state.n_restarts, Some(3));
         assert_eq!(state.main_pid, None);
         assert_eq!(state.pid_file.as_deref(), Some("/run/web.pid"));
         assert_eq!(state.control_group, None);
+        assert_eq!(state.user, None);
     }
 
     /// A session leader that exits, leaving its child on a listening port: a master killed,

@@ -2,8 +2,9 @@
 //! agents, plans and the policy: docs/agents.md; the reference for users: man/.
 //!
 //! Layers, lowest first (a module never imports a higher one, and no import goes round a loop):
-//! `duration`, `clock`, `model`, `sys`, `exec`, `pool`, `random`, `redact`, `journal`, `learning`,
-//! `evidence`, `document`, `exit` → `actions`, `checks`, `config`, `policy` → `store`, `lock`,
+//! `duration`, `clock`, `model`, `sys`, `untrusted_file`, `pidfile`, `exec`, `pool`, `random`,
+//! `redact`, `journal`, `learning`, `evidence`, `document`, `exit` → `actions`, `checks`,
+//! `config`, `service_files`, `policy` → `store`, `lock`,
 //! `facts` → `agents`, `notify`, `metrics` → `phases` → `web`, `mcp`, `commands` (with `cli`). The
 //! fact, checked: `scripts/module-graph.sh` counts cycles and upward imports, and
 //! tests/layers.rs fails on any.
@@ -29,12 +30,17 @@ pub(crate) mod metrics;
 pub(crate) mod model;
 pub(crate) mod notify;
 pub(crate) mod phases;
+pub(crate) mod pidfile;
 pub(crate) mod policy;
 pub(crate) mod pool;
+#[cfg(test)]
+mod properties;
 pub(crate) mod random;
 pub(crate) mod redact;
+pub(crate) mod service_files;
 pub(crate) mod store;
 pub(crate) mod sys;
+pub(crate) mod untrusted_file;
 pub(crate) mod web;
 
 // What the binary and the examples use; everything else is crate-private, so the compiler

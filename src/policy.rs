@@ -1,12 +1,15 @@
 //! The policy agent plans must pass (docs/agents.md, "The policy"). Configured remedies are trusted; agent plans are not: every
 //! action must be allowed, touch only the incident's unit or `units`, only paths under `paths`,
-//! and run only argv matching `commands` — or the whole plan is rejected. The incident's text
-//! never enters these decisions, so no log line can widen them. Which processes a
+//! and run only argv matching `commands` — or the whole plan is rejected. A `remove_file` of a
+//! file that nothing but text ties to the incident's service, or of a live log or a data
+//! file, waits for a person (`service_files`). The incident's text never enters these
+//! decisions, so no log line can widen them. Which processes a
 //! `kill_process` may signal is decided again when it runs (`actions::kill`), because a pid
 //! judged here may belong to another process by then.
 
 use crate::actions::{check_unit_name, full_unit_name, path_glob, signal_number, Action, Plan};
-use crate::config::PolicyConfig;
+use crate::config::{Check, Config, PolicyConfig};
+use crate::service_files::{ServiceFiles, Tie};
 use globset::{Glob, GlobMatcher};
 use serde::Serialize;
 use std::path::{Component, Path, PathBuf};
@@ -82,6 +85,27 @@ impl<'a> Policy<'a> {
         }
     }
 
+    /// Judges a plan for the incident of `check`: [`Policy::judge`], and then each `remove_file`
+    /// must name a file tied to the check's service by its config or by systemd, or a file of
+    /// the service's user in one of its directories, and no live log or data file; otherwise
+    /// the plan waits for a person, with the reason. A log line that names a root-owned file
+    /// thus never deletes it on its own.
+    pub fn judge_for(&self, plan: &Plan, config: &Config, check: &Check) -> Verdict {
+        let verdict = self.judge(plan, check.unit.as_deref());
+        if matches!(verdict, Verdict::Rejected(_)) {
+            return verdict;
+        }
+        let untied = untied_deletions(plan, config, check);
+        match verdict {
+            _ if untied.is_empty() => verdict,
+            Verdict::NeedsApproval(mut reasons) => {
+                reasons.extend(untied);
+                Verdict::NeedsApproval(reasons)
+            }
+            _ => Verdict::NeedsApproval(untied),
+        }
+    }
+
     fn check_target(&self, action: &Action, incident_unit: Option<&str>) -> Result<(), String> {
         match action {
             Action::RestartUnit { unit }
@@ -89,7 +113,13 @@ impl<'a> Policy<'a> {
             | Action::ResetFailed { unit } => {
                 self.check_unit(unit.as_deref().or(incident_unit), incident_unit)
             }
-            Action::Run { argv, .. } => self.check_argv(argv),
+            Action::Run { argv, timeout } => {
+                // A plan may not hold the cycle longer than a configured remedy could.
+                if let Some(why) = timeout.as_ref().and_then(|t| t.over_wait_limit()) {
+                    return Err(format!("`run` timeout: {why}"));
+                }
+                self.check_argv(argv)
+            }
             Action::KillProcess { pid, name, signal } => check_kill(*pid, name.as_deref(), signal),
             Action::CleanFiles { path, glob, .. } => {
                 if glob.as_deref().is_some_and(|g| g.contains('/')) {
@@ -147,6 +177,32 @@ impl<'a> Policy<'a> {
             ))
         }
     }
+}
+
+/// Why each `remove_file` of `plan` needs a person: the file is live, or only text ties it to
+/// the service. The service's files are gathered only when the plan deletes something.
+fn untied_deletions(plan: &Plan, config: &Config, check: &Check) -> Vec<String> {
+    let mut files: Option<ServiceFiles> = None;
+    let mut reasons = Vec::new();
+    for (index, action) in plan.actions().iter().enumerate() {
+        let Action::RemoveFile { path } = action else {
+            continue;
+        };
+        let files = files.get_or_insert_with(|| ServiceFiles::of(config, check));
+        let step = format!("action {} (remove_file)", index + 1);
+        match files.tie(Path::new(path)) {
+            Tie::Named(_) | Tie::Owned => {}
+            Tie::Live(what) => reasons.push(format!(
+                "{step}: `{path}` is {what}; a live file is deleted only with a person's approval"
+            )),
+            Tie::Untied => reasons.push(format!(
+                "{step}: `{path}` is not tied to the service (neither named by its config or its \
+                 unit's PIDFile=, nor a file of its user in its directories): a file only text \
+                 names is deleted only with a person's approval"
+            )),
+        }
+    }
+    reasons
 }
 
 /// What `kill_process` must name. Which processes it may reach is decided when it runs.
@@ -387,6 +443,26 @@ mod tests {
         assert!(matches!(verdict, Verdict::Rejected(_)));
         let verdict = policy.judge(&plan(r#"[{"action":"vacuum_journal"}]"#), None);
         assert!(matches!(verdict, Verdict::Rejected(_)));
+    }
+
+    #[test]
+    fn a_run_that_would_hold_the_cycle_past_a_day_is_refused() {
+        let config = policy_config();
+        let policy = Policy::new(&config);
+        let run = |timeout: &str| {
+            policy.judge(
+                &plan(&format!(
+                    r#"[{{"action":"run","argv":["systemctl","reload","web"],"timeout":"{timeout}"}}]"#
+                )),
+                None,
+            )
+        };
+        assert!(matches!(run("24h"), Verdict::Allowed), "{:?}", run("24h"));
+        let refused = run("36500d");
+        assert!(
+            matches!(refused, Verdict::Rejected(ref r) if r[0].contains("a timeout or a wait is at most 24h")),
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -43,7 +43,8 @@ fn recording_agent(host: &Host, name: &str, answer: &Value) -> String {
     script.display().to_string()
 }
 
-const POLICY: &str = "[policy]\nactions = [\"remove_file\"]\napprove = []\n";
+const POLICY: &str =
+    "[policy]\nactions = [\"remove_file\", \"run\"]\ncommands = [[\"true\"]]\napprove = []\n";
 
 fn policy_for(host: &Host) -> String {
     format!("{POLICY}paths = [\"{}/**\"]\n", host.dir.path().display())
@@ -280,20 +281,33 @@ fn the_track_record_counts_fixes_refusals_tokens_cost_and_a_persons_verdict() {
     ));
     host.run(&["scan"]).ok();
     host.run(&["fix"]).ok();
-    // Incident 1 (blocker): the plan fixes it. Incident 2 (other): the same agent's plan only
-    // fixes incident 1's file, so it is tried and fails there.
+    // Incident 1 (blocker): the plan fixes it. Incident 2 (other): the same agent's plan would
+    // remove incident 1's file, which nothing ties to `other`: held for a person, not run.
     host.run(&["research"]).ok();
     assert!(!host.path("blocker").exists());
     assert_eq!(
         host.query_text("SELECT resolved_by FROM incidents WHERE id = 1"),
         "agent:claude"
     );
-    // Phase 3's bolder agent on the other incident: refused by the policy.
-    let config = std::fs::read_to_string(host.config_path()).unwrap();
+    assert_eq!(
+        host.query_i64("SELECT phase FROM incidents WHERE id = 2"),
+        4
+    );
+    // Phase 3's bolder agent on a third incident (no research agent this time): refused by the
+    // policy.
+    std::fs::write(host.path("third"), "").unwrap();
     host.write_config(&format!(
-        "{config}[consult]\nagents = [\"bold\"]\nquorum = 1\n"
+        "{}{}{}{}\n[agents.claude]\ncommand = {}\n[agents.bold]\ncommand = {}\n[consult]\nagents = [\"bold\"]\nquorum = 1\n",
+        blocker_check(&host, "blocker"),
+        blocker_check(&host, "other"),
+        blocker_check(&host, "third"),
+        policy_for(&host),
+        claude_like(&host, "claude", &remove(&host, "blocker")),
+        claude_like(&host, "bold", &json!([{"action": "remove_file", "path": "/etc/passwd"}])),
     ));
-    host.run(&["consult"]).ok();
+    for phase in ["scan", "fix", "research", "consult"] {
+        host.run(&[phase]).ok();
+    }
     assert!(Path::new("/etc/passwd").exists());
 
     let feedback = host
@@ -315,7 +329,7 @@ fn the_track_record_counts_fixes_refusals_tokens_cost_and_a_persons_verdict() {
         &nobody.stderr,
         "agent `nobody` was not asked about incident 1",
     );
-    host.run(&["incidents", "feedback", "2", "--agent", "bold", "bad"])
+    host.run(&["incidents", "feedback", "3", "--agent", "bold", "bad"])
         .ok();
 
     let metrics = host.run(&["--json", "metrics"]).ok().json();
@@ -363,8 +377,11 @@ fn the_track_record_counts_fixes_refusals_tokens_cost_and_a_persons_verdict() {
     // On the dashboard: the votes' cost, the verdict, and a person's mark through its form.
     let dashboard = Dashboard::start(&host);
     let http = http_agent();
+    // A person logged in, as decisions need.
+    let cookie = dashboard.login(&host);
     let page = |path: &str| {
         http.get(&dashboard.url(path))
+            .header("Cookie", &cookie)
             .call()
             .unwrap()
             .body_mut()
@@ -377,6 +394,7 @@ fn the_track_record_counts_fixes_refusals_tokens_cost_and_a_persons_verdict() {
     let csrf = csrf_of(&incident);
     let marked = http
         .post(&dashboard.url("/incidents/2/feedback"))
+        .header("Cookie", &cookie)
         .send_pairs(&[
             ("csrf", csrf.as_str()),
             ("agent", "claude"),
@@ -386,6 +404,7 @@ fn the_track_record_counts_fixes_refusals_tokens_cost_and_a_persons_verdict() {
     assert_eq!(marked.status(), 303);
     let forged = http
         .post(&dashboard.url("/incidents/2/feedback"))
+        .header("Cookie", &cookie)
         .send_pairs(&[("csrf", "wrong"), ("agent", "claude"), ("verdict", "good")])
         .unwrap();
     assert_eq!(forged.status(), 403);
@@ -417,7 +436,9 @@ fn vote_with_records(weigh: bool) -> Host {
         }
         toml_array(&[answer_script(), dir.display().to_string()])
     };
-    let wrong = remove(&host, "nothing-here");
+    // A plan the policy lets run and that fixes nothing (a file nothing ties to the check would
+    // be held for a person instead of run).
+    let wrong = json!([{"action": "run", "argv": ["true"]}]);
     let right = remove(&host, "three");
     host.write_config(&format!(
         "{}{}{policy}max_attempts = 1\n\

@@ -27,6 +27,15 @@ fn get_text(http: &ureq::Agent, url: &str) -> String {
         .text()
 }
 
+/// A page as the person logged in with `cookie` sees it (with its forms).
+fn get_text_as(http: &ureq::Agent, url: &str, cookie: &str) -> String {
+    http.get(url)
+        .header("Cookie", cookie)
+        .call()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .text()
+}
+
 fn get_json(http: &ureq::Agent, url: &str) -> serde_json::Value {
     serde_json::from_str(&get_text(http, url)).unwrap()
 }
@@ -45,7 +54,8 @@ fn a_browser_renders_the_pages_and_hostile_text_stays_text() {
     assert_contains(&overview, "Needs a person now");
     assert_contains(&overview, "escalation rate (7d)");
     assert_contains(&overview, "href=\"/incidents/1\"");
-    let page = chromium_dom(&dashboard.url("/incidents/1"));
+    // Logged in, as the forms show only to a person who may decide.
+    let page = chromium_dom(&dashboard.login_link(&host, "/incidents/1"));
     assert_contains(&page, "Incident #1: backup");
     assert_contains(&page, "&lt;script&gt;alert(1)&lt;/script&gt;");
     assert!(
@@ -73,7 +83,8 @@ fn a_browser_paints_the_pages_with_their_style() {
     // escalated badge on the incident's page.
     for (path, badge) in [("/", "#dc2626"), ("/incidents/1", "#fee2e2")] {
         let png = host.path(&format!("screenshot{}.png", path.replace('/', "-")));
-        let shot = Screenshot::take(&dashboard.url(path), 1200, 800, &png);
+        // As a person logged in sees it, forms included.
+        let shot = Screenshot::take(&dashboard.login_link(&host, path), 1200, 800, &png);
         assert_eq!((shot.width, shot.height), (1200, 800));
         let all = (shot.width * shot.height) as usize;
         // The page background fills most of the view.
@@ -136,11 +147,13 @@ fn a_note_given_on_the_dashboard_is_masked_by_the_configs_rules() {
     host.run(&["cycle"]).ok();
     let dashboard = Dashboard::start(&host);
     let http = http_agent();
-    let csrf = csrf_of(&get_text(&http, &dashboard.url("/incidents/1")));
+    let cookie = dashboard.login(&host);
+    let csrf = csrf_of(&get_text_as(&http, &dashboard.url("/incidents/1"), &cookie));
     let ack = dashboard.url("/incidents/1/ack");
     assert_eq!(
         status_of(
             http.post(&ack)
+                .header("Cookie", &cookie)
                 .send_pairs(&[("csrf", &csrf), ("note", "key is vault-4711")])
         ),
         303
@@ -158,17 +171,16 @@ fn posts_without_the_right_csrf_token_or_from_another_site_are_refused() {
     host.run(&["cycle"]).ok();
     let dashboard = Dashboard::start(&host);
     let http = http_agent();
-    let page = get_text(&http, &dashboard.url("/incidents/1"));
+    let cookie = dashboard.login(&host);
+    let page = get_text_as(&http, &dashboard.url("/incidents/1"), &cookie);
     let csrf = csrf_of(&page);
     let ack = dashboard.url("/incidents/1/ack");
-    assert_eq!(status_of(http.post(&ack).send_pairs(&[])), 403);
-    assert_eq!(
-        status_of(http.post(&ack).send_pairs(&[("csrf", "wrong")])),
-        403
-    );
+    let post = || http.post(&ack).header("Cookie", &cookie);
+    assert_eq!(status_of(post().send_pairs(&[])), 403);
+    assert_eq!(status_of(post().send_pairs(&[("csrf", "wrong")])), 403);
     assert_eq!(
         status_of(
-            http.post(&ack)
+            post()
                 .header("Origin", "http://evil.example")
                 .send_pairs(&[("csrf", &csrf)])
         ),
@@ -181,16 +193,13 @@ fn posts_without_the_right_csrf_token_or_from_another_site_are_refused() {
     );
     let big = "x".repeat(100_000);
     assert_eq!(
-        status_of(
-            http.post(&ack)
-                .send_pairs(&[("csrf", &csrf), ("note", &big)])
-        ),
+        status_of(post().send_pairs(&[("csrf", &csrf), ("note", &big)])),
         413
     );
     let origin = format!("http://127.0.0.1:{}", dashboard.port);
     assert_eq!(
         status_of(
-            http.post(&ack)
+            post()
                 .header("Origin", &origin)
                 .send_pairs(&[("csrf", &csrf)])
         ),
@@ -219,7 +228,8 @@ fn resolving_with_a_plan_on_the_dashboard_teaches_phase_1() {
     host.run(&["cycle"]).ok();
     let dashboard = Dashboard::start(&host);
     let http = http_agent();
-    let csrf = csrf_of(&get_text(&http, &dashboard.url("/incidents/1")));
+    let cookie = dashboard.login(&host);
+    let csrf = csrf_of(&get_text_as(&http, &dashboard.url("/incidents/1"), &cookie));
     let _ = std::fs::remove_file(&service.pidfile);
     service.start();
     let plan = serde_json::json!([
@@ -235,6 +245,7 @@ fn resolving_with_a_plan_on_the_dashboard_teaches_phase_1() {
     assert_eq!(
         status_of(
             http.post(&dashboard.url("/incidents/1/resolve"))
+                .header("Cookie", &cookie)
                 .send_pairs(&form)
         ),
         303
@@ -296,12 +307,14 @@ url = "{url}"
     );
     let dashboard = Dashboard::start(&host);
     let http = http_agent();
-    let page = get_text(&http, &dashboard.url("/incidents/1"));
+    let cookie = dashboard.login(&host);
+    let page = get_text_as(&http, &dashboard.url("/incidents/1"), &cookie);
     assert_contains(&page, "waits for approval");
     let csrf = csrf_of(&page);
     assert_eq!(
         status_of(
             http.post(&dashboard.url("/incidents/1/approve"))
+                .header("Cookie", &cookie)
                 .send_pairs(&[("csrf", &csrf)])
         ),
         303
@@ -393,6 +406,7 @@ fn a_silence_is_added_and_expired_from_the_dashboard() {
     host.run(&["scan"]).ok();
     let dashboard = Dashboard::start(&host);
     let http = http_agent();
+    let cookie = dashboard.login(&host);
     let stored = || {
         host.run(&["--json", "silence", "list", "--all"])
             .ok()
@@ -401,14 +415,14 @@ fn a_silence_is_added_and_expired_from_the_dashboard() {
             .unwrap()
             .clone()
     };
-    let page = get_text(&http, &dashboard.url("/silences"));
+    let page = get_text_as(&http, &dashboard.url("/silences"), &cookie);
     assert_contains(&page, "No silence in force");
     assert_contains(&page, "<option value=\"backup\">backup</option>");
     let csrf = csrf_of(&page);
     let add = dashboard.url("/silences");
     // (status, body) of the add form.
     let form = |csrf: &str, check: &str, duration: &str| -> (u16, String) {
-        let sent = http.post(&add).send_pairs(&[
+        let sent = http.post(&add).header("Cookie", &cookie).send_pairs(&[
             ("csrf", csrf),
             ("check", check),
             ("for", duration),
@@ -423,6 +437,7 @@ fn a_silence_is_added_and_expired_from_the_dashboard() {
     assert_eq!(form("wrong", "backup", "2h").0, 403);
     let foreign = http
         .post(&add)
+        .header("Cookie", &cookie)
         .header("Origin", "http://evil.example")
         .send_pairs(&[
             ("csrf", &csrf),
@@ -444,7 +459,7 @@ fn a_silence_is_added_and_expired_from_the_dashboard() {
     assert_eq!(silence["check"], "backup");
     assert_eq!(silence["created_by"], "dashboard:alice");
     assert_eq!(silence["state"], "active");
-    let page = get_text(&http, &dashboard.url("/silences"));
+    let page = get_text_as(&http, &dashboard.url("/silences"), &cookie);
     assert_contains(&page, "Expire now");
     assert!(
         !page.contains("<script>alert(1)"),
@@ -472,25 +487,20 @@ fn a_silence_is_added_and_expired_from_the_dashboard() {
     );
 
     let expire = dashboard.url("/silences/1/expire");
-    assert_eq!(
-        status_of(http.post(&expire).send_pairs(&[("csrf", "wrong")])),
-        403
-    );
+    let post = |url: &str, csrf: &str| {
+        status_of(
+            http.post(url)
+                .header("Cookie", &cookie)
+                .send_pairs(&[("csrf", csrf)]),
+        )
+    };
+    assert_eq!(post(&expire, "wrong"), 403);
     assert_eq!(stored()[0]["state"], "active");
-    assert_eq!(
-        status_of(http.post(&expire).send_pairs(&[("csrf", &csrf)])),
-        303
-    );
+    assert_eq!(post(&expire, &csrf), 303);
     assert_eq!(stored()[0]["state"], "expired");
-    assert_eq!(
-        status_of(http.post(&expire).send_pairs(&[("csrf", &csrf)])),
-        409
-    );
+    assert_eq!(post(&expire, &csrf), 409);
     let missing = dashboard.url("/silences/9/expire");
-    assert_eq!(
-        status_of(http.post(&missing).send_pairs(&[("csrf", &csrf)])),
-        404
-    );
+    assert_eq!(post(&missing, &csrf), 404);
     let page = get_text(&http, &dashboard.url("/silences"));
     assert_contains(&page, "No silence in force");
     assert_contains(&page, "Ended in the last 7 days");

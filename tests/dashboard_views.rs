@@ -212,12 +212,19 @@ fn a_note_given_with_an_acknowledgement_on_the_dashboard_is_shown() {
     host.write_config(&missing_file_config(&host));
     host.run(&["cycle"]).ok();
     let dashboard = Dashboard::start(&host);
-    let (_, page) = get(&dashboard.url("/incidents/1"));
+    let cookie = dashboard.login(&host);
+    let http = http_agent();
+    let page = http
+        .get(&dashboard.url("/incidents/1"))
+        .header("Cookie", &cookie)
+        .call()
+        .unwrap()
+        .text();
     assert_contains(&page, "name=\"note\" placeholder=\"note (optional)");
     let csrf = csrf_of(&page);
-    let http = http_agent();
     let posted = http
         .post(&dashboard.url("/incidents/1/ack"))
+        .header("Cookie", &cookie)
         .send_pairs(&[("csrf", &csrf), ("note", "restoring from tape")])
         .unwrap();
     assert_eq!(posted.code(), 303);

@@ -188,6 +188,8 @@ fn a_log_directory_filling_a_small_disk_is_cleaned_by_the_runbook_then_by_phase_
     service.start();
     let fill = ureq_get(&format!("http://127.0.0.1:{}/fill?mb=8", service.port)).unwrap();
     assert_eq!(fill.0, 507, "the disk should have filled up: {}", fill.1);
+    // The filler is a dated file from an hour ago; the service's own log is live.
+    age_fillers(&service.logdir);
 
     let cycle = host.run(&["--json", "cycle"]).ok().json();
     assert_eq!(
@@ -200,11 +202,39 @@ fn a_log_directory_filling_a_small_disk_is_cleaned_by_the_runbook_then_by_phase_
     );
     assert_eq!(host.query_text("SELECT status FROM checks"), "ok");
 
+    assert!(
+        service.logdir.join("service.log").exists(),
+        "the live log was removed"
+    );
+
     ureq_get(&format!("http://127.0.0.1:{}/fill?mb=8", service.port)).unwrap();
+    age_fillers(&service.logdir);
     let cycle = host.run(&["--json", "cycle"]).ok().json();
     assert_eq!(cycle["fix"]["incidents"][0]["verdict"], "fixed", "{cycle}");
     assert_contains(
         cycle["fix"]["incidents"][0]["detail"].as_str().unwrap(),
         "pattern:",
     );
+}
+
+/// Sets the `fill-*.log` files of `dir` an hour back: cleaning leaves a file written in the
+/// last 15 minutes, which may be a live log.
+fn age_fillers(dir: &std::path::Path) {
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("fill-")
+        {
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(hour_ago)
+                .unwrap();
+        }
+    }
 }

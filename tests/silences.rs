@@ -208,7 +208,7 @@ fn silence_list_json_shows_who_why_and_until_when_active_and_expired() {
         "add",
         "memory",
         "--until",
-        "2999-01-01T01:00:00+01:00",
+        "2099-01-01T01:00:00+01:00",
         "--note",
         "swap work",
         "--by",
@@ -235,7 +235,7 @@ fn silence_list_json_shows_who_why_and_until_when_active_and_expired() {
     assert_eq!(memory["created_by"], "bob");
     assert_eq!(memory["note"], "swap work");
     assert_eq!(memory["state"], "active");
-    assert_eq!(memory["ends_at"], "2999-01-01T00:00:00Z");
+    assert_eq!(memory["ends_at"], "2099-01-01T00:00:00Z");
     let all = host
         .run(&["--json", "silence", "list", "--all"])
         .ok()

@@ -159,6 +159,12 @@ fn prepare_rootfs() {
         "/etc/systemd/system/demo-web.service",
         "[Unit]\nDescription=a web service to break\n[Service]\nExecStart=/usr/bin/python3 -m http.server 8080 --bind 127.0.0.1\n",
     );
+    // A forking daemon whose pid file systemd reads (PIDFile=), written by Debian's
+    // start-stop-daemon as sysvinit-era units do.
+    write(
+        "/etc/systemd/system/forky.service",
+        "[Unit]\nDescription=a forking daemon with a pid file\n[Service]\nType=forking\nPIDFile=/run/forky.pid\nExecStart=/sbin/start-stop-daemon --start --background --make-pidfile --pidfile /run/forky.pid --exec /bin/sleep -- infinity\n",
+    );
     write(
         "/etc/systemd/system/broken.service",
         "[Unit]\nDescription=always fails\n[Service]\nType=oneshot\nExecStart=/bin/false\n",
@@ -197,6 +203,12 @@ remedy = [ { action = "restart_unit" } ]
 name = "noisy"
 kind = "systemd"
 unit = "noisy.service"
+
+[[checks]]
+name = "forky"
+kind = "process"
+pidfile = "/run/forky.pid"
+unit = "forky.service"
 
 [[checks]]
 name = "failed-units"
@@ -243,6 +255,7 @@ fn on_a_real_systemd_the_timer_runs_the_chain_and_units_are_restarted() {
         ]);
     }
     container.ok(&["systemctl", "start", "demo-web.service"]);
+    container.ok(&["systemctl", "start", "forky.service"]);
     let _ = container.run(&["systemctl", "start", "broken.service"]);
     let _ = container.run(&["systemctl", "start", "noisy.service"]);
 
@@ -258,6 +271,27 @@ fn on_a_real_systemd_the_timer_runs_the_chain_and_units_are_restarted() {
     };
     assert_eq!(status("web"), "ok", "{scan}");
     assert_eq!(status("failed-units"), "critical", "{scan}");
+    // The pid file systemd itself took the main pid from (PIDFile=), read by the one reader.
+    let main_pid = container.ok(&[
+        "systemctl",
+        "show",
+        "-p",
+        "MainPID",
+        "--value",
+        "forky.service",
+    ]);
+    assert_eq!(status("forky"), "ok", "{scan}");
+    let forky = scan["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "forky")
+        .unwrap();
+    assert_eq!(
+        forky["summary"],
+        format!("pid {} from /run/forky.pid is running", main_pid.trim()),
+        "{forky}"
+    );
     let failed = scan["checks"]
         .as_array()
         .unwrap()
@@ -342,7 +376,9 @@ fn on_a_real_systemd_the_timer_runs_the_chain_and_units_are_restarted() {
     let _ = container.run(&["systemctl", "start", "orchestrator.service"]);
     wait_until(
         "OnFailure= ran notify-failure",
-        Duration::from_secs(30),
+        // A failed cycle, then systemd's OnFailure= start: seconds, but a loaded machine has
+        // taken over 30.
+        Duration::from_secs(90),
         || {
             container
                 .sh("journalctl -b -u orchestrator-failure@orchestrator.service.service -o cat --no-pager || true")
@@ -461,7 +497,12 @@ fn every_shipped_unit_starts_verifies_and_scores_on_a_real_systemd() {
             )
         })["id"]
         .to_string();
-    container.ok(&["python3", "-c", ACKNOWLEDGE, &incident]);
+    // A person logs in as root does, with the one-time link `serve --login-link` prints.
+    let link = container.orchestrator_json(&["serve", "--login-link"])["login_link"]
+        .as_str()
+        .expect("a login link")
+        .to_string();
+    container.ok(&["python3", "-c", ACKNOWLEDGE, &incident, &link]);
     let escalation = container.ok(&["python3", "-c", ESCALATION_STATUS, &incident]);
     assert_eq!(
         escalation.trim(),
@@ -492,14 +533,17 @@ fn every_shipped_unit_starts_verifies_and_scores_on_a_real_systemd() {
 
 const FETCH_HEALTH: &str = "import urllib.request as u; print(u.urlopen('http://127.0.0.1:8888/health', timeout=5).read().decode())";
 
-/// Acknowledges incident argv[1] the way a browser does: the page's CSRF token, then the form.
+/// Acknowledges incident argv[1] the way a browser does: the login link argv[2] (its session
+/// cookie kept), the page's CSRF token, then the form.
 const ACKNOWLEDGE: &str = r#"
-import re, sys, urllib.parse, urllib.request as u
+import re, sys, http.cookiejar, urllib.parse, urllib.request as u
+browser = u.build_opener(u.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+browser.open(sys.argv[2], timeout=5).read()
 base = 'http://127.0.0.1:8888/incidents/' + sys.argv[1]
-page = u.urlopen(base, timeout=5).read().decode()
+page = browser.open(base, timeout=5).read().decode()
 csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
 form = urllib.parse.urlencode({'csrf': csrf, 'note': 'seen'}).encode()
-u.urlopen(u.Request(base + '/ack', data=form), timeout=5).read()
+browser.open(u.Request(base + '/ack', data=form), timeout=5).read()
 "#;
 
 /// The status of incident argv[1]'s escalation and who acted on it, read from the database.
@@ -667,5 +711,75 @@ fn on_a_real_systemd_the_journal_keeps_the_priorities_of_the_units_lines() {
     assert!(
         prefixed.is_empty(),
         "prefixes journald did not take: {prefixed:?}"
+    );
+}
+
+/// A `log` check reads a unit's journal from its cursor, and `config discover` lists the
+/// enabled units that run, on a real systemd: the check fails on the scan after the unit
+/// logged the pattern and passes on the next; discover's output passes `config check`.
+#[test]
+fn on_a_real_systemd_a_log_check_reads_the_journal_and_discover_lists_running_units() {
+    require_system!(
+        "on_a_real_systemd_a_log_check_reads_the_journal_and_discover_lists_running_units",
+        Need::Root,
+        NSPAWN,
+        DEBOOTSTRAP
+    );
+    let _one = one_container();
+    if !rootfs().join("lib/systemd/systemd").exists() {
+        drop(Container::boot());
+    }
+    prepare_rootfs();
+    let root = rootfs();
+    std::fs::write(
+        root.join("etc/orchestrator/orchestrator.toml"),
+        "[[checks]]\nname = \"noisy-log\"\nkind = \"log\"\njournal = \"noisy.service\"\npattern = \"journal-marker-[0-9]+\"\n",
+    )
+    .unwrap();
+    let wants = root.join("etc/systemd/system/multi-user.target.wants");
+    std::fs::create_dir_all(&wants).unwrap();
+    // Enabled for this test only: the cached root is shared with the other tests.
+    struct Enabled(PathBuf);
+    impl Drop for Enabled {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let link = Enabled(wants.join("demo-web.service"));
+    let _ = std::fs::remove_file(&link.0);
+    std::os::unix::fs::symlink("/etc/systemd/system/demo-web.service", &link.0).unwrap();
+    let container = Container::boot();
+
+    let status = |scan: &serde_json::Value| scan["checks"][0]["status"].as_str().map(String::from);
+    let first = container.orchestrator_json(&["scan"]);
+    assert_eq!(status(&first).as_deref(), Some("ok"), "{first}");
+    let _ = container.run(&["systemctl", "start", "noisy.service"]);
+    let logged = std::time::Instant::now() + Duration::from_secs(20);
+    while !container
+        .sh("journalctl -u noisy.service -o cat --no-pager || true")
+        .contains("journal-marker-4242")
+        && std::time::Instant::now() < logged
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let found = container.orchestrator_json(&["scan"]);
+    assert_eq!(status(&found).as_deref(), Some("critical"), "{found}");
+    let summary = found["checks"][0]["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains("journal-marker-4242"), "{summary}");
+    let quiet = container.orchestrator_json(&["scan"]);
+    assert_eq!(status(&quiet).as_deref(), Some("ok"), "{quiet}");
+
+    let discovered = container.ok(&["/usr/local/bin/orchestrator", "config", "discover"]);
+    assert!(
+        discovered.contains("kind = \"systemd-failed\""),
+        "{discovered}"
+    );
+    assert!(
+        discovered.contains("unit = \"demo-web.service\""),
+        "the enabled, running demo-web.service is not in:\n{discovered}"
+    );
+    container.sh(
+        "/usr/local/bin/orchestrator config discover > /root/discovered.toml && \
+         /usr/local/bin/orchestrator -c /root/discovered.toml config check",
     );
 }

@@ -295,6 +295,16 @@ fn plant(host: &Host, wordy: &mut Wordy) -> (Children, Option<SmallDisk>) {
             // The filler becomes a rotated log: what cleaning frees first.
             small.fill();
             std::fs::rename(small.0.join("filler"), logdir.join("app.log.1")).unwrap();
+            // Rotated an hour ago: cleaning leaves files written in the last 15 minutes.
+            for rotated in ["app.log.1", "app.log.2.gz"] {
+                let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+                std::fs::File::options()
+                    .write(true)
+                    .open(logdir.join(rotated))
+                    .unwrap()
+                    .set_modified(hour_ago)
+                    .unwrap();
+            }
             disk = Some(small);
         }
         Fault::Permission => {

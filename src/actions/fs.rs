@@ -104,6 +104,10 @@ pub struct Cleaned {
     /// Files some process holds open (a live log): never removed, since deleting them frees
     /// nothing while they stay open, and loses the evidence.
     pub open_skipped: u64,
+    /// Live files [`Keep`] leaves alone: named by the service, written recently, or data.
+    pub live_skipped: u64,
+    /// Database directories [`Keep`] never enters.
+    pub data_dirs_skipped: u64,
     pub errors: Vec<String>,
     /// Set when [`MAX_ENTRIES`] stopped the walk.
     pub stopped: bool,
@@ -117,6 +121,8 @@ impl Cleaned {
             (self.mounts_skipped, "mount point"),
             (self.too_deep, "directory too deep"),
             (self.open_skipped, "file held open"),
+            (self.live_skipped, "live file"),
+            (self.data_dirs_skipped, "database directory"),
         ]
         .iter()
         .filter(|(n, _)| *n > 0)
@@ -126,19 +132,69 @@ impl Cleaned {
     }
 }
 
+/// Live files `clean_files` leaves alone for a plan that no admin wrote and no person approved
+/// (docs/agents.md, "Live files"), besides the files a process holds open, which it never
+/// removes for anyone.
+#[derive(Debug, Clone, Default)]
+pub struct Keep {
+    /// (device, inode) of the files the check and its service name: its logs, pid files, the
+    /// paths in its configuration.
+    pub named: HashSet<(u64, u64)>,
+    /// A file modified after this is being written: live.
+    pub written_after: Option<SystemTime>,
+    /// Data files (`dump.rdb`, `*.aof`, `*.sqlite`, …; see [`is_data_name`]) are kept and
+    /// database directories (holding `PG_VERSION`) never entered.
+    pub data: bool,
+}
+
+impl Keep {
+    fn keeps(&self, name: &CString, stat: &Stat) -> bool {
+        let modified = UNIX_EPOCH + Duration::new(stat.st_mtime.max(0) as u64, 0);
+        self.named.contains(&(stat.st_dev, stat.st_ino))
+            || self.written_after.is_some_and(|after| modified > after)
+            || (self.data && is_data_name(OsStr::from_bytes(name.as_bytes())))
+    }
+}
+
+/// Names of files a database or a cache keeps its data in: never a candidate for freeing space.
+pub fn is_data_name(name: &OsStr) -> bool {
+    let name = name.to_string_lossy().to_lowercase();
+    const EXTENSIONS: [&str; 12] = [
+        ".rdb", ".aof", ".db", ".sqlite", ".sqlite3", ".ibd", ".frm", ".myd", ".myi", ".mdb",
+        ".ldb", ".wt",
+    ];
+    EXTENSIONS.iter().any(|e| name.ends_with(e))
+        || name.starts_with("ibdata")
+        || name.starts_with("ib_logfile")
+        || name.contains(".aof.")
+}
+
+/// A database's own directory: PostgreSQL's data directory holds `PG_VERSION`.
+fn is_database_dir(dir: BorrowedFd) -> bool {
+    statat(dir, "PG_VERSION", AtFlags::SYMLINK_NOFOLLOW).is_ok()
+}
+
 /// Removes regular files under `root` whose name matches `glob` and whose last change is at
-/// least `older_than` ago. Subdirectories are entered by descriptor; symlinks and other
-/// mounted filesystems are never entered, and no more than [`MAX_DEPTH`] levels or
-/// [`MAX_ENTRIES`] entries are looked at.
+/// least `older_than` ago, except what `keep` keeps. Subdirectories are entered by descriptor;
+/// symlinks and other mounted filesystems are never entered, and no more than [`MAX_DEPTH`]
+/// levels or [`MAX_ENTRIES`] entries are looked at.
 pub fn clean_files(
     root: &Path,
     older_than: Duration,
     glob: &GlobMatcher,
+    keep: &Keep,
 ) -> Result<Cleaned, Refusal> {
     let dir = open_dir_nofollow(root)?;
     let device = fstat_device(dir.as_fd()).map_err(|e| format!("{}: {e}", root.display()))?;
+    if keep.data && is_database_dir(dir.as_fd()) {
+        return Ok(Cleaned {
+            data_dirs_skipped: 1,
+            ..Cleaned::default()
+        });
+    }
     let mut walk = CleanWalk {
         glob,
+        keep,
         cutoff: SystemTime::now()
             .checked_sub(older_than)
             .unwrap_or(UNIX_EPOCH),
@@ -153,6 +209,7 @@ pub fn clean_files(
 
 struct CleanWalk<'a> {
     glob: &'a GlobMatcher,
+    keep: &'a Keep,
     /// Files last modified after this are kept.
     cutoff: SystemTime,
     /// The cleaned root's filesystem: directories on another are mount points.
@@ -198,6 +255,8 @@ impl CleanWalk<'_> {
             FileType::RegularFile if self.wanted(name, &stat) => {
                 if self.held_open.contains(&(stat.st_ino as u64)) {
                     self.cleaned.open_skipped += 1;
+                } else if self.keep.keeps(name, &stat) {
+                    self.cleaned.live_skipped += 1;
                 } else {
                     self.unlink(dir, name, path, &stat)
                 }
@@ -207,8 +266,10 @@ impl CleanWalk<'_> {
     }
 
     fn wanted(&self, name: &CString, stat: &Stat) -> bool {
-        let modified = UNIX_EPOCH + Duration::new(stat.st_mtime.max(0) as u64, 0);
-        modified <= self.cutoff && self.glob.is_match(OsStr::from_bytes(name.as_bytes()))
+        // A modification time past what SystemTime holds is in the future: not old enough.
+        let modified = UNIX_EPOCH.checked_add(Duration::from_secs(stat.st_mtime.max(0) as u64));
+        modified.is_some_and(|modified| modified <= self.cutoff)
+            && self.glob.is_match(OsStr::from_bytes(name.as_bytes()))
     }
 
     fn unlink(&mut self, dir: BorrowedFd, name: &CString, path: &Path, stat: &Stat) {
@@ -236,6 +297,9 @@ impl CleanWalk<'_> {
         };
         match self.is_mount_point(child.as_fd()) {
             Ok(true) => self.cleaned.mounts_skipped += 1,
+            Ok(false) if self.keep.data && is_database_dir(child.as_fd()) => {
+                self.cleaned.data_dirs_skipped += 1
+            }
             Ok(false) => self.clean_dir(child, path, depth + 1),
             Err(e) => self.cleaned.errors.push(format!("{}: {e}", path.display())),
         }
@@ -398,7 +462,8 @@ mod tests {
         std::os::unix::fs::symlink(&outside, tree.join("a/link")).unwrap();
         std::os::unix::fs::symlink(outside.join("w.tmp"), tree.join("l.tmp")).unwrap();
 
-        let cleaned = clean_files(&tree, Duration::ZERO, &matcher("*.tmp")).unwrap();
+        let cleaned =
+            clean_files(&tree, Duration::ZERO, &matcher("*.tmp"), &Keep::default()).unwrap();
         assert_eq!((cleaned.files, cleaned.bytes), (3, 6));
         assert_eq!(cleaned.symlinks_skipped, 2);
         assert_eq!(cleaned.skipped().unwrap(), "skipped 2 symlinks");
@@ -414,17 +479,73 @@ mod tests {
         let live = tree.path().join("app.log");
         std::fs::write(&live, "live").unwrap();
         let _open = std::fs::File::open(&live).unwrap();
-        let cleaned = clean_files(tree.path(), Duration::ZERO, &matcher("*")).unwrap();
+        let cleaned =
+            clean_files(tree.path(), Duration::ZERO, &matcher("*"), &Keep::default()).unwrap();
         assert_eq!((cleaned.files, cleaned.open_skipped), (1, 1));
         assert!(live.exists());
         assert_eq!(cleaned.skipped().unwrap(), "skipped 1 file held open");
     }
 
     #[test]
+    fn live_files_data_files_and_database_directories_are_kept() {
+        use std::os::unix::fs::MetadataExt;
+        let tree = tempfile::tempdir().unwrap();
+        let old = SystemTime::now() - Duration::from_secs(7200);
+        let write_old = |name: &str| {
+            let path = tree.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "x").unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+            path
+        };
+        let rotated = write_old("redis-server.log.1");
+        let named = write_old("redis-server.log");
+        let dump = write_old("dump.rdb");
+        let pg = write_old("pg/base/1/1259");
+        write_old("pg/PG_VERSION");
+        let fresh = tree.path().join("app.log.2");
+        std::fs::write(&fresh, "now").unwrap();
+        let meta = std::fs::metadata(&named).unwrap();
+        let keep = Keep {
+            named: [(meta.dev(), meta.ino())].into_iter().collect(),
+            written_after: Some(SystemTime::now() - Duration::from_secs(900)),
+            data: true,
+        };
+        let cleaned = clean_files(tree.path(), Duration::ZERO, &matcher("*"), &keep).unwrap();
+        assert!(!rotated.exists());
+        for kept in [&named, &dump, &pg, &fresh] {
+            assert!(kept.exists(), "{}", kept.display());
+        }
+        assert_eq!((cleaned.files, cleaned.live_skipped), (1, 3));
+        assert_eq!(
+            cleaned.skipped().unwrap(),
+            "skipped 3 live files, 1 database directory"
+        );
+        let pg_root = clean_files(
+            &tree.path().join("pg"),
+            Duration::ZERO,
+            &matcher("*"),
+            &keep,
+        );
+        assert_eq!(pg_root.unwrap().data_dirs_skipped, 1);
+    }
+
+    #[test]
     fn young_files_are_kept() {
         let tree = tempfile::tempdir().unwrap();
         std::fs::write(tree.path().join("new.tmp"), "1").unwrap();
-        let cleaned = clean_files(tree.path(), Duration::from_secs(3600), &matcher("*")).unwrap();
+        let cleaned = clean_files(
+            tree.path(),
+            Duration::from_secs(3600),
+            &matcher("*"),
+            &Keep::default(),
+        )
+        .unwrap();
         assert_eq!(cleaned.files, 0);
         assert!(tree.path().join("new.tmp").exists());
     }
@@ -438,7 +559,7 @@ mod tests {
         let link = base.path().join("link");
         std::os::unix::fs::symlink(&real, &link).unwrap();
 
-        let why = clean_files(&link, Duration::ZERO, &matcher("*")).unwrap_err();
+        let why = clean_files(&link, Duration::ZERO, &matcher("*"), &Keep::default()).unwrap_err();
         assert!(why.contains("is a symlink"), "{why}");
         let why = remove_file(&link.join("f")).unwrap_err();
         assert!(

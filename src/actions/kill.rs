@@ -387,24 +387,13 @@ pub(crate) fn cgroup_holds_unit(cgroup: &str, unit: &str) -> bool {
 
 /// Whether the check's pid file names `target`. A pid file not owned by root counts only for a
 /// process of its owner: a service that can write its pid file must not point a kill at
-/// another user's process.
+/// another user's process. Read through the one pid-file reader: a FIFO or a symlink planted
+/// there is refused at once, never waited on.
 fn pidfile_names(file: &Path, target: &Target) -> bool {
-    let Ok(fd) = rustix::fs::open(
-        file,
-        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
-        Mode::empty(),
-    ) else {
-        return false;
-    };
-    let Ok(owner) = rustix::fs::fstat(&fd).map(|s| s.st_uid) else {
-        return false;
-    };
-    let mut text = String::new();
-    let _ = std::fs::File::from(fd).take(64).read_to_string(&mut text);
-    let Ok(pid) = text.trim().parse::<i32>() else {
-        return false;
-    };
-    (owner == 0 || owner == target.uid) && (pid == target.pid || orphaned_by(pid, target))
+    crate::pidfile::read(file).is_ok_and(|read| {
+        (read.meta.uid == 0 || read.meta.uid == target.uid)
+            && (read.pid == target.pid || orphaned_by(read.pid, target))
+    })
 }
 
 /// `target` is left behind by the dead process `leader` (a pid file's pid): it is in the session

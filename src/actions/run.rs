@@ -23,6 +23,9 @@ pub struct ExecOptions<'a> {
     pub keep_bytes: usize,
     /// The processes `kill_process` may signal.
     pub kill_scope: KillScope<'a>,
+    /// The live files `clean_files` leaves alone; `None` for the admin's remedies and plans a
+    /// person approved.
+    pub keep: Option<&'a super::fs::Keep>,
     /// Told what identifies each command's processes as it starts (and `None` when it has
     /// ended), so the attempt can record it: if orchestrator is killed, the next run ends what
     /// the command left running.
@@ -135,6 +138,7 @@ fn run_remedies(options: &ExecOptions) -> ActionResult {
             admin_written: true,
             ..options.kill_scope
         },
+        keep: None,
         ..*options
     };
     let inner = execute_plan(&plan, &admins);
@@ -169,6 +173,7 @@ fn execute_action(action: &Action, options: &ExecOptions) -> ActionResult {
             Path::new(path),
             older_than.map(|d| d.std()).unwrap_or_default(),
             glob.as_deref().unwrap_or(DEFAULT_CLEAN_GLOB),
+            options.keep,
         ),
         Action::RemoveFile { path } => remove_file(Path::new(path)),
         Action::VacuumJournal { max_size } => {
@@ -219,13 +224,19 @@ fn remove_file(path: &Path) -> ActionResult {
 
 /// Deletes regular files under `root` (recursively, by directory descriptor: never through a
 /// symlink, never into another filesystem) whose name matches `glob` and that were last
-/// modified longer ago than `older_than`.
-fn clean_files(root: &Path, older_than: Duration, glob: &str) -> ActionResult {
+/// modified longer ago than `older_than`, leaving alone what `keep` keeps.
+fn clean_files(
+    root: &Path,
+    older_than: Duration,
+    glob: &str,
+    keep: Option<&super::fs::Keep>,
+) -> ActionResult {
     let matcher = globset::Glob::new(glob)
         .map_err(|e| ActionError::Invalid(format!("bad glob {glob}: {e}")))?
         .compile_matcher();
-    let cleaned =
-        super::fs::clean_files(root, older_than, &matcher).map_err(ActionError::Refused)?;
+    let nothing = super::fs::Keep::default();
+    let cleaned = super::fs::clean_files(root, older_than, &matcher, keep.unwrap_or(&nothing))
+        .map_err(ActionError::Refused)?;
     let mut summary = format!(
         "removed {} files ({}) under {}",
         cleaned.files,

@@ -199,7 +199,7 @@ pub const ACTIONS: &[ActionSpec] = &[
             ),
         ],
         effect: "deletes the matching regular files under path",
-        scope: Some("path must match policy.paths"),
+        scope: Some("path must match policy.paths; unless a person approved the plan, live files are kept: held open, named by the service (its logs, pid files, configuration), written in the last 15 minutes, data files"),
         restarts: false,
     },
     ActionSpec {
@@ -211,7 +211,7 @@ pub const ACTIONS: &[ActionSpec] = &[
             "one file, e.g. a stale pid or lock file",
         )],
         effect: "removes that one file; never a directory or a symlink",
-        scope: Some("path must match policy.paths"),
+        scope: Some("path must match policy.paths; a file the service's config or systemd does not name (nor its user's file in its directories), a live log or a data file waits for a person's approval"),
         restarts: false,
     },
     ActionSpec {

@@ -8,8 +8,8 @@ use crate::config::{Check, Config};
 use crate::random::random_hex;
 use crate::redact::Redactor;
 use crate::store::{Attempt, Incident, Pattern};
+use crate::untrusted_file::{self, Limits};
 use serde_json::{json, Value};
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// Bytes kept of each log tail, of the journal, and of each attempt's output.
@@ -118,48 +118,55 @@ fn describe_attempt(attempt: &Attempt, redactor: &Redactor) -> Value {
     })
 }
 
-/// The last bytes of each log file; for a directory, its largest files (what fills a disk).
+/// Lines kept of each log tail (within [`TAIL_BYTES`]).
+const TAIL_LINES: usize = 200;
+
+/// The last lines of each log file; for a directory, its largest files (what fills a disk).
+/// Logs are read through `untrusted_file`: one that is a symlink, a FIFO or a device is
+/// reported (`{"not_read": "a FIFO (owner uid 0); not read"}`), never read.
 fn log_tails(paths: &[std::path::PathBuf]) -> Value {
     let mut logs = serde_json::Map::new();
     for path in paths {
-        logs.insert(path.display().to_string(), log_tail(path, TAIL_BYTES));
+        logs.insert(
+            path.display().to_string(),
+            log_tail(path, TAIL_BYTES, TAIL_LINES),
+        );
     }
     Value::Object(logs)
 }
 
-/// One of a check's `logs`: the last `bytes` of a file, or a directory's largest files; null
-/// when it cannot be read. (`orchestrator mcp` reads further back on request.)
-pub fn log_tail(path: &Path, bytes: u64) -> Value {
-    if path.is_dir() {
-        list_dir(path)
-    } else {
-        tail(path, bytes).map(Value::String).unwrap_or(Value::Null)
+/// One of a check's `logs`, read as a file another user may control (`untrusted_file`): the last
+/// `bytes` (at most `lines` lines) of a regular file, or a directory's largest files; null when
+/// it is missing, `{"not_read": why}` when it is not a regular file. (`orchestrator mcp` reads
+/// further back on request.)
+pub fn log_tail(path: &Path, bytes: u64, lines: usize) -> Value {
+    match untrusted_file::look(path) {
+        Ok(meta) if meta.kind == untrusted_file::Kind::Directory => list_dir(path),
+        _ => match untrusted_file::read_tail(path, Limits::new(bytes, lines)) {
+            Ok(tail) => Value::String(tail.text()),
+            Err(untrusted_file::Refusal::Missing) => Value::Null,
+            Err(why) => json!({ "not_read": why.to_string() }),
+        },
     }
 }
 
+/// The last `bytes` of a log as text, through the same reader; None when it cannot be read.
 pub(crate) fn tail(path: &Path, bytes: u64) -> Option<String> {
-    let mut file = std::fs::File::open(path).ok()?;
-    let len = file.metadata().ok()?.len();
-    file.seek(SeekFrom::Start(len.saturating_sub(bytes))).ok()?;
-    let mut read = Vec::new();
-    file.take(bytes).read_to_end(&mut read).ok()?;
-    Some(String::from_utf8_lossy(&read).into_owned())
+    untrusted_file::read_tail(path, Limits::new(bytes, TAIL_LINES))
+        .ok()
+        .map(|tail| tail.text())
 }
 
+/// A log directory's size and largest files, listed without following a symlink.
 fn list_dir(dir: &Path) -> Value {
-    let mut files: Vec<(u64, String)> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter_map(|e| {
-                    Some((
-                        e.metadata().ok()?.len(),
-                        e.file_name().to_string_lossy().into_owned(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let entries = match untrusted_file::list_dir(dir) {
+        Ok(entries) => entries,
+        Err(why) => return json!({ "not_read": why.to_string() }),
+    };
+    let mut files: Vec<(u64, String)> = entries
+        .into_iter()
+        .map(|(name, meta)| (meta.size, name.to_string_lossy().into_owned()))
+        .collect();
     files.sort_by(|a, b| b.cmp(a));
     let total: u64 = files.iter().map(|f| f.0).sum();
     let largest: Vec<Value> = files

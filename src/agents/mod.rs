@@ -14,22 +14,13 @@ use protocol::RawAnswer;
 use serde_json::Value;
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Bytes of an agent's stdout we read; more than this is garbage, not an answer.
 pub const ANSWER_BYTES: usize = 1024 * 1024;
 /// An agent writing more than this is killed.
 const KILL_AFTER_BYTES: u64 = 8 * 1024 * 1024;
-/// Environment variables that hold orchestrator's own secrets: the SMTP password and each
-/// channel's token or URL (`config::*_VARIABLE`).
-const SECRET_VARIABLES: [&str; 5] = [
-    "ORCHESTRATOR_SMTP_PASSWORD",
-    crate::config::JSON_WEBHOOK_TOKEN_VARIABLE,
-    crate::config::NTFY_TOKEN_VARIABLE,
-    crate::config::SLACK_URL_VARIABLE,
-    crate::config::MATRIX_TOKEN_VARIABLE,
-];
 
 /// Bytes of the raw response stored with the consultation.
 pub const STORED_RESPONSE_CHARS: usize = 16 * 1024;
@@ -54,6 +45,8 @@ pub struct Offer {
     pub incident: i64,
     /// The argv that starts `orchestrator … mcp --incident N`; none offered when empty.
     pub mcp_server: Vec<String>,
+    /// Where the workspace is made: `workspaces_dir` of the database.
+    pub workspaces: PathBuf,
 }
 
 /// The name the MCP server goes by in the config written for the agent: Claude Code calls its
@@ -214,7 +207,8 @@ impl Answer {
     }
 }
 
-/// Asks one agent about an incident. Never fails: every failure is an abstention with a reason.
+/// Asks one agent about an incident, in a workspace under `workspaces` (see [`workspaces_dir`]).
+/// Never fails: every failure is an abstention with a reason.
 pub fn consult(
     name: &str,
     agent: &AgentConfig,
@@ -288,8 +282,8 @@ fn ask_command(
     // Their scratch files (Gemini's error reports) go with the workspace, not into /tmp.
     spec.env
         .push(("TMPDIR".into(), workspace.tmp_dir().into_os_string()));
-    // An agent is an outside program: it gets the redacted context, never our secrets.
-    spec.env_remove = SECRET_VARIABLES.iter().map(|v| v.to_string()).collect();
+    // An agent is an outside program: it gets the redacted context, never our secrets (exec
+    // scrubs every child's environment of them).
     spec.keep_bytes = ANSWER_BYTES;
     spec.kill_after_bytes = KILL_AFTER_BYTES;
     // An agent only answers: nothing it started may outlive its answer or its timeout.
@@ -369,10 +363,88 @@ fn without_terminal_escapes(line: &str) -> String {
     plain
 }
 
+/// Where the consultations of the database `db` happen: `DB.agents`, beside it in the state
+/// directory (root's alone, `0700`), never a shared `/tmp`. The workspaces of a process that
+/// was killed are removed by the next run that takes the cycle lock
+/// ([`remove_abandoned_workspaces`]).
+pub fn workspaces_dir(db: &Path) -> PathBuf {
+    crate::store::private::beside(db, ".agents")
+}
+
+/// Removes the workspaces under `workspaces` whose process is gone (killed in the middle of a
+/// consultation: a normal end removes its own), and returns them. A workspace is named after
+/// the pid and start time of the process that made it, so one of a live process, even of
+/// another database's cycle, is never touched; nor is anything not named like a workspace.
+pub fn remove_abandoned_workspaces(workspaces: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(workspaces) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(owner) = Owner::of_workspace(&name.to_string_lossy()) else {
+            continue;
+        };
+        if owner.alive() {
+            continue;
+        }
+        let path = entry.path();
+        // std's remove_dir_all does not follow symlinks; an agent may have left some.
+        let gone = match entry.file_type() {
+            Ok(kind) if kind.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
+        match gone {
+            Ok(()) => removed.push(path),
+            Err(err) => log::warn!(
+                "cannot remove the abandoned agent workspace {}: {err}",
+                path.display()
+            ),
+        }
+    }
+    removed
+}
+
+/// The process a workspace belongs to: its pid and start time (the pair names one process for
+/// the whole boot, even once the pid is reused).
+#[derive(Debug, PartialEq, Eq)]
+struct Owner {
+    pid: i32,
+    start: u64,
+}
+
+impl Owner {
+    fn this_process() -> Owner {
+        let pid = std::process::id() as i32;
+        Owner {
+            pid,
+            start: crate::sys::proc_stat(pid).map(|s| s.start).unwrap_or(0),
+        }
+    }
+
+    /// `PID-START-` as a workspace's name begins.
+    fn prefix(&self) -> String {
+        format!("{}-{}-", self.pid, self.start)
+    }
+
+    fn of_workspace(name: &str) -> Option<Owner> {
+        let mut parts = name.splitn(3, '-');
+        let pid = parts.next()?.parse().ok()?;
+        let start = parts.next()?.parse().ok()?;
+        parts.next()?;
+        Some(Owner { pid, start })
+    }
+
+    fn alive(&self) -> bool {
+        crate::sys::proc_stat(self.pid).is_some_and(|s| !s.zombie && s.start == self.start)
+    }
+}
+
 /// Where one consultation happens: a private directory (0700) holding the context file, the
 /// answer's schema, the MCP config (when a server is offered), the agent's working directory,
 /// empty when the agent starts, and its TMPDIR. Dropping it removes the whole tree (std's
 /// `remove_dir_all` does not follow symlinks); the agent's processes are gone by then.
+/// If orchestrator is killed first, the next run's recovery removes it.
 struct Workspace {
     dir: tempfile::TempDir,
 }
@@ -385,10 +457,11 @@ impl Workspace {
     const TMP: &'static str = "tmp";
 
     fn new(context: &Value, offer: &Offer) -> std::io::Result<Workspace> {
+        crate::store::private::make_dir(&offer.workspaces)?;
         let dir = tempfile::Builder::new()
-            .prefix("orchestrator-agent-")
+            .prefix(&Owner::this_process().prefix())
             .permissions(std::fs::Permissions::from_mode(0o700))
-            .tempdir()?;
+            .tempdir_in(&offer.workspaces)?;
         write_private(&dir.path().join(Self::CONTEXT), context)?;
         write_private(&dir.path().join(Self::SCHEMA), &protocol::answer_schema())?;
         if !offer.mcp_server.is_empty() {
@@ -469,7 +542,9 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled_with_the_workspace_and_the_server() {
+        let state = tempfile::tempdir().unwrap();
         let offer = Offer {
+            workspaces: workspaces_dir(&state.path().join("state.db")),
             incident: 42,
             mcp_server: vec![
                 "/opt/my tools/orchestrator".into(),
@@ -529,9 +604,12 @@ mod tests {
 
     #[test]
     fn the_workspace_is_private_empty_and_removed() {
+        let state = tempfile::tempdir().unwrap();
+        let workspaces = workspaces_dir(&state.path().join("state.db"));
         let offer = Offer {
             incident: 7,
             mcp_server: vec!["/usr/bin/orchestrator".into(), "mcp".into()],
+            workspaces: workspaces.clone(),
         };
         let workspace = Workspace::new(&serde_json::json!({"incident": 1}), &offer).unwrap();
         let root = workspace.dir.path().to_path_buf();
@@ -543,7 +621,36 @@ mod tests {
         assert_eq!(std::fs::read_dir(workspace.work_dir()).unwrap().count(), 0);
         assert_eq!(std::fs::read_dir(workspace.tmp_dir()).unwrap().count(), 0);
         std::fs::write(workspace.work_dir().join("left-behind"), "x").unwrap();
+        assert!(root.starts_with(&workspaces));
+        assert_eq!(mode(&workspaces), 0o700);
         drop(workspace);
         assert!(!root.exists());
+    }
+
+    #[test]
+    fn only_the_workspaces_of_processes_that_are_gone_are_removed() {
+        let state = tempfile::tempdir().unwrap();
+        let workspaces = workspaces_dir(&state.path().join("state.db"));
+        let offer = Offer {
+            incident: 1,
+            mcp_server: Vec::new(),
+            workspaces: workspaces.clone(),
+        };
+        let ours = Workspace::new(&serde_json::json!({}), &offer).unwrap();
+        // A process that is gone: its pid with another start time.
+        let me = Owner::this_process();
+        let dead = workspaces.join(format!("{}-{}-x1", me.pid, me.start + 1));
+        std::fs::create_dir_all(dead.join("work/deep")).unwrap();
+        let victim = state.path().join("victim");
+        std::fs::create_dir(&victim).unwrap();
+        std::fs::write(victim.join("keep"), "x").unwrap();
+        std::os::unix::fs::symlink(&victim, dead.join("work/link")).unwrap();
+        let stranger = workspaces.join("not-a-workspace");
+        std::fs::create_dir(&stranger).unwrap();
+        assert_eq!(remove_abandoned_workspaces(&workspaces), vec![dead.clone()]);
+        assert!(!dead.exists());
+        assert!(ours.dir.path().exists() && stranger.exists());
+        assert!(victim.join("keep").exists(), "a symlink in it was followed");
+        assert!(remove_abandoned_workspaces(&state.path().join("none")).is_empty());
     }
 }

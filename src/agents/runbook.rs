@@ -287,8 +287,9 @@ fn full_filesystem(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
         .map(|d| d.display().to_string())
         .collect();
     let diagnosis = format!(
-        "The filesystem is out of space{}. Cleaning {} (rotated and dated files first, then files no \
-         process holds open; never a live log) should free it.{holders}",
+        "The filesystem is out of space{}. Cleaning the rotated and dated files of {} (never a live log: \
+         one a process holds open, the service names or that was written in the last 15 minutes, nor a \
+         data file) should free it.{holders}",
         describe_full(&full),
         shown.join(", ")
     );
@@ -402,14 +403,13 @@ fn freeing_plan(directories: &[PathBuf], check: &Check) -> Option<Vec<Value>> {
     Some(plan)
 }
 
-/// Rotated and dated files first; then any file in the directory that no process holds open
-/// (`clean_files` never removes an open file).
+/// Only rotated and dated files are removed for space: a log without such a name may be the
+/// live one even when no process holds it open (Redis opens its log for each line), and what
+/// is live is never deleted without a person (`clean_files` also keeps, for any plan not the
+/// admin's, the files the service names, files written in the last 15 minutes and data).
 fn clean_steps(dir: &Path) -> Vec<Value> {
     let path = dir.display().to_string();
-    vec![
-        json!({"action": "clean_files", "path": path, "glob": ROTATED_GLOB}),
-        json!({"action": "clean_files", "path": path, "glob": "*"}),
-    ]
+    vec![json!({"action": "clean_files", "path": path, "glob": ROTATED_GLOB})]
 }
 
 /// A permission problem, with the mode and owner of each path the error lines name.
@@ -530,7 +530,7 @@ fn stale_file(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     let path = pattern
         .captures_iter(text)
         .map(|c| c[1].to_string())
-        .find(|p| is_stale(p))?;
+        .find(|p| is_stale(&evidence.facts, p))?;
     let diagnosis = format!(
         "The service cannot start because {path} is left over from a process that no longer runs. \
          Removing the stale file and starting the service again should fix it."
@@ -542,15 +542,18 @@ fn stale_file(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
     ))
 }
 
-/// A pid file whose pid is dead, or a lock file (holding no pid) that still exists. The file is
-/// read as the facts read pid files: bounded, and a symlink is not followed (nor stale).
-fn is_stale(path: &str) -> bool {
-    match facts::read_pid_file(Path::new(path)) {
-        Some(file) => file.pid.is_some() && !file.alive,
-        None => {
-            path.ends_with(".lock") && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
-        }
-    }
+/// A pid file whose pid is dead, or a lock file that holds no pid, as the facts found it. The
+/// runbook reads no file itself: the facts looked only where the log's writers could look
+/// (src/facts.rs, `Writers`), so a log line cannot make it judge a file they cannot see.
+fn is_stale(facts: &Facts, path: &str) -> bool {
+    facts.pid_files.iter().any(|file| {
+        file.path == path
+            && file.problem.is_none()
+            && match file.pid {
+                Some(_) => !file.alive,
+                None => path.ends_with(".lock"),
+            }
+    })
 }
 
 /// The word rule for a taken port, for contexts without facts: the port is the check's, else

@@ -131,11 +131,13 @@ fn stat_nofollow(path: &Path) -> std::io::Result<Stat> {
     Ok(rustix::fs::fstat(&fd)?)
 }
 
-/// Time since the last modification; zero for a time in the future.
+/// Time since the last modification; zero for a time in the future, however far (a user may
+/// set any mtime on a tmpfs, up to the year 292 billion).
 fn age_of(stat: &Stat) -> std::time::Duration {
-    let modified = UNIX_EPOCH
-        + std::time::Duration::new(stat.st_mtime.max(0) as u64, stat.st_mtime_nsec as u32);
-    SystemTime::now()
-        .duration_since(modified)
+    let since_epoch = std::time::Duration::from_secs(stat.st_mtime.max(0) as u64)
+        .saturating_add(std::time::Duration::from_nanos(stat.st_mtime_nsec));
+    UNIX_EPOCH
+        .checked_add(since_epoch)
+        .and_then(|modified| SystemTime::now().duration_since(modified).ok())
         .unwrap_or_default()
 }

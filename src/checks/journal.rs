@@ -33,3 +33,31 @@ pub fn journal_tail(unit: &str, lines: usize) -> Option<String> {
 pub fn unit_status(unit: &str) -> Option<String> {
     output_of(&["systemctl", "status", "--no-pager", "--lines=0", "--", unit])
 }
+
+/// `systemctl show --property=…` of `unit`: each property asked for and its value (empty when
+/// unset); `Err` says why systemctl gave none.
+pub fn unit_properties(
+    unit: &str,
+    properties: &[&str],
+    timeout: Duration,
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let argv = vec![
+        "systemctl".to_string(),
+        "show".to_string(),
+        format!("--property={}", properties.join(",")),
+        "--".to_string(),
+        unit.to_string(),
+    ];
+    let mut spec = CommandSpec::new(argv, timeout);
+    spec.keep_bytes = 16 * 1024;
+    let output = exec::run(&spec).map_err(|e| e.to_string())?;
+    if !output.success() {
+        return Err(format!("systemctl show: {}", output.describe_ending()));
+    }
+    Ok(output
+        .stdout
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect())
+}

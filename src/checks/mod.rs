@@ -39,12 +39,36 @@ pub trait Kind: Sized {
     fn parse(keys: &mut Keys) -> Option<Self>;
     /// Looks at the host once.
     fn probe(&self, deadline: Duration) -> CheckResult;
+    /// Looks at the host with what the last scan remembered (`Memory::Null` when nothing),
+    /// for the kinds whose verdict spans scans (a log's new lines, a process's CPU time over
+    /// the interval). The result carries what to remember next in `CheckResult::memory`; only
+    /// a scan's is kept ([`Look`]). The default forgets: it is [`Kind::probe`].
+    fn probe_after(&self, deadline: Duration, _look: Look, _memory: &Memory) -> CheckResult {
+        self.probe(deadline)
+    }
     /// Its settings as facts for an agent's context (`check.details`).
     fn details(&self) -> serde_json::Value;
     /// The unit it watches, when the kind itself names one.
     fn unit(&self) -> Option<&str> {
         None
     }
+}
+
+/// What a kind remembers from one scan to the next (a log's inode and offset, a process's CPU
+/// time and when it was read), as JSON the store keeps per check; `Null` when nothing.
+pub type Memory = serde_json::Value;
+
+/// Why a check runs. Only a scan moves what a kind remembers on; the other looks read from
+/// where the last scan left off and leave it there, so a phase's re-check never eats the log
+/// lines the next scan must see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    /// A scan: the result counts and what the kind remembers is kept.
+    Scan,
+    /// A phase's look before it acts: has the fault the scan saw cleared since?
+    Recheck,
+    /// A look after a plan ran: is the fault gone now?
+    Verify,
 }
 
 /// What the config layer needs to know of a kind before it has one.
@@ -76,7 +100,7 @@ impl KindInfo {
 /// The object-safe half of [`Kind`], for dispatch over [`CheckKind`].
 trait Probe {
     fn info(&self) -> &'static KindInfo;
-    fn probe(&self, deadline: Duration) -> CheckResult;
+    fn probe(&self, deadline: Duration, look: Look, memory: &Memory) -> CheckResult;
     fn details(&self) -> serde_json::Value;
     fn unit(&self) -> Option<&str>;
 }
@@ -117,8 +141,8 @@ macro_rules! check_kinds {
                 const INFO: KindInfo = KindInfo::of::<$module::$kind>();
                 &INFO
             }
-            fn probe(&self, deadline: Duration) -> CheckResult {
-                Kind::probe(self, deadline)
+            fn probe(&self, deadline: Duration, look: Look, memory: &Memory) -> CheckResult {
+                Kind::probe_after(self, deadline, look, memory)
             }
             fn details(&self) -> serde_json::Value {
                 Kind::details(self)
@@ -141,6 +165,9 @@ check_kinds! {
     Process => process::Process,
     File => file::File,
     Command => command::Command,
+    Log => log::Log,
+    Certificate => certificate::Certificate,
+    Resources => resources::Resources,
 }
 
 impl CheckKind {
@@ -162,8 +189,8 @@ impl CheckKind {
         self.as_probe().unit()
     }
 
-    fn probe(&self, deadline: Duration) -> CheckResult {
-        self.as_probe().probe(deadline)
+    fn probe(&self, deadline: Duration, look: Look, memory: &Memory) -> CheckResult {
+        self.as_probe().probe(deadline, look, memory)
     }
 
     fn keeps_deadline(&self) -> bool {
@@ -180,6 +207,9 @@ pub struct CheckResult {
     /// Longer output (a plugin's further lines, a failed unit list), bounded.
     pub output: String,
     pub duration_ms: u64,
+    /// What the kind remembers for the next scan ([`Kind::probe_after`]); `None`: nothing new.
+    #[serde(skip)]
+    pub memory: Option<Memory>,
 }
 
 impl CheckResult {
@@ -190,6 +220,7 @@ impl CheckResult {
             perfdata: Vec::new(),
             output: String::new(),
             duration_ms: 0,
+            memory: None,
         }
     }
 
@@ -214,6 +245,15 @@ impl CheckResult {
         self.output = output.into();
         self
     }
+
+    pub fn with_memory(mut self, memory: Memory) -> Self {
+        self.memory = Some(memory);
+        self
+    }
+
+    pub fn warning(summary: impl Into<String>) -> Self {
+        CheckResult::new(Status::Warning, summary)
+    }
 }
 
 /// What running a check needs: a name for its thread, a kind to probe, a deadline.
@@ -224,26 +264,34 @@ pub trait Runnable: Sync {
     fn deadline(&self) -> Duration;
 }
 
-/// Runs one check under its timeout. A probe that overruns is reported CRITICAL (a service
-/// that does not answer in time is down for its users); its thread is left to finish alone.
-pub fn run_check<C: Runnable>(check: &C) -> CheckResult {
+/// Runs one check under its timeout, with what the last scan remembered of it. A probe that
+/// overruns is reported CRITICAL (a service that does not answer in time is down for its
+/// users); its thread is left to finish alone.
+pub fn run_check<C: Runnable>(check: &C, look: Look, memory: &Memory) -> CheckResult {
     let started = Instant::now();
     let deadline = check.deadline();
     let mut result = if check.kind().keeps_deadline() {
-        check.kind().probe(deadline)
+        check.kind().probe(deadline, look, memory)
     } else {
-        with_deadline(check.name(), check.kind().clone(), deadline)
+        with_deadline(check.name(), check.kind().clone(), deadline, look, memory)
     };
     result.duration_ms = started.elapsed().as_millis() as u64;
     result
 }
 
-fn with_deadline(name: &str, kind: CheckKind, deadline: Duration) -> CheckResult {
+fn with_deadline(
+    name: &str,
+    kind: CheckKind,
+    deadline: Duration,
+    look: Look,
+    memory: &Memory,
+) -> CheckResult {
     let (tx, rx) = mpsc::channel();
+    let memory = memory.clone();
     let spawned = std::thread::Builder::new()
         .name(format!("check-{name}"))
         .spawn(move || {
-            let _ = tx.send(kind.probe(deadline));
+            let _ = tx.send(kind.probe(deadline, look, &memory));
         });
     if let Err(err) = spawned {
         return CheckResult::unknown(format!("cannot start the check: {err}"));
@@ -257,12 +305,25 @@ fn with_deadline(name: &str, kind: CheckKind, deadline: Duration) -> CheckResult
     }
 }
 
-/// Runs every check, at most `parallelism` at once, and returns results in config order.
-pub fn run_all<C: Runnable>(checks: &[C], parallelism: usize) -> Vec<CheckResult> {
-    crate::pool::map_bounded(checks, parallelism, run_check)
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| CheckResult::unknown("the check did not run")))
-        .collect()
+/// Runs every check as a scan, at most `parallelism` at once, each with what the last scan
+/// remembered of it (`memories[i]` for `checks[i]`; missing is `Null`), and returns results in
+/// config order.
+pub fn run_all<C: Runnable>(
+    checks: &[C],
+    memories: &[Memory],
+    parallelism: usize,
+) -> Vec<CheckResult> {
+    let indexed: Vec<(usize, &C)> = checks.iter().enumerate().collect();
+    crate::pool::map_bounded(&indexed, parallelism, |(i, check)| {
+        run_check(
+            *check,
+            Look::Scan,
+            memories.get(*i).unwrap_or(&Memory::Null),
+        )
+    })
+    .into_iter()
+    .map(|r| r.unwrap_or_else(|| CheckResult::unknown("the check did not run")))
+    .collect()
 }
 
 #[cfg(test)]

@@ -82,17 +82,10 @@ fn process(
     CheckResult::ok(format!("{count} {name} processes running")).with_perf(perf)
 }
 
+/// Through the one pid-file reader (`crate::pidfile`): the pid on the first line, the rest
+/// ignored (PostgreSQL's `postmaster.pid`); a symlink, FIFO or device is refused, not read.
 fn process_by_pidfile(pidfile: &Path) -> CheckResult {
-    let text = match std::fs::read_to_string(pidfile) {
-        Ok(text) => text,
-        Err(err) => {
-            return CheckResult::critical(format!(
-                "cannot read pid file {}: {err}",
-                pidfile.display()
-            ))
-        }
-    };
-    match text.trim().parse::<i32>() {
+    match pid_in_file(pidfile) {
         Ok(pid) if pid_alive(pid) => {
             CheckResult::ok(format!("pid {pid} from {} is running", pidfile.display()))
         }
@@ -100,9 +93,19 @@ fn process_by_pidfile(pidfile: &Path) -> CheckResult {
             "stale pid file {}: pid {pid} is not running",
             pidfile.display()
         )),
-        Err(_) => CheckResult::critical(format!(
-            "pid file {} does not hold a pid",
-            pidfile.display()
-        )),
+        Err(problem) => CheckResult::critical(problem),
+    }
+}
+
+/// The pid a pid file holds, or what is wrong with it, through the one pid-file reader. (The
+/// `resources` kind reads pid files through here too.)
+pub(super) fn pid_in_file(pidfile: &Path) -> Result<i32, String> {
+    let shown = pidfile.display();
+    match crate::pidfile::read(pidfile) {
+        Ok(file) => Ok(file.pid),
+        Err(crate::pidfile::PidFileError::Unreadable(why)) => {
+            Err(format!("cannot read pid file {shown}: {why}"))
+        }
+        Err(no_pid) => Err(format!("pid file {shown} {no_pid}")),
     }
 }

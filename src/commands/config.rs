@@ -16,6 +16,10 @@ pub fn exec(global: &Global, command: ConfigCommand) -> Result<ExitCode, Command
             Ok(ExitCode::SUCCESS)
         }
         ConfigCommand::Check { strict } => check(global, strict),
+        ConfigCommand::Discover => {
+            print!("{}", super::discover::discover());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -160,14 +164,21 @@ fn agent_warnings(config: &Config, found: &mut Vec<String>) {
     }
 }
 
-/// Kinds that watch the whole host, not one service: there is no unit to restart, and what
-/// can be done (free a full disk, name the failed units) is the runbook's and a person's, so
-/// having no `remedy` is no oversight.
-const HOST_WIDE: [&str; 4] = ["disk", "memory", "load", "systemd-failed"];
+/// Kinds whose failure no restart of theirs mends: the whole host's resources and failed units
+/// (what can be done, free a full disk or name the units, is the runbook's and a person's), a
+/// log's error lines, a certificate's expiry. For them no `remedy` is no oversight.
+const NOTHING_TO_RESTART: [&str; 6] = [
+    "disk",
+    "memory",
+    "load",
+    "systemd-failed",
+    "log",
+    "certificate",
+];
 
 fn check_warnings(config: &Config, systemd: bool, found: &mut Vec<String>) {
     for check in &config.checks {
-        let host_wide = HOST_WIDE.contains(&check.kind.name());
+        let host_wide = NOTHING_TO_RESTART.contains(&check.kind.name());
         if check.remedy.is_empty() && check.unit.is_none() && !host_wide {
             found.push(format!(
                 "check `{}`: no `remedy` and no `unit`: phase 1 has nothing to try, so its \

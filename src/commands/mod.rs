@@ -5,6 +5,7 @@ mod agents;
 mod config;
 mod consult;
 mod cycle;
+mod discover;
 mod error;
 mod escalate;
 mod fix;
@@ -40,7 +41,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Research => research::exec(&global),
         Command::Consult => consult::exec(&global),
         Command::Escalate => escalate::exec(&global),
-        Command::Serve { listen } => serve::exec(&global, listen.as_deref()),
+        Command::Serve { listen, login_link } => {
+            serve::exec(&global, listen.as_deref(), login_link)
+        }
         Command::Cycle => cycle::exec(&global),
         Command::Metrics {
             since,
@@ -144,6 +147,7 @@ where
             }
             Err(err) => return Err(err.into()),
         };
+        remove_abandoned_workspaces(&db);
         let mut store = Store::open(&db)?.masking_with(redactor(config)?);
         let cycle = store.begin_cycle(name)?;
         let mut runtime = Runtime {
@@ -174,6 +178,20 @@ where
         }
     }
     Ok(Some(report))
+}
+
+/// Recovery of a killed run's agent workspaces (its context files hold the incident, facts
+/// and logs): the run that takes the cycle lock removes those whose process is gone.
+fn remove_abandoned_workspaces(db: &std::path::Path) {
+    let removed = crate::agents::remove_abandoned_workspaces(&crate::agents::workspaces_dir(db));
+    if !removed.is_empty() {
+        let names: Vec<String> = removed.iter().map(|p| p.display().to_string()).collect();
+        log::warn!(
+            "removed {} agent workspace(s) a killed run left: {}",
+            removed.len(),
+            names.join(", ")
+        );
+    }
 }
 
 fn print_skipped(global: &Global, name: &str, lock: &std::path::Path) {
@@ -259,7 +277,8 @@ fn run_checks_unrecorded(
     config: &Config,
 ) -> Result<Vec<crate::phases::scan::CheckLine>, CommandError> {
     let redactor = redactor(config)?;
-    let results = crate::checks::run_all(&config.checks, config.cycle.parallelism);
+    // No database: nothing remembered, and nothing to keep.
+    let results = crate::checks::run_all(&config.checks, &[], config.cycle.parallelism);
     Ok(config
         .checks
         .iter()

@@ -22,13 +22,15 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
             widths[i] = widths[i].max(cell.chars().count());
         }
     }
+    // Padded by hand: a format width over 65 535 (a long cell) panics in `format!`.
     let render = |cells: Vec<&str>| {
         let mut line = String::new();
         for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            line.push_str(cell);
+            if i + 1 < cells.len() {
+                let width = widths.get(i).copied().unwrap_or(0);
+                let pad = width.saturating_sub(cell.chars().count()) + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
             }
         }
         line.trim_end().to_string()
@@ -54,6 +56,26 @@ pub fn cell(text: &str, max: usize) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_cell_of_any_length_is_padded() {
+        let long = "n".repeat(70_000);
+        let rows = vec![
+            vec![long.clone(), "ok".into()],
+            vec!["web".into(), "critical".into()],
+        ];
+        let printed = table(&["CHECK", "STATUS"], &rows);
+        let lines: Vec<&str> = printed.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!("CHECK{}STATUS", " ".repeat(70_000 - 5 + 2))
+        );
+        assert_eq!(lines[1], format!("{long}  ok"));
+        assert_eq!(
+            lines[2],
+            format!("web{}critical", " ".repeat(70_000 - 3 + 2))
+        );
+    }
 
     #[test]
     fn times_become_rfc3339_and_every_document_has_a_version() {

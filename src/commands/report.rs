@@ -65,6 +65,12 @@ fn check_row(check: &CheckLine) -> Vec<String> {
     if let Some(silenced) = &check.silenced {
         summary.push_str(&format!("  [{silenced}]"));
     }
+    if let Some(pending) = check.pending {
+        summary.push_str(&format!(
+            "  [failing {} of {} scans: not counted yet]",
+            pending.streak, pending.of
+        ));
+    }
     vec![
         check.name.clone(),
         check.status.to_string(),
@@ -386,6 +392,7 @@ mod tests {
             incident: None,
             change: None,
             silenced: None,
+            pending: None,
         }
     }
 

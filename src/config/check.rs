@@ -4,6 +4,7 @@
 //! deserializing, with a span, as serde's `deny_unknown_fields` would.
 
 use super::error::{Problem, Source};
+use super::limits;
 use crate::actions::Action;
 pub use crate::checks::CheckKind;
 use crate::checks::{KeyProblem, Keys, KindInfo, KINDS};
@@ -40,6 +41,9 @@ pub struct Check {
     /// Guidance a person wrote for this check (`runbook = """..."""`, or the file
     /// `runbooks/NAME.md` beside the config file): known causes, what is safe, whom to call.
     pub runbook: Option<String>,
+    /// Scans in a row that must find the check failing before the failure counts (Monit's
+    /// `for N cycles`); 1 counts every failure at once.
+    pub for_cycles: u32,
 }
 
 impl crate::checks::Runnable for Check {
@@ -92,6 +96,7 @@ pub(super) struct RawCheck {
     service: Option<String>,
     config_test: Option<Vec<String>>,
     runbook: Option<String>,
+    for_cycles: Option<u32>,
 }
 
 /// One `[[checks]]` table: the common keys, and the keys that belong to some kind, kept as
@@ -281,7 +286,7 @@ impl CheckTable {
         let mut v = Validator {
             source,
             table,
-            check: name.clone(),
+            check: crate::duration::quoted(&name),
             problems: Vec::new(),
         };
         if !valid_name(&name) {
@@ -290,11 +295,13 @@ impl CheckTable {
                 "a check name uses letters, digits and - _ . @ : only",
             );
         }
+        common.within_limits(&mut v);
         let Some(info) = known_kind(&common, &mut v) else {
             return Err(v.problems);
         };
         let kind_keys = keys_of_kind(info, kind_keys, &mut v);
         let act_on = common.act_on(&mut v);
+        let for_cycles = common.for_cycles(&mut v);
         let mut keys = Keys::new(info.name, kind_keys).with_unit(common.unit.clone());
         let check_kind = CheckKind::parse(info.name, &mut keys);
         for problem in keys.into_problems() {
@@ -321,6 +328,7 @@ impl CheckTable {
                 service: common.service,
                 config_test: common.config_test.unwrap_or_default(),
                 runbook: common.runbook.filter(|text| !text.trim().is_empty()),
+                for_cycles,
             }),
             _ => Err(v.problems),
         }
@@ -404,6 +412,61 @@ impl RawCheck {
                 "config_test",
                 "`config_test` is an argv like [\"nginx\", \"-t\"]: a program first, no shell",
             );
+        }
+    }
+
+    /// At least one scan; at most a thousand (at five minutes a cycle, over three days).
+    fn for_cycles(&self, v: &mut Validator) -> u32 {
+        const MOST: u32 = 1000;
+        match self.for_cycles {
+            None => 1,
+            Some(n) if (1..=MOST).contains(&n) => n,
+            Some(n) => {
+                v.problem(
+                    "for_cycles",
+                    format!("expected a number of scans from 1 to {MOST}, got {n}"),
+                );
+                1
+            }
+        }
+    }
+
+    /// The name and service within their length, the timeouts within the wait limit, and
+    /// `depends_on` within its count (see `limits`).
+    fn within_limits(&self, v: &mut Validator) {
+        if let Some(why) = limits::name_too_long("a check name", self.name.get_ref()) {
+            v.problem("name", why);
+        }
+        if let Some(why) = self
+            .service
+            .as_deref()
+            .and_then(|service| limits::name_too_long("a service name", service))
+        {
+            v.problem("service", why);
+        }
+        if let Some(why) = self.timeout.as_ref().and_then(Duration::over_wait_limit) {
+            v.problem("timeout", why);
+        }
+        let count = self.depends_on.len();
+        if count > limits::MAX_DEPENDS_ON {
+            v.problem(
+                "depends_on",
+                format!(
+                    "`depends_on` names {count} checks; at most {} are allowed",
+                    limits::MAX_DEPENDS_ON
+                ),
+            );
+        }
+        for action in &self.remedy {
+            if let Action::Run {
+                timeout: Some(timeout),
+                ..
+            } = action
+            {
+                if let Some(why) = timeout.over_wait_limit() {
+                    v.problem("remedy", format!("a `run` action's timeout: {why}"));
+                }
+            }
         }
     }
 

@@ -38,7 +38,12 @@ pub(super) fn validate(
     // A cycle is only looked for among names that exist: one problem at a time.
     if known {
         if let Some(cycle) = find_cycle(checks, &index) {
-            let names: Vec<&str> = cycle.iter().map(|i| checks[*i].name.as_str()).collect();
+            let mut names: Vec<String> = cycle.iter().map(|i| checks[*i].name.clone()).collect();
+            // A long cycle is named by its ends: the message stays readable.
+            if names.len() > 12 {
+                let left_out = names.len() - 10;
+                names.splice(5..names.len() - 5, [format!("… {left_out} more …")]);
+            }
             let message = format!(
                 "`depends_on` forms a cycle: {} (a check cannot wait for itself to be fixed first)",
                 names.join(" -> ")
@@ -63,40 +68,49 @@ enum Mark {
 }
 
 /// The first cycle found by a depth-first walk in config order, as check indexes with the
-/// first one repeated at the end (`web -> app -> db -> web`).
+/// first one repeated at the end (`web -> app -> db -> web`). The walk keeps its own stack: a
+/// chain may be as deep as the config has checks.
 fn find_cycle(checks: &[Check], index: &HashMap<&str, usize>) -> Option<Vec<usize>> {
     let mut marks = vec![Mark::New; checks.len()];
-    let mut path = Vec::new();
-    (0..checks.len()).find_map(|start| walk(start, checks, index, &mut marks, &mut path))
+    (0..checks.len()).find_map(|start| walk(start, checks, index, &mut marks))
 }
 
+/// From `start`: each frame of `path` is a check and how many of its dependencies were
+/// followed so far.
 fn walk(
-    at: usize,
+    start: usize,
     checks: &[Check],
     index: &HashMap<&str, usize>,
     marks: &mut [Mark],
-    path: &mut Vec<usize>,
 ) -> Option<Vec<usize>> {
-    match marks[at] {
-        Mark::Done => return None,
-        Mark::OnPath => {
-            let from = path.iter().position(|i| *i == at)?;
-            let mut cycle = path[from..].to_vec();
-            cycle.push(at);
-            return Some(cycle);
-        }
-        Mark::New => {}
+    if marks[start] != Mark::New {
+        return None;
     }
-    marks[at] = Mark::OnPath;
-    path.push(at);
-    for dependency in &checks[at].depends_on {
+    marks[start] = Mark::OnPath;
+    let mut path: Vec<(usize, usize)> = vec![(start, 0)];
+    while let Some((at, followed)) = path.last_mut() {
+        let at = *at;
+        let Some(dependency) = checks[at].depends_on.get(*followed) else {
+            marks[at] = Mark::Done;
+            path.pop();
+            continue;
+        };
+        *followed += 1;
         let next = *index.get(dependency.as_str())?;
-        if let Some(cycle) = walk(next, checks, index, marks, path) {
-            return Some(cycle);
+        match marks[next] {
+            Mark::Done => {}
+            Mark::OnPath => {
+                let from = path.iter().position(|(i, _)| *i == next)?;
+                let mut cycle: Vec<usize> = path[from..].iter().map(|(i, _)| *i).collect();
+                cycle.push(next);
+                return Some(cycle);
+            }
+            Mark::New => {
+                marks[next] = Mark::OnPath;
+                path.push((next, 0));
+            }
         }
     }
-    path.pop();
-    marks[at] = Mark::Done;
     None
 }
 
@@ -144,6 +158,31 @@ mod tests {
         ]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].contains("web -> app -> db -> web"), "{}", found[0]);
+    }
+
+    #[test]
+    fn a_chain_of_10000_is_walked_without_recursion() {
+        let chain: Vec<(String, String)> = (0..10_000)
+            .map(|i| {
+                let deps = if i < 9_999 {
+                    format!("[\"c{}\"]", i + 1)
+                } else {
+                    "[\"c0\"]".to_string()
+                };
+                (format!("c{i}"), deps)
+            })
+            .collect();
+        let named: Vec<(&str, &str)> = chain
+            .iter()
+            .map(|(n, d)| (n.as_str(), d.as_str()))
+            .collect();
+        let found = problems(&named);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("cycle: c0 -> c1 -> c2 -> c3 -> c4 -> … 9991 more … -> c9996 -> c9997 -> c9998 -> c9999 -> c0 ("),
+            "{}",
+            found[0]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod check;
 mod depends;
 mod error;
+mod limits;
 mod recover;
 mod sections;
 
@@ -13,7 +14,7 @@ pub use error::{ConfigError, Problem, Source};
 pub use sections::*;
 
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
@@ -35,6 +36,9 @@ pub struct Config {
     pub escalation: Option<EscalationConfig>,
     pub serve: ServeConfig,
     pub context: ContextConfig,
+    /// Each check's place in `checks` by name, so that [`Config::check`] does not search:
+    /// the dependency walks ask it once per edge.
+    index: HashMap<String, usize>,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +129,7 @@ impl Config {
         let mut config = Config::parse(EMBEDDED_NAME, DEFAULT_CONFIG_TEXT)?;
         if !crate::sys::systemd_is_running() {
             config.checks.retain(|c| !c.kind.needs_systemd());
+            config.index = index_of(&config.checks);
         }
         Ok(config)
     }
@@ -162,6 +167,7 @@ impl Config {
             source: name.to_string(),
             state: raw.state,
             cycle: raw.cycle,
+            index: index_of(&checks),
             checks,
             agents: raw
                 .agents
@@ -195,7 +201,12 @@ impl Config {
     }
 
     pub fn check(&self, name: &str) -> Option<&Check> {
-        self.checks.iter().find(|c| c.name == name)
+        let indexed = self.index.get(name).and_then(|&i| self.checks.get(i));
+        match indexed {
+            Some(check) if check.name == name => Some(check),
+            // `checks` changed since the index was made: search.
+            _ => self.checks.iter().find(|c| c.name == name),
+        }
     }
 
     /// The unit the named check guards, if the check is configured and guards one.
@@ -262,6 +273,14 @@ fn read_runbook(path: &Path) -> Result<Option<String>, String> {
         .map_err(|_| "not UTF-8 text".to_string())
 }
 
+fn index_of(checks: &[Check]) -> HashMap<String, usize> {
+    checks
+        .iter()
+        .enumerate()
+        .map(|(i, check)| (check.name.clone(), i))
+        .collect()
+}
+
 fn default_db_path() -> PathBuf {
     if crate::sys::is_root() {
         return PathBuf::from("/var/lib/orchestrator/orchestrator.db");
@@ -290,6 +309,16 @@ fn validate_checks(
     raw: Vec<Spanned<check::CheckTable>>,
     problems: &mut Vec<Problem>,
 ) -> Vec<Check> {
+    if raw.len() > limits::MAX_CHECKS {
+        let first_over = raw.get(limits::MAX_CHECKS).map(Spanned::span);
+        let message = format!(
+            "the config has {} checks; at most {} are allowed",
+            raw.len(),
+            limits::MAX_CHECKS
+        );
+        problems.push(Problem::at(source, first_over, Some("checks"), message));
+        return Vec::new();
+    }
     let mut seen = HashSet::new();
     let mut checks = Vec::new();
     let mut tables = Vec::new();
@@ -298,7 +327,7 @@ fn validate_checks(
         let raw = spanned.into_inner();
         let name_span = raw.common.name.span();
         if !seen.insert(raw.common.name.get_ref().clone()) {
-            let message = format!("duplicate check name `{}`: check names must be unique (incidents are keyed by them)", raw.common.name.get_ref());
+            let message = format!("duplicate check name `{}`: check names must be unique (incidents are keyed by them)", crate::duration::quoted(raw.common.name.get_ref()));
             problems.push(Problem::at(source, Some(name_span), Some("name"), message));
             continue;
         }
@@ -324,6 +353,16 @@ fn validate_agents(
     problems: &mut Vec<Problem>,
 ) {
     for (name, agent) in agents {
+        let too_long = limits::name_too_long("an agent name", name);
+        let wait = agent.get_ref().timeout.over_wait_limit();
+        for message in too_long.into_iter().chain(wait) {
+            problems.push(Problem::at(
+                source,
+                Some(agent.span()),
+                Some(&format!("agents.{}", crate::duration::quoted(name))),
+                message,
+            ));
+        }
         if let Err(message) = agent.get_ref().validate() {
             problems.push(Problem::at(
                 source,
@@ -417,6 +456,39 @@ fn validate_cycle(source: &Source, cycle: &CycleConfig, problems: &mut Vec<Probl
             "must be at least 1",
         ));
     }
+    let waits = [
+        ("cycle", "settle", &cycle.settle),
+        ("cycle.phase_timeout", "fix", &cycle.phase_timeout.fix),
+        (
+            "cycle.phase_timeout",
+            "research",
+            &cycle.phase_timeout.research,
+        ),
+        (
+            "cycle.phase_timeout",
+            "consult",
+            &cycle.phase_timeout.consult,
+        ),
+    ];
+    for (table, key, value) in waits {
+        if let Some(why) = value.over_wait_limit() {
+            // `[cycle.phase_timeout]`, else `phase_timeout = { … }` in `[cycle]`.
+            let span = key_in_table(source, table, key)
+                .or_else(|| key_in_table(source, "cycle", "phase_timeout"));
+            problems.push(Problem::at(
+                source,
+                span,
+                Some(&format!("{table}.{key}")),
+                why,
+            ));
+        }
+    }
+}
+
+/// Where `key = …` is written in the table `[header]`, if it is.
+fn key_in_table(source: &Source, header: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let start = source.text.find(&format!("[{header}]"))?;
+    source.key_span(&(start..start + 1), key)
 }
 
 fn validate_context(source: &Source, context: &ContextConfig, problems: &mut Vec<Problem>) {

@@ -340,6 +340,9 @@ impl EscalationConfig {
                     format!("`{key}` must be longer than 0s: nothing could be sent"),
                 ));
             }
+            if let Some(why) = value.over_wait_limit() {
+                problems.push(("escalation", format!("`{key}`: {why}")));
+            }
         }
         for channel in self.channels() {
             let limits = self.limits(channel);

@@ -288,7 +288,12 @@ impl Tools {
 
     fn run_check(&self, args: &Args) -> Result<Value, String> {
         let check = self.check(args)?;
-        let result = crate::checks::run_check(check);
+        // As a phase's re-check: from where the last scan stopped reading, moving nothing on.
+        let memory = self
+            .store()
+            .and_then(|store| store.check_memory(&check.name).map_err(|e| e.to_string()))
+            .unwrap_or_default();
+        let result = crate::checks::run_check(check, crate::checks::Look::Recheck, &memory);
         let mut value = serde_json::to_value(&result).map_err(|e| e.to_string())?;
         value["check"] = json!(check.name);
         Ok(value)
@@ -301,7 +306,7 @@ impl Tools {
             .min(MAX_LOG_LINES);
         let mut logs = Map::new();
         for path in &check.logs {
-            let value = match context::log_tail(path, LOG_TAIL_BYTES) {
+            let value = match context::log_tail(path, LOG_TAIL_BYTES, lines as usize) {
                 Value::String(text) => Value::String(last_lines(&text, lines as usize)),
                 other => other,
             };

@@ -19,7 +19,8 @@ const SIMILAR_FIXES: i64 = 5;
 pub struct Briefing {
     pub context: Value,
     pub prompt: String,
-    /// The MCP server on this incident and the answer's schema, for command agents.
+    /// The MCP server on this incident and the answer's schema, for command agents, and where
+    /// their workspaces go.
     pub offer: Offer,
 }
 
@@ -51,6 +52,7 @@ pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result
 
 /// `orchestrator [-c CONFIG] --db DB mcp --incident ID`: this binary, on the config and the
 /// database this phase runs with, as absolute paths (the agent runs in a directory of its own).
+/// The workspaces go beside the database (`agents::workspaces_dir`).
 fn offer(rt: &Runtime, incident: &Incident) -> Offer {
     let absolute = |path: &std::path::Path| {
         std::fs::canonicalize(path)
@@ -58,10 +60,12 @@ fn offer(rt: &Runtime, incident: &Incident) -> Offer {
             .display()
             .to_string()
     };
+    let workspaces = crate::agents::workspaces_dir(rt.store.path());
     let Ok(binary) = std::env::current_exe() else {
         return Offer {
             incident: incident.id,
             mcp_server: Vec::new(),
+            workspaces,
         };
     };
     let mut argv = vec![binary.display().to_string()];
@@ -79,17 +83,23 @@ fn offer(rt: &Runtime, incident: &Incident) -> Offer {
     Offer {
         incident: incident.id,
         mcp_server: argv,
+        workspaces,
     }
 }
 
+/// Dependencies an agent is told about: the nearest ones. A chain thousands deep would
+/// otherwise fill the prompt.
+const DEPENDENCY_STATES: usize = 32;
+
 /// What the last scan said of each check this one depends on (a database down explains an
-/// application failing in front of it).
+/// application failing in front of it), the nearest [`DEPENDENCY_STATES`] of them.
 fn dependency_states(
     rt: &Runtime,
     check: &Check,
 ) -> anyhow::Result<Vec<crate::facts::DependencyState>> {
     let mut states = Vec::new();
-    for name in super::causes::dependencies(rt.config, check) {
+    let nearest = super::causes::dependencies(rt.config, check);
+    for name in nearest.into_iter().take(DEPENDENCY_STATES) {
         if let Some((status, summary, _)) = rt.store.last_check_result(name)? {
             states.push(crate::facts::DependencyState {
                 check: name.to_string(),
@@ -174,7 +184,7 @@ pub fn act(
     candidate: &Candidate,
 ) -> anyhow::Result<(Acted, Option<i64>)> {
     let unit = check.unit.as_deref();
-    let verdict = Policy::new(&rt.config.policy).judge(&candidate.plan, unit);
+    let verdict = Policy::new(&rt.config.policy).judge_for(&candidate.plan, rt.config, check);
     let plan_json = candidate.plan.to_json();
     let plan_hash = candidate.plan.hash(unit);
     match verdict {

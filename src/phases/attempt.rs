@@ -3,11 +3,13 @@
 
 use super::look::{self, ConfigTest};
 use super::Runtime;
-use crate::actions::{execute_plan, ExecOptions, KillScope, Plan};
+use crate::actions::fs::Keep;
+use crate::actions::{execute_plan, Action, ExecOptions, KillScope, Plan};
 use crate::clock::now;
 use crate::config::{Check, CheckKind};
 use crate::journal::CHANGE;
 use crate::model::{Outcome, Phase, Status};
+use crate::service_files::ServiceFiles;
 use crate::store::{Incident, Lesson, NewAttempt, Taught};
 use serde::Serialize;
 
@@ -140,11 +142,13 @@ pub fn try_plan(
             log::warn!("attempt {attempt}: cannot record its processes: {err}");
         }
     };
+    let keep = live_files(rt.config, check, candidate);
     let options = ExecOptions {
         unit,
         remedies: &check.remedy,
         keep_bytes: ATTEMPT_OUTPUT_BYTES,
         kill_scope: kill_scope(check, &rt.config.policy.processes, candidate),
+        keep: keep.as_ref(),
         on_trace: &record_trace,
     };
     let full_before = look::full_filesystems(incident, check);
@@ -270,6 +274,22 @@ fn kill_scope<'a>(
         processes,
         admin_written: candidate.is_admins_remedy(),
     }
+}
+
+/// The live files a plan's `clean_files` leaves alone (`service_files`): for every plan but
+/// the admin's own remedies and a plan a person approved. Gathered only for a plan that cleans.
+fn live_files(
+    config: &crate::config::Config,
+    check: &Check,
+    candidate: &Candidate,
+) -> Option<Keep> {
+    let cleans = candidate
+        .plan
+        .actions()
+        .iter()
+        .any(|a| matches!(a, Action::CleanFiles { .. }));
+    (cleans && !candidate.is_admins_remedy() && !candidate.approved)
+        .then(|| ServiceFiles::of(config, check).keep())
 }
 
 /// `restart_limit`: restarting plans on this check, or on any check of its service (one

@@ -7,7 +7,7 @@ use super::report::{pass_on, AttemptLine, IncidentLine, Verdict};
 use super::{causes, cleared, look, Runtime};
 use crate::actions::{Action, Plan};
 use crate::checks::host;
-use crate::config::{Check, CheckKind, PolicyConfig};
+use crate::config::{Check, CheckKind, Config};
 use crate::journal::CHANGE;
 use crate::model::{Phase, Severity};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
@@ -124,7 +124,7 @@ fn symptom_cleared(
     let settle = rt.config.cycle.settle.as_secs_f64();
     if let Some(closed_at) = rt.store.closed_at(cause)? {
         let wait = (closed_at + settle - crate::clock::now()).clamp(0.0, settle);
-        std::thread::sleep(std::time::Duration::from_secs_f64(wait));
+        std::thread::sleep(crate::clock::duration_from_secs(wait));
     }
     if let Some(summary) = cleared(rt, check)? {
         return Ok(Some(format!(
@@ -285,7 +285,7 @@ fn candidates(
         }
         match serde_json::from_str::<Plan>(&pattern.plan) {
             Ok(plan) => {
-                let refusal = replay_refusal(&rt.config.policy, check, pattern.taught, &plan)
+                let refusal = replay_refusal(rt.config, check, pattern.taught, &plan)
                     .or_else(|| second_copy(check, &plan, &alive));
                 list.push((
                     Candidate::new(format!("pattern:{}", pattern.id), plan),
@@ -348,17 +348,12 @@ fn second_copy(check: &Check, plan: &Plan, alive: &OnceCell<Vec<i32>>) -> Option
 /// - it is the check's configured remedy, still in the config: trusted like the remedy itself;
 /// - otherwise `[policy]` judges it like an agent's plan. An action under `[policy] approve`
 ///   passes only if a person approved or typed this plan; a refusal always stands.
-fn replay_refusal(
-    policy: &PolicyConfig,
-    check: &Check,
-    taught: Taught,
-    plan: &Plan,
-) -> Option<String> {
+fn replay_refusal(config: &Config, check: &Check, taught: Taught, plan: &Plan) -> Option<String> {
     let unit = check.unit.as_deref();
     if taught == Taught::OutsidePolicy || is_configured_remedy(plan, &check.remedy, unit) {
         return None;
     }
-    match Policy::new(policy).judge(plan, unit) {
+    match Policy::new(&config.policy).judge_for(plan, config, check) {
         PolicyVerdict::Allowed => None,
         PolicyVerdict::NeedsApproval(_) if taught == Taught::Person => None,
         PolicyVerdict::NeedsApproval(reasons) => Some(format!(
@@ -379,7 +374,6 @@ fn is_configured_remedy(plan: &Plan, remedy: &[Action], unit: Option<&str>) -> b
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
 
     const TOUCH: &str = r#"[{"action": "run", "argv": ["/usr/bin/touch", "/tmp/victim"]}]"#;
     const TOUCH_TOML: &str = r#"[{ action = "run", argv = ["/usr/bin/touch", "/tmp/victim"] }]"#;
@@ -395,7 +389,7 @@ mod tests {
 
     fn refusal(config: &Config, check: &str, taught: Taught) -> Option<String> {
         let plan: Plan = serde_json::from_str(TOUCH).unwrap();
-        replay_refusal(&config.policy, config.check(check).unwrap(), taught, &plan)
+        replay_refusal(config, config.check(check).unwrap(), taught, &plan)
     }
 
     #[test]

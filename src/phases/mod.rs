@@ -15,7 +15,7 @@ pub mod research;
 pub mod scan;
 pub mod unrecorded;
 
-use crate::checks::{self, CheckResult};
+use crate::checks::{self, CheckResult, Look};
 use crate::config::{Check, Config};
 use crate::exec;
 use crate::learning;
@@ -77,9 +77,16 @@ impl Runtime<'_> {
         Ok(Some(self.store.observe_failure(&failure)?))
     }
 
+    /// Runs a check outside a scan, from where the last scan left off (a log's offset, a
+    /// process's CPU sample), leaving that where it is for the next scan.
+    pub fn look(&self, check: &Check, look: Look) -> crate::store::Result<CheckResult> {
+        let memory = self.store.check_memory(&check.name)?;
+        Ok(checks::run_check(check, look, &memory))
+    }
+
     /// Runs a check to verify a plan; recorded as the check's latest result, not as a scan.
     pub fn verify(&self, check: &Check) -> crate::store::Result<CheckResult> {
-        let result = checks::run_check(check);
+        let result = self.look(check, Look::Verify)?;
         self.store
             .record_check(&check.name, check.kind.name(), &result, false)?;
         Ok(result)
@@ -109,7 +116,7 @@ impl Runtime<'_> {
             let Some(check) = self.config.check(&incident.check) else {
                 continue;
             };
-            let result = checks::run_check(check);
+            let result = self.look(check, Look::Recheck)?;
             if result.status == Status::Ok {
                 if let Some((id, _)) = self.observe(check, &result)? {
                     recovered.push(id);
@@ -154,7 +161,7 @@ pub fn silenced(rt: &Runtime, incident: &Incident) -> crate::store::Result<Optio
 /// Runs the check once more before acting: a fault that cleared since the scan is recorded as
 /// recovered, and nothing is done to a healthy service. Returns the passing summary.
 pub fn cleared(rt: &mut Runtime, check: &Check) -> crate::store::Result<Option<String>> {
-    let fresh = checks::run_check(check);
+    let fresh = rt.look(check, Look::Recheck)?;
     if fresh.status != Status::Ok {
         return Ok(None);
     }

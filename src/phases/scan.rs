@@ -23,6 +23,17 @@ pub struct CheckLine {
     /// Who silenced the check, until when and why: scanned, but no phase acts on it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub silenced: Option<String>,
+    /// A failure not counted yet (`for_cycles`): the scans in a row that found it so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
+}
+
+/// A failing check under `for_cycles = of` that has failed `streak` scans in a row, fewer
+/// than `of`: recorded and shown, but no incident opens yet.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Pending {
+    pub streak: u32,
+    pub of: u32,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -63,12 +74,20 @@ pub fn unrecorded_line(check: &Check, result: &CheckResult, redactor: &Redactor)
         incident: None,
         change: None,
         silenced: None,
+        pending: None,
     }
 }
 
 pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
     let config = rt.config;
-    let results = checks::run_all(&config.checks, config.cycle.parallelism);
+    // A database that cannot be read here cannot be written below either, which reports it.
+    let mut remembered = rt.store.check_memories().unwrap_or_default();
+    let memories: Vec<_> = config
+        .checks
+        .iter()
+        .map(|check| remembered.remove(&check.name).unwrap_or_default())
+        .collect();
+    let results = checks::run_all(&config.checks, &memories, config.cycle.parallelism);
     let unrecorded = |rt: &Runtime, source: StoreError| -> anyhow::Error {
         if !source.is_storage_failure() {
             return source.into();
@@ -83,7 +102,7 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
     };
     let mut report = ScanReport::default();
     for (check, result) in config.checks.iter().zip(&results) {
-        let observed = rt.observe(check, result).map_err(|e| unrecorded(rt, e))?;
+        let (observed, pending) = observe_scan(rt, check, result).map_err(|e| unrecorded(rt, e))?;
         // The report is printed (and mailed by cron): the summary as the store keeps it.
         let line = unrecorded_line(check, result, rt.store.redactor());
         let summary = &line.summary;
@@ -115,6 +134,7 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
             incident: observed.map(|(id, _)| id),
             change: observed.map(|(_, change)| change),
             silenced,
+            pending,
             ..line
         });
     }
@@ -125,6 +145,36 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
         .prune_closed(crate::clock::now() - retention)
         .map_err(|e| unrecorded(rt, e))?;
     Ok(report)
+}
+
+/// What a scan's result did: the incident it concerns and what happened to it, or the
+/// failure `for_cycles` does not count yet.
+type ScanObservation = (Option<(i64, Observation)>, Option<Pending>);
+
+/// Records a scan's result: keeps what the check remembers for the next scan, counts its
+/// failing streak, and observes the result, except a failure that `for_cycles` does not count
+/// yet (fewer scans in a row than it asks, and no incident open): that one is recorded as the
+/// check's latest result only, and returned as pending. A pass counts at once.
+fn observe_scan(
+    rt: &mut Runtime,
+    check: &Check,
+    result: &CheckResult,
+) -> crate::store::Result<ScanObservation> {
+    if let Some(memory) = &result.memory {
+        rt.store.remember(&check.name, memory)?;
+    }
+    let failing = result.status != Status::Ok;
+    let streak = rt.store.count_failing_scan(&check.name, failing)?;
+    if failing && streak < check.for_cycles && !rt.store.has_active_incident(&check.name)? {
+        rt.store
+            .record_check(&check.name, check.kind.name(), result, true)?;
+        let pending = Pending {
+            streak,
+            of: check.for_cycles,
+        };
+        return Ok((None, Some(pending)));
+    }
+    Ok((rt.observe(check, result)?, None))
 }
 
 /// Only a change of state is worth a line: a check that starts failing (again) is a warning,

@@ -544,6 +544,7 @@ mod tests {
             incident: None,
             change: None,
             silenced: None,
+            pending: None,
         }
     }
 

@@ -389,7 +389,7 @@ fn reopen(
     if failure.flapping_reopened > 0 && reopens >= failure.flapping_reopened as i64 {
         let reason = format!(
             "flapping: reopened {reopens} times within {}",
-            crate::duration::Duration(std::time::Duration::from_secs_f64(failure.flapping_within))
+            crate::duration::Duration(crate::clock::duration_from_secs(failure.flapping_within))
         );
         tx.execute(
             "UPDATE incidents SET flapping = 1, phase = 4, max_phase = 4, handoff = ?2 WHERE id = ?1",

@@ -13,6 +13,7 @@ mod dashboard;
 mod escalations;
 mod facts;
 mod incidents;
+mod memory;
 mod metrics;
 pub(crate) mod private;
 mod record;
@@ -26,10 +27,10 @@ pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
 pub use record::{AgentRecord, Feedback};
-pub use silences::{NewSilence, Silence};
+pub use silences::{check_silence_span, NewSilence, Silence};
 pub use symptoms::Linked;
 
-use crate::exit::{EXIT_FAILURE, EXIT_NOTHING_TO_DO};
+use crate::exit::{EXIT_FAILURE, EXIT_NOTHING_TO_DO, EXIT_USAGE};
 use crate::redact::Redactor;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
@@ -51,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_facts.sql"),
     include_str!("migrations/0013_batches.sql"),
     include_str!("migrations/0014_agent_record.sql"),
+    include_str!("migrations/0015_check_memory.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +114,9 @@ pub enum StoreError {
     NoSilence(i64),
     #[error("silence {0} already ended at {1}")]
     SilenceEnded(i64, String),
+    /// A silence that would end before it starts, or too far ahead: refused, never stored.
+    #[error("{0}")]
+    SilenceOutOfRange(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -443,6 +448,7 @@ impl StoreError {
             | StoreError::NoSilence(_)
             | StoreError::NotConsulted(..)
             | StoreError::SilenceEnded(..) => EXIT_NOTHING_TO_DO,
+            StoreError::SilenceOutOfRange(_) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
     }

@@ -2,7 +2,8 @@
 //! keeps every silence ever made; expiring one early only sets `expired_at`.
 
 use super::{Result, Store, StoreError};
-use crate::clock::{now, Timestamp};
+use crate::clock::{clamp, now, rfc3339, Timestamp};
+use crate::duration::Duration;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
@@ -57,6 +58,30 @@ impl Silence {
     }
 }
 
+/// Whether a silence from `starts_at` to `ends_at` may be kept: it ends after it starts, and
+/// within `Duration::LIMIT` (100 years) of it, like every duration orchestrator takes. The
+/// CLI (`--for`, `--until`) and the dashboard's form say so before anything is stored, and
+/// [`Store::add_silence`] refuses what they did not.
+pub fn check_silence_span(
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+) -> std::result::Result<(), String> {
+    if ends_at.is_nan() || ends_at <= starts_at {
+        return Err(format!(
+            "the silence would end at {}, which is not in the future",
+            rfc3339(ends_at)
+        ));
+    }
+    if ends_at - starts_at > Duration::LIMIT.as_secs_f64() {
+        return Err(format!(
+            "a silence lasts at most {}; this one would end at {}",
+            Duration::LIMIT_TEXT,
+            rfc3339(ends_at)
+        ));
+    }
+    Ok(())
+}
+
 const COLUMNS: &str =
     "id, check_name, created_at, created_by, note, starts_at, ends_at, expired_at";
 
@@ -64,10 +89,12 @@ const COLUMNS: &str =
 const IN_FORCE: &str =
     "starts_at <= ?1 AND ends_at > ?1 AND (expired_at IS NULL OR expired_at > ?1)";
 
+/// A stored silence, its times clamped to what can be shown (`clock::clamp`): a row an older
+/// binary wrote may end after the year 9999, or at infinity.
 fn silence_from_row(row: &Row, at: Timestamp) -> rusqlite::Result<Silence> {
-    let starts_at: Timestamp = row.get(5)?;
-    let ends_at: Timestamp = row.get(6)?;
-    let expired_at: Option<Timestamp> = row.get(7)?;
+    let starts_at = clamp(row.get(5)?);
+    let ends_at = clamp(row.get(6)?);
+    let expired_at: Option<Timestamp> = row.get::<_, Option<Timestamp>>(7)?.map(clamp);
     let state = if expired_at.is_some_and(|e| e <= at) || ends_at <= at {
         "expired"
     } else if starts_at > at {
@@ -78,7 +105,7 @@ fn silence_from_row(row: &Row, at: Timestamp) -> rusqlite::Result<Silence> {
     Ok(Silence {
         id: row.get(0)?,
         check: row.get(1)?,
-        created_at: row.get(2)?,
+        created_at: clamp(row.get(2)?),
         created_by: row.get(3)?,
         note: row.get(4)?,
         starts_at,
@@ -90,6 +117,7 @@ fn silence_from_row(row: &Row, at: Timestamp) -> rusqlite::Result<Silence> {
 
 impl Store {
     pub fn add_silence(&self, new: &NewSilence) -> Result<Silence> {
+        check_silence_span(new.starts_at, new.ends_at).map_err(StoreError::SilenceOutOfRange)?;
         let at = now();
         self.conn.execute(
             "INSERT INTO silences (check_name, created_at, created_by, note, starts_at, ends_at)
@@ -207,6 +235,42 @@ mod tests {
             store.silence_of("web").unwrap().unwrap().check.as_deref(),
             Some("web")
         );
+    }
+
+    #[test]
+    fn a_silence_out_of_range_is_refused_and_one_stored_so_is_read_clamped() {
+        let (_dir, store) = store();
+        let at = now();
+        for (from, to) in [
+            (0.0, 0.0),
+            (0.0, -1.0),
+            (0.0, f64::NAN),
+            (0.0, 36_501.0 * 86_400.0),
+        ] {
+            let refused = store.add_silence(&NewSilence {
+                check: None,
+                created_by: "x",
+                note: "",
+                starts_at: at + from,
+                ends_at: at + to,
+            });
+            assert!(
+                matches!(refused, Err(StoreError::SilenceOutOfRange(_))),
+                "{to}: {refused:?}"
+            );
+        }
+        store
+            .conn
+            .execute(
+                "INSERT INTO silences (check_name, created_at, created_by, starts_at, ends_at)
+                 VALUES ('web', ?1, 'old', ?1, ?2)",
+                params![at, f64::INFINITY],
+            )
+            .unwrap();
+        let read = store.silence_of("web").unwrap().unwrap();
+        assert_eq!(read.ends_at, crate::clock::LAST_TIME);
+        assert_eq!(read.state, "active");
+        assert!(read.describe().contains("until 9999-12-31T23:59:59Z"));
     }
 
     #[test]

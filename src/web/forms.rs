@@ -5,10 +5,15 @@ use super::auth::constant_time_eq;
 use super::server::Request;
 use super::{Dashboard, Reply};
 
-pub(super) struct Form(Vec<(String, String)>);
+pub(crate) struct Form(Vec<(String, String)>);
 
 impl Form {
-    pub(super) fn get(&self, key: &str) -> Option<&str> {
+    /// A urlencoded body, as it came: any bytes make some form.
+    pub(crate) fn parse(body: &[u8]) -> Form {
+        Form(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == key)
@@ -18,11 +23,7 @@ impl Form {
 
 /// The form in a request's body; the server has already refused a body over `MAX_BODY` (413).
 pub(super) fn read_form(request: &Request) -> Form {
-    Form(
-        form_urlencoded::parse(request.body())
-            .into_owned()
-            .collect(),
-    )
+    Form::parse(request.body())
 }
 
 impl Dashboard {

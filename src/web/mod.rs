@@ -13,13 +13,18 @@ mod html;
 mod listing;
 mod pages;
 mod server;
+mod sessions;
 mod silences;
 mod systemd;
+mod throttle;
+mod token;
 
 use crate::config::Config;
 use crate::exit::{EXIT_FAILURE, EXIT_USAGE};
+// What reads a request's query and form, for the property tests (src/properties.rs).
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
+use auth::{Access, Caller};
 use serde_json::json;
 use server::{Method, Request, Response};
 use std::cell::RefCell;
@@ -27,11 +32,18 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+#[cfg(test)]
+pub(crate) use {
+    forms::Form,
+    listing::{api_filter, IncidentList},
+    silences::requested as requested_silence,
+};
 
 /// Larger request bodies are refused (413): forms here are a note and a plan.
 const MAX_BODY: usize = 64 * 1024;
 const WORKERS: usize = 4;
-const COOKIE: &str = "orchestrator_token";
+/// The session cookie: a random session id, never the token.
+const COOKIE: &str = "orchestrator_session";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -49,6 +61,11 @@ pub enum ServeError {
     },
     #[error("the token file {0} is empty")]
     EmptyToken(PathBuf),
+    #[error("cannot create the dashboard's token {path}: {cause}")]
+    GeneratedToken {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
     #[error("[context] redact: {0}")]
     BadRedact(regex::Error),
     #[error("cannot listen on {0}: {1}")]
@@ -67,7 +84,9 @@ impl ServeError {
             | ServeError::TokenFile { .. }
             | ServeError::EmptyToken(_)
             | ServeError::BadRedact(_) => EXIT_USAGE,
-            ServeError::Listen(..) | ServeError::Stopped(..) => EXIT_FAILURE,
+            ServeError::Listen(..)
+            | ServeError::Stopped(..)
+            | ServeError::GeneratedToken { .. } => EXIT_FAILURE,
         }
     }
 }
@@ -75,9 +94,12 @@ impl ServeError {
 pub struct Dashboard {
     config: Config,
     db: PathBuf,
-    /// The address it listens on: without a token, the only name a request may address.
+    /// The address it listens on: where reads are open, the only name a request may address.
     listen: SocketAddr,
-    token: Option<String>,
+    access: Access,
+    sessions: sessions::Sessions,
+    throttle: throttle::Throttle,
+    /// Shown only to a person who logged in, in every form they may send.
     csrf: String,
     /// The host's name in every page's header (`Config::host_name`: the name mail and alerts
     /// use), read once at start.
@@ -106,20 +128,21 @@ pub fn prepare(
     let addr: SocketAddr = listen
         .parse()
         .map_err(|_| ServeError::BadListen(listen.to_string()))?;
-    let token = match &config.serve.token_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|cause| ServeError::TokenFile {
-                path: path.clone(),
-                cause,
-            })?;
-            let token = text.trim().to_string();
-            if token.is_empty() {
-                return Err(ServeError::EmptyToken(path.clone()));
-            }
-            Some(token)
-        }
+    let access = match &config.serve.token_file {
+        Some(path) => Access::Configured(configured_token(path)?),
         None if !addr.ip().is_loopback() => return Err(ServeError::TokenRequired(addr)),
-        None => None,
+        // A state disk that cannot take the token still lets the dashboard show what is
+        // recorded; nobody can decide anything until it can be written.
+        None => Access::Generated(
+            token::generated(&db)
+                .map_err(|err| {
+                    log::error!(
+                        "cannot create the dashboard's token {}: {err}; nobody can log in to decide anything until it can be written",
+                        token::generated_path(&db).display()
+                    )
+                })
+                .ok(),
+        ),
     };
     let redactor =
         crate::redact::Redactor::new(&config.context.redact).map_err(ServeError::BadRedact)?;
@@ -130,7 +153,9 @@ pub fn prepare(
             config,
             db,
             listen: addr,
-            token,
+            access,
+            sessions: sessions::Sessions::default(),
+            throttle: throttle::Throttle::default(),
             csrf,
             host,
             redactor,
@@ -139,6 +164,38 @@ pub fn prepare(
         },
         addr,
     ))
+}
+
+/// The token of `[serve] token_file`, trimmed; an empty file is refused.
+fn configured_token(path: &std::path::Path) -> Result<String, ServeError> {
+    let text = std::fs::read_to_string(path).map_err(|cause| ServeError::TokenFile {
+        path: path.to_path_buf(),
+        cause,
+    })?;
+    let token = text.trim().to_string();
+    if token.is_empty() {
+        return Err(ServeError::EmptyToken(path.to_path_buf()));
+    }
+    Ok(token)
+}
+
+/// How long a login link works, in seconds.
+pub const LOGIN_LINK_TTL: f64 = token::LINK_TTL;
+
+/// A one-time login link to the dashboard, valid for 10 minutes (`serve --login-link`), on
+/// the token `serve` uses: `[serve] token_file`'s, or the one generated beside `db` (created
+/// now if `serve` never ran). It names `base` (`http://LISTEN`, or where people reach the
+/// dashboard).
+pub fn login_link(config: &Config, db: &std::path::Path, base: &str) -> Result<String, ServeError> {
+    let token = match &config.serve.token_file {
+        Some(path) => configured_token(path)?,
+        None => token::generated(db).map_err(|cause| ServeError::GeneratedToken {
+            path: token::generated_path(db),
+            cause,
+        })?,
+    };
+    let code = token::login_code(&token, crate::clock::now());
+    Ok(format!("{}/login?code={code}", base.trim_end_matches('/')))
 }
 
 /// Serves until the process is stopped, or returns why it could not go on (the listener
@@ -153,10 +210,10 @@ pub fn run(dashboard: Dashboard, addr: SocketAddr) -> Result<(), ServeError> {
     let dashboard = Arc::new(dashboard);
     log::warn!(
         "dashboard listening on http://{addr}{}",
-        if dashboard.token.is_some() {
+        if dashboard.reads_need_login() {
             " (token required)"
         } else {
-            ""
+            " (reads open on loopback; decisions need a login)"
         }
     );
     let limits = server::Limits {
@@ -255,9 +312,13 @@ impl Dashboard {
             return refusal;
         }
         if segments == ["login"] {
-            return self.login(request, &method);
+            return self.login(request, &method, query);
         }
-        if !self.authenticated(request) {
+        let caller = match self.caller(request) {
+            Ok(caller) => caller,
+            Err(refusal) => return refusal,
+        };
+        if caller == Caller::Anonymous && self.reads_need_login() {
             return match segments.first() {
                 Some(&"api") | Some(&"health") | Some(&"metrics") => {
                     Reply::text(401, "a token is required (Authorization: Bearer TOKEN)")
@@ -266,6 +327,11 @@ impl Dashboard {
                 _ => Reply::text(401, "a token is required"),
             };
         }
+        if caller == Caller::Anonymous && method != Method::Get {
+            return self.login_required();
+        }
+        // The CSRF token, and with it every form, only for a person who may decide.
+        let csrf = (caller == Caller::Person).then_some(self.csrf.as_str());
         match (method, segments.as_slice()) {
             (Method::Get, []) => self.read(|s| {
                 let today = charts::today();
@@ -283,8 +349,7 @@ impl Dashboard {
             },
             (Method::Get, ["incidents", id]) => match id.parse() {
                 Ok(id) => self.read(|s| {
-                    pages::incident(s, id, &self.csrf, &self.config, &self.frame(s)?)
-                        .map(Reply::html)
+                    pages::incident(s, id, csrf, &self.config, &self.frame(s)?).map(Reply::html)
                 }),
                 Err(_) => Reply::text(404, "no such incident"),
             },
@@ -332,7 +397,7 @@ impl Dashboard {
             },
             (Method::Post, ["incidents", id, action]) => self.decide(request, id, action),
             (Method::Get, ["silences"]) => self.read(|s| {
-                silences::page_html(s, &self.config, &self.csrf, &self.frame(s)?).map(Reply::html)
+                silences::page_html(s, &self.config, csrf, &self.frame(s)?).map(Reply::html)
             }),
             (Method::Post, ["silences"]) => {
                 self.silence(request, |s, form| silences::add(s, &self.config, form))
@@ -426,7 +491,8 @@ fn cycle_is_fresh(finished_at: Option<f64>, now: f64, stale_after: f64) -> bool 
     finished_at.is_some_and(|at| now - at <= stale_after)
 }
 
-fn since(query: &str) -> f64 {
+/// `?since=DURATION` of `/api/metrics`: a week when absent or not a duration.
+pub(crate) fn since(query: &str) -> f64 {
     form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == "since")
         .and_then(|(_, v)| v.parse::<crate::duration::Duration>().ok())
@@ -488,6 +554,23 @@ mod tests {
         assert!(cycle_is_fresh(Some(1000.0), 1000.0 + 900.0, 900.0));
         assert!(!cycle_is_fresh(Some(1000.0), 1000.0 + 901.0, 900.0));
         assert!(!cycle_is_fresh(None, 1000.0, 900.0));
+    }
+
+    #[test]
+    fn a_login_link_leads_only_to_a_page_of_this_dashboard() {
+        for ours in ["/", "/incidents/1", "/silences?x=1"] {
+            assert!(super::auth::is_local_path(ours), "{ours}");
+        }
+        for other in [
+            "",
+            "//evil.example/",
+            "/\\evil.example",
+            "https://evil.example/",
+            "/a\r\nSet-Cookie: x",
+            "incidents",
+        ] {
+            assert!(!super::auth::is_local_path(other), "{other:?}");
+        }
     }
 
     #[test]

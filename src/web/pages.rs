@@ -268,10 +268,11 @@ pub fn incidents(store: &Store, list: &IncidentList, frame: &Frame) -> Result<St
     Ok(page(frame, "Incidents", Refresh::Every30s, body))
 }
 
+/// An incident's page; with `csrf` (a person logged in) the forms to decide on it.
 pub fn incident(
     store: &Store,
     id: i64,
-    csrf: &str,
+    csrf: Option<&str>,
     config: &crate::config::Config,
     frame: &Frame,
 ) -> Result<String, StoreError> {
@@ -347,12 +348,13 @@ fn host_facts(store: &Store, id: i64) -> Result<Markup, StoreError> {
     })
 }
 
-/// The forms a person can use: acknowledge, approve or dismiss a held plan, resolve.
+/// The forms a person can use: acknowledge, approve or dismiss a held plan, resolve. Without
+/// `csrf` (nobody logged in) a held plan is shown, and where to log in instead of the forms.
 fn actions(
     store: &Store,
     incident: &Incident,
     escalation: Option<&Escalation>,
-    csrf: &str,
+    csrf: Option<&str>,
 ) -> Result<Markup, StoreError> {
     if !incident.status.is_active() {
         return Ok(html! {});
@@ -362,13 +364,26 @@ fn actions(
         .held_plan(id)?
         .filter(|h| h.decision.is_none() && h.executed_at.is_none());
     let can_ack = escalation.is_some_and(|e| e.status == crate::model::EscalationStatus::Open);
+    let held_notice = |held: &crate::store::HeldPlan| {
+        html! {
+            p { "A plan from " b { (held.source) } " waits for approval: "
+                // Plans are stored as they must run; a password in an argv is masked for display.
+                code { (store.mask(&Plan::describe_stored_text(&held.plan))) } }
+        }
+    };
+    let Some(csrf) = csrf else {
+        return Ok(html! {
+            h2 { "Act" }
+            @if let Some(held) = &held { div.notice { (held_notice(held)) } }
+            p { a href="/login" { "Log in" } " to acknowledge, approve or resolve ("
+                code { "orchestrator serve --login-link" } " prints a one-time link)." }
+        });
+    };
     Ok(html! {
         h2 { "Act" }
-        @if let Some(held) = held {
+        @if let Some(held) = &held {
             div.notice {
-                p { "A plan from " b { (held.source) } " waits for approval: "
-                    // Plans are stored as they must run; a password in an argv is masked for display.
-                    code { (store.mask(&Plan::describe_stored_text(&held.plan))) } }
+                (held_notice(held))
                 p { "Approving records your decision; the next " code { "orchestrator fix" } " runs and verifies the plan (the dashboard never acts on the host)." }
                 form.inline method="post" action={ "/incidents/" (id) "/approve" } { (hidden_csrf(csrf)) button { "Approve plan" } }
                 form.inline method="post" action={ "/incidents/" (id) "/dismiss" } { (hidden_csrf(csrf)) button.secondary { "Dismiss plan" } }
@@ -427,7 +442,8 @@ fn attempts(store: &Store, id: i64) -> Result<Markup, StoreError> {
 
 /// Whether each agent's diagnosis was right, in a person's words, with the two buttons that
 /// say so (the same token, CSRF and same-origin checks as every decision).
-fn diagnosis_feedback(store: &Store, id: i64, csrf: &str) -> Result<Markup, StoreError> {
+/// Each agent's verdict; with `csrf` (a person logged in) the buttons to give one.
+fn diagnosis_feedback(store: &Store, id: i64, csrf: Option<&str>) -> Result<Markup, StoreError> {
     let mut agents: Vec<String> = store
         .consultations(id)?
         .into_iter()
@@ -449,15 +465,18 @@ fn diagnosis_feedback(store: &Store, id: i64, csrf: &str) -> Result<Markup, Stor
                     Some(v) => html! { (badge(&v.verdict)) " by " (v.by) " " (time(v.at)) @if let Some(note) = &v.note { ": " (note) } },
                     None => text("not marked"),
                 },
-                html! {
-                    @for (verdict, label) in [("good", "Right"), ("bad", "Wrong")] {
-                        form.inline method="post" action={ "/incidents/" (id) "/feedback" } {
-                            (hidden_csrf(csrf))
-                            input type="hidden" name="agent" value=(agent);
-                            input type="hidden" name="verdict" value=(verdict);
-                            button.secondary { (label) }
+                match csrf {
+                    Some(csrf) => html! {
+                        @for (verdict, label) in [("good", "Right"), ("bad", "Wrong")] {
+                            form.inline method="post" action={ "/incidents/" (id) "/feedback" } {
+                                (hidden_csrf(csrf))
+                                input type="hidden" name="agent" value=(agent);
+                                input type="hidden" name="verdict" value=(verdict);
+                                button.secondary { (label) }
+                            }
                         }
-                    }
+                    },
+                    None => html! { a href="/login" { "log in" } },
                 },
             ]
         })
@@ -674,10 +693,11 @@ pub fn checks(store: &Store, frame: &Frame) -> Result<String, StoreError> {
     Ok(page(frame, "Checks", Refresh::Every30s, body))
 }
 
-pub fn login(message: &str, frame: &Frame) -> String {
+pub fn login(message: &str, hint: &str, frame: &Frame) -> String {
     let body = html! {
         h1 { "Log in" }
         @if !message.is_empty() { p.notice { (message) } }
+        p { "Decisions need a person who proved who they are: " (hint) ", or give the dashboard's token." }
         form.block method="post" action="/login" {
             label { "Dashboard token" input type="password" name="token" autofocus required; }
             button { "Log in" }

@@ -19,7 +19,7 @@ use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::io::Errno;
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{IpAddr, Shutdown, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -111,6 +111,8 @@ pub struct Request {
     url: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    /// The client's address, for throttling failed logins per source.
+    peer: Option<IpAddr>,
 }
 
 impl Request {
@@ -133,6 +135,13 @@ impl Request {
     /// The body, whole and within [`Limits::max_body`] (a longer one was refused with 413).
     pub fn body(&self) -> &[u8] {
         &self.body
+    }
+
+    /// The address the request came from; the unspecified address if the socket could not
+    /// say (such requests share one throttle).
+    pub fn peer(&self) -> IpAddr {
+        self.peer
+            .unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED))
     }
 }
 
@@ -198,6 +207,7 @@ fn reason(status: u16) -> &'static str {
         409 => "Conflict",
         411 => "Length Required",
         413 => "Content Too Large",
+        429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
@@ -261,6 +271,7 @@ fn parse_request(buf: &[u8], limits: &Limits) -> Parse {
             })
             .collect(),
         body: buf[head_len..head_len + length].to_vec(),
+        peer: None,
     })
 }
 
@@ -613,7 +624,8 @@ impl EventLoop {
             None => {
                 self.connections.remove(&id);
             }
-            Some(Parse::Done(request)) => {
+            Some(Parse::Done(mut request)) => {
+                request.peer = connection.stream.peer_addr().ok().map(|a| a.ip());
                 connection.state = State::Working;
                 if self.jobs.send((id, request)).is_err() {
                     self.workers.gone = true;

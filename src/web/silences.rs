@@ -8,16 +8,17 @@ use super::html::{hidden_csrf, opt_time, page, table, time, Frame, Refresh};
 use super::Reply;
 use crate::clock;
 use crate::config::Config;
-use crate::store::{NewSilence, Silence, Store, StoreError};
+use crate::store::{check_silence_span, NewSilence, Silence, Store, StoreError};
 use maud::{html, Markup};
 
 /// How far back the page lists silences that ended.
 const RECENT: f64 = 7.0 * 86_400.0;
 
+/// The page; with `csrf` (a person logged in) its forms, else where to log in.
 pub fn page_html(
     store: &Store,
     config: &Config,
-    csrf: &str,
+    csrf: Option<&str>,
     frame: &Frame,
 ) -> Result<String, StoreError> {
     let listed = store.silences(true, Some(RECENT))?;
@@ -30,18 +31,23 @@ pub fn page_html(
             "notified. It ends by itself at its end time."
         }
         h2 { "In force" }
-        (silence_table(&in_force, Some(csrf), "No silence in force: orchestrator acts on every check."))
+        (silence_table(&in_force, csrf, "Ends", "No silence in force: orchestrator acts on every check."))
         h2 { "Add a silence" }
-        (add_form(config, csrf))
+        @match csrf {
+            Some(csrf) => (add_form(config, csrf)),
+            None => p { a href="/login" { "Log in" } " to add or end a silence." },
+        }
         h2 { "Ended in the last 7 days" }
-        (silence_table(&ended, None, "None."))
+        (silence_table(&ended, None, "Ended", "None."))
     };
     // No refresh: a person may be filling in the form.
     Ok(page(frame, "Silences", Refresh::Never, body))
 }
 
-fn silence_table(silences: &[&Silence], csrf: Option<&str>, empty: &str) -> Markup {
-    let last = if csrf.is_some() { "End it" } else { "Ended" };
+/// With `csrf`, the last column is a button ending each; else it says when each ends, under
+/// the heading `when`.
+fn silence_table(silences: &[&Silence], csrf: Option<&str>, when: &str, empty: &str) -> Markup {
+    let last = if csrf.is_some() { "End it" } else { when };
     let rows: Vec<Vec<Markup>> = silences
         .iter()
         .map(|s| {
@@ -95,40 +101,68 @@ fn add_form(config: &Config, csrf: &str) -> Markup {
     }
 }
 
-/// Adds the silence the form describes. Every bad field is a 400 naming it; nothing is stored.
-pub fn add(store: &Store, config: &Config, form: &Form) -> Result<(), Reply> {
-    let bad = |text: String| Reply::text(400, &text);
+/// A silence as the add form describes it, checked; not stored yet.
+#[derive(Debug)]
+pub(crate) struct Requested {
+    /// None: every check.
+    check: Option<String>,
+    by: String,
+    note: String,
+    starts_at: clock::Timestamp,
+    ends_at: clock::Timestamp,
+}
+
+/// Reads and checks the add form: a configured check (or `*`), a duration within
+/// `Duration::LIMIT`, a note. Each bad field is an error naming it.
+pub(crate) fn requested(
+    config: &Config,
+    form: &Form,
+    now: clock::Timestamp,
+) -> Result<Requested, String> {
     let check = match form.get("check").map(str::trim) {
-        None | Some("") => return Err(bad("choose a check, or all checks".into())),
+        None | Some("") => return Err("choose a check, or all checks".into()),
         Some("*") => None,
-        Some(name) => Some(config.known_check(name).map_err(bad)?),
+        Some(name) => Some(config.known_check(name)?),
     };
     let duration: crate::duration::Duration = form
         .get("for")
         .unwrap_or("")
         .trim()
         .parse()
-        .map_err(|err| bad(format!("for: {err}")))?;
+        .map_err(|err| format!("for: {err}"))?;
     if duration.as_secs_f64() <= 0.0 {
-        return Err(bad("for: a silence must last longer than 0s".into()));
+        return Err("for: a silence must last longer than 0s".into());
     }
+    let ends_at = now + duration.as_secs_f64();
+    check_silence_span(now, ends_at).map_err(|why| format!("for: {why}"))?;
     let note = form
         .get("note")
         .map(str::trim)
         .filter(|n| !n.is_empty())
-        .ok_or_else(|| bad("a note is required: say why".into()))?;
+        .ok_or("a note is required: say why")?;
     let by = match form.get("by").map(str::trim).filter(|b| !b.is_empty()) {
         Some(name) => format!("dashboard:{name}"),
         None => "dashboard".into(),
     };
-    let starts_at = clock::now();
+    Ok(Requested {
+        check,
+        by,
+        note: note.to_string(),
+        starts_at: now,
+        ends_at,
+    })
+}
+
+/// Adds the silence the form describes. Every bad field is a 400 naming it; nothing is stored.
+pub fn add(store: &Store, config: &Config, form: &Form) -> Result<(), Reply> {
+    let silence = requested(config, form, clock::now()).map_err(|why| Reply::text(400, &why))?;
     store
         .add_silence(&NewSilence {
-            check: check.as_deref(),
-            created_by: &by,
-            note,
-            starts_at,
-            ends_at: starts_at + duration.as_secs_f64(),
+            check: silence.check.as_deref(),
+            created_by: &silence.by,
+            note: &silence.note,
+            starts_at: silence.starts_at,
+            ends_at: silence.ends_at,
         })
         .map(|_| ())
         .map_err(|err| Reply::text(409, &err.to_string()))

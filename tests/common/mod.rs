@@ -641,6 +641,39 @@ impl Dashboard {
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
+
+    /// A one-time login link as root prints it (`serve --login-link`), that leads to the page
+    /// at `next` once logged in.
+    #[track_caller]
+    pub fn login_link(&self, host: &Host, next: &str) -> String {
+        let listen = format!("127.0.0.1:{}", self.port);
+        let link = host
+            .run(&["serve", "--listen", &listen, "--login-link"])
+            .ok()
+            .stdout
+            .trim()
+            .to_string();
+        format!("{link}&next={next}")
+    }
+
+    /// Logs in as root does: `serve --login-link` prints a one-time link, and following it
+    /// opens a session. Returns the session cookie as a `Cookie` header sends it.
+    #[track_caller]
+    pub fn login(&self, host: &Host) -> String {
+        let link = self.login_link(host, "/");
+        let reply = http_agent()
+            .get(&link)
+            .call()
+            .unwrap_or_else(|e| panic!("GET {link}: {e}"));
+        assert_eq!(reply.code(), 303, "the login link was refused");
+        reply
+            .header_text("Set-Cookie")
+            .expect("a session cookie")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
+    }
 }
 
 impl Drop for Dashboard {
@@ -798,6 +831,8 @@ pub const PLUGINS: Need = Need::Program(
     "monitoring-plugins-basic",
 );
 pub const STRACE: Need = Need::Program("/usr/bin/strace", "strace");
+pub const PYTHON: Need = Need::Program("/usr/bin/python3", "python3");
+pub const SETPRIV: Need = Need::Program("/usr/bin/setpriv", "util-linux");
 pub const NSPAWN: Need = Need::Program("/usr/bin/systemd-nspawn", "systemd-container");
 pub const DEBOOTSTRAP: Need = Need::Program("/usr/sbin/debootstrap", "debootstrap");
 /// The official MCP SDK for Python, the client tests/mcp.rs drives `orchestrator mcp` with;

@@ -195,8 +195,19 @@ impl RaceTree {
     }
 
     /// Files a round must clean: in a directory nobody swaps, so their removal is certain.
+    /// The steady files are an hour old: an agent's `clean_files` leaves files written in the
+    /// last 15 minutes (they may be live logs).
     fn refill_steady(&self) {
         write_files(&self.steady, &STEADY_FILES);
+        let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        for name in STEADY_FILES {
+            std::fs::File::options()
+                .write(true)
+                .open(self.steady.join(name))
+                .expect("open steady file")
+                .set_modified(hour_ago)
+                .expect("age steady file");
+        }
     }
 }
 
@@ -247,9 +258,12 @@ fn a_racing_symlink_swap_never_leads_an_agents_plan_out_of_its_tree() {
         ],
     );
     let mut config = remedies_config(&[]);
+    // The pid file is a word of the check's own command: tied to its service by the config,
+    // so the agent's `remove_file` runs without a person and meets the race.
     for check in ["race-clean", "race-remove"] {
         config.push_str(&format!(
-            "\n[[checks]]\nname = \"{check}\"\nkind = \"command\"\ncommand = [\"/bin/sh\", \"-c\", \"exit 2\"]\n"
+            "\n[[checks]]\nname = \"{check}\"\nkind = \"command\"\ncommand = [\"/bin/sh\", \"-c\", \"exit 2\", \"sh\", \"{}\"]\n",
+            tree.sub.join("victim.pid").display()
         ));
     }
     config = config.replace(
@@ -298,7 +312,13 @@ fn race(host: &Host, tree: &RaceTree, phases: &[&str]) {
     let mut racer = Racer::start(&racer_bin(host), &tree.sub, &tree.link, racer_limit);
     let (mut rounds, mut walk_refusals, mut policy_refusals) = (0, 0, 0);
     let started = Instant::now();
-    while rounds < 40 && started.elapsed() < Duration::from_secs(10) {
+    // 10 s of rounds, and at least 5 of them on a loaded machine, while the racer (45 s) runs.
+    let enough = |rounds: u32, elapsed: Duration| {
+        rounds >= 40
+            || (rounds >= 5 && elapsed >= Duration::from_secs(10))
+            || elapsed >= Duration::from_secs(35)
+    };
+    while !enough(rounds, started.elapsed()) {
         rounds += 1;
         tree.refill_steady();
         let outputs = run_phases(host, &host.path(&format!("round-{rounds}.db")), phases);

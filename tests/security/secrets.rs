@@ -82,7 +82,74 @@ const SECRETS: &[(&str, &str)] = &[
     ("key dump:\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIEcPrivKeyBodyEc256xyz\n-----END EC PRIVATE KEY-----", "MHcCAQEEIEcPrivKeyBodyEc256xyz"),
     ("key dump:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUSshBody\n-----END OPENSSH PRIVATE KEY-----", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUSshBody"),
     ("key dump:\n-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBGPgpBodyPrivateMaterial42\n-----END PGP PRIVATE KEY BLOCK-----", "lQOYBGPgpBodyPrivateMaterial42"),
+    // Issue 18, item 6: the further forms. Passwords and communities given to clients and
+    // monitoring plugins, by their own options.
+    ("ldap: ldapsearch -x -H ldap://ldap1 -D cn=admin,dc=example,dc=org -w LdapS3archPw -b dc=example,dc=org uid=bob", "LdapS3archPw"),
+    ("ldap: ldapmodify -x -D cn=admin,dc=example,dc=org -wLdapM0difyPw -f change.ldif", "LdapM0difyPw"),
+    ("ldap: ldappasswd -x -D cn=admin,dc=example,dc=org -W -s LdapN3wUserPw uid=bob,dc=example,dc=org", "LdapN3wUserPw"),
+    ("/usr/lib/nagios/plugins/check_ldap -H ldap1 -b dc=example,dc=org -D cn=nagios,dc=example,dc=org -P CheckLdapPw3", "CheckLdapPw3"),
+    ("/usr/lib/nagios/plugins/check_snmp -H sw1 -C Sn1mpC0mmunity -o sysUpTime.0 -w 10 -c 20", "Sn1mpC0mmunity"),
+    ("check_snmp -H sw2 -P 3 -L authNoPriv -U nagios -a SHA -A Snmp3AuthPw6 -o sysUpTime.0", "Snmp3AuthPw6"),
+    ("snmpwalk -v3 -l authPriv -u nagios -x AES -X NetSnmpPrivPw7 sw3 system", "NetSnmpPrivPw7"),
+    ("snmpwalk -v2c -c SnmpW4lkComm sw1 system", "SnmpW4lkComm"),
+    ("check_nt -H win1 -p 12489 -s NsCl1entPw -v CPULOAD -l 5,80,90", "NsCl1entPw"),
+    ("check_smtp -H mail1 -A LOGIN -U nagios -P CheckSmtpPw9", "CheckSmtpPw9"),
+    ("ipmitool -I lanplus -H bmc1 -U admin -P IpmiT00lPw chassis power status", "IpmiT00lPw"),
+    ("smbclient //nas1/backup -U backup%SmbCl1entPw -c ls", "SmbCl1entPw"),
+    ("lftp -u deploy,LftpUs3rPw sftp://files1", "LftpUs3rPw"),
+    ("docker login -u ci -p D0ckerL0ginPw registry.example.com", "D0ckerL0ginPw"),
+    ("htpasswd -b /etc/nginx/.htpasswd admin HtpasswdB4tchPw", "HtpasswdB4tchPw"),
+    ("mysqladmin -u root password MysqlAdm1nNewPw", "MysqlAdm1nNewPw"),
+    ("openssl rsa -in server.key -passin pass:OpensslPass1n -noout", "OpensslPass1n"),
+    ("keytool -list -keystore app.jks -storepass KeyT00lStorePw", "KeyT00lStorePw"),
+    ("zip -P Z1pArchivePw backup.zip db.sql", "Z1pArchivePw"),
+    ("7z a -pSevenZ1pPw -mhe=on backup.7z db.sql", "SevenZ1pPw"),
+    ("xfreerdp /v:win1 /u:admin /p:Rdp4dminPw /cert:ignore", "Rdp4dminPw"),
+    ("ssh-keygen -t ed25519 -N SshKeyg3nPw -f /root/.ssh/id_backup", "SshKeyg3nPw"),
+    ("gpg --batch --pinentry-mode loopback --passphrase Gpg8atchPw -d backup.gpg", "Gpg8atchPw"),
+    ("curl --oauth2-bearer CurlOauth2T0kenValue https://api.internal/v1", "CurlOauth2T0kenValue"),
+    ("sqlcmd -S db3 -U sa -P SqlCmdPassw0rd -Q 'SELECT 1'", "SqlCmdPassw0rd"),
+    ("mongosh --host db4 -u admin -p MongoSh3llPw --authenticationDatabase admin", "MongoSh3llPw"),
+    ("racadm -r idrac1 -u root -p Rac4dmPw getsysinfo", "Rac4dmPw"),
+    // Tokens in URLs, settings whose whole value is the secret.
+    ("git push https://gvefq1bqi4XnMMAXhnfZuGvWGZuQ6JvZ@github.com/org/app.git rejected", "gvefq1bqi4XnMMAXhnfZuGvWGZuQ6JvZ"),
+    ("sentry: dsn https://3b9e1c7a5d2f4e6a8c0b1d3f5e7a9c2b@o4505.ingest.sentry.io/4505", "3b9e1c7a5d2f4e6a8c0b1d3f5e7a9c2b"),
+    ("BASIC_AUTH=admin:B4sicAuthPw", "B4sicAuthPw"),
+    ("secret: correct horse battery staple", "horse battery staple"),
+    (r#"DB_PASSWORD="two words Pa55""#, "words Pa55"),
+    ("passphrase = open sesame Pl3ase", "sesame Pl3ase"),
+    (r#"wpa_supplicant: psk="wifi Passphrase 2026""#, "Passphrase 2026"),
+    ("PresharedKey = 5vXnoz87yYpnRB702uvn7HcjAWgio2TySYfRkxLmx+A=", "5vXnoz87yYpnRB702uvn7HcjAWgio2TySYfRkxLmx+A="),
+    ("client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFcEFJQkFBS0NBUUVBeDdS", "UFJJVkFURSBLRVktLS0tLQpNSUlFcEFJQkFBS0NBUUVBeDdS"),
+    ("tls key LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFSUVj loaded", "BQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFSUVj"),
+    ("> Authorization: AWS4-HMAC-SHA256 Credential=AKIAZ3QLX7PTN4VYR2HW/20261127/eu-west-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024", "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024"),
+    // Config directives and commands.
+    ("requirepass R3disRequ1rePw", "R3disRequ1rePw"),
+    ("masterauth R3disMasterAuthPw", "R3disMasterAuthPw"),
+    (r#"1764223261.123456 [0 10.0.0.7:52144] "AUTH" "default" "R3disMon1torPw""#, "R3disMon1torPw"),
+    (r#"1764223262.654321 [0 10.0.0.7:52144] "CONFIG" "SET" "requirepass" "R3disC0nfigSetPw""#, "R3disC0nfigSetPw"),
+    ("machine files.example.com login deploy password NetrcF1lePw", "NetrcF1lePw"),
+    ("rocommunity SnmpdR0Comm 10.0.0.0/8", "SnmpdR0Comm"),
+    ("stats auth admin:Hapr0xyStatsPw", "Hapr0xyStatsPw"),
+    ("user admin insecure-password Hapr0xyUserPw", "Hapr0xyUserPw"),
+    ("mysql: ALTER USER 'app'@'%' IDENTIFIED BY 'MysqlIdent1fiedPw'", "MysqlIdent1fiedPw"),
+    ("postgres: ALTER ROLE app WITH LOGIN PASSWORD 'PgAlterR0lePw'", "PgAlterR0lePw"),
+    (r#"ipsec.secrets: 10.0.0.1 10.0.0.2 : PSK "IpsecPsk Shared2026""#, "IpsecPsk Shared2026"),
+    // Vendor tokens.
+    ("age: AGE-SECRET-KEY-1GWC9ZP2R0T5NZV74AN2LEHXUQXSSRN6P3WJFGMDNJJ56M5MY3JZRP69DMG", "AGE-SECRET-KEY-1GWC9ZP2R0T5NZV74AN2LEHXUQXSSRN6P3WJFGMDNJJ56M5MY3JZRP69DMG"),
+    ("grafana: using glsa_Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz2Xc_1a2b3c4d", "glsa_Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz2Xc_1a2b3c4d"),
+    ("gitlab-runner: registering with glrt-Xy7Zq2Wm9Lk4Np3Rt8Vb2Qp", "glrt-Xy7Zq2Wm9Lk4Np3Rt8Vb2Qp"),
+    ("newrelic: NRAK-7JQ2LX9PTN4VYR2HWZ3QLX7PTN4 rejected", "NRAK-7JQ2LX9PTN4VYR2HWZ3QLX7PTN4"),
+    // Keys in other formats, and key bodies without their header.
+    ("ppk:\nPuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: eddsa-key-20261127\nPublic-Lines: 2\nAAAAC3NzaC1lZDI1NTE5AAAAIPublicPartOfTheKeyIsNotSecret\nAAAA\nPrivate-Lines: 1\nAAAAIPuttyPr1vateKeyBodyDoNotLeak0123456789abcdefABCDEF\nPrivate-MAC: 8a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", "AAAAIPuttyPr1vateKeyBodyDoNotLeak0123456789abcdefABCDEF"),
+    ("ovpn:\n-----BEGIN OpenVPN Static key V1-----\n78f5b6c28ba54420f85e9938dcd21e2a\nb5c6d7e8f90a1b2c3d4e5f6071829302\n-----END OpenVPN Static key V1-----", "b5c6d7e8f90a1b2c3d4e5f6071829302"),
+    ("ssh2 key:\n---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: rsa-key-20261127\nP2/56wAAAi4AAAA3aWYtbW9kbntzaWdue3JzYS1wa2NzMS1zaGExfSxlbmNyeXB0\n---- END SSH2 ENCRYPTED PRIVATE KEY ----", "P2/56wAAAi4AAAA3aWYtbW9kbntzaWdu"),
+    ("key tail:\nRntsxYOdW+Hn2BQKpKqzO/SAicfWjqOV8LEOm3Mza9YJbDX9iPs4fkkzKMvXjAsW\neTvxOf2u/CCVw28Orh7NNsAkamwWWL6Xe1jkiw46gtgMNJDLedrfo44FZPn9zHT0\n-----END RSA PRIVATE KEY-----", "eTvxOf2u/CCVw28Orh7NNsAkamwWWL6Xe1jkiw46gtgMNJDLedrfo44FZPn9zHT0"),
+    ("key middle:\nAhgCAIOxHr2e1f/Jn+fE6tvVtMOK+EZUmDy3ByAeCPgYD5DjSws5HMD6FbNYxiM2\nthMbma4ca9XvFeEtVu7zYgAQDRrUk9QJslybI2XDNFOgWjAiYpebtPaWuWAmFztc", "thMbma4ca9XvFeEtVu7zYgAQDRrUk9QJslybI2XDNFOgWjAiYpebtPaWuWAmFztc"),
 ];
+
+/// How many forms the corpus had before issue 18: the rest are the further ones.
+const FORMS_BEFORE_ISSUE_18: usize = 64;
 
 /// Ordinary log lines that must come out unchanged (no quotes or `<>&`, which pages escape).
 const BENIGN: &[&str] = &[
@@ -101,6 +168,17 @@ const BENIGN: &[&str] = &[
     "auth service is up: http://127.0.0.1:9000/auth/health",
     "stripe: publishable key pk_live_51H8xQ2Lk9Zm3Np7Rt4Vw6Yb loaded",
     "docker: Digest: sha256:9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d",
+    // Near the further forms, and no secret.
+    "nagios: check_snmp -H sw1 -o sysUpTime.0 -w 10 -c 20",
+    "ldap: ldapsearch -x -H ldap://ldap1 -b dc=example,dc=org uid=bob",
+    "git: cloning https://github.com/org/app.git into /srv/app",
+    "ssh: fetching ssh://git@github.com/org/app.git",
+    "docker: docker run -p 8080:80 -u 1000 nginx:1.27",
+    "redis: Ready to accept connections tcp",
+    "app: secret rotation finished in 2.1s",
+    "app: authentication succeeded for user alice via ldap",
+    "backup: sha256 9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d ok",
+    "sshd: Server listening on 0.0.0.0 port 22, key ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJx0123",
 ];
 
 /// The corpus as log lines, each with its own timestamp (which masking must not eat).
@@ -132,6 +210,7 @@ fn leaky_host(host: &Host, channels: &str) {
         std::fs::write(&log, chunk.join("\n") + "\n").unwrap();
         logs.push(log.display().to_string());
     }
+    logs.push(key_cut_by_the_tail(host).display().to_string());
     // Named like the plugin, so its `-p` argument in the check's config is a password too.
     let check = host.path("check_mysql");
     write_script(
@@ -202,6 +281,37 @@ agent = "spy"
     ));
 }
 
+/// The last body line of a key in a log whose BEGIN line lies before the 4 KiB tail the agent
+/// is given: the tail starts inside the key.
+const KEY_BODY_IN_TAIL: &str = "Te+chEZxfaPdXQGINOI545lsxq9RavQVzgVFKPoAgtEjUOuutLO2gtLzGpanSFMM";
+
+/// A log holding a long private key, so that its tail begins inside the key's body.
+fn key_cut_by_the_tail(host: &Host) -> std::path::PathBuf {
+    let mut text = String::from("2026-11-27T06:03:00Z app[4242]: dumping the key by mistake\n");
+    text.push_str("-----BEGIN RSA PRIVATE KEY-----\n");
+    let body = [
+        "RntsxYOdW+Hn2BQKpKqzO/SAicfWjqOV8LEOm3Mza9YJbDX9iPs4fkkzKMvXjAsW",
+        "eTvxOf2u/CCVw28Orh7NNsAkamwWWL6Xe1jkiw46gtgMNJDLedrfo44FZPn9zHT0",
+        "AhgCAIOxHr2e1f/Jn+fE6tvVtMOK+EZUmDy3ByAeCPgYD5DjSws5HMD6FbNYxiM2",
+        "thMbma4ca9XvFeEtVu7zYgAQDRrUk9QJslybI2XDNFOgWjAiYpebtPaWuWAmFztc",
+    ];
+    for n in 0..100 {
+        text.push_str(body[n % body.len()]);
+        text.push('\n');
+    }
+    text.push_str(KEY_BODY_IN_TAIL);
+    text.push_str("\n-----END RSA PRIVATE KEY-----\n");
+    text.push_str("2026-11-27T06:03:01Z app[4242]: key written\n");
+    let begin = text.find("-----BEGIN").unwrap();
+    assert!(
+        text.len() - begin > 4096 + 64,
+        "the BEGIN line must lie before the tail"
+    );
+    let log = host.path("key-cut.log");
+    std::fs::write(&log, text).unwrap();
+    log
+}
+
 /// A password in the remedy's argv. Plans are stored and run as they were judged, so it stays
 /// in the database (and in the log line naming what runs); every view of a plan masks it.
 const PLAN_SECRET: &str = "RemedyArgPass5";
@@ -210,7 +320,12 @@ const PLAN_SECRET: &str = "RemedyArgPass5";
 /// the webhook's URL).
 fn secret_values() -> Vec<&'static str> {
     let mut values: Vec<&str> = SECRETS.iter().map(|(_, secret)| *secret).collect();
-    values.extend(["SummaryPass31", "ArgvPluginPass9", "WebhookPass77"]);
+    values.extend([
+        "SummaryPass31",
+        "ArgvPluginPass9",
+        "WebhookPass77",
+        KEY_BODY_IN_TAIL,
+    ]);
     values
 }
 
@@ -284,11 +399,9 @@ fn no_secret_leaves_through_the_agent_the_database_the_webhook_the_dashboard_or_
     let webhook = WebhookSink::start();
     leaky_host(&host, &webhook_channel(&webhook));
     let cycle = run_leaky_cycle(&host);
-    assert!(
-        SECRETS.len() >= 40,
-        "the corpus has {} forms",
-        SECRETS.len()
-    );
+    // 64 forms from before, 58 further ones planted everywhere, and a key cut by a log tail.
+    assert_eq!(SECRETS.len(), FORMS_BEFORE_ISSUE_18 + 58);
+    assert_eq!(BENIGN.len(), 25);
 
     // The agent: its prompt on stdin and its context file.
     let prompt = std::fs::read_to_string(host.path("spy.stdin")).unwrap();
@@ -504,4 +617,101 @@ quorum = 1
     // A fresh nonce per prompt.
     assert!(!first.contains(nonce), "the nonce was reused");
     assert!(victim.exists());
+}
+
+/// Issue 18, item 6: orchestrator holds secrets in its environment (the SMTP password) and
+/// systemd's handles for its own service; no child inherits them. A plugin, a remedy, an agent
+/// and the plan that agent proposes each write their whole environment to a file, and none of
+/// them holds an `ORCHESTRATOR_*` variable of orchestrator's own or `NOTIFY_SOCKET`; each
+/// holds its `ORCHESTRATOR_EXEC_ID`, which proves the file is its own.
+#[test]
+fn no_child_inherits_orchestrators_secrets() {
+    let host = Host::new();
+    let dump = host.path("dump-env.sh");
+    write_script(&dump, "env > \"$1\"\nexit \"${2:-0}\"\n");
+    let plugin = host.path("check_app");
+    write_script(
+        &plugin,
+        &format!(
+            "env > {}\necho 'CRITICAL - app down'\nexit 2\n",
+            host.path("plugin.env").display()
+        ),
+    );
+    let plan = serde_json::json!([{"action": "run", "argv": [dump.display().to_string(), host.path("plan.env").display().to_string()]}]);
+    std::fs::write(
+        host.path("agent.answer"),
+        serde_json::json!({"diagnosis": "down", "plan": plan}).to_string(),
+    )
+    .unwrap();
+    host.write_config(&format!(
+        r#"
+[cycle]
+settle = "50ms"
+
+[policy]
+actions = ["run", "remedy"]
+approve = []
+commands = [["{dump}", "**"]]
+
+[[checks]]
+name = "app"
+kind = "command"
+command = ["{plugin}"]
+remedy = [ {{ action = "run", argv = ["{dump}", "{remedy_env}", "1"] }} ]
+
+[agents.spy]
+command = ["sh", "{script}", "{answer}", "{record}"]
+timeout = "10s"
+
+[research]
+agent = "spy"
+"#,
+        dump = dump.display(),
+        plugin = plugin.display(),
+        remedy_env = host.path("remedy.env").display(),
+        script = answer_script(),
+        answer = host.path("agent.answer").display(),
+        record = host.path("agent").display(),
+    ));
+    let planted = [
+        ("ORCHESTRATOR_SMTP_PASSWORD", "SmtpEnvPass42"),
+        ("ORCHESTRATOR_NTFY_TOKEN", "NtfyEnvToken3"),
+        ("ORCHESTRATOR_MATRIX_TOKEN", "MatrixEnvToken5"),
+        ("ORCHESTRATOR_SOME_FUTURE_SECRET", "FutureEnvSecret7"),
+        ("NOTIFY_SOCKET", "/run/systemd/notify-of-orchestrator"),
+    ];
+    let mut cycle = host.command(&["cycle"]);
+    for (name, value) in planted {
+        cycle.env(name, value);
+    }
+    Run::from(cycle.output().unwrap()).ok();
+    for child in ["plugin", "remedy", "agent", "plan"] {
+        let env = std::fs::read_to_string(host.path(&format!("{child}.env")))
+            .unwrap_or_else(|e| panic!("the {child} did not run: {e}"));
+        assert_contains(&env, "ORCHESTRATOR_EXEC_ID=");
+        for (name, value) in planted {
+            assert!(
+                !env.contains(name) && !env.contains(value),
+                "the {child} inherited {name}:\n{env}"
+            );
+        }
+        // What orchestrator sets for the child itself: its marker, and an agent's files.
+        let set_for_the_child = [
+            "ORCHESTRATOR_EXEC_ID=",
+            "ORCHESTRATOR_CONTEXT=",
+            "ORCHESTRATOR_ANSWER_SCHEMA=",
+            "ORCHESTRATOR_MCP_CONFIG=",
+            "ORCHESTRATOR_INCIDENT=",
+        ];
+        let ours: Vec<&str> = env
+            .lines()
+            .filter(|l| l.starts_with("ORCHESTRATOR_"))
+            .filter(|l| !set_for_the_child.iter().any(|set| l.starts_with(set)))
+            .collect();
+        assert!(ours.is_empty(), "the {child} inherited {ours:?}");
+    }
+    assert_contains(
+        &std::fs::read_to_string(host.path("agent.env")).unwrap(),
+        "ORCHESTRATOR_CONTEXT=",
+    );
 }

@@ -62,6 +62,17 @@ fn get(port: u16, path: &str, host: &str) -> Answer {
     exchange(port, "GET", path, &[("Host", host)], &[])
 }
 
+/// A GET as the browser of a person logged in with `cookie` sends it.
+fn get_as(port: u16, path: &str, host: &str, cookie: &str) -> Answer {
+    exchange(
+        port,
+        "GET",
+        path,
+        &[("Host", host), ("Cookie", cookie)],
+        &[],
+    )
+}
+
 /// A POST as a browser sends it from a page served under `host`.
 fn post_from(port: u16, path: &str, host: &str, form: &[(&str, &str)]) -> Answer {
     let origin = format!("http://{host}");
@@ -70,6 +81,18 @@ fn post_from(port: u16, path: &str, host: &str, form: &[(&str, &str)]) -> Answer
         "POST",
         path,
         &[("Host", host), ("Origin", &origin)],
+        form,
+    )
+}
+
+/// The same from the browser of a person logged in with `cookie`.
+fn post_as(port: u16, path: &str, host: &str, cookie: &str, form: &[(&str, &str)]) -> Answer {
+    let origin = format!("http://{host}");
+    exchange(
+        port,
+        "POST",
+        path,
+        &[("Host", host), ("Origin", &origin), ("Cookie", cookie)],
         form,
     )
 }
@@ -125,7 +148,8 @@ fn rebinding_shaped_requests_are_refused_on_every_path() {
     let dashboard = Dashboard::start(&host);
     let port = dashboard.port;
     let ours = format!("127.0.0.1:{port}");
-    let csrf = csrf_of(&get(port, "/incidents/1", &ours).body);
+    let cookie = dashboard.login(&host);
+    let csrf = csrf_of(&get_as(port, "/incidents/1", &ours, &cookie).body);
     let evil = format!("evil.example:{port}");
     for path in [
         "/",
@@ -177,10 +201,11 @@ fn rebinding_shaped_requests_are_refused_on_every_path() {
         assert_eq!(get(port, "/incidents/1", &name).status, 200, "{name}");
         assert_eq!(get(port, "/health", &name).status, 200, "{name}");
     }
-    let ack = post_from(
+    let ack = post_as(
         port,
         "/incidents/1/ack",
         &format!("localhost:{port}"),
+        &cookie,
         &[("csrf", &csrf)],
     );
     assert_eq!(ack.status, 303, "{}", ack.body);
@@ -249,14 +274,15 @@ fn a_plan_typed_on_the_dashboard_that_the_policy_refuses_is_not_learned() {
     let dashboard = Dashboard::start(&host);
     let port = dashboard.port;
     let ours = format!("127.0.0.1:{port}");
-    let csrf = csrf_of(&get(port, "/incidents/1", &ours).body);
+    let cookie = dashboard.login(&host);
+    let csrf = csrf_of(&get_as(port, "/incidents/1", &ours, &cookie).body);
     let plan = touch_plan(&victim);
     let form = [
         ("csrf", csrf.as_str()),
         ("note", "touched it"),
         ("plan", plan.as_str()),
     ];
-    let answer = post_from(port, "/incidents/1/resolve", &ours, &form);
+    let answer = post_as(port, "/incidents/1/resolve", &ours, &cookie, &form);
     assert_eq!(answer.status, 403, "{}", answer.body);
     assert_contains(&answer.body, "refused by [policy]");
     assert_contains(&answer.body, "matches no entry of [policy] commands");
@@ -366,11 +392,13 @@ fn an_approval_given_before_the_policy_was_narrowed_does_not_run() {
     );
     let dashboard = Dashboard::start(&host);
     let ours = format!("127.0.0.1:{}", dashboard.port);
-    let csrf = csrf_of(&get(dashboard.port, "/incidents/1", &ours).body);
-    let approve = post_from(
+    let cookie = dashboard.login(&host);
+    let csrf = csrf_of(&get_as(dashboard.port, "/incidents/1", &ours, &cookie).body);
+    let approve = post_as(
         dashboard.port,
         "/incidents/1/approve",
         &ours,
+        &cookie,
         &[("csrf", &csrf)],
     );
     assert_eq!(approve.status, 303, "{}", approve.body);
@@ -407,11 +435,13 @@ fn an_approval_given_before_the_policy_was_narrowed_does_not_run() {
     drop(dashboard);
     let dashboard = Dashboard::start(&host);
     let ours = format!("127.0.0.1:{}", dashboard.port);
-    let csrf = csrf_of(&get(dashboard.port, "/incidents/1", &ours).body);
-    let again = post_from(
+    let cookie = dashboard.login(&host);
+    let csrf = csrf_of(&get_as(dashboard.port, "/incidents/1", &ours, &cookie).body);
+    let again = post_as(
         dashboard.port,
         "/incidents/1/approve",
         &ours,
+        &cookie,
         &[("csrf", &csrf)],
     );
     assert_eq!(again.status, 403, "{}", again.body);
@@ -478,4 +508,235 @@ fn root_can_teach_a_plan_outside_the_policy_only_from_the_cli_and_it_is_recorded
     let cycle = host.run(&["--json", "cycle"]).ok().json();
     assert_eq!(cycle["fix"]["incidents"][0]["verdict"], "fixed", "{cycle}");
     assert!(victim.exists());
+}
+
+/// What a local user does to the loopback dashboard, run as `nobody` with real HTTP requests
+/// (argv: the port, a plan to teach, the token file's path). It prints what each answer was.
+const LOCAL_USER_ATTACK: &str = r#"
+import http.client, json, re, sys, urllib.parse
+port, plan, token_file = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def send(method, path, form=None, source='127.0.0.1'):
+    c = http.client.HTTPConnection('127.0.0.1', port, timeout=10, source_address=(source, 0))
+    headers = {'Host': '127.0.0.1:%d' % port, 'Origin': 'http://127.0.0.1:%d' % port}
+    body = None
+    if form is not None:
+        body = urllib.parse.urlencode(form)
+        headers['Content-Type'] = 'application/x-www-form-urlencoded'
+    c.request(method, path, body=body, headers=headers)
+    r = c.getresponse()
+    text = r.read().decode(errors='replace')
+    c.close()
+    return r.status, text
+out = {}
+out['read'], page = send('GET', '/incidents/1')
+found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+out['csrf_shown'] = found is not None
+csrf = found.group(1) if found else '0' * 64
+out['ack'] = send('POST', '/incidents/1/ack', {'csrf': csrf, 'note': 'mine now'})[0]
+out['silence'] = send('POST', '/silences', {'csrf': csrf, 'check': '*', 'for': '60d', 'note': 'quiet'})[0]
+out['resolve'] = send('POST', '/incidents/1/resolve', {'csrf': csrf, 'note': 'fixed', 'plan': plan})[0]
+out['approve'] = send('POST', '/incidents/1/approve', {'csrf': csrf})[0]
+try:
+    open(token_file).read()
+    out['token_file'] = 'read'
+except OSError as e:
+    out['token_file'] = type(e).__name__
+out['guesses'] = [send('POST', '/login', {'token': 'guess-%d' % i})[0] for i in range(12)]
+out['other_sources'] = [send('POST', '/login', {'token': 'guess'}, '127.0.0.%d' % n)[0]
+                        for n in range(2, 11) for _ in range(10)]
+out['fresh_source'] = send('POST', '/login', {'token': 'guess'}, '127.0.0.77')[0]
+out['forged_link'] = send('GET', '/login?code=9999999999.' + '0' * 32 + '.' + '0' * 64)[0]
+print(json.dumps(out))
+"#;
+
+/// Issue 18, item 2: on a fresh install (no `[serve] token_file`) a local user can read the
+/// loopback dashboard but decide nothing: every decision needs a login, the token lies in the
+/// state directory where only root reads it, the login link needs it too, and guessing is
+/// throttled per address and for all addresses together, without locking root out.
+#[test]
+fn a_local_user_can_read_the_dashboard_but_not_decide_nor_log_in() {
+    crate::require_system!(
+        "a_local_user_can_read_the_dashboard_but_not_decide_nor_log_in",
+        Need::Root,
+        PYTHON,
+        SETPRIV
+    );
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let host = Host::new();
+    let victim = escalated(&host);
+    // As installed: the config readable by everyone, the state files root's alone.
+    std::fs::set_permissions(host.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(host.config_path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let dashboard = Dashboard::start(&host);
+    let port = dashboard.port;
+    let token_file = host.path("state.db.dashboard-token");
+    let attack = std::process::Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+        .args(["/usr/bin/python3", "-c", LOCAL_USER_ATTACK])
+        .arg(port.to_string())
+        .arg(touch_plan(&victim))
+        .arg(&token_file)
+        .output()
+        .expect("run the attack as nobody");
+    let said = String::from_utf8_lossy(&attack.stdout);
+    assert!(
+        attack.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&attack.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&said).expect("the attack's report");
+    assert_eq!(report["read"], 200, "reads stay open on loopback: {report}");
+    assert_eq!(report["csrf_shown"], false, "{report}");
+    for decision in ["ack", "silence", "resolve", "approve"] {
+        assert_eq!(report[decision], 401, "{decision}: {report}");
+    }
+    assert_eq!(report["token_file"], "PermissionError", "{report}");
+    assert_eq!(
+        std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "serve generated its token, root's alone"
+    );
+    let guesses: Vec<i64> = serde_json::from_value(report["guesses"].clone()).unwrap();
+    assert_eq!(&guesses[..10], &[403; 10], "{report}");
+    assert_eq!(
+        &guesses[10..],
+        &[429, 429],
+        "the 11th guess is not even checked"
+    );
+    let others: Vec<i64> = serde_json::from_value(report["other_sources"].clone()).unwrap();
+    assert!(others.iter().all(|s| *s == 403), "{report}");
+    assert_eq!(
+        report["fresh_source"], 429,
+        "100 failures in all hold every address: {report}"
+    );
+    assert_eq!(report["forged_link"], 403, "{report}");
+
+    // Nothing was decided, and nobody cannot make a login link either.
+    assert_eq!(
+        host.query_text("SELECT status || ' ' || COALESCE(acknowledged_by, '-') FROM escalations"),
+        "open -"
+    );
+    assert_eq!(host.query_i64("SELECT COUNT(*) FROM silences"), 0);
+    assert_untouched(&host, &victim);
+    let link_as_nobody = host
+        .command(&[
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--login-link",
+        ])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .expect("serve --login-link as nobody");
+    assert!(!link_as_nobody.status.success());
+    assert_contains(
+        &String::from_utf8_lossy(&link_as_nobody.stderr),
+        "Permission denied",
+    );
+
+    // Throttled, the right token is not even compared; root's login link still works.
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    let by_form = exchange(
+        port,
+        "POST",
+        "/login",
+        &[("Host", &format!("127.0.0.1:{port}"))],
+        &[("token", token.trim())],
+    );
+    assert_eq!(by_form.status, 429, "{}", by_form.body);
+    let cookie = dashboard.login(&host);
+    let ours = format!("127.0.0.1:{port}");
+    let csrf = csrf_of(&get_as(port, "/incidents/1", &ours, &cookie).body);
+    let ack = post_as(port, "/incidents/1/ack", &ours, &cookie, &[("csrf", &csrf)]);
+    assert_eq!(ack.status, 303, "{}", ack.body);
+    assert_eq!(
+        host.query_text("SELECT status FROM escalations"),
+        "acknowledged"
+    );
+}
+
+/// The session a login opens: a random id in an `HttpOnly; SameSite=Strict` cookie that
+/// expires, never the token; a link works once; the raw token in the cookie is no session;
+/// a bearer token that is wrong is a failed login like any other.
+#[test]
+fn a_login_opens_a_session_whose_cookie_is_not_the_token() {
+    let host = Host::new();
+    escalated(&host);
+    let dashboard = Dashboard::start(&host);
+    let port = dashboard.port;
+    let ours = format!("127.0.0.1:{port}");
+    let link = dashboard.login_link(&host, "/incidents/1");
+    let first = exchange(
+        port,
+        "GET",
+        link.trim_start_matches(&format!("http://{ours}")),
+        &[("Host", &ours)],
+        &[],
+    );
+    assert_eq!(first.status, 303, "{}", first.body);
+    let again = exchange(
+        port,
+        "GET",
+        link.trim_start_matches(&format!("http://{ours}")),
+        &[("Host", &ours)],
+        &[],
+    );
+    assert_eq!(again.status, 403, "a login link works once: {}", again.body);
+    assert_contains(&again.body, "works once");
+
+    let reply = http_agent()
+        .get(&dashboard.login_link(&host, "/incidents/1"))
+        .call()
+        .unwrap();
+    assert_eq!(
+        reply.header_text("Location").as_deref(),
+        Some("/incidents/1")
+    );
+    let set_cookie = reply.header_text("Set-Cookie").unwrap();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
+        assert_contains(&set_cookie, attribute);
+    }
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
+    let token = std::fs::read_to_string(host.path("state.db.dashboard-token")).unwrap();
+    let token = token.trim();
+    assert_eq!(token.len(), 64);
+    assert!(!cookie.contains(token), "the cookie is the token: {cookie}");
+
+    // The raw token where the session id belongs is no session.
+    let raw = format!("orchestrator_session={token}");
+    let page = get_as(port, "/incidents/1", &ours, &raw);
+    assert!(
+        !page.body.contains("name=\"csrf\""),
+        "the raw token opened a session"
+    );
+    let csrf = csrf_of(&get_as(port, "/incidents/1", &ours, &cookie).body);
+    let refused = post_as(port, "/incidents/1/ack", &ours, &raw, &[("csrf", &csrf)]);
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert_contains(&refused.body, "log in first");
+    assert_eq!(host.query_text("SELECT status FROM escalations"), "open");
+
+    // The token as a bearer header decides (scripts); a wrong one is a failed login.
+    let bearer = format!("Bearer {token}");
+    let wrong = exchange(
+        port,
+        "POST",
+        "/incidents/1/ack",
+        &[("Host", &ours), ("Authorization", "Bearer guess")],
+        &[("csrf", &csrf)],
+    );
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    let by_bearer = exchange(
+        port,
+        "POST",
+        "/incidents/1/ack",
+        &[("Host", &ours), ("Authorization", &bearer)],
+        &[("csrf", &csrf), ("note", "scripted")],
+    );
+    assert_eq!(by_bearer.status, 303, "{}", by_bearer.body);
+    assert_eq!(
+        host.query_text("SELECT status FROM escalations"),
+        "acknowledged"
+    );
 }
