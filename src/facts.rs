@@ -912,6 +912,7 @@ fn check_paths(check: &Check, named: &[PathBuf]) -> Vec<(PathBuf, u64)> {
         CheckKind::Process(process) => process.pidfile.iter().cloned().collect(),
         _ => Vec::new(),
     };
+    paths.extend(check.paths.iter().cloned());
     paths.extend(check.logs.iter().cloned());
     paths.extend(named.iter().take(MAX_PATHS).cloned());
     paths

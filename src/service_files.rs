@@ -9,6 +9,8 @@
 //!   remedies remove, the unit's `PIDFile=`, and the absolute paths written in the service's
 //!   configuration files (a file named in those argvs or in the unit's `ExecStart=`: Redis's
 //!   `logfile`, `pidfile` and `dir`);
+//! - **trees**: the checks' `paths` (the service's state, runtime or spool, as the admin wrote
+//!   them): every file at or under one is named;
 //! - **directories**: those of its pid files, of the files its remedies remove and of its
 //!   `logs`, the `logs` directories, the directories its remedies clean, and the unit's
 //!   `RuntimeDirectory=`, `StateDirectory=`, `CacheDirectory=`, `LogsDirectory=`;
@@ -59,6 +61,8 @@ pub struct ServiceFiles {
     pid_files: Vec<PathBuf>,
     logs: Vec<PathBuf>,
     directories: BTreeSet<PathBuf>,
+    /// The checks' `paths`: everything at or under one is the service's.
+    trees: Vec<PathBuf>,
     users: BTreeSet<u32>,
 }
 
@@ -104,6 +108,9 @@ impl ServiceFiles {
             CheckKind::File(file) => self.name(&file.path, "the `file` check's `path`"),
             CheckKind::Command(command) => words.extend(command.argv.iter().cloned()),
             _ => {}
+        }
+        for path in &check.paths {
+            self.trees.push(canonical(path));
         }
         for log in &check.logs {
             match untrusted_file::look(log) {
@@ -254,6 +261,9 @@ impl ServiceFiles {
             .find(|(as_written, resolved, _)| as_written == written || *resolved == path);
         if let Some((_, _, why)) = named {
             return Tie::Named(why.clone());
+        }
+        if let Some(tree) = self.trees.iter().find(|tree| path.starts_with(tree)) {
+            return Tie::Named(format!("under the check's `paths` ({})", tree.display()));
         }
         let in_directory = path
             .parent()
@@ -431,6 +441,36 @@ pidfile = "$DIR/other.pid"
             grouped.tie(&d.join("run/web.pid")),
             Tie::Named("the check's `pidfile`".into())
         );
+    }
+
+    #[test]
+    fn files_under_the_checks_paths_are_tied_and_a_data_file_there_stays_live() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("state/sub")).unwrap();
+        std::fs::create_dir(d.join("statement")).unwrap();
+        let config = config(
+            d,
+            "[[checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"http://127.0.0.1:9/\"\npaths = [\"$DIR/state\"]\n",
+        );
+        let files = ServiceFiles::of(&config, config.check("web").unwrap());
+        for tied in ["state/maintenance.flag", "state/sub/queue.lock"] {
+            assert!(
+                matches!(files.tie(&d.join(tied)), Tie::Named(why) if why.contains("`paths`")),
+                "{tied}"
+            );
+        }
+        // A sibling whose name only starts the same, and anything outside: untied.
+        assert_eq!(files.tie(&d.join("statement/x.lock")), Tie::Untied);
+        assert_eq!(files.tie(&d.join("x.lock")), Tie::Untied);
+        assert!(matches!(files.tie(&d.join("state/dump.rdb")), Tie::Live(_)));
+        let refused = Config::parse(
+            "t.toml",
+            "[[checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"http://127.0.0.1:9/\"\npaths = [\"state\", \"/srv/../etc\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(refused.contains("key `paths`"), "{refused}");
     }
 
     #[test]

@@ -365,6 +365,7 @@ name = "web"
 kind = "http"
 url = "{url}"
 logs = ["{log}"]
+paths = ["{state}"]
 
 [policy]
 actions = ["remove_file"]
@@ -373,6 +374,7 @@ paths = ["{host}/**"]
 "#,
         url = service.url(),
         log = log.display(),
+        state = service.state.display(),
         host = host.dir.path().display(),
     ));
     (host, service)

@@ -44,6 +44,10 @@ pub struct Check {
     /// Scans in a row that must find the check failing before the failure counts (Monit's
     /// `for N cycles`); 1 counts every failure at once.
     pub for_cycles: u32,
+    /// Files and directories that belong to the service (its state, runtime or spool): what
+    /// they hold is tied to it (`service_files`), their filesystems are looked at by the facts
+    /// and by the implicit disk dependencies.
+    pub paths: Vec<PathBuf>,
 }
 
 impl crate::checks::Runnable for Check {
@@ -96,6 +100,8 @@ pub(super) struct RawCheck {
     service: Option<String>,
     config_test: Option<Vec<String>>,
     runbook: Option<String>,
+    #[serde(default)]
+    paths: Vec<PathBuf>,
     for_cycles: Option<u32>,
 }
 
@@ -309,6 +315,7 @@ impl CheckTable {
         }
         common.validate_remedies(&mut v);
         common.validate_config_test(&mut v);
+        common.validate_paths(&mut v);
         if let Some(problem) = common.runbook.as_deref().and_then(runbook_problem) {
             v.problem("runbook", problem);
         }
@@ -328,6 +335,7 @@ impl CheckTable {
                 service: common.service,
                 config_test: common.config_test.unwrap_or_default(),
                 runbook: common.runbook.filter(|text| !text.trim().is_empty()),
+                paths: common.paths,
                 for_cycles,
             }),
             _ => Err(v.problems),
@@ -400,6 +408,29 @@ impl RawCheck {
                 );
                 Severity::Critical
             }
+        }
+    }
+
+    /// Absolute, without `..`: a tie to the service that text cannot stretch; a bounded list.
+    fn validate_paths(&self, v: &mut Validator) {
+        const MOST: usize = 64;
+        if self.paths.len() > MOST {
+            v.problem(
+                "paths",
+                format!("{} paths; at most {MOST} are allowed", self.paths.len()),
+            );
+        }
+        let bad = self.paths.iter().find(|path| {
+            !path.is_absolute()
+                || path
+                    .components()
+                    .any(|c| c == std::path::Component::ParentDir)
+        });
+        if let Some(bad) = bad {
+            v.problem(
+                "paths",
+                format!("`{}` is not an absolute path without `..`", bad.display()),
+            );
         }
     }
 

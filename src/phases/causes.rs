@@ -401,6 +401,7 @@ impl<'a> DiskChecks<'a> {
             _ => Vec::new(),
         }
         .into_iter()
+        .chain(check.paths.iter().map(PathBuf::as_path))
         .chain(check.logs.iter().map(PathBuf::as_path))
         .collect();
         let devices: Vec<u64> = paths.iter().filter_map(|p| device_of(p)).collect();
