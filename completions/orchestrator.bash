@@ -49,6 +49,9 @@ _orchestrator() {
             orchestrator,notify-failure)
                 cmd="orchestrator__subcmd__notify__subcmd__failure"
                 ;;
+            orchestrator,patterns)
+                cmd="orchestrator__subcmd__patterns"
+                ;;
             orchestrator,research)
                 cmd="orchestrator__subcmd__research"
                 ;;
@@ -130,6 +133,9 @@ _orchestrator() {
             orchestrator__subcmd__help,notify-failure)
                 cmd="orchestrator__subcmd__help__subcmd__notify__subcmd__failure"
                 ;;
+            orchestrator__subcmd__help,patterns)
+                cmd="orchestrator__subcmd__help__subcmd__patterns"
+                ;;
             orchestrator__subcmd__help,research)
                 cmd="orchestrator__subcmd__help__subcmd__research"
                 ;;
@@ -174,6 +180,21 @@ _orchestrator() {
                 ;;
             orchestrator__subcmd__help__subcmd__incidents,show)
                 cmd="orchestrator__subcmd__help__subcmd__incidents__subcmd__show"
+                ;;
+            orchestrator__subcmd__help__subcmd__patterns,disable)
+                cmd="orchestrator__subcmd__help__subcmd__patterns__subcmd__disable"
+                ;;
+            orchestrator__subcmd__help__subcmd__patterns,enable)
+                cmd="orchestrator__subcmd__help__subcmd__patterns__subcmd__enable"
+                ;;
+            orchestrator__subcmd__help__subcmd__patterns,forget)
+                cmd="orchestrator__subcmd__help__subcmd__patterns__subcmd__forget"
+                ;;
+            orchestrator__subcmd__help__subcmd__patterns,list)
+                cmd="orchestrator__subcmd__help__subcmd__patterns__subcmd__list"
+                ;;
+            orchestrator__subcmd__help__subcmd__patterns,show)
+                cmd="orchestrator__subcmd__help__subcmd__patterns__subcmd__show"
                 ;;
             orchestrator__subcmd__help__subcmd__silence,add)
                 cmd="orchestrator__subcmd__help__subcmd__silence__subcmd__add"
@@ -232,6 +253,42 @@ _orchestrator() {
             orchestrator__subcmd__incidents__subcmd__help,show)
                 cmd="orchestrator__subcmd__incidents__subcmd__help__subcmd__show"
                 ;;
+            orchestrator__subcmd__patterns,disable)
+                cmd="orchestrator__subcmd__patterns__subcmd__disable"
+                ;;
+            orchestrator__subcmd__patterns,enable)
+                cmd="orchestrator__subcmd__patterns__subcmd__enable"
+                ;;
+            orchestrator__subcmd__patterns,forget)
+                cmd="orchestrator__subcmd__patterns__subcmd__forget"
+                ;;
+            orchestrator__subcmd__patterns,help)
+                cmd="orchestrator__subcmd__patterns__subcmd__help"
+                ;;
+            orchestrator__subcmd__patterns,list)
+                cmd="orchestrator__subcmd__patterns__subcmd__list"
+                ;;
+            orchestrator__subcmd__patterns,show)
+                cmd="orchestrator__subcmd__patterns__subcmd__show"
+                ;;
+            orchestrator__subcmd__patterns__subcmd__help,disable)
+                cmd="orchestrator__subcmd__patterns__subcmd__help__subcmd__disable"
+                ;;
+            orchestrator__subcmd__patterns__subcmd__help,enable)
+                cmd="orchestrator__subcmd__patterns__subcmd__help__subcmd__enable"
+                ;;
+            orchestrator__subcmd__patterns__subcmd__help,forget)
+                cmd="orchestrator__subcmd__patterns__subcmd__help__subcmd__forget"
+                ;;
+            orchestrator__subcmd__patterns__subcmd__help,help)
+                cmd="orchestrator__subcmd__patterns__subcmd__help__subcmd__help"
+                ;;
+            orchestrator__subcmd__patterns__subcmd__help,list)
+                cmd="orchestrator__subcmd__patterns__subcmd__help__subcmd__list"
+                ;;
+            orchestrator__subcmd__patterns__subcmd__help,show)
+                cmd="orchestrator__subcmd__patterns__subcmd__help__subcmd__show"
+                ;;
             orchestrator__subcmd__silence,add)
                 cmd="orchestrator__subcmd__silence__subcmd__add"
                 ;;
@@ -263,7 +320,7 @@ _orchestrator() {
 
     case "${cmd}" in
         orchestrator)
-            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version scan fix research consult escalate cycle metrics serve incidents silence config mcp agents notify-failure help"
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version scan fix research consult escalate cycle metrics serve incidents silence patterns config mcp agents notify-failure help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -609,12 +666,16 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__escalate)
-            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --resend --test --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --resend)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -661,7 +722,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__help)
-            opts="scan fix research consult escalate cycle metrics serve incidents silence config mcp agents notify-failure help"
+            opts="scan fix research consult escalate cycle metrics serve incidents silence patterns config mcp agents notify-failure help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -971,6 +1032,90 @@ _orchestrator() {
         orchestrator__subcmd__help__subcmd__notify__subcmd__failure)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__patterns)
+            opts="list show disable enable forget"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__patterns__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__patterns__subcmd__enable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__patterns__subcmd__forget)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__patterns__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__patterns__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1556,6 +1701,288 @@ _orchestrator() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        orchestrator__subcmd__patterns)
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version list show disable enable forget help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__patterns__subcmd__disable)
+            opts="-c -v -q -h -V --note --by --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__patterns__subcmd__enable)
+            opts="-c -v -q -h -V --note --by --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__patterns__subcmd__forget)
+            opts="-c -v -q -h -V --note --by --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__patterns__subcmd__help)
+            opts="list show disable enable forget help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__patterns__subcmd__help__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__patterns__subcmd__help__subcmd__enable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__patterns__subcmd__help__subcmd__forget)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__patterns__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__patterns__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__patterns__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__patterns__subcmd__list)
+            opts="-c -v -q -h -V --check --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --check)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__patterns__subcmd__show)
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         orchestrator__subcmd__research)
             opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1583,12 +2010,16 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__scan)
-            opts="-c -v -q -h -V --exit-status --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --exit-status --check --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --check)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1665,12 +2096,16 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__silence__subcmd__add)
-            opts="-c -v -q -h -V --all --for --until --note --by --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --all --from --for --until --note --by --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

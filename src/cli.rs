@@ -82,6 +82,11 @@ pub enum Command {
         /// whatever the checks found, so the timer's chain of units goes on to fix them
         #[arg(long)]
         exit_status: bool,
+        /// Run only this check (repeat for more), as named in the config: its result is
+        /// recorded and its incident opened, updated or recovered as by a full scan; no phase
+        /// acts on it. For trying a check after changing it, or a fault just repaired
+        #[arg(long = "check", value_name = "NAME")]
+        checks: Vec<String>,
     },
     /// Phase 1: try learned patterns, then the check's remedies, on incidents waiting for it
     Fix,
@@ -98,7 +103,24 @@ pub enum Command {
     /// Phase 3: several agents vote; the plan a quorum agrees on runs
     Consult,
     /// Phase 4: escalate to a person (email, webhook, dashboard) and retry unsent notifications
-    Escalate,
+    ///
+    /// --resend ID sends again a notification that failed for good (or one waiting for a
+    /// retry) now, instead of running the phase: `incidents show` and `metrics` give the ids. It
+    /// goes as the message it was, with the other notifications of its batch for the same
+    /// channel and recipient, under the same idempotency key; the incident's timeline records
+    /// who asked (a `resent` event). --test sends a test message to every configured channel
+    /// (every mail recipient, the JSON webhook, ntfy, Slack, Matrix, and a test alert
+    /// `OrchestratorTest` with severity info to Alertmanager, which lapses after 5 minutes)
+    /// and prints what each channel answered; it needs no database and records nothing. It
+    /// exits 1 when a channel did not take the message, 2 when no channel is configured.
+    Escalate {
+        /// Send this notification again now (repeat for more)
+        #[arg(long, value_name = "ID", conflicts_with = "test")]
+        resend: Vec<i64>,
+        /// Send a test message to every configured channel and report each one's answer
+        #[arg(long)]
+        test: bool,
+    },
     /// Run the phases in order in one process: scan, fix, research, consult, escalate
     ///
     /// When the state database cannot be written (a full, read-only or failing disk), the
@@ -155,6 +177,13 @@ pub enum Command {
     /// `good` and `bad` (a person's verdicts, `incidents feedback`), and `mean_seconds`,
     /// `tokens_per_incident`, `cost_usd_per_incident`.
     ///
+    /// `notifications_failed`: notifications refused for good, ever (not windowed); the table
+    /// names the newest, for `escalate --resend ID`. `notifications_unsent`: queued or waiting
+    /// for a retry now. `circuit_breaker`: [policy] budget as it stands now: `open` (a cap is
+    /// reached: new plans are held for a person's approval), `reasons`, `actions_last_hour`
+    /// and its cap `actions_per_hour`, `most_restarted_unit` (`unit`, `restarts` in the last
+    /// day) and its cap `restarts_per_unit_per_day` (0: no cap).
+    ///
     /// PROMETHEUS. Counters, kept in the database as events happen (so reading them costs the
     /// same on any history) and never decreasing (retention does not lower them):
     /// `orchestrator_incidents_detected_total`, `_recovered_total`, `_escalated_total`,
@@ -165,7 +194,8 @@ pub enum Command {
     /// symptoms, `_escalated_total` never does (a symptom never enters phase 4). Gauges:
     /// `orchestrator_auto_fix_ratio`, `orchestrator_escalation_ratio`,
     /// `orchestrator_phase_success_ratio{phase}` (over the counters), `orchestrator_incidents_open`,
-    /// `orchestrator_patterns`. The histogram `orchestrator_time_to_resolve_seconds{phase}`
+    /// `orchestrator_patterns`, `orchestrator_circuit_breaker_open` (1 while [policy] budget is
+    /// reached) and `orchestrator_plan_actions_last_hour`. The histogram `orchestrator_time_to_resolve_seconds{phase}`
     /// (`_bucket{le}`, `_sum`, `_count`; bounds 1 s to 1 day) sums across hosts.
     /// `orchestrator_last_cycle_timestamp_seconds` (the last `scan` or `cycle` that finished, 0
     /// before the first; a person's `incidents approve` or `dismiss` is no cycle) and
@@ -256,6 +286,19 @@ pub enum Command {
     Silence {
         #[command(subcommand)]
         command: SilenceCommand,
+    },
+    /// List, show, disable, enable and forget learned patterns
+    ///
+    /// Every verified fix becomes a pattern of its failure's signature, and phase 1 replays
+    /// patterns first, best record first. A disabled pattern is never replayed: phase 1 names
+    /// it in its report and hand-off ("not replayed: disabled by alice: ..."), agents no longer
+    /// see it as a past fix, and it keeps its record until it is enabled again. Forgetting
+    /// deletes it, so that the same fix learned again starts afresh under a new id; what it
+    /// was, who forgot it, when and why stay in its history (`patterns show ID`), and a pattern
+    /// id is never given twice. `list` and `show` only read the database.
+    Patterns {
+        #[command(subcommand)]
+        command: PatternsCommand,
     },
     /// Validate the config or print the embedded default
     Config {
@@ -436,7 +479,7 @@ pub enum Verdict {
 
 #[derive(Debug, Subcommand)]
 pub enum SilenceCommand {
-    /// Silence a check (or every check with --all) from now on, for --for or until --until
+    /// Silence a check (or every check with --all) from now (or --from), for --for or until --until
     Add {
         /// The check to silence, as named in the config
         #[arg(value_name = "CHECK", required_unless_present = "all")]
@@ -444,7 +487,12 @@ pub enum SilenceCommand {
         /// Silence every check, including those added to the config later
         #[arg(long, conflicts_with = "check")]
         all: bool,
-        /// How long, like 30m, 2h or 1h30m; at most 36500d (100 years)
+        /// When it starts, as RFC 3339 (see --until) [default: now]. A silence that starts
+        /// later is listed as pending and acts on nothing until then; a time in the past is
+        /// refused
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// How long, like 30m, 2h or 1h30m, from its start; at most 36500d (100 years)
         #[arg(
             long = "for",
             value_name = "DURATION",
@@ -476,6 +524,56 @@ pub enum SilenceCommand {
     Expire {
         /// The silence's id (`silence list` shows it)
         id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PatternsCommand {
+    /// List the learned patterns, best record first: their state (active, disabled, or skipped
+    /// because they failed more often than they worked) and record
+    List {
+        /// Only the patterns of this check
+        #[arg(long, value_name = "NAME")]
+        check: Option<String>,
+    },
+    /// Show one pattern: its plan, signature, record, the attempts that replayed it and every
+    /// change a person made to it (also for a forgotten one)
+    Show {
+        /// The pattern's id (`patterns list`; `pattern:ID` in attempts)
+        id: i64,
+    },
+    /// Stop phase 1 from replaying a pattern; its record is kept
+    Disable {
+        /// The pattern's id
+        id: i64,
+        /// Why: shown with the pattern and wherever phase 1 says it did not replay it
+        #[arg(long, value_name = "TEXT")]
+        note: String,
+        /// Who [default: $SUDO_USER, else $USER, else the user id]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Let phase 1 replay a disabled pattern again
+    Enable {
+        /// The pattern's id
+        id: i64,
+        /// Why (optional)
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        note: String,
+        /// Who [default: $SUDO_USER, else $USER, else the user id]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Delete a pattern; its history keeps what it was, who forgot it and why
+    Forget {
+        /// The pattern's id
+        id: i64,
+        /// Why
+        #[arg(long, value_name = "TEXT")]
+        note: String,
+        /// Who [default: $SUDO_USER, else $USER, else the user id]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
 }
 

@@ -3,7 +3,7 @@
 //! exposition format.
 
 use crate::checks::Perf;
-use crate::store::{AgentRecord, CheckState, Counts, Store, Totals};
+use crate::store::{AgentRecord, Breaker, CheckState, Counts, Store, Totals};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -38,6 +38,9 @@ pub struct Metrics {
     pub notifications_failed: i64,
     /// Each agent's track record over the window.
     pub agents: Vec<AgentMetrics>,
+    pub notifications_unsent: i64,
+    /// `[policy] budget` as it stands (set by the caller, which has the config).
+    pub circuit_breaker: Breaker,
 }
 
 /// An agent's record, and what it costs per incident it was asked about.
@@ -145,6 +148,8 @@ fn from_counts(counts: Counts) -> Metrics {
         agent_agreement,
         notifications_failed: counts.notifications_failed,
         agents: Vec::new(),
+        notifications_unsent: counts.notifications_unsent,
+        circuit_breaker: Breaker::default(),
     }
 }
 
@@ -208,6 +213,7 @@ pub fn prometheus(totals: &Totals, checks: &[CheckState], host: &str) -> String 
         totals.open.to_string(),
     );
     out.single("patterns", "Learned patterns.", totals.patterns.to_string());
+    breaker(&mut out, &totals.breaker);
     cycle_and_build(&mut out, totals, host);
     agent_series(&mut out, totals);
     check_series(&mut out, checks);
@@ -436,6 +442,20 @@ fn ttr_histogram(out: &mut Exposition, totals: &Totals) {
         let count = cumulative.to_string();
         out.sample(&format!("{name}_count"), &[("phase", &phase)], count);
     }
+}
+
+/// `[policy] budget`: whether the next plan would be held, and what the hourly cap counts.
+fn breaker(out: &mut Exposition, breaker: &Breaker) {
+    out.single(
+        "circuit_breaker_open",
+        "1 when [policy] budget is reached: new plans are held for a person's approval.",
+        u8::from(breaker.open).to_string(),
+    );
+    out.single(
+        "plan_actions_last_hour",
+        "Actions of plans run on this host within the last hour ([policy] budget.actions_per_hour counts them).",
+        breaker.actions_last_hour.to_string(),
+    );
 }
 
 fn cycle_and_build(out: &mut Exposition, totals: &Totals, host: &str) {

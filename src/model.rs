@@ -273,6 +273,7 @@ text_enum! {
         Symptom => "symptom",
         Released => "released",
         Feedback => "feedback",
+        Resent => "resent",
     }
 }
 

@@ -68,6 +68,8 @@ fn metrics_report_a_real_history() {
         "pattern_fixes",
         "agent_agreement",
         "notifications_failed",
+        "notifications_unsent",
+        "circuit_breaker",
         "flapped",
         "silenced",
         "agents",

@@ -268,6 +268,40 @@ impl Plan {
         self.0.iter().any(Action::restarts)
     }
 
+    /// How many actions run: `remedy` stands for the check's `remedies`, each counted.
+    pub fn action_count(&self, remedies: &[Action]) -> usize {
+        self.0
+            .iter()
+            .map(|action| match action {
+                Action::Remedy {} => remedies.len(),
+                _ => 1,
+            })
+            .sum()
+    }
+
+    /// The units it (re)starts (`restart_unit`, `start_unit`, and those of the check's
+    /// remedies for `remedy`), full names, once per action: what `[policy] budget` counts per
+    /// unit. A `run` may start anything, but names no unit.
+    pub fn units_started(&self, default_unit: Option<&str>, remedies: &[Action]) -> Vec<String> {
+        let mut units = Vec::new();
+        for action in &self.0 {
+            match action.normalised(default_unit) {
+                Action::RestartUnit { unit: Some(unit) }
+                | Action::StartUnit { unit: Some(unit) } => units.push(unit),
+                Action::Remedy {} => {
+                    let own: Vec<Action> = remedies
+                        .iter()
+                        .filter(|a| !matches!(a, Action::Remedy {}))
+                        .cloned()
+                        .collect();
+                    units.extend(Plan(own).units_started(default_unit, &[]));
+                }
+                _ => {}
+            }
+        }
+        units
+    }
+
     /// Canonical JSON: defaults filled, keys sorted (serde_json's map is ordered).
     pub fn canonical_json(&self, default_unit: Option<&str>) -> String {
         let value =
@@ -386,6 +420,22 @@ mod tests {
 
     fn plan(json: &str) -> Plan {
         serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn the_budget_counts_remedies_and_the_units_each_action_starts() {
+        let remedies = plan(r#"[{"action": "remove_file", "path": "/run/x.pid"}, {"action": "restart_unit", "unit": "x"}]"#).0;
+        let p = plan(
+            r#"[{"action": "restart_unit"}, {"action": "remedy"}, {"action": "start_unit", "unit": "db"}, {"action": "run", "argv": ["/bin/true"]}]"#,
+        );
+        assert_eq!(p.action_count(&remedies), 5);
+        assert_eq!(
+            p.units_started(Some("web"), &remedies),
+            ["web.service", "x.service", "db.service"]
+        );
+        assert!(plan(r#"[{"action": "restart_unit"}]"#)
+            .units_started(None, &[])
+            .is_empty());
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub fn exec(_global: &Global, command: AgentsCommand) -> Result<ExitCode, Comman
     match command {
         AgentsCommand::Schema => {
             let schema = crate::agents::protocol::answer_schema();
-            println!("{}", serde_json::to_string_pretty(&schema)?);
+            outln!("{}", serde_json::to_string_pretty(&schema)?);
         }
     }
     Ok(ExitCode::SUCCESS)

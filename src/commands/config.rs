@@ -9,7 +9,7 @@ use std::process::ExitCode;
 pub fn exec(global: &Global, command: ConfigCommand) -> Result<ExitCode, CommandError> {
     match command {
         ConfigCommand::Default => {
-            print!(
+            out!(
                 "{}",
                 default_for_this_host(crate::checks::systemd_is_running())
             );
@@ -17,7 +17,7 @@ pub fn exec(global: &Global, command: ConfigCommand) -> Result<ExitCode, Command
         }
         ConfigCommand::Check { strict } => check(global, strict),
         ConfigCommand::Discover => {
-            print!("{}", super::discover::discover());
+            out!("{}", super::discover::discover());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -54,22 +54,58 @@ fn check(global: &Global, strict: bool) -> Result<ExitCode, CommandError> {
         .collect();
     let db = config.db_path(global.db.as_deref());
     if global.json {
+        let maintenance: Vec<_> = config
+            .maintenance
+            .iter()
+            .map(|w| {
+                let (current, next) = w.around(crate::clock::now());
+                json!({
+                    "name": w.name, "checks": w.checks, "every": w.every, "for": w.lasts.to_string(),
+                    "timezone": w.zone_name(),
+                    "in_force_until": current.map(|o| o.ends_at),
+                    "next_starts_at": next.map(|o| o.starts_at),
+                })
+            })
+            .collect();
         output::print_json(&json!({
             "ok": true, "source": config.source, "db": db, "checks": checks, "warnings": warnings,
+            "maintenance": maintenance,
         }));
     } else {
         let names: Vec<&str> = config.checks.iter().map(|c| c.name.as_str()).collect();
-        println!("{}: ok", config.source);
-        println!("  {} checks: {}", names.len(), names.join(", "));
-        println!("  database: {}", db.display());
+        outln!("{}: ok", config.source);
+        outln!("  {} checks: {}", names.len(), names.join(", "));
+        outln!("  database: {}", db.display());
+        for window in &config.maintenance {
+            outln!("  maintenance {}", describe_window(window));
+        }
         for warning in &warnings {
-            eprintln!("warning: {warning}");
+            errln!("warning: {warning}");
         }
     }
     if strict && !warnings.is_empty() {
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `patching: web, db every sun 02:00 for 2h (Europe/Berlin); next 2026-12-13T01:00:00Z`, so
+/// that a person sees at once when the window falls, in UTC.
+fn describe_window(window: &crate::config::Maintenance) -> String {
+    let (current, next) = window.around(crate::clock::now());
+    let when = match (current, next) {
+        (Some(now), _) => format!("in force until {}", crate::clock::rfc3339(now.ends_at)),
+        (None, Some(next)) => format!("next {}", crate::clock::rfc3339(next.starts_at)),
+        (None, None) => "no start found".to_string(),
+    };
+    format!(
+        "{}: {} every {} for {} ({}); {when}",
+        window.name,
+        window.targets(),
+        window.every,
+        window.lasts,
+        window.zone_name()
+    )
 }
 
 /// What is valid but likely not what was meant: each names the key to look at.

@@ -7,7 +7,7 @@ use super::report::{scan_summary, CycleReport, PhaseReport};
 use super::{load_config, or_tell_a_person, run_phase, CommandError};
 use crate::cli::Global;
 use crate::phases::{self, Runtime};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use std::process::ExitCode;
@@ -60,20 +60,19 @@ impl Progress {
             return Ok(phase(rt)?);
         }
         let started = Instant::now();
-        print!("{name} …");
-        // A failed flush only delays the line: nothing to report.
-        let _ = std::io::stdout().flush();
+        out!("{name} …");
+        super::output::flush();
         let report = phase(rt);
         let (headline, body) = match &report {
             Ok(report) => shown(report),
             Err(_) => ("failed".to_string(), None),
         };
-        println!(
+        outln!(
             "\r{name}: {headline} ({:.1} s)",
             started.elapsed().as_secs_f64()
         );
         if let Some(body) = body {
-            println!("{body}\n");
+            outln!("{body}\n");
         }
         Ok(report?)
     }

@@ -113,7 +113,7 @@ fn feedback(
     if global.json {
         output::print_json(&json!({"incident": id, "agent": agent, "verdict": word, "by": by}));
     } else {
-        println!("incident {id}: the diagnosis of agent {agent} is marked {word}");
+        outln!("incident {id}: the diagnosis of agent {agent} is marked {word}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -125,7 +125,7 @@ fn list(global: &Global, store: &Store, filter: &IncidentFilter) -> Result<ExitC
         return Ok(ExitCode::SUCCESS);
     }
     if incidents.is_empty() {
-        println!("no incidents");
+        outln!("no incidents");
         return Ok(ExitCode::SUCCESS);
     }
     let now = clock::now();
@@ -144,7 +144,7 @@ fn list(global: &Global, store: &Store, filter: &IncidentFilter) -> Result<ExitC
             ]
         })
         .collect();
-    println!(
+    outln!(
         "{}",
         output::table(
             &["ID", "STATUS", "PHASE", "SEVERITY", "CHECK", "SEEN", "DETECTED", "SUMMARY"],
@@ -159,16 +159,16 @@ fn print_facts(facts: Option<&serde_json::Value>) {
     let Some(facts) = facts.and_then(crate::facts::from_value) else {
         return;
     };
-    println!("\nfacts:");
+    outln!("\nfacts:");
     let lines = crate::facts::describe(&facts);
     if lines.is_empty() {
-        println!("  nothing notable");
+        outln!("  nothing notable");
     }
     for line in lines {
-        println!("  {line}");
+        outln!("  {line}");
     }
     for line in &facts.error_lines {
-        println!("  | {}", output::cell(line, 160));
+        outln!("  | {}", output::cell(line, 160));
     }
 }
 
@@ -192,14 +192,17 @@ fn show(global: &Global, store: &Store, id: i64) -> Result<ExitCode, CommandErro
         facts,
         feedback,
     } = record;
-    println!(
+    outln!(
         "incident {}  {}  phase {}  {}",
-        incident.id, incident.status, incident.phase, incident.severity
+        incident.id,
+        incident.status,
+        incident.phase,
+        incident.severity
     );
-    println!("check:       {}", incident.check);
-    println!("summary:     {}", incident.summary);
-    println!("signature:   {}", incident.signature);
-    println!(
+    outln!("check:       {}", incident.check);
+    outln!("summary:     {}", incident.summary);
+    outln!("signature:   {}", incident.signature);
+    outln!(
         "seen:        {} times, first {}, last {}",
         incident.occurrences,
         clock::rfc3339(incident.detected_at),
@@ -207,52 +210,56 @@ fn show(global: &Global, store: &Store, id: i64) -> Result<ExitCode, CommandErro
     );
     if let Some(at) = incident.resolved_at {
         let by = incident.resolved_by.as_deref().unwrap_or("?");
-        println!(
+        outln!(
             "closed:      {} in phase {} by {by}",
             clock::rfc3339(at),
             incident.resolved_phase.map_or(0, |phase| phase.number())
         );
     }
     if let Some(handoff) = &incident.handoff {
-        println!("why here:    {handoff}");
+        outln!("why here:    {handoff}");
     }
     if let Some(cause) = &cause {
-        println!("caused by:   {}", linked(cause));
+        outln!("caused by:   {}", linked(cause));
     }
     if !symptoms.is_empty() {
         let list: Vec<String> = symptoms.iter().map(linked).collect();
-        println!("symptoms:    {}", list.join(", "));
+        outln!("symptoms:    {}", list.join(", "));
     }
     if incident.flapping {
-        println!("flapping:    yes — no phase acts on it; a person must close it");
+        outln!("flapping:    yes — no phase acts on it; a person must close it");
     }
     if !incident.evidence.is_empty() {
-        println!("evidence:\n{}", indent(&incident.evidence));
+        outln!("evidence:\n{}", indent(&incident.evidence));
     }
     print_facts(facts.as_ref());
-    println!("\ntimeline:");
+    outln!("\ntimeline:");
     for event in &events {
-        println!(
+        outln!(
             "  {}  {:<10} {}",
             clock::rfc3339(event.at),
             event.kind,
             output::cell(&event.detail, 80)
         );
     }
-    println!("\nattempts:");
+    outln!("\nattempts:");
     if attempts.is_empty() {
-        println!("  none");
+        outln!("  none");
     }
     for attempt in &attempts {
-        println!(
+        outln!(
             "  #{} phase {} {} → {}  {}",
-            attempt.id, attempt.phase, attempt.source, attempt.outcome, attempt.plan
+            attempt.id,
+            attempt.phase,
+            attempt.source,
+            attempt.outcome,
+            attempt.plan
         );
         if !attempt.reason.is_empty() {
-            println!("    reason: {}", attempt.reason);
+            outln!("    reason: {}", attempt.reason);
         }
         if !attempt.output.is_empty() {
-            println!("{}", indent(&attempt.output));
+            outln!("{}", indent(&attempt.output));
         }
     }
     print_votes(&votes);
@@ -262,9 +269,11 @@ fn show(global: &Global, store: &Store, id: i64) -> Result<ExitCode, CommandErro
             .as_deref()
             .map(|n| format!(": {n}"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "  feedback: agent {} {} (by {}){note}",
-            verdict.agent, verdict.verdict, verdict.by
+            verdict.agent,
+            verdict.verdict,
+            verdict.by
         );
     }
     if let Some(escalation) = &escalation {
@@ -273,9 +282,11 @@ fn show(global: &Global, store: &Store, id: i64) -> Result<ExitCode, CommandErro
             .as_deref()
             .map(|b| format!(" by {b}"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "\nescalation {} ({}{by}): {}",
-            escalation.id, escalation.status, escalation.reason
+            escalation.id,
+            escalation.status,
+            escalation.reason
         );
         for n in &notifications {
             let error = n
@@ -283,21 +294,26 @@ fn show(global: &Global, store: &Store, id: i64) -> Result<ExitCode, CommandErro
                 .as_deref()
                 .map(|e| format!(" — {e}"))
                 .unwrap_or_default();
-            println!(
-                "  {} {} to {}: {} after {} tries{error}",
-                n.kind, n.channel, n.recipient, n.status, n.tries
+            outln!(
+                "  #{} {} {} to {}: {} after {} tries{error}",
+                n.id,
+                n.kind,
+                n.channel,
+                n.recipient,
+                n.status,
+                n.tries
             );
         }
     }
     if let Some(held) = held {
-        println!(
+        outln!(
             "\nheld plan from {} ({}): {}",
             held.source,
             held_state(&held),
             held.plan
         );
         if held.decision.is_none() {
-            println!("  approve: orchestrator incidents approve {id}    dismiss: orchestrator incidents dismiss {id}");
+            outln!("  approve: orchestrator incidents approve {id}    dismiss: orchestrator incidents dismiss {id}");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -326,7 +342,7 @@ fn print_votes(votes: &[crate::store::Consultation]) {
     if votes.is_empty() {
         return;
     }
-    println!("\nagent votes:");
+    outln!("\nagent votes:");
     for vote in votes {
         let round = vote
             .round
@@ -345,18 +361,21 @@ fn print_votes(votes: &[crate::store::Consultation]) {
             .cost_usd
             .map(|c| format!(", ${c:.4}"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "  phase {}{round} {} → {}{agreement} ({} ms{tokens}{cost})",
-            vote.phase, vote.agent, vote.vote, vote.latency_ms
+            vote.phase,
+            vote.agent,
+            vote.vote,
+            vote.latency_ms
         );
         if !vote.diagnosis.is_empty() {
-            println!("    diagnosis: {}", vote.diagnosis);
+            outln!("    diagnosis: {}", vote.diagnosis);
         }
         if let Some(plan) = &vote.plan {
-            println!("    plan: {plan}");
+            outln!("    plan: {plan}");
         }
         if let Some(error) = &vote.error {
-            println!("    why: {error}");
+            outln!("    why: {error}");
         }
     }
 }
@@ -490,7 +509,7 @@ fn announce_outside_policy(
         Ok(()) => "[policy] allows this plan anyway; it is marked all the same".to_string(),
         Err(reasons) => format!("[policy] refuses it: {reasons}"),
     };
-    eprintln!(
+    errln!(
         "incident {id}: {by} teaches a plan OUTSIDE [policy]: {}\n  {verdict}\n  phase 1 will replay it as written, unjudged, each time this fault recurs;\n  the pattern is recorded as taught outside the policy (delete it from the patterns table to stop it)",
         parsed.describe()
     );
@@ -501,6 +520,6 @@ fn report(global: &Global, document: serde_json::Value, text: &str) {
     if global.json {
         output::print_json(&document);
     } else {
-        println!("{text}");
+        outln!("{text}");
     }
 }

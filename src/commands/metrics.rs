@@ -19,15 +19,17 @@ pub fn exec(
     let store = open_store_readonly(global, &config)?;
     if prometheus || textfile.is_some() {
         // Counters since the database began, not the window: `--since` is for people.
-        let totals = store.totals(config.serve.stale_after.as_secs_f64())?;
+        let mut totals = store.totals(config.serve.stale_after.as_secs_f64())?;
+        totals.breaker = store.breaker(&config.policy.budget)?;
         let text = metrics::prometheus(&totals, &store.check_states()?, &config.host_name());
         match textfile {
             Some(path) => write_atomically(path, &text)?,
-            None => print!("{text}"),
+            None => out!("{text}"),
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let computed = metrics::compute(&store, since.as_secs_f64())?;
+    let mut computed = metrics::compute(&store, since.as_secs_f64())?;
+    computed.circuit_breaker = store.breaker(&config.policy.budget)?;
     let host = config.host_name();
     if global.json {
         let mut document = serde_json::to_value(&computed)?;
@@ -35,8 +37,75 @@ pub fn exec(
         output::print_json(&document);
     } else {
         print_table(&computed, since, &host);
+        print_failed(&computed, &store.failed_notifications(FAILED_SHOWN)?);
+        print_breaker(&computed.circuit_breaker);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `[policy] budget`: open (plans are held, and why) or closed, with what it counts now.
+fn print_breaker(breaker: &crate::store::Breaker) {
+    let cap = |n: u32| match n {
+        0 => "no cap".to_string(),
+        n => n.to_string(),
+    };
+    outln!();
+    if breaker.open {
+        outln!("circuit breaker: OPEN, new plans are held for a person's approval");
+        for reason in &breaker.reasons {
+            outln!("  {reason}");
+        }
+        return;
+    }
+    let unit = breaker
+        .most_restarted_unit
+        .as_ref()
+        .map(|most| {
+            format!(
+                "; most (re)started unit in the last day: {}, {} of {}",
+                most.unit,
+                most.restarts,
+                cap(breaker.restarts_per_unit_per_day)
+            )
+        })
+        .unwrap_or_default();
+    outln!(
+        "circuit breaker: closed ({} of {} actions in the last hour{unit})",
+        breaker.actions_last_hour,
+        cap(breaker.actions_per_hour)
+    );
+}
+
+/// How many of the notifications that failed for good the table names, newest first.
+const FAILED_SHOWN: i64 = 5;
+
+/// Notifications that failed for good, and those still waiting to go out: a message nobody
+/// got is what a person must not miss.
+fn print_failed(m: &Metrics, failed: &[crate::store::Notification]) {
+    outln!();
+    outln!(
+        "notifications: {} failed for good (ever), {} not sent yet",
+        m.notifications_failed,
+        m.notifications_unsent
+    );
+    for n in failed {
+        outln!(
+            "  #{} {} {} to {} (incident {}, {}): {}",
+            n.id,
+            n.kind,
+            n.channel,
+            n.recipient,
+            n.incident,
+            crate::clock::rfc3339(n.created_at),
+            output::cell(n.last_error.as_deref().unwrap_or("no reason kept"), 100)
+        );
+    }
+    if let Some(newest) = failed.first() {
+        outln!(
+            "  send one again: orchestrator escalate --resend {}",
+            newest.id
+        );
+    }
 }
 
 /// node_exporter must never read half a file: write a temporary file beside it, then rename.
@@ -71,34 +140,34 @@ fn percent(rate: Option<f64>) -> String {
 }
 
 fn print_table(m: &Metrics, since: Duration, host: &str) {
-    println!(
+    outln!(
         "incidents detected on {host} in the last {since}: {}",
         m.detected
     );
-    println!(
+    outln!(
         "  auto-fixed     {:>6}   auto-fix rate    {}",
         m.auto_fixed,
         percent(m.auto_fix_rate)
     );
-    println!(
+    outln!(
         "  escalated      {:>6}   escalation rate  {}",
         m.escalated,
         percent(m.escalation_rate)
     );
-    println!(
+    outln!(
         "  recovered      {:>6}   (the check passed before a plan fixed it)",
         m.recovered
     );
-    println!("  open           {:>6}   (still in phases 1-3)", m.open);
-    println!(
+    outln!("  open           {:>6}   (still in phases 1-3)", m.open);
+    outln!(
         "  flapped        {:>6}   (came back too often; their verified fixes still count)",
         m.flapped
     );
-    println!(
+    outln!(
         "  silenced       {:>6}   (detected under a silence, not acted on while it lasted)",
         m.silenced
     );
-    println!();
+    outln!();
     let rows: Vec<Vec<String>> = (1..=4)
         .map(|phase| {
             let key = phase.to_string();
@@ -127,17 +196,19 @@ fn print_table(m: &Metrics, since: Duration, host: &str) {
             ]
         })
         .collect();
-    println!(
+    outln!(
         "{}",
         output::table(
             &["PHASE", "FIXED", "SUCCESS", "TTR P50", "TTR P90", "TTR MEAN"],
             &rows
         )
     );
-    println!();
-    println!(
+    outln!();
+    outln!(
         "patterns: {} learned ({} new), {} phase-1 fixes by a pattern",
-        m.patterns_total, m.patterns_new, m.pattern_fixes
+        m.patterns_total,
+        m.patterns_new,
+        m.pattern_fixes
     );
     if !m.agent_agreement.is_empty() {
         let shares: Vec<String> = m
@@ -145,10 +216,10 @@ fn print_table(m: &Metrics, since: Duration, host: &str) {
             .iter()
             .map(|(k, v)| format!("{k} {}", percent(Some(*v))))
             .collect();
-        println!("agent agreement in phase 3: {}", shares.join(", "));
+        outln!("agent agreement in phase 3: {}", shares.join(", "));
     }
     if !m.agents.is_empty() {
-        println!();
+        outln!();
         print_agents(&m.agents);
     }
 }
@@ -174,7 +245,7 @@ fn print_agents(agents: &[metrics::AgentMetrics]) {
             ]
         })
         .collect();
-    println!(
+    outln!(
         "{}",
         output::table(
             &[

@@ -1,5 +1,38 @@
 //! One module per subcommand (house style: thin commands). Each turns arguments into a call to
 //! the core and prints the result, as a table or, with `--json`, one JSON document.
+//!
+//! Output goes through `outln!`, `out!` and `errln!` ([`output::write_out`]): `println!` panics
+//! when the reader of a pipe went away (`orchestrator incidents show 1 | head`), and these end
+//! the printing quietly instead. The lints below keep it so.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+/// `println!` that stops quietly when stdout's reader went away (see `output`).
+macro_rules! outln {
+    () => { $crate::commands::output::write_out($crate::commands::output::Stream::Stdout, format_args!("\n")) };
+    ($($arg:tt)*) => {
+        $crate::commands::output::write_out(
+            $crate::commands::output::Stream::Stdout,
+            format_args!("{}\n", format_args!($($arg)*)),
+        )
+    };
+}
+
+/// `print!` that stops quietly when stdout's reader went away.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::commands::output::write_out($crate::commands::output::Stream::Stdout, format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` that never panics.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::commands::output::write_out(
+            $crate::commands::output::Stream::Stderr,
+            format_args!("{}\n", format_args!($($arg)*)),
+        )
+    };
+}
 
 mod agents;
 mod config;
@@ -14,6 +47,7 @@ mod mcp;
 mod metrics;
 mod notify_failure;
 mod output;
+mod patterns;
 mod report;
 mod research;
 mod scan;
@@ -36,11 +70,14 @@ use std::process::ExitCode;
 pub fn run(cli: Cli) -> ExitCode {
     let global = cli.global;
     let result = match cli.command {
-        Command::Scan { exit_status } => scan::exec(&global, exit_status),
+        Command::Scan {
+            exit_status,
+            checks,
+        } => scan::exec(&global, exit_status, &checks),
         Command::Fix => fix::exec(&global),
         Command::Research => research::exec(&global),
         Command::Consult => consult::exec(&global),
-        Command::Escalate => escalate::exec(&global),
+        Command::Escalate { resend, test } => escalate::exec(&global, &resend, test),
         Command::Serve { listen, login_link } => {
             serve::exec(&global, listen.as_deref(), login_link)
         }
@@ -52,11 +89,18 @@ pub fn run(cli: Cli) -> ExitCode {
         } => metrics::exec(&global, since, prometheus, textfile.as_deref()),
         Command::Incidents { command } => incidents::exec(&global, command),
         Command::Silence { command } => silence::exec(&global, command),
+        Command::Patterns { command } => patterns::exec(&global, command),
         Command::Config { command } => config::exec(&global, command),
         Command::NotifyFailure { unit } => notify_failure::exec(&global, &unit),
         Command::Mcp { incident } => mcp::exec(&global, incident),
         Command::Agents { command } => agents::exec(&global, command),
     };
+    // Output lost for another reason than a closed reader fails the command (exit 1).
+    let result = result.and_then(|code| {
+        output::finish()
+            .map(|()| code)
+            .map_err(|err| CommandError::Failure(anyhow::anyhow!(err)))
+    });
     match result {
         Ok(code) => code,
         Err(err) => {
@@ -155,6 +199,8 @@ where
             store: &mut store,
             dry_run: global.dry_run,
         };
+        // Maintenance windows become silences before anything reads silences.
+        crate::phases::maintenance::sync(&mut runtime)?;
         let report = work(&mut runtime)?;
         store.finish_cycle(cycle, &report.counts())?;
         (store, report)
@@ -174,7 +220,7 @@ where
         let text = report.render_text();
         // Nothing left to print when `cycle` showed every part as it ran.
         if !text.is_empty() {
-            println!("{text}");
+            outln!("{text}");
         }
     }
     Ok(Some(report))
@@ -202,7 +248,7 @@ fn print_skipped(global: &Global, name: &str, lock: &std::path::Path) {
     if global.json {
         output::print_json(&serde_json::json!({ "skipped": true, "reason": message }));
     } else {
-        println!("{message}; use --wait to wait for it");
+        outln!("{message}; use --wait to wait for it");
     }
 }
 
@@ -212,13 +258,21 @@ pub(crate) fn redactor(config: &Config) -> Result<Redactor, CommandError> {
 }
 
 /// Delivery under its own lock; when another process holds it, that one sends what is due.
-fn deliver_unlocked(
+pub(crate) fn deliver_unlocked(
     config: &Config,
     db: &std::path::Path,
     store: &mut Store,
 ) -> Result<Vec<Delivery>, CommandError> {
     match DeliveryLock::try_acquire(db) {
-        Ok(_lock) => Ok(crate::phases::deliver::deliver(config, store)?),
+        Ok(_lock) => {
+            let delivered = crate::phases::deliver::deliver(config, store)?;
+            // Under the same lock, so that two deliverers never tell it twice. A notice that
+            // cannot be recorded now is told by the next run: the delivery stands.
+            if let Err(err) = crate::phases::maintenance::announce(config, store) {
+                log::warn!("maintenance notices wait for the next run: {err}");
+            }
+            Ok(delivered)
+        }
         Err(LockError::Busy(path)) => {
             log::debug!(
                 "not delivering: another orchestrator process delivers (it holds {})",
@@ -268,7 +322,7 @@ pub(crate) fn or_tell_a_person(
     if global.json {
         output::print_json(&serde_json::to_value(&report)?);
     } else {
-        println!("{}", report.render_text());
+        outln!("{}", report.render_text());
     }
     Ok(ExitCode::from(1))
 }

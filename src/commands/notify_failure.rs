@@ -13,7 +13,7 @@ pub fn exec(global: &Global, unit: &str) -> Result<ExitCode, CommandError> {
     if global.json {
         super::output::print_json(&serde_json::to_value(&told)?);
     } else {
-        println!(
+        outln!(
             "{unit} failed; direct message: {}",
             super::report::direct_outcome(&told)
         );

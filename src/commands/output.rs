@@ -1,16 +1,88 @@
 //! Printing for people and for scripts: aligned tables, and JSON documents that carry
 //! `"version"` and whose times (`at`, `*_at`) are RFC 3339.
+//!
+//! Every line a command prints goes through [`write_out`] (the `outln!` and `out!` macros of
+//! `commands`), never `println!`, which panics when its reader went away. A reader that closes
+//! the pipe (`orchestrator incidents list | head`) ends the printing quietly, as it ends any
+//! Unix tool: nothing more is written, and the command goes on to the end of its work (an
+//! acting command finishes what it started; a read command has nothing left to do) and exits
+//! with the status it would have had. SIGPIPE stays ignored, as Rust sets it: the dashboard
+//! writes to sockets, and a cycle must not die halfway through its work because its reader
+//! went away. Any other write error (a full disk under `> file`) is kept and makes the command
+//! fail once it is done ([`finish`]), so lost output is never a silent success.
 
 use crate::document::document;
 use serde_json::Value;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// The reader of stdout went away: nothing more is written there.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+/// A write to stdout failed for another reason than a closed reader.
+static STDOUT_FAILED: Mutex<Option<String>> = Mutex::new(None);
+
+/// Where a line goes.
+#[derive(Clone, Copy)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Writes `text` to the stream. On stdout, a closed reader (EPIPE) stops all further output
+/// quietly; another error is kept for [`finish`]. On stderr, where errors and warnings go, a
+/// failed write has nowhere left to be told and is dropped.
+pub fn write_out(stream: Stream, text: std::fmt::Arguments) {
+    match stream {
+        Stream::Stderr => {
+            let _ = std::io::stderr().lock().write_fmt(text);
+        }
+        Stream::Stdout => {
+            if STDOUT_CLOSED.load(Ordering::Relaxed) {
+                return;
+            }
+            let mut stdout = std::io::stdout().lock();
+            if let Err(err) = stdout.write_fmt(text) {
+                stopped(err);
+            }
+        }
+    }
+}
+
+/// Sends what is buffered now (a line that does not end yet, like the progress of `cycle`).
+pub fn flush() {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Err(err) = std::io::stdout().lock().flush() {
+        stopped(err);
+    }
+}
+
+fn stopped(err: std::io::Error) {
+    STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    if err.kind() != std::io::ErrorKind::BrokenPipe {
+        let mut failed = STDOUT_FAILED.lock().unwrap_or_else(|e| e.into_inner());
+        failed.get_or_insert_with(|| err.to_string());
+    }
+}
+
+/// At the end of a command: the output is flushed, and an error other than a closed reader
+/// (which is how `| head` ends, not a failure) is returned to fail the command.
+pub fn finish() -> Result<(), String> {
+    flush();
+    let failed = STDOUT_FAILED.lock().unwrap_or_else(|e| e.into_inner());
+    match failed.as_ref() {
+        Some(err) => Err(format!("cannot write the output to stdout: {err}")),
+        None => Ok(()),
+    }
+}
 
 /// Prints one JSON document: `"version"` and the fields of `value` (an object), with every
 /// time as RFC 3339 (`document::document`, which the dashboard's API writes too).
 pub fn print_json(value: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&document(value)).unwrap_or_else(|_| "null".into())
-    );
+    let text = serde_json::to_string_pretty(&document(value)).unwrap_or_else(|_| "null".into());
+    write_out(Stream::Stdout, format_args!("{text}\n"));
 }
 
 /// A plain aligned table; the last column is left ragged.

@@ -273,6 +273,7 @@ fn tried_words(tried: &Tried) -> (&'static str, Option<&str>) {
         Tried::RestartLimit(detail) => ("restart_limit", Some(detail)),
         Tried::Refused(detail) => ("refused", Some(detail)),
         Tried::ConfigTestFailed(detail) => ("config_test_failed", Some(detail)),
+        Tried::Held(detail) => ("held", Some(detail)),
     }
 }
 

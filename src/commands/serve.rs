@@ -46,8 +46,8 @@ fn print_login_link(
             "valid_for_seconds": web::LOGIN_LINK_TTL,
         }));
     } else {
-        println!("{link}");
-        eprintln!("(works once, within 10 minutes)");
+        outln!("{link}");
+        errln!("(works once, within 10 minutes)");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@ pub fn exec(global: &Global, command: SilenceCommand) -> Result<ExitCode, Comman
         SilenceCommand::Add {
             check,
             all: _,
+            from,
             duration,
             until,
             note,
@@ -21,12 +22,23 @@ pub fn exec(global: &Global, command: SilenceCommand) -> Result<ExitCode, Comman
             let check = check
                 .map(|name| config.known_check(&name).map_err(CommandError::Usage))
                 .transpose()?;
-            let starts_at = clock::now();
+            let now = clock::now();
+            let starts_at = match from {
+                Some(from) => starts_at(&from, now)?,
+                None => now,
+            };
             let ends_at = match (duration, until) {
                 (Some(duration), _) => starts_at + duration.as_secs_f64(),
-                (None, Some(until)) => parse_until(&until)?,
+                (None, Some(until)) => parse_rfc3339("--until", &until)?,
                 (None, None) => return Err(CommandError::Usage("give --for or --until".into())),
             };
+            if ends_at <= starts_at && starts_at > now {
+                return Err(CommandError::Usage(format!(
+                    "the silence would end at {}, which is not after its start, {}",
+                    clock::rfc3339(ends_at),
+                    clock::rfc3339(starts_at)
+                )));
+            }
             check_silence_span(starts_at, ends_at).map_err(CommandError::Usage)?;
             let by = super::person(by.as_deref())?;
             let store = open_store(global, &config)?;
@@ -57,11 +69,29 @@ pub fn exec(global: &Global, command: SilenceCommand) -> Result<ExitCode, Comman
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--until`: RFC 3339 with `Z` or a numeric offset.
-fn parse_until(text: &str) -> Result<Timestamp, CommandError> {
+/// How far in the past `--from` may be and still mean "now": the seconds a person takes to
+/// type the command. Earlier is refused: a start in the past is most likely a time zone
+/// mistaken, and a silence backdated would change what the history says.
+const FROM_SLACK_SECS: f64 = 60.0;
+
+/// `--from`: a start now or later.
+fn starts_at(from: &str, now: Timestamp) -> Result<Timestamp, CommandError> {
+    let at = parse_rfc3339("--from", from)?;
+    if at < now - FROM_SLACK_SECS {
+        return Err(CommandError::Usage(format!(
+            "--from {} is in the past (it is {} now, UTC); leave --from out to start now",
+            clock::rfc3339(at),
+            clock::rfc3339(now)
+        )));
+    }
+    Ok(at.max(now))
+}
+
+/// `--from` and `--until`: RFC 3339 with `Z` or a numeric offset; `option` names it.
+fn parse_rfc3339(option: &str, text: &str) -> Result<Timestamp, CommandError> {
     clock::parse_rfc3339(text).ok_or_else(|| {
         CommandError::Usage(format!(
-            "--until `{}` is not an RFC 3339 time like 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00",
+            "{option} `{}` is not an RFC 3339 time like 2026-11-27T18:00:00Z or 2026-11-27T19:00:00+01:00",
             crate::duration::quoted(text)
         ))
     })
@@ -72,12 +102,17 @@ fn print_one(global: &Global, what: &str, silence: &Silence) {
         output::print_json(&json!({ "silence": silence }));
         return;
     }
-    println!(
+    outln!(
         "silence {} {what}: {} {}",
         silence.id,
         silence.target(),
         match what {
             "expired" => format!("(was set by {})", silence.created_by),
+            _ if silence.state == "pending" => format!(
+                "{}; it starts at {}",
+                silence.describe(),
+                clock::rfc3339(silence.starts_at)
+            ),
             _ => silence.describe(),
         }
     );
@@ -85,7 +120,7 @@ fn print_one(global: &Global, what: &str, silence: &Silence) {
 
 fn print_table(silences: &[Silence]) {
     if silences.is_empty() {
-        println!("no silence in force (silence list --all shows those that ended)");
+        outln!("no silence in force (silence list --all shows those that ended)");
         return;
     }
     let now = clock::now();
@@ -107,7 +142,7 @@ fn print_table(silences: &[Silence]) {
             ]
         })
         .collect();
-    println!(
+    outln!(
         "{}",
         output::table(
             &["ID", "STATE", "CHECK", "BY", "FROM", "UNTIL", "NOTE"],
@@ -121,11 +156,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn until_names_what_it_takes() {
-        assert!(parse_until("2026-11-27T19:00:00+01:00").is_ok());
+    fn until_takes_utc_and_numeric_offsets() {
+        let utc = parse_rfc3339("--until", "2026-11-27T18:00:00Z").unwrap();
+        assert_eq!(
+            parse_rfc3339("--until", "2026-11-27T19:00:00+01:00").unwrap(),
+            utc
+        );
+        assert_eq!(
+            parse_rfc3339("--until", "2026-11-27T13:30:00-04:30").unwrap(),
+            utc
+        );
         for bad in ["tomorrow", "2026-11-27", "2026-11-27T19:00:00+25:00", ""] {
-            let err = parse_until(bad).unwrap_err().to_string();
-            assert!(err.contains("RFC 3339"), "{bad}: {err}");
+            let err = parse_rfc3339("--from", bad).unwrap_err().to_string();
+            assert!(
+                err.contains("RFC 3339") && err.contains("--from"),
+                "{bad}: {err}"
+            );
         }
+    }
+
+    #[test]
+    fn a_start_in_the_past_is_refused_beyond_a_minute_of_typing() {
+        let now = parse_rfc3339("--from", "2026-11-27T18:00:00Z").unwrap();
+        assert_eq!(starts_at("2026-11-27T17:59:30Z", now).unwrap(), now);
+        assert_eq!(
+            starts_at("2026-11-27T20:00:00+01:00", now).unwrap(),
+            now + 3600.0
+        );
+        let err = starts_at("2026-11-27T17:00:00Z", now)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is in the past"), "{err}");
     }
 }

@@ -155,6 +155,8 @@ pub struct PolicyConfig {
     pub flapping: Flapping,
     /// A check failing again this soon after its incident closed reopens that incident.
     pub reopen_within: Duration,
+    /// The circuit breaker: what the healer may do at most on this host.
+    pub budget: Budget,
 }
 
 impl Default for PolicyConfig {
@@ -184,6 +186,28 @@ impl Default for PolicyConfig {
             restart_limit: RestartLimit::default(),
             flapping: Flapping::default(),
             reopen_within: Duration::from_secs(3600),
+            budget: Budget::default(),
+        }
+    }
+}
+
+/// `[policy] budget`, the circuit breaker: at most `actions_per_hour` actions of plans on this
+/// host within any hour, and at most `restarts_per_unit_per_day` (re)starts of one unit within
+/// any day (sliding windows). A plan that would go past either is not run: it is held for a
+/// person's approval, with the reason, as a plan `[policy] approve` asks about is. 0 lifts a
+/// cap. A plan a person approved runs whatever the budget, and counts.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Budget {
+    pub actions_per_hour: u32,
+    pub restarts_per_unit_per_day: u32,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            actions_per_hour: 30,
+            restarts_per_unit_per_day: 10,
         }
     }
 }

@@ -288,6 +288,15 @@ pub fn conclude(
                 line,
             )?));
         }
+        Acted::Tried(Tried::Held(reason)) => {
+            line.attempts
+                .push(AttemptLine::new(candidate, Tried::Held(reason.clone())));
+            return Ok(Step::Done(IncidentLine {
+                verdict: Verdict::Held,
+                detail: reason,
+                ..line
+            }));
+        }
         Acted::Tried(Tried::RestartLimit(reason)) => {
             return Ok(Step::Done(pass_on(
                 rt,

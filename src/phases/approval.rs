@@ -110,6 +110,35 @@ pub fn still_allowed(config: &Config, check: &str, plan: &Plan) -> Result<(), St
     }
 }
 
+/// A held plan may still run: as `still_allowed`, except that phase 1's own plans are trusted
+/// as phase 1 trusts them (the circuit breaker holds those too): the check's configured remedy,
+/// and a pattern root taught outside the policy.
+fn held_still_allowed(
+    store: &Store,
+    config: &Config,
+    check: &str,
+    held: &HeldPlan,
+    plan: &Plan,
+) -> Result<(), String> {
+    let unit = config.unit_of(check);
+    let remedy = config
+        .check(check)
+        .map(|c| c.remedy.clone())
+        .unwrap_or_default();
+    if !remedy.is_empty() && plan.hash(unit) == Plan(remedy).hash(unit) {
+        return Ok(());
+    }
+    let pattern = held
+        .source
+        .strip_prefix("pattern:")
+        .and_then(|id| id.parse::<i64>().ok())
+        .and_then(|id| store.pattern(id).ok());
+    if pattern.is_some_and(|p| p.taught == Taught::OutsidePolicy) {
+        return Ok(());
+    }
+    still_allowed(config, check, plan)
+}
+
 /// A person closes an incident; `plan` (JSON), the plan they say fixed it, is learned like any
 /// verified fix once `teaching` lets it through. A refused plan changes nothing: the incident
 /// stays as it was. Returns whether a plan was learned.
@@ -195,7 +224,7 @@ pub fn decide(
             let plan: Plan = serde_json::from_str(&held.plan)
                 .map_err(|err| ApprovalError::Unreadable(incident, err))?;
             let check = store.incident(incident)?.check;
-            still_allowed(config, &check, &plan)
+            held_still_allowed(store, config, &check, &held, &plan)
                 .map_err(|reasons| ApprovalError::NoLongerAllowed { incident, reasons })?;
             if on != (DecidedOn::Cli { dry_run: true }) {
                 store.decide_held_plan(held.escalation, true, by)?;
@@ -261,7 +290,9 @@ fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<Inc
         plan,
         approved: true,
     };
-    if let Err(reasons) = still_allowed(rt.config, &incident.check, &candidate.plan) {
+    if let Err(reasons) =
+        held_still_allowed(rt.store, rt.config, &incident.check, held, &candidate.plan)
+    {
         return refuse_held(rt, held, phase, &candidate, &reasons, line);
     }
     let hash = candidate.plan.hash(check.unit.as_deref());

@@ -52,6 +52,9 @@ pub enum Tried {
     /// Not run: the daemon's configuration test failed, so a restart would stop it for good; the
     /// incident needs a person (the reason quotes the test's output).
     ConfigTestFailed(String),
+    /// Not run: the circuit breaker (`[policy] budget`) is open; the plan is held for a person's
+    /// approval and the incident waits in phase 4.
+    Held(String),
 }
 
 impl Tried {
@@ -114,6 +117,17 @@ pub fn try_plan(
     }
     let plan_json = plan.to_json();
     let plan_hash = plan.hash(unit);
+    let actions = plan.action_count(&check.remedy);
+    let units = plan.units_started(unit, &check.remedy);
+    // A person's approval stands above the budget, as it does above the restart limit.
+    if !candidate.approved {
+        let refusal = rt
+            .store
+            .budget_refusal(&rt.config.policy.budget, actions, &units)?;
+        if let Some(reason) = refusal {
+            return hold_for_budget(rt, incident, phase, candidate, &plan_json, reason);
+        }
+    }
     let attempt = rt.store.begin_attempt(&NewAttempt {
         incident: incident.id,
         phase,
@@ -121,6 +135,8 @@ pub fn try_plan(
         plan_json: &plan_json,
         plan_hash: &plan_hash,
         restarts: plan.restarts(),
+        actions,
+        units: &units,
     })?;
     if rt.dry_run {
         let reason = format!("dry run: would run {}", plan.describe());
@@ -254,6 +270,32 @@ fn refuse_restart(
         &reason,
     )?;
     Ok(Trial::recorded(attempt, Tried::ConfigTestFailed(why)))
+}
+
+/// The circuit breaker is open: the plan is held for a person, as a plan `[policy] approve`
+/// asks about is (`Store::hold_plan`: the incident goes to phase 4 with the reason), unless
+/// this is a dry run.
+fn hold_for_budget(
+    rt: &mut Runtime,
+    incident: &Incident,
+    phase: Phase,
+    candidate: &Candidate,
+    plan_json: &str,
+    reason: String,
+) -> anyhow::Result<Trial> {
+    let reason = format!(
+        "plan from {} held for a person's approval: {reason}",
+        candidate.source
+    );
+    if !rt.dry_run {
+        rt.store
+            .hold_plan(incident.id, phase, &candidate.source, plan_json, &reason)?;
+    }
+    log::warn!("incident {} ({}): {reason}", incident.id, incident.check);
+    Ok(Trial {
+        tried: Tried::Held(reason),
+        attempt: None,
+    })
 }
 
 /// What the plan's kills may reach: the incident's unit, the check's own process, the processes

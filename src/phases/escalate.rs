@@ -208,14 +208,20 @@ fn facts_lines(rt: &Runtime, incident: i64) -> anyhow::Result<Vec<String>> {
     Ok(lines)
 }
 
-/// The incident's page on the dashboard.
-pub fn incident_link(config: &Config, incident: i64) -> String {
+/// The dashboard's address as people reach it: `[escalation] dashboard_url`, else `[serve]
+/// listen`.
+pub fn dashboard_url(config: &Config) -> String {
     let base = config
         .escalation
         .as_ref()
         .and_then(|e| e.dashboard_url.clone())
         .unwrap_or_else(|| format!("http://{}", config.serve.listen));
-    format!("{}/incidents/{incident}", base.trim_end_matches('/'))
+    base.trim_end_matches('/').to_string()
+}
+
+/// The incident's page on the dashboard.
+pub fn incident_link(config: &Config, incident: i64) -> String {
+    format!("{}/incidents/{incident}", dashboard_url(config))
 }
 
 /// The escalation's messages of `kind` (escalation | repeat | all_clear), one per channel and

@@ -148,6 +148,7 @@ fn try_candidates(
     let started = Instant::now();
     let plans = rt.store.episode_plans(incident.id, Phase::Fix)?;
     let (mut tried, mut refused) = (plans.run, plans.refused);
+    let disabled = say_disabled(rt, incident, &mut line)?;
     // A remedy refused because it would start a second copy of a live process.
     let mut second_copy = None;
     // Look before restarting: what a restart cannot mend is handed on, not restarted over.
@@ -200,6 +201,12 @@ fn try_candidates(
                 let reason = format!("phase 1: not restarted: {why}");
                 return pass_on(rt, incident, Phase::Escalate, reason, line);
             }
+            // Held by the circuit breaker: the hold moved the incident to phase 4.
+            Tried::Held(reason) => {
+                line.verdict = Verdict::Held;
+                line.detail = reason;
+                return Ok(line);
+            }
             Tried::DryRun => {}
             Tried::NotFixed(_) | Tried::Failed(_) | Tried::Refused(_) => tried.push(hash),
         }
@@ -235,7 +242,31 @@ fn try_candidates(
     if let Some(why) = second_copy {
         reason.push_str(&format!("; {why}"));
     }
+    if disabled > 0 {
+        reason.push_str(&format!(
+            "; {disabled} learned pattern(s) not replayed: a person disabled them"
+        ));
+    }
     pass_on(rt, incident, Phase::Research, reason, line)
+}
+
+/// The patterns of the signature a person disabled are not replayed: the report says so, each
+/// with who disabled it and why. Returns how many.
+fn say_disabled(
+    rt: &Runtime,
+    incident: &Incident,
+    line: &mut IncidentLine,
+) -> anyhow::Result<usize> {
+    let disabled = rt.store.disabled_patterns_for(&incident.signature)?;
+    for pattern in &disabled {
+        let why = pattern.disabled().unwrap_or_default();
+        line.attempts.push(AttemptLine {
+            source: format!("pattern:{}", pattern.id),
+            plan: rt.store.mask(&Plan::describe_stored_text(&pattern.plan)),
+            tried: Tried::Refused(format!("not replayed: {why}")),
+        });
+    }
+    Ok(disabled.len())
 }
 
 /// A learned pattern the policy refuses now is not run and not deleted: the refusal is recorded

@@ -10,6 +10,8 @@ pub mod deliver;
 pub mod escalate;
 pub mod fix;
 pub mod look;
+pub mod maintenance;
+pub mod notices;
 pub mod report;
 pub mod research;
 pub mod scan;

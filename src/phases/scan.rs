@@ -80,28 +80,60 @@ pub fn unrecorded_line(check: &Check, result: &CheckResult, redactor: &Redactor)
 
 pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
     let config = rt.config;
+    scan_checks(rt, &config.checks, Prune::Closed)
+}
+
+/// `scan --check NAME`: only the checks named (configured ones: the command checked), their
+/// results recorded as a scan records them. Nothing is pruned.
+pub fn scan_only(rt: &mut Runtime, names: &[String]) -> anyhow::Result<ScanReport> {
+    let config = rt.config;
+    let chosen: Vec<Check> = config
+        .checks
+        .iter()
+        .filter(|check| names.contains(&check.name))
+        .cloned()
+        .collect();
+    scan_checks(rt, &chosen, Prune::Nothing)
+}
+
+/// Whether a scan deletes the closed incidents older than `[state] retention`.
+#[derive(PartialEq)]
+enum Prune {
+    Closed,
+    Nothing,
+}
+
+/// A store error as the scan returns it: when the state cannot be written, the results travel
+/// with it (see [`Unrecorded`]).
+fn unrecorded(
+    checks: &[Check],
+    results: &[CheckResult],
+    rt: &Runtime,
+    source: StoreError,
+) -> anyhow::Error {
+    if !source.is_storage_failure() {
+        return source.into();
+    }
+    let checks = checks
+        .iter()
+        .zip(results)
+        .map(|(check, result)| unrecorded_line(check, result, rt.store.redactor()))
+        .collect();
+    Unrecorded { checks, source }.into()
+}
+
+fn scan_checks(rt: &mut Runtime, checks: &[Check], prune: Prune) -> anyhow::Result<ScanReport> {
+    let config = rt.config;
     // A database that cannot be read here cannot be written below either, which reports it.
     let mut remembered = rt.store.check_memories().unwrap_or_default();
-    let memories: Vec<_> = config
-        .checks
+    let memories: Vec<_> = checks
         .iter()
         .map(|check| remembered.remove(&check.name).unwrap_or_default())
         .collect();
-    let results = checks::run_all(&config.checks, &memories, config.cycle.parallelism);
-    let unrecorded = |rt: &Runtime, source: StoreError| -> anyhow::Error {
-        if !source.is_storage_failure() {
-            return source.into();
-        }
-        let checks = config
-            .checks
-            .iter()
-            .zip(&results)
-            .map(|(check, result)| unrecorded_line(check, result, rt.store.redactor()))
-            .collect();
-        Unrecorded { checks, source }.into()
-    };
+    let results = checks::run_all(checks, &memories, config.cycle.parallelism);
+    let unrecorded = |rt: &Runtime, source: StoreError| unrecorded(checks, &results, rt, source);
     let mut report = ScanReport::default();
-    for (check, result) in config.checks.iter().zip(&results) {
+    for (check, result) in checks.iter().zip(&results) {
         let (observed, pending) = observe_scan(rt, check, result).map_err(|e| unrecorded(rt, e))?;
         // The report is printed (and mailed by cron): the summary as the store keeps it.
         let line = unrecorded_line(check, result, rt.store.redactor());
@@ -139,11 +171,13 @@ pub fn scan(rt: &mut Runtime) -> anyhow::Result<ScanReport> {
         });
     }
     report.symptoms = super::causes::link_symptoms(rt).map_err(|e| unrecorded(rt, e))?;
-    let retention = config.state.retention.as_secs_f64();
-    report.pruned = rt
-        .store
-        .prune_closed(crate::clock::now() - retention)
-        .map_err(|e| unrecorded(rt, e))?;
+    if prune == Prune::Closed {
+        let retention = config.state.retention.as_secs_f64();
+        report.pruned = rt
+            .store
+            .prune_closed(crate::clock::now() - retention)
+            .map_err(|e| unrecorded(rt, e))?;
+    }
     Ok(report)
 }
 

@@ -288,12 +288,12 @@ fn alert(
     alert
 }
 
-/// A direct message: its kind for the JSON webhook's body (`unrecorded`, `unit_failed`) and
-/// its words.
-struct Direct<'a> {
-    kind: &'a str,
-    subject: &'a str,
-    body: &'a str,
+/// A direct message: its kind for the JSON webhook's body (`unrecorded`, `unit_failed`,
+/// `test`, `maintenance`) and its words.
+pub(crate) struct Direct<'a> {
+    pub kind: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
 }
 
 /// Sends `message` on every configured channel at once. Alertmanager gets `alerts` on every
@@ -329,28 +329,18 @@ fn send_limited(
         };
     }
     let alerts = alerts(Some(channels)).to_string();
-    let outgoing = direct_messages(channels, message, &alerts, told_at.is_none());
+    let outgoing = direct_messages(channels, message, Some(&alerts), told_at.is_none());
     let pushes = outgoing
         .iter()
         .filter(|m| m.channel != Channel::Webhook)
         .count();
-    let deliveries: Vec<DirectDelivery> = crate::phases::deliver::send_at_once(channels, outgoing)
-        .into_iter()
-        .map(|(message, sent)| {
-            if let Err(e) = &sent {
-                log::error!(
-                    "CRITICAL: the direct message to {} was not sent: {e}",
-                    message.recipient
-                );
-            }
-            DirectDelivery {
-                channel: message.channel,
-                recipient: message.recipient,
-                result: if sent.is_ok() { "sent" } else { "failed" },
-                error: sent.err().map(|e| e.to_string()),
-            }
-        })
-        .collect();
+    let deliveries = send_direct(channels, outgoing, |delivery| {
+        log::error!(
+            "CRITICAL: the direct message to {} was not sent: {}",
+            delivery.recipient,
+            delivery.error.as_deref().unwrap_or_default()
+        )
+    });
     if let Some(at) = told_at {
         let detail = format!(
             "already told at {} ({}); one direct message per [escalation] repeat",
@@ -377,12 +367,36 @@ fn send_limited(
     }
 }
 
-/// The direct message shaped for each channel: the alerts for Alertmanager, always; the words
-/// for the others when `to_people`.
-fn direct_messages(
+/// Sends `outgoing` on every channel at once (each within its budget) and says what became of
+/// each message; `on_failure` is told of each one not sent.
+pub(crate) fn send_direct(
+    channels: &EscalationConfig,
+    outgoing: Vec<Outbound>,
+    on_failure: impl Fn(&DirectDelivery),
+) -> Vec<DirectDelivery> {
+    crate::phases::deliver::send_at_once(channels, outgoing)
+        .into_iter()
+        .map(|(message, sent)| {
+            let delivery = DirectDelivery {
+                channel: message.channel,
+                recipient: message.recipient,
+                result: if sent.is_ok() { "sent" } else { "failed" },
+                error: sent.err().map(|e| e.to_string()),
+            };
+            if delivery.error.is_some() {
+                on_failure(&delivery);
+            }
+            delivery
+        })
+        .collect()
+}
+
+/// The direct message shaped for each channel: `alerts` for Alertmanager, when given; the
+/// words for the others when `to_people`.
+pub(crate) fn direct_messages(
     channels: &EscalationConfig,
     message: &Direct,
-    alerts: &str,
+    alerts: Option<&str>,
     to_people: bool,
 ) -> Vec<Outbound> {
     let host = host_name_of(channels.email.as_ref().map_or("", |e| e.from.as_str()));
@@ -395,9 +409,11 @@ fn direct_messages(
     let mut outgoing = Vec::new();
     for channel in channels.channels() {
         let one = |recipient: &str, key: &str| {
+            let alerts = alerts.unwrap_or_default();
             notify::direct(channel, recipient, key, &host, message.kind, words, alerts)
         };
         match channel {
+            Channel::Webhook if alerts.is_none() => {}
             Channel::Webhook => {
                 let url = channels.webhook.as_ref().map_or("", |w| w.url.as_str());
                 outgoing.push(one(&url_host(url), &key));

@@ -42,7 +42,7 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    fn from_row(row: &Row) -> rusqlite::Result<Attempt> {
+    pub(super) fn from_row(row: &Row) -> rusqlite::Result<Attempt> {
         let plan: String = row.get(4)?;
         Ok(Attempt {
             id: row.get(0)?,
@@ -73,6 +73,38 @@ pub struct Pattern {
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
     pub taught: Taught,
+    /// A person disabled it: phase 1 does not replay it (migration 16).
+    pub disabled_at: Option<Timestamp>,
+    pub disabled_by: Option<String>,
+    pub disabled_note: Option<String>,
+}
+
+impl Pattern {
+    /// `active`, `disabled` (by a person), or `skipped`: it failed more often than it worked,
+    /// so phase 1 passes it over.
+    pub fn state(&self) -> &'static str {
+        if self.disabled_at.is_some() {
+            "disabled"
+        } else if self.failures > self.successes {
+            "skipped"
+        } else {
+            "active"
+        }
+    }
+
+    /// Why phase 1 does not replay it, when a person disabled it.
+    pub fn disabled(&self) -> Option<String> {
+        let at = self.disabled_at?;
+        let mut text = format!(
+            "disabled by {} at {}",
+            self.disabled_by.as_deref().unwrap_or("?"),
+            crate::clock::rfc3339(at)
+        );
+        if let Some(note) = self.disabled_note.as_deref().filter(|n| !n.is_empty()) {
+            text.push_str(&format!(": {note}"));
+        }
+        Some(text)
+    }
 }
 
 /// Who vouched for a pattern's plan; it decides how phase 1 judges the plan's replay.
@@ -113,6 +145,10 @@ pub struct NewAttempt<'a> {
     pub plan_json: &'a str,
     pub plan_hash: &'a str,
     pub restarts: bool,
+    /// How many actions the plan runs, and the units it (re)starts: what `[policy] budget`
+    /// counts (a person's own resolution runs nothing: 0 and none).
+    pub actions: usize,
+    pub units: &'a [String],
 }
 
 /// What a verified fix teaches.
@@ -134,9 +170,19 @@ impl Store {
     /// a trace the next run closes as interrupted.
     pub fn begin_attempt(&self, new: &NewAttempt) -> Result<i64> {
         self.conn.execute(
-            "INSERT INTO attempts (incident, phase, source, plan, plan_hash, restarts, outcome, started_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7)",
-            params![new.incident, new.phase.number(), new.source, new.plan_json, new.plan_hash, new.restarts as i64, now()],
+            "INSERT INTO attempts (incident, phase, source, plan, plan_hash, restarts, outcome, started_at, actions, units)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9)",
+            params![
+                new.incident,
+                new.phase.number(),
+                new.source,
+                new.plan_json,
+                new.plan_hash,
+                new.restarts as i64,
+                now(),
+                new.actions as i64,
+                serde_json::to_string(new.units).unwrap_or_else(|_| "[]".into())
+            ],
         )?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -200,9 +246,13 @@ impl Store {
             &format!("fixed in phase {} by {source}", phase.number()),
         )?;
         tx.execute(
+            // The id is chosen past every pattern there ever was, forgotten ones included: a
+            // pattern id is never given twice (attempts name patterns by it).
             &format!(
-                "INSERT INTO patterns (signature, check_name, plan, plan_hash, source_phase, successes, created_at, last_used_at, taught)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7)
+                "INSERT INTO patterns (id, signature, check_name, plan, plan_hash, source_phase, successes, created_at, last_used_at, taught)
+                 VALUES ((SELECT MAX(COALESCE((SELECT MAX(id) FROM patterns), 0),
+                                     COALESCE((SELECT MAX(pattern) FROM pattern_changes), 0)) + 1),
+                         ?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7)
                  ON CONFLICT (signature, plan_hash) DO UPDATE SET successes = successes + 1, last_used_at = ?6,
                      taught = {RAISE_TAUGHT}"
             ),
@@ -217,11 +267,11 @@ impl Store {
         Ok(pattern)
     }
 
-    /// Patterns for a signature, best record first.
+    /// Patterns for a signature that phase 1 may replay (not disabled), best record first.
     pub fn patterns_for(&self, signature: &str) -> Result<Vec<Pattern>> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {PATTERN_COLUMNS}
-             FROM patterns WHERE signature = ?1
+             FROM patterns WHERE signature = ?1 AND disabled_at IS NULL
              ORDER BY (successes - failures) DESC, successes DESC, last_used_at DESC"
         ))?;
         let rows = stmt.query_map([signature], pattern_from_row)?;
@@ -238,10 +288,11 @@ impl Store {
     }
 
     /// Patterns learned on this check, best first: the "similar past incidents" of a context.
+    /// A pattern a person disabled is no example to follow.
     pub fn patterns_of_check(&self, check: &str, limit: i64) -> Result<Vec<Pattern>> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {PATTERN_COLUMNS}
-             FROM patterns WHERE check_name = ?1 ORDER BY successes DESC, id LIMIT ?2"
+             FROM patterns WHERE check_name = ?1 AND disabled_at IS NULL ORDER BY successes DESC, id LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![check, limit], pattern_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -362,9 +413,9 @@ impl Store {
 }
 
 /// The columns `pattern_from_row` reads, in its order.
-const PATTERN_COLUMNS: &str =
+pub(super) const PATTERN_COLUMNS: &str =
     "id, signature, check_name, plan, plan_hash, source_phase, successes, failures, \
-     created_at, last_used_at, taught";
+     created_at, last_used_at, taught, disabled_at, disabled_by, disabled_note";
 
 /// How many interrupted runs of one plan count as one try (see `episode_plans`).
 const INTERRUPTIONS_THAT_COUNT: i64 = 2;
@@ -400,7 +451,7 @@ impl RunningAttempt {
     }
 }
 
-fn pattern_from_row(row: &Row) -> rusqlite::Result<Pattern> {
+pub(super) fn pattern_from_row(row: &Row) -> rusqlite::Result<Pattern> {
     Ok(Pattern {
         id: row.get(0)?,
         signature: row.get(1)?,
@@ -413,6 +464,9 @@ fn pattern_from_row(row: &Row) -> rusqlite::Result<Pattern> {
         created_at: row.get(8)?,
         last_used_at: row.get(9)?,
         taught: Taught::from_column(row.get(10)?),
+        disabled_at: row.get(11)?,
+        disabled_by: row.get(12)?,
+        disabled_note: row.get(13)?,
     })
 }
 
@@ -430,6 +484,8 @@ mod tests {
                 plan_json: "[]",
                 plan_hash: plan,
                 restarts: false,
+                actions: 1,
+                units: &[],
             })
             .unwrap();
         let trace = Trace {

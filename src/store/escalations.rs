@@ -443,6 +443,88 @@ impl Store {
         )?)
     }
 
+    pub fn notification(&self, id: i64) -> Result<Notification> {
+        self.conn
+            .query_row(
+                &format!("SELECT {NOTIFICATION_COLUMNS} FROM {NOTIFICATIONS} WHERE n.id = ?1"),
+                [id],
+                notification_from_row,
+            )
+            .optional()?
+            .ok_or(StoreError::NoNotification(id))
+    }
+
+    /// A person sends a notification again (`escalate --resend`): one that failed for good, or
+    /// one waiting for a retry, is due now. It goes as the message it was: with the other
+    /// notifications of its batch for the same channel and recipient that did not go out
+    /// either, under the key they share. Each incident's timeline says who asked. Returns the
+    /// notifications queued again.
+    pub fn resend_notification(&mut self, id: i64, by: &str) -> Result<Vec<Notification>> {
+        let wanted = self.notification(id)?;
+        if wanted.status == NotificationStatus::Sent {
+            let at = wanted
+                .sent_at
+                .map(crate::clock::rfc3339)
+                .unwrap_or_default();
+            return Err(StoreError::NotificationSent(id, at));
+        }
+        let message: Vec<Notification> = match &wanted.batch {
+            None => vec![wanted.clone()],
+            Some(batch) => {
+                let mut stmt = self.conn.prepare(&format!(
+                    "SELECT {NOTIFICATION_COLUMNS} FROM {NOTIFICATIONS}
+                     WHERE n.batch = ?1 AND n.channel = ?2 AND n.recipient = ?3
+                       AND n.status IN ('failed', 'pending') ORDER BY n.id"
+                ))?;
+                let rows = stmt.query_map(
+                    params![batch, wanted.channel, wanted.recipient],
+                    notification_from_row,
+                )?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()?
+            }
+        };
+        let by = self.mask(by);
+        let tx = self.conn.transaction()?;
+        for member in &message {
+            tx.execute(
+                "UPDATE notifications SET status = 'pending', next_try_at = NULL
+                 WHERE id = ?1 AND status IN ('failed', 'pending')",
+                [member.id],
+            )?;
+            add_event(
+                &tx,
+                member.incident,
+                EventKind::Resent,
+                &format!(
+                    "notification {} ({} {} to {}, {}) queued again by {by}",
+                    member.id, member.kind, member.channel, member.recipient, member.status
+                ),
+            )?;
+        }
+        tx.commit()?;
+        Ok(message)
+    }
+
+    /// Notifications not settled yet: queued, being sent, or waiting for a retry.
+    pub fn count_unsent_notifications(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM notifications WHERE status IN ('pending', 'sending')",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The notifications that failed for good, newest first: what `metrics` names for
+    /// `escalate --resend`.
+    pub fn failed_notifications(&self, limit: i64) -> Result<Vec<Notification>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {NOTIFICATION_COLUMNS} FROM {NOTIFICATIONS}
+             WHERE n.status = 'failed' ORDER BY n.id DESC LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit], notification_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// The firing alert of every unresolved escalation whose first post went out: Alertmanager
     /// forgets an alert not re-posted in time, so each delivery run posts it again.
     pub fn alerts_to_refresh(&self) -> Result<Vec<Notification>> {
@@ -554,6 +636,8 @@ impl Store {
                 plan_json,
                 plan_hash,
                 restarts: false,
+                actions: 0,
+                units: &[],
             })?;
             let lesson = Lesson {
                 signature: &record.signature,

@@ -32,6 +32,8 @@ pub struct Counts {
     /// Notifications refused for good (SMTP 5xx, a malformed address), ever: a counter, not
     /// windowed, so a scraper sees it only grow.
     pub notifications_failed: i64,
+    /// Notifications not sent yet (queued, or waiting for a retry): now, not windowed.
+    pub notifications_unsent: i64,
 }
 
 /// What the Prometheus exposition reads: counters kept by the triggers of migration 0008 as
@@ -49,6 +51,9 @@ pub struct Totals {
     pub last_cycle_success: Option<bool>,
     /// (agent, good, bad): people's verdicts on each agent's diagnoses.
     pub verdicts: Vec<(String, i64, i64)>,
+    /// The circuit breaker, as the caller reads it with the config's `[policy] budget`
+    /// (`Store::breaker`); closed by default.
+    pub breaker: super::Breaker,
 }
 
 impl Totals {
@@ -89,6 +94,7 @@ impl Store {
         counts.ttr = self.durations(since)?;
         counts.agreement_rounds = self.agreements(since)?;
         counts.notifications_failed = self.count_failed_notifications()?;
+        counts.notifications_unsent = self.count_unsent_notifications()?;
         self.add_undone_fixes(since, &mut counts)?;
         counts.flapped = self.conn.query_row(
             "SELECT COUNT(DISTINCT e.incident) FROM incident_events e INDEXED BY incident_events_kind
@@ -205,6 +211,7 @@ impl Store {
             last_cycle_finished_at: self.last_cycle_finished_at()?,
             last_cycle_success: self.last_cycle_success(crate::clock::now() - running_for)?,
             verdicts: self.verdicts(None)?,
+            breaker: super::Breaker::default(),
         })
     }
 

@@ -9,12 +9,14 @@
 
 mod agents;
 mod attempts;
+mod budget;
 mod dashboard;
 mod escalations;
 mod facts;
 mod incidents;
 mod memory;
 mod metrics;
+mod patterns;
 pub(crate) mod private;
 mod record;
 mod silences;
@@ -22,12 +24,14 @@ mod symptoms;
 
 pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
+pub use budget::Breaker;
 pub use dashboard::{CheckResultAt, DayOutcomes, NeedsPerson, Undelivered};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
+pub use patterns::PatternChange;
 pub use record::{AgentRecord, Feedback};
-pub use silences::{check_silence_span, NewSilence, Silence};
+pub use silences::{check_silence_span, MaintenanceRow, NewSilence, Silence, WindowState};
 pub use symptoms::Linked;
 
 use crate::exit::{EXIT_FAILURE, EXIT_NOTHING_TO_DO, EXIT_USAGE};
@@ -53,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_batches.sql"),
     include_str!("migrations/0014_agent_record.sql"),
     include_str!("migrations/0015_check_memory.sql"),
+    include_str!("migrations/0016_daily_tools.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +122,14 @@ pub enum StoreError {
     /// A silence that would end before it starts, or too far ahead: refused, never stored.
     #[error("{0}")]
     SilenceOutOfRange(String),
+    #[error("no notification {0} (`incidents show ID` and `metrics` name them)")]
+    NoNotification(i64),
+    #[error("notification {0} was sent at {1}: there is nothing to send again")]
+    NotificationSent(i64, String),
+    #[error("no pattern {0} (`orchestrator patterns list` lists them)")]
+    NoPattern(i64),
+    #[error("pattern {0} is already {1}")]
+    PatternAlready(i64, String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -447,7 +460,11 @@ impl StoreError {
             | StoreError::AlreadyClosed(..)
             | StoreError::NoSilence(_)
             | StoreError::NotConsulted(..)
-            | StoreError::SilenceEnded(..) => EXIT_NOTHING_TO_DO,
+            | StoreError::SilenceEnded(..)
+            | StoreError::NoNotification(_)
+            | StoreError::NotificationSent(..)
+            | StoreError::NoPattern(_)
+            | StoreError::PatternAlready(..) => EXIT_NOTHING_TO_DO,
             StoreError::SilenceOutOfRange(_) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
@@ -547,6 +564,10 @@ mod tests {
             },
             StoreError::NoSilence(1),
             StoreError::SilenceEnded(1, "2026-11-27T18:00:00Z".into()),
+            StoreError::NoNotification(1),
+            StoreError::NotificationSent(1, "2026-11-27T18:00:00Z".into()),
+            StoreError::NoPattern(1),
+            StoreError::PatternAlready(1, "disabled".into()),
         ];
         for err in nothing_to_do {
             assert_eq!(err.exit_code(), EXIT_NOTHING_TO_DO, "{err}");

@@ -30,6 +30,8 @@ pub struct Silence {
     /// `active`, `pending` (starts later) or `expired` (ended by its time or by a person), as of
     /// the moment it was read.
     pub state: &'static str,
+    /// The config's maintenance window it stands for (`[[maintenance]] name`), if it does.
+    pub maintenance: Option<String>,
 }
 
 impl Silence {
@@ -83,7 +85,34 @@ pub fn check_silence_span(
 }
 
 const COLUMNS: &str =
-    "id, check_name, created_at, created_by, note, starts_at, ends_at, expired_at";
+    "id, check_name, created_at, created_by, note, starts_at, ends_at, expired_at, maintenance";
+
+/// One occurrence of a config's maintenance window on one check (None: every check), as
+/// `Store::sync_maintenance` writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaintenanceRow {
+    pub window: String,
+    pub check: Option<String>,
+    pub note: String,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+}
+
+/// An occurrence of a maintenance window that started, with what its notices have said:
+/// its silences (one per check) grouped.
+#[derive(Debug, Clone)]
+pub struct WindowState {
+    pub window: String,
+    pub starts_at: Timestamp,
+    /// When the last of its silences ended or ends (a person may expire them sooner).
+    pub ended_at: Timestamp,
+    /// None: every check.
+    pub checks: Vec<Option<String>>,
+    pub note: String,
+    pub silences: Vec<i64>,
+    pub start_noticed: bool,
+    pub end_noticed: bool,
+}
 
 /// The SQL condition of a silence in force at `?1`.
 const IN_FORCE: &str =
@@ -112,6 +141,7 @@ fn silence_from_row(row: &Row, at: Timestamp) -> rusqlite::Result<Silence> {
         ends_at,
         expired_at,
         state,
+        maintenance: row.get(8)?,
     })
 }
 
@@ -180,6 +210,111 @@ impl Store {
                 |row| silence_from_row(row, at),
             )
             .optional()?)
+    }
+
+    /// Makes the silences of the config's maintenance windows what `wanted` says (each window's
+    /// occurrence in force and its next one), in one transaction: new ones are added (a row
+    /// a person expired is left expired), a changed end or note is updated, and a window's
+    /// silence in force or to come that is no longer wanted (the config changed) is expired
+    /// now. Returns how many were added and how many expired.
+    pub fn sync_maintenance(&mut self, wanted: &[MaintenanceRow]) -> Result<(usize, usize)> {
+        let at = now();
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        for row in wanted {
+            let by = format!("maintenance:{}", row.window);
+            added += tx.execute(
+                "INSERT INTO silences (check_name, created_at, created_by, note, starts_at, ends_at, maintenance)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (maintenance, COALESCE(check_name, ''), starts_at) WHERE maintenance IS NOT NULL
+                 DO UPDATE SET ends_at = excluded.ends_at, note = excluded.note
+                 WHERE expired_at IS NULL AND (ends_at != excluded.ends_at OR note != excluded.note)",
+                params![row.check, at, by, row.note, row.starts_at, row.ends_at, row.window],
+            )?;
+        }
+        let mut stmt = tx.prepare(
+            "SELECT id, maintenance, check_name, starts_at FROM silences
+              WHERE maintenance IS NOT NULL AND expired_at IS NULL AND ends_at > ?1",
+        )?;
+        let live: Vec<(i64, String, Option<String>, Timestamp)> = stmt
+            .query_map([at], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        drop(stmt);
+        let mut expired = 0;
+        for (id, window, check, starts_at) in live {
+            let still = wanted
+                .iter()
+                .any(|w| w.window == window && w.check == check && w.starts_at == starts_at);
+            if !still {
+                expired += tx.execute(
+                    "UPDATE silences SET expired_at = ?2 WHERE id = ?1",
+                    params![id, at],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok((added, expired))
+    }
+
+    /// The occurrences of maintenance windows that started and whose start or end has not
+    /// been told yet, oldest first.
+    pub fn windows_to_announce(&self) -> Result<Vec<WindowState>> {
+        let at = now();
+        let mut stmt = self.conn.prepare(
+            "SELECT id, maintenance, check_name, note, starts_at,
+                    MIN(ends_at, COALESCE(expired_at, ends_at)), start_noticed_at, end_noticed_at
+               FROM silences
+              WHERE maintenance IS NOT NULL AND starts_at <= ?1
+                AND (start_noticed_at IS NULL OR end_noticed_at IS NULL)
+              ORDER BY starts_at, maintenance, id",
+        )?;
+        let mut rows = stmt.query([at])?;
+        let mut windows: Vec<WindowState> = Vec::new();
+        while let Some(row) = rows.next()? {
+            let (id, window, check): (i64, String, Option<String>) =
+                (row.get(0)?, row.get(1)?, row.get(2)?);
+            let (starts_at, ended_at): (Timestamp, Timestamp) = (row.get(4)?, row.get(5)?);
+            let start_noticed = row.get::<_, Option<f64>>(6)?.is_some();
+            let end_noticed = row.get::<_, Option<f64>>(7)?.is_some();
+            match windows
+                .iter_mut()
+                .find(|w| w.window == window && w.starts_at == starts_at)
+            {
+                Some(found) => {
+                    found.checks.push(check);
+                    found.silences.push(id);
+                    found.ended_at = found.ended_at.max(ended_at);
+                    found.start_noticed &= start_noticed;
+                    found.end_noticed &= end_noticed;
+                }
+                None => windows.push(WindowState {
+                    window,
+                    starts_at,
+                    ended_at,
+                    checks: vec![check],
+                    note: row.get(3)?,
+                    silences: vec![id],
+                    start_noticed,
+                    end_noticed,
+                }),
+            }
+        }
+        Ok(windows)
+    }
+
+    /// The notice that the window started (`start`) or ended (`end`) was told, or needs not be.
+    pub fn mark_window_noticed(&self, silences: &[i64], start: bool, end: bool) -> Result<()> {
+        let at = now();
+        for id in silences {
+            self.conn.execute(
+                "UPDATE silences SET
+                     start_noticed_at = CASE WHEN ?2 THEN COALESCE(start_noticed_at, ?4) ELSE start_noticed_at END,
+                     end_noticed_at = CASE WHEN ?3 THEN COALESCE(end_noticed_at, ?4) ELSE end_noticed_at END
+                  WHERE id = ?1",
+                params![id, start, end, at],
+            )?;
+        }
+        Ok(())
     }
 
     /// Ends a silence now. One that already ended is an error naming when.

@@ -1,5 +1,6 @@
 //! A person's decisions on the dashboard: acknowledge, approve, dismiss, resolve, a verdict on
-//! an agent's diagnosis, and silences. Each is one store transaction, by the same rules as the CLI
+//! an agent's diagnosis, silences, and changes to learned patterns. Each is one store
+//! transaction, by the same rules as the CLI
 //! (`phases::approval`); the web process never acts on the host.
 
 use super::forms::Form;
@@ -38,6 +39,18 @@ impl Dashboard {
         });
         match outcome {
             Ok(()) => Reply::redirect("/silences"),
+            Err(reply) => reply,
+        }
+    }
+
+    /// Disables, enables or forgets a pattern from `/patterns`, then shows that page again.
+    pub(super) fn pattern_change(&self, request: &mut Request, id: &str, action: &str) -> Reply {
+        let outcome = self.checked_form(request).and_then(|form| {
+            let mut store = self.writer()?;
+            super::patterns::change(&mut store, id, action, &form)
+        });
+        match outcome {
+            Ok(()) => Reply::redirect("/patterns"),
             Err(reply) => reply,
         }
     }

@@ -149,6 +149,7 @@ button { background: var(--accent); color: #fff; border: 0; border-radius: 6px; 
 button.secondary { background: #475569; color: #fff; }
 .notice { background: var(--head); border-left: 4px solid var(--accent); padding: .6rem 1rem; border-radius: 4px; overflow-wrap: anywhere; }
 details summary { cursor: pointer; color: var(--accent); }
+.notice.breaker { border-left-color: #dc2626; margin: 0 0 1rem; }
 .filters, .pages { display: flex; flex-wrap: wrap; gap: .3rem 1rem; margin: 0 0 .8rem; }
 .filters a.current { font-weight: 700; color: var(--ink); text-decoration: none; }
 .chart { display: block; width: 100%; height: auto; max-width: 760px; background: var(--surface); border: 1px solid var(--line); border-radius: 8px; }

@@ -12,6 +12,7 @@ mod forms;
 mod html;
 mod listing;
 mod pages;
+mod patterns;
 mod server;
 mod sessions;
 mod silences;
@@ -354,14 +355,16 @@ impl Dashboard {
                 Err(_) => Reply::text(404, "no such incident"),
             },
             (Method::Get, ["patterns"]) => {
-                self.read(|s| pages::patterns(s, &self.frame(s)?).map(Reply::html))
+                self.read(|s| patterns::page_html(s, &self.csrf, &self.frame(s)?).map(Reply::html))
             }
+            (Method::Post, ["patterns", id, action]) => self.pattern_change(request, id, action),
             (Method::Get, ["checks"]) => {
                 self.read(|s| pages::checks(s, &self.frame(s)?).map(Reply::html))
             }
             (Method::Get, ["health"]) => self.health(),
             (Method::Get, ["metrics"]) => self.read(|s| {
-                let totals = s.totals(self.config.serve.stale_after.as_secs_f64())?;
+                let mut totals = s.totals(self.config.serve.stale_after.as_secs_f64())?;
+                totals.breaker = s.breaker(&self.config.policy.budget)?;
                 Ok(Reply {
                     content_type: "text/plain; version=0.0.4",
                     ..Reply::text(
@@ -457,8 +460,11 @@ impl Dashboard {
     /// Computed at most once per TTL: the lock is held while computing, so a burst of requests
     /// waits for one computation instead of running one each.
     fn metrics(&self, store: &Store, since: f64) -> Result<Metrics, StoreError> {
-        self.metrics_cache
-            .get(since as u64, || crate::metrics::compute(store, since))
+        self.metrics_cache.get(since as u64, || {
+            let mut metrics = crate::metrics::compute(store, since)?;
+            metrics.circuit_breaker = store.breaker(&self.config.policy.budget)?;
+            Ok(metrics)
+        })
     }
 
     /// 200 with `"status": "ok"` only when the database reads and a cycle finished within
@@ -474,6 +480,9 @@ impl Dashboard {
                 "last_cycle_finished_at": finished_at,
                 "stale_after_seconds": stale_after,
                 "open_escalations": s.count_open_escalations()?,
+                // Open: [policy] budget is reached and new plans wait for a person. A state of
+                // the healer, not of the dashboard: the status code does not change.
+                "circuit_breaker": s.breaker(&self.config.policy.budget)?,
             });
             Ok(Reply::json(&body).with_status(if fresh { 200 } else { 503 }))
         });

@@ -9,7 +9,7 @@ use crate::metrics::Metrics;
 use crate::model::{IncidentStatus, NotificationStatus};
 use crate::store::{
     DayOutcomes, Escalation, Incident, IncidentFilter, NeedsPerson, Silence, Store, StoreError,
-    Taught, Undelivered,
+    Undelivered,
 };
 use maud::{html, Markup};
 
@@ -116,6 +116,7 @@ pub fn overview(
         })
         .collect();
     let body = html! {
+        (breaker_notice(&m.circuit_breaker))
         (needs_a_person(&needs, &silences))
         h2 { "Being worked on" }
         (table(&["Incident", "Check", "Severity", "Summary", "Phase", "Detected"],
@@ -133,6 +134,19 @@ pub fn overview(
         (agent_records(m))
     };
     Ok(page(frame, "Overview", Refresh::Every30s, body))
+}
+
+/// A red line while `[policy] budget` is reached: new plans wait for a person's approval.
+fn breaker_notice(breaker: &crate::store::Breaker) -> Markup {
+    html! {
+        @if breaker.open {
+            div.notice.breaker {
+                b { "Circuit breaker open: " }
+                "new plans are held for a person's approval ([policy] budget). "
+                (breaker.reasons.join("; "))
+            }
+        }
+    }
 }
 
 /// How many incidents needing a person the overview lists (the incident list has them all).
@@ -625,42 +639,6 @@ fn notifications(store: &Store, id: i64) -> Result<Markup, StoreError> {
     ))
 }
 
-pub fn patterns(store: &Store, frame: &Frame) -> Result<String, StoreError> {
-    let rows: Vec<Vec<Markup>> = store
-        .patterns()?
-        .iter()
-        .map(|p| {
-            vec![
-                text(&p.id.to_string()),
-                text(&p.check),
-                code(&p.signature),
-                code(&store.mask(&Plan::describe_stored_text(&p.plan))),
-                text(&format!("phase {}", p.source_phase)),
-                text(taught(p.taught)),
-                text(&p.successes.to_string()),
-                text(&p.failures.to_string()),
-                opt_time(p.last_used_at),
-            ]
-        })
-        .collect();
-    let body = html! {
-        h1 { "Learned patterns" }
-        p { "Every verified fix becomes a pattern; phase 1 tries them first, best record first." }
-        (table(&["#", "Check", "Signature", "Plan", "Learned in", "Vouched for by", "Worked", "Failed", "Last used"],
-            rows, "Nothing learned yet."))
-    };
-    Ok(page(frame, "Patterns", Refresh::Never, body))
-}
-
-/// Who vouched for a pattern's plan, which decides how phase 1 judges its replay.
-fn taught(taught: Taught) -> &'static str {
-    match taught {
-        Taught::Unattended => "[policy]",
-        Taught::Person => "a person",
-        Taught::OutsidePolicy => "root, outside [policy]",
-    }
-}
-
 /// Results shown in each check's history strip.
 const STRIP: i64 = 30;
 
@@ -721,6 +699,7 @@ mod tests {
             ends_at,
             expired_at: None,
             state,
+            maintenance: None,
         }
     }
 

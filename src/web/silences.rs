@@ -32,6 +32,8 @@ pub fn page_html(
         }
         h2 { "In force" }
         (silence_table(&in_force, csrf, "Ends", "No silence in force: orchestrator acts on every check."))
+        h2 { "Maintenance windows" }
+        (windows(config))
         h2 { "Add a silence" }
         @match csrf {
             Some(csrf) => (add_form(config, csrf)),
@@ -74,6 +76,36 @@ fn silence_table(silences: &[&Silence], csrf: Option<&str>, when: &str, empty: &
         &["#", "Check", "Why", "By", "From", "Until", last],
         rows,
         empty,
+    )
+}
+
+/// The config's `[[maintenance]]` windows: when each falls, and the next time it starts. In
+/// force, each is also a silence in the table above.
+fn windows(config: &Config) -> Markup {
+    let now = clock::now();
+    let rows: Vec<Vec<Markup>> = config
+        .maintenance
+        .iter()
+        .map(|w| {
+            let (current, next) = w.around(now);
+            vec![
+                html! { (w.name) },
+                html! { (w.targets()) },
+                html! { (w.every) " for " (w.lasts) },
+                html! { (w.zone_name()) },
+                match (current, next) {
+                    (Some(current), _) => html! { "in force until " (time(current.ends_at)) },
+                    (None, Some(next)) => time(next.starts_at),
+                    (None, None) => html! { "—" },
+                },
+                html! { (w.note) },
+            ]
+        })
+        .collect();
+    table(
+        &["Window", "Checks", "When", "Time zone", "Next", "Why"],
+        rows,
+        "None in the config ([[maintenance]] in orchestrator.toml(5)).",
     )
 }
 

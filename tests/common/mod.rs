@@ -2,6 +2,11 @@
 //! real `orchestrator` binary, and the real `flaky-service` program to break and mend.
 #![allow(dead_code)]
 
+mod scripted;
+// Not every test binary that includes the harness uses it.
+#[allow(unused_imports)]
+pub use scripted::ScriptedSink;
+
 use rusqlite::Connection;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
