@@ -34,6 +34,9 @@ _orchestrator() {
             orchestrator,fix)
                 cmd="orchestrator__subcmd__fix"
                 ;;
+            orchestrator,fleet)
+                cmd="orchestrator__subcmd__fleet"
+                ;;
             orchestrator,help)
                 cmd="orchestrator__subcmd__help"
                 ;;
@@ -100,6 +103,24 @@ _orchestrator() {
             orchestrator__subcmd__config__subcmd__help,help)
                 cmd="orchestrator__subcmd__config__subcmd__help__subcmd__help"
                 ;;
+            orchestrator__subcmd__fleet,help)
+                cmd="orchestrator__subcmd__fleet__subcmd__help"
+                ;;
+            orchestrator__subcmd__fleet,status)
+                cmd="orchestrator__subcmd__fleet__subcmd__status"
+                ;;
+            orchestrator__subcmd__fleet,sync)
+                cmd="orchestrator__subcmd__fleet__subcmd__sync"
+                ;;
+            orchestrator__subcmd__fleet__subcmd__help,help)
+                cmd="orchestrator__subcmd__fleet__subcmd__help__subcmd__help"
+                ;;
+            orchestrator__subcmd__fleet__subcmd__help,status)
+                cmd="orchestrator__subcmd__fleet__subcmd__help__subcmd__status"
+                ;;
+            orchestrator__subcmd__fleet__subcmd__help,sync)
+                cmd="orchestrator__subcmd__fleet__subcmd__help__subcmd__sync"
+                ;;
             orchestrator__subcmd__help,agents)
                 cmd="orchestrator__subcmd__help__subcmd__agents"
                 ;;
@@ -117,6 +138,9 @@ _orchestrator() {
                 ;;
             orchestrator__subcmd__help,fix)
                 cmd="orchestrator__subcmd__help__subcmd__fix"
+                ;;
+            orchestrator__subcmd__help,fleet)
+                cmd="orchestrator__subcmd__help__subcmd__fleet"
                 ;;
             orchestrator__subcmd__help,help)
                 cmd="orchestrator__subcmd__help__subcmd__help"
@@ -159,6 +183,12 @@ _orchestrator() {
                 ;;
             orchestrator__subcmd__help__subcmd__config,discover)
                 cmd="orchestrator__subcmd__help__subcmd__config__subcmd__discover"
+                ;;
+            orchestrator__subcmd__help__subcmd__fleet,status)
+                cmd="orchestrator__subcmd__help__subcmd__fleet__subcmd__status"
+                ;;
+            orchestrator__subcmd__help__subcmd__fleet,sync)
+                cmd="orchestrator__subcmd__help__subcmd__fleet__subcmd__sync"
                 ;;
             orchestrator__subcmd__help__subcmd__incidents,ack)
                 cmd="orchestrator__subcmd__help__subcmd__incidents__subcmd__ack"
@@ -320,7 +350,7 @@ _orchestrator() {
 
     case "${cmd}" in
         orchestrator)
-            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version scan fix research consult escalate cycle metrics serve incidents silence patterns config mcp agents notify-failure help"
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version scan fix research consult escalate cycle metrics serve incidents silence patterns config mcp agents notify-failure fleet help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -721,8 +751,142 @@ _orchestrator() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        orchestrator__subcmd__fleet)
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version sync status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__fleet__subcmd__help)
+            opts="sync status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__fleet__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__fleet__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__fleet__subcmd__help__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__fleet__subcmd__status)
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__fleet__subcmd__sync)
+            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         orchestrator__subcmd__help)
-            opts="scan fix research consult escalate cycle metrics serve incidents silence patterns config mcp agents notify-failure help"
+            opts="scan fix research consult escalate cycle metrics serve incidents silence patterns config mcp agents notify-failure fleet help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -864,6 +1028,48 @@ _orchestrator() {
         orchestrator__subcmd__help__subcmd__fix)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__fleet)
+            opts="sync status"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__fleet__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        orchestrator__subcmd__help__subcmd__fleet__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

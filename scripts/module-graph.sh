@@ -11,7 +11,7 @@ LAYERS='
 0 duration clock model sys untrusted_file pidfile exec pool random redact journal learning evidence document exit
 1 actions config checks service_files policy
 2 store lock facts
-3 agents notify metrics
+3 agents notify metrics fleet
 4 phases
 5 web mcp commands cli properties
 '

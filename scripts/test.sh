@@ -25,6 +25,9 @@ declare -A NEEDS=(
   [/usr/share/doc/python3-venv]=python3-venv
   [/usr/bin/redis-cli]=redis-tools
   [/usr/sbin/sshd]=openssh-server
+  [/usr/bin/psql]=postgresql-client
+  [/usr/sbin/ip]=iproute2
+  [/usr/bin/unshare]=util-linux
   [/usr/bin/openssl]=openssl
 )
 

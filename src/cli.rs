@@ -341,6 +341,34 @@ pub enum Command {
         /// The unit that failed (systemd's %i in orchestrator-failure@.service)
         unit: String,
     },
+    /// Share what this host learned with the fleet's central PostgreSQL ([fleet])
+    ///
+    /// Each host stays whole on its own: its SQLite file is its truth, and what the fleet should
+    /// know (incidents opened and closed, escalations, patterns learned, each verified fix and
+    /// each failure) waits in an outbox there until `fleet sync` pushes it. With the central
+    /// database down or slow, healing goes on and the outbox keeps everything (past
+    /// [fleet] outbox_limit events the oldest are summarised, fixes kept as counts); it drains
+    /// later, each event applied once by its key (host, origin, sequence).
+    Fleet {
+        #[command(subcommand)]
+        command: FleetCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Push the outbox, send a heartbeat and pull the patterns other hosts learned
+    ///
+    /// Within [fleet] sync_budget; each call to the central database within connect_timeout
+    /// and statement_timeout. It never takes the cycle lock (a second sync at once skips).
+    /// Exits 0 without a [fleet] section, and 1 when the central database could not be reached
+    /// or refused (what was not sent waits for the next sync; the shipped unit ignores the
+    /// status).
+    Sync,
+    /// The fleet's state on this host: its name, the outbox, the last sync
+    ///
+    /// Read-only: never creates, migrates or writes the database.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

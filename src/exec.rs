@@ -316,6 +316,7 @@ fn wait_with_deadline(
     stderr: &File,
     started: Instant,
 ) -> Ending {
+    let exited = pid.and_then(exit_notifier);
     let mut pause = Duration::from_millis(1);
     loop {
         tree.record();
@@ -339,9 +340,31 @@ fn wait_with_deadline(
                 Ending::TooMuchOutput
             };
         }
-        std::thread::sleep(pause);
+        wait_for_exit(exited.as_ref(), pause);
         pause = (pause * 2).min(Duration::from_millis(20));
     }
+}
+
+/// A pidfd of the command's direct child: readable once it has exited, so the wait ends at
+/// the exit instead of at the next poll. Opened while the child cannot have been reaped yet
+/// (only this thread waits for it), so the pid is still the child's. None before Linux 5.3.
+fn exit_notifier(pid: u32) -> Option<std::os::fd::OwnedFd> {
+    let pid = rustix::process::Pid::from_raw(i32::try_from(pid).ok()?)?;
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+}
+
+/// Waits `pause`, or less if the child exits meanwhile.
+fn wait_for_exit(exited: Option<&std::os::fd::OwnedFd>, pause: Duration) {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let Some(fd) = exited else {
+        return std::thread::sleep(pause);
+    };
+    let timeout = Timespec {
+        tv_sec: pause.as_secs().try_into().unwrap_or(i64::MAX),
+        tv_nsec: pause.subsec_nanos().into(),
+    };
+    // An interrupted poll just ends this pause early; the caller looks again either way.
+    let _ = poll(&mut [PollFd::new(fd, PollFlags::IN)], Some(&timeout));
 }
 
 fn ending_of(status: std::process::ExitStatus) -> Ending {
@@ -521,6 +544,32 @@ mod tests {
         assert!(
             !exists(pid),
             "the setsid grandchild {pid} outlived the timeout"
+        );
+    }
+
+    #[test]
+    fn a_double_forked_setsid_descendant_is_ended_without_listing_the_host() {
+        // The subshell forks the `setsid` grandchild and exits at once: the grandchild is an
+        // orphan before any poll can see it under the command, so only the subreaper and the
+        // marker lead the sweep to it, and the sweep looks at orchestrator's subtree only.
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid").display().to_string();
+        let script = format!(
+            "(setsid sh -c 'echo $$ > {pidfile}; exec sleep 30' &); \
+             while [ ! -s {pidfile} ]; do sleep 0.01; done"
+        );
+        let walks = tree::host_walks_on_this_thread();
+        let out = contained(&script, Duration::from_secs(5), Containment::Tree);
+        let pid = pid_in(std::path::Path::new(&pidfile));
+        assert_eq!(out.ending, Ending::Exited(0));
+        assert!(
+            !exists(pid),
+            "the double-forked grandchild {pid} outlived its command"
+        );
+        assert_eq!(
+            tree::host_walks_on_this_thread(),
+            walks,
+            "the sweep listed every process of the host"
         );
     }
 

@@ -5,8 +5,8 @@
 //! `duration`, `clock`, `model`, `sys`, `untrusted_file`, `pidfile`, `exec`, `pool`, `random`,
 //! `redact`, `journal`, `learning`, `evidence`, `document`, `exit` → `actions`, `checks`,
 //! `config`, `service_files`, `policy` → `store`, `lock`,
-//! `facts` → `agents`, `notify`, `metrics` → `phases` → `web`, `mcp`, `commands` (with `cli`). The
-//! fact, checked: `scripts/module-graph.sh` counts cycles and upward imports, and
+//! `facts` → `agents`, `notify`, `metrics`, `fleet` → `phases` → `web`, `mcp`, `commands` (with
+//! `cli`). The fact, checked: `scripts/module-graph.sh` counts cycles and upward imports, and
 //! tests/layers.rs fails on any.
 
 pub(crate) mod actions;
@@ -22,6 +22,7 @@ pub(crate) mod evidence;
 pub(crate) mod exec;
 pub(crate) mod exit;
 pub(crate) mod facts;
+pub(crate) mod fleet;
 pub mod journal;
 pub(crate) mod learning;
 pub(crate) mod lock;
@@ -50,6 +51,7 @@ pub use actions::fs::clean_files;
 pub use actions::vocabulary::{
     vocabulary as action_vocabulary, ActionSpec, Field, FieldDefault, FieldType, ACTIONS,
 };
+pub use clock::mark_start;
 pub use commands::run;
 pub use exec::become_subreaper;
 pub use facts::time_gathering as time_facts;

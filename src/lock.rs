@@ -64,6 +64,21 @@ impl DeliveryLock {
     }
 }
 
+/// Held while `fleet sync` runs (`DB.fleet.lock`): two syncs would push the same outbox rows
+/// at once. Harmless (the central database applies each key once) but wasted; the second one
+/// skips. Never the cycle lock: a slow fleet database never holds up healing.
+pub struct FleetLock {
+    _file: File,
+}
+
+impl FleetLock {
+    pub fn try_acquire(db: &Path) -> Result<FleetLock, LockError> {
+        Ok(FleetLock {
+            _file: flock(crate::store::private::beside(db, ".fleet.lock"), false)?,
+        })
+    }
+}
+
 fn flock(path: PathBuf, wait: bool) -> Result<File, LockError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = crate::store::private::make_dir(dir);

@@ -216,6 +216,8 @@ pub fn prometheus(totals: &Totals, checks: &[CheckState], host: &str) -> String 
     breaker(&mut out, &totals.breaker);
     cycle_and_build(&mut out, totals, host);
     agent_series(&mut out, totals);
+    fleet_series(&mut out, totals);
+    escalation_series(&mut out, totals, checks);
     check_series(&mut out, checks);
     out.0
 }
@@ -458,6 +460,45 @@ fn breaker(out: &mut Exposition, breaker: &Breaker) {
     );
 }
 
+/// In a fleet only: what waits for the central database, the last sync that reached it, and
+/// what the blast radius did (contrib/prometheus/ alerts on them).
+fn fleet_series(out: &mut Exposition, totals: &Totals) {
+    let Some(fleet) = &totals.fleet else {
+        return;
+    };
+    out.single(
+        "fleet_outbox_events",
+        "Events waiting in the outbox for the fleet database.",
+        fleet.backlog.to_string(),
+    );
+    out.single(
+        "fleet_last_sync_timestamp_seconds",
+        "When a fleet sync last reached the fleet database (Unix time); 0 before the first.",
+        format!("{}", fleet.last_sync_ok_at.unwrap_or(0.0)),
+    );
+    let counters = [
+        (
+            "fleet_lease_waits_total",
+            "fleet_lease_waits",
+            "Plans that waited because the blast radius of their signature was reached.",
+        ),
+        (
+            "fleet_local_leases_total",
+            "fleet_local_leases",
+            "Plans run with a lease granted locally because the fleet database could not be reached.",
+        ),
+        (
+            "fleet_pattern_fixed_total",
+            "fleet_pattern_fixed",
+            "Phase-1 fixes by a plan learned on other hosts of the fleet.",
+        ),
+    ];
+    for (name, key, help) in counters {
+        out.typed_family(name, help, "counter");
+        out.sample(name, &[], counter_value(totals.counter(key, "")));
+    }
+}
+
 fn cycle_and_build(out: &mut Exposition, totals: &Totals, host: &str) {
     out.single(
         "last_cycle_timestamp_seconds",
@@ -478,6 +519,22 @@ fn cycle_and_build(out: &mut Exposition, totals: &Totals, host: &str) {
         &[("version", env!("CARGO_PKG_VERSION")), ("host", host)],
         "1".into(),
     );
+}
+
+/// Per check, so that Alertmanager can group the alert by host and check; 0 for every check
+/// known, so the series exists before the first escalation.
+fn escalation_series(out: &mut Exposition, totals: &Totals, checks: &[CheckState]) {
+    out.family(
+        "escalations_open",
+        "Escalations of the check that no person has acknowledged yet.",
+    );
+    let mut names: std::collections::BTreeSet<&str> =
+        checks.iter().map(|c| c.name.as_str()).collect();
+    names.extend(totals.escalations_open.keys().map(String::as_str));
+    for name in names {
+        let open = totals.escalations_open.get(name).copied().unwrap_or(0);
+        out.sample("escalations_open", &[("check", name)], open.to_string());
+    }
 }
 
 fn check_series(out: &mut Exposition, checks: &[CheckState]) {

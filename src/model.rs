@@ -274,6 +274,7 @@ text_enum! {
         Released => "released",
         Feedback => "feedback",
         Resent => "resent",
+        Fleet => "fleet",
     }
 }
 

@@ -10,7 +10,11 @@
 //! an earlier mask as a whole first, so a second pass replaces `[REDACTED]` by itself instead of
 //! reading on past it (into an escaped newline and the timestamp of the next log line).
 
+mod gate;
+
+use gate::Gate;
 use regex::Regex;
+use std::sync::OnceLock;
 
 pub const MASK: &str = "[REDACTED]";
 const KEY_MASK: &str = "[REDACTED PRIVATE KEY]";
@@ -434,42 +438,108 @@ fn ascii_boundaries(pattern: &str) -> String {
     pattern.replace(r"\b", r"(?-u:\b)")
 }
 
-/// One masking step.
+/// One masking rule. Its regex is compiled the first time a text may match it (see
+/// [`gate`]): a healthy scan's texts need few rules or none, and compiling all of them cost
+/// every run several milliseconds and about a megabyte.
 #[derive(Clone)]
-enum Rule {
-    Pattern(Regex, String),
-    /// A private key's body with neither its BEGIN nor its END line.
+struct Rule {
+    pattern: String,
+    replacement: String,
+    /// Read from the pattern when a text first asks, so a command that masks nothing never
+    /// parses the patterns at all.
+    gate: OnceLock<Gate>,
+    /// `None` inside: the pattern did not compile (a bug the tests catch for the built-in ones);
+    /// the rule then masks the whole text rather than let a secret through.
+    regex: OnceLock<Option<Regex>>,
+}
+
+impl Rule {
+    fn new(pattern: String, replacement: String) -> Rule {
+        Rule {
+            gate: OnceLock::new(),
+            pattern,
+            replacement,
+            regex: OnceLock::new(),
+        }
+    }
+
+    fn gate(&self) -> &Gate {
+        self.gate.get_or_init(|| Gate::of(&self.pattern))
+    }
+
+    fn regex(&self) -> Option<&Regex> {
+        self.regex
+            .get_or_init(|| Regex::new(&self.pattern).ok())
+            .as_ref()
+    }
+
+    /// Masks what the rule finds in `text`; true when it changed anything.
+    fn apply(&self, text: &mut String) -> bool {
+        let masked = match self.regex() {
+            Some(regex) if regex.is_match(text) => regex
+                .replace_all(text, self.replacement.as_str())
+                .into_owned(),
+            Some(_) => return false,
+            None => MASK.to_string(),
+        };
+        *text = masked;
+        true
+    }
+}
+
+/// One masking step: a rule, or the private-key bodies with no BEGIN or END line.
+#[derive(Clone)]
+enum Step {
+    Rule(Rule),
     KeyBody,
 }
 
 #[derive(Clone)]
 pub struct Redactor {
-    rules: Vec<Rule>,
-    argv_options: Vec<ArgvOptions>,
+    steps: Vec<Step>,
+    /// The known clients' secret options, compiled when an argument vector is first masked.
+    argv_options: OnceLock<Vec<ArgvOptions>>,
 }
 
 impl Redactor {
-    /// The built-in rules and the admin's own; a bad admin pattern is an error.
+    /// The built-in rules and the admin's own; a bad admin pattern is an error. The admin's
+    /// patterns are compiled now, so the error comes with the config; the built-in ones when a
+    /// text first needs them.
     pub fn new(extra: &[String]) -> Result<Redactor, regex::Error> {
-        let mut rules = Vec::new();
-        for (pattern, replacement) in builtin_rules() {
-            rules.push(Rule::Pattern(
-                Regex::new(&ascii_boundaries(&pattern))?,
-                replacement,
-            ));
-        }
+        let mut steps: Vec<Step> = builtin_rules()
+            .into_iter()
+            .map(|(pattern, replacement)| {
+                Step::Rule(Rule::new(ascii_boundaries(&pattern), replacement))
+            })
+            .collect();
         // After the blocks with a BEGIN or END line, which it would cut in two.
-        rules.push(Rule::KeyBody);
+        steps.push(Step::KeyBody);
         for pattern in extra {
-            rules.push(Rule::Pattern(Regex::new(pattern)?, MASK.to_string()));
+            let rule = Rule::new(pattern.clone(), MASK.to_string());
+            let _ = rule.regex.set(Some(Regex::new(pattern)?));
+            steps.push(Step::Rule(rule));
         }
-        let argv_options = SECRET_OPTIONS
-            .iter()
-            .map(ArgvOptions::compile)
-            .collect::<Result<_, _>>()?;
         Ok(Redactor {
-            rules,
-            argv_options,
+            steps,
+            argv_options: OnceLock::new(),
+        })
+    }
+
+    /// The known clients' secret options (every one compiles: a test says so).
+    fn argv_options(&self) -> &[ArgvOptions] {
+        self.argv_options.get_or_init(|| {
+            SECRET_OPTIONS
+                .iter()
+                .filter_map(|options| ArgvOptions::compile(options).ok())
+                .collect()
+        })
+    }
+
+    #[cfg(test)]
+    fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.steps.iter().filter_map(|step| match step {
+            Step::Rule(rule) => Some(rule),
+            Step::KeyBody => None,
         })
     }
 
@@ -480,18 +550,23 @@ impl Redactor {
 
     pub fn redact(&self, text: &str) -> String {
         let mut text = text.to_string();
-        for rule in &self.rules {
-            match rule {
-                Rule::Pattern(regex, replacement) => {
-                    if regex.is_match(&text) {
-                        text = regex.replace_all(&text, replacement.as_str()).into_owned();
-                    }
+        // The text's lower case, for the gates; made again after a step changed the text.
+        let mut lower = None;
+        for step in &self.steps {
+            let changed = match step {
+                Step::Rule(rule) => {
+                    rule.gate().may_match(&text, &mut lower) && rule.apply(&mut text)
                 }
-                Rule::KeyBody => {
-                    if let Some(masked) = mask_key_bodies(&text) {
+                Step::KeyBody => match mask_key_bodies(&text) {
+                    Some(masked) => {
                         text = masked;
+                        true
                     }
-                }
+                    None => false,
+                },
+            };
+            if changed {
+                lower = None;
             }
         }
         text
@@ -530,7 +605,7 @@ impl Redactor {
         for (i, word) in argv.iter().enumerate() {
             let name = word.rsplit('/').next().unwrap_or(word);
             for options in self
-                .argv_options
+                .argv_options()
                 .iter()
                 .filter(|o| o.program.is_match(name))
             {
@@ -893,6 +968,72 @@ mod tests {
         }
     }
 
+    /// Every rule applied to every text, gates or not: what the gates must not change.
+    fn redact_ungated(redactor: &Redactor, text: &str) -> String {
+        let mut text = text.to_string();
+        for step in &redactor.steps {
+            match step {
+                Step::Rule(rule) => {
+                    rule.apply(&mut text);
+                }
+                Step::KeyBody => {
+                    if let Some(masked) = mask_key_bodies(&text) {
+                        text = masked;
+                    }
+                }
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn the_gates_change_no_masking() {
+        let r = Redactor::new(&["internal-[0-9]+".to_string()]).unwrap();
+        let secrets = [
+            "password=hunter2",
+            "DB_PASSWORD: 's3cret'",
+            "Authorization: Bearer abcdefghijklmnop",
+            "proxy-authorization: Digest username=\"a\", response=\"b\"",
+            "Set-Cookie: session=abc; Path=/",
+            "postgres://app:pa55@db/x",
+            "https://hooks.slack.com/services/T000/B000/XXXX",
+            "https://x.s3.amazonaws.com/f?X-Amz-Signature=abcdef&x=1",
+            "pg_dump --password Hunter22 --host db",
+            "$6$rounds=5000$saltsalt$hashhashhashhash",
+            "mysql -u root -pHunter22 appdb",
+            "redis-cli -a Hunter22 ping",
+            "curl -u admin:Hunter22 https://x",
+            "key AKIAABCDEFGHIJKLMNOP here",
+            "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            "sk-proj-abcdefghijklmnopqrstuvwx",
+            "bot123456789:AAabcdefghijklmnopqrstuvwxyz0123456",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlX2hlcmU",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
+            "host internal-42 down",
+            "api-key = abc123; auth_token: zzz",
+            "DISK OK - free space: / 3326 MiB (56.38% inode=91%);| /=2643MiB;5948;6292;0;6620",
+            "HTTP 200 from http://127.0.0.1:8080/health in 0.001s",
+            "88.1% memory available (20.7 GiB of 23.5 GiB)",
+        ];
+        let variants = |text: &str| {
+            vec![
+                text.to_string(),
+                text.to_uppercase(),
+                text.to_lowercase(),
+                format!("noise before {text} and after"),
+                format!("{text}\n{text}"),
+                format!("é {text}"),
+                text.replace('s', "ſ"),
+                text.replace('k', "\u{212A}"),
+            ]
+        };
+        for secret in secrets {
+            for text in variants(secret) {
+                assert_eq!(r.redact(&text), redact_ungated(&r, &text), "{text:?}");
+            }
+        }
+    }
+
     #[test]
     fn a_setting_loses_its_whole_value() {
         for (line, kept) in [
@@ -976,6 +1117,44 @@ mod tests {
         assert_eq!(redact(&once), once);
         let json = serde_json::to_string(&once).unwrap();
         assert_eq!(redact(&json), json);
+    }
+
+    #[test]
+    fn a_healthy_checks_text_compiles_no_rule() {
+        let r = Redactor::builtin();
+        for text in [
+            "DISK OK - free space: / 3326 MiB (56.38% inode=91%);| /=2643MiB;5948;6292;0;6620",
+            "88.1% memory available (20.7 GiB of 23.5 GiB)",
+            "OK - load average per CPU: 0.52, 0.60, 0.71",
+            "TCP OK - 0.000 second response time on 127.0.0.1 port 8080",
+            "HTTP 200 from http://127.0.0.1:8080/health in 0.001s",
+            "127.0.0.1:8080 accepts connections",
+        ] {
+            assert_eq!(r.redact(text), text);
+        }
+        let compiled: Vec<&str> = r
+            .rules()
+            .filter(|rule| rule.regex.get().is_some())
+            .map(|rule| rule.pattern.as_str())
+            .collect();
+        assert!(compiled.is_empty(), "{compiled:#?}");
+        // One that names a secret compiles what it needs, and is masked.
+        assert_eq!(r.redact("password=hunter2"), "password=[REDACTED]");
+        assert!(r.rules().any(|rule| rule.regex.get().is_some()));
+    }
+
+    #[test]
+    fn every_built_in_rule_compiles() {
+        for (pattern, _) in builtin_rules() {
+            assert!(Regex::new(&ascii_boundaries(&pattern)).is_ok(), "{pattern}");
+        }
+        for options in SECRET_OPTIONS {
+            assert!(
+                ArgvOptions::compile(options).is_ok(),
+                "{}",
+                options.programs
+            );
+        }
     }
 
     #[test]

@@ -231,6 +231,38 @@ pub fn parse_proc_stat(text: &str) -> Option<ProcStat> {
     })
 }
 
+/// This process's memory as the kernel counts it (`/proc/self/status`): the peak resident set,
+/// and the resident set now split into anonymous memory (heap, stacks) and file pages (the
+/// binary and libraries), for the debug log.
+pub fn memory_use() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .map_or("?".to_string(), |value| value.trim().to_string())
+    };
+    format!(
+        "peak RSS {}, now anonymous {} and file {}, {} threads",
+        field("VmHWM"),
+        field("RssAnon"),
+        field("RssFile"),
+        field("Threads")
+    )
+}
+
+thread_local! {
+    /// How many times this thread walked every process's descriptors ([`each_open_fd`]):
+    /// tests prove the walks happen only where they must.
+    static FD_WALKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times this thread has walked every process's descriptors.
+#[cfg(test)]
+pub(crate) fn fd_walks_on_this_thread() -> u64 {
+    FD_WALKS.with(|walks| walks.get())
+}
+
 /// Each open file descriptor of each process, this one included: the process's /proc/PID/fd
 /// directory, opened once (look a descriptor up relative to it with `readlinkat` or `statat`,
 /// not by a path walk), and the descriptor's number in it. `visit` breaks to stop the walk. A
@@ -239,6 +271,7 @@ pub fn parse_proc_stat(text: &str) -> Option<ProcStat> {
 pub fn each_open_fd(
     mut visit: impl FnMut(i32, BorrowedFd<'_>, &CStr) -> ControlFlow<()>,
 ) -> std::io::Result<()> {
+    FD_WALKS.with(|walks| walks.set(walks.get() + 1));
     let procs = std::fs::read_dir("/proc")?;
     for pid in procs
         .flatten()

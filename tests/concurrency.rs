@@ -463,3 +463,106 @@ remedy = [ {{ action = "remove_file", path = "{pidfile}" }}, {{ action = "run", 
     );
     assert_eq!(host.query_text("SELECT status FROM incidents"), "recovered");
 }
+
+/// What a scan left in the database: (rows of the history strip, open incidents, checks whose
+/// last result is critical).
+fn scan_state(db: &std::path::Path) -> (i64, i64, i64) {
+    let db = rusqlite::Connection::open(db).unwrap();
+    let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    let integrity: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    (
+        count("SELECT COUNT(*) FROM check_history"),
+        count("SELECT COUNT(*) FROM incidents WHERE status = 'open'"),
+        count("SELECT COUNT(*) FROM checks WHERE status = 'critical'"),
+    )
+}
+
+/// `strace OPTIONS orchestrator -c CONFIG --db DB scan`, its own output discarded.
+fn traced_scan(host: &Host, db: &std::path::Path, options: &[&str]) -> std::process::Command {
+    let scan = host.command_with_db(db, &["scan"]);
+    let mut traced = std::process::Command::new("/usr/bin/strace");
+    traced
+        .args(options)
+        .arg(scan.get_program())
+        .args(scan.get_args())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    traced
+}
+
+/// The pwrite64 calls of one undisturbed `scan`.
+fn scan_writes(host: &Host, db: &std::path::Path) -> usize {
+    let trace = host.path("writes").display().to_string();
+    let options = ["-f", "-qq", "-e", "trace=pwrite64", "-o", &trace];
+    assert!(traced_scan(host, db, &options).status().unwrap().success());
+    std::fs::read_to_string(trace)
+        .unwrap()
+        .lines()
+        .filter(|line| line.contains("pwrite64("))
+        .count()
+}
+
+/// A scan records all its results in one transaction: killed at any of its disk writes (strace
+/// fault injection), it leaves the state of the scan before it or all of its own results,
+/// never some of them, and the next scan records the host as it is.
+#[test]
+fn a_scan_killed_at_any_write_records_all_its_results_or_none() {
+    require_system!(
+        "a_scan_killed_at_any_write_records_all_its_results_or_none",
+        STRACE
+    );
+    let host = Host::new();
+    let files: Vec<std::path::PathBuf> = (0..6).map(|i| host.path(&format!("f{i}"))).collect();
+    for file in &files {
+        std::fs::write(file, "x").unwrap();
+    }
+    let config: String = files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| file_check(&format!("file-{i}"), file.display()))
+        .collect();
+    host.write_config(&config);
+    host.run(&["scan"]).ok();
+    let template = host.path("template.db");
+    std::fs::copy(host.db_path(), &template).unwrap();
+    let before = scan_state(&template);
+    assert_eq!(before, (6, 0, 0));
+    // Half the checks now fail: the scan under test records six results and opens three.
+    for file in &files[..3] {
+        std::fs::remove_file(file).unwrap();
+    }
+    let after = (12, 3, 3);
+    let db = host.path("crash.db");
+    std::fs::copy(&template, &db).unwrap();
+    let writes = scan_writes(&host, &db);
+    assert_eq!(scan_state(&db), after);
+    assert!(writes > 3, "only {writes} writes");
+
+    for n in 1..=writes {
+        std::fs::copy(&template, &db).unwrap();
+        let inject = format!("inject=pwrite64:signal=KILL:when={n}");
+        let options = [
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-e",
+            "trace=pwrite64",
+            "-e",
+            &inject,
+        ];
+        traced_scan(&host, &db, &options).status().unwrap();
+        let state = scan_state(&db);
+        assert!(
+            state == before || state == after,
+            "killed at write {n} of {writes}: {state:?} is neither {before:?} nor {after:?}"
+        );
+        let next = Run::from(host.command_with_db(&db, &["scan"]).output().unwrap()).ok();
+        let (history, open, critical) = scan_state(&db);
+        assert_eq!((open, critical), (3, 3), "after write {n}: {}", next.stderr);
+        assert!(history == 18 || history == 12, "after write {n}: {history}");
+    }
+}

@@ -130,12 +130,27 @@ fn patterns_are_disabled_and_forgotten_from_the_dashboard_through_its_checked_fo
     taught(&host);
     let dashboard = Dashboard::start(&host);
     let http = http_agent();
-    let page = http.get(&dashboard.url("/patterns")).call().unwrap().text();
+    // Not logged in: a decision is refused before anything else is looked at.
+    let anonymous = http
+        .post(&dashboard.url("/patterns/1/disable"))
+        .send_pairs(&[("note", "x")])
+        .unwrap();
+    assert_eq!(anonymous.code(), 401);
+    let cookie = dashboard.login(&host);
+    let get = |path: &str| {
+        http.get(&dashboard.url(path))
+            .header("Cookie", &cookie)
+            .call()
+            .unwrap()
+            .text()
+    };
+    let page = get("/patterns");
     assert_contains(&page, "action=\"/patterns/1/disable\"");
     assert_contains(&page, "action=\"/patterns/1/forget\"");
     let csrf = csrf_of(&page);
     let post = |path: &str, pairs: &[(&str, &str)]| {
         http.post(&dashboard.url(path))
+            .header("Cookie", &cookie)
             .send_pairs(pairs)
             .map(|reply| reply.code())
             .unwrap()
@@ -148,6 +163,7 @@ fn patterns_are_disabled_and_forgotten_from_the_dashboard_through_its_checked_fo
     );
     let foreign = http
         .post(&dashboard.url("/patterns/1/disable"))
+        .header("Cookie", &cookie)
         .header("Origin", "http://evil.example")
         .send_pairs(&[("csrf", &csrf), ("note", "x")])
         .unwrap();
@@ -166,7 +182,7 @@ fn patterns_are_disabled_and_forgotten_from_the_dashboard_through_its_checked_fo
         post("/patterns/1/disable", &[("csrf", &csrf), ("note", "y")]),
         409
     );
-    let page = http.get(&dashboard.url("/patterns")).call().unwrap().text();
+    let page = get("/patterns");
     assert_contains(&page, "<span class=\"badge muted\">disabled</span>");
     assert_contains(&page, "action=\"/patterns/1/enable\"");
     assert_contains(&page, "&lt;b&gt;flaky&lt;/b&gt;");
@@ -184,7 +200,7 @@ fn patterns_are_disabled_and_forgotten_from_the_dashboard_through_its_checked_fo
         post("/patterns/1/frobnicate", &[("csrf", &csrf), ("note", "x")]),
         404
     );
-    let page = http.get(&dashboard.url("/patterns")).call().unwrap().text();
+    let page = get("/patterns");
     assert_contains(&page, "Nothing learned yet.");
     assert_contains(&page, "<td>forgotten</td>");
 }

@@ -268,7 +268,8 @@ fn plant(host: &Host, wordy: &mut Wordy) -> (Children, Option<SmallDisk>) {
             let port = wordy.port;
             wait_until(
                 "the squatter holds the port",
-                Duration::from_secs(5),
+                // Its start: milliseconds, but seconds on a loaded machine.
+                Duration::from_secs(30),
                 || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
             );
         }

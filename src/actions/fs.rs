@@ -199,7 +199,7 @@ pub fn clean_files(
             .checked_sub(older_than)
             .unwrap_or(UNIX_EPOCH),
         device,
-        held_open: files_held_open(device),
+        held_open: None,
         examined: 0,
         cleaned: Cleaned::default(),
     };
@@ -214,8 +214,10 @@ struct CleanWalk<'a> {
     cutoff: SystemTime,
     /// The cleaned root's filesystem: directories on another are mount points.
     device: u64,
-    /// Inodes on the cleaned filesystem that some process holds open.
-    held_open: HashSet<u64>,
+    /// Inodes on the cleaned filesystem that some process holds open: read from every
+    /// process's descriptors when the first file would be removed, not for a walk that
+    /// removes nothing.
+    held_open: Option<HashSet<u64>>,
     examined: u64,
     cleaned: Cleaned,
 }
@@ -253,7 +255,7 @@ impl CleanWalk<'_> {
             FileType::Directory => self.enter(dir, name, path, depth),
             FileType::Symlink => self.cleaned.symlinks_skipped += 1,
             FileType::RegularFile if self.wanted(name, &stat) => {
-                if self.held_open.contains(&(stat.st_ino as u64)) {
+                if self.is_held_open(stat.st_ino as u64) {
                     self.cleaned.open_skipped += 1;
                 } else if self.keep.keeps(name, &stat) {
                     self.cleaned.live_skipped += 1;
@@ -263,6 +265,13 @@ impl CleanWalk<'_> {
             }
             _ => {}
         }
+    }
+
+    fn is_held_open(&mut self, inode: u64) -> bool {
+        let device = self.device;
+        self.held_open
+            .get_or_insert_with(|| files_held_open(device))
+            .contains(&inode)
     }
 
     fn wanted(&self, name: &CString, stat: &Stat) -> bool {
@@ -539,6 +548,7 @@ mod tests {
     fn young_files_are_kept() {
         let tree = tempfile::tempdir().unwrap();
         std::fs::write(tree.path().join("new.tmp"), "1").unwrap();
+        let walks = crate::sys::fd_walks_on_this_thread();
         let cleaned = clean_files(
             tree.path(),
             Duration::from_secs(3600),
@@ -548,6 +558,11 @@ mod tests {
         .unwrap();
         assert_eq!(cleaned.files, 0);
         assert!(tree.path().join("new.tmp").exists());
+        assert_eq!(
+            crate::sys::fd_walks_on_this_thread(),
+            walks,
+            "a clean that removes nothing read every process's descriptors"
+        );
     }
 
     #[test]

@@ -4,6 +4,11 @@ use super::{CheckResult, Keys, Kind, Perf};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+/// The largest response header a probe reads; a bigger one is CRITICAL, saying so.
+const RESPONSE_HEADER_MAX: usize = 16 * 1024;
+/// Room for the request: its line (the URL) and a few headers.
+const REQUEST_BUFFER: usize = 8 * 1024;
+
 /// `kind = "http"`.
 #[derive(Debug, Clone)]
 pub struct Http {
@@ -60,10 +65,16 @@ fn http(check: &Http, timeout: Duration) -> CheckResult {
         contains,
     } = check;
     // Every status is an answer to judge, not an error; a redirect is judged, not followed.
+    // A probe needs small buffers: ureq's 128 KiB each way are zero-filled per connection, and
+    // a scan runs up to `parallelism` of them at once. The header limit stays below the input
+    // buffer, so a bigger header is reported as one (nginx's own proxy default is 4 or 8 KiB).
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .max_redirects(0)
         .http_status_as_error(false)
+        .input_buffer_size(RESPONSE_HEADER_MAX * 2)
+        .max_response_header_size(RESPONSE_HEADER_MAX)
+        .output_buffer_size(REQUEST_BUFFER)
         .build()
         .into();
     let started = Instant::now();
@@ -117,4 +128,54 @@ fn read_body(response: ureq::http::Response<ureq::Body>) -> String {
         .take(256 * 1024)
         .read_to_end(&mut body);
     String::from_utf8_lossy(&body).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A server on a free local port that answers one request with `header_bytes` of headers.
+    fn answering_with_header_of(header_bytes: usize) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let padding = "x".repeat(header_bytes);
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nX-Padding: {padding}\r\nContent-Length: 2\r\n\r\nok"
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        format!("http://{address}/health")
+    }
+
+    fn probe(url: String) -> CheckResult {
+        let check = Http {
+            url,
+            expect_status: 200,
+            contains: None,
+        };
+        http(&check, Duration::from_secs(5))
+    }
+
+    #[test]
+    fn a_header_within_the_limit_is_read() {
+        let result = probe(answering_with_header_of(RESPONSE_HEADER_MAX - 200));
+        assert_eq!(result.status, crate::model::Status::Ok, "{}", result.summary);
+    }
+
+    #[test]
+    fn a_header_over_the_limit_is_critical_and_says_so() {
+        let result = probe(answering_with_header_of(RESPONSE_HEADER_MAX * 3));
+        assert_eq!(result.status, crate::model::Status::Critical);
+        assert!(
+            result.summary.contains("header"),
+            "the summary does not name the header: {}",
+            result.summary
+        );
+    }
 }

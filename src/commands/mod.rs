@@ -42,6 +42,7 @@ mod discover;
 mod error;
 mod escalate;
 mod fix;
+mod fleet;
 mod incidents;
 mod mcp;
 mod metrics;
@@ -94,6 +95,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::NotifyFailure { unit } => notify_failure::exec(&global, &unit),
         Command::Mcp { incident } => mcp::exec(&global, incident),
         Command::Agents { command } => agents::exec(&global, command),
+        Command::Fleet { command } => fleet::exec(&global, command),
     };
     // Output lost for another reason than a closed reader fails the command (exit 1).
     let result = result.and_then(|code| {
@@ -101,6 +103,10 @@ pub fn run(cli: Cli) -> ExitCode {
             .map(|()| code)
             .map_err(|err| CommandError::Failure(anyhow::anyhow!(err)))
     });
+    crate::clock::span("command done");
+    if log::log_enabled!(log::Level::Debug) {
+        log::debug!("memory: {}", crate::sys::memory_use());
+    }
     match result {
         Ok(code) => code,
         Err(err) => {
@@ -111,7 +117,10 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 pub(crate) fn load_config(global: &Global) -> Result<Config, CommandError> {
-    Ok(Config::load(global.config.as_deref())?)
+    crate::clock::span("command line read");
+    let config = Config::load(global.config.as_deref())?;
+    crate::clock::span("config loaded");
+    Ok(config)
 }
 
 /// Opens the store to record a person's decision (no lock: WAL lets readers in during a cycle).
@@ -191,8 +200,14 @@ where
             }
             Err(err) => return Err(err.into()),
         };
+        crate::clock::span("cycle lock taken");
         remove_abandoned_workspaces(&db);
-        let mut store = Store::open(&db)?.masking_with(redactor(config)?);
+        let store = Store::open(&db)?;
+        crate::clock::span("database opened and migrations checked");
+        let mut store = store.masking_with(redactor(config)?);
+        crate::clock::span("redaction rules read");
+        // The fleet's outbox is filled (by triggers) only while `[fleet]` is configured.
+        store.set_fleet_enabled(config.fleet.is_some())?;
         let cycle = store.begin_cycle(name)?;
         let mut runtime = Runtime {
             config,
@@ -202,6 +217,7 @@ where
         // Maintenance windows become silences before anything reads silences.
         crate::phases::maintenance::sync(&mut runtime)?;
         let report = work(&mut runtime)?;
+        crate::clock::span(&format!("{name} done"));
         store.finish_cycle(cycle, &report.counts())?;
         (store, report)
     };
@@ -223,6 +239,7 @@ where
             outln!("{text}");
         }
     }
+    crate::clock::span("report printed");
     Ok(Some(report))
 }
 

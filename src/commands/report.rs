@@ -274,6 +274,7 @@ fn tried_words(tried: &Tried) -> (&'static str, Option<&str>) {
         Tried::Refused(detail) => ("refused", Some(detail)),
         Tried::ConfigTestFailed(detail) => ("config_test_failed", Some(detail)),
         Tried::Held(detail) => ("held", Some(detail)),
+        Tried::Waiting(detail) => ("waiting", Some(detail)),
     }
 }
 

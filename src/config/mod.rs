@@ -43,6 +43,7 @@ pub struct Config {
     index: HashMap<String, usize>,
     /// `[[maintenance]]`: recurring windows that silence checks.
     pub maintenance: Vec<Maintenance>,
+    pub fleet: Option<FleetConfig>,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +68,7 @@ struct RawConfig {
     context: ContextConfig,
     #[serde(default)]
     maintenance: Vec<Spanned<maintenance::MaintenanceTable>>,
+    fleet: Option<FleetConfig>,
 }
 
 impl Config {
@@ -166,6 +168,12 @@ impl Config {
                 problems.push(Problem::at(&source, span, Some(key), message));
             }
         }
+        if let Some(fleet) = &raw.fleet {
+            for (key, message) in fleet.validate() {
+                let span = section_span(&source, key);
+                problems.push(Problem::at(&source, span, Some(key), message));
+            }
+        }
         if !problems.is_empty() {
             problems.sort_by_key(|problem| problem.line.unwrap_or(usize::MAX));
             return Err(ConfigError::Invalid(problems));
@@ -188,6 +196,7 @@ impl Config {
             serve: raw.serve,
             context: raw.context,
             maintenance,
+            fleet: raw.fleet,
         })
     }
 
@@ -455,6 +464,15 @@ fn escalation_span(source: &Source, key: &str) -> Option<std::ops::Range<usize>>
         })
 }
 
+/// Where `fleet.KEY` is written: the key's line in `[fleet]`, else the `[fleet]` header.
+fn section_span(source: &Source, key: &str) -> Option<std::ops::Range<usize>> {
+    let header = source.text.find("[fleet]").map(|start| start..start + 1)?;
+    let Some(inner) = key.strip_prefix("fleet.") else {
+        return Some(header);
+    };
+    source.key_span(&header, inner).or(Some(header))
+}
+
 fn validate_cycle(source: &Source, cycle: &CycleConfig, problems: &mut Vec<Problem>) {
     if cycle.parallelism == 0 {
         problems.push(Problem::at(
@@ -571,6 +589,33 @@ mod tests {
                 "{lines:#?}"
             );
         }
+    }
+
+    #[test]
+    fn a_fleet_database_url_must_be_postgresql_without_a_password_and_with_a_known_sslmode() {
+        let fleet = |url: &str| problems(&format!("[cycle]\n\n[fleet]\ndatabase = \"{url}\"\n"));
+        assert!(
+            fleet("postgresql://orchestrator@db.example.org/fleet?sslmode=verify-full").is_empty()
+        );
+        let found = fleet("postgresql://orchestrator:hunter2@db.example.org/fleet");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("test.toml:4:"), "{}", found[0]);
+        assert!(found[0].contains("password_file"), "{}", found[0]);
+        let found = fleet("postgresql://o@db/fleet?sslmode=prefer");
+        assert!(found[0].contains("sslmode `prefer`"), "{found:?}");
+        assert!(fleet("mysql://o@db/fleet")[0].contains("not a postgresql:// URL"));
+    }
+
+    #[test]
+    fn a_blast_radius_of_nobody_or_a_lease_past_an_hour_is_refused() {
+        let found = problems(
+            "[fleet]\ndatabase = \"postgresql://o@db/fleet\"\nblast_radius = { hosts = 0, per_hour = 5, lease = \"2h\" }\n",
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found.iter().all(|p| p.starts_with("test.toml:3:")),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -644,3 +644,215 @@ impl Default for ContextConfig {
         }
     }
 }
+
+/// `[fleet]`: one central PostgreSQL the hosts share what they learned through (README,
+/// "Fleet"). Optional: without it every host is whole on its own, as before.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetConfig {
+    /// `postgresql://USER@HOST:PORT/DB`, with `?sslmode=require|verify-ca|verify-full` (and
+    /// `sslrootcert=FILE`) for TLS. Never a password: that is read from `password_file` or
+    /// ORCHESTRATOR_FLEET_PASSWORD.
+    pub database: String,
+    pub password_file: Option<PathBuf>,
+    /// This host's name in the fleet (default: `[escalation] hostname`, else the kernel's).
+    pub host: Option<String>,
+    /// This host's dashboard as people reach it, linked from the fleet page (default:
+    /// `[escalation] dashboard_url`).
+    pub dashboard_url: Option<String>,
+    #[serde(default)]
+    pub trust_after: TrustAfter,
+    #[serde(default)]
+    pub withdraw_after: WithdrawAfter,
+    #[serde(default)]
+    pub blast_radius: BlastRadius,
+    /// The longest a connection to the central database may take to open.
+    #[serde(default = "FleetConfig::default_connect_timeout")]
+    pub connect_timeout: Duration,
+    /// The longest one statement may run (the server's `statement_timeout`, and the socket's
+    /// `TCP_USER_TIMEOUT` a little past it, for a link that drops everything).
+    #[serde(default = "FleetConfig::default_statement_timeout")]
+    pub statement_timeout: Duration,
+    /// The longest one `fleet sync` may take, push and pull together; what is left waits for
+    /// the next one.
+    #[serde(default = "FleetConfig::default_sync_budget")]
+    pub sync_budget: Duration,
+    /// Events the outbox keeps while the central database is away; past it the oldest are
+    /// summarised (counts per kind, fixes per pattern) into one event.
+    #[serde(default = "FleetConfig::default_outbox_limit")]
+    pub outbox_limit: u32,
+    /// A host whose last heartbeat is older than this is shown stale (red) on the fleet page.
+    #[serde(default = "FleetConfig::default_stale_after")]
+    pub stale_after: Duration,
+}
+
+impl FleetConfig {
+    pub fn default_connect_timeout() -> Duration {
+        Duration::from_secs(3)
+    }
+    pub fn default_statement_timeout() -> Duration {
+        Duration::from_secs(5)
+    }
+    pub fn default_sync_budget() -> Duration {
+        Duration::from_secs(30)
+    }
+    pub fn default_outbox_limit() -> u32 {
+        10_000
+    }
+    /// Three runs of the shipped 5-minute timer, as `[serve] stale_after`.
+    pub fn default_stale_after() -> Duration {
+        Duration::from_secs(15 * 60)
+    }
+
+    pub fn validate(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        let url = self.database.trim();
+        let Some(rest) = url
+            .strip_prefix("postgresql://")
+            .or_else(|| url.strip_prefix("postgres://"))
+        else {
+            problems.push((
+                "fleet.database",
+                format!("`{url}` is not a postgresql:// URL"),
+            ));
+            return problems;
+        };
+        let authority = rest.split(['/', '?']).next().unwrap_or_default();
+        if let Some((userinfo, _)) = authority.rsplit_once('@') {
+            if userinfo.contains(':') {
+                problems.push((
+                    "fleet.database",
+                    format!(
+                        "the URL holds a password: put it in `password_file` (or \
+                         {FLEET_PASSWORD_VARIABLE}) so that the config can be read by others"
+                    ),
+                ));
+            }
+        }
+        if let Some(mode) = url_parameter(url, "sslmode") {
+            if !["disable", "require", "verify-ca", "verify-full"].contains(&mode.as_str()) {
+                problems.push((
+                    "fleet.database",
+                    format!(
+                        "sslmode `{mode}`: expected disable, require, verify-ca or verify-full \
+                         (a fleet never falls back to plain text on its own)"
+                    ),
+                ));
+            }
+        }
+        for (key, value) in [
+            ("connect_timeout", &self.connect_timeout),
+            ("statement_timeout", &self.statement_timeout),
+            ("sync_budget", &self.sync_budget),
+            ("stale_after", &self.stale_after),
+        ] {
+            // Bounded above too: a cycle may wait this long, and PostgreSQL takes a
+            // statement_timeout in milliseconds that fit in 31 bits.
+            if value.std().is_zero() || value.as_secs_f64() > 86_400.0 {
+                problems.push((
+                    "fleet",
+                    format!("`{key}` must be between 1ms and 1d, got {value}"),
+                ));
+            }
+        }
+        if self.trust_after.fixes == 0 || self.trust_after.hosts == 0 {
+            problems.push((
+                "fleet.trust_after",
+                "`fixes` and `hosts` must be at least 1: a pattern verified nowhere is trusted nowhere"
+                    .to_string(),
+            ));
+        }
+        if self.withdraw_after.hosts == 0 {
+            problems.push((
+                "fleet.withdraw_after",
+                "`hosts` must be at least 1".to_string(),
+            ));
+        }
+        let lease = self.blast_radius.lease.as_secs_f64();
+        if self.blast_radius.hosts == 0 || self.blast_radius.per_hour == 0 {
+            problems.push((
+                "fleet.blast_radius",
+                "`hosts` and `per_hour` must be at least 1: with 0 no host could ever act"
+                    .to_string(),
+            ));
+        }
+        if !(1.0..=3600.0).contains(&lease) {
+            problems.push((
+                "fleet.blast_radius",
+                format!(
+                    "`lease` must be between 1s and 1h, got {}",
+                    self.blast_radius.lease
+                ),
+            ));
+        }
+        if self.outbox_limit < 100 {
+            problems.push((
+                "fleet",
+                format!(
+                    "`outbox_limit` must be at least 100, got {}",
+                    self.outbox_limit
+                ),
+            ));
+        }
+        problems
+    }
+}
+
+/// The value of `?KEY=VALUE` in a URL's query, if it is there.
+pub fn url_parameter(url: &str, key: &str) -> Option<String> {
+    let (_, query) = url.split_once('?')?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Where the fleet database's password is read from when the config names no file.
+pub const FLEET_PASSWORD_VARIABLE: &str = "ORCHESTRATOR_FLEET_PASSWORD";
+
+/// A pattern verified elsewhere is offered to phase 1 only after `fixes` verified fixes on at
+/// least `hosts` hosts; below that it is a hint to agents.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrustAfter {
+    pub fixes: u32,
+    pub hosts: u32,
+}
+
+impl Default for TrustAfter {
+    fn default() -> Self {
+        TrustAfter { fixes: 3, hosts: 2 }
+    }
+}
+
+/// A pattern that failed on `hosts` hosts is withdrawn on every host, its own included.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WithdrawAfter {
+    pub hosts: u32,
+}
+
+impl Default for WithdrawAfter {
+    fn default() -> Self {
+        WithdrawAfter { hosts: 2 }
+    }
+}
+
+/// At most `hosts` hosts act on one signature at a time and at most `per_hour` start to in an
+/// hour; a host holds its lease for at most `lease` (a host that dies frees it by then).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlastRadius {
+    pub hosts: u32,
+    pub per_hour: u32,
+    pub lease: Duration,
+}
+
+impl Default for BlastRadius {
+    fn default() -> Self {
+        BlastRadius {
+            hosts: 3,
+            per_hour: 20,
+            lease: Duration::from_secs(600),
+        }
+    }
+}

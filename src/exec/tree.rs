@@ -6,7 +6,10 @@
 //!
 //! 1. **Subreaper.** orchestrator is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so an orphan
 //!    is reparented to orchestrator instead of PID 1: everything any command started stays in
-//!    orchestrator's own process subtree, and that subtree is all a sweep has to search.
+//!    orchestrator's own process subtree, and that subtree is all a sweep has to search. It is
+//!    read from the children lists of orchestrator's threads down (`/proc/PID/task/TID/children`),
+//!    so a sweep costs what the commands running at that moment started, not what runs on the
+//!    host: 2 000 idle processes elsewhere add nothing ([`own_subtree`]).
 //! 2. **Marker.** Each command runs with `ORCHESTRATOR_EXEC_ID=<unique id>` in its environment.
 //!    Descendants inherit it through `fork`, `setsid` and `exec`; the sweep reads
 //!    `/proc/PID/environ` of orchestrator's descendants and takes those that carry this id.
@@ -35,7 +38,9 @@
 //! orchestrator) and outlive it. For an action, the caller records the command's [`Trace`] (its
 //! marker, process group and leader) before the command can do anything, and the next run ends
 //! what is left of it with [`end_leftovers`]: the same sweep, searching the whole host, since
-//! the orphans are no longer orchestrator's descendants.
+//! the orphans are no longer orchestrator's descendants. That is the one host-wide walk, and it
+//! runs only when an interrupted attempt is recovered, never after a command. (So does the
+//! sweep of a process that could not become the subreaper: it warns once.)
 //!
 //! Limits: a descendant that clears its environment (`env -i`) *and* loses its parent between
 //! two polls (at most 20 ms apart) is attributed to no command; it is left alone and never
@@ -61,6 +66,13 @@ const REAP_FOR: Duration = Duration::from_secs(1);
 static SUBREAPER: Once = Once::new();
 static IS_SUBREAPER: AtomicBool = AtomicBool::new(false);
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// How many times this thread listed every process of the host: tests prove a command's
+    /// sweep never does.
+    static HOST_WALKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 /// Members that outlived their command and will be orchestrator's zombies when they exit.
 static ADOPTED: Mutex<Vec<Proc>> = Mutex::new(Vec::new());
 
@@ -261,10 +273,14 @@ impl Tree {
         };
         let mut killed: HashSet<Proc> = frozen.into_iter().filter(|&p| kill(p)).collect();
         // Whatever a freeze that ran out of time missed, killed until none is left.
+        let mut quiet = QuietLooks::new(self.searches_host());
         loop {
             let live = self.live_members();
-            if live.is_empty() {
+            if quiet.settled(live.is_empty()) {
                 break;
+            }
+            if live.is_empty() {
+                continue;
             }
             killed.extend(live.into_iter().filter(|&p| kill(p)));
             if Instant::now() >= deadline {
@@ -295,16 +311,21 @@ impl Tree {
     /// Stops every live member, looking again until no member runs: then none can fork.
     fn freeze(&self, deadline: Instant) -> HashSet<Proc> {
         let mut stopped = HashSet::new();
+        let mut quiet = QuietLooks::new(self.searches_host());
         loop {
-            let procs = snapshot();
+            let procs = self.snapshot();
             let members = self.members(&procs);
             let running: Vec<Proc> = members
                 .iter()
                 .filter(|(_, s)| !s.zombie && !s.stopped)
                 .map(|&(p, _)| p)
                 .collect();
-            if running.is_empty() || Instant::now() >= deadline {
+            if quiet.settled(running.is_empty()) || Instant::now() >= deadline {
                 return stopped;
+            }
+            if running.is_empty() {
+                // Confirmed by a second look at once: it guards against a read, not a delay.
+                continue;
             }
             for proc in running {
                 if !stopped.contains(&proc) && send(proc, Signal::STOP) {
@@ -316,7 +337,7 @@ impl Tree {
     }
 
     fn live_members(&self) -> Vec<Proc> {
-        self.members(&snapshot())
+        self.members(&self.snapshot())
             .into_iter()
             .filter(|(_, s)| !s.zombie)
             .map(|(p, _)| p)
@@ -326,7 +347,7 @@ impl Tree {
     /// Leaves the tree's live processes running and remembers them, to reap when they exit.
     pub fn release(&mut self) -> usize {
         let live: Vec<Proc> = self
-            .members(&snapshot())
+            .members(&self.snapshot())
             .into_iter()
             .map(|(p, _)| p)
             .collect();
@@ -336,15 +357,27 @@ impl Tree {
         count
     }
 
+    /// Whether a sweep of this tree lists every process of the host: leftovers of a killed
+    /// orchestrator (no longer its descendants), or any tree when orchestrator could not become
+    /// the subreaper (an orphan would leave its subtree).
+    fn searches_host(&self) -> bool {
+        self.host_wide || !IS_SUBREAPER.load(Ordering::SeqCst)
+    }
+
+    /// The processes that may be members, by pid: orchestrator's own subtree, or the host's.
+    fn snapshot(&self) -> HashMap<i32, Stat> {
+        if self.searches_host() {
+            host_snapshot()
+        } else {
+            own_subtree()
+        }
+    }
+
     /// The tree's processes in `procs`: the child, those seen, those carrying the marker, and
     /// every descendant of those.
     fn members(&self, procs: &HashMap<i32, Stat>) -> Vec<(Proc, Stat)> {
         let me = own_pid().as_raw_nonzero().get();
-        let candidates = if IS_SUBREAPER.load(Ordering::SeqCst) && !self.host_wide {
-            descendants(procs, &[me])
-        } else {
-            procs.keys().copied().collect()
-        };
+        let candidates = procs.keys().copied();
         let is_member = |pid: i32| {
             let proc = Proc {
                 pid,
@@ -355,7 +388,7 @@ impl Tree {
                 || self.in_recorded_group(procs, pid)
                 || has_marker(pid, &self.marker)
         };
-        let seeds: Vec<i32> = candidates.into_iter().filter(|&p| is_member(p)).collect();
+        let seeds: Vec<i32> = candidates.filter(|&p| is_member(p)).collect();
         let mut all: HashSet<i32> = descendants(procs, &seeds).into_iter().collect();
         all.extend(seeds);
         if self.host_wide {
@@ -472,8 +505,59 @@ fn own_pid() -> Pid {
     rustix::process::getpid()
 }
 
+/// Two looks in a row must agree that nothing is left before a sweep stops. A children list
+/// is read entry by entry, and one read while a listed sibling exits may skip the entry after
+/// it (the kernel documents the file as exact only for frozen tasks); the second look would
+/// have to lose the same race again, on the same process. A listing of /proc skips nothing that
+/// lives throughout, so one look is enough there.
+struct QuietLooks {
+    needed: u32,
+    seen: u32,
+}
+
+impl QuietLooks {
+    fn new(host_wide: bool) -> QuietLooks {
+        QuietLooks {
+            needed: if host_wide { 1 } else { 2 },
+            seen: 0,
+        }
+    }
+
+    /// Counts one look that found nothing (`quiet`) or something; true once enough quiet looks
+    /// came in a row.
+    fn settled(&mut self, quiet: bool) -> bool {
+        self.seen = if quiet { self.seen + 1 } else { 0 };
+        self.seen >= self.needed
+    }
+}
+
+/// orchestrator's descendants, by pid: the children of each of its threads, theirs, and so on.
+/// Every process a command started is in it while orchestrator is the subreaper, and reading it
+/// costs in proportion to it, not to the host.
+fn own_subtree() -> HashMap<i32, Stat> {
+    let mut procs = HashMap::new();
+    let mut pending = children_of(own_pid().as_raw_nonzero().get());
+    while let Some(pid) = pending.pop() {
+        if procs.contains_key(&pid) {
+            continue;
+        }
+        if let Some(s) = stat(pid) {
+            procs.insert(pid, s);
+            pending.extend(children_of(pid));
+        }
+    }
+    procs
+}
+
+/// How many times this thread has listed every process on the host.
+#[cfg(test)]
+pub(crate) fn host_walks_on_this_thread() -> u64 {
+    HOST_WALKS.with(|walks| walks.get())
+}
+
 /// Every process on the host, by pid.
-fn snapshot() -> HashMap<i32, Stat> {
+fn host_snapshot() -> HashMap<i32, Stat> {
+    HOST_WALKS.with(|walks| walks.set(walks.get() + 1));
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return HashMap::new();
     };

@@ -15,6 +15,8 @@ use serde_json::Value;
 
 /// How many learned fixes of the same check go into a context.
 const SIMILAR_FIXES: i64 = 5;
+/// How many of the fleet's plans go into a context.
+const FLEET_HINTS: usize = 5;
 
 pub struct Briefing {
     pub context: Value,
@@ -38,7 +40,21 @@ pub fn brief(rt: &Runtime, incident: &Incident, check: &Check) -> anyhow::Result
     };
     // Masked once: stored text on its way into the store, live text by `build`. The prompt is
     // the context's JSON and fixed words, so it is not masked again.
-    let context = context::build(&facts, rt.store.redactor());
+    let mut context = context::build(&facts, rt.store.redactor());
+    if rt.config.fleet.is_some() {
+        // What other hosts learned, with its record: plans verified there but not yet trusted
+        // here are hints, never run by phase 1.
+        let hints = crate::fleet::hints(
+            rt.store,
+            rt.config,
+            &check.name,
+            &incident.signature,
+            FLEET_HINTS,
+        )?;
+        let mut hints = serde_json::to_value(hints).unwrap_or_default();
+        rt.store.redactor().redact_value(&mut hints);
+        context["fleet_hints"] = hints;
+    }
     if !rt.dry_run {
         rt.store.record_facts(incident.id, &context["facts"])?;
     }
@@ -296,6 +312,13 @@ pub fn conclude(
                 detail: reason,
                 ..line
             }));
+        }
+        Acted::Tried(Tried::Waiting(reason)) => {
+            return Ok(Step::Done(IncidentLine {
+                verdict: Verdict::Left,
+                detail: reason,
+                ..line
+            }))
         }
         Acted::Tried(Tried::RestartLimit(reason)) => {
             return Ok(Step::Done(pass_on(

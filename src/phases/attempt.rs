@@ -7,6 +7,7 @@ use crate::actions::fs::Keep;
 use crate::actions::{execute_plan, Action, ExecOptions, KillScope, Plan};
 use crate::clock::now;
 use crate::config::{Check, CheckKind};
+use crate::fleet::{self, Lease};
 use crate::journal::CHANGE;
 use crate::model::{Outcome, Phase, Status};
 use crate::service_files::ServiceFiles;
@@ -55,6 +56,9 @@ pub enum Tried {
     /// Not run: the circuit breaker (`[policy] budget`) is open; the plan is held for a person's
     /// approval and the incident waits in phase 4.
     Held(String),
+    /// Not run yet: the fleet's blast radius is reached for this signature (`[fleet]
+    /// blast_radius`); the incident waits in its phase and the next run asks again.
+    Waiting(String),
 }
 
 impl Tried {
@@ -94,7 +98,6 @@ pub fn try_plan(
     candidate: &Candidate,
 ) -> anyhow::Result<Trial> {
     let plan = &candidate.plan;
-    let unit = check.unit.as_deref();
     // Restart only what would start: the daemon's own test of its configuration first.
     let mut config_test = String::new();
     if let Some(argv) = look::config_test_of(rt.config, check).filter(|_| plan.restarts()) {
@@ -115,6 +118,53 @@ pub fn try_plan(
             });
         }
     }
+    let lease = take_lease(rt, incident, candidate)?;
+    if let Lease::Wait(reason) = lease {
+        return Ok(Trial {
+            tried: Tried::Waiting(reason),
+            attempt: None,
+        });
+    }
+    let trial = run_plan(rt, incident, check, phase, candidate, config_test);
+    fleet::release(rt.config, &lease);
+    trial
+}
+
+/// The fleet's word on acting on this signature now (see `fleet::lease`). A plan a person
+/// approved is theirs, not the fleet's: it takes no lease, as it is not held back by the restart
+/// limit either. What the fleet said is noted on the incident's timeline.
+fn take_lease(rt: &Runtime, incident: &Incident, candidate: &Candidate) -> anyhow::Result<Lease> {
+    if candidate.approved || rt.dry_run {
+        return Ok(Lease::NotInFleet);
+    }
+    let lease = fleet::lease(rt.config, &incident.signature);
+    match &lease {
+        Lease::Wait(reason) => {
+            log::warn!("incident {}: {reason}", incident.id);
+            rt.store.note_fleet(incident.id, reason)?;
+            rt.store.count("fleet_lease_waits")?;
+        }
+        Lease::Local(note) => {
+            log::warn!("incident {}: {note}", incident.id);
+            rt.store.note_fleet(incident.id, note)?;
+            rt.store.count("fleet_local_leases")?;
+        }
+        Lease::Granted { .. } | Lease::NotInFleet => {}
+    }
+    Ok(lease)
+}
+
+/// Records, runs, settles and verifies a plan (under its lease, when in a fleet).
+fn run_plan(
+    rt: &mut Runtime,
+    incident: &Incident,
+    check: &Check,
+    phase: Phase,
+    candidate: &Candidate,
+    config_test: String,
+) -> anyhow::Result<Trial> {
+    let plan = &candidate.plan;
+    let unit = check.unit.as_deref();
     let plan_json = plan.to_json();
     let plan_hash = plan.hash(unit);
     let actions = plan.action_count(&check.remedy);

@@ -8,6 +8,7 @@ use super::{causes, cleared, look, Runtime};
 use crate::actions::{Action, Plan};
 use crate::checks::host;
 use crate::config::{Check, CheckKind, Config};
+use crate::fleet;
 use crate::journal::CHANGE;
 use crate::model::{Phase, Severity};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
@@ -207,6 +208,10 @@ fn try_candidates(
                 line.detail = reason;
                 return Ok(line);
             }
+            Tried::Waiting(reason) => {
+                line.detail = reason;
+                return Ok(line);
+            }
             Tried::DryRun => {}
             Tried::NotFixed(_) | Tried::Failed(_) | Tried::Refused(_) => tried.push(hash),
         }
@@ -310,8 +315,19 @@ fn candidates(
     let mut list = Vec::new();
     // `/proc` is walked once for all the plans, and only if one of them would start something.
     let alive = OnceCell::new();
-    for pattern in rt.store.patterns_for(&incident.signature)? {
+    let local = rt.store.patterns_for(&incident.signature)?;
+    for pattern in &local {
         if pattern.failures > pattern.successes {
+            continue;
+        }
+        if let Some(why) =
+            fleet::withdrawn(rt.store, rt.config, &pattern.signature, &pattern.plan_hash)?
+        {
+            log::info!(
+                "incident {}: pattern {} is not replayed: {why}",
+                incident.id,
+                pattern.id
+            );
             continue;
         }
         match serde_json::from_str::<Plan>(&pattern.plan) {
@@ -329,10 +345,48 @@ fn candidates(
             ),
         }
     }
+    list.extend(fleet_candidates(rt, check, incident, &local, &alive)?);
     if !check.remedy.is_empty() {
         let plan = Plan(check.remedy.clone());
         let refusal = second_copy(check, &plan, &alive);
         list.push((Candidate::new("remedy", plan), refusal));
+    }
+    Ok(list)
+}
+
+/// The fleet's plans for the signature that this host's `[fleet] trust_after` trusts and that
+/// it has not learned itself, as last pulled by `fleet sync` (no network here). Each is judged
+/// as a plan that ran unattended: whatever vouched for it elsewhere, only this host's policy
+/// lets it run here.
+fn fleet_candidates(
+    rt: &Runtime,
+    check: &Check,
+    incident: &Incident,
+    local: &[crate::store::Pattern],
+    alive: &OnceCell<Vec<i32>>,
+) -> anyhow::Result<Vec<(Candidate, Option<String>)>> {
+    let Some(config) = &rt.config.fleet else {
+        return Ok(Vec::new());
+    };
+    let mut list = Vec::new();
+    for pattern in rt.store.fleet_patterns_for(&incident.signature)? {
+        if fleet::standing(&pattern, config) != fleet::Standing::Trusted
+            || local.iter().any(|own| own.plan_hash == pattern.plan_hash)
+        {
+            continue;
+        }
+        match serde_json::from_str::<Plan>(&pattern.plan) {
+            Ok(plan) => {
+                let refusal = replay_refusal(rt.config, check, Taught::Unattended, &plan)
+                    .or_else(|| second_copy(check, &plan, alive));
+                let source = format!("fleet:{}", pattern.plan_hash);
+                list.push((Candidate::new(source, plan), refusal));
+            }
+            Err(err) => log::warn!(
+                "the fleet's pattern {} holds a plan this version cannot read: {err}",
+                pattern.plan_hash
+            ),
+        }
     }
     Ok(list)
 }

@@ -131,10 +131,45 @@ fn scan_checks(rt: &mut Runtime, checks: &[Check], prune: Prune) -> anyhow::Resu
         .map(|check| remembered.remove(&check.name).unwrap_or_default())
         .collect();
     let results = checks::run_all(checks, &memories, config.cycle.parallelism);
+    crate::clock::span("checks ran");
     let unrecorded = |rt: &Runtime, source: StoreError| unrecorded(checks, &results, rt, source);
     let mut report = ScanReport::default();
-    for (check, result) in checks.iter().zip(&results) {
-        let (observed, pending) = observe_scan(rt, check, result).map_err(|e| unrecorded(rt, e))?;
+    // One transaction for every result of the scan: one commit, not a few per check; a scan
+    // killed midway leaves the state of the scan before it, whole.
+    let dry_run = rt.dry_run;
+    rt.store
+        .in_one_transaction(|store| {
+            let mut rt = Runtime {
+                config,
+                store,
+                dry_run,
+            };
+            record(&mut rt, checks, &results, &mut report)
+        })
+        .map_err(|e| unrecorded(rt, e))?;
+    crate::clock::span("results recorded");
+    report.symptoms = super::causes::link_symptoms(rt).map_err(|e| unrecorded(rt, e))?;
+    if prune == Prune::Closed {
+        let retention = config.state.retention.as_secs_f64();
+        report.pruned = rt
+            .store
+            .prune_closed(crate::clock::now() - retention)
+            .map_err(|e| unrecorded(rt, e))?;
+    }
+    crate::clock::span("symptoms linked, old incidents pruned");
+    Ok(report)
+}
+
+/// Records each check's result and what it changes of its incident, and adds its line to
+/// `report`.
+fn record(
+    rt: &mut Runtime,
+    checks: &[Check],
+    results: &[CheckResult],
+    report: &mut ScanReport,
+) -> Result<(), StoreError> {
+    for (check, result) in checks.iter().zip(results) {
+        let (observed, pending) = observe_scan(rt, check, result)?;
         // The report is printed (and mailed by cron): the summary as the store keeps it.
         let line = unrecorded_line(check, result, rt.store.redactor());
         let summary = &line.summary;
@@ -157,11 +192,7 @@ fn scan_checks(rt: &mut Runtime, checks: &[Check], prune: Prune) -> anyhow::Resu
             result.duration_ms,
             summary
         );
-        let silenced = rt
-            .store
-            .silence_of(&check.name)
-            .map_err(|e| unrecorded(rt, e))?
-            .map(|s| s.describe());
+        let silenced = rt.store.silence_of(&check.name)?.map(|s| s.describe());
         report.checks.push(CheckLine {
             incident: observed.map(|(id, _)| id),
             change: observed.map(|(_, change)| change),
@@ -170,15 +201,7 @@ fn scan_checks(rt: &mut Runtime, checks: &[Check], prune: Prune) -> anyhow::Resu
             ..line
         });
     }
-    report.symptoms = super::causes::link_symptoms(rt).map_err(|e| unrecorded(rt, e))?;
-    if prune == Prune::Closed {
-        let retention = config.state.retention.as_secs_f64();
-        report.pruned = rt
-            .store
-            .prune_closed(crate::clock::now() - retention)
-            .map_err(|e| unrecorded(rt, e))?;
-    }
-    Ok(report)
+    Ok(())
 }
 
 /// What a scan's result did: the incident it concerns and what happened to it, or the

@@ -80,15 +80,17 @@ impl Store {
         summary: &str,
         at: Timestamp,
     ) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO check_history (name, status, summary, checked_at) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![name, status, summary, at],
-        )?;
-        self.conn.execute(
-            "DELETE FROM check_history WHERE name = ?1 AND id <= (
+        self.conn
+            .prepare_cached(
+                "INSERT INTO check_history (name, status, summary, checked_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(rusqlite::params![name, status, summary, at])?;
+        self.conn
+            .prepare_cached(
+                "DELETE FROM check_history WHERE name = ?1 AND id <= (
                  SELECT id FROM check_history WHERE name = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
-            rusqlite::params![name, HISTORY_KEPT],
-        )?;
+            )?
+            .execute(rusqlite::params![name, HISTORY_KEPT])?;
         Ok(())
     }
 

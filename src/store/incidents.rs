@@ -4,7 +4,7 @@
 use super::{Result, Store, StoreError};
 use crate::clock::{now, Timestamp};
 use crate::model::{EventKind, IncidentStatus, Phase, Severity};
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -120,13 +120,11 @@ pub(super) fn add_event(
     Ok(())
 }
 
-fn active_incident(tx: &Transaction, check: &str) -> rusqlite::Result<Option<Incident>> {
-    tx.query_row(
-        &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE check_name = ?1 AND status IN ('open', 'escalated') ORDER BY id DESC LIMIT 1"),
-        [check],
-        Incident::from_row,
-    )
-    .optional()
+/// Asked for every check of every scan: the statement is prepared once per connection.
+fn active_incident(conn: &Connection, check: &str) -> rusqlite::Result<Option<Incident>> {
+    conn.prepare_cached(&format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE check_name = ?1 AND status IN ('open', 'escalated') ORDER BY id DESC LIMIT 1"))?
+        .query_row([check], Incident::from_row)
+        .optional()
 }
 
 impl Store {
@@ -145,12 +143,12 @@ impl Store {
         let output = self.mask(&result.output);
         let at = now();
         let ok_at = (by_scan && result.status == crate::model::Status::Ok).then_some(at);
-        self.conn.execute(
+        self.conn.prepare_cached(
             "INSERT INTO checks (name, kind, status, summary, perfdata, output, duration_ms, checked_at, last_ok_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (name) DO UPDATE SET kind = ?2, status = ?3, summary = ?4, perfdata = ?5, output = ?6,
                  duration_ms = ?7, checked_at = ?8, last_ok_at = COALESCE(?9, last_ok_at)",
-            params![name, kind, result.status.as_str(), summary, perfdata.to_string(), output, result.duration_ms as i64, at, ok_at],
+        )?.execute(params![name, kind, result.status.as_str(), summary, perfdata.to_string(), output, result.duration_ms as i64, at, ok_at],
         )?;
         // One cell per scan in the history strip: the re-checks phases make are not kept.
         if by_scan {
@@ -172,7 +170,8 @@ impl Store {
             evidence: &evidence,
             ..*failure
         };
-        let tx = self.conn.transaction()?;
+        // A savepoint: its own transaction, or a part of a scan's (`Store::in_one_transaction`).
+        let tx = self.conn.savepoint()?;
         let at = now();
         let result = if let Some(active) = active_incident(&tx, failure.check)? {
             let severity = if severity_rank(failure.severity) > severity_rank(active.severity) {
@@ -206,7 +205,11 @@ impl Store {
     /// A check passed: its active incident, unless flapping, is marked recovered. A flapping
     /// incident stays escalated until a person closes it: it is escalated once.
     pub fn observe_pass(&mut self, check: &str) -> Result<Option<i64>> {
-        let tx = self.conn.transaction()?;
+        // Most passing checks have no incident: one cached query answers, no savepoint needed.
+        if active_incident(&self.conn, check)?.is_none() {
+            return Ok(None);
+        }
+        let tx = self.conn.savepoint()?;
         let Some(active) = active_incident(&tx, check)? else {
             return Ok(None);
         };
@@ -335,7 +338,7 @@ impl Store {
 }
 
 fn recently_closed(
-    tx: &Transaction,
+    tx: &Connection,
     check: &str,
     since: Timestamp,
 ) -> rusqlite::Result<Option<Incident>> {
@@ -353,7 +356,7 @@ fn recently_closed(
 /// Reopens a closed incident: the plan that "fixed" it loses credit, and an
 /// incident reopened too often becomes flapping and goes straight to phase 4.
 fn reopen(
-    tx: &Transaction,
+    tx: &Connection,
     closed: &Incident,
     failure: &Failure,
     at: Timestamp,

@@ -54,6 +54,16 @@ pub struct Totals {
     /// The circuit breaker, as the caller reads it with the config's `[policy] budget`
     /// (`Store::breaker`); closed by default.
     pub breaker: super::Breaker,
+    /// In a fleet: the outbox and the last sync (migration 17); `None` outside one.
+    pub fleet: Option<FleetTotals>,
+    /// Escalations no person has acknowledged yet, per check.
+    pub escalations_open: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct FleetTotals {
+    pub backlog: i64,
+    pub last_sync_ok_at: Option<Timestamp>,
 }
 
 impl Totals {
@@ -212,7 +222,26 @@ impl Store {
             last_cycle_success: self.last_cycle_success(crate::clock::now() - running_for)?,
             verdicts: self.verdicts(None)?,
             breaker: super::Breaker::default(),
+            fleet: self.fleet_totals()?,
+            escalations_open: self.escalations_open_by_check()?,
         })
+    }
+
+    fn escalations_open_by_check(&self) -> Result<BTreeMap<String, i64>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT i.check_name, COUNT(*) FROM escalations e JOIN incidents i ON i.id = e.incident
+              WHERE e.status = 'open' GROUP BY i.check_name",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()?)
+    }
+
+    fn fleet_totals(&self) -> Result<Option<FleetTotals>> {
+        let state = self.fleet_state()?;
+        Ok(state.enabled.then_some(FleetTotals {
+            backlog: state.backlog,
+            last_sync_ok_at: state.last_sync_ok_at,
+        }))
     }
 
     fn counters(&self) -> Result<BTreeMap<String, BTreeMap<String, f64>>> {

@@ -13,6 +13,7 @@ mod budget;
 mod dashboard;
 mod escalations;
 mod facts;
+mod fleet;
 mod incidents;
 mod memory;
 mod metrics;
@@ -27,6 +28,7 @@ pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
 pub use budget::Breaker;
 pub use dashboard::{CheckResultAt, DayOutcomes, NeedsPerson, Undelivered};
 pub use escalations::{Escalation, Notification, Outgoing};
+pub use fleet::{FleetPattern, OutboxEvent};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
 pub use metrics::{CheckState, Counts, Totals};
 pub use patterns::PatternChange;
@@ -58,6 +60,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_agent_record.sql"),
     include_str!("migrations/0015_check_memory.sql"),
     include_str!("migrations/0016_daily_tools.sql"),
+    include_str!("migrations/0017_fleet.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -355,6 +358,27 @@ impl Store {
             );
         }
         Ok(())
+    }
+
+    /// Runs `work` as one transaction: what it writes is committed together, or none of it is.
+    /// The store's own transactions within it are savepoints. A scan records all its results
+    /// this way: one commit instead of a few per check, and a scan killed midway leaves the
+    /// state of the scan before it, whole.
+    pub fn in_one_transaction<T>(
+        &mut self,
+        work: impl FnOnce(&mut Store) -> Result<T>,
+    ) -> Result<T> {
+        // IMMEDIATE: the write lock is taken now, so no reader turned writer meets a busy
+        // database halfway through.
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let done = work(self).and_then(|value| {
+            self.conn.execute_batch("COMMIT")?;
+            Ok(value)
+        });
+        if done.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        done
     }
 
     pub fn begin_cycle(&self, phase: &str) -> Result<i64> {

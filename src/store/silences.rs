@@ -198,17 +198,15 @@ impl Store {
     /// The silence covering `check` now, if any (the one lasting longest when several do).
     pub fn silence_of(&self, check: &str) -> Result<Option<Silence>> {
         let at = now();
+        // Asked for every check of every scan: prepared once per connection.
         Ok(self
             .conn
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM silences
-                      WHERE (check_name IS NULL OR check_name = ?2) AND {IN_FORCE}
-                      ORDER BY ends_at DESC LIMIT 1"
-                ),
-                params![at, check],
-                |row| silence_from_row(row, at),
-            )
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM silences
+                  WHERE (check_name IS NULL OR check_name = ?2) AND {IN_FORCE}
+                  ORDER BY ends_at DESC LIMIT 1"
+            ))?
+            .query_row(params![at, check], |row| silence_from_row(row, at))
             .optional()?)
     }
 

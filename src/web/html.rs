@@ -9,6 +9,8 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 pub struct Frame {
     /// Empty on the login page: the host name is not told before the token is.
     pub host: String,
+    /// In a fleet: the navigation links the fleet page.
+    pub fleet: bool,
     /// `None` on pages that do not read the database (the login page).
     pub cycle: Option<CycleState>,
 }
@@ -206,6 +208,7 @@ pub fn page(frame: &Frame, title: &str, refresh: Refresh, body: Markup) -> Strin
                         a href="/patterns" { "Patterns" }
                         a href="/checks" { "Checks" }
                         a href="/silences" { "Silences" }
+                        @if frame.fleet { a href="/fleet" { "Fleet" } }
                     }
                     @if let Some(cycle) = &frame.cycle { (cycle_line(cycle)) }
                 }

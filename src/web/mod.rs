@@ -8,6 +8,7 @@ mod auth;
 mod cache;
 mod charts;
 mod decisions;
+mod fleet;
 mod forms;
 mod html;
 mod listing;
@@ -361,6 +362,7 @@ impl Dashboard {
             (Method::Get, ["checks"]) => {
                 self.read(|s| pages::checks(s, &self.frame(s)?).map(Reply::html))
             }
+            (Method::Get, ["fleet"]) => self.fleet(),
             (Method::Get, ["health"]) => self.health(),
             (Method::Get, ["metrics"]) => self.read(|s| {
                 let mut totals = s.totals(self.config.serve.stale_after.as_secs_f64())?;
@@ -449,6 +451,7 @@ impl Dashboard {
         let finished_at = store.last_cycle_finished_at()?;
         Ok(html::Frame {
             host: self.host.clone(),
+            fleet: self.config.fleet.is_some(),
             cycle: Some(html::CycleState {
                 finished_at,
                 stale: !cycle_is_fresh(finished_at, crate::clock::now(), stale_after),
@@ -465,6 +468,19 @@ impl Dashboard {
             metrics.circuit_breaker = store.breaker(&self.config.policy.budget)?;
             Ok(metrics)
         })
+    }
+
+    /// The fleet page, from the central database (bounded by `[fleet] connect_timeout` and
+    /// `statement_timeout`); 404 without `[fleet]`, 503 saying why when it cannot be read.
+    fn fleet(&self) -> Reply {
+        let Some(fleet) = &self.config.fleet else {
+            return Reply::text(404, "no [fleet] database is configured on this host");
+        };
+        let view = match crate::fleet::FleetView::read(fleet) {
+            Ok(view) => view,
+            Err(err) => return Reply::text(503, &format!("the fleet page cannot be shown: {err}")),
+        };
+        self.read(|s| Ok(Reply::html(fleet::page_html(fleet, &view, &self.frame(s)?))))
     }
 
     /// 200 with `"status": "ok"` only when the database reads and a cycle finished within
@@ -512,6 +528,7 @@ pub(crate) fn since(query: &str) -> f64 {
 /// Before the token, a page tells nothing about the host: not its name, not its cycles.
 const LOGIN_FRAME: html::Frame = html::Frame {
     host: String::new(),
+    fleet: false,
     cycle: None,
 };
 

@@ -6,6 +6,7 @@ mod scripted;
 // Not every test binary that includes the harness uses it.
 #[allow(unused_imports)]
 pub use scripted::ScriptedSink;
+pub mod pg;
 
 use rusqlite::Connection;
 use std::net::TcpListener;

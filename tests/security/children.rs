@@ -22,14 +22,25 @@ struct Escaper {
 
 impl Escaper {
     fn new(host: &Host, name: &str, then: &str) -> Escaper {
+        Escaper::written(host, name, "", then)
+    }
+
+    /// The grandchild is started by a subshell that exits at once (a double fork): it is an
+    /// orphan from its first instant, its parent never seen by anyone.
+    fn double_forking(host: &Host, name: &str, then: &str) -> Escaper {
+        Escaper::written(host, name, "(", then)
+    }
+
+    fn written(host: &Host, name: &str, subshell: &str, then: &str) -> Escaper {
         let escaper = Escaper {
             script: host.path(&format!("{name}.sh")),
             marker: host.path(&format!("{name}.escaped")),
             pidfile: host.path(&format!("{name}.grandchild")),
         };
+        let close = if subshell.is_empty() { "" } else { ")" };
         let text = format!(
-            "setsid sh -c 'echo $$ > {pid}; sleep {ACTS_AFTER}; touch {marker}; sleep 60' \
-             </dev/null >/dev/null 2>&1 &\n\
+            "{subshell}setsid sh -c 'echo $$ > {pid}; sleep {ACTS_AFTER}; touch {marker}; sleep 60' \
+             </dev/null >/dev/null 2>&1 &{close}\n\
              # The grandchild exists before this command ends: the test proves a kill, not a race.\n\
              while [ ! -s {pid} ]; do sleep 0.01; done\n\
              {then}\n",
@@ -113,6 +124,101 @@ fn a_plugins_setsid_grandchild_dies_when_the_plugin_exits() {
     );
     assert_contains(&scan.stderr, "running after it exited; killed them");
     plugin.assert_contained(&host, &scan, started);
+}
+
+/// Idle processes that are none of orchestrator's business; killed when dropped.
+struct Bystanders(Vec<std::process::Child>);
+
+impl Bystanders {
+    fn start(count: usize) -> Bystanders {
+        let children = (0..count)
+            .map(|_| {
+                std::process::Command::new("sleep")
+                    .arg("120")
+                    .spawn()
+                    .expect("start an idle process")
+            })
+            .collect();
+        Bystanders(children)
+    }
+
+    fn pids(&self) -> std::collections::HashSet<i32> {
+        self.0.iter().map(|child| child.id() as i32).collect()
+    }
+}
+
+impl Drop for Bystanders {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The paths under /proc a trace (`strace -o`) shows opened.
+fn proc_paths_opened(trace: &str) -> Vec<String> {
+    trace
+        .lines()
+        .filter(|line| line.contains("open"))
+        .filter_map(|line| line.split('"').nth(1))
+        .filter(|path| *path == "/proc" || path.starts_with("/proc/"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The issue-20 proof: finding a command's descendants costs what the command started, not
+/// what runs on the host. orchestrator runs under strace (following its threads, detaching from
+/// every program they exec, so the plugin and its grandchild run untraced), with 300 idle
+/// processes beside it; the grandchild is still found and ended, and no /proc entry of an idle
+/// process, nor the listing of /proc itself, is ever opened.
+#[test]
+fn a_double_forked_setsid_grandchild_is_ended_without_reading_the_rest_of_the_host() {
+    crate::require_system!(
+        "children::a_double_forked_setsid_grandchild_is_ended_without_reading_the_rest_of_the_host",
+        STRACE
+    );
+    let host = Host::new();
+    let bystanders = Bystanders::start(300);
+    let plugin = Escaper::double_forking(&host, "plugin", "echo 'OK - all fine'; exit 0");
+    host.write_config(&command_check("escaper", &plugin.argv(), "10s"));
+    let trace = host.path("trace");
+    let command = host.command(&["--json", "scan"]);
+    let mut traced = std::process::Command::new("/usr/bin/strace");
+    traced
+        .args(["-f", "-b", "execve", "-qq", "-e", "trace=open,openat", "-o"])
+        .arg(&trace)
+        .arg(command.get_program())
+        .args(command.get_args())
+        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env_remove("ORCHESTRATOR_CONFIG")
+        .env_remove("ORCHESTRATOR_DB");
+    let started = Instant::now();
+    let scan = Run::from(traced.output().expect("run strace")).ok();
+    assert_contains(&scan.stderr, "running after it exited; killed them");
+    plugin.assert_contained(&host, &scan, started);
+
+    let opened = proc_paths_opened(&std::fs::read_to_string(&trace).unwrap());
+    assert!(
+        opened.iter().any(|path| path.ends_with("/children")),
+        "the trace shows no walk of the process tree at all: {opened:?}"
+    );
+    assert!(
+        !opened.iter().any(|path| path == "/proc"),
+        "the sweep listed every process of the host"
+    );
+    let idle = bystanders.pids();
+    let looked_at: Vec<&String> = opened
+        .iter()
+        .filter(|path| {
+            let pid = path.split('/').nth(2).and_then(|p| p.parse::<i32>().ok());
+            pid.is_some_and(|pid| idle.contains(&pid))
+        })
+        .collect();
+    assert!(
+        looked_at.is_empty(),
+        "the sweep read idle processes that are not orchestrator's: {looked_at:?}"
+    );
 }
 
 #[test]
