@@ -38,11 +38,12 @@ const TOKENS: &[&str] = &[
     r"ya29\.[0-9A-Za-z_-]{20,}",                                // Google OAuth access tokens
     r"gh[pousr]_[A-Za-z0-9]{20,}",                              // GitHub tokens
     r"github_pat_[A-Za-z0-9_]{20,}",                            // GitHub fine-grained tokens
-    r"gl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent)-[A-Za-z0-9_-]{20,}", // GitLab tokens
-    r"xox[abposre]-[A-Za-z0-9-]{10,}",                          // Slack tokens
-    r"xapp-[0-9]-[A-Za-z0-9-]{10,}",                            // Slack app tokens
-    r"npm_[A-Za-z0-9]{36}",                                     // npm tokens
-    r"[sr]k_(?:live|test)_[0-9A-Za-z]{16,}",                    // Stripe secret and restricted keys
+    // GitLab tokens; each prefix written whole, so that the gate looks for `glrt`, not `rt`.
+    r"(?:glpat|gldt|glrt|glptt|glcbt|gloas|glsoat|glft|glimt|glagent)-[A-Za-z0-9_-]{20,}",
+    r"xox[abposre]-[A-Za-z0-9-]{10,}",             // Slack tokens
+    r"xapp-[0-9]-[A-Za-z0-9-]{10,}",               // Slack app tokens
+    r"npm_[A-Za-z0-9]{36}",                        // npm tokens
+    r"[sr]k_(?:live|test)_[0-9A-Za-z]{16,}",       // Stripe secret and restricted keys
     r"sk-[A-Za-z0-9_-]{16,}", // OpenAI (sk-, sk-proj-) and Anthropic (sk-ant-) keys
     r"SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}", // SendGrid
     r"key-[0-9a-z]{32}",      // Mailgun
