@@ -17,6 +17,7 @@ use super::report::{IncidentLine, Verdict};
 use super::{cleared, Runtime};
 use crate::clock::now;
 use crate::config::Config;
+use crate::journal::CHANGE;
 use crate::model::{Channel, EventKind, NotificationKind, Phase};
 use crate::notify::{self, Brief};
 use crate::store::{Incident, Outgoing};
@@ -139,6 +140,7 @@ fn escalate_incident(
         .store
         .open_escalation(incident.id, &story, &reason, &announce)?;
     log::warn!(
+        target: CHANGE,
         "incident {} ({}) escalated: {reason} — {}",
         incident.id,
         incident.check,
@@ -206,15 +208,6 @@ fn facts_lines(rt: &Runtime, incident: i64) -> anyhow::Result<Vec<String>> {
     Ok(lines)
 }
 
-pub(crate) fn host_name(config: &Config) -> String {
-    config
-        .escalation
-        .as_ref()
-        .and_then(|e| e.hostname.clone())
-        .or_else(crate::sys::hostname)
-        .unwrap_or_else(|| "localhost".into())
-}
-
 /// The dashboard's address as people reach it: `[escalation] dashboard_url`, else `[serve]
 /// listen`.
 pub fn dashboard_url(config: &Config) -> String {
@@ -249,7 +242,7 @@ fn compose(
     let Some(channels) = rt.config.escalation.as_ref() else {
         return Ok(Vec::new());
     };
-    let host = host_name(rt.config);
+    let host = rt.config.host_name();
     let link = incident_link(rt.config, incident.id);
     let (subject, body) = match kind {
         NotificationKind::AllClear => notify::all_clear(&host, incident, note, &link),

@@ -9,6 +9,7 @@ use crate::actions::{Action, Plan};
 use crate::checks::host;
 use crate::config::{Check, CheckKind, Config};
 use crate::fleet;
+use crate::journal::CHANGE;
 use crate::model::{Phase, Severity};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
 use crate::store::{Incident, Taught};
@@ -66,7 +67,7 @@ fn fix_incident(
             "check `{}` is no longer configured; resolve the incident by hand",
             incident.check
         );
-        log::warn!("incident {}: {}", incident.id, line.detail);
+        log::warn!(target: CHANGE, "incident {}: {}", incident.id, line.detail);
         return Ok(line);
     };
     // A symptom whose cause closed has its check run again there: not a second time below.
@@ -289,7 +290,7 @@ fn refuse(
         "not run"
     };
     let reason = format!("{} {verb}: {reason}", candidate.source);
-    log::warn!("incident {} ({}): {reason}", incident.id, check.name);
+    log::warn!(target: CHANGE, "incident {} ({}): {reason}", incident.id, check.name);
     rt.store.record_rejected_plan(
         incident.id,
         Phase::Fix,

@@ -4,7 +4,6 @@
 //! maintenance window started or ended (`phases::maintenance`). Nothing of them is recorded as
 //! an escalation or a notification; the caller reports each channel's result.
 
-use super::escalate::host_name;
 use super::unrecorded::{direct_messages, send_direct, Direct, DirectDelivery};
 use crate::clock::{now, rfc3339};
 use crate::config::Config;
@@ -30,7 +29,7 @@ pub fn send_test(config: &Config, by: &str) -> Result<Vec<DirectDelivery>, NoCha
         .as_ref()
         .filter(|e| !e.channels().is_empty())
         .ok_or(NoChannel)?;
-    let host = host_name(config);
+    let host = config.host_name();
     let subject = format!("[orchestrator] test message from {host}");
     let body = format!(
         "This is a test message from orchestrator on {host}, sent by {by} with \

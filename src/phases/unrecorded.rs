@@ -15,7 +15,6 @@
 //! records again, so the next outage is told at once. `notify-failure` (systemd's
 //! `OnFailure=`) keeps its own stamp per unit in the same place.
 
-use super::escalate::host_name;
 use super::scan::CheckLine;
 use crate::clock::{now, rfc3339};
 use crate::config::{Config, EscalationConfig};
@@ -132,7 +131,7 @@ pub fn tell_a_person(
     dry_run: bool,
 ) -> DirectReport {
     let stamp = stamp_path(&format!("unrecorded-{}", db_key(db)));
-    let host = host_name(config);
+    let host = config.host_name();
     let (subject, body) = compose(&host, problem, checks);
     log::error!("CRITICAL: {subject}: {problem}");
     let message = Direct {
@@ -187,7 +186,7 @@ pub fn unit_failed(config: &Config, db: &Path, unit: &str, dry_run: bool) -> Dir
             deliveries: Vec::new(),
         };
     }
-    let host = host_name(config);
+    let host = config.host_name();
     let subject = format!("[orchestrator] critical on {host}: {unit} failed");
     let body = format!(
         "The systemd unit {unit} on {host} failed.\n\n\
