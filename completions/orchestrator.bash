@@ -1458,13 +1458,17 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__incidents__subcmd__ack)
-            opts="-c -v -q -h -V --note --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --note --by --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1488,12 +1492,16 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__incidents__subcmd__approve)
-            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --by --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1514,12 +1522,16 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__incidents__subcmd__dismiss)
-            opts="-c -v -q -h -V --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --by --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1540,7 +1552,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__incidents__subcmd__feedback)
-            opts="-c -v -q -h -V --agent --note --config --db --json --dry-run --wait --verbose --quiet --help --version good bad"
+            opts="-c -v -q -h -V --agent --note --by --config --db --json --dry-run --wait --verbose --quiet --help --version good bad"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1551,6 +1563,10 @@ _orchestrator() {
                     return 0
                     ;;
                 --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1738,7 +1754,7 @@ _orchestrator() {
             return 0
             ;;
         orchestrator__subcmd__incidents__subcmd__resolve)
-            opts="-c -v -q -h -V --note --plan --outside-policy --config --db --json --dry-run --wait --verbose --quiet --help --version"
+            opts="-c -v -q -h -V --note --plan --outside-policy --by --config --db --json --dry-run --wait --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1749,6 +1765,10 @@ _orchestrator() {
                     return 0
                     ;;
                 --plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

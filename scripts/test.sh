@@ -55,6 +55,7 @@ declare -A NEEDS=(
   [/usr/sbin/ip]=iproute2
   [/usr/bin/unshare]=util-linux
   [/usr/bin/openssl]=openssl
+  [/usr/bin/time]=time
 )
 
 missing=()

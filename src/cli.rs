@@ -141,7 +141,9 @@ pub enum Command {
     /// database, works on a read-only or full state disk, and fails when the database does not
     /// exist or its schema is not this binary's.
     ///
-    /// `detected`: incidents opened. `recovered`: closed by their check passing again.
+    /// `host`: the host's one name (`[escalation] hostname`, else the kernel's), as the
+    /// dashboard, mail and alerts give it. `detected`: incidents opened. `recovered`: closed by
+    /// their check passing again.
     /// `open`: still open in phases 1-3. A symptom (an incident caused by a failing dependency
     /// or by its service's incident, `incidents show`: `caused by`) counts in none of these
     /// names: its cause does.
@@ -195,10 +197,11 @@ pub enum Command {
     /// `orchestrator_patterns`, `orchestrator_circuit_breaker_open` (1 while [policy] budget is
     /// reached) and `orchestrator_plan_actions_last_hour`. The histogram `orchestrator_time_to_resolve_seconds{phase}`
     /// (`_bucket{le}`, `_sum`, `_count`; bounds 1 s to 1 day) sums across hosts.
-    /// `orchestrator_last_cycle_timestamp_seconds` (0 before the first) and
+    /// `orchestrator_last_cycle_timestamp_seconds` (the last `scan` or `cycle` that finished, 0
+    /// before the first; a person's `incidents approve` or `dismiss` is no cycle) and
     /// `orchestrator_last_cycle_success` (0 when the newest cycle not still running failed, or
     /// none ran; a cycle unfinished after [serve] stale_after counts as failed) let a stopped
-    /// timer be alerted on; `orchestrator_build_info{version}` is 1. Per agent, counters since the
+    /// timer be alerted on; `orchestrator_build_info{version,host}` is 1. Per agent, counters since the
     /// database began: `orchestrator_agent_consultations_total`, `_incidents_total`,
     /// `_proposals_total`, `_fixes_total`, `_refused_total`, `_abstentions_total`,
     /// `_seconds_total`, `_cost_usd_total` `{agent}` and `orchestrator_agent_tokens_total
@@ -405,11 +408,19 @@ pub enum IncidentsCommand {
     Approve {
         /// The incident's id
         id: i64,
+        /// Who decides, recorded as cli:NAME [default: $SUDO_USER, else the login name (the
+        /// login uid, the terminal's owner, $LOGNAME), else $USER, else your user's name]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
     /// Dismiss the plan held for an incident; the incident stays escalated
     Dismiss {
         /// The incident's id
         id: i64,
+        /// Who decides, recorded as cli:NAME [default: $SUDO_USER, else the login name (the
+        /// login uid, the terminal's owner, $LOGNAME), else $USER, else your user's name]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
     /// Acknowledge an escalation: you are on it, so reminders stop
     Ack {
@@ -418,6 +429,10 @@ pub enum IncidentsCommand {
         /// A note kept with the escalation
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+        /// Who decides, recorded as cli:NAME [default: $SUDO_USER, else the login name (the
+        /// login uid, the terminal's owner, $LOGNAME), else $USER, else your user's name]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
     /// Resolve an incident by hand; with --plan, the plan that fixed it is learned
     ///
@@ -439,6 +454,10 @@ pub enum IncidentsCommand {
         /// deleted from the patterns table. The dashboard cannot do this
         #[arg(long, requires = "plan")]
         outside_policy: bool,
+        /// Who decides, recorded as cli:NAME [default: $SUDO_USER, else the login name (the
+        /// login uid, the terminal's owner, $LOGNAME), else $USER, else your user's name]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
     /// Mark an agent's diagnosis of an incident right (good) or wrong (bad)
     ///
@@ -457,6 +476,10 @@ pub enum IncidentsCommand {
         /// Why (kept with the verdict)
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+        /// Who decides, recorded as cli:NAME [default: $SUDO_USER, else the login name (the
+        /// login uid, the terminal's owner, $LOGNAME), else $USER, else your user's name]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
 }
 
@@ -512,7 +535,8 @@ pub enum SilenceCommand {
         /// Why: shown on the dashboard and in `silence list`
         #[arg(long, value_name = "TEXT")]
         note: String,
-        /// Who [default: $SUDO_USER, else $USER, else the user id]
+        /// Who [default: $SUDO_USER, else the login name (the login uid, the terminal's
+        /// owner, $LOGNAME), else $USER, else your user's name]
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
     },
@@ -588,9 +612,10 @@ pub enum ConfigCommand {
     /// Every type, key and value problem of the file is printed in one run (a TOML syntax
     /// error alone, since the parser cannot read past it), and the exit status is 2. A valid
     /// config may still get warnings, on stderr: no escalation channel, agents no phase uses,
-    /// checks with no remedy and no unit, checks that need systemd on a host without it,
-    /// [policy] globs that do not compile, and a [policy] that refuses what the builtin
-    /// runbook proposes. Warnings leave the exit status 0 unless --strict.
+    /// checks of a service with no remedy and no unit (not disk, memory, load, systemd-failed,
+    /// log and certificate checks: they have nothing to restart), checks that need systemd on a
+    /// host without it, [policy] globs that do not compile, and a [policy] that refuses what
+    /// the builtin runbook proposes. Warnings leave the exit status 0 unless --strict.
     Check {
         /// Exit 2 when there are warnings
         #[arg(long)]

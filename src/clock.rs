@@ -79,15 +79,36 @@ fn split_offset(text: &str) -> Option<(&str, i64)> {
     (hours < 24 && minutes < 60).then_some((time, sign * (hours * 3600 + minutes * 60)))
 }
 
-/// "3m ago"-style age for tables read by people (a time in the future is "0s ago").
-pub fn age(ts: Timestamp, now: Timestamp) -> String {
-    // `as` saturates: an infinite or absurd difference is a large number, not a panic.
-    let secs = (clamp(now) - clamp(ts)).max(0.0) as u64;
-    match secs {
-        0..=59 => format!("{secs}s ago"),
-        60..=3599 => format!("{}m ago", secs / 60),
-        3600..=86_399 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86_400),
+/// A time as people read it from now: `3m ago`, or `in 2h` when it is still ahead (a silence's
+/// end, a retry); `now` within a second either way.
+pub fn relative(ts: Timestamp, now: Timestamp) -> String {
+    let ahead = clamp(ts) - clamp(now);
+    if ahead.abs() < 1.0 {
+        return "now".into();
+    }
+    // `as` saturates: an absurd difference is a large number, not a panic.
+    let span = in_words(ahead.abs() as u64);
+    if ahead > 0.0 {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
+}
+
+/// `45s`, `12m`, `2h`, `1h30m`, `3d`: to the nearest minute below a day, so a silence of two
+/// hours set a moment ago ends "in 2h", not "in 1h59m".
+fn in_words(secs: u64) -> String {
+    if secs < 60 {
+        return format!("{secs}s");
+    }
+    let minutes = secs.saturating_add(30) / 60;
+    match minutes {
+        0..=59 => format!("{minutes}m"),
+        60..=1439 => match minutes % 60 {
+            0 => format!("{}h", minutes / 60),
+            rest => format!("{}h{rest:02}m", minutes / 60),
+        },
+        _ => format!("{}d", minutes / 1440),
     }
 }
 
@@ -123,8 +144,24 @@ mod tests {
         for before in [-1.0, -1e300, f64::NEG_INFINITY, f64::NAN] {
             assert_eq!(rfc3339(before), "1970-01-01T00:00:00Z", "{before}");
         }
-        assert_eq!(age(f64::NEG_INFINITY, f64::INFINITY), "2932896d ago");
-        assert_eq!(age(f64::NAN, 0.0), "0s ago");
+        assert_eq!(relative(f64::NEG_INFINITY, f64::INFINITY), "2932897d ago");
+        assert_eq!(relative(f64::INFINITY, 0.0), "in 2932897d");
+        assert_eq!(relative(f64::NAN, 0.0), "now");
+    }
+
+    #[test]
+    fn past_times_read_as_ago_and_future_ones_as_in() {
+        let now = 1_000_000.0;
+        assert_eq!(relative(now, now), "now");
+        assert_eq!(relative(now - 45.0, now), "45s ago");
+        assert_eq!(relative(now - 240.0, now), "4m ago");
+        assert_eq!(relative(now - 5400.0, now), "1h30m ago");
+        assert_eq!(relative(now - 3.0 * 86_400.0, now), "3d ago");
+        // A silence ending in two hours is not "0s ago".
+        assert_eq!(relative(now + 7200.0, now), "in 2h");
+        assert_eq!(relative(now + 7199.0, now), "in 2h");
+        assert_eq!(relative(now + 7140.0, now), "in 1h59m");
+        assert_eq!(relative(now + 80.0, now), "in 1m");
     }
 
     #[test]

@@ -8,6 +8,11 @@ use std::io::Write;
 use std::os::fd::AsFd;
 use std::sync::OnceLock;
 
+/// The log target of a line about an incident's change of state that the command's report
+/// prints too. The journal needs the line (no report goes there); a person at a terminal reads
+/// the report, so there it is left out, and a result is not printed twice (main.rs).
+pub const CHANGE: &str = "change";
+
 /// Whether stderr is the journal: decided once per process, before any line is written.
 pub fn stderr_is_journal() -> bool {
     static ANSWER: OnceLock<bool> = OnceLock::new();

@@ -28,16 +28,21 @@ fn limit_malloc_arenas() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn limit_malloc_arenas() {}
 
-/// On a terminal: warnings and errors, with a timestamp and the level. In the journal
-/// (a systemd unit): info too, since those lines are the state changes a person reads back
-/// with `journalctl -u`, each with its priority prefix and without a timestamp of its own.
+/// On a terminal: warnings and errors, with a timestamp and the level; when the report is
+/// read there too, not the incidents' changes of state it prints itself (`journald::CHANGE`),
+/// so that no result shows twice. In the journal (a systemd unit): info too, since those lines
+/// are the state changes a person reads back with `journalctl -u`, each with its priority
+/// prefix and without a timestamp of its own.
 fn init_logging(cli: &Cli) {
+    use std::io::IsTerminal;
     let journal = journald::stderr_is_journal();
+    let reads_the_report = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let level = match (cli.global.quiet, cli.global.verbose, journal) {
-        (true, _, _) => "error",
-        (false, 0, false) => "warn",
-        (false, 0 | 1, _) => "info",
-        (false, _, _) => "debug",
+        (true, _, _) => "error".to_string(),
+        (false, 0, false) if reads_the_report => format!("warn,{}=off", journald::CHANGE),
+        (false, 0, false) => "warn".to_string(),
+        (false, 0 | 1, _) => "info".to_string(),
+        (false, _, _) => "debug".to_string(),
     };
     let mut builder =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level));

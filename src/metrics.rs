@@ -202,7 +202,7 @@ impl Exposition {
 /// counters since the database was created (kept as events happen, so this reads a few rows
 /// on any history), `_ratio` gauges derived from them, a time-to-resolve histogram that sums
 /// across hosts, the last cycle for staleness alerts, then per-check status and perfdata.
-pub fn prometheus(totals: &Totals, checks: &[CheckState]) -> String {
+pub fn prometheus(totals: &Totals, checks: &[CheckState], host: &str) -> String {
     let mut out = Exposition(String::new());
     incident_counters(&mut out, totals);
     ratios(&mut out, totals);
@@ -214,7 +214,7 @@ pub fn prometheus(totals: &Totals, checks: &[CheckState]) -> String {
     );
     out.single("patterns", "Learned patterns.", totals.patterns.to_string());
     breaker(&mut out, &totals.breaker);
-    cycle_and_build(&mut out, totals);
+    cycle_and_build(&mut out, totals, host);
     agent_series(&mut out, totals);
     fleet_series(&mut out, totals);
     escalation_series(&mut out, totals, checks);
@@ -499,7 +499,7 @@ fn fleet_series(out: &mut Exposition, totals: &Totals) {
     }
 }
 
-fn cycle_and_build(out: &mut Exposition, totals: &Totals) {
+fn cycle_and_build(out: &mut Exposition, totals: &Totals, host: &str) {
     out.single(
         "last_cycle_timestamp_seconds",
         "When the last cycle finished (Unix time); 0 before the first.",
@@ -510,10 +510,13 @@ fn cycle_and_build(out: &mut Exposition, totals: &Totals) {
         "1 when the newest cycle not still running finished, 0 when it failed or none ran.",
         u8::from(totals.last_cycle_success == Some(true)).to_string(),
     );
-    out.family("build_info", "Always 1; the version is the label.");
+    out.family(
+        "build_info",
+        "Always 1; the labels are the version and the host's name as every message gives it.",
+    );
     out.sample(
         "build_info",
-        &[("version", env!("CARGO_PKG_VERSION"))],
+        &[("version", env!("CARGO_PKG_VERSION")), ("host", host)],
         "1".into(),
     );
 }
@@ -652,7 +655,7 @@ mod tests {
             last_ok_at: None,
             perfdata: r#"[{"label":"time","value":5.0,"uom":"ms"},{"label":"size","value":2.0,"uom":"KB"}]"#.into(),
         }];
-        let text = prometheus(&Totals::default(), &checks);
+        let text = prometheus(&Totals::default(), &checks, "web-01");
         assert!(
             text.contains("orchestrator_check_status{check=\"a\\\"b\"} 1"),
             "{text}"
@@ -684,7 +687,7 @@ mod tests {
             .entry("ttr_sum".into())
             .or_default()
             .insert("1".into(), 42.5);
-        let text = prometheus(&totals, &[]);
+        let text = prometheus(&totals, &[], "web-01");
         for line in [
             "orchestrator_time_to_resolve_seconds_bucket{phase=\"1\",le=\"1\"} 2",
             "orchestrator_time_to_resolve_seconds_bucket{phase=\"1\",le=\"5\"} 2",

@@ -287,7 +287,7 @@ proptest! {
         prop_assert_eq!(shown.len(), 20, "{}", shown);
         let back = clock::parse_rfc3339(&shown).expect("what rfc3339 writes, it reads");
         prop_assert!((back - clock::clamp(ts)).abs() < 1.0, "{} {}", ts, back);
-        let _ = clock::age(ts, now);
+        let _ = clock::relative(ts, now);
         let _ = clock::duration_from_secs(ts);
     }
 

@@ -38,7 +38,7 @@ const TOKENS: &[&str] = &[
     r"ya29\.[0-9A-Za-z_-]{20,}",                                // Google OAuth access tokens
     r"gh[pousr]_[A-Za-z0-9]{20,}",                              // GitHub tokens
     r"github_pat_[A-Za-z0-9_]{20,}",                            // GitHub fine-grained tokens
-    // GitLab tokens; each prefix whole, so that the gate looks for `glrt-`, not `rt` (in `port`).
+    // GitLab tokens; each prefix written whole, so that the gate looks for `glrt`, not `rt`.
     r"(?:glpat|gldt|glrt|glptt|glcbt|gloas|glsoat|glft|glimt|glagent)-[A-Za-z0-9_-]{20,}",
     r"xox[abposre]-[A-Za-z0-9-]{10,}",             // Slack tokens
     r"xapp-[0-9]-[A-Za-z0-9-]{10,}",               // Slack app tokens

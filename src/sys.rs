@@ -28,6 +28,50 @@ pub fn systemd_is_running() -> bool {
     Path::new("/run/systemd/system").is_dir()
 }
 
+/// The uid a person logged in as (`/proc/self/loginuid`, set by pam_loginuid at login and
+/// kept by the kernel across `sudo` and `su`); `None` when no login set it (a service, most
+/// containers).
+pub fn login_uid() -> Option<u32> {
+    let text = std::fs::read_to_string("/proc/self/loginuid").ok()?;
+    let uid: u32 = text.trim().parse().ok()?;
+    // (uid_t)-1: unset.
+    (uid != u32::MAX).then_some(uid)
+}
+
+/// The owner of the terminal on stdin, stdout or stderr, the first that is one: who logged in
+/// on it (`sudo` and `su` leave the terminal theirs, as `who am i` reads it).
+pub fn terminal_owner() -> Option<u32> {
+    use std::io::IsTerminal;
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let terminals = [
+        stdin.is_terminal().then(|| stdin.as_fd()),
+        stdout.is_terminal().then(|| stdout.as_fd()),
+        stderr.is_terminal().then(|| stderr.as_fd()),
+    ];
+    let fd = terminals.into_iter().flatten().next()?;
+    rustix::fs::fstat(fd).ok().map(|stat| stat.st_uid)
+}
+
+/// A user's name in `/etc/passwd`; `None` for a uid it does not list (a directory service's
+/// user: the callers fall back on the environment).
+pub fn user_name(uid: u32) -> Option<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    File::open("/etc/passwd")
+        .ok()?
+        .take(8 << 20)
+        .read_to_string(&mut text)
+        .ok()?;
+    text.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let listed: u32 = fields.nth(1)?.parse().ok()?;
+        (listed == uid && !name.is_empty()).then(|| name.to_string())
+    })
+}
+
 /// The kernel's name for this host.
 pub fn hostname() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname")

@@ -477,6 +477,85 @@ fn a_plan_needing_approval_is_held_until_a_person_approves_it() {
 }
 
 #[test]
+fn an_approved_plan_that_fails_leaves_the_incident_to_a_person_and_counts_as_no_cycle() {
+    let host = Host::new();
+    let _service = broken_service(&host, "");
+    // A plan a person may approve that cannot fix it: the service refuses the option.
+    let plan = format!(
+        r#"[{{"action": "run", "argv": ["{}", "--no-such-option"]}}]"#,
+        service_bin().display()
+    );
+    let config = std::fs::read_to_string(host.config_path()).unwrap()
+        + &agent(&host, "claude", &answer(&plan))
+        + "[research]\nagent = \"claude\"\n[escalation]\nhostname = \"web-01\"\n";
+    host.write_config(&config);
+    let held = host.run(&["--json", "research"]).ok().json();
+    assert_eq!(held["incidents"][0]["verdict"], "held", "{held}");
+    // The agent is told the host's one name, as mail and the dashboard give it.
+    let context: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(host.path("claude.context")).unwrap())
+            .unwrap();
+    assert_eq!(context["host"], "web-01", "{context}");
+    // The timer died twenty minutes ago; a person's decision must not hide that.
+    host.db()
+        .execute(
+            "UPDATE cycles SET started_at = started_at - 1200, finished_at = finished_at - 1200",
+            [],
+        )
+        .unwrap();
+    let last_cycle =
+        host.query_text("SELECT CAST(MAX(finished_at) AS TEXT) FROM cycles WHERE phase = 'scan'");
+
+    let approved = host
+        .command(&["--json", "incidents", "approve", "1"])
+        .env("SUDO_USER", "alice")
+        .output()
+        .unwrap();
+    let approved = Run::from(approved).ok().json();
+    assert_eq!(approved["verdict"], "escalated", "{approved}");
+    assert_eq!(approved["attempts"][0]["result"], "failed", "{approved}");
+
+    let shown = host.run(&["incidents", "show", "1"]).ok().stdout;
+    assert!(!shown.contains("awaiting approval"), "{shown}");
+    assert_contains(&shown, "(approved by cli:alice, ran ");
+    assert_contains(
+        &shown,
+        "why here:    phase 2: the plan from agent:claude approved by cli:alice ran and did not fix it (run failed: ",
+    );
+    assert_contains(
+        &host.query_text("SELECT reason FROM escalations"),
+        "ran and did not fix it",
+    );
+    assert_eq!(
+        host.query_text("SELECT status FROM escalations"),
+        "open",
+        "still a person's"
+    );
+    // Nothing waits for approval any more: reminders and the dashboard say why instead.
+    let dashboard = Dashboard::start(&host);
+    let (_, page) = ureq_get(&dashboard.url("/incidents/1")).unwrap();
+    assert!(!page.contains("waits for approval"), "{page}");
+    assert_contains(&page, "ran and did not fix it");
+
+    // `approve` took the cycle lock, but only a scan or a cycle says the timer runs.
+    let prometheus = host.run(&["metrics", "--prometheus"]).ok().stdout;
+    let timestamp = prometheus
+        .lines()
+        .find_map(|l| l.strip_prefix("orchestrator_last_cycle_timestamp_seconds "))
+        .unwrap();
+    assert_eq!(
+        timestamp.parse::<f64>().unwrap(),
+        last_cycle.parse::<f64>().unwrap()
+    );
+    assert_contains(&prometheus, "orchestrator_last_cycle_success 1");
+    let (status, health) = ureq_get(&dashboard.url("/health")).unwrap();
+    assert_eq!(status, 503, "{health}");
+    assert_contains(&health, "\"status\":\"stale\"");
+    host.run(&["scan"]).ok();
+    assert_eq!(ureq_get(&dashboard.url("/health")).unwrap().0, 200);
+}
+
+#[test]
 fn a_dismissed_plan_never_runs() {
     let host = Host::new();
     let service = broken_service(&host, "");
@@ -489,12 +568,13 @@ fn a_dismissed_plan_never_runs() {
         + "[research]\nagent = \"claude\"\n";
     host.write_config(&config);
     host.run(&["research"]).ok();
-    host.run(&["incidents", "dismiss", "1"]).ok();
+    host.run(&["incidents", "dismiss", "1", "--by", "carol"])
+        .ok();
     host.run(&["cycle"]).ok();
     assert!(service.pidfile.exists());
     assert_eq!(
-        host.query_text("SELECT decision FROM escalations"),
-        "dismissed"
+        host.query_text("SELECT decision || ' by ' || decided_by FROM escalations"),
+        "dismissed by cli:carol"
     );
     assert_eq!(host.run(&["incidents", "approve", "1"]).status, 3);
 }

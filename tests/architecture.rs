@@ -137,11 +137,12 @@ fn every_source_file_is_on_the_map() {
     );
 }
 
-/// A definition of `name` in `text`: an item, a variant, a field or a macro.
+/// A definition of `name` in `text`: an item, a variant, a field or a macro; in SQL, what a
+/// `CREATE` makes (a table, trigger, index, view or function).
 fn defines(text: &str, name: &str) -> bool {
     let name = regex::escape(name);
     let item = format!(
-        r"(?m)(\b(fn|struct|enum|trait|type|const|static|mod|union)\s+{name}\b|macro_rules!\s*{name}\b|^\s*(pub(\([a-z]+\))?\s+)?{name}\s*[,({{:]|^\s*{name}\s*=)"
+        r"(?m)(\b(fn|struct|enum|trait|type|const|static|mod|union)\s+{name}\b|macro_rules!\s*{name}\b|^\s*(pub(\([a-z]+\))?\s+)?{name}\s*[,({{:]|^\s*{name}\s*=|\bCREATE\s+(OR\s+REPLACE\s+)?(TABLE|TRIGGER|INDEX|VIEW|FUNCTION)\s+(IF\s+NOT\s+EXISTS\s+)?{name}\b)"
     );
     Regex::new(&item).unwrap().is_match(text)
 }

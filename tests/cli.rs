@@ -118,6 +118,12 @@ fn a_valid_config_gets_warnings_and_strict_makes_them_fail() {
         r#"
 [[checks]]
 name = "idle"
+kind = "tcp"
+address = "127.0.0.1:1"
+
+# A host-wide kind has no service to restart: no remedy is no oversight, and no warning.
+[[checks]]
+name = "load"
 kind = "load"
 warn = 50.0
 crit = 99.0
@@ -238,14 +244,9 @@ fn a_piped_cycle_prints_the_report_and_nothing_else() {
     );
 }
 
-#[test]
-fn a_cycle_on_a_terminal_shows_each_phase() {
-    // script(1) gives the command a terminal; without it there is nothing to show this on.
-    if !Path::new("/usr/bin/script").exists() {
-        eprintln!("skipping: script(1) is not installed");
-        return;
-    }
-    let host = host_with_checks(&[0]);
+/// `cycle` run on a terminal (script(1) gives it one, stdout and stderr alike), as a person
+/// types it; what the terminal showed, carriage returns and colours left in.
+fn cycle_on_a_terminal(host: &Host) -> String {
     let command = format!(
         "{} -c {} --db {} cycle",
         orchestrator_bin().display(),
@@ -255,10 +256,23 @@ fn a_cycle_on_a_terminal_shows_each_phase() {
     let out = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .env_remove("ORCHESTRATOR_CONFIG")
+        .env_remove("RUST_LOG")
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}");
+    text
+}
+
+#[test]
+fn a_cycle_on_a_terminal_shows_each_phase() {
+    // script(1) gives the command a terminal; without it there is nothing to show this on.
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipping: script(1) is not installed");
+        return;
+    }
+    let host = host_with_checks(&[0]);
+    let text = cycle_on_a_terminal(&host);
     for progress in [
         "scan: 1 check, 1 ok; no incident (",
         "fix: no incident (",
@@ -268,7 +282,60 @@ fn a_cycle_on_a_terminal_shows_each_phase() {
     ] {
         assert_contains(&text, progress);
     }
-    assert_contains(&text, "phase 4: no incident waits for it");
+    // Said once, by the line of its phase: not again in a report at the end.
+    assert!(!text.contains("no incident waits for it"), "{text}");
+    assert_eq!(text.matches("CHECK").count(), 1, "{text}");
+}
+
+#[test]
+fn a_cycle_on_a_terminal_says_each_result_once() {
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipping: script(1) is not installed");
+        return;
+    }
+    let host = Host::new();
+    // Nothing listens on port 1: the webhook's message waits for a retry.
+    host.write_config(&format!(
+        "{}[escalation]\nwebhook = {{ url = \"http://127.0.0.1:1/hook\" }}\n",
+        plugin_check("broken", 2)
+    ));
+    let text = cycle_on_a_terminal(&host);
+    for (said_once, what) in [
+        ("[incident 1 opened]", "the scan's result"),
+        (
+            "→ phase 2: phase 1: no learned pattern",
+            "phase 1's hand-off",
+        ),
+        (
+            "→ phase 4: phase 3: no consult agents",
+            "phase 3's hand-off",
+        ),
+        ("escalated (", "the escalation"),
+        ("to http://127.0.0.1:1/hook", "the delivery"),
+        ("broken says 2", "the check's summary"),
+    ] {
+        assert_eq!(
+            text.matches(said_once).count(),
+            1,
+            "{what} ({said_once}) is not said exactly once:\n{text}"
+        );
+    }
+    for progress in [
+        "scan: 1 check, 0 ok, 1 failing (broken); incidents: 1 opened (",
+        "fix: 1 incident (",
+        "escalate: 1 incident (",
+        "delivered:\r\n  escalation webhook to http://127.0.0.1:1/hook → retry: ",
+    ] {
+        assert_contains(&text, progress);
+    }
+    // The log's words for the same changes (`Opened`, `not sent, retry in`) stay for the
+    // journal; piped, the report and the log lines are as before.
+    assert!(
+        !text.contains("Opened") && !text.contains("not sent"),
+        "{text}"
+    );
+    let piped = host.run(&["cycle"]).ok();
+    assert_contains(&piped.stdout, "CHECK");
 }
 
 #[test]
@@ -312,5 +379,151 @@ fn every_log_line_about_an_escalation_links_the_incident() {
     assert!(about_it.len() >= 2, "{}", cycle.stderr);
     for line in about_it {
         assert!(line.ends_with(link), "{line}\n{}", cycle.stderr);
+    }
+}
+
+/// `incidents ack 1` on an escalated incident, run as `command` sets it up; who it recorded.
+fn acknowledged_by(host: &Host, mut command: std::process::Command) -> String {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let by = host.query_text("SELECT acknowledged_by FROM escalations");
+    host.db()
+        .execute(
+            "UPDATE escalations SET status = 'open', acknowledged_by = NULL, acknowledged_at = NULL",
+            [],
+        )
+        .unwrap();
+    by
+}
+
+/// The test process's own login uid is unset (CI, containers): the environment decides.
+fn no_login_uid() -> bool {
+    std::fs::read_to_string("/proc/self/loginuid").is_ok_and(|uid| uid.trim() == "4294967295")
+}
+
+#[test]
+fn acts_are_recorded_as_the_person_and_a_second_acknowledgement_says_by_whom() {
+    let host = host_with_checks(&[2]);
+    host.run(&["cycle"]).ok();
+    let ack = |env: &[(&str, &str)], args: &[&str]| {
+        let mut command = host.command(&[&["incidents", "ack", "1"][..], args].concat());
+        command
+            .env_remove("SUDO_USER")
+            .env_remove("LOGNAME")
+            .env_remove("USER")
+            .stdin(std::process::Stdio::null());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command
+    };
+    assert_eq!(
+        acknowledged_by(&host, ack(&[("SUDO_USER", "alice"), ("USER", "root")], &[])),
+        "cli:alice"
+    );
+    assert_eq!(
+        acknowledged_by(&host, ack(&[("SUDO_USER", "alice")], &["--by", "bob"])),
+        "cli:bob",
+        "--by names the person"
+    );
+    if no_login_uid() {
+        // No sudo, no login uid, no terminal: the login name is $LOGNAME, before $USER.
+        assert_eq!(
+            acknowledged_by(&host, ack(&[("LOGNAME", "carol"), ("USER", "root")], &[])),
+            "cli:carol"
+        );
+        // Nothing names anyone else: the user running it, by name, never `cli:unknown`.
+        // SAFETY: getuid(2) has no preconditions.
+        let uid = unsafe { libc::getuid() };
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+        let name = passwd
+            .lines()
+            .find(|l| l.split(':').nth(2) == Some(&uid.to_string()))
+            .and_then(|l| l.split(':').next())
+            .map_or(format!("uid {uid}"), str::to_string);
+        assert_eq!(acknowledged_by(&host, ack(&[], &[])), format!("cli:{name}"));
+    } else {
+        eprintln!("this process has a login uid: the $LOGNAME fallback is not reachable here");
+    }
+    let bad = host.run(&["incidents", "ack", "1", "--by", " "]);
+    assert_eq!(bad.status, 2, "{}", bad.stderr);
+
+    // A second acknowledgement names the first.
+    host.run(&["incidents", "ack", "1", "--by", "dave"]).ok();
+    let again = host.run(&["incidents", "ack", "1", "--by", "erin"]);
+    assert_eq!(again.status, 3, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .starts_with("orchestrator: incident 1 is already acknowledged by cli:dave at 20"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        host.query_text("SELECT acknowledged_by FROM escalations"),
+        "cli:dave"
+    );
+
+    // Resolving records the person too (`--by`), in the incident and its timeline.
+    host.run(&[
+        "incidents",
+        "resolve",
+        "1",
+        "--note",
+        "swapped the disk",
+        "--by",
+        "frank",
+    ])
+    .ok();
+    assert_eq!(
+        host.query_text("SELECT resolved_by FROM incidents WHERE id = 1"),
+        "person:cli:frank"
+    );
+}
+
+#[test]
+fn behind_su_the_login_uid_and_the_terminal_name_the_person_not_root() {
+    require_system!(
+        "behind_su_the_login_uid_and_the_terminal_name_the_person_not_root",
+        Need::Root
+    );
+    let host = host_with_checks(&[2]);
+    host.run(&["cycle"]).ok();
+    let bin = orchestrator_bin().display().to_string();
+    let config = host.config_path().display().to_string();
+    let db = host.db_path().display().to_string();
+    // As root's shell reached by `su -` from a login of nobody (uid 65534): the kernel keeps
+    // the login uid, and $LOGNAME and $USER say root.
+    let mut su = std::process::Command::new("sh");
+    su.args([
+        "-c",
+        "echo 65534 > /proc/self/loginuid && exec \"$0\" -c \"$1\" --db \"$2\" incidents ack 1",
+        &bin,
+        &config,
+        &db,
+    ])
+    .env_remove("SUDO_USER")
+    .env("LOGNAME", "root")
+    .env("USER", "root");
+    assert_eq!(acknowledged_by(&host, su), "cli:nobody");
+    if no_login_uid() {
+        // On a terminal nobody owns (script(1) gives one), with no login uid: its owner.
+        let mut on_tty = std::process::Command::new("script");
+        on_tty
+            .args([
+                "-qec",
+                &format!("sh -c 'chown 65534 \"$(tty)\" && exec {bin} -c {config} --db {db} incidents ack 1'"),
+                "/dev/null",
+            ])
+            .env_remove("SUDO_USER")
+            .env("LOGNAME", "root")
+            .env("USER", "root");
+        assert_eq!(acknowledged_by(&host, on_tty), "cli:nobody");
+    } else {
+        eprintln!("this process has a login uid, which outranks the terminal's owner");
     }
 }

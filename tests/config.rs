@@ -100,3 +100,38 @@ fn a_good_config_passes_and_the_default_is_printed() {
     let run = host.run(&["config", "check"]).ok();
     assert_contains(&run.stdout, "root-disk");
 }
+
+/// Everything the project ships as a config: the embedded default (as `config default` prints
+/// it on this host, and whole, as install.sh writes it), the commented example the man page
+/// points to, and the config install.sh writes for a prefix of its own (with `[state] db`).
+#[test]
+fn every_config_the_project_ships_passes_config_check_strict() {
+    let host = Host::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let printed = host.path("printed.toml");
+    std::fs::write(&printed, host.run(&["config", "default"]).ok().stdout).unwrap();
+    let staged = host.path("staged");
+    let install = std::process::Command::new("bash")
+        .arg(root.join("scripts/install.sh"))
+        .args(["--prefix", "/opt/orch", "--binary"])
+        .arg(orchestrator_bin())
+        .arg("--destdir")
+        .arg(&staged)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    for config in [
+        root.join("src/config/default.toml"),
+        printed,
+        root.join("examples/orchestrator.toml"),
+        staged.join("opt/orch/etc/orchestrator/orchestrator.toml"),
+        staged.join("opt/orch/share/doc/orchestrator/examples/orchestrator.toml"),
+    ] {
+        assert_passes_strict(&config);
+    }
+}

@@ -50,7 +50,7 @@ fn a_browser_renders_the_pages_and_hostile_text_stays_text() {
     host.run(&["cycle"]).ok();
     let dashboard = Dashboard::start(&host);
     let overview = chromium_dom(&dashboard.url("/"));
-    assert_contains(&overview, "Open escalations");
+    assert_contains(&overview, "Needs a person now");
     assert_contains(&overview, "escalation rate (7d)");
     assert_contains(&overview, "href=\"/incidents/1\"");
     // Logged in, as the forms show only to a person who may decide.
@@ -78,9 +78,9 @@ fn a_browser_paints_the_pages_with_their_style() {
     host.write_config(&hostile_config(&host));
     host.run(&["cycle"]).ok();
     let dashboard = Dashboard::start(&host);
-    // Each page's coloured badge: the open escalation on the overview, the critical severity
-    // on the incident's page.
-    for (path, badge) in [("/", "#fef3c7"), ("/incidents/1", "#fee2e2")] {
+    // Each page's colours: the critical incident's red edge and badge on the overview, the
+    // escalated badge on the incident's page.
+    for (path, badge) in [("/", "#dc2626"), ("/incidents/1", "#fee2e2")] {
         let png = host.path(&format!("screenshot{}.png", path.replace('/', "-")));
         // As a person logged in sees it, forms included.
         let shot = Screenshot::take(&dashboard.login_link(&host, path), 1200, 800, &png);

@@ -309,26 +309,94 @@ fn screenshot_path(name: &str) -> std::path::PathBuf {
     dir.join(name)
 }
 
-/// The page's `document.documentElement.scrollWidth` when laid out `width` px wide.
+/// A page laid out in a viewport `width`×`height`, and what the probe measures there.
+struct Frame<'a> {
+    html: &'a str,
+    width: u32,
+    height: u32,
+    /// CSS selectors whose first match is measured (`rect`, colours).
+    selectors: &'a [&'a str],
+}
+
+/// What the probe measured of one frame: `scroll_width` (the document's), `widest_right` and
+/// `widest` (the element reaching furthest right, so that a box scrolling sideways inside the
+/// page is seen too), and for each selector its first match's `left`, `right`, `top`,
+/// `bottom`, `class`, `color`, `background` and `border_left` (computed), or null.
+type Measured = serde_json::Value;
+
+/// Lays each page out as a phone or a desktop shows it and measures it, all in one Chromium.
 ///
-/// The dashboard's CSP forbids script (and framing), so the page's own bytes are put into a
-/// local file as the `srcdoc` of an iframe exactly `width` px wide, beside a probe that writes
-/// the frame's scroll width into the DOM, which Chromium's `--dump-dom` prints: the same
-/// markup and inline stylesheet, in a viewport of that width, with script allowed. (An iframe
-/// rather than `--window-size`: headless Chromium lays a page out at least 500 px wide.)
-fn scroll_width(html: &str, width: u32, dir: &std::path::Path) -> u32 {
-    let srcdoc = html.replace('&', "&amp;").replace('"', "&quot;");
-    let probe = format!(
-        "<!DOCTYPE html><html><body style=\"margin:0\"><iframe width=\"{width}\" height=\"900\" style=\"border:0\" \
-         onload=\"document.documentElement.setAttribute('data-scroll-width', this.contentDocument.documentElement.scrollWidth)\" \
-         srcdoc=\"{srcdoc}\"></iframe></body></html>"
-    );
-    let file = dir.join(format!("probe-{width}-{}.html", html.len()));
-    std::fs::write(&file, probe).unwrap();
+/// The dashboard's CSP forbids script (and framing), so each page's own bytes are put into a
+/// local file as the `srcdoc` of an iframe exactly `width`×`height` px, beside a probe that
+/// writes its measures into the DOM, which Chromium's `--dump-dom` prints: the same markup and
+/// inline stylesheet, in a viewport of that size, with script allowed. (An iframe rather than
+/// `--window-size`: headless Chromium lays a window out at least 500 px wide.)
+fn measure(frames: &[Frame], dir: &std::path::Path) -> Vec<Measured> {
+    let script = r#"function measure(f) {
+  var d = f.contentDocument, w = f.contentWindow, out = {};
+  out.scroll_width = d.documentElement.scrollWidth;
+  out.widest_right = 0; out.widest = '';
+  d.querySelectorAll('body *').forEach(function (e) {
+    var r = e.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0 && r.right > out.widest_right) {
+      out.widest_right = r.right; out.widest = e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 60);
+    }
+  });
+  JSON.parse(f.getAttribute('data-selectors')).forEach(function (sel) {
+    var e = d.querySelector(sel);
+    if (!e) { out[sel] = null; return; }
+    var r = e.getBoundingClientRect(), c = w.getComputedStyle(e);
+    out[sel] = {left: r.left, right: r.right, top: r.top, bottom: r.bottom, class: e.className,
+      color: c.color, background: c.backgroundColor, border_left: c.borderLeftColor};
+  });
+  f.setAttribute('data-measured', JSON.stringify(out));
+}"#;
+    let escape = |text: &str| text.replace('&', "&amp;").replace('"', "&quot;");
+    let mut page =
+        format!("<!DOCTYPE html><html><body style=\"margin:0\"><script>{script}</script>");
+    for frame in frames {
+        let selectors = serde_json::to_string(frame.selectors).unwrap();
+        page.push_str(&format!(
+            "<iframe width=\"{}\" height=\"{}\" style=\"border:0;display:block\" data-selectors=\"{}\" \
+             onload=\"measure(this)\" srcdoc=\"{}\"></iframe>",
+            frame.width,
+            frame.height,
+            escape(&selectors),
+            escape(frame.html)
+        ));
+    }
+    page.push_str("</body></html>");
+    let file = dir.join(format!("probe-{}.html", page.len()));
+    std::fs::write(&file, page).unwrap();
     let dom = chromium_dom_at(&format!("file://{}", file.display()), 1280);
-    let start =
-        dom.find("data-scroll-width=\"").expect("the probe ran") + "data-scroll-width=\"".len();
-    dom[start..].split('"').next().unwrap().parse().unwrap()
+    let measured: Vec<Measured> = dom
+        .split("data-measured=\"")
+        .skip(1)
+        .map(|rest| {
+            let text = rest.split('"').next().unwrap();
+            let json = text
+                .replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&");
+            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+        })
+        .collect();
+    assert_eq!(measured.len(), frames.len(), "the probe ran in every frame");
+    measured
+}
+
+/// Whether nothing in the measured page reaches past its viewport's right edge: neither the
+/// page nor a box inside it scrolls sideways.
+#[track_caller]
+fn assert_fits(measured: &Measured, width: u32, what: &str) {
+    let scroll = measured["scroll_width"].as_f64().unwrap();
+    let right = measured["widest_right"].as_f64().unwrap();
+    assert!(
+        scroll <= f64::from(width) && right <= f64::from(width) + 0.5,
+        "{what} at {width} px scrolls sideways: the page is {scroll} px wide, {} reaches {right} px",
+        measured["widest"]
+    );
 }
 
 #[test]
@@ -377,17 +445,20 @@ fn on_a_phone_and_a_desktop_the_pages_show_the_host_the_cycle_red_critical_and_c
     let escalated = chromium_dom(&dashboard.url("/incidents?status=escalated"));
     assert_contains(&escalated, "<span class=\"badge crit\">critical</span>");
 
+    let pages = [
+        ("/", "overview"),
+        ("/incidents?status=escalated", "incidents-escalated"),
+        ("/incidents/1", "incident"),
+        ("/checks", "checks"),
+        ("/silences", "silences"),
+        ("/patterns", "patterns"),
+    ];
+    let mut laid_out = Vec::new();
     for width in [1280, 390] {
-        for (path, shot_name) in [
-            ("/", "overview"),
-            ("/incidents?status=escalated", "incidents-escalated"),
-            ("/incidents/1", "incident"),
-            ("/checks", "checks"),
-            ("/silences", "silences"),
-            ("/patterns", "patterns"),
-        ] {
+        for (path, shot_name) in pages {
             let png = screenshot_path(&format!("{shot_name}-{width}.png"));
-            let shot = Screenshot::take(&dashboard.url(path), width, 2400, &png);
+            let html = ureq_get(&dashboard.url(path)).unwrap().1;
+            let shot = phone_screenshot(&html, width, 2400, &png);
             assert_eq!(shot.width, width);
             if path == "/" {
                 // The charts are painted: the phase-2 bars and their legend, the trend line.
@@ -407,16 +478,33 @@ fn on_a_phone_and_a_desktop_the_pages_show_the_host_the_cycle_red_critical_and_c
                     png.display()
                 );
             }
-            let html = ureq_get(&dashboard.url(path)).unwrap().1;
-            let scrolled = scroll_width(&html, width, host.dir.path());
-            assert_eq!(
-                scrolled,
-                width,
-                "{path} at {width} px is {scrolled} px wide: it scrolls sideways ({})",
-                png.display()
-            );
+            laid_out.push((path, width, html));
         }
     }
+    // No page scrolls sideways, at either width: not the page, not a box inside it.
+    let html = ureq_get(&dashboard.url("/")).unwrap().1;
+    let wide = html.replacen("<main>", "<main><div style=\"width:2000px\">wide</div>", 1);
+    let mut frames: Vec<Frame> = laid_out
+        .iter()
+        .map(|(_, width, html)| Frame {
+            html,
+            width: *width,
+            height: 900,
+            selectors: &[],
+        })
+        .collect();
+    frames.push(Frame {
+        html: &wide,
+        width: 390,
+        height: 900,
+        selectors: &[],
+    });
+    let measured = measure(&frames, host.dir.path());
+    for ((path, width, _), measured) in laid_out.iter().zip(&measured) {
+        assert_fits(measured, *width, path);
+    }
+    // The probe can see an overflow: the same page with a 2000 px wide block is measured so.
+    assert!(measured[laid_out.len()]["scroll_width"].as_f64().unwrap() >= 2000.0);
     // A reader who prefers a dark scheme gets one: the page background turns dark.
     let png = screenshot_path("overview-dark-390.png");
     let dark = Screenshot::take_with(
@@ -432,10 +520,6 @@ fn on_a_phone_and_a_desktop_the_pages_show_the_host_the_cycle_red_critical_and_c
         "the dark scheme is not painted ({})",
         png.display()
     );
-    // The probe can see an overflow: the same page with a 2000 px wide block is measured so.
-    let html = ureq_get(&dashboard.url("/")).unwrap().1;
-    let wide = html.replacen("<main>", "<main><div style=\"width:2000px\">wide</div>", 1);
-    assert!(scroll_width(&wide, 390, host.dir.path()) >= 2000);
 }
 
 /// Whether the page shows a time as people read it: `2026-11-27 03:12 UTC`.
@@ -451,4 +535,332 @@ fn regex_like_minute(page: &str) -> bool {
                 _ => b.is_ascii_digit(),
             })
     })
+}
+
+/// tests/servers/bad_smtp.py on a free port in `mode` (`reject:WORD`, `550@rcpt`, …), for a
+/// minute; killed when dropped.
+struct SmtpServer {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl SmtpServer {
+    fn start(mode: &str) -> SmtpServer {
+        let port = free_port();
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/bad_smtp.py");
+        let child = std::process::Command::new("/usr/bin/python3")
+            .arg(script)
+            .args([&port.to_string(), mode, "120"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start bad_smtp.py");
+        wait_until(
+            "bad_smtp.py listens",
+            std::time::Duration::from_secs(10),
+            || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        );
+        SmtpServer { port, child }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A small demo host, built by real cycles: the flaky service `web` crashes twice and phase 1
+/// restarts it; the nightly backup goes missing and is escalated (the mail goes out) and
+/// acknowledged by alice; then `web` reports itself unhealthy, nothing fixes it, and its
+/// escalation's mail is refused for good (550); a load plugin warns and is watched. Earlier
+/// days' incidents are added as past cycles would have left them, for the charts.
+struct DemoHost {
+    host: Host,
+    web: Service,
+    /// The failing check's summary, as the scan words it.
+    web_summary: String,
+}
+
+fn demo_config(host: &Host, web: &Service, smtp_port: u16) -> String {
+    format!(
+        r#"[cycle]
+settle = "300ms"
+
+[[checks]]
+name = "web"
+kind = "http"
+url = "{url}"
+timeout = "2s"
+logs = ["{log}"]
+remedy = [ {{ action = "run", argv = {start} }} ]
+
+[[checks]]
+name = "nightly-backup"
+kind = "file"
+path = "{backup}"
+max_age = "1d"
+
+[[checks]]
+name = "load-plugin"
+kind = "command"
+command = ["/bin/sh", "-c", "echo 'LOAD WARNING - load average per core: 2.61, 2.40, 2.02'; exit 1"]
+
+[escalation]
+hostname = "web-01"
+email = {{ to = ["ops@example.com"], from = "orchestrator@web-01", smtp = "smtp://127.0.0.1:{smtp_port}" }}
+
+[policy]
+reopen_within = "0s"
+"#,
+        url = web.url(),
+        log = web.logdir.join("service.log").display(),
+        start = web.start_toml(),
+        backup = host.path("backup.tar").display(),
+    )
+}
+
+fn demo_host() -> DemoHost {
+    let host = Host::new();
+    let web = Service::new(&host, "web");
+    std::fs::write(host.path("backup.tar"), "data").unwrap();
+    let accepting = SmtpServer::start("reject:nobody-is-refused");
+    host.write_config(&demo_config(&host, &web, accepting.port));
+    web.start();
+    host.run(&["cycle"]).ok();
+    for _ in 0..2 {
+        web.crash_clean();
+        host.run(&["cycle"]).ok();
+        assert!(web.healthy(), "phase 1 did not restart web");
+    }
+    std::fs::remove_file(host.path("backup.tar")).unwrap();
+    host.run(&["cycle"]).ok();
+    let backup = host.query_i64("SELECT id FROM incidents WHERE check_name = 'nightly-backup'");
+    assert_eq!(
+        host.query_text(&format!(
+            "SELECT n.status FROM notifications n JOIN escalations e ON e.id = n.escalation WHERE e.incident = {backup}"
+        )),
+        "sent"
+    );
+    host.command(&[
+        "incidents",
+        "ack",
+        &backup.to_string(),
+        "--note",
+        "restoring last night's backup from tape",
+    ])
+    .env("SUDO_USER", "alice")
+    .output()
+    .unwrap();
+
+    let refusing = SmtpServer::start("550@rcpt");
+    host.write_config(&demo_config(&host, &web, refusing.port));
+    web.set_flag("unhealthy", "");
+    host.run(&["cycle"]).ok();
+    let web_incident = host
+        .query_i64("SELECT id FROM incidents WHERE check_name = 'web' AND status = 'escalated'");
+    assert_eq!(
+        host.query_text(&format!(
+            "SELECT n.status FROM notifications n JOIN escalations e ON e.id = n.escalation WHERE e.incident = {web_incident}"
+        )),
+        "failed"
+    );
+    let web_summary = host.query_text(&format!(
+        "SELECT summary FROM incidents WHERE id = {web_incident}"
+    ));
+    past_incidents(&host, 20, 1);
+    DemoHost {
+        host,
+        web,
+        web_summary,
+    }
+}
+
+/// A page as a phone of `width`×`height` shows it, painted into `png`. Headless Chromium lays
+/// a window out at least 500 px wide, so the page's own bytes are shown in an iframe exactly
+/// that size (as [`measure`] lays them out), and the window is cut to it.
+fn phone_screenshot(html: &str, width: u32, height: u32, png: &std::path::Path) -> Screenshot {
+    let srcdoc = html.replace('&', "&amp;").replace('"', "&quot;");
+    let frame = format!(
+        "<!DOCTYPE html><html><body style=\"margin:0\"><iframe width=\"{width}\" height=\"{height}\" \
+         style=\"border:0;display:block\" srcdoc=\"{srcdoc}\"></iframe></body></html>"
+    );
+    let file = png.with_extension("html");
+    std::fs::write(&file, frame).unwrap();
+    let shot = Screenshot::take(&format!("file://{}", file.display()), width, height, png);
+    let _ = std::fs::remove_file(&file);
+    shot
+}
+
+#[test]
+fn the_overviews_first_screen_names_what_is_broken_on_a_desktop_and_a_phone() {
+    require_system!(
+        "the_overviews_first_screen_names_what_is_broken_on_a_desktop_and_a_phone",
+        CHROMIUM
+    );
+    let demo = demo_host();
+    let dashboard = Dashboard::start(&demo.host);
+    let get_page = |path: &str| ureq_get(&dashboard.url(path)).unwrap().1;
+    // A desktop's first screen, and a phone's (390×844, as an iPhone 12 to 15 shows a page).
+    let screens = [(1280, 800), (390, 844)];
+
+    let overview = get_page("/");
+    let summary = format!("<p class=\"summary\">{}</p>", demo.web_summary);
+    assert_contains(&overview, &summary);
+    assert!(
+        overview.find(&summary) < overview.find("Being worked on"),
+        "what needs a person comes first"
+    );
+    for (width, height) in screens {
+        let png = screenshot_path(&format!("first-screen-overview-{width}.png"));
+        let shot = phone_screenshot(&overview, width, height, &png);
+        // The severity's red (the card's edge and its badge) is painted on the first screen,
+        // and so is the refused mail, in red on pink.
+        assert!(
+            shot.pixels_of("#dc2626") > 1000,
+            "no critical red on the first screen ({})",
+            png.display()
+        );
+        assert!(
+            shot.pixels_of("#fee2e2") > 2000,
+            "the failed delivery is not flagged in red ({})",
+            png.display()
+        );
+    }
+    let selectors = [
+        "li.need",
+        "li.need .check",
+        "li.need .summary",
+        "li.need .undelivered",
+        "li.need:nth-child(2) .acked",
+    ];
+    let frames: Vec<Frame> = screens
+        .iter()
+        .map(|&(width, height)| Frame {
+            html: &overview,
+            width,
+            height,
+            selectors: &selectors,
+        })
+        .collect();
+    for (measured, (width, height)) in measure(&frames, demo.host.dir.path()).iter().zip(screens) {
+        let at = format!("the overview at {width}×{height}");
+        assert_fits(measured, width, &at);
+        // The worst first: the unacknowledged critical `web`, red-edged.
+        let card = &measured["li.need"];
+        assert_eq!(card["class"], "need crit", "{at}: {measured}");
+        assert_eq!(card["border_left"], "rgb(220, 38, 38)", "{at}");
+        for selector in selectors {
+            let seen = &measured[selector];
+            assert!(
+                seen["top"].as_f64().unwrap() >= 0.0
+                    && seen["bottom"].as_f64().unwrap() <= f64::from(height)
+                    && seen["left"].as_f64().unwrap() >= 0.0
+                    && seen["right"].as_f64().unwrap() <= f64::from(width),
+                "{at}: {selector} is not on the first screen: {seen}"
+            );
+        }
+        assert_eq!(
+            measured["li.need .undelivered"]["color"],
+            "rgb(153, 27, 27)"
+        );
+    }
+    assert_contains(
+        &overview,
+        "<b class=\"unacked\">nobody has acknowledged it</b>",
+    );
+    assert_contains(&overview, "acknowledged by <b>cli:alice</b>");
+    assert_contains(
+        &overview,
+        "email to ops@example.com failed: smtp://127.0.0.1:",
+    );
+    assert_contains(&overview, "(550): 5.7.1 refused for good");
+
+    // Every list page shows each row's check and summary on a phone without sideways
+    // scrolling: its rows are cards there, and nothing reaches past the screen's edge.
+    let lists = ["/", "/incidents", "/checks", "/patterns", "/silences"];
+    let pages: Vec<(&str, u32, String)> = lists
+        .iter()
+        .flat_map(|path| [(*path, 390, get_page(path)), (*path, 1280, get_page(path))])
+        .collect();
+    let frames: Vec<Frame> = pages
+        .iter()
+        .map(|(_, width, html)| Frame {
+            html,
+            width: *width,
+            height: 844,
+            selectors: &["tbody td:nth-child(2)", "thead"],
+        })
+        .collect();
+    for ((path, width, _), measured) in pages.iter().zip(measure(&frames, demo.host.dir.path())) {
+        assert_fits(&measured, *width, path);
+        if *width == 390 && !measured["thead"].is_null() {
+            // A card, not a table: the column names stand before each value instead.
+            let head = &measured["thead"];
+            assert!(
+                head["right"].as_f64().unwrap() - head["left"].as_f64().unwrap() <= 1.0,
+                "{path}: the table's head is shown on a phone: {head}"
+            );
+        }
+    }
+    let html = get_page("/incidents");
+    for (width, height) in screens {
+        let png = screenshot_path(&format!("first-screen-incidents-{width}.png"));
+        phone_screenshot(&html, width, height, &png);
+    }
+    // The README's two pictures: UPDATE_SCREENSHOTS=1 draws them again from this demo host.
+    if std::env::var_os("UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::create_dir_all(&docs).unwrap();
+        for (width, _) in screens {
+            let shot = screenshot_path(&format!("first-screen-overview-{width}.png"));
+            std::fs::copy(&shot, docs.join(format!("overview-{width}.png"))).unwrap();
+        }
+    }
+    let _ = &demo.web;
+}
+
+#[test]
+fn the_host_has_one_name_on_the_dashboard_in_the_cli_and_in_metrics() {
+    let host = Host::new();
+    host.write_config(&format!(
+        "{}[escalation]\nhostname = \"web-01\"\n",
+        missing_file_config(&host)
+    ));
+    host.run(&["cycle"]).ok();
+    let dashboard = Dashboard::start(&host);
+    let (_, overview) = get(&dashboard.url("/"));
+    assert_contains(&overview, "<span class=\"host\">web-01</span>");
+    assert_contains(&overview, "<title>Overview · web-01 · orchestrator</title>");
+    let kernel = hostname();
+    if kernel != "web-01" {
+        assert!(
+            !overview.contains(&format!(">{kernel}<")),
+            "the kernel's name {kernel} beside web-01"
+        );
+    }
+    let (_, api) = get(&dashboard.url("/api/metrics"));
+    assert_contains(&api, "\"host\":\"web-01\"");
+    let (_, prometheus) = get(&dashboard.url("/metrics"));
+    assert_contains(&prometheus, "host=\"web-01\"");
+
+    let text = host.run(&["metrics"]).ok().stdout;
+    assert!(
+        text.starts_with("incidents detected on web-01 in the last 7d: 1"),
+        "{text}"
+    );
+    assert_eq!(
+        host.run(&["--json", "metrics"]).ok().json()["host"],
+        "web-01"
+    );
+    let exposition = host.run(&["metrics", "--prometheus"]).ok().stdout;
+    assert_contains(
+        &exposition,
+        &format!(
+            "orchestrator_build_info{{version=\"{}\",host=\"web-01\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        ),
+    );
 }

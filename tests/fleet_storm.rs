@@ -289,6 +289,9 @@ kind = "http"
 url = "http://127.0.0.1:8080/health"
 timeout = "3s"
 remedy = [{{ action = "run", argv = {remedy} }}]
+# The service's state directory, where its maintenance flag lives: an agent's plan may remove
+# what is there without a person (a file only the log names would wait for one).
+paths = ["{state}"]
 
 [agents.thinker]
 command = [{agent:?}]
@@ -303,6 +306,7 @@ token_file = "{token}"
 {fleet}"#,
         agent = agent.display().to_string(),
         token = host.host.path("token").display(),
+        state = host.mount.join("state").display(),
     )
 }
 

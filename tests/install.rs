@@ -127,8 +127,8 @@ fn a_staged_install_with_a_prefix_lands_under_destdir_and_changes_nothing_live()
     let out = install(destdir.path(), &["--prefix", "/opt/orch"], &systemctl);
     assert_success(&out);
 
-    // Everything under the prefix, except the state directories the units use wherever the
-    // prefix is.
+    // Everything under the prefix, the state and the metrics textfile directories too
+    // (autotools' localstatedir: PREFIX/var), nothing else made even empty.
     let staged = files_under(destdir.path());
     for file in &staged {
         assert!(
@@ -136,6 +136,14 @@ fn a_staged_install_with_a_prefix_lands_under_destdir_and_changes_nothing_live()
             "{file} is outside the prefix"
         );
     }
+    for dir in snapshot(&[destdir.path().to_str().unwrap()]).keys() {
+        let dir = format!("/{}", dir.strip_prefix(destdir.path()).unwrap().display());
+        assert!(
+            "/opt/orch".starts_with(&dir) || dir.starts_with("/opt/orch/"),
+            "{dir} was made outside the prefix"
+        );
+    }
+    assert!(!at("/var").exists(), "/var was made outside the prefix");
     for file in [
         "/opt/orch/bin/orchestrator",
         "/opt/orch/lib/systemd/system/orchestrator.service",
@@ -147,9 +155,36 @@ fn a_staged_install_with_a_prefix_lands_under_destdir_and_changes_nothing_live()
         "/opt/orch/share/man/man5/orchestrator.toml.5",
         "/opt/orch/share/bash-completion/completions/orchestrator",
         "/opt/orch/etc/orchestrator/orchestrator.toml",
+        "/opt/orch/share/doc/orchestrator/examples/orchestrator.toml",
     ] {
         assert!(staged.iter().any(|f| f == file), "{file} was not installed");
     }
+    // The example is the one orchestrator.toml(5) points to, and the default config is the
+    // embedded one whole (with its systemd check, whatever host ran install.sh), naming the
+    // database under the prefix.
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(
+        std::fs::read(at(
+            "/opt/orch/share/doc/orchestrator/examples/orchestrator.toml"
+        ))
+        .unwrap(),
+        std::fs::read(repo.join("examples/orchestrator.toml")).unwrap()
+    );
+    let config =
+        std::fs::read_to_string(at("/opt/orch/etc/orchestrator/orchestrator.toml")).unwrap();
+    assert!(
+        config.starts_with(&std::fs::read_to_string(repo.join("src/config/default.toml")).unwrap()),
+        "{config}"
+    );
+    assert_contains(&config, "kind = \"systemd-failed\"");
+    assert_contains(
+        &config,
+        "[state]\ndb = \"/opt/orch/var/lib/orchestrator/orchestrator.db\"\n",
+    );
+    assert_contains(
+        &std::fs::read_to_string(repo.join("man/orchestrator.toml.5")).unwrap(),
+        "share/doc/orchestrator/examples/orchestrator.toml",
+    );
     // Every shipped unit is installed, a unit added to systemd/ later included.
     for unit in std::fs::read_dir(format!("{}/systemd", env!("CARGO_MANIFEST_DIR"))).unwrap() {
         let name = unit.unwrap().file_name().into_string().unwrap();
@@ -158,13 +193,13 @@ fn a_staged_install_with_a_prefix_lands_under_destdir_and_changes_nothing_live()
             assert!(staged.contains(&file), "{file} was not installed");
         }
     }
-    assert!(at("/var/lib/orchestrator").is_dir());
-    let state_mode = std::fs::metadata(at("/var/lib/orchestrator"))
+    assert!(at("/opt/orch/var/lib/prometheus/node-exporter").is_dir());
+    let state_mode = std::fs::metadata(at("/opt/orch/var/lib/orchestrator"))
         .unwrap()
         .permissions()
         .mode()
         & 0o7777;
-    assert_eq!(state_mode, 0o700, "/var/lib/orchestrator is {state_mode:o}");
+    assert_eq!(state_mode, 0o700, "the state directory is {state_mode:o}");
 
     // The units run the installed binary with the installed config (not in /etc, so -c).
     let unit =
@@ -174,14 +209,19 @@ fn a_staged_install_with_a_prefix_lands_under_destdir_and_changes_nothing_live()
         "ExecStart=/opt/orch/bin/orchestrator -c /opt/orch/etc/orchestrator/orchestrator.toml scan",
     );
     assert!(!unit.contains("/usr/local/bin"), "{unit}");
+    // The metrics go to the textfile directory under the prefix; systemd makes a
+    // StateDirectory= only under /var/lib, so the unit names none (install.sh made it).
+    assert_contains(
+        &unit,
+        "metrics --textfile /opt/orch/var/lib/prometheus/node-exporter/orchestrator.prom\n",
+    );
+    assert!(!unit.contains("StateDirectory"), "{unit}");
+    assert!(
+        !unit.replace("/opt/orch/var/lib/", "").contains("/var/lib/"),
+        "{unit}"
+    );
     // The state is root's alone: the directory, and whatever the cycle creates in it.
     assert_contains(&unit, "UMask=0077");
-    let state_mode = std::os::unix::fs::PermissionsExt::mode(
-        &std::fs::metadata(at("/var/lib/orchestrator"))
-            .unwrap()
-            .permissions(),
-    ) & 0o7777;
-    assert_eq!(state_mode, 0o700, "/var/lib/orchestrator is {state_mode:o}");
     let dashboard = std::fs::read_to_string(at(
         "/opt/orch/lib/systemd/system/orchestrator-dashboard.service",
     ))
@@ -189,6 +229,10 @@ fn a_staged_install_with_a_prefix_lands_under_destdir_and_changes_nothing_live()
     assert_contains(
         &dashboard,
         "ExecStart=/opt/orch/bin/orchestrator -c /opt/orch/etc/orchestrator/orchestrator.toml serve",
+    );
+    assert_contains(
+        &dashboard,
+        "\nReadWritePaths=/opt/orch/var/lib/orchestrator\n",
     );
 
     // Every man page a unit's Documentation= names is installed (systemd-analyze verify runs
@@ -223,7 +267,7 @@ fn a_staged_install_with_a_prefix_lands_under_destdir_and_changes_nothing_live()
         &on_failure,
         "ExecStart=/opt/orch/bin/orchestrator -c /opt/orch/etc/orchestrator/orchestrator.toml notify-failure %i",
     );
-    // The installed binary accepts the installed config.
+    // The installed binary accepts the installed config, and finds the state under the prefix.
     let check = Command::new(at("/opt/orch/bin/orchestrator"))
         .arg("-c")
         .arg(at("/opt/orch/etc/orchestrator/orchestrator.toml"))
@@ -231,6 +275,14 @@ fn a_staged_install_with_a_prefix_lands_under_destdir_and_changes_nothing_live()
         .output()
         .unwrap();
     assert_success(&check);
+    assert_contains(
+        &String::from_utf8_lossy(&check.stdout),
+        "database: /opt/orch/var/lib/orchestrator/orchestrator.db",
+    );
+    assert_passes_strict(&at("/opt/orch/etc/orchestrator/orchestrator.toml"));
+    assert_passes_strict(&at(
+        "/opt/orch/share/doc/orchestrator/examples/orchestrator.toml",
+    ));
 
     // A second install keeps the admin's config; uninstall removes the rest and keeps it.
     std::fs::write(
@@ -322,5 +374,57 @@ fn the_default_prefix_uses_etc_and_an_upgrade_removes_units_an_older_install_lef
         std::fs::read_to_string(at("/usr/local/lib/systemd/system/orchestrator.service")).unwrap();
     assert_contains(&unit, "ExecStart=/usr/local/bin/orchestrator scan\n");
     assert!(at("/usr/local/bin/orchestrator").is_file());
+    // /usr/local is the system's: the state under /var, made by systemd's StateDirectory= too.
+    assert!(at("/var/lib/orchestrator").is_dir());
+    assert!(at("/var/lib/prometheus/node-exporter").is_dir());
+    assert_contains(&unit, "StateDirectory=orchestrator\n");
+    assert_contains(
+        &unit,
+        "metrics --textfile /var/lib/prometheus/node-exporter/orchestrator.prom\n",
+    );
+    assert!(at("/usr/local/share/doc/orchestrator/examples/orchestrator.toml").is_file());
+    let config = std::fs::read_to_string(at("/etc/orchestrator/orchestrator.toml")).unwrap();
+    assert!(!config.contains("[state]"), "{config}");
     assert_eq!(systemctl.calls(), "");
+}
+
+#[test]
+fn localstatedir_puts_the_state_and_the_textfile_where_it_says() {
+    let destdir = tempfile::tempdir().unwrap();
+    let at = |p: &str| destdir.path().join(p.trim_start_matches('/'));
+    let systemctl = SystemctlRecorder::new();
+    let live_before = snapshot(LIVE);
+    assert_success(&install(
+        destdir.path(),
+        &["--prefix", "/opt/orch", "--localstatedir", "/srv/orch"],
+        &systemctl,
+    ));
+    let mode = std::fs::metadata(at("/srv/orch/lib/orchestrator"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o7777;
+    assert_eq!(mode, 0o700);
+    assert!(at("/srv/orch/lib/prometheus/node-exporter").is_dir());
+    assert!(!at("/opt/orch/var").exists() && !at("/var").exists());
+    let unit =
+        std::fs::read_to_string(at("/opt/orch/lib/systemd/system/orchestrator.service")).unwrap();
+    assert_contains(
+        &unit,
+        "metrics --textfile /srv/orch/lib/prometheus/node-exporter/orchestrator.prom\n",
+    );
+    let config =
+        std::fs::read_to_string(at("/opt/orch/etc/orchestrator/orchestrator.toml")).unwrap();
+    assert_contains(
+        &config,
+        "db = \"/srv/orch/lib/orchestrator/orchestrator.db\"",
+    );
+    let relative = install(destdir.path(), &["--localstatedir", "srv"], &systemctl);
+    assert_eq!(relative.status.code(), Some(2));
+    assert_eq!(systemctl.calls(), "");
+    assert_eq!(
+        snapshot(LIVE),
+        live_before,
+        "a staged install changed the live host"
+    );
 }

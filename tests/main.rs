@@ -45,6 +45,7 @@ mod patterns;
 mod pipes;
 mod plugins;
 mod prometheus_rules;
+mod readme;
 mod runbook;
 mod security;
 mod serve_abuse;

@@ -72,6 +72,7 @@ fn metrics_report_a_real_history() {
         "flapped",
         "silenced",
         "agents",
+        "host",    // the host's one name ([escalation] hostname, else the kernel's)
         "version", // of every --json document (orchestrator(1), JSON OUTPUT)
     ];
     expected.sort();

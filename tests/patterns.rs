@@ -201,5 +201,6 @@ fn patterns_are_disabled_and_forgotten_from_the_dashboard_through_its_checked_fo
     );
     let page = get("/patterns");
     assert_contains(&page, "Nothing learned yet.");
-    assert_contains(&page, "<td>forgotten</td>");
+    // The change's row: its "What" cell (labelled for a phone's card).
+    assert_contains(&page, "<td data-label=\"What\">forgotten</td>");
 }

@@ -320,3 +320,19 @@ fn metrics_count_incidents_detected_under_a_silence_apart() {
     assert_contains(&text, "orchestrator_incidents_silenced_total 1");
     assert_contains(&text, "orchestrator_incidents_escalated_total 0");
 }
+
+#[test]
+fn a_silence_ending_in_two_hours_reads_in_2h_not_ago() {
+    let host = Host::new();
+    host.write_config(&file_check("backup", host.path("backup.tar").display()));
+    host.run(&["scan"]).ok();
+    host.run(&["silence", "add", "backup", "--for", "2h", "--note", "tape"])
+        .ok();
+    let list = host.run(&["silence", "list"]).ok().stdout;
+    assert_contains(&list, " (in 2h) ");
+    assert!(!list.contains("ago"), "{list}");
+    let dashboard = Dashboard::start(&host);
+    let (_, page) = ureq_get(&dashboard.url("/silences")).unwrap();
+    assert_contains(&page, "<span class=\"ago\">(in 2h)</span>");
+    assert!(!page.contains("(0s ago)"), "{page}");
+}

@@ -137,9 +137,15 @@ fn install_into_rootfs() -> PathBuf {
     root
 }
 
-/// Files written into the (cached, not yet booted) root before boot.
+/// Files written into the (cached, not yet booted) root before boot. The config install.sh
+/// wrote is kept aside as `installed.toml`, for `config check --strict` on this systemd.
 fn prepare_rootfs() {
     let root = install_into_rootfs();
+    std::fs::copy(
+        root.join("etc/orchestrator/orchestrator.toml"),
+        root.join("etc/orchestrator/installed.toml"),
+    )
+    .unwrap();
     let write = |path: &str, text: &str| {
         let full = root.join(path.trim_start_matches('/'));
         std::fs::create_dir_all(full.parent().unwrap()).unwrap();
@@ -229,6 +235,21 @@ fn on_a_real_systemd_the_timer_runs_the_chain_and_units_are_restarted() {
     }
     prepare_rootfs();
     let container = Container::boot();
+    // Every config the project ships passes `config check --strict` where systemd runs: the
+    // default install.sh wrote and the example orchestrator.toml(5) points to.
+    for config in [
+        "/etc/orchestrator/installed.toml",
+        "/usr/local/share/doc/orchestrator/examples/orchestrator.toml",
+    ] {
+        container.ok(&[
+            "/usr/local/bin/orchestrator",
+            "-c",
+            config,
+            "config",
+            "check",
+            "--strict",
+        ]);
+    }
     container.ok(&["systemctl", "start", "demo-web.service"]);
     container.ok(&["systemctl", "start", "forky.service"]);
     let _ = container.run(&["systemctl", "start", "broken.service"]);

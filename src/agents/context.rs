@@ -54,7 +54,7 @@ fn build_without_facts(facts: &Facts, redactor: &Redactor) -> Value {
     let unit = check.unit.as_deref();
     let journal_lines = facts.config.context.journal_lines;
     let mut live = json!({
-        "host": crate::sys::hostname().unwrap_or_default(),
+        "host": facts.config.host_name(),
         "check": describe_check(check),
         "unit_status": unit.and_then(unit_info::unit_status),
         "journal": unit.and_then(|u| unit_info::journal_tail(u, journal_lines)),

@@ -200,9 +200,22 @@ fn agent_warnings(config: &Config, found: &mut Vec<String>) {
     }
 }
 
+/// Kinds whose failure no restart of theirs mends: the whole host's resources and failed units
+/// (what can be done, free a full disk or name the units, is the runbook's and a person's), a
+/// log's error lines, a certificate's expiry. For them no `remedy` is no oversight.
+const NOTHING_TO_RESTART: [&str; 6] = [
+    "disk",
+    "memory",
+    "load",
+    "systemd-failed",
+    "log",
+    "certificate",
+];
+
 fn check_warnings(config: &Config, systemd: bool, found: &mut Vec<String>) {
     for check in &config.checks {
-        if check.remedy.is_empty() && check.unit.is_none() {
+        let host_wide = NOTHING_TO_RESTART.contains(&check.kind.name());
+        if check.remedy.is_empty() && check.unit.is_none() && !host_wide {
             found.push(format!(
                 "check `{}`: no `remedy` and no `unit`: phase 1 has nothing to try, so its \
                  incidents go to the agents or a person",

@@ -1,11 +1,11 @@
 //! `cycle`: the phases in order, in one process and under the cycle lock — no copy of their
 //! logic; then, with the lock released, the delivery of what phase 4 queued. On a terminal
-//! each phase gets a line as it runs; piped or in the journal, only the report is printed.
+//! each phase's part of the report is printed as soon as the phase ends, under a line with its
+//! time, and is not printed again at the end; piped or in the journal, only the report is.
 
 use super::report::{scan_summary, CycleReport, PhaseReport};
 use super::{load_config, or_tell_a_person, run_phase, CommandError};
 use crate::cli::Global;
-use crate::phases::report::{IncidentLine, Verdict};
 use crate::phases::{self, Runtime};
 use std::io::IsTerminal;
 use std::time::Instant;
@@ -19,27 +19,31 @@ pub fn exec(global: &Global) -> Result<ExitCode, CommandError> {
     let config = load_config(global)?;
     let result = run_phase(global, &config, "cycle", true, |rt| {
         Ok::<_, CommandError>(CycleReport {
-            scan: progress.step(rt, "scan", phases::scan::scan, scan_summary)?,
+            scan: progress.step(rt, "scan", phases::scan::scan, |r| {
+                (scan_summary(r), Some(r.render_text()))
+            })?,
             fix: progress.step(rt, "fix", phases::fix::fix, |r| {
-                verdicts(r.approved.iter().chain(&r.incidents))
+                acted(r.approved.len() + r.incidents.len(), r)
             })?,
             research: progress.step(rt, "research", phases::research::research, |r| {
-                verdicts(&r.incidents)
+                acted(r.incidents.len(), r)
             })?,
             consult: progress.step(rt, "consult", phases::consult::consult, |r| {
-                verdicts(&r.incidents)
+                acted(r.incidents.len(), r)
             })?,
             escalate: progress.step(rt, "escalate", phases::escalate::escalate, |r| {
-                verdicts(&r.incidents)
+                acted(r.incidents.len(), r)
             })?,
+            shown_live: progress.shown,
         })
     })
     .map(|_| ExitCode::SUCCESS);
     or_tell_a_person(global, &config, result)
 }
 
-/// A line per phase on a terminal: its name while it runs, then how long it took and what
-/// came of it. Nothing at all when stdout is not a terminal, so pipes and logs are unchanged.
+/// On a terminal, each phase's name while it runs, then a line with what it found and how
+/// long it took, and its part of the report: every result once. Nothing at all when stdout is
+/// not a terminal, so pipes and logs get the report alone, unchanged.
 struct Progress {
     shown: bool,
 }
@@ -50,7 +54,7 @@ impl Progress {
         rt: &mut Runtime,
         name: &str,
         phase: impl FnOnce(&mut Runtime) -> anyhow::Result<R>,
-        summary: impl FnOnce(&R) -> String,
+        shown: impl FnOnce(&R) -> (String, Option<String>),
     ) -> Result<R, CommandError> {
         if !self.shown {
             return Ok(phase(rt)?);
@@ -59,46 +63,27 @@ impl Progress {
         out!("{name} …");
         super::output::flush();
         let report = phase(rt);
-        let outcome = match &report {
-            Ok(report) => summary(report),
-            Err(_) => "failed".to_string(),
+        let (headline, body) = match &report {
+            Ok(report) => shown(report),
+            Err(_) => ("failed".to_string(), None),
         };
         outln!(
-            "\r{name}: {outcome} ({:.1} s)",
+            "\r{name}: {headline} ({:.1} s)",
             started.elapsed().as_secs_f64()
         );
+        if let Some(body) = body {
+            outln!("{body}\n");
+        }
         Ok(report?)
     }
 }
 
-/// `2 incidents: 1 fixed, 1 passed on`, or `no incident`.
-fn verdicts<'a>(lines: impl IntoIterator<Item = &'a IncidentLine>) -> String {
-    let mut counts: Vec<(&'static str, usize)> = Vec::new();
-    let mut total = 0;
-    for line in lines {
-        total += 1;
-        let word = verdict_word(&line.verdict);
-        match counts.iter_mut().find(|(w, _)| *w == word) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((word, 1)),
-        }
-    }
-    if total == 0 {
-        return "no incident".into();
-    }
-    let noun = if total == 1 { "incident" } else { "incidents" };
-    let parts: Vec<String> = counts.iter().map(|(w, n)| format!("{n} {w}")).collect();
-    format!("{total} {noun}: {}", parts.join(", "))
-}
-
-fn verdict_word(verdict: &Verdict) -> &'static str {
-    match verdict {
-        Verdict::Fixed => "fixed",
-        Verdict::Recovered => "recovered",
-        Verdict::PassedOn => "passed on",
-        Verdict::Left => "left",
-        Verdict::Held => "held for approval",
-        Verdict::Escalated => "escalated",
-        Verdict::Silenced => "silenced",
+/// An acting phase's line and part of the report: `no incident`, or how many it took up and
+/// then what became of each (its report's words, said once).
+fn acted<R: PhaseReport>(count: usize, report: &R) -> (String, Option<String>) {
+    match count {
+        0 => ("no incident".into(), None),
+        1 => ("1 incident".into(), Some(report.render_text())),
+        n => (format!("{n} incidents"), Some(report.render_text())),
     }
 }

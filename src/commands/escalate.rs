@@ -24,7 +24,7 @@ pub fn exec(global: &Global, resend: &[i64], test: bool) -> Result<ExitCode, Com
 /// Every channel gets a test message; any that did not take it fails the command (1).
 fn send_test(global: &Global) -> Result<ExitCode, CommandError> {
     let config = load_config(global)?;
-    let by = super::silence::invoking_user();
+    let by = super::person(None)?;
     if global.dry_run {
         let channels = config
             .escalation
@@ -82,7 +82,7 @@ fn send_again(global: &Global, ids: &[i64]) -> Result<ExitCode, CommandError> {
             )));
         }
     }
-    let by = super::operator();
+    let by = super::operator(None)?;
     let mut queued = Vec::new();
     for id in ids {
         if global.dry_run {

@@ -54,28 +54,46 @@ pub fn exec(global: &Global, command: IncidentsCommand) -> Result<ExitCode, Comm
             )
         }
         IncidentsCommand::Show { id } => show(global, &store, id),
-        IncidentsCommand::Approve { id } => decide(global, "approve", id, true),
-        IncidentsCommand::Dismiss { id } => decide(global, "dismiss", id, false),
-        IncidentsCommand::Ack { id, note } => acknowledge(global, store, id, note.as_deref()),
+        IncidentsCommand::Approve { id, by } => decide(global, "approve", id, true, by),
+        IncidentsCommand::Dismiss { id, by } => decide(global, "dismiss", id, false, by),
+        IncidentsCommand::Ack { id, note, by } => acknowledge(
+            global,
+            store,
+            id,
+            note.as_deref(),
+            &super::operator(by.as_deref())?,
+        ),
         IncidentsCommand::Resolve {
             id,
             note,
             plan,
             outside_policy,
+            by,
         } => {
+            let by = super::operator(by.as_deref())?;
             let teaching = if outside_policy {
                 Teaching::OutsidePolicy
             } else {
                 Teaching::WithinPolicy
             };
-            resolve(global, store, &config, id, &note, plan.as_deref(), teaching)
+            let resolution = Resolution {
+                note: &note,
+                plan: plan.as_deref(),
+                teaching,
+                by: &by,
+            };
+            resolve(global, store, &config, id, &resolution)
         }
         IncidentsCommand::Feedback {
             id,
             agent,
             verdict,
             note,
-        } => feedback(global, store, id, &agent, verdict, note.as_deref()),
+            by,
+        } => {
+            let by = super::operator(by.as_deref())?;
+            feedback(global, store, id, &agent, verdict, note.as_deref(), &by)
+        }
     }
 }
 
@@ -87,10 +105,10 @@ fn feedback(
     agent: &str,
     verdict: crate::cli::Verdict,
     note: Option<&str>,
+    by: &str,
 ) -> Result<ExitCode, CommandError> {
     let good = verdict == crate::cli::Verdict::Good;
-    let by = super::operator();
-    store.record_feedback(id, agent, good, note, &by)?;
+    store.record_feedback(id, agent, good, note, by)?;
     let word = if good { "good" } else { "bad" };
     if global.json {
         output::print_json(&json!({"incident": id, "agent": agent, "verdict": word, "by": by}));
@@ -121,7 +139,7 @@ fn list(global: &Global, store: &Store, filter: &IncidentFilter) -> Result<ExitC
                 i.severity.to_string(),
                 i.check.clone(),
                 i.occurrences.to_string(),
-                clock::age(i.detected_at, now),
+                clock::relative(i.detected_at, now),
                 output::cell(&i.summary, 70),
             ]
         })
@@ -288,15 +306,36 @@ fn show(global: &Global, store: &Store, id: i64) -> Result<ExitCode, CommandErro
         }
     }
     if let Some(held) = held {
-        let state = held
-            .decision
-            .map_or("awaiting approval", |decision| decision.as_str());
-        outln!("\nheld plan from {} ({state}): {}", held.source, held.plan);
+        outln!(
+            "\nheld plan from {} ({}): {}",
+            held.source,
+            held_state(&held),
+            held.plan
+        );
         if held.decision.is_none() {
             outln!("  approve: orchestrator incidents approve {id}    dismiss: orchestrator incidents dismiss {id}");
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a held plan stands: `awaiting approval`, `approved by cli:alice, not run yet`,
+/// `approved by cli:alice, ran 2026-11-27T03:12:00Z` (its attempt says how it went),
+/// `dismissed by cli:bob`.
+fn held_state(held: &crate::store::HeldPlan) -> String {
+    let by = held
+        .decided_by
+        .as_deref()
+        .map(|by| format!(" by {by}"))
+        .unwrap_or_default();
+    match (held.decision, held.executed_at) {
+        (None, _) => "awaiting approval".into(),
+        (Some(decision), Some(at)) => format!("{decision}{by}, ran {}", clock::rfc3339(at)),
+        (Some(crate::model::HeldDecision::Approved), None) => {
+            format!("approved{by}, not run yet: the next `fix` runs it")
+        }
+        (Some(decision), None) => format!("{decision}{by}"),
+    }
 }
 
 fn print_votes(votes: &[crate::store::Consultation]) {
@@ -342,8 +381,14 @@ fn print_votes(votes: &[crate::store::Consultation]) {
 }
 
 /// `approve` and `dismiss` act on the host (approve runs the plan), so they take the cycle lock.
-fn decide(global: &Global, name: &str, id: i64, approve: bool) -> Result<ExitCode, CommandError> {
-    let by = super::operator();
+fn decide(
+    global: &Global,
+    name: &str,
+    id: i64,
+    approve: bool,
+    by: Option<String>,
+) -> Result<ExitCode, CommandError> {
+    let by = super::operator(by.as_deref())?;
     if approve {
         return super::with_phase_lock(global, name, |rt| approval::approve(rt, id, &by));
     }
@@ -373,10 +418,10 @@ fn acknowledge(
     mut store: Store,
     id: i64,
     note: Option<&str>,
+    by: &str,
 ) -> Result<ExitCode, CommandError> {
-    let by = super::operator();
-    // No such incident, or nothing left to acknowledge: nothing to do.
-    store.acknowledge(id, &by, note)?;
+    // No such incident, nothing left to acknowledge, or acknowledged already: nothing to do.
+    store.acknowledge(id, by, note)?;
     report(
         global,
         json!({ "incident": id, "acknowledged_by": by }),
@@ -385,20 +430,31 @@ fn acknowledge(
     Ok(ExitCode::SUCCESS)
 }
 
+/// What a person says in `incidents resolve`.
+struct Resolution<'a> {
+    note: &'a str,
+    plan: Option<&'a str>,
+    teaching: Teaching,
+    by: &'a str,
+}
+
 fn resolve(
     global: &Global,
     mut store: Store,
     config: &crate::config::Config,
     id: i64,
-    note: &str,
-    plan: Option<&str>,
-    teaching: Teaching,
+    resolution: &Resolution,
 ) -> Result<ExitCode, CommandError> {
-    let by = super::operator();
+    let &Resolution {
+        note,
+        plan,
+        teaching,
+        by,
+    } = resolution;
     if teaching == Teaching::OutsidePolicy {
-        announce_outside_policy(&store, config, id, plan.unwrap_or_default(), &by)?;
+        announce_outside_policy(&store, config, id, plan.unwrap_or_default(), by)?;
     }
-    let learned = approval::resolve_by_person(&mut store, config, id, &by, note, plan, teaching)
+    let learned = approval::resolve_by_person(&mut store, config, id, by, note, plan, teaching)
         .map_err(|err| match err {
             ResolveError::Store(err) => CommandError::from(err),
             ResolveError::NotAPlan(_) => CommandError::Usage(format!("--plan is {err}")),

@@ -21,7 +21,7 @@ pub fn exec(
         // Counters since the database began, not the window: `--since` is for people.
         let mut totals = store.totals(config.serve.stale_after.as_secs_f64())?;
         totals.breaker = store.breaker(&config.policy.budget)?;
-        let text = metrics::prometheus(&totals, &store.check_states()?);
+        let text = metrics::prometheus(&totals, &store.check_states()?, &config.host_name());
         match textfile {
             Some(path) => write_atomically(path, &text)?,
             None => out!("{text}"),
@@ -30,10 +30,13 @@ pub fn exec(
     }
     let mut computed = metrics::compute(&store, since.as_secs_f64())?;
     computed.circuit_breaker = store.breaker(&config.policy.budget)?;
+    let host = config.host_name();
     if global.json {
-        output::print_json(&serde_json::to_value(&computed)?);
+        let mut document = serde_json::to_value(&computed)?;
+        document["host"] = host.into();
+        output::print_json(&document);
     } else {
-        print_table(&computed, since);
+        print_table(&computed, since, &host);
         print_failed(&computed, &store.failed_notifications(FAILED_SHOWN)?);
         print_breaker(&computed.circuit_breaker);
     }
@@ -136,8 +139,11 @@ fn percent(rate: Option<f64>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn print_table(m: &Metrics, since: Duration) {
-    outln!("incidents detected in the last {since}: {}", m.detected);
+fn print_table(m: &Metrics, since: Duration, host: &str) {
+    outln!(
+        "incidents detected on {host} in the last {since}: {}",
+        m.detected
+    );
     outln!(
         "  auto-fixed     {:>6}   auto-fix rate    {}",
         m.auto_fixed,

@@ -233,7 +233,11 @@ where
             log::info!("{summary}");
         }
     } else {
-        outln!("{}", report.render_text());
+        let text = report.render_text();
+        // Nothing left to print when `cycle` showed every part as it ran.
+        if !text.is_empty() {
+            outln!("{text}");
+        }
     }
     crate::clock::span("report printed");
     Ok(Some(report))
@@ -354,10 +358,39 @@ fn run_checks_unrecorded(
         .collect())
 }
 
-/// Who a person is, for decisions recorded from the shell.
-pub(crate) fn operator() -> String {
-    let user = std::env::var("SUDO_USER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".into());
-    format!("cli:{user}")
+/// Who a person is, for decisions recorded from the shell: `cli:NAME` (see [`person`]).
+pub(crate) fn operator(by: Option<&str>) -> Result<String, CommandError> {
+    Ok(format!("cli:{}", person(by)?))
+}
+
+/// The person at the keyboard: `--by NAME`; else the one behind sudo (`$SUDO_USER`); else the
+/// login name: the uid the kernel keeps from the login (`/proc/self/loginuid`), the owner of
+/// the terminal (both survive `su`), `$LOGNAME`; else `$USER`; else the user's own name
+/// (`uid N` when `/etc/passwd` does not list it). So root's shell
+/// reached by `sudo -i` or `su -` still records alice, not root or `cli:unknown`.
+pub(crate) fn person(by: Option<&str>) -> Result<String, CommandError> {
+    if let Some(name) = by {
+        let name = name.trim();
+        if name.is_empty() || name.chars().any(char::is_control) {
+            return Err(CommandError::Usage(format!(
+                "--by {name:?}: give a person's name (not empty, no control characters)"
+            )));
+        }
+        return Ok(name.to_string());
+    }
+    let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let logged_in = || {
+        [crate::sys::login_uid(), crate::sys::terminal_owner()]
+            .into_iter()
+            .flatten()
+            .find_map(crate::sys::user_name)
+    };
+    Ok(from_env("SUDO_USER")
+        .or_else(logged_in)
+        .or_else(|| from_env("LOGNAME"))
+        .or_else(|| from_env("USER"))
+        .unwrap_or_else(|| {
+            let uid = rustix::process::getuid().as_raw();
+            crate::sys::user_name(uid).unwrap_or_else(|| format!("uid {uid}"))
+        }))
 }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 pub fn exec(global: &Global, command: PatternsCommand) -> Result<ExitCode, CommandError> {
     let config = load_config(global)?;
-    let who = |by: Option<String>| by.unwrap_or_else(super::silence::invoking_user);
+    let who = |by: Option<String>| super::person(by.as_deref());
     match command {
         PatternsCommand::List { check } => {
             let store = open_store_readonly(global, &config)?;
@@ -22,7 +22,7 @@ pub fn exec(global: &Global, command: PatternsCommand) -> Result<ExitCode, Comma
         }
         PatternsCommand::Disable { id, note, by } => {
             let mut store = open_store(global, &config)?;
-            let pattern = store.disable_pattern(id, &who(by), &note)?;
+            let pattern = store.disable_pattern(id, &who(by)?, &note)?;
             changed(
                 global,
                 &store,
@@ -33,7 +33,7 @@ pub fn exec(global: &Global, command: PatternsCommand) -> Result<ExitCode, Comma
         }
         PatternsCommand::Enable { id, note, by } => {
             let mut store = open_store(global, &config)?;
-            let pattern = store.enable_pattern(id, &who(by), &note)?;
+            let pattern = store.enable_pattern(id, &who(by)?, &note)?;
             changed(
                 global,
                 &store,
@@ -44,7 +44,7 @@ pub fn exec(global: &Global, command: PatternsCommand) -> Result<ExitCode, Comma
         }
         PatternsCommand::Forget { id, note, by } => {
             let mut store = open_store(global, &config)?;
-            let forgotten = store.forget_pattern(id, &who(by), &note)?;
+            let forgotten = store.forget_pattern(id, &who(by)?, &note)?;
             if global.json {
                 let shown = masked_changes(&store, vec![forgotten]);
                 output::print_json(&json!({ "forgotten": shown.first() }));
@@ -93,7 +93,7 @@ fn list(global: &Global, store: &Store, check: Option<&str>) -> Result<ExitCode,
                 p.successes.to_string(),
                 p.failures.to_string(),
                 p.last_used_at
-                    .map_or_else(|| "-".to_string(), |at| clock::age(at, now)),
+                    .map_or_else(|| "-".to_string(), |at| clock::relative(at, now)),
                 output::cell(&store.mask(&shown_plan(&p.plan)), 80),
             ]
         })

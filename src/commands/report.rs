@@ -168,15 +168,28 @@ impl PhaseReport for ConsultReport {
     }
 }
 
+impl EscalateReport {
+    /// A line per message sent (or not) after the cycle lock was released.
+    fn delivery_lines(&self) -> Vec<String> {
+        self.deliveries
+            .iter()
+            .map(|delivery| {
+                let error = suffix(delivery.error.as_deref());
+                format!(
+                    "  {} {} to {} → {}{error}",
+                    delivery.kind, delivery.channel, delivery.recipient, delivery.result
+                )
+            })
+            .collect()
+    }
+}
+
 impl PhaseReport for EscalateReport {
     fn render_text(&self) -> String {
         let mut text = incident_lines("phase 4", &self.incidents);
-        for delivery in &self.deliveries {
-            let error = suffix(delivery.error.as_deref());
-            text.push_str(&format!(
-                "\n  {} {} to {} → {}{error}",
-                delivery.kind, delivery.channel, delivery.recipient, delivery.result
-            ));
+        for line in self.delivery_lines() {
+            text.push('\n');
+            text.push_str(&line);
         }
         text
     }
@@ -278,10 +291,21 @@ pub(crate) struct CycleReport {
     pub research: ResearchReport,
     pub consult: ConsultReport,
     pub escalate: EscalateReport,
+    /// Each phase's part was printed on the terminal as the phase ended: what is left to say
+    /// is what was delivered after the lock was released.
+    #[serde(skip)]
+    pub shown_live: bool,
 }
 
 impl PhaseReport for CycleReport {
     fn render_text(&self) -> String {
+        if self.shown_live {
+            let lines = self.escalate.delivery_lines();
+            if lines.is_empty() {
+                return String::new();
+            }
+            return format!("delivered:\n{}", lines.join("\n"));
+        }
         [
             format!("{}\n", self.scan.render_text()),
             self.fix.render_text(),

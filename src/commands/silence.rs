@@ -40,7 +40,7 @@ pub fn exec(global: &Global, command: SilenceCommand) -> Result<ExitCode, Comman
                 )));
             }
             check_silence_span(starts_at, ends_at).map_err(CommandError::Usage)?;
-            let by = by.unwrap_or_else(invoking_user);
+            let by = super::person(by.as_deref())?;
             let store = open_store(global, &config)?;
             let silence = store.add_silence(&NewSilence {
                 check: check.as_deref(),
@@ -67,15 +67,6 @@ pub fn exec(global: &Global, command: SilenceCommand) -> Result<ExitCode, Comman
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Who runs the command: the person behind sudo first, as `incidents ack` records it.
-pub(super) fn invoking_user() -> String {
-    ["SUDO_USER", "USER"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .find(|user| !user.is_empty())
-        .unwrap_or_else(|| format!("uid {}", rustix::process::getuid().as_raw()))
 }
 
 /// How far in the past `--from` may be and still mean "now": the seconds a person takes to
@@ -145,7 +136,7 @@ fn print_table(silences: &[Silence]) {
                 format!(
                     "{} ({})",
                     clock::rfc3339(s.ended_at()),
-                    until_or_ago(s.ended_at(), now)
+                    clock::relative(s.ended_at(), now)
                 ),
                 s.note.clone(),
             ]
@@ -158,19 +149,6 @@ fn print_table(silences: &[Silence]) {
             &rows
         )
     );
-}
-
-fn until_or_ago(at: Timestamp, now: Timestamp) -> String {
-    if at <= now {
-        return clock::age(at, now);
-    }
-    let secs = (at - now) as u64;
-    match secs {
-        0..=59 => format!("in {secs}s"),
-        60..=3599 => format!("in {}m", secs / 60),
-        3600..=86_399 => format!("in {}h{:02}m", secs / 3600, secs % 3600 / 60),
-        _ => format!("in {}d", secs / 86_400),
-    }
 }
 
 #[cfg(test)]

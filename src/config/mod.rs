@@ -264,6 +264,19 @@ impl Config {
         self.check(check).and_then(|c| c.unit.as_deref())
     }
 
+    /// The host's one name, in everything orchestrator says about it (the dashboard, the CLI,
+    /// mail and alerts, metrics, an agent's context): `[escalation] hostname` when set, else the
+    /// kernel's host name, else `localhost`.
+    pub fn host_name(&self) -> String {
+        self.escalation
+            .as_ref()
+            .and_then(|e| e.hostname.clone())
+            .filter(|name| !name.trim().is_empty())
+            .or_else(crate::sys::hostname)
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "localhost".into())
+    }
+
     /// The database path: `--db`/ORCHESTRATOR_DB, else `[state] db`, else the per-user default.
     pub fn db_path(&self, explicit: Option<&Path>) -> PathBuf {
         if let Some(path) = explicit {

@@ -263,7 +263,8 @@ pub struct EscalationConfig {
     /// long, up to an hour.
     #[serde(default = "EscalationConfig::default_retry")]
     pub retry: Duration,
-    /// The host's name in notifications (default: the kernel's hostname).
+    /// The host's one name wherever orchestrator names it: the dashboard, the CLI, mail and
+    /// alerts, metrics, an agent's context (default: the kernel's host name).
     pub hostname: Option<String>,
     /// The longest one message may take, connection to last answer; past it the message is
     /// retried later. Each channel may set its own.

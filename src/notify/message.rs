@@ -171,16 +171,6 @@ pub fn short(
         NotificationKind::Escalation => format!("{what}\nWhy: {why}\n{link}"),
     }
 }
-/// The host's name in messages: `[escalation] hostname`, else the kernel's.
-pub fn host_name(config: &Config) -> String {
-    config
-        .escalation
-        .as_ref()
-        .and_then(|e| e.hostname.clone())
-        .or_else(crate::sys::hostname)
-        .unwrap_or_else(|| "localhost".into())
-}
-
 /// The dashboard's address as people reach it: `[escalation] dashboard_url`, else `[serve]
 /// listen`.
 pub fn dashboard_url(config: &Config) -> String {

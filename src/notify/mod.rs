@@ -22,8 +22,7 @@ pub use group::{direct, outbound};
 pub use http::origin;
 pub use json::item as json_item;
 pub use message::{
-    all_clear, dashboard_url, escalation, host_name, incident_link, message_id, message_key, short,
-    Brief,
+    all_clear, dashboard_url, escalation, incident_link, message_id, message_key, short, Brief,
 };
 pub use webhook::{alert_key, alert_payload, merged, payload_now, post_webhook};
 

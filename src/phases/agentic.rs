@@ -7,6 +7,7 @@ use super::{cleared, Runtime};
 use crate::agents::context::{self, Facts};
 use crate::agents::{Answer, Consultation, Offer};
 use crate::config::Check;
+use crate::journald::CHANGE;
 use crate::model::{Phase, Vote};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
 use crate::store::{Incident, NewConsultation};
@@ -206,6 +207,7 @@ pub fn act(
         PolicyVerdict::Rejected(reasons) => {
             let reason = format!("rejected by the policy: {}", reasons.join("; "));
             log::warn!(
+                target: CHANGE,
                 "incident {}: plan from {} {reason}",
                 incident.id,
                 candidate.source

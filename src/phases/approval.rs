@@ -11,6 +11,7 @@ use super::Runtime;
 use crate::actions::Plan;
 use crate::config::Config;
 use crate::exit::{EXIT_FAILURE, EXIT_NOTHING_TO_DO, EXIT_USAGE};
+use crate::journald::CHANGE;
 use crate::model::{HeldDecision, Phase};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
 use crate::store::{HeldPlan, Store, StoreError, Taught};
@@ -228,6 +229,11 @@ pub fn decide(
             if on != (DecidedOn::Cli { dry_run: true }) {
                 store.decide_held_plan(held.escalation, true, by)?;
             }
+            let held = HeldPlan {
+                decision: Some(HeldDecision::Approved),
+                decided_by: Some(by.to_string()),
+                ..held
+            };
             Ok((held, Some(plan)))
         }
     }
@@ -304,7 +310,7 @@ fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<Inc
             "approved plan from {} not run again: it was interrupted twice; it is left to a person",
             held.source
         );
-        log::warn!("incident {}: {}", incident.id, line.detail);
+        log::warn!(target: CHANGE, "incident {}: {}", incident.id, line.detail);
         return Ok(line);
     }
     let tried = try_plan(rt, &incident, check, phase, &candidate)?.tried;
@@ -315,14 +321,35 @@ fn run_held(rt: &mut Runtime, held: &HeldPlan, plan: Plan) -> anyhow::Result<Inc
         rt.store
             .close_escalations(incident.id, "fixed by the approved plan")?;
         line.verdict = Verdict::Fixed;
+    } else if let Some(why) = tried.failure().filter(|_| !rt.dry_run) {
+        let reason = not_fixed_by_approval(held, why);
+        log::warn!(target: CHANGE, "incident {}: {reason}", incident.id);
+        rt.store.approved_plan_failed(held.escalation, &reason)?;
+        line.verdict = Verdict::Escalated;
     }
-    line.detail = format!(
-        "approved plan from {}: {}",
-        held.source,
-        candidate.plan.describe()
-    );
+    line.detail = match line.verdict {
+        Verdict::Escalated => rt.store.incident(incident.id)?.handoff.unwrap_or_default(),
+        _ => format!(
+            "approved plan from {}: {}",
+            held.source,
+            candidate.plan.describe()
+        ),
+    };
     line.attempts.push(AttemptLine::new(&candidate, tried));
     Ok(line)
+}
+
+/// Why a person is needed once the plan they approved ran and did not fix it.
+fn not_fixed_by_approval(held: &HeldPlan, why: &str) -> String {
+    let by = held
+        .decided_by
+        .as_deref()
+        .map(|by| format!(" approved by {by}"))
+        .unwrap_or_default();
+    format!(
+        "phase {}: the plan from {}{by} ran and did not fix it ({why}); it needs a person",
+        held.phase, held.source
+    )
 }
 
 /// An approved plan the policy refuses now (it was narrowed after the approval): it does not
@@ -338,7 +365,7 @@ fn refuse_held(
     let reason = format!(
         "the approved plan was not run: the current [policy] refuses it: {reasons}; it waits for a person's decision again"
     );
-    log::warn!("incident {}: {reason}", held.incident);
+    log::warn!(target: CHANGE, "incident {}: {reason}", held.incident);
     if !rt.dry_run {
         let unit = rt.config.unit_of(&line.check);
         rt.store.record_rejected_plan(

@@ -8,6 +8,7 @@ use crate::actions::{execute_plan, Action, ExecOptions, KillScope, Plan};
 use crate::clock::now;
 use crate::config::Check;
 use crate::fleet::{self, Lease};
+use crate::journald::CHANGE;
 use crate::model::{Outcome, Phase, Status};
 use crate::service_files::ServiceFiles;
 use crate::store::{Incident, Lesson, NewAttempt, Taught};
@@ -228,7 +229,7 @@ fn run_plan(
             .unwrap_or_default();
         // The reason quotes the command's output: logged and reported as it is stored.
         let reason = rt.store.mask(&reason);
-        log::warn!("incident {}: {reason}", incident.id);
+        log::warn!(target: CHANGE, "incident {}: {reason}", incident.id);
         rt.store.finish_attempt(
             attempt,
             Outcome::Failed,
@@ -250,7 +251,7 @@ fn run_plan(
             "not verified: the check passes after {}, but {still}",
             rt.config.cycle.settle
         );
-        log::warn!("incident {}: {reason}", incident.id);
+        log::warn!(target: CHANGE, "incident {}: {reason}", incident.id);
         rt.store.finish_attempt(
             attempt,
             Outcome::NotFixed,
@@ -309,7 +310,7 @@ fn refuse_restart(
     why: String,
 ) -> anyhow::Result<Trial> {
     let reason = format!("{} not run: {why}", candidate.source);
-    log::warn!("incident {} ({}): {reason}", incident.id, check.name);
+    log::warn!(target: CHANGE, "incident {} ({}): {reason}", incident.id, check.name);
     let attempt = rt.store.record_rejected_plan(
         incident.id,
         phase,

@@ -20,7 +20,6 @@ use crate::clock::{now, rfc3339};
 use crate::config::{Config, EscalationConfig};
 use crate::lock::LockError;
 use crate::model::{Channel, Status};
-use crate::notify::host_name;
 use crate::notify::{self, Outbound};
 use crate::store::StoreError;
 use serde::Serialize;
@@ -132,7 +131,7 @@ pub fn tell_a_person(
     dry_run: bool,
 ) -> DirectReport {
     let stamp = stamp_path(&format!("unrecorded-{}", db_key(db)));
-    let host = host_name(config);
+    let host = config.host_name();
     let (subject, body) = compose(&host, problem, checks);
     log::error!("CRITICAL: {subject}: {problem}");
     let message = Direct {
@@ -187,7 +186,7 @@ pub fn unit_failed(config: &Config, db: &Path, unit: &str, dry_run: bool) -> Dir
             deliveries: Vec::new(),
         };
     }
-    let host = host_name(config);
+    let host = config.host_name();
     let subject = format!("[orchestrator] critical on {host}: {unit} failed");
     let body = format!(
         "The systemd unit {unit} on {host} failed.\n\n\

@@ -14,9 +14,10 @@
 
 use crate::clock::now;
 use crate::config::{Config, EscalationConfig};
+use crate::journald::CHANGE;
 use crate::model::{Channel, NotificationKind};
+use crate::notify::incident_link;
 use crate::notify::{self, NotifyError, Outbound};
-use crate::notify::{host_name, incident_link};
 use crate::store::{Notification, Store};
 use serde::Serialize;
 use std::sync::{mpsc, Arc};
@@ -92,7 +93,7 @@ pub fn deliver(config: &Config, store: &mut Store) -> anyhow::Result<Vec<Deliver
     drop(asks);
     let mut server = Server {
         store,
-        host: host_name(config),
+        host: config.host_name(),
         at,
         cursors: Vec::new(),
         deliveries,
@@ -321,6 +322,7 @@ impl Server<'_> {
                 self.store
                     .mark_notifications_retry(&ids, &error, now() + wait)?;
                 log::warn!(
+                    target: CHANGE,
                     "notification {} to {} not sent, retry in {wait:.0}s: {error} — {link}",
                     describe_ids(&ids),
                     first.recipient,
@@ -330,6 +332,7 @@ impl Server<'_> {
             Err(NotifyError::Permanent(error)) => {
                 self.store.mark_notifications_failed(&ids, &error)?;
                 log::error!(
+                    target: CHANGE,
                     "notification {} to {} failed for good: {error} — {link}",
                     describe_ids(&ids),
                     first.recipient,
@@ -432,6 +435,7 @@ fn fail_unconfigured(
         after = notification.id;
         store.mark_notifications_failed(&[notification.id], &error)?;
         log::error!(
+            target: CHANGE,
             "notification {} to {} failed for good: {error} — {}",
             notification.id,
             notification.recipient,

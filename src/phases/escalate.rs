@@ -16,8 +16,9 @@ use super::deliver::Delivery;
 use super::report::{IncidentLine, Verdict};
 use super::{cleared, Runtime};
 use crate::clock::now;
+use crate::journald::CHANGE;
 use crate::model::{Channel, EventKind, NotificationKind, Phase};
-use crate::notify::{self, host_name, incident_link, message_id, message_key, Brief};
+use crate::notify::{self, incident_link, message_id, message_key, Brief};
 use crate::store::{Incident, Outgoing};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -138,6 +139,7 @@ fn escalate_incident(
         .store
         .open_escalation(incident.id, &story, &reason, &announce)?;
     log::warn!(
+        target: CHANGE,
         "incident {} ({}) escalated: {reason} — {}",
         incident.id,
         incident.check,
@@ -223,7 +225,7 @@ fn compose(
     let Some(channels) = rt.config.escalation.as_ref() else {
         return Ok(Vec::new());
     };
-    let host = host_name(rt.config);
+    let host = rt.config.host_name();
     let link = incident_link(rt.config, incident.id);
     let (subject, body) = match kind {
         NotificationKind::AllClear => notify::all_clear(&host, incident, note, &link),

@@ -8,6 +8,7 @@ use super::{causes, cleared, look, Runtime};
 use crate::actions::{Action, Plan};
 use crate::config::{Check, Config};
 use crate::fleet;
+use crate::journald::CHANGE;
 use crate::model::{Phase, Severity};
 use crate::policy::{Policy, Verdict as PolicyVerdict};
 use crate::store::{Incident, Taught};
@@ -65,7 +66,7 @@ fn fix_incident(
             "check `{}` is no longer configured; resolve the incident by hand",
             incident.check
         );
-        log::warn!("incident {}: {}", incident.id, line.detail);
+        log::warn!(target: CHANGE, "incident {}: {}", incident.id, line.detail);
         return Ok(line);
     };
     // A symptom whose cause closed has its check run again there: not a second time below.
@@ -288,7 +289,7 @@ fn refuse(
         "not run"
     };
     let reason = format!("{} {verb}: {reason}", candidate.source);
-    log::warn!("incident {} ({}): {reason}", incident.id, check.name);
+    log::warn!(target: CHANGE, "incident {} ({}): {reason}", incident.id, check.name);
     rt.store.record_rejected_plan(
         incident.id,
         Phase::Fix,

@@ -47,7 +47,7 @@ pub fn sync(rt: &mut Runtime) -> crate::store::Result<()> {
 /// Returns the notices sent, as their subjects.
 pub fn announce(config: &Config, store: &Store) -> crate::store::Result<Vec<String>> {
     let at = now();
-    let host = crate::notify::host_name(config);
+    let host = config.host_name();
     let mut told = Vec::new();
     for window in store.windows_to_announce()? {
         let ended = window.ended_at <= at;

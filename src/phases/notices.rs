@@ -8,7 +8,6 @@ use super::broken_state::{direct_messages, send_direct, Direct, DirectDelivery};
 use crate::clock::{now, rfc3339};
 use crate::config::Config;
 use crate::model::Channel;
-use crate::notify::host_name;
 use serde_json::json;
 
 /// How long the test alert stays firing in Alertmanager: long enough to see it routed.
@@ -30,7 +29,7 @@ pub fn send_test(config: &Config, by: &str) -> Result<Vec<DirectDelivery>, NoCha
         .as_ref()
         .filter(|e| !e.channels().is_empty())
         .ok_or(NoChannel)?;
-    let host = host_name(config);
+    let host = config.host_name();
     let subject = format!("[orchestrator] test message from {host}");
     let body = format!(
         "This is a test message from orchestrator on {host}, sent by {by} with \

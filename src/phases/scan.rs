@@ -3,6 +3,7 @@
 use super::Runtime;
 use crate::checks::{self, CheckResult};
 use crate::config::Check;
+use crate::journald::CHANGE;
 use crate::model::Status;
 use crate::redact::Redactor;
 use crate::store::{Observation, StoreError};
@@ -239,10 +240,10 @@ fn log_change(check: &str, incident: i64, change: Observation, summary: &str) {
     match change {
         Observation::Seen => {}
         Observation::Recovered => {
-            log::info!("check {check}: incident {incident} {change:?}: {summary}")
+            log::info!(target: CHANGE, "check {check}: incident {incident} {change:?}: {summary}")
         }
         Observation::Opened | Observation::Reopened | Observation::Flapping => {
-            log::warn!("check {check}: incident {incident} {change:?}: {summary}")
+            log::warn!(target: CHANGE, "check {check}: incident {incident} {change:?}: {summary}")
         }
     }
 }

@@ -275,6 +275,27 @@ impl Store {
         Ok(())
     }
 
+    /// An approved plan ran and did not fix the incident: it no longer waits for anyone's
+    /// approval, so the escalation's reason and the incident's hand-off say what happened
+    /// instead (the dashboard, `incidents show` and every reminder read them), on the timeline
+    /// too; the escalation stays open for a person.
+    pub fn approved_plan_failed(&mut self, escalation: i64, reason: &str) -> Result<()> {
+        let reason = &self.mask(reason);
+        let tx = self.conn.transaction()?;
+        let incident: i64 = tx.query_row(
+            "UPDATE escalations SET reason = ?2 WHERE id = ?1 RETURNING incident",
+            params![escalation, reason],
+            |row| row.get(0),
+        )?;
+        tx.execute(
+            "UPDATE incidents SET handoff = ?2 WHERE id = ?1 AND status IN ('open', 'escalated')",
+            params![incident, reason],
+        )?;
+        add_event(&tx, incident, EventKind::Escalated, reason)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// An approval the policy no longer honours: the plan waits for a person's decision again,
     /// with the reason on the incident's timeline.
     pub fn withdraw_approval(&mut self, escalation: i64, reason: &str) -> Result<()> {

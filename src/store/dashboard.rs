@@ -1,10 +1,36 @@
-//! What the dashboard's pictures read: incidents per day by outcome, and each check's recent
-//! results (kept by `record_check` through `remember_result`).
+//! What the dashboard reads: what needs a person now, incidents per day by outcome, and each
+//! check's recent results (kept by `record_check` through `remember_result`).
 
+use super::escalations::{escalation_from_row, Escalation, ESCALATION_COLUMNS};
 use super::{IncidentFilter, Result, Store};
 use crate::clock::Timestamp;
-use crate::model::IncidentStatus;
-use std::collections::{BTreeMap, HashMap};
+use crate::model::{Channel, IncidentStatus, NotificationStatus, Severity};
+use std::collections::BTreeMap;
+
+/// An incident a person must look at now: its escalation is still open (acknowledged or not),
+/// with what the person paged at 3 am reads first.
+#[derive(Debug, Clone)]
+pub struct NeedsPerson {
+    pub incident: i64,
+    pub check: String,
+    pub severity: Severity,
+    pub summary: String,
+    pub detected_at: Timestamp,
+    pub flapping: bool,
+    pub escalation: Escalation,
+    /// Channels and recipients whose latest message about it has not got through.
+    pub undelivered: Vec<Undelivered>,
+}
+
+/// A message about an escalation that failed for good, or is still being retried.
+#[derive(Debug, Clone)]
+pub struct Undelivered {
+    pub channel: Channel,
+    pub recipient: String,
+    pub status: NotificationStatus,
+    pub tries: i64,
+    pub last_error: Option<String>,
+}
 
 /// Results kept per check for the history strip; older ones are deleted as new ones come.
 pub const HISTORY_KEPT: i64 = 48;
@@ -119,15 +145,57 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// The check of each incident of `ids` that exists, in one query, for a page listing rows
-    /// that name incidents (the overview's open escalations).
-    pub fn incident_checks(&self, ids: &[i64]) -> Result<HashMap<i64, String>> {
-        let ids = serde_json::to_string(ids).unwrap_or_default();
+    /// The incidents whose escalation is not resolved, worst first: critical, then warning,
+    /// then unknown (the order `observe_failure` raises severities by); among equals, those
+    /// nobody acknowledged first, then the oldest. At most `limit`.
+    pub fn needs_a_person(&self, limit: i64) -> Result<Vec<NeedsPerson>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {ESCALATION_COLUMNS}, i.check_name, i.severity, i.summary, i.detected_at, i.flapping
+               FROM escalations e JOIN incidents i ON i.id = e.incident
+              WHERE e.status != 'resolved' AND i.status IN ('open', 'escalated')
+              ORDER BY CASE i.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
+                       e.status = 'acknowledged', i.detected_at, e.id
+              LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit], |row| {
+            Ok(NeedsPerson {
+                escalation: escalation_from_row(row)?,
+                incident: row.get("incident")?,
+                check: row.get("check_name")?,
+                severity: row.get("severity")?,
+                summary: row.get("summary")?,
+                detected_at: row.get("detected_at")?,
+                flapping: row.get::<_, i64>("flapping")? != 0,
+                undelivered: Vec::new(),
+            })
+        })?;
+        let mut needs = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        for need in &mut needs {
+            need.undelivered = self.undelivered(need.escalation.id)?;
+        }
+        Ok(needs)
+    }
+
+    /// Per channel and recipient, the latest message about the escalation, when it failed for
+    /// good or is being retried after a failure (a later reminder that got through clears an
+    /// earlier failure to the same recipient).
+    fn undelivered(&self, escalation: i64) -> Result<Vec<Undelivered>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, check_name FROM incidents WHERE id IN (SELECT value FROM json_each(?1))",
+            "SELECT channel, recipient, status, tries, last_error FROM notifications
+              WHERE id IN (SELECT MAX(id) FROM notifications WHERE escalation = ?1 GROUP BY channel, recipient)
+                AND (status = 'failed' OR (status != 'sent' AND tries > 0))
+              ORDER BY id",
         )?;
-        let rows = stmt.query_map([ids], |r| Ok((r.get("id")?, r.get("check_name")?)))?;
-        Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
+        let rows = stmt.query_map([escalation], |row| {
+            Ok(Undelivered {
+                channel: row.get("channel")?,
+                recipient: row.get("recipient")?,
+                status: row.get("status")?,
+                tries: row.get("tries")?,
+                last_error: row.get("last_error")?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     /// How many incidents the filter's status and activity select (its paging aside), for
@@ -145,12 +213,59 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use crate::model::Severity;
+    use crate::store::Failure;
+
     #[test]
-    fn incident_checks_names_the_check_of_each_incident_that_exists() {
-        let (_dir, store, id) = crate::store::store_with_incident();
-        let checks = store.incident_checks(&[id, id + 100]).unwrap();
-        assert_eq!(checks.len(), 1);
-        assert_eq!(checks[&id], "web");
-        assert!(store.incident_checks(&[]).unwrap().is_empty());
+    fn what_needs_a_person_comes_worst_first_with_what_did_not_get_through() {
+        let (_dir, mut store, web) = crate::store::store_with_incident();
+        let mut open = |check: &str, severity: Severity| {
+            store
+                .observe_failure(&Failure {
+                    check,
+                    signature: check,
+                    severity,
+                    summary: "broken",
+                    evidence: "",
+                    reopen_within: 0.0,
+                    flapping_reopened: 0,
+                    flapping_within: 0.0,
+                })
+                .unwrap()
+                .0
+        };
+        let load = open("load", Severity::Warning);
+        let plugin = open("plugin", Severity::Unknown);
+        let backup = open("backup", Severity::Critical);
+        let quiet = open("quiet", Severity::Critical);
+        store
+            .conn
+            .execute_batch(&format!(
+                "INSERT INTO escalations (id, incident, status, reason, created_at) VALUES
+                     (1, {load}, 'open', 'w', 1), (2, {plugin}, 'open', 'u', 1),
+                     (3, {backup}, 'acknowledged', 'b', 1), (4, {web}, 'open', 'c', 1),
+                     (5, {quiet}, 'resolved', 'done', 1);
+                 INSERT INTO notifications (escalation, channel, recipient, status, tries, last_error, created_at) VALUES
+                     (4, 'email', 'ops@example.com', 'failed', 1, '550 refused', 1),
+                     (4, 'webhook', 'http://am', 'pending', 3, 'connection refused', 1),
+                     (4, 'ntfy', 'https://ntfy/t', 'sent', 1, NULL, 1),
+                     (3, 'email', 'ops@example.com', 'failed', 1, '550 refused', 1),
+                     (3, 'email', 'ops@example.com', 'sent', 1, NULL, 2);"
+            ))
+            .unwrap();
+        let needs = store.needs_a_person(10).unwrap();
+        let order: Vec<(&str, usize)> = needs
+            .iter()
+            .map(|n| (n.check.as_str(), n.undelivered.len()))
+            .collect();
+        // Critical (unacknowledged first), warning, unknown; a resolved escalation is gone.
+        // A reminder that got through clears the earlier failure to the same recipient.
+        assert_eq!(
+            order,
+            [("web", 2), ("backup", 0), ("load", 0), ("plugin", 0)]
+        );
+        let web = &needs[0].undelivered;
+        assert_eq!(web[0].last_error.as_deref(), Some("550 refused"));
+        assert_eq!(web[1].tries, 3);
     }
 }

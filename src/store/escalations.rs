@@ -29,10 +29,10 @@ pub struct Escalation {
 }
 
 /// Read `FROM escalations e`, so that a query joining notifications can select them too.
-const ESCALATION_COLUMNS: &str =
+pub(super) const ESCALATION_COLUMNS: &str =
     "e.id, e.incident, e.status, e.reason, e.held_plan, e.created_at, e.acknowledged_by, e.acknowledged_at, e.note, e.last_notified_at, e.decision";
 
-fn escalation_from_row(row: &Row) -> rusqlite::Result<Escalation> {
+pub(super) fn escalation_from_row(row: &Row) -> rusqlite::Result<Escalation> {
     Ok(Escalation {
         id: row.get("id")?,
         incident: row.get("incident")?,
@@ -174,6 +174,24 @@ fn insert_notifications(
         ])?;
     }
     Ok(())
+}
+
+/// Who acknowledged the incident's escalation still in force, and when, if someone did: the
+/// answer to a second acknowledgement.
+fn already_acknowledged(conn: &rusqlite::Connection, incident: i64) -> Result<Option<StoreError>> {
+    let found: Option<(String, Timestamp)> = conn
+        .query_row(
+            "SELECT COALESCE(acknowledged_by, '?') AS by, COALESCE(acknowledged_at, 0) AS at FROM escalations
+              WHERE incident = ?1 AND status = 'acknowledged' ORDER BY id DESC LIMIT 1",
+            [incident],
+            |row| Ok((row.get("by")?, row.get("at")?)),
+        )
+        .optional()?;
+    Ok(found.map(|(by, at)| StoreError::AlreadyAcknowledged {
+        incident,
+        by,
+        at: crate::clock::rfc3339(at),
+    }))
 }
 
 impl Store {
@@ -572,14 +590,6 @@ impl Store {
             .optional()?)
     }
 
-    pub fn open_escalations(&self, limit: i64) -> Result<Vec<Escalation>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {ESCALATION_COLUMNS} FROM escalations e WHERE status != 'resolved' ORDER BY id DESC LIMIT ?1"
-        ))?;
-        let rows = stmt.query_map([limit], escalation_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-
     /// A person has seen it: repeats stop; the escalation stays until resolved.
     pub fn acknowledge(&mut self, incident: i64, by: &str, note: Option<&str>) -> Result<()> {
         let note = note.map(|n| self.mask(n));
@@ -591,7 +601,8 @@ impl Store {
             params![incident, by, at, note],
         )?;
         if changed == 0 {
-            return Err(StoreError::NothingToAcknowledge(incident));
+            return Err(already_acknowledged(&tx, incident)?
+                .unwrap_or(StoreError::NothingToAcknowledge(incident)));
         }
         add_event(
             &tx,

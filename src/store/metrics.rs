@@ -1,7 +1,7 @@
 //! The queries behind `metrics` (definitions: orchestrator-metrics(1)). Each counts incidents detected since the window
 //! start; indexes of migration 3 keep them fast on long histories.
 
-use super::{Result, Store};
+use super::{Result, Store, CYCLE_PHASES};
 use crate::clock::Timestamp;
 use crate::model::Status;
 use rusqlite::OptionalExtension;
@@ -285,14 +285,18 @@ impl Store {
         Ok(buckets)
     }
 
-    /// A cycle that errors never records its end, so the newest cycle started before
+    /// A cycle that errors never records its end, so the newest cycle run (of the timer's
+    /// phases or `cycle`, not a person's `approve`) started before
     /// `started_before` and still unfinished is a failed one; newer unfinished ones may be running.
     fn last_cycle_success(&self, started_before: Timestamp) -> Result<Option<bool>> {
         Ok(self
             .conn
             .query_row(
-                "SELECT finished_at IS NOT NULL FROM cycles
-                  WHERE finished_at IS NOT NULL OR started_at < ?1 ORDER BY id DESC LIMIT 1",
+                &format!(
+                    "SELECT finished_at IS NOT NULL FROM cycles
+                      WHERE (finished_at IS NOT NULL OR started_at < ?1) AND phase IN ({CYCLE_PHASES})
+                      ORDER BY id DESC LIMIT 1"
+                ),
                 [started_before],
                 |r| r.get(0),
             )
@@ -574,5 +578,15 @@ mod tests {
             Some(false),
             "it died"
         );
+        // A person's `approve` that found nothing to approve never finishes its row: it is
+        // not a cycle, and says nothing about the timer.
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO cycles (phase, started_at, finished_at) VALUES ('scan', 70, 71);
+                 INSERT INTO cycles (phase, started_at) VALUES ('approve', 80);",
+            )
+            .unwrap();
+        assert_eq!(store.last_cycle_success(100.0).unwrap(), Some(true));
     }
 }

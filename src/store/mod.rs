@@ -26,7 +26,7 @@ mod symptoms;
 pub use agents::{Consultation, HeldPlan, NewConsultation};
 pub use attempts::{Attempt, Lesson, NewAttempt, Pattern, Taught};
 pub use budget::Breaker;
-pub use dashboard::{CheckResultAt, DayOutcomes};
+pub use dashboard::{CheckResultAt, DayOutcomes, NeedsPerson, Undelivered};
 pub use escalations::{Escalation, Notification, Outgoing};
 pub use fleet::{FleetPattern, OutboxEvent};
 pub use incidents::{Event, Failure, Incident, IncidentFilter, Observation};
@@ -38,7 +38,7 @@ pub use symptoms::Linked;
 
 use crate::exit::{EXIT_FAILURE, EXIT_NOTHING_TO_DO, EXIT_USAGE};
 use crate::redact::Redactor;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -106,6 +106,12 @@ pub enum StoreError {
     NoIncident(i64),
     #[error("incident {0} has no open escalation to acknowledge")]
     NothingToAcknowledge(i64),
+    #[error("incident {incident} is already acknowledged by {by} at {at}")]
+    AlreadyAcknowledged {
+        incident: i64,
+        by: String,
+        at: String,
+    },
     #[error("incident {0} is already {1}")]
     AlreadyClosed(i64, String),
     #[error(
@@ -391,13 +397,32 @@ impl Store {
         Ok(())
     }
 
-    /// When the last phase run finished, for `/health` and for people asking "is it running?".
+    /// When the last cycle finished, for `/health`, the dashboard's header and
+    /// `orchestrator_last_cycle_timestamp_seconds`: a run that looked at the host (`scan`, the
+    /// timer's first step, or `cycle`). A person's `incidents approve` or `dismiss` takes the
+    /// cycle lock too, but says nothing about whether the timer still runs.
     pub fn last_cycle_finished_at(&self) -> Result<Option<f64>> {
+        // Newest first along the `finished_at` index: a scan is never far from the top.
         Ok(self
             .conn
-            .query_row("SELECT MAX(finished_at) FROM cycles", [], |row| row.get(0))?)
+            .query_row(
+                &format!(
+                    "SELECT finished_at FROM cycles WHERE finished_at IS NOT NULL AND phase IN ({CYCLE_STARTS})
+                      ORDER BY finished_at DESC LIMIT 1"
+                ),
+                [],
+                |row| row.get(0),
+            )
+            .optional()?)
     }
 }
+
+/// The runs that look at the host, as SQL: what "the last cycle" means.
+const CYCLE_STARTS: &str = "'scan', 'cycle'";
+
+/// The runs of a cycle, as SQL: the timer's five phases, or `cycle` doing them all. Not a
+/// person's decision (`approve`, `dismiss`), which takes the cycle lock too.
+pub(crate) const CYCLE_PHASES: &str = "'scan', 'fix', 'research', 'consult', 'escalate', 'cycle'";
 
 /// `file:PATH?immutable=1`, the path percent-encoded where a URI needs it.
 fn snapshot_uri(path: &Path) -> String {
@@ -455,6 +480,7 @@ impl StoreError {
         match self {
             StoreError::NoIncident(_)
             | StoreError::NothingToAcknowledge(_)
+            | StoreError::AlreadyAcknowledged { .. }
             | StoreError::AlreadyClosed(..)
             | StoreError::NoSilence(_)
             | StoreError::NotConsulted(..)
@@ -526,11 +552,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_a_scan_or_a_cycle_is_the_last_cycle() {
+        let (_dir, store, _) = store_with_incident();
+        assert_eq!(store.last_cycle_finished_at().unwrap(), None);
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO cycles (phase, started_at, finished_at) VALUES ('scan', 10, 11);
+                 INSERT INTO cycles (phase, started_at, finished_at) VALUES ('fix', 12, 13);
+                 INSERT INTO cycles (phase, started_at, finished_at) VALUES ('approve', 50, 51);
+                 INSERT INTO cycles (phase, started_at, finished_at) VALUES ('dismiss', 60, 61);",
+            )
+            .unwrap();
+        assert_eq!(store.last_cycle_finished_at().unwrap(), Some(11.0));
+        store
+            .conn
+            .execute(
+                "INSERT INTO cycles (phase, started_at, finished_at) VALUES ('cycle', 70, 71)",
+                [],
+            )
+            .unwrap();
+        assert_eq!(store.last_cycle_finished_at().unwrap(), Some(71.0));
+    }
+
+    #[test]
     fn what_is_missing_or_dealt_with_is_nothing_to_do_and_the_rest_a_failure() {
         let nothing_to_do = [
             StoreError::NoIncident(1),
             StoreError::NothingToAcknowledge(1),
             StoreError::AlreadyClosed(1, "resolved".into()),
+            StoreError::AlreadyAcknowledged {
+                incident: 1,
+                by: "cli:alice".into(),
+                at: "2026-11-27T03:12:00Z".into(),
+            },
             StoreError::NoSilence(1),
             StoreError::SilenceEnded(1, "2026-11-27T18:00:00Z".into()),
             StoreError::NoNotification(1),

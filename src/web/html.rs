@@ -35,7 +35,7 @@ pub fn time(ts: clock::Timestamp) -> Markup {
     let rfc = clock::rfc3339(ts);
     html! {
         time datetime=(rfc) title=(rfc) { (absolute(ts)) }
-        " " span.ago { "(" (clock::age(ts, clock::now())) ")" }
+        " " span.ago { "(" (clock::relative(ts, clock::now())) ")" }
     }
 }
 
@@ -64,7 +64,10 @@ pub fn badge_class(word: &str) -> &'static str {
         "ok" | "fixed" | "resolved" | "recovered" | "sent" | "winner" | "approved" => "good",
         "open" | "pending" | "sending" | "acknowledged" | "dry_run" | "held" | "retry"
         | "proposed" => "warn",
-        "escalated" | "failed" | "not_fixed" | "rejected" | "interrupted" | "dismissed" => "bad",
+        "escalated" | "failed" | "not_fixed" | "rejected" | "interrupted" | "dismissed"
+        | "flapping" => "bad",
+        // A check that cannot decide is broken itself: violet, apart from the muted words.
+        "unknown" => "unknown",
         _ => "muted",
     }
 }
@@ -74,16 +77,23 @@ pub fn badge(word: &str) -> Markup {
     html! { span class={ "badge " (badge_class(word)) } { (word) } }
 }
 
-/// A table in its own scrolling box, so a narrow screen scrolls the table and not the page.
+/// A table on a wide screen; on a narrow one (a phone) each row is a card whose cells wrap
+/// onto the width, each after its column's name (`data-label`, drawn by CSS: no script), so
+/// nothing scrolls sideways. The first column (the row's link) goes unlabelled.
 pub fn table(headers: &[&str], rows: Vec<Vec<Markup>>, empty: &str) -> Markup {
     if rows.is_empty() {
         return html! { p.empty { (empty) } };
     }
+    let label = |i: usize| headers.get(i).filter(|_| i > 0).copied();
     html! {
         div.scroll {
             table {
                 thead { tr { @for h in headers { th { (h) } } } }
-                tbody { @for row in rows { tr { @for cell in row { td { (cell) } } } } }
+                tbody {
+                    @for row in rows {
+                        tr { @for (i, cell) in row.into_iter().enumerate() { td data-label=[label(i)] { (cell) } } }
+                    }
+                }
             }
         }
     }
@@ -99,6 +109,8 @@ const CSS: &str = "
 @media (prefers-color-scheme: dark) {
   :root { --accent: #2dd4bf; --ink: #e5e7eb; --muted: #9ca3af; --line: #334155; --bg: #0b1220; --surface: #111827; --head: #1e293b; --field: #475569; }
   button { color: #0b1220; }
+  .unacked, .undelivered { color: #fca5a5; } .undelivered { background: #450a0a; }
+  h1.allclear { color: #4ade80; }
 }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, 'Segoe UI', sans-serif; color: var(--ink); background: var(--bg); }
@@ -148,6 +160,29 @@ details summary { cursor: pointer; color: var(--accent); }
 .legend i { display: inline-block; width: .8rem; height: .8rem; border-radius: 2px; margin-right: .3rem; vertical-align: -1px; }
 .strip { display: block; }
 tr:has(.silenced) { background: var(--head); color: var(--muted); } tr:has(.silenced) .badge { filter: grayscale(1); }
+ul.needs { list-style: none; margin: 0 0 1rem; padding: 0; display: grid; gap: .6rem; }
+li.need { background: var(--surface); color: var(--ink); border: 1px solid var(--line); border-left: 6px solid var(--muted); border-radius: 8px; padding: .6rem .9rem; overflow-wrap: anywhere; }
+li.need.crit { border-left-color: #dc2626; } li.need.amber { border-left-color: #f59e0b; } li.need.unknown { border-left-color: #7c3aed; }
+li.need .what { display: flex; flex-wrap: wrap; gap: .2rem .5rem; align-items: baseline; }
+li.need .check { font-weight: 700; font-size: 1.15rem; color: var(--ink); }
+li.need .id { color: var(--muted); font-size: .85rem; }
+li.need p { margin: .25rem 0 0; } li.need .summary { font-size: 1.05rem; }
+li.need .when, li.need .held { color: var(--muted); font-size: .9rem; }
+.unacked { color: #b91c1c; }
+.undelivered { color: #991b1b; background: #fee2e2; border-radius: 4px; padding: .1rem .5rem; font-weight: 600; }
+details.why summary { font-size: .85rem; }
+h1.allclear { color: #166534; } h1 .count { color: var(--muted); font-weight: 400; }
+.unknown { background: #7c3aed; color: #fff; }
+td { overflow-wrap: anywhere; }
+@media (max-width: 640px) {
+  .scroll { overflow-x: visible; }
+  .scroll table, .scroll tbody, .scroll tr, .scroll td { display: block; }
+  .scroll table { border: 0; background: none; }
+  .scroll thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+  .scroll tr { display: flex; flex-wrap: wrap; gap: .15rem .9rem; align-items: baseline; background: var(--surface); border: 1px solid var(--line); border-radius: 8px; padding: .5rem .7rem; margin: 0 0 .5rem; }
+  .scroll td { border: 0; padding: 0; min-width: 0; max-width: 100%; }
+  .scroll td[data-label]::before { content: attr(data-label) ' '; color: var(--muted); font-size: .8rem; }
+}
 select { padding: .4rem; border: 1px solid var(--field); background: var(--surface); color: var(--ink); border-radius: 6px; font: inherit; margin: .2rem 0 .6rem; display: block; }
 ";
 

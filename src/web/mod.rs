@@ -103,7 +103,8 @@ pub struct Dashboard {
     throttle: throttle::Throttle,
     /// Shown only to a person who logged in, in every form they may send.
     csrf: String,
-    /// The host's name in every page's header, read once at start.
+    /// The host's name in every page's header (`Config::host_name`: the name mail and alerts
+    /// use), read once at start.
     host: String,
     /// The config's `[context] redact` rules with the built-in ones: what a person writes here
     /// (a note, a plan) is masked before it is stored, as on the command line.
@@ -148,6 +149,7 @@ pub fn prepare(
     let redactor =
         crate::redact::Redactor::new(&config.context.redact).map_err(ServeError::BadRedact)?;
     let csrf = crate::random::random_hex(32);
+    let host = config.host_name();
     Ok((
         Dashboard {
             config,
@@ -157,7 +159,7 @@ pub fn prepare(
             sessions: sessions::Sessions::default(),
             throttle: throttle::Throttle::default(),
             csrf,
-            host: crate::sys::hostname().unwrap_or_default(),
+            host,
             redactor,
             metrics_cache: cache::Cached::new(METRICS_TTL),
             outcomes_cache: cache::Cached::new(OUTCOMES_TTL),
@@ -369,14 +371,15 @@ impl Dashboard {
                     content_type: "text/plain; version=0.0.4",
                     ..Reply::text(
                         200,
-                        &crate::metrics::prometheus(&totals, &s.check_states()?),
+                        &crate::metrics::prometheus(&totals, &s.check_states()?, &self.host),
                     )
                 })
             }),
             (Method::Get, ["api", "metrics"]) => self.read(|s| {
-                Ok(Reply::json(
-                    &serde_json::to_value(self.metrics(s, since(query))?).unwrap_or_default(),
-                ))
+                let mut document =
+                    serde_json::to_value(self.metrics(s, since(query))?).unwrap_or_default();
+                document["host"] = self.host.clone().into();
+                Ok(Reply::json(&document))
             }),
             (Method::Get, ["api", "incidents"]) => match listing::api_filter(query) {
                 Ok(filter) => self.read(|s| {

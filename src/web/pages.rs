@@ -2,12 +2,15 @@
 //! every value written into them.
 
 use super::charts;
-use super::html::{badge, hidden_csrf, opt_time, page, table, time, Frame, Refresh};
+use super::html::{badge, badge_class, hidden_csrf, opt_time, page, table, time, Frame, Refresh};
 use super::listing::{IncidentList, PAGE_SIZE};
 use crate::actions::Plan;
 use crate::metrics::Metrics;
-use crate::model::IncidentStatus;
-use crate::store::{DayOutcomes, Escalation, Incident, IncidentFilter, Silence, Store, StoreError};
+use crate::model::{IncidentStatus, NotificationStatus};
+use crate::store::{
+    DayOutcomes, Escalation, Incident, IncidentFilter, NeedsPerson, Silence, Store, StoreError,
+    Undelivered,
+};
 use maud::{html, Markup};
 
 fn incident_link(id: i64) -> Markup {
@@ -44,7 +47,11 @@ fn acknowledgement(escalation: &Escalation) -> Markup {
     }
 }
 
-/// The overview; `per_day` holds the incidents of the 30 days up to `today` by outcome.
+/// The overview. Its first screen answers the 3 am question, what is broken and who is on
+/// it: each incident that needs a person, worst first, with its check, severity colour,
+/// summary, since when, who acknowledged it and any message that did not get through. Below:
+/// what the phases are working on, then the week's rates, the 30 days' pictures (`per_day`
+/// holds the incidents of the 30 days up to `today` by outcome) and recent fixes.
 pub fn overview(
     store: &Store,
     m: &Metrics,
@@ -52,6 +59,9 @@ pub fn overview(
     today: i64,
     frame: &Frame,
 ) -> Result<String, StoreError> {
+    let silences = store.silences(false, None)?;
+    let needs = store.needs_a_person(NEEDS_SHOWN)?;
+    let waiting: Vec<i64> = needs.iter().map(|n| n.incident).collect();
     let cards = html! {
         div.cards {
             (card(&percent(m.auto_fix_rate), "auto-fix rate (7d)"))
@@ -61,28 +71,6 @@ pub fn overview(
             (card(&m.patterns_total.to_string(), "learned patterns"))
         }
     };
-    let silences = store.silences(false, None)?;
-    let open_escalations = store.open_escalations(50)?;
-    let ids: Vec<i64> = open_escalations.iter().map(|e| e.incident).collect();
-    let checks = store.incident_checks(&ids)?;
-    let escalations: Vec<Vec<Markup>> = open_escalations
-        .iter()
-        .filter_map(|e| checks.get(&e.incident).map(|check| (e, check)))
-        .map(|(e, check)| {
-            let held = e.held_plan.is_some() && e.decision.is_none();
-            vec![
-                incident_link(e.incident),
-                text(check),
-                html! {
-                    (badge(&e.status)) @if held { " " (badge("held")) }
-                    (silenced_badge(&silences, check))
-                },
-                text(&e.reason),
-                acknowledgement(e),
-                time(e.created_at),
-            ]
-        })
-        .collect();
     let active = IncidentFilter {
         status: Some(IncidentStatus::Open),
         limit: Some(50),
@@ -91,13 +79,15 @@ pub fn overview(
     let in_progress: Vec<Vec<Markup>> = store
         .incidents(&active)?
         .iter()
+        // A plan held for approval is an escalation: it is listed above.
+        .filter(|i| !waiting.contains(&i.id))
         .map(|i| {
             vec![
                 incident_link(i.id),
                 html! { (i.check) (silenced_badge(&silences, &i.check)) },
-                text(&format!("phase {}", i.phase)),
                 badge(i.severity.as_str()),
-                text(&i.summary),
+                summary(&i.summary),
+                text(&format!("phase {}", i.phase)),
                 time(i.detected_at),
             ]
         })
@@ -118,29 +108,27 @@ pub fn overview(
             vec![
                 incident_link(i.id),
                 text(&i.check),
+                summary(&i.summary),
                 text(&phase),
                 text(i.resolved_by.as_deref().unwrap_or("")),
-                text(&i.summary),
                 opt_time(i.resolved_at),
             ]
         })
         .collect();
     let body = html! {
-        h1 { "Overview" }
         (breaker_notice(&m.circuit_breaker))
-        (cards)
-        h2 { "Open escalations" }
-        (table(&["Incident", "Check", "Status", "Why a person is needed", "Acknowledged", "Since"],
-            escalations, "No open escalations. Nobody needs to be woken up."))
-        h2 { "Incidents in progress" }
-        (table(&["Incident", "Check", "Phase", "Severity", "Summary", "Detected"],
+        (needs_a_person(&needs, &silences))
+        h2 { "Being worked on" }
+        (table(&["Incident", "Check", "Severity", "Summary", "Phase", "Detected"],
             in_progress, "No incident is being worked on."))
+        h2 { "Last 7 days" }
+        (cards)
         h2 { "Incidents per day, last 30 days" }
         (charts::outcomes(per_day, today))
         h2 { "Auto-fix ratio, last 30 days" }
         (charts::auto_fix_trend(per_day, today))
         h2 { "Recent fixes" }
-        (table(&["Incident", "Check", "Fixed in", "By", "Summary", "Resolved"],
+        (table(&["Incident", "Check", "Summary", "Fixed in", "By", "Resolved"],
             recent, "No fixes yet."))
         h2 { "Agents' track record, last 7 days" }
         (agent_records(m))
@@ -159,6 +147,82 @@ fn breaker_notice(breaker: &crate::store::Breaker) -> Markup {
             }
         }
     }
+}
+
+/// How many incidents needing a person the overview lists (the incident list has them all).
+const NEEDS_SHOWN: i64 = 50;
+
+/// The overview's head: one card per incident a person must look at, worst first, its left
+/// edge in the severity's colour; or, when there is none, a line that says so.
+fn needs_a_person(needs: &[NeedsPerson], silences: &[Silence]) -> Markup {
+    if needs.is_empty() {
+        return html! {
+            h1.allclear { "Nothing needs a person now" }
+        };
+    }
+    html! {
+        h1 { "Needs a person now " span.count { "(" (needs.len()) ")" } }
+        ul.needs {
+            @for need in needs { (need_card(need, silences)) }
+        }
+        @if needs.len() as i64 == NEEDS_SHOWN {
+            p { a href="/incidents?status=active" { "Every active incident" } }
+        }
+    }
+}
+
+fn need_card(need: &NeedsPerson, silences: &[Silence]) -> Markup {
+    let escalation = &need.escalation;
+    let held = escalation.held_plan.is_some() && escalation.decision.is_none();
+    html! {
+        li class={ "need " (badge_class(need.severity.as_str())) } {
+            div.what {
+                a.check href={ "/incidents/" (need.incident) } { (need.check) }
+                " " (badge(need.severity.as_str()))
+                @if held { " " (badge("held")) }
+                @if need.flapping { " " (badge("flapping")) }
+                (silenced_badge(silences, &need.check))
+                " " span.id { "#" (need.incident) }
+            }
+            p.summary { (need.summary) }
+            p.when {
+                "since " (time(need.detected_at))
+                " · "
+                @match (&escalation.acknowledged_by, escalation.acknowledged_at) {
+                    (Some(by), Some(at)) => {
+                        span.acked { "acknowledged by " b { (by) } " " (time(at)) }
+                        @if let Some(note) = &escalation.note { ": " (note) }
+                    }
+                    _ => { b.unacked { "nobody has acknowledged it" } }
+                }
+            }
+            @if held { p.held { "A plan waits for your approval: " a href={ "/incidents/" (need.incident) } { "approve or dismiss it" } } }
+            @for failure in &need.undelivered { p.undelivered { (undelivered(failure)) } }
+            details.why { summary { "Why a person is needed" } p { (escalation.reason) } }
+        }
+    }
+}
+
+/// `email to ops@example.com failed: 550 …`, or `… not sent yet after 3 tries: …`.
+fn undelivered(failure: &Undelivered) -> String {
+    let state = match failure.status {
+        NotificationStatus::Failed => "failed".to_string(),
+        _ => format!("not sent yet after {} tries", failure.tries),
+    };
+    let error = failure
+        .last_error
+        .as_deref()
+        .map(|e| format!(": {e}"))
+        .unwrap_or_default();
+    format!(
+        "{} to {} {state}{error}",
+        failure.channel, failure.recipient
+    )
+}
+
+/// A summary, allowed to break anywhere on a narrow screen (URLs, paths).
+fn summary(text: &str) -> Markup {
+    html! { span.summary { (text) } }
 }
 
 /// The silence in force over `check` (one on the check, or one on all checks), if any: the

@@ -337,6 +337,50 @@ pub fn ureq_get(url: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
+/// `config check --strict` passes on `config` as this host would run it: exit 0 where systemd
+/// runs; where it does not (CI, containers), the only warnings are the ones saying so, about a
+/// check of a systemd kind (tests/systemd.rs runs it strict on a real systemd).
+#[track_caller]
+pub fn assert_passes_strict(config: &Path) {
+    let out = Command::new(orchestrator_bin())
+        .arg("-c")
+        .arg(config)
+        .args(["--json", "config", "check", "--strict"])
+        .env_remove("ORCHESTRATOR_CONFIG")
+        .output()
+        .expect("run orchestrator config check");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: {}",
+            config.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let warnings: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}: {report}", config.display()))
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    let systemd = Path::new("/run/systemd/system").is_dir();
+    let about_the_config: Vec<&&str> = warnings
+        .iter()
+        .filter(|w| systemd || !w.contains("needs systemd, which is not running on this host"))
+        .collect();
+    assert!(
+        about_the_config.is_empty(),
+        "config check --strict warns about {}: {about_the_config:?}",
+        config.display()
+    );
+    let expected = if warnings.is_empty() { 0 } else { 2 };
+    assert_eq!(
+        out.status.code(),
+        Some(expected),
+        "{}: {report}",
+        config.display()
+    );
+}
+
 pub fn assert_contains(haystack: &str, needle: &str) {
     assert!(
         haystack.contains(needle),
