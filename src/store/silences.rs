@@ -74,7 +74,9 @@ pub fn check_silence_span(
             rfc3339(ends_at)
         ));
     }
-    if ends_at - starts_at > Duration::LIMIT.as_secs_f64() {
+    // `starts_at + LIMIT` rounds as the caller's `now + duration` did: `ends_at - starts_at`
+    // could come out a micro-second over for a span of exactly the limit.
+    if ends_at > starts_at + Duration::LIMIT.as_secs_f64() {
         return Err(format!(
             "a silence lasts at most {}; this one would end at {}",
             Duration::LIMIT_TEXT,
@@ -346,6 +348,21 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_of_exactly_the_limit_is_allowed_whatever_the_clocks_fraction() {
+        let limit = Duration::LIMIT.as_secs_f64();
+        // Times of day with every kind of fraction: `(now + limit) - now` exceeds `limit` by
+        // a rounding step for some of them (the dashboard's 36500d was refused at random).
+        for step in 0..10_000 {
+            let now = 1_796_000_000.0 + f64::from(step) * 0.012_345_6;
+            assert_eq!(check_silence_span(now, now + limit), Ok(()), "at {now}");
+            assert!(
+                check_silence_span(now, now + limit + 1.0).is_err(),
+                "at {now}"
+            );
+        }
+    }
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
