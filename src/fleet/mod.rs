@@ -34,16 +34,16 @@ pub enum FleetError {
     Store(#[from] crate::store::StoreError),
 }
 
-/// This host's name in the fleet: `[fleet] host`, else `[escalation] hostname`, else the
-/// kernel's host name (in a UTS namespace, the namespace's).
+/// This host's name in the fleet: `[fleet] host`, else the host's one name everywhere else
+/// ([`Config::host_name`]: `[escalation] hostname`, else the kernel's, which in a UTS
+/// namespace is the namespace's).
 pub fn host_name(config: &Config) -> String {
     config
         .fleet
         .as_ref()
         .and_then(|f| f.host.clone())
-        .or_else(|| config.escalation.as_ref().and_then(|e| e.hostname.clone()))
-        .or_else(crate::sys::hostname)
-        .unwrap_or_else(|| "localhost".to_string())
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| config.host_name())
 }
 
 /// Where a fleet pattern stands on this host, by its own `[fleet]` rules.
@@ -154,6 +154,27 @@ pub struct Hint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fleet_knows_a_host_by_its_one_name_unless_fleet_host_says_otherwise() {
+        let parse = |fleet_host: &str, hostname: &str| {
+            let text = format!(
+                "[escalation]\n{hostname}\n[fleet]\ndatabase = \"postgresql://orch@db.example/fleet\"\n{fleet_host}\n"
+            );
+            Config::parse("t.toml", &text).unwrap()
+        };
+        let config = parse("", "hostname = \"web-01\"");
+        assert_eq!(host_name(&config), "web-01");
+        assert_eq!(host_name(&config), config.host_name());
+        assert_eq!(
+            host_name(&parse("host = \"db-7\"", "hostname = \"web-01\"")),
+            "db-7"
+        );
+        // A blank name is no name: the one rule's (a blank `hostname` falls to the kernel's).
+        let blank = parse("host = \" \"", "hostname = \" \"");
+        assert_eq!(host_name(&blank), blank.host_name());
+        assert!(!host_name(&blank).trim().is_empty());
+    }
 
     fn pattern(fixes: i64, hosts: i64, failed_hosts: i64) -> FleetPattern {
         FleetPattern {
