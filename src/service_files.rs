@@ -86,7 +86,7 @@ impl ServiceFiles {
         if crate::sys::systemd_is_running() {
             let units: BTreeSet<String> = group
                 .iter()
-                .filter_map(|c| unit_of(c))
+                .filter_map(|c| c.unit_name())
                 .map(crate::actions::full_unit_name)
                 .collect();
             for unit in units {
@@ -291,10 +291,6 @@ impl ServiceFiles {
             data: true,
         }
     }
-}
-
-fn unit_of(check: &Check) -> Option<&str> {
-    check.kind.unit().or(check.unit.as_deref())
 }
 
 /// The path with its directory's symlinks resolved (`/var/run/x.pid` is `/run/x.pid`), so that

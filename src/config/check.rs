@@ -65,6 +65,11 @@ impl crate::checks::Runnable for Check {
 }
 
 impl Check {
+    /// The unit the check watches or guards: a `systemd` check's own, else its `unit` key.
+    pub fn unit_name(&self) -> Option<&str> {
+        self.kind.unit().or(self.unit.as_deref())
+    }
+
     pub fn acts_on(&self, severity: Severity) -> bool {
         match severity {
             Severity::Critical => true,

@@ -230,7 +230,7 @@ impl Facts {
 pub fn gather(check: &Check, evidence: &str) -> Facts {
     let mut facts = Facts::default();
     facts.error_lines = facts.time("error_lines", || (error_lines(evidence), None));
-    facts.unit = facts.time("unit", || match unit_of(check) {
+    facts.unit = facts.time("unit", || match check.unit_name() {
         Some(unit) if crate::sys::systemd_is_running() => match unit_state(unit) {
             Ok(state) => (Some(state), None),
             Err(why) => (None, Some(why)),

@@ -2,10 +2,6 @@
 
 use super::*;
 
-pub(super) fn unit_of(check: &Check) -> Option<&str> {
-    check.kind.unit().or(check.unit.as_deref())
-}
-
 /// One `systemctl show` for the properties the runbook reads.
 pub(super) fn unit_state(unit: &str) -> Result<UnitState, String> {
     let unit = crate::actions::full_unit_name(unit);
