@@ -33,6 +33,15 @@ const ERROR_WORDS: [&str; 22] = [
     "exists",
 ];
 
+/// Whether the text says a filesystem is full: "No space left on device", `ENOSPC`, "disk
+/// full", in any case. The runbook's word rule and the look before a restart read it alike.
+pub fn says_no_space(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    ["no space left", "enospc", "disk full"]
+        .iter()
+        .any(|words| lower.contains(words))
+}
+
 /// The last error-looking lines, oldest first, without repeats.
 pub fn error_lines(evidence: &str) -> Vec<String> {
     let mut seen = BTreeSet::new();
@@ -50,4 +59,21 @@ pub fn error_lines(evidence: &str) -> Vec<String> {
         .collect();
     lines.reverse();
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_told_in_any_of_its_wordings_and_case() {
+        for text in [
+            "write failed: No space left on device",
+            "redis: MISCONF ... ENOSPC",
+            "ERROR: Disk full, cannot write /var/lib/app",
+        ] {
+            assert!(says_no_space(text), "{text}");
+        }
+        assert!(!says_no_space("connection refused on port 8080"));
+    }
 }

@@ -5,6 +5,7 @@
 use super::protocol::RawAnswer;
 use crate::actions::ActionKind;
 use crate::config::Check;
+use crate::evidence::says_no_space;
 use crate::facts::{self, Facts};
 use crate::sys::human_bytes;
 use globset::GlobMatcher;
@@ -279,10 +280,6 @@ fn squatter(evidence: &Evidence, check: &Check) -> Option<RawAnswer> {
 /// Rotated and dated files: what cleaning removes first. `*.1`, `*.2.gz`, `*.old`,
 /// `app-20261127.log`, `app.log.2026-11-27`.
 pub const ROTATED_GLOB: &str = "{*.[0-9],*.[0-9][0-9],*.gz,*.xz,*.bz2,*.zst,*.old,*.bak,*[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*,*[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*}";
-
-fn says_no_space(lower: &str) -> bool {
-    lower.contains("no space left on device") || lower.contains("enospc")
-}
 
 /// A full filesystem (bytes or inodes) under the service's paths, known from the facts or the
 /// words `No space left on device`.

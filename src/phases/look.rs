@@ -8,6 +8,7 @@
 use crate::agents::{context, runbook};
 use crate::clock::now;
 use crate::config::{Check, Config};
+use crate::evidence::says_no_space;
 use crate::exec::{self, CommandSpec};
 use crate::facts::{self, Filesystem};
 use crate::store::Incident;
@@ -75,11 +76,6 @@ pub fn describe_full(full: &Filesystem) -> String {
         full.free_inodes,
         full.total_inodes
     )
-}
-
-fn says_no_space(line: &str) -> bool {
-    let lower = line.to_lowercase();
-    lower.contains("no space left") || lower.contains("enospc") || lower.contains("disk full")
 }
 
 /// What the service said: the check's summary and output, and the last error lines of each of
