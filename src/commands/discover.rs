@@ -12,6 +12,7 @@
 //! systemd runs. `config check` passes on the output.
 
 use crate::sys;
+use crate::untrusted_file;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -25,6 +26,7 @@ const MOST_FDS_PER_PROCESS: usize = 4096;
 const MOST_PORTS: usize = 40;
 /// Bytes of a daemon's config file read for its pid file and logs.
 const CONFIG_BYTES: u64 = 256 * 1024;
+const CONFIG_LINES: usize = 20_000;
 
 /// A daemon orchestrator knows: how to find it and what a careful admin watches of it.
 struct Daemon {
@@ -664,7 +666,7 @@ impl Host {
             .map(|p| original_argv(&p.argv))
             .unwrap_or_default();
         let config = config_file(daemon, &argv);
-        let config_text = config.as_deref().and_then(read_bounded);
+        let config_text = config.as_deref().and_then(read_config);
         let asked = ports.first().and_then(|(ip, port)| {
             (daemon.name == "redis").then(|| redis_settings(&connect_to(*ip, *port)))
         });
@@ -899,21 +901,13 @@ fn config_file(daemon: &Daemon, argv: &[String]) -> Option<PathBuf> {
     named.or_else(|| default.map(PathBuf::from))
 }
 
-/// A config file's text, when it is a small regular file.
-fn read_bounded(path: &Path) -> Option<String> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .ok()?;
-    if !file.metadata().ok()?.is_file() {
-        return None;
-    }
-    let mut text = String::new();
-    file.take(CONFIG_BYTES).read_to_string(&mut text).ok()?;
-    Some(text)
+/// A config file's text, when it is a regular file: read as every file another user may
+/// control is (a daemon's argv may name one of its user's files), its head only.
+fn read_config(path: &Path) -> Option<String> {
+    let limits = untrusted_file::Limits::new(CONFIG_BYTES, CONFIG_LINES);
+    untrusted_file::read_head(path, limits)
+        .ok()
+        .map(|contents| contents.text())
 }
 
 /// The values of a directive in a config text: `pid /run/x.pid;` (nginx), `pidfile x` (Redis).
