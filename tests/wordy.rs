@@ -258,19 +258,8 @@ fn plant(host: &Host, wordy: &mut Wordy) -> (Children, Option<SmallDisk>) {
             std::fs::write(&wordy.pidfile, format!("{}\n", dead_pid())).unwrap();
         }
         Fault::PortTaken => {
-            let squatter = Command::new(wordy_bin())
-                .args(["--hold-port", "--port", &wordy.port.to_string()])
-                .stdout(Stdio::null())
-                .spawn()
-                .unwrap();
+            let squatter = squat(wordy);
             children.0.push(squatter);
-            let port = wordy.port;
-            wait_until(
-                "the squatter holds the port",
-                // Its start: milliseconds, but seconds on a loaded machine.
-                Duration::from_secs(30),
-                || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
-            );
         }
         Fault::DiskFull => {
             let small = SmallDisk::mount(host.path("small"), "4m");
@@ -399,6 +388,40 @@ fn run_case(bin: &Path, case: Case) -> Outcome {
         holders_named,
         report: format!("{report}\nescalation: {reason}"),
     }
+}
+
+/// A squatter holding the service's port. A free port may be taken by another test between
+/// `free_port` and the squatter's bind (the tests share one process): then the squatter exits,
+/// and the case moves to another port, so that the port answering is the squatter's own.
+fn squat(wordy: &mut Wordy) -> std::process::Child {
+    for _ in 0..5 {
+        let mut squatter = Command::new(wordy_bin())
+            .args(["--hold-port", "--port", &wordy.port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Its start: milliseconds, but seconds on a loaded machine.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if squatter.try_wait().unwrap().is_some() {
+                break;
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", wordy.port)).is_ok() {
+                // Listening, and still alive after the connection: the port is its own.
+                std::thread::sleep(Duration::from_millis(50));
+                if squatter.try_wait().unwrap().is_none() {
+                    return squatter;
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = squatter.kill();
+        let _ = squatter.wait();
+        wordy.port = free_port();
+    }
+    panic!("no squatter held a port in five tries");
 }
 
 fn kill_service(wordy: &Wordy) {
